@@ -1,0 +1,53 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+const callerKey = "lethe.caller"
+
+// authenticate resolves the bearer token into a dsr.Caller: the admin token
+// (compared in constant time) or a live tenant key. Anything else is 401.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	adminSum := sha256.Sum256([]byte(s.AdminToken))
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		token = strings.TrimSpace(token)
+		if !ok || token == "" {
+			return dsr.Errorf(dsr.EUNAUTHORIZED, "send Authorization: Bearer <token> with the admin token or a tenant key")
+		}
+		sum := sha256.Sum256([]byte(token))
+		if s.AdminToken != "" && subtle.ConstantTimeCompare(sum[:], adminSum[:]) == 1 {
+			c.Set(callerKey, dsr.Caller{Admin: true})
+			return next(c)
+		}
+		key, err := s.Keys.Authenticate(c.Request().Context(), token)
+		if err != nil {
+			return err
+		}
+		c.Set(callerKey, dsr.Caller{Tenant: key.Tenant, KeyID: key.ID})
+		return next(c)
+	}
+}
+
+// adminOnly refuses tenant keys with 403.
+func adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !caller(c).Admin {
+			return dsr.Errorf(dsr.EFORBIDDEN, "this route needs the admin token")
+		}
+		return next(c)
+	}
+}
+
+func caller(c echo.Context) dsr.Caller {
+	cl, _ := c.Get(callerKey).(dsr.Caller)
+	return cl
+}

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// requestJSON is the shape scripts read (DESIGN.md): more fields are welcome,
+// none are removed. The email is never shown; Subject stands for it.
+type requestJSON struct {
+	ID              string            `json:"id"`
+	Type            dsr.Type          `json:"type"`
+	Status          dsr.Status        `json:"status"`
+	Tenant          string            `json:"tenant"`
+	Subject         dsr.Subject       `json:"subject"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+	DueAt           time.Time         `json:"due_at"`
+	Overdue         bool              `json:"overdue"`
+	ExtendedDays    int               `json:"extended_days"`
+	ExtensionReason string            `json:"extension_reason,omitempty"`
+	StartedAt       *time.Time        `json:"started_at"`
+	FinishedAt      *time.Time        `json:"finished_at"`
+	Attempts        int               `json:"attempts"`
+	Counts          map[string]int64  `json:"counts"`
+	Verification    *dsr.Verification `json:"verification"`
+	Error           *dsr.Error        `json:"error"`
+	Steps           []dsr.Step        `json:"steps,omitempty"`
+}
+
+func (s *Server) toJSON(r *dsr.Request) requestJSON {
+	counts := r.Counts
+	if counts == nil {
+		counts = map[string]int64{}
+	}
+	return requestJSON{
+		ID: r.ID, Type: r.Type, Status: r.Status, Tenant: r.Tenant, Subject: r.Subject,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt, Overdue: r.Overdue(s.Now()),
+		ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason, StartedAt: r.StartedAt,
+		FinishedAt: r.FinishedAt, Attempts: r.Attempts, Counts: counts, Verification: r.Verification, Error: r.Err,
+	}
+}
+
+type createRequestBody struct {
+	Type   dsr.Type `json:"type"`
+	Email  string   `json:"email"`
+	Tenant string   `json:"tenant"`
+}
+
+// createRequest answers 202 with a new request, or 200 with the request an
+// earlier call with the same Idempotency-Key created.
+func (s *Server) createRequest(c echo.Context) error {
+	var body createRequestBody
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	r, created, err := s.Requests.Create(c.Request().Context(), caller(c), dsr.NewRequest{
+		Type: body.Type, Email: body.Email, Tenant: body.Tenant,
+		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/requests/"+r.ID)
+	if !created {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusAccepted, s.toJSON(r))
+}
+
+func (s *Server) getRequest(c echo.Context) error {
+	r, err := s.Requests.Get(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := s.toJSON(r)
+	if s.Steps != nil {
+		if out.Steps, err = s.Steps(c.Request().Context(), r.ID); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type listJSON struct {
+	Items      []requestJSON `json:"items"`
+	NextCursor *string       `json:"next_cursor"`
+}
+
+func (s *Server) listRequests(c echo.Context) error {
+	f := dsr.RequestFilter{
+		Status: dsr.Status(c.QueryParam("status")), Type: dsr.Type(c.QueryParam("type")),
+		Tenant: c.QueryParam("tenant"), Cursor: c.QueryParam("cursor"),
+	}
+	switch c.QueryParam("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue = true
+	default:
+		return dsr.Errorf(dsr.EINVALID, "overdue: use true or false")
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return dsr.Errorf(dsr.EINVALID, "limit: a whole number from 1 to 200")
+		}
+		f.Limit = n
+	}
+	page, err := s.Requests.List(c.Request().Context(), caller(c), f)
+	if err != nil {
+		return err
+	}
+	out := listJSON{Items: make([]requestJSON, 0, len(page.Items))}
+	for _, r := range page.Items {
+		out.Items = append(out.Items, s.toJSON(r))
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) cancelRequest(c echo.Context) error {
+	r, err := s.Requests.Cancel(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toJSON(r))
+}
+
+type extendBody struct {
+	Days   int    `json:"days"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) extendRequest(c echo.Context) error {
+	var body extendBody
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	r, err := s.Requests.Extend(c.Request().Context(), caller(c), c.Param("id"), body.Days, body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toJSON(r))
+}

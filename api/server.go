@@ -1,0 +1,101 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// Pinger is something /readyz checks: the state store and each data store.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server is Lethe's HTTP server. Fields are set by main before Open.
+type Server struct {
+	AdminToken string
+	Requests   dsr.RequestService
+	Keys       dsr.KeyService
+	Audit      dsr.AuditLog
+	// Ready maps a name ("state", a store name) to what /readyz pings.
+	Ready   map[string]Pinger
+	Metrics *prometheus.Registry
+	Logger  *slog.Logger
+	Now     dsr.Clock
+	// Steps returns the journal of a request for GET /v1/requests/{id}.
+	Steps func(ctx context.Context, id string) ([]dsr.Step, error)
+
+	echo *echo.Echo
+	ln   net.Listener
+}
+
+// Handler builds the routes and returns the server's http.Handler.
+func (s *Server) Handler() http.Handler {
+	if s.echo != nil {
+		return s.echo
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(s.Logger)
+	e.Use(middleware.Recover())
+	e.Use(s.instrument())
+	e.Use(middleware.BodyLimit("64K"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics())
+	e.GET("/openapi.json", s.openAPI)
+
+	v1 := e.Group("/v1", s.authenticate)
+	v1.POST("/requests", s.createRequest)
+	v1.GET("/requests", s.listRequests)
+	v1.GET("/requests/:id", s.getRequest)
+	v1.POST("/requests/:id/cancel", s.cancelRequest)
+	v1.POST("/requests/:id/extend", s.extendRequest)
+	v1.POST("/tenants/:tenant/keys", s.createKey, adminOnly)
+	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, adminOnly)
+	v1.GET("/audit", s.listAudit, adminOnly)
+	v1.GET("/audit/verify", s.verifyAudit, adminOnly)
+	s.echo = e
+	return e
+}
+
+// Open listens on addr; Serve then serves on it. Splitting the two lets a
+// caller learn the address of ":0" before serving.
+func (s *Server) Open(addr string) (net.Addr, error) {
+	s.Handler()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// Serve serves until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve() error {
+	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	s.echo.Server = srv
+	err := s.echo.Server.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.echo == nil || s.echo.Server == nil {
+		return nil
+	}
+	return s.echo.Server.Shutdown(ctx)
+}

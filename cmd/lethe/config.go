@@ -1,0 +1,74 @@
+package main
+
+import (
+	"cmp"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Config is what every command reads from flags and LETHE_* variables; a
+// flag beats its variable, which beats the default.
+type Config struct {
+	Addr        string
+	DatabaseURL string
+	Registry    string
+	AdminToken  string
+	SubjectKey  string
+}
+
+// Env lists each variable the binary reads and the flag that overrides it.
+// The deploy test checks deploy/ against this list.
+var Env = map[string]string{
+	"LETHE_ADDR":         "addr",
+	"LETHE_DATABASE_URL": "database-url",
+	"LETHE_CONFIG":       "config",
+	"LETHE_ADMIN_TOKEN":  "admin-token",
+	"LETHE_SUBJECT_KEY":  "subject-key",
+}
+
+// minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
+// as private as this key is secret and long.
+const minSubjectKey = 32
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("lethe "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// stateFlags registers the flags that locate the state store and its keys.
+func (c *Config) stateFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("LETHE_DATABASE_URL"), "state store: postgres://… or sqlite://PATH (env LETHE_DATABASE_URL; default sqlite://.lethe/lethe.db)")
+	fs.StringVar(&c.SubjectKey, "subject-key", os.Getenv("LETHE_SUBJECT_KEY"), "secret for the HMAC that stands for emails in logs and audit, 32+ characters (env LETHE_SUBJECT_KEY)")
+}
+
+// serveFlags registers the flags of lethe serve.
+func (c *Config) serveFlags(fs *flag.FlagSet) {
+	c.stateFlags(fs)
+	fs.StringVar(&c.Addr, "addr", cmp.Or(os.Getenv("LETHE_ADDR"), "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
+	fs.StringVar(&c.Registry, "config", os.Getenv("LETHE_CONFIG"), "path of the registry, lethe.yaml (env LETHE_CONFIG)")
+	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("LETHE_ADMIN_TOKEN"), "admin bearer token (env LETHE_ADMIN_TOKEN)")
+}
+
+// parse parses args into fs and refuses positional leftovers.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func (c *Config) checkSubjectKey() error {
+	if len(c.SubjectKey) < minSubjectKey {
+		return fmt.Errorf("%w: LETHE_SUBJECT_KEY (or --subject-key) must be set to a secret of at least %d characters; it keys the hash that replaces emails in logs and the audit trail", errUsage, minSubjectKey)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/lethe-privacy/lethe/api"
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/demo"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// Main is the running service: lethe serve.
+type Main struct {
+	Config  Config
+	Demo    bool
+	DemoDir string
+	Workers int
+
+	DB     *state.DB
+	Queue  *queue.Queue
+	Server *api.Server
+	Logger *slog.Logger
+
+	stdout, stderr io.Writer
+	serveErr       chan error
+}
+
+// NewMain returns a Main writing its log to stderr.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{stdout: stdout, stderr: stderr, Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
+}
+
+// ParseFlags reads lethe serve's flags and LETHE_* variables.
+func (m *Main) ParseFlags(args []string) error {
+	fs := newFlagSet("serve", m.stderr)
+	m.Config.serveFlags(fs)
+	fs.BoolVar(&m.Demo, "demo", false, "seed and serve the demo application (what make run does)")
+	fs.StringVar(&m.DemoDir, "demo-dir", ".lethe/demo", "where --demo keeps the demo application")
+	fs.IntVar(&m.Workers, "workers", 4, "requests executed at once by this process")
+	return parse(fs, args)
+}
+
+// Run opens the state store, starts the workers and the HTTP server, and
+// returns once they are serving; Close stops them.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Demo {
+		if err := m.prepareDemo(ctx); err != nil {
+			return err
+		}
+	}
+	if err := m.Config.checkSubjectKey(); err != nil {
+		return err
+	}
+	if m.Config.AdminToken == "" {
+		m.Logger.Warn("LETHE_ADMIN_TOKEN is not set: admin routes are closed; tenant keys still work")
+	}
+	db, err := state.Open(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	hasher := dsr.NewSubjectHasher([]byte(m.Config.SubjectKey))
+	audit := &state.AuditLog{DB: db}
+	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit}
+	runStore := &state.RunStore{DB: db, Audit: audit, Requests: requests}
+
+	var executor dsr.Executor = dsr.NoRegistryExecutor{}
+	if m.Config.Registry == "" {
+		m.Logger.Warn("no registry configured (LETHE_CONFIG): every request will fail until one is set")
+	}
+	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger}
+	if m.Queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: m.Logger, Workers: m.Workers}); err != nil {
+		return err
+	}
+	requests.Enqueue = m.Queue.Enqueue
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		api.NewRequestCollector(&state.Stats{DB: db}))
+	m.Server = &api.Server{
+		AdminToken: m.Config.AdminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit},
+		Audit: audit, Ready: map[string]api.Pinger{"state": db}, Metrics: reg, Logger: m.Logger, Now: time.Now,
+		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runStore.Journal(id).Steps(ctx) },
+	}
+	addr, err := m.Server.Open(m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	if err := m.Queue.Start(ctx); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.Server.Serve() }()
+	m.Logger.Info("lethe serving", "addr", addr.String(), "state", db.Dialect, "demo", m.Demo)
+	return nil
+}
+
+// prepareDemo seeds the demo application and fills in what a newcomer has
+// not set: an admin token (printed once) and a subject key kept in the demo
+// folder so that restarts hash subjects alike.
+func (m *Main) prepareDemo(ctx context.Context) error {
+	d, err := demo.Seed(ctx, m.DemoDir)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if m.Config.SubjectKey == "" {
+		if m.Config.SubjectKey, err = demoSecret(filepath.Join(m.DemoDir, "subject.key")); err != nil {
+			return err
+		}
+	}
+	if m.Config.AdminToken == "" {
+		m.Config.AdminToken = randomHex(24)
+		fmt.Fprintf(m.stdout, "demo admin token (shown once): %s\n", m.Config.AdminToken)
+	}
+	for _, u := range d.Users {
+		m.Logger.Info("demo user", "studio", u.Studio, "id", u.ID)
+	}
+	fmt.Fprintf(m.stdout, "demo application: %s (%d users; emails in README.md)\n", d.DBPath, len(d.Users))
+	return nil
+}
+
+func demoSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= minSubjectKey {
+		return string(b), nil
+	}
+	key := randomHex(32)
+	if err := os.WriteFile(path, []byte(key), 0o600); err != nil {
+		return "", fmt.Errorf("demo: write subject key: %w", err)
+	}
+	return key, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Close shuts the HTTP server down gracefully, lets running requests finish
+// (up to 30 s, then cancels them for a retry elsewhere) and closes the store.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if m.Server != nil {
+		keep(m.Server.Shutdown(ctx))
+		if m.serveErr != nil {
+			keep(<-m.serveErr)
+		}
+	}
+	if m.Queue != nil {
+		keep(m.Queue.Stop(ctx))
+	}
+	if m.DB != nil {
+		keep(m.DB.Close())
+	}
+	m.Logger.Info("lethe stopped")
+	return firstErr
+}

@@ -1,0 +1,62 @@
+package dsr
+
+import (
+	"context"
+	"time"
+)
+
+// Executor carries out one request against the application's data: the
+// registry engine. It must be idempotent: a request whose worker died is
+// executed again with the same Journal and must end in the same state.
+//
+// Errors: an *Error with code EUNAVAILABLE (a store is down) or any error
+// that is not an *Error is retried with backoff; any other *Error fails the
+// request at once with its code and message, which must name what failed
+// (a store, a collection) and never a person.
+type Executor interface {
+	Execute(ctx context.Context, req *Request, j Journal) (*Outcome, error)
+}
+
+// Outcome is what an execution did.
+type Outcome struct {
+	Counts       map[string]int64 // "<store>.<collection>" → rows (or files, keys) touched
+	Verification *Verification    // set for erasures; a failed one fails the request
+	Details      map[string]any   // extra facts for the certificate (registry version, files, keys)
+}
+
+// Step is one journaled unit of an execution, unique by Name in its request.
+type Step struct {
+	Name   string    `json:"name"`
+	Status string    `json:"status"` // "done", "failed", "skipped"…: the executor's words
+	Count  int64     `json:"count"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Journal is a request's durable record of progress, kept in Lethe's state
+// store so that a restarted execution resumes where it stopped.
+type Journal interface {
+	// Steps returns the steps recorded so far, in the order first recorded.
+	Steps(ctx context.Context) ([]Step, error)
+	// SaveStep records s, replacing an earlier step of the same name.
+	SaveStep(ctx context.Context, s Step) error
+	// FreezeKeys stores keys under set (e.g. "app.users"); storing a key
+	// twice is a no-op.
+	FreezeKeys(ctx context.Context, set string, keys []string) error
+	// FrozenKeys returns up to limit keys of set greater than after, in order.
+	FrozenKeys(ctx context.Context, set string, after string, limit int) ([]string, error)
+	// Snapshot stores data as the request's registry snapshot unless one is
+	// stored already, and returns the stored one: the first snapshot wins,
+	// so a changed registry never changes a request in flight.
+	Snapshot(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// NoRegistryExecutor fails every request: the executor used when Lethe runs
+// without a registry (LETHE_CONFIG unset), so nothing is ever reported as
+// done that was not done.
+type NoRegistryExecutor struct{}
+
+// Execute returns an EUNPROCESSABLE *Error saying that no registry is configured.
+func (NoRegistryExecutor) Execute(context.Context, *Request, Journal) (*Outcome, error) {
+	return nil, Errorf(EUNPROCESSABLE, "no registry configured: start lethe with --config or LETHE_CONFIG naming a lethe.yaml")
+}

@@ -1,0 +1,92 @@
+package dsr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// RunStore is the privileged side of the request store that only the Runner
+// holds: it moves requests through execution. The API's RequestService
+// cannot reach it.
+type RunStore interface {
+	// Load returns a request by id without a tenant check, or ENOTFOUND.
+	Load(ctx context.Context, id string) (*Request, error)
+	// Start marks a pending (or, on a retry, running) request as running and
+	// counts the attempt; ECONFLICT when the request is already terminal.
+	Start(ctx context.Context, id string, now time.Time) (*Request, error)
+	// Finish records the end of a request and appends ev to the audit trail
+	// in the same transaction.
+	Finish(ctx context.Context, r *Request, ev AuditEvent) error
+	// Journal returns the journal of request id.
+	Journal(id string) Journal
+}
+
+// Runner executes queued requests: it is what a queue worker calls.
+type Runner struct {
+	Store    RunStore
+	Executor Executor
+	Now      Clock
+	Logger   *slog.Logger
+}
+
+// ErrRetry wraps the error of an attempt that should be tried again.
+var ErrRetry = errors.New("retry")
+
+// Run executes request id. finalAttempt says whether the queue will give up
+// after this attempt. It returns nil when the request reached a terminal
+// status (completed, failed, or found cancelled), and an error wrapping
+// ErrRetry when the attempt failed in a way worth retrying.
+func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
+	req, err := r.Store.Start(ctx, id, r.Now())
+	if ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
+		r.Logger.Info("request not runnable", "request", id, "reason", ErrorMessage(err))
+		return nil
+	} else if err != nil {
+		return errors.Join(ErrRetry, err)
+	}
+	log := r.Logger.With("request", req.ID, "type", req.Type, "subject", req.Subject)
+	log.Info("request started", "attempt", req.Attempts)
+
+	out, err := r.Executor.Execute(ctx, req, r.Store.Journal(req.ID))
+	retryable := err != nil && (ErrorCode(err) == EUNAVAILABLE || ErrorCode(err) == EINTERNAL)
+	if retryable && !finalAttempt {
+		log.Warn("request attempt failed; will retry", "code", ErrorCode(err), "error", err)
+		return errors.Join(ErrRetry, err)
+	}
+	now := r.Now()
+	req.FinishedAt = &now
+	details := map[string]any{"type": req.Type, "attempts": req.Attempts}
+	switch {
+	case err != nil:
+		req.Status = StatusFailed
+		req.Err = &Error{Code: ErrorCode(err), Message: ErrorMessage(err)}
+		if ErrorCode(err) == EINTERNAL {
+			req.Err.Message = "internal error after retries; see the service log"
+		}
+		log.Error("request failed", "code", req.Err.Code, "error", err)
+	case out.Verification != nil && !out.Verification.Passed:
+		req.Status, req.Counts, req.Verification = StatusFailed, out.Counts, out.Verification
+		req.Err = Errorf(ECONFLICT, "verification found %d records still tied to the subject", out.Verification.Remaining)
+		log.Error("request failed verification", "remaining", out.Verification.Remaining)
+	default:
+		req.Status, req.Counts, req.Verification = StatusCompleted, out.Counts, out.Verification
+		log.Info("request completed")
+	}
+	details["status"], details["counts"], details["verification"] = req.Status, req.Counts, req.Verification
+	if req.Err != nil {
+		details["error"] = req.Err
+	}
+	if out != nil {
+		for k, v := range out.Details {
+			details[k] = v
+		}
+	}
+	ev := AuditEvent{Actor: "lethe", Action: "request." + string(req.Status), RequestID: req.ID,
+		Tenant: req.Tenant, Subject: req.Subject, Details: details}
+	if err := r.Store.Finish(ctx, req, ev); err != nil {
+		return errors.Join(ErrRetry, err)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+// Package queue runs data-subject requests on River, a job queue kept in
+// Lethe's own state store (Postgres in production, SQLite embedded). A
+// request's job is inserted in the transaction that stores the request, so
+// neither exists without the other; River's row locks (FOR UPDATE SKIP
+// LOCKED on Postgres) hand each job to one worker across replicas, retry
+// failed attempts with backoff, and rescue jobs whose worker died.
+package queue
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// RequestArgs is the job that executes one request.
+type RequestArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RequestArgs) Kind() string { return "lethe.request" }
+
+// Config configures a Queue. Zero fields take the defaults noted.
+type Config struct {
+	DB     *state.DB
+	Runner *dsr.Runner
+	Logger *slog.Logger
+	// Workers is how many requests run at once in this process (default 4).
+	Workers int
+	// MaxAttempts is how often a request is tried before it fails (default 8).
+	MaxAttempts int
+	// JobTimeout bounds one attempt (default 1h: a large erasure takes long).
+	JobTimeout time.Duration
+	// RescueAfter is how long a running job may go without finishing before
+	// it is taken to have lost its worker and is run again (default
+	// JobTimeout + 10m). It must exceed JobTimeout.
+	RescueAfter time.Duration
+	// PollInterval is how often idle workers look for new jobs (default 1s).
+	PollInterval time.Duration
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.DB == nil:
+		return errors.New("queue: Config.DB is required")
+	case c.Runner == nil:
+		return errors.New("queue: Config.Runner is required")
+	case c.Workers < 0 || c.MaxAttempts < 0:
+		return errors.New("queue: Config.Workers and Config.MaxAttempts must not be negative")
+	}
+	c.Workers = cmp.Or(c.Workers, 4)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
+	c.JobTimeout = cmp.Or(c.JobTimeout, time.Hour)
+	c.RescueAfter = cmp.Or(c.RescueAfter, c.JobTimeout+10*time.Minute)
+	c.PollInterval = cmp.Or(c.PollInterval, time.Second)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
+	if c.RescueAfter <= c.JobTimeout {
+		return errors.New("queue: Config.RescueAfter must be longer than Config.JobTimeout")
+	}
+	return nil
+}
+
+// Queue is the request queue of one process.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+}
+
+// New migrates River's tables and returns a Queue that is not yet working;
+// Start begins work. Enqueue works before Start.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	var driver riverdriver.Driver[*sql.Tx]
+	if cfg.DB.Dialect == state.Postgres {
+		driver = riverdatabasesql.New(cfg.DB.SQL)
+	} else {
+		driver = riversqlite.New(cfg.DB.SQL)
+	}
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("queue: migrate: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &requestWorker{runner: cfg.Runner, timeout: cfg.JobTimeout})
+	client, err := river.NewClient(driver, &river.Config{
+		Logger:               quiet(cfg.Logger),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		MaxAttempts:          cfg.MaxAttempts,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
+		PollOnly:             true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// quiet keeps River's own chatter at warnings and above.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(levelHandler{l.Handler(), slog.LevelWarn})
+}
+
+// Enqueue inserts the job of request id inside tx.
+func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, id string) error {
+	if _, err := q.client.InsertTx(ctx, tx, RequestArgs{RequestID: id}, nil); err != nil {
+		return fmt.Errorf("queue: enqueue: %w", err)
+	}
+	return nil
+}
+
+// Start starts working jobs until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish, up to ctx's deadline, then cancels
+// them; a cancelled job is retried by whichever worker takes it next.
+func (q *Queue) Stop(ctx context.Context) error {
+	if err := q.client.Stop(ctx); err != nil {
+		return q.client.StopAndCancel(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+type requestWorker struct {
+	river.WorkerDefaults[RequestArgs]
+	runner  *dsr.Runner
+	timeout time.Duration
+}
+
+func (w *requestWorker) Timeout(*river.Job[RequestArgs]) time.Duration { return w.timeout }
+
+func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
+	return w.runner.Run(ctx, job.Args.RequestID, job.Attempt >= job.MaxAttempts)
+}

@@ -1,0 +1,119 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects of the state store.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// DefaultURL is the embedded default: a SQLite file under ./.lethe/.
+const DefaultURL = "sqlite://.lethe/lethe.db"
+
+// DB is an open state store. SQL is the pool under Gorm; the job queue shares
+// it so that a request and its job are written in one transaction.
+type DB struct {
+	Gorm    *gorm.DB
+	SQL     *sql.DB
+	Dialect string
+	Now     func() time.Time
+}
+
+// Open connects to the state store at url and applies pending migrations.
+// url is "postgres://…" (or "postgresql://…"), "sqlite://PATH" or "" for
+// DefaultURL. A URL of another scheme, or a store that cannot be reached,
+// is an error that says which.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if url == "" {
+		url = DefaultURL
+	}
+	db := &DB{Now: time.Now}
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db.Dialect = Postgres
+		if db.SQL, err = sql.Open("pgx", url); err != nil {
+			return nil, fmt.Errorf("state: open postgres: %w", err)
+		}
+		db.SQL.SetMaxOpenConns(20)
+		db.Gorm, err = gorm.Open(postgres.New(postgres.Config{Conn: db.SQL}), gormConfig())
+	case strings.HasPrefix(url, "sqlite://"):
+		db.Dialect = SQLite
+		path := strings.TrimPrefix(url, "sqlite://")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("state: create folder for %s: %w", path, err)
+		}
+		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		if db.SQL, err = sql.Open("sqlite", dsn); err != nil {
+			return nil, fmt.Errorf("state: open sqlite: %w", err)
+		}
+		// SQLite allows one writer; one connection avoids "database is locked".
+		db.SQL.SetMaxOpenConns(1)
+		db.Gorm, err = gorm.Open(sqlite.Dialector{Conn: db.SQL}, gormConfig())
+	default:
+		return nil, fmt.Errorf("state: LETHE_DATABASE_URL must start with postgres:// or sqlite://")
+	}
+	if err != nil {
+		db.SQL.Close()
+		return nil, fmt.Errorf("state: open %s: %w", db.Dialect, err)
+	}
+	if err := db.SQL.PingContext(ctx); err != nil {
+		db.SQL.Close()
+		return nil, fmt.Errorf("state: %s is not reachable: %w", db.Dialect, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.SQL.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true,
+		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// Ping checks that the store answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// now returns the clock's time in UTC at the microsecond precision that both
+// dialects keep, so values read back compare equal to values written.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// SQLTx returns the *sql.Tx under a gorm transaction, for the job queue.
+func SQLTx(tx *gorm.DB) (*sql.Tx, error) {
+	t, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, fmt.Errorf("state: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
+	}
+	return t, nil
+}
+
+// lock makes the next read of tx take row locks on Postgres (SELECT … FOR
+// UPDATE). SQLite transactions start IMMEDIATE and so already hold the one
+// write lock.
+func (db *DB) lock(tx *gorm.DB) *gorm.DB {
+	if db.Dialect == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}

@@ -1,0 +1,125 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// Journal implements dsr.Journal for one request.
+type Journal struct {
+	DB        *DB
+	RequestID string
+}
+
+var _ dsr.Journal = (*Journal)(nil)
+
+type stepRow struct {
+	RequestID string `gorm:"primaryKey"`
+	Name      string `gorm:"primaryKey"`
+	Seq       int64
+	Status    string
+	Count     int64
+	Detail    string
+	At        time.Time
+}
+
+func (stepRow) TableName() string { return "lethe_request_steps" }
+
+type keyRow struct {
+	RequestID string `gorm:"primaryKey"`
+	SetName   string `gorm:"primaryKey"`
+	Key       string `gorm:"primaryKey"`
+}
+
+func (keyRow) TableName() string { return "lethe_request_keys" }
+
+// Steps implements dsr.Journal.
+func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
+	var rows []stepRow
+	if err := j.DB.Gorm.WithContext(ctx).Where("request_id = ?", j.RequestID).Order("seq").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("journal: steps: %w", err)
+	}
+	out := make([]dsr.Step, len(rows))
+	for i, r := range rows {
+		out[i] = dsr.Step{Name: r.Name, Status: r.Status, Count: r.Count, Detail: r.Detail, At: r.At.UTC()}
+	}
+	return out, nil
+}
+
+// SaveStep implements dsr.Journal.
+func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
+	if s.At.IsZero() {
+		s.At = j.DB.now()
+	}
+	return j.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var seq int64
+		if err := tx.Model(&stepRow{}).Where("request_id = ?", j.RequestID).Select("COALESCE(MAX(seq), 0)").Scan(&seq).Error; err != nil {
+			return fmt.Errorf("journal: save step: %w", err)
+		}
+		row := stepRow{RequestID: j.RequestID, Name: s.Name, Seq: seq + 1, Status: s.Status, Count: s.Count,
+			Detail: s.Detail, At: s.At.UTC().Truncate(time.Microsecond)}
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "request_id"}, {Name: "name"}},
+			DoUpdates: clause.AssignmentColumns([]string{"status", "count", "detail", "at"}),
+		}).Create(&row).Error
+		if err != nil {
+			return fmt.Errorf("journal: save step %s: %w", s.Name, err)
+		}
+		return nil
+	})
+}
+
+// FreezeKeys implements dsr.Journal.
+func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) error {
+	const batch = 500
+	for len(keys) > 0 {
+		n := min(batch, len(keys))
+		rows := make([]keyRow, n)
+		for i, k := range keys[:n] {
+			rows[i] = keyRow{RequestID: j.RequestID, SetName: set, Key: k}
+		}
+		if err := j.DB.Gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+			return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// FrozenKeys implements dsr.Journal.
+func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limit int) ([]string, error) {
+	var out []string
+	err := j.DB.Gorm.WithContext(ctx).Model(&keyRow{}).Where("request_id = ? AND set_name = ? AND key > ?", j.RequestID, set, after).
+		Order("key").Limit(limit).Pluck("key", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("journal: frozen keys of %s: %w", set, err)
+	}
+	return out, nil
+}
+
+// Snapshot implements dsr.Journal.
+func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
+	var out []byte
+	err := j.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row requestRow
+		if err := j.DB.lock(tx).Select("id", "registry_snapshot").Where("id = ?", j.RequestID).Take(&row).Error; err != nil {
+			return err
+		}
+		if row.RegistrySnapshot != nil {
+			out = []byte(*row.RegistrySnapshot)
+			return nil
+		}
+		out = data
+		return tx.Model(&requestRow{}).Where("id = ?", j.RequestID).Update("registry_snapshot", string(data)).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: snapshot: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,93 @@
+package state
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// requestRow is a row of lethe_requests.
+type requestRow struct {
+	ID               string `gorm:"primaryKey"`
+	Type             string
+	Status           string
+	Tenant           string
+	Email            *string
+	Subject          string
+	CreatedAt        time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt        time.Time `gorm:"autoUpdateTime:false"`
+	DueAt            time.Time
+	ExtendedDays     int
+	ExtensionReason  string
+	StartedAt        *time.Time
+	FinishedAt       *time.Time
+	Attempts         int
+	Counts           *string
+	Verification     *string
+	ErrorCode        *string
+	ErrorMessage     *string
+	IdemScope        *string
+	IdemKey          *string
+	IdemHash         *string
+	RegistrySnapshot *string
+}
+
+func (requestRow) TableName() string { return "lethe_requests" }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// toDomain converts a row; JSON columns that fail to decode are left empty
+// rather than failing a read of the request.
+func (r *requestRow) toDomain() *dsr.Request {
+	req := &dsr.Request{
+		ID: r.ID, Type: dsr.Type(r.Type), Status: dsr.Status(r.Status), Tenant: r.Tenant,
+		Subject: dsr.Subject(r.Subject), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		DueAt: r.DueAt.UTC(), ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason,
+		StartedAt: utcPtr(r.StartedAt), FinishedAt: utcPtr(r.FinishedAt), Attempts: r.Attempts,
+	}
+	if r.Email != nil {
+		req.Email = *r.Email
+	}
+	if r.Counts != nil {
+		_ = json.Unmarshal([]byte(*r.Counts), &req.Counts)
+	}
+	if r.Verification != nil {
+		req.Verification = &dsr.Verification{}
+		if json.Unmarshal([]byte(*r.Verification), req.Verification) != nil {
+			req.Verification = nil
+		}
+	}
+	if r.ErrorCode != nil {
+		req.Err = &dsr.Error{Code: *r.ErrorCode}
+		if r.ErrorMessage != nil {
+			req.Err.Message = *r.ErrorMessage
+		}
+	}
+	return req
+}
+
+func jsonPtr(v any) *string {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

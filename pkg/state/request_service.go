@@ -1,0 +1,282 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// RequestService implements dsr.RequestService on the state store.
+type RequestService struct {
+	DB      *DB
+	Subject *dsr.SubjectHasher
+	Audit   *AuditLog
+	// Enqueue queues request id for execution inside tx, so that a request
+	// is never stored without its job nor queued without its row.
+	Enqueue func(ctx context.Context, tx *sql.Tx, id string) error
+}
+
+var _ dsr.RequestService = (*RequestService)(nil)
+
+// Create implements dsr.RequestService.
+func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewRequest) (*dsr.Request, bool, error) {
+	if !in.Type.Valid() {
+		return nil, false, dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
+	}
+	email, err := dsr.NormalizeEmail(in.Email)
+	if err != nil {
+		return nil, false, err
+	}
+	tenant := in.Tenant
+	switch {
+	case !c.Admin && c.Tenant == "":
+		return nil, false, dsr.Errorf(dsr.EUNAUTHORIZED, "a bearer token is required")
+	case !c.Admin && tenant != "" && tenant != c.Tenant:
+		return nil, false, dsr.Errorf(dsr.EFORBIDDEN, "tenant: a tenant key may file requests for its own tenant only")
+	case !c.Admin:
+		tenant = c.Tenant
+	}
+	if tenant != "" {
+		if err := dsr.ValidateTenant(tenant); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(in.IdempotencyKey) > 200 {
+		return nil, false, dsr.Errorf(dsr.EINVALID, "Idempotency-Key: at most 200 characters")
+	}
+	now := s.DB.now()
+	subject := s.Subject.Subject(email)
+	row := &requestRow{
+		ID: uuid.Must(uuid.NewV7()).String(), Type: string(in.Type), Status: string(dsr.StatusPending),
+		Tenant: tenant, Email: &email, Subject: string(subject),
+		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow),
+	}
+	if in.IdempotencyKey != "" {
+		sum := sha256.Sum256([]byte(string(in.Type) + "\x00" + email + "\x00" + tenant))
+		row.IdemScope, row.IdemKey, row.IdemHash = strPtr(idemScope(c)), &in.IdempotencyKey, strPtr(hex.EncodeToString(sum[:]))
+		if prev, err := s.byIdempotencyKey(ctx, row); prev != nil || err != nil {
+			return prev, false, err
+		}
+	}
+	err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(row).Error; err != nil {
+			return err
+		}
+		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
+			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: map[string]any{"type": in.Type}}); err != nil {
+			return err
+		}
+		sqlTx, err := SQLTx(tx)
+		if err != nil {
+			return err
+		}
+		return s.Enqueue(ctx, sqlTx, row.ID)
+	})
+	if err != nil && in.IdempotencyKey != "" && isUniqueViolation(err) {
+		// A concurrent call with the same key won the race.
+		prev, perr := s.byIdempotencyKey(ctx, row)
+		if prev != nil || perr != nil {
+			return prev, false, perr
+		}
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create request: %w", err)
+	}
+	return row.toDomain(), true, nil
+}
+
+func idemScope(c dsr.Caller) string {
+	if c.Admin {
+		return "admin"
+	}
+	return "tenant:" + c.Tenant
+}
+
+// byIdempotencyKey returns the request stored under want's key, nil when
+// there is none, and ECONFLICT when the key was used for another body.
+func (s *RequestService) byIdempotencyKey(ctx context.Context, want *requestRow) (*dsr.Request, error) {
+	var prev requestRow
+	err := s.DB.Gorm.WithContext(ctx).Where("idem_scope = ? AND idem_key = ?", *want.IdemScope, *want.IdemKey).Take(&prev).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if prev.IdemHash == nil || *prev.IdemHash != *want.IdemHash {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "Idempotency-Key: already used for a different request; use a new key")
+	}
+	return prev.toDomain(), nil
+}
+
+func isUniqueViolation(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "23505") || strings.Contains(s, "UNIQUE constraint failed") || errors.Is(err, gorm.ErrDuplicatedKey)
+}
+
+// Get implements dsr.RequestService.
+func (s *RequestService) Get(ctx context.Context, c dsr.Caller, id string) (*dsr.Request, error) {
+	row, err := s.load(ctx, s.DB.Gorm, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.CanSee(row.Tenant) {
+		return nil, dsr.Errorf(dsr.ENOTFOUND, "request %s not found", id)
+	}
+	return row.toDomain(), nil
+}
+
+func (s *RequestService) load(ctx context.Context, db *gorm.DB, id string) (*requestRow, error) {
+	var row requestRow
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
+	}
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, dsr.Errorf(dsr.ENOTFOUND, "request %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("load request: %w", err)
+	}
+	return &row, nil
+}
+
+// List implements dsr.RequestService.
+func (s *RequestService) List(ctx context.Context, c dsr.Caller, f dsr.RequestFilter) (*dsr.RequestPage, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "status: unknown status %q", f.Status)
+	}
+	if f.Type != "" && !f.Type.Valid() {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := s.DB.Gorm.WithContext(ctx).Model(&requestRow{})
+	switch {
+	case !c.Admin && f.Tenant != "" && f.Tenant != c.Tenant:
+		return &dsr.RequestPage{}, nil // another tenant's requests do not exist for this key
+	case !c.Admin:
+		q = q.Where("tenant = ?", c.Tenant)
+	case f.Tenant != "":
+		q = q.Where("tenant = ?", f.Tenant)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.Type != "" {
+		q = q.Where("type = ?", string(f.Type))
+	}
+	if f.Overdue {
+		q = q.Where("due_at < ? AND status IN ?", s.DB.now(), openStatuses())
+	}
+	if f.Cursor != "" {
+		cur, err := decodeCursor(s.Subject, f.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", cur.CreatedAt, cur.CreatedAt, cur.ID)
+	}
+	var rows []requestRow
+	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	page := &dsr.RequestPage{Items: []*dsr.Request{}}
+	for i := range rows {
+		if i == f.Limit {
+			last := rows[i-1]
+			page.NextCursor = encodeCursor(s.Subject, cursor{CreatedAt: last.CreatedAt.UTC(), ID: last.ID})
+			break
+		}
+		page.Items = append(page.Items, rows[i].toDomain())
+	}
+	return page, nil
+}
+
+func openStatuses() []string {
+	var out []string
+	for _, st := range dsr.Statuses {
+		if !st.Terminal() {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}
+
+// Cancel implements dsr.RequestService.
+func (s *RequestService) Cancel(ctx context.Context, c dsr.Caller, id string) (*dsr.Request, error) {
+	return s.update(ctx, c, id, "request.cancelled", nil, func(r *requestRow, now time.Time) error {
+		if !dsr.Status(r.Status).Cancellable() {
+			return dsr.Errorf(dsr.ECONFLICT, "request is %s; only a request that has not started running can be cancelled", r.Status)
+		}
+		r.Status, r.FinishedAt = string(dsr.StatusCancelled), &now
+		r.ErrorCode, r.ErrorMessage = strPtr(dsr.ECONFLICT), strPtr("cancelled by "+c.Actor())
+		r.Email = nil // nothing more will be done for this person
+		return nil
+	})
+}
+
+// Extend implements dsr.RequestService.
+func (s *RequestService) Extend(ctx context.Context, c dsr.Caller, id string, days int, reason string) (*dsr.Request, error) {
+	reason = strings.TrimSpace(reason)
+	if days <= 0 {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "days: must be a whole number of days above 0")
+	} else if reason == "" {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "reason: required; say why the request needs more time (GDPR Art. 12(3))")
+	} else if len(reason) > 1000 {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "reason: at most 1000 characters")
+	}
+	maxDays := int(dsr.MaxExtension / (24 * time.Hour))
+	details := map[string]any{"days": days}
+	return s.update(ctx, c, id, "request.extended", details, func(r *requestRow, now time.Time) error {
+		if dsr.Status(r.Status).Terminal() {
+			return dsr.Errorf(dsr.ECONFLICT, "request is %s; only an open request can be extended", r.Status)
+		}
+		if r.ExtendedDays+days > maxDays {
+			return dsr.Errorf(dsr.EUNPROCESSABLE, "days: the deadline can be extended by %d days in total; %d are left", maxDays, maxDays-r.ExtendedDays)
+		}
+		r.ExtendedDays += days
+		r.DueAt = r.DueAt.Add(time.Duration(days) * 24 * time.Hour)
+		r.ExtensionReason = reason
+		return nil
+	})
+}
+
+// update loads request id under a row lock, applies change, saves it and
+// appends an audit entry, all in one transaction.
+func (s *RequestService) update(ctx context.Context, c dsr.Caller, id, action string, details map[string]any,
+	change func(r *requestRow, now time.Time) error) (*dsr.Request, error) {
+	var out *dsr.Request
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := s.load(ctx, s.DB.lock(tx), id)
+		if err != nil {
+			return err
+		}
+		if !c.CanSee(row.Tenant) {
+			return dsr.Errorf(dsr.ENOTFOUND, "request %s not found", id)
+		}
+		now := s.DB.now()
+		if err := change(row, now); err != nil {
+			return err
+		}
+		row.UpdatedAt = now
+		if err := tx.Save(row).Error; err != nil {
+			return err
+		}
+		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: action, RequestID: row.ID,
+			Tenant: row.Tenant, Subject: dsr.Subject(row.Subject), Details: details}); err != nil {
+			return err
+		}
+		out = row.toDomain()
+		return nil
+	})
+	return out, err
+}

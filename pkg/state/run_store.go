@@ -1,0 +1,91 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// RunStore implements dsr.RunStore: the privileged side of the request
+// store, held only by the dsr.Runner.
+type RunStore struct {
+	DB       *DB
+	Audit    *AuditLog
+	Requests *RequestService
+}
+
+var _ dsr.RunStore = (*RunStore)(nil)
+
+// Load implements dsr.RunStore.
+func (s *RunStore) Load(ctx context.Context, id string) (*dsr.Request, error) {
+	row, err := s.Requests.load(ctx, s.DB.Gorm, id)
+	if err != nil {
+		return nil, err
+	}
+	return row.toDomain(), nil
+}
+
+// Start implements dsr.RunStore. The first start is audited; a retry only
+// counts its attempt.
+func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	var out *dsr.Request
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := s.Requests.load(ctx, s.DB.lock(tx), id)
+		if err != nil {
+			return err
+		}
+		st := dsr.Status(row.Status)
+		if st != dsr.StatusPending && st != dsr.StatusRunning {
+			return dsr.Errorf(dsr.ECONFLICT, "request is %s", st)
+		}
+		first := st == dsr.StatusPending
+		row.Status, row.Attempts, row.UpdatedAt = string(dsr.StatusRunning), row.Attempts+1, now
+		if row.StartedAt == nil {
+			row.StartedAt = &now
+		}
+		if err := tx.Save(row).Error; err != nil {
+			return err
+		}
+		if first {
+			if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: "lethe", Action: "request.running",
+				RequestID: row.ID, Tenant: row.Tenant, Subject: dsr.Subject(row.Subject)}); err != nil {
+				return err
+			}
+		}
+		out = row.toDomain()
+		return nil
+	})
+	return out, err
+}
+
+// Finish implements dsr.RunStore. The email is forgotten once the request
+// has ended: the certificate names the subject by its hash only.
+func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
+	now := s.DB.now()
+	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		upd := map[string]any{
+			"status": string(r.Status), "updated_at": now, "finished_at": now, "email": nil,
+			"counts": jsonPtr(r.Counts), "verification": jsonPtr(r.Verification),
+			"error_code": nil, "error_message": nil,
+		}
+		if r.Err != nil {
+			upd["error_code"], upd["error_message"] = r.Err.Code, r.Err.Message
+		}
+		res := tx.Model(&requestRow{}).Where("id = ? AND status = ?", r.ID, string(dsr.StatusRunning)).Updates(upd)
+		if res.Error != nil {
+			return fmt.Errorf("finish request: %w", res.Error)
+		} else if res.RowsAffected == 0 {
+			return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
+		}
+		_, err := s.Audit.appendTx(tx, now, ev)
+		return err
+	})
+}
+
+// Journal implements dsr.RunStore.
+func (s *RunStore) Journal(id string) dsr.Journal { return &Journal{DB: s.DB, RequestID: id} }

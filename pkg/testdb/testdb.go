@@ -1,0 +1,125 @@
+// Package testdb gives each test its own database on the real servers the
+// machine runs: a fresh Postgres schema, a fresh MariaDB database or a SQLite
+// file, dropped when the test ends. A server that cannot be reached fails the
+// test loudly; nothing is ever skipped or mocked.
+package testdb
+
+import (
+	"cmp"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+)
+
+// PostgresURL is the server tests use: LETHE_TEST_POSTGRES_URL or the local default.
+func PostgresURL() string {
+	return cmp.Or(os.Getenv("LETHE_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+}
+
+// MySQLDSN is the server tests use: LETHE_TEST_MYSQL_DSN or the local default.
+func MySQLDSN() string {
+	return cmp.Or(os.Getenv("LETHE_TEST_MYSQL_DSN"), "root@tcp(127.0.0.1:3306)/test?parseTime=true&multiStatements=true")
+}
+
+// RedisAddr is the server tests use: LETHE_TEST_REDIS_ADDR or the local default.
+func RedisAddr() string {
+	return cmp.Or(os.Getenv("LETHE_TEST_REDIS_ADDR"), "127.0.0.1:6379")
+}
+
+func name(prefix string) string {
+	return prefix + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+}
+
+// Postgres creates a schema of its own for t and returns a URL whose
+// search_path points at it. The schema is dropped with everything in it when
+// t ends.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", PostgresURL())
+	if err != nil {
+		t.Fatalf("testdb: postgres: %v", err)
+	}
+	defer admin.Close()
+	schema := name("t_")
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("testdb: postgres at %s is not reachable (start it; see .ci/run): %v", redact(PostgresURL()), err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", PostgresURL())
+		if err == nil {
+			defer db.Close()
+			_, err = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+		}
+		if err != nil {
+			t.Errorf("testdb: drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(PostgresURL())
+	if err != nil {
+		t.Fatalf("testdb: LETHE_TEST_POSTGRES_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// MySQL creates a database of its own for t on MariaDB/MySQL and returns its
+// DSN. The database is dropped when t ends.
+func MySQL(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("mysql", MySQLDSN())
+	if err != nil {
+		t.Fatalf("testdb: mysql: %v", err)
+	}
+	defer admin.Close()
+	db := name("t_")
+	if _, err := admin.Exec("CREATE DATABASE " + db); err != nil {
+		t.Fatalf("testdb: mariadb at %s is not reachable (start it; see .ci/run): %v", redact(MySQLDSN()), err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("mysql", MySQLDSN())
+		if err == nil {
+			defer a.Close()
+			_, err = a.Exec("DROP DATABASE " + db)
+		}
+		if err != nil {
+			t.Errorf("testdb: drop database %s: %v", db, err)
+		}
+	})
+	dsn := MySQLDSN()
+	slash := strings.LastIndex(dsn, "/")
+	rest := ""
+	if q := strings.IndexByte(dsn[slash:], '?'); q >= 0 {
+		rest = dsn[slash+q:]
+	}
+	return dsn[:slash+1] + db + rest
+}
+
+// SQLite returns the path of a fresh SQLite file in t's temporary folder.
+func SQLite(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), fmt.Sprintf("%s.db", name("t_")))
+}
+
+// redact drops a password from a URL or DSN before it is printed.
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = url.User(u.User.Username())
+		return u.String()
+	}
+	if at := strings.LastIndexByte(s, '@'); at > 0 {
+		if colon := strings.IndexByte(s[:at], ':'); colon >= 0 {
+			return s[:colon] + ":***" + s[at:]
+		}
+	}
+	return s
+}
