@@ -1,0 +1,232 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testdb"
+)
+
+// countingExecutor completes every request and counts executions per id.
+type countingExecutor struct {
+	mu    sync.Mutex
+	runs  map[string]int
+	delay time.Duration
+}
+
+func (e *countingExecutor) Execute(ctx context.Context, r *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	e.mu.Lock()
+	e.runs[r.ID]++
+	e.mu.Unlock()
+	time.Sleep(e.delay)
+	return &dsr.Outcome{Counts: map[string]int64{"app.users": 1}, Verification: &dsr.Verification{Passed: true}}, nil
+}
+
+func (e *countingExecutor) count(id string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.runs[id]
+}
+
+// blockingExecutor journals that it started, then blocks until killed.
+type blockingExecutor struct{}
+
+func (blockingExecutor) Execute(ctx context.Context, r *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	if err := j.SaveStep(ctx, dsr.Step{Name: "blocked", Status: "running"}); err != nil {
+		return nil, err
+	}
+	select {} // a worker that hangs until its process is killed
+}
+
+const subjectKey = "a-test-subject-key-of-32-characters!!"
+
+// server is one "replica": its own pool on the shared store and a queue.
+type server struct {
+	db       *state.DB
+	requests *state.RequestService
+	runStore *state.RunStore
+	queue    *queue.Queue
+}
+
+func newServer(t *testing.T, url string, exec dsr.Executor, cfg queue.Config) *server {
+	t.Helper()
+	ctx := context.Background()
+	db, err := state.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	audit := &state.AuditLog{DB: db}
+	s := &server{db: db}
+	s.requests = &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)), Audit: audit}
+	s.runStore = &state.RunStore{DB: db, Audit: audit, Requests: s.requests}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.DB, cfg.Logger = db, log
+	cfg.Runner = &dsr.Runner{Store: s.runStore, Executor: exec, Now: time.Now, Logger: log}
+	cfg.PollInterval = 50 * time.Millisecond
+	if s.queue, err = queue.New(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	s.requests.Enqueue = s.queue.Enqueue
+	return s
+}
+
+func (s *server) start(t *testing.T) {
+	t.Helper()
+	if err := s.queue.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.queue.Stop(ctx)
+	})
+}
+
+func (s *server) file(t *testing.T, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		r, _, err := s.requests.Create(context.Background(), dsr.Caller{Admin: true},
+			dsr.NewRequest{Type: dsr.TypeErasure, Email: fmt.Sprintf("person%d@example.com", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// waitStatus polls until request id reaches want or the deadline passes.
+func (s *server) waitStatus(t *testing.T, id string, want dsr.Status, within time.Duration) *dsr.Request {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r, err := s.runStore.Load(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == want {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request %s is %s after %s; want %s", id, r.Status, within, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTwoServersRunEachRequestOnce runs two replicas on one Postgres and
+// checks that every request is executed exactly once and completes.
+func TestTwoServersRunEachRequestOnce(t *testing.T) {
+	t.Parallel()
+	url := testdb.Postgres(t)
+	counter := &countingExecutor{runs: map[string]int{}, delay: 20 * time.Millisecond}
+	a := newServer(t, url, counter, queue.Config{Workers: 4})
+	b := newServer(t, url, counter, queue.Config{Workers: 4})
+	ids := append(a.file(t, 20), b.file(t, 20)...)
+	a.start(t)
+	b.start(t)
+	for _, id := range ids {
+		r := a.waitStatus(t, id, dsr.StatusCompleted, 30*time.Second)
+		if got := counter.count(id); got != 1 {
+			t.Errorf("request %s executed %d times; want 1", id, got)
+		}
+		if r.Attempts != 1 {
+			t.Errorf("request %s took %d attempts; want 1", id, r.Attempts)
+		}
+	}
+	entries, err := (&state.AuditLog{DB: a.db}).List(context.Background(), dsr.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := map[string]int{}
+	for _, e := range entries {
+		if e.Action == "request.running" {
+			running[e.RequestID]++
+		}
+	}
+	for _, id := range ids {
+		if running[id] != 1 {
+			t.Errorf("request %s has %d request.running audit entries; want 1", id, running[id])
+		}
+	}
+}
+
+// TestKilledWorkerIsPickedUpAgain starts a worker in a child process, kills
+// it (SIGKILL) while it executes a request, and checks that another worker
+// rescues the request and completes it.
+func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
+	for _, dialect := range []string{state.Postgres, state.SQLite} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			url := "sqlite://" + testdb.SQLite(t)
+			if dialect == state.Postgres {
+				url = testdb.Postgres(t)
+			}
+			counter := &countingExecutor{runs: map[string]int{}}
+			cfg := queue.Config{Workers: 1, JobTimeout: time.Second, RescueAfter: 2 * time.Second}
+			parent := newServer(t, url, counter, cfg)
+			id := parent.file(t, 1)[0]
+
+			child := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingWorker$")
+			child.Env = append(os.Environ(), "LETHE_HELPER_STATE_URL="+url)
+			child.Stderr = os.Stderr
+			if err := child.Start(); err != nil {
+				t.Fatal(err)
+			}
+			parent.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
+			waitStep(t, parent.runStore.Journal(id), "blocked")
+			if err := child.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			child.Wait()
+
+			parent.start(t)
+			r := parent.waitStatus(t, id, dsr.StatusCompleted, 90*time.Second)
+			if got := counter.count(id); got != 1 {
+				t.Errorf("surviving worker executed the request %d times; want 1", got)
+			}
+			if r.Attempts != 2 {
+				t.Errorf("attempts = %d; want 2 (the killed one and the rescue)", r.Attempts)
+			}
+		})
+	}
+}
+
+func waitStep(t *testing.T, j dsr.Journal, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		steps, err := j.Steps(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range steps {
+			if s.Name == name {
+				return
+			}
+		}
+	}
+	t.Fatalf("step %q never journaled", name)
+}
+
+// TestHelperBlockingWorker is the child process of
+// TestKilledWorkerIsPickedUpAgain; it does nothing when run on its own.
+func TestHelperBlockingWorker(t *testing.T) {
+	url := os.Getenv("LETHE_HELPER_STATE_URL")
+	if url == "" {
+		return
+	}
+	s := newServer(t, url, blockingExecutor{}, queue.Config{Workers: 1, JobTimeout: time.Second, RescueAfter: 2 * time.Second})
+	s.start(t)
+	select {}
+}
