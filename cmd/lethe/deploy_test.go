@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+var letheVar = regexp.MustCompile(`\bLETHE_[A-Z0-9_]+\b`)
+
+// serveFlagNames returns the flags lethe serve defines.
+func serveFlagNames(t *testing.T) map[string]bool {
+	m := NewMain(os.Stdout, os.Stderr)
+	fs := newFlagSet("serve", os.Stderr)
+	m.Config.serveFlags(fs)
+	names := map[string]bool{"demo": true, "demo-dir": true, "workers": true}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+// TestDeployNamesOnlyWhatTheBinaryReads parses deploy/Dockerfile and
+// deploy/compose.yaml and fails on any LETHE_ variable or serve flag that
+// the binary does not read.
+func TestDeployNamesOnlyWhatTheBinaryReads(t *testing.T) {
+	flags := serveFlagNames(t)
+	for v, flag := range Env {
+		if !flags[flag] {
+			t.Errorf("Env maps %s to flag --%s, which lethe serve does not define", v, flag)
+		}
+	}
+
+	// Dockerfile: ENV lines and the CMD/ENTRYPOINT arguments.
+	f, err := os.Open("../../deploy/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	var sawEntrypoint bool
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "ENV ") || strings.HasPrefix(line, "ARG ") {
+			for _, v := range letheVar.FindAllString(line, -1) {
+				if _, ok := Env[v]; !ok {
+					t.Errorf("deploy/Dockerfile names %s, which lethe does not read", v)
+				}
+			}
+		}
+		if strings.HasPrefix(line, "ENTRYPOINT") || strings.HasPrefix(line, "CMD") {
+			sawEntrypoint = sawEntrypoint || strings.Contains(line, "/lethe")
+			checkArgs(t, "deploy/Dockerfile", line, flags)
+		}
+	}
+	if !sawEntrypoint {
+		t.Error("deploy/Dockerfile has no ENTRYPOINT or CMD running /lethe")
+	}
+
+	// compose.yaml: every service's environment and command.
+	raw, err := os.ReadFile("../../deploy/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Environment map[string]string `yaml:"environment"`
+			Command     any               `yaml:"command"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatalf("deploy/compose.yaml: %v", err)
+	}
+	lethe, ok := compose.Services["lethe"]
+	if !ok {
+		t.Fatal("deploy/compose.yaml has no lethe service")
+	}
+	if lethe.Environment["LETHE_DATABASE_URL"] == "" || !strings.HasPrefix(lethe.Environment["LETHE_DATABASE_URL"], "postgres://") {
+		t.Error("deploy/compose.yaml: the lethe service must use Postgres through LETHE_DATABASE_URL")
+	}
+	for name, svc := range compose.Services {
+		for v := range svc.Environment {
+			if strings.HasPrefix(v, "LETHE_") {
+				if _, ok := Env[v]; !ok {
+					t.Errorf("deploy/compose.yaml: service %s sets %s, which lethe does not read", name, v)
+				}
+			}
+		}
+		if cmd, ok := svc.Command.(string); ok {
+			checkArgs(t, "deploy/compose.yaml", cmd, flags)
+		}
+	}
+}
+
+var flagArg = regexp.MustCompile(`(?:^|[\s"\[,])--?([a-z][a-z0-9-]*)`)
+
+func checkArgs(t *testing.T, file, line string, flags map[string]bool) {
+	t.Helper()
+	for _, m := range flagArg.FindAllStringSubmatch(line, -1) {
+		if !flags[m[1]] {
+			t.Errorf("%s: %q passes --%s, which lethe serve does not define", file, line, m[1])
+		}
+	}
+}

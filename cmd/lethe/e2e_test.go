@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// binary is the lethe binary built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lethe-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "lethe")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// demoServer is a running "lethe serve --demo" process.
+type demoServer struct {
+	cmd      *exec.Cmd
+	base     string
+	token    string
+	dir      string
+	stateURL string
+	stderr   *lockedBuffer
+}
+
+var (
+	tokenLine = regexp.MustCompile(`demo admin token \(shown once\): ([0-9a-f]+)`)
+	addrLine  = regexp.MustCompile(`"msg":"lethe serving","addr":"([^"]+)"`)
+)
+
+// startDemo runs the binary as make run does, on a port of its own.
+func startDemo(t *testing.T) *demoServer {
+	t.Helper()
+	dir := t.TempDir()
+	s := &demoServer{dir: dir, stateURL: "sqlite://" + filepath.Join(dir, "state.db"), stderr: &lockedBuffer{}}
+	s.cmd = exec.Command(binary, "serve", "--demo", "--addr", "127.0.0.1:0",
+		"--demo-dir", filepath.Join(dir, "demo"), "--database-url", s.stateURL)
+	s.cmd.Env = withoutLetheEnv()
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if m := tokenLine.FindStringSubmatch(sc.Text()); m != nil {
+			s.token = m[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	for deadline := time.Now().Add(30 * time.Second); s.base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrLine.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.base = "http://" + m[1]
+		}
+	}
+	if s.token == "" || s.base == "" {
+		t.Fatalf("demo did not start; log:\n%s", s.stderr.String())
+	}
+	return s
+}
+
+func withoutLetheEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LETHE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func (s *demoServer) call(t *testing.T, method, path, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// lethe runs a one-shot command against the demo's state store.
+func (s *demoServer) lethe(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(s.dir, "demo", "subject.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(withoutLetheEnv(), "LETHE_DATABASE_URL="+s.stateURL, "LETHE_SUBJECT_KEY="+string(key))
+	out, _ := cmd.CombinedOutput()
+	return string(out), cmd.ProcessState.ExitCode()
+}
+
+// TestDemoTour files a request as the README's tour does, lists it, issues a
+// tenant key, checks the audit chain, breaks it, and stops the service with
+// SIGTERM.
+func TestDemoTour(t *testing.T) {
+	s := startDemo(t)
+	var created struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		DueAt  string `json:"due_at"`
+	}
+	if code := s.call(t, "POST", "/v1/requests", `{"type":"erasure","email":"ada@example.com"}`, &created); code != http.StatusAccepted {
+		t.Fatalf("POST /v1/requests = %d", code)
+	}
+	if created.Status != "pending" || created.DueAt == "" {
+		t.Fatalf("created request = %+v; want pending with a due_at", created)
+	}
+	var list struct {
+		Items []struct{ ID, Status string }
+	}
+	s.call(t, "GET", "/v1/requests", "", &list)
+	if len(list.Items) != 1 || list.Items[0].ID != created.ID {
+		t.Fatalf("list = %+v; want the request %s", list.Items, created.ID)
+	}
+	var got struct{ Status string }
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		s.call(t, "GET", "/v1/requests/"+created.ID, "", &got)
+		if got.Status != "pending" && got.Status != "running" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("request still %s", got.Status)
+		}
+	}
+	if got.Status != "completed" && got.Status != "failed" {
+		t.Fatalf("request ended %q", got.Status)
+	}
+
+	out, code := s.lethe(t, "keys", "create", "--tenant", "career-coach")
+	if code != 0 || !strings.Contains(out, "lethe_") {
+		t.Fatalf("keys create: exit %d: %s", code, out)
+	}
+	token := strings.TrimSpace(out[strings.LastIndex(out, "lethe_"):])
+	req, _ := http.NewRequest("GET", s.base+"/v1/requests", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenantList struct{ Items []any }
+	json.NewDecoder(resp.Body).Decode(&tenantList)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(tenantList.Items) != 0 {
+		t.Fatalf("tenant key listing: %d with %d items; want 200 and none of the admin's untenanted request", resp.StatusCode, len(tenantList.Items))
+	}
+
+	if out, code := s.lethe(t, "audit", "verify"); code != 0 || !strings.Contains(out, "audit chain ok") {
+		t.Fatalf("audit verify on a whole chain: exit %d: %s", code, out)
+	}
+	db, err := state.Open(context.Background(), s.stateURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL.Exec(`UPDATE lethe_audit SET actor = 'someone-else' WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, code := s.lethe(t, "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at entry 1") {
+		t.Fatalf("audit verify on a changed chain: exit %d: %s", code, out)
+	}
+
+	if strings.Contains(s.stderr.String(), "ada@example.com") {
+		t.Error("the service log contains the subject's email in clear")
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after SIGTERM: %v; log:\n%s", err, s.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("lethe did not stop within 30s of SIGTERM")
+	}
+	if !strings.Contains(s.stderr.String(), "lethe stopped") {
+		t.Error("no graceful-shutdown line in the log")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
