@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -50,6 +51,9 @@ type Config struct {
 	RescueAfter time.Duration
 	// PollInterval is how often idle workers look for new jobs (default 1s).
 	PollInterval time.Duration
+	// Backoff is the wait before retry number attempt (1-based); default
+	// River's, attempt⁴ seconds with jitter.
+	Backoff func(attempt int) time.Duration
 }
 
 func (c *Config) validate() error {
@@ -109,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
 		PollOnly:             true,
+		RetryPolicy:          retryPolicy(cfg.Backoff),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -151,4 +156,18 @@ func (w *requestWorker) Timeout(*river.Job[RequestArgs]) time.Duration { return 
 
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
 	return w.runner.Run(ctx, job.Args.RequestID, job.Attempt >= job.MaxAttempts)
+}
+
+// backoffPolicy adapts a Backoff function to River's retry policy.
+type backoffPolicy struct{ backoff func(int) time.Duration }
+
+func (p backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(p.backoff(job.Attempt))
+}
+
+func retryPolicy(backoff func(int) time.Duration) river.ClientRetryPolicy {
+	if backoff == nil {
+		return &river.DefaultClientRetryPolicy{}
+	}
+	return backoffPolicy{backoff}
 }

@@ -230,3 +230,62 @@ func TestHelperBlockingWorker(t *testing.T) {
 	s.start(t)
 	select {}
 }
+
+// flakyExecutor fails with a store outage a number of times, then succeeds.
+type flakyExecutor struct {
+	mu       sync.Mutex
+	failures int
+	calls    int
+}
+
+func (e *flakyExecutor) Execute(ctx context.Context, r *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls++
+	if e.calls <= e.failures {
+		return nil, dsr.Errorf(dsr.EUNAVAILABLE, "store app is unreachable")
+	}
+	return &dsr.Outcome{Counts: map[string]int64{}, Verification: &dsr.Verification{Passed: true}}, nil
+}
+
+// TestRetriesWithBackoff checks that a store outage is retried after the
+// backoff and that a request fails, naming the store, once attempts run out.
+func TestRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
+	url := "sqlite://" + testdb.SQLite(t)
+	var waits []int
+	var mu sync.Mutex
+	backoff := func(attempt int) time.Duration {
+		mu.Lock()
+		waits = append(waits, attempt)
+		mu.Unlock()
+		return 100 * time.Millisecond
+	}
+	recovers := &flakyExecutor{failures: 2}
+	s := newServer(t, url, recovers, queue.Config{MaxAttempts: 3, Backoff: backoff})
+	id := s.file(t, 1)[0]
+	s.start(t)
+	r := s.waitStatus(t, id, dsr.StatusCompleted, 30*time.Second)
+	if r.Attempts != 3 {
+		t.Errorf("attempts = %d; want 3", r.Attempts)
+	}
+	mu.Lock()
+	if len(waits) != 2 || waits[0] != 1 || waits[1] != 2 {
+		t.Errorf("backoff asked for attempts %v; want [1 2]", waits)
+	}
+	mu.Unlock()
+
+	down := &flakyExecutor{failures: 100}
+	s2 := newServer(t, "sqlite://"+testdb.SQLite(t), down, queue.Config{MaxAttempts: 3, Backoff: backoff})
+	id2 := s2.file(t, 1)[0]
+	s2.start(t)
+	r2 := s2.waitStatus(t, id2, dsr.StatusFailed, 30*time.Second)
+	if r2.Err == nil || r2.Err.Code != dsr.EUNAVAILABLE || r2.Err.Message != "store app is unreachable" {
+		t.Errorf("error = %+v; want unavailable naming store app", r2.Err)
+	}
+	down.mu.Lock()
+	defer down.mu.Unlock()
+	if down.calls != 3 {
+		t.Errorf("executed %d times; want 3 (MaxAttempts)", down.calls)
+	}
+}
