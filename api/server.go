@@ -26,6 +26,10 @@ type Server struct {
 	Requests   dsr.RequestService
 	Keys       dsr.KeyService
 	Audit      dsr.AuditLog
+	// Planner answers POST /v1/plan; nil without a registry.
+	Planner Planner
+	// Subject hashes emails for the audit trail.
+	Subject *dsr.SubjectHasher
 	// Ready maps a name ("state", a store name) to what /readyz pings.
 	Ready   map[string]Pinger
 	Metrics *prometheus.Registry
@@ -63,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/requests/:id/extend", s.extendRequest)
 	v1.POST("/tenants/:tenant/keys", s.createKey, adminOnly)
 	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, adminOnly)
+	v1.POST("/plan", s.plan)
 	v1.GET("/audit", s.listAudit, adminOnly)
 	v1.GET("/audit/verify", s.verifyAudit, adminOnly)
 	s.echo = e

@@ -56,7 +56,12 @@ type Journal interface {
 // done that was not done.
 type NoRegistryExecutor struct{}
 
-// Execute returns an EUNPROCESSABLE *Error saying that no registry is configured.
-func (NoRegistryExecutor) Execute(context.Context, *Request, Journal) (*Outcome, error) {
-	return nil, Errorf(EUNPROCESSABLE, "no registry configured: start lethe with --config or LETHE_CONFIG naming a lethe.yaml")
+// Execute returns Refusal().
+func (e NoRegistryExecutor) Execute(context.Context, *Request, Journal) (*Outcome, error) {
+	return nil, e.Refusal()
+}
+
+// Refusal is the EUNPROCESSABLE *Error saying that no registry is configured.
+func (NoRegistryExecutor) Refusal() *Error {
+	return Errorf(EUNPROCESSABLE, "no registry configured: start lethe with --config or LETHE_CONFIG naming a lethe.yaml")
 }

@@ -141,6 +141,16 @@ func (s *demoServer) lethe(t *testing.T, args ...string) (string, int) {
 // SIGTERM.
 func TestDemoTour(t *testing.T) {
 	s := startDemo(t)
+	var plan struct {
+		Collections []struct {
+			Store, Collection string
+			Count             int64
+		}
+		Total int64
+	}
+	if code := s.call(t, "POST", "/v1/plan", `{"email":"ada@example.com"}`, &plan); code != http.StatusOK || plan.Total == 0 {
+		t.Fatalf("POST /v1/plan = %d %+v; want 200 with Ada's rows", code, plan)
+	}
 	var created struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`
@@ -159,7 +169,11 @@ func TestDemoTour(t *testing.T) {
 	if len(list.Items) != 1 || list.Items[0].ID != created.ID {
 		t.Fatalf("list = %+v; want the request %s", list.Items, created.ID)
 	}
-	var got struct{ Status string }
+	var got struct {
+		Status       string
+		Counts       map[string]int64
+		Verification struct{ Passed bool }
+	}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		s.call(t, "GET", "/v1/requests/"+created.ID, "", &got)
 		if got.Status != "pending" && got.Status != "running" {
@@ -168,8 +182,18 @@ func TestDemoTour(t *testing.T) {
 			t.Fatalf("request still %s", got.Status)
 		}
 	}
-	if got.Status != "completed" && got.Status != "failed" {
-		t.Fatalf("request ended %q", got.Status)
+	if got.Status != "completed" || got.Counts["app.users"] != 1 || got.Counts["app.messages"] == 0 || !got.Verification.Passed {
+		t.Fatalf("request ended %+v; want completed, verified, with Ada's user row and messages counted", got)
+	}
+	var after struct{ Total int64 }
+	s.call(t, "POST", "/v1/plan", `{"email":"ada@example.com"}`, &after)
+	if after.Total != 0 {
+		t.Fatalf("plan after the erasure finds %d rows; want 0", after.Total)
+	}
+	var other struct{ Total int64 }
+	s.call(t, "POST", "/v1/plan", `{"email":"grace@example.com"}`, &other)
+	if other.Total == 0 {
+		t.Fatal("plan for grace finds nothing; the erasure of ada must not touch her")
 	}
 
 	out, code := s.lethe(t, "keys", "create", "--tenant", "career-coach")
@@ -242,4 +266,52 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestConfigCheck runs lethe config check on the demo registry and on broken
+// copies of it, and lethe plan on the demo.
+func TestConfigCheck(t *testing.T) {
+	s := startDemo(t)
+	path := filepath.Join(s.dir, "demo", "lethe.yaml")
+	dbEnv := "DEMO_APP_DB=" + filepath.Join(s.dir, "demo", "app.db")
+	run := func(env []string, args ...string) (string, int) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(withoutLetheEnv(), env...)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := run([]string{dbEnv}, "config", "check", "--config", path); code != 0 || !strings.Contains(out, ": ok (") {
+		t.Fatalf("config check of the demo registry: exit %d: %s", code, out)
+	}
+	if out, code := run(nil, "config", "check", "--config", path); code != 1 || !strings.Contains(out, "stores.app.dsn_env") || !strings.Contains(out, "DEMO_APP_DB") {
+		t.Fatalf("config check without the DSN variable: exit %d: %s", code, out)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, from, to, want string }{
+		{"unknown collection", "references: {chat_id: chats.id}", "references: {chat_id: chat.id}", "collections.app.messages.references.chat_id"},
+		{"missing column", "timestamp: created_at}", "timestamp: made_at}", "made_at"},
+		{"bad window", "window: 7d", "window: sevendays", "collections.app.uploads.retention.window"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(string(raw), tc.from) {
+				t.Fatalf("demo registry no longer contains %q", tc.from)
+			}
+			broken := filepath.Join(t.TempDir(), "lethe.yaml")
+			if err := os.WriteFile(broken, []byte(strings.Replace(string(raw), tc.from, tc.to, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, code := run([]string{dbEnv}, "config", "check", "--config", broken)
+			if code != 1 || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, output %q; want exit 1 naming %q", code, out, tc.want)
+			}
+		})
+	}
+	out, code := run([]string{dbEnv}, "plan", "--config", path, "--email", "GRACE@example.com ")
+	if code != 0 || !strings.Contains(out, "messages") || !strings.Contains(out, "nothing was changed") {
+		t.Fatalf("lethe plan: exit %d: %s", code, out)
+	}
 }

@@ -19,6 +19,9 @@ const usage = `lethe: a privacy-compliance sidecar for data-subject requests and
 
 Usage:
   lethe serve [flags]              run the HTTP service and its workers (--demo: embedded demo)
+  lethe config check [--config P]  validate the registry against its live stores
+  lethe plan --email E [--tenant T]
+                                   dry run: what an erasure would touch
   lethe keys create --tenant T     issue a tenant key (printed once)
   lethe request --type T --email E [--tenant T]
                                    file an access or erasure request
@@ -70,6 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		<-ctx.Done()
 		return m.Close()
+	case "config":
+		return runConfig(ctx, rest, stdout, stderr)
+	case "plan":
+		return runPlan(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
 	case "request":

@@ -29,17 +29,19 @@ type Main struct {
 	Workers int
 
 	DB     *state.DB
+	App    *appStores // nil without a registry
 	Queue  *queue.Queue
 	Server *api.Server
 	Logger *slog.Logger
 
 	stdout, stderr io.Writer
 	serveErr       chan error
+	getenv         func(string) string // resolves the variables the registry names
 }
 
 // NewMain returns a Main writing its log to stderr.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{stdout: stdout, stderr: stderr, Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
+	return &Main{stdout: stdout, stderr: stderr, Logger: slog.New(slog.NewJSONHandler(stderr, nil)), getenv: os.Getenv}
 }
 
 // ParseFlags reads lethe serve's flags and LETHE_* variables.
@@ -77,8 +79,22 @@ func (m *Main) Run(ctx context.Context) error {
 	runStore := &state.RunStore{DB: db, Audit: audit, Requests: requests}
 
 	var executor dsr.Executor = dsr.NoRegistryExecutor{}
+	ready := map[string]api.Pinger{"state": db}
+	var planner api.Planner
 	if m.Config.Registry == "" {
 		m.Logger.Warn("no registry configured (LETHE_CONFIG): every request will fail until one is set")
+	} else {
+		if m.App, err = openRegistry(ctx, m.Config.Registry, m.getenv, hasher); err != nil {
+			return err
+		}
+		for _, w := range m.App.Warnings {
+			m.Logger.Warn("registry", "problem", w.String())
+		}
+		for name, st := range m.App.Stores {
+			ready["store "+name] = st
+		}
+		executor, planner = m.App.Engine, m.App.Engine
+		m.Logger.Info("registry loaded", "path", m.Config.Registry, "version", m.App.Registry.Version())
 	}
 	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger}
 	if m.Queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: m.Logger, Workers: m.Workers}); err != nil {
@@ -91,7 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 		api.NewRequestCollector(&state.Stats{DB: db}))
 	m.Server = &api.Server{
 		AdminToken: m.Config.AdminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit},
-		Audit: audit, Ready: map[string]api.Pinger{"state": db}, Metrics: reg, Logger: m.Logger, Now: time.Now,
+		Audit: audit, Ready: ready, Planner: planner, Subject: hasher, Metrics: reg, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runStore.Journal(id).Steps(ctx) },
 	}
 	addr, err := m.Server.Open(m.Config.Addr)
@@ -124,8 +140,12 @@ func (m *Main) prepareDemo(ctx context.Context) error {
 		m.Config.AdminToken = randomHex(24)
 		fmt.Fprintf(m.stdout, "demo admin token (shown once): %s\n", m.Config.AdminToken)
 	}
-	for _, u := range d.Users {
-		m.Logger.Info("demo user", "studio", u.Studio, "id", u.ID)
+	if m.Config.Registry == "" {
+		m.Config.Registry = filepath.Join(m.DemoDir, "lethe.yaml")
+		if err := os.WriteFile(m.Config.Registry, d.Registry(demoDSNEnv), 0o600); err != nil {
+			return fmt.Errorf("demo: write registry: %w", err)
+		}
+		m.getenv = demoGetenv(d.DBPath)
 	}
 	fmt.Fprintf(m.stdout, "demo application: %s (%d users; emails in README.md)\n", d.DBPath, len(d.Users))
 	return nil
@@ -167,6 +187,9 @@ func (m *Main) Close() error {
 	}
 	if m.Queue != nil {
 		keep(m.Queue.Stop(ctx))
+	}
+	if m.App != nil {
+		keep(m.App.Close())
 	}
 	if m.DB != nil {
 		keep(m.DB.Close())

@@ -21,6 +21,7 @@ var schema = []string{
 		title      TEXT,
 		created_at TIMESTAMP NOT NULL
 	)`,
+	`CREATE INDEX users_email_lower ON users(lower(email))`,
 	`CREATE INDEX chats_user_id ON chats(user_id)`,
 	`CREATE INDEX chats_studio_id ON chats(studio_id)`,
 	`CREATE INDEX chats_created_at ON chats(created_at)`,
@@ -45,6 +46,7 @@ var schema = []string{
 		email         TEXT PRIMARY KEY,
 		subscribed_at TIMESTAMP NOT NULL
 	)`,
+	`CREATE INDEX newsletter_email_lower ON newsletter(lower(email))`,
 	`CREATE TABLE demo_meta (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL

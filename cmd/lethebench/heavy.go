@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// heavy: one subject with 10 chats × 10,000 messages among 1,000 other
+// users (2 chats × 10 messages each).
+func (b *bench) heavy(ctx context.Context) (string, error) {
+	s := shape{users: 1001, chats: 2, messages: 10, heavyChats: 10, heavyMessages: 10000}
+	var ratios []float64
+	var lastBase, lastLethe time.Duration
+	var peak float64
+	var rows int64
+	for rep := range b.reps {
+		base, lethe, drop, err := b.pair(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		tb, tl, growth, n, err := b.heavyOnce(ctx, base, lethe, rep%2 == 1)
+		drop()
+		if err != nil {
+			return "", err
+		}
+		ratios = append(ratios, float64(tl)/float64(tb))
+		lastBase, lastLethe, rows = tb, tl, n
+		peak = max(peak, growth)
+	}
+	return fmt.Sprintf("ratio=%.2f lethe_ms=%s baseline_ms=%s rows=%d peak_heap_growth_mb=%.1f reps=%d",
+		median(ratios), ms(lastLethe), ms(lastBase), rows, peak, b.reps), nil
+}
+
+func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst bool) (tb, tl time.Duration, growthMB float64, rows int64, err error) {
+	db, err := sql.Open("pgx", base.url)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	if err = db.PingContext(ctx); err != nil {
+		return
+	}
+	eng, st, err := b.engineFor(ctx, lethe)
+	if err != nil {
+		return
+	}
+	defer st.Close()
+	const email = "user1@example.com"
+	runBase := func() error {
+		start := time.Now()
+		err := baseline(ctx, db, email)
+		tb = time.Since(start)
+		return err
+	}
+	runLethe := func() error {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapInuse
+		var peak atomic.Uint64
+		peak.Store(before)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { // sample the heap while the engine works
+			defer close(done)
+			t := time.NewTicker(2 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					var m runtime.MemStats
+					runtime.ReadMemStats(&m)
+					if m.HeapInuse > peak.Load() {
+						peak.Store(m.HeapInuse)
+					}
+				}
+			}
+		}()
+		start := time.Now()
+		out, err := erase(ctx, eng, email)
+		tl = time.Since(start)
+		close(stop)
+		<-done
+		growthMB = float64(peak.Load()-before) / (1 << 20)
+		if err == nil {
+			for _, n := range out.Counts {
+				rows += n
+			}
+		}
+		return err
+	}
+	order := []func() error{runBase, runLethe}
+	if letheFirst {
+		order = []func() error{runLethe, runBase}
+	}
+	for _, f := range order {
+		if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil { // neither side pays for the other's dirty pages
+			return
+		}
+		if err = f(); err != nil {
+			return
+		}
+	}
+	// Both sides must have erased the same rows.
+	for _, table := range []string{"users", "chats", "messages"} {
+		nb, err1 := base.count(ctx, db, table)
+		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
+		if err1 != nil || err2 != nil || nb != nl {
+			return tb, tl, growthMB, rows, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
+		}
+	}
+	return
+}

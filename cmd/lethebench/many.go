@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// many: 1,000 subjects with 10 chats × 20 messages each, erased one request
+// at a time through the engine, among 1,000 other users of the same shape.
+func (b *bench) many(ctx context.Context) (string, error) {
+	const subjects = 1000
+	s := shape{users: 2 * subjects, chats: 10, messages: 20}
+	var ratios []float64
+	var lastBase, lastLethe time.Duration
+	for rep := range b.reps {
+		base, lethe, drop, err := b.pair(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		tb, tl, err := b.manyOnce(ctx, base, lethe, subjects, rep%2 == 1)
+		drop()
+		if err != nil {
+			return "", err
+		}
+		ratios = append(ratios, float64(tl)/float64(tb))
+		lastBase, lastLethe = tb, tl
+	}
+	return fmt.Sprintf("ratio=%.2f lethe_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f reps=%d",
+		median(ratios), ms(lastLethe), ms(lastBase), subjects, float64(lastLethe.Microseconds())/1000/subjects, b.reps), nil
+}
+
+func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int, letheFirst bool) (tb, tl time.Duration, err error) {
+	db, err := sql.Open("pgx", base.url)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	if err = db.PingContext(ctx); err != nil {
+		return
+	}
+	eng, st, err := b.engineFor(ctx, lethe)
+	if err != nil {
+		return
+	}
+	defer st.Close()
+	runBase := func() error {
+		start := time.Now()
+		for i := 1; i <= subjects; i++ {
+			if err := baseline(ctx, db, fmt.Sprintf("user%d@example.com", i)); err != nil {
+				return err
+			}
+		}
+		tb = time.Since(start)
+		return nil
+	}
+	runLethe := func() error {
+		start := time.Now()
+		for i := 1; i <= subjects; i++ {
+			if _, err := erase(ctx, eng, fmt.Sprintf("user%d@example.com", i)); err != nil {
+				return err
+			}
+		}
+		tl = time.Since(start)
+		return nil
+	}
+	order := []func() error{runBase, runLethe}
+	if letheFirst {
+		order = []func() error{runLethe, runBase}
+	}
+	for _, f := range order {
+		if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil { // neither side pays for the other's dirty pages
+			return
+		}
+		if err = f(); err != nil {
+			return
+		}
+	}
+	for _, table := range []string{"users", "chats", "messages"} {
+		nb, err1 := base.count(ctx, db, table)
+		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
+		if err1 != nil || err2 != nil || nb != nl {
+			return tb, tl, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
+		}
+	}
+	return
+}

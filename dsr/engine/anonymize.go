@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// subjectRE matches a value the hmac strategy already wrote, so that
+// rewriting a row twice (a resumed batch) leaves it as once.
+var subjectRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// anonymization turns c's anonymised fields into the rewrite the store
+// applies: constant columns are set in one UPDATE, hmac columns and JSON
+// columns are read and rewritten row by row.
+func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
+	an := Anonymization{Set: map[string]*string{}}
+	whole := map[string]registry.Field{}
+	paths := map[string][]registry.Field{}
+	for _, f := range c.Erasure.Fields {
+		if f.Strategy == registry.StrategyHMAC && r.e.Hasher == nil {
+			return an, dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: the hmac strategy needs a subject key (LETHE_SUBJECT_KEY)", c.Key)
+		}
+		if f.Path == nil {
+			whole[f.Column] = f
+		} else {
+			paths[f.Column] = append(paths[f.Column], f)
+		}
+	}
+	for col, f := range whole {
+		switch f.Strategy {
+		case registry.StrategyHMAC:
+			an.Rewrite = append(an.Rewrite, col)
+		default:
+			an.Set[col] = constant(f)
+		}
+	}
+	for col := range paths {
+		if _, ok := whole[col]; !ok {
+			an.Rewrite = append(an.Rewrite, col)
+		}
+	}
+	slices.Sort(an.Rewrite)
+	an.Edit = func(col string, old *string) (*string, error) {
+		if old == nil {
+			return nil, nil
+		}
+		if _, ok := whole[col]; ok { // only hmac columns are rewritten whole
+			h := r.hmac(*old)
+			return &h, nil
+		}
+		doc, err := decodeJSON(*old)
+		if err != nil {
+			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: column %s of a row holds no valid JSON; fix the row or the registry", c.Key, col)
+		}
+		for _, f := range paths[col] {
+			doc, _ = f.Path.Rewrite(doc, func(v any) any { return r.rewriteJSON(f, v) })
+		}
+		out, err := encodeJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("collection %s: encode column %s: %w", c.Key, col, err)
+		}
+		return &out, nil
+	}
+	return an, nil
+}
+
+func constant(f registry.Field) *string {
+	switch f.Strategy {
+	case registry.StrategyRedact:
+		s := registry.Redacted
+		return &s
+	case registry.StrategyFixed:
+		s := f.Fixed
+		return &s
+	}
+	return nil
+}
+
+// hmac returns the subject hash of v, or v when it already is one.
+func (r *run) hmac(v string) string {
+	if subjectRE.MatchString(v) {
+		return v
+	}
+	return string(r.e.Hasher.Subject(v))
+}
+
+func (r *run) rewriteJSON(f registry.Field, v any) any {
+	switch f.Strategy {
+	case registry.StrategyNull:
+		return nil
+	case registry.StrategyRedact:
+		return registry.Redacted
+	case registry.StrategyFixed:
+		return f.Fixed
+	}
+	if v == nil {
+		return nil
+	}
+	if s, ok := v.(string); ok {
+		return r.hmac(s)
+	}
+	b, _ := json.Marshal(v)
+	return r.hmac(string(b))
+}
+
+func decodeJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func encodeJSON(doc any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// anonymizedColumns returns the columns c's anonymised fields live in.
+func anonymizedColumns(c *registry.Collection) []string {
+	var cols []string
+	for _, f := range c.Erasure.Fields {
+		if !slices.Contains(cols, f.Column) {
+			cols = append(cols, f.Column)
+		}
+	}
+	return cols
+}
+
+// holdsEmail reports whether an anonymised field of a row (values in the
+// order of cols) still contains email, compared case-insensitively.
+func holdsEmail(c *registry.Collection, cols []string, vals []*string, email string) bool {
+	needle := strings.ToLower(email)
+	for _, f := range c.Erasure.Fields {
+		v := vals[slices.Index(cols, f.Column)]
+		if v == nil {
+			continue
+		}
+		if f.Path == nil {
+			if strings.Contains(strings.ToLower(*v), needle) {
+				return true
+			}
+			continue
+		}
+		doc, err := decodeJSON(*v)
+		if err != nil {
+			if strings.Contains(strings.ToLower(*v), needle) {
+				return true
+			}
+			continue
+		}
+		for _, found := range f.Path.Find(doc) {
+			b, _ := json.Marshal(found)
+			if s, ok := found.(string); ok {
+				b = []byte(s)
+			}
+			if strings.Contains(strings.ToLower(string(b)), needle) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,27 @@
+// Package engine is Lethe's registry engine: it implements dsr.Executor by
+// walking the registry from a person's email to every row tied to them,
+// freezing the root keys into the request's journal, erasing children first
+// in bounded, journaled batches, and verifying the erasure by walking again.
+//
+// The engine is domain code: it imports dsr and pkg/registry only and talks
+// to the application's databases through the narrow Reader and Store
+// interfaces defined here, which describe row sets as Selections (an email
+// match, key sets, and sub-selections pushed down while they stay in one
+// store). pkg/connector/sqlstore turns Selections into SQL.
+//
+// The walk: identity collections match the email; every other collection
+// matches rows whose reference column holds a value of the referenced
+// collection's rows, hop by hop. Hops inside one store are nested
+// sub-selections that the store runs as one SQL statement; hops to an
+// identity collection or to another store use key sets, loaded in chunks.
+// A tenant-scoped request touches only collections with a tenant column
+// (restricted to that tenant) and the rows that hang from them.
+//
+// Once an erasure starts, the primary keys of identity collections and the
+// key set of every hop (the referenced column of each parent: user ids,
+// chat ids, file keys) are frozen into the journal before any change, so
+// neither an anonymised email column nor a deleted parent can hide the
+// subject's remaining rows from a resumed run or from verification. Leaf
+// collections, where the bulk of a subject's rows live, are never frozen:
+// they are deleted in bounded batches through their parents' frozen keys.
+package engine

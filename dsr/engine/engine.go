@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Defaults for Engine's bounds.
+const (
+	DefaultBatchSize = 20000 // rows per delete batch (one statement, one transaction)
+	DefaultRowBatch  = 1000  // rows read into memory per anonymise or verification batch
+	DefaultKeyChunk  = 5000  // keys per statement for a key set
+	DefaultMaxInline = 20000 // keys a pushed-down sub-selection may carry
+)
+
+var errBadKey = errors.New("malformed composite key")
+
+// Engine executes data-subject requests against the stores of a registry.
+// It implements dsr.Executor. The zero value is not usable: set Registry
+// and Stores (or use New).
+type Engine struct {
+	Registry *registry.Registry
+	// Stores holds one Store per sql store of the registry, by store name.
+	Stores map[string]Store
+	// Hasher computes the hmac anonymisation strategy; nil makes a registry
+	// that uses hmac fail its erasures with EUNPROCESSABLE.
+	Hasher *dsr.SubjectHasher
+	// BatchSize bounds the rows of one delete; 0 means DefaultBatchSize.
+	// Deletes never bring rows into Lethe, so the bound is about lock and
+	// transaction size, not memory.
+	BatchSize int
+	// RowBatch bounds the rows read into memory at once: one anonymise
+	// transaction, one page of verification reads. 0 means DefaultRowBatch.
+	RowBatch int
+	// KeyChunk bounds the keys of one statement; 0 means DefaultKeyChunk.
+	KeyChunk int
+	// MaxInline bounds the keys a pushed-down sub-selection may carry (for
+	// example the frozen user ids under a chats → messages hop); a subject
+	// with more fails with EUNPROCESSABLE. 0 means DefaultMaxInline.
+	MaxInline int
+}
+
+// New returns an Engine over reg and stores with default bounds.
+func New(reg *registry.Registry, stores map[string]Store, hasher *dsr.SubjectHasher) *Engine {
+	return &Engine{Registry: reg, Stores: stores, Hasher: hasher}
+}
+
+// Execute runs req. An erasure snapshots the registry into j (a request
+// resumed after a registry change keeps the registry it started with),
+// freezes the root keys, erases children first with every step journaled,
+// and verifies; the outcome's Verification says whether anything is left.
+// An access request counts the rows per collection; the export package is
+// not produced by this engine yet, which Details says.
+//
+// Errors: EUNAVAILABLE when a store cannot be reached (retried by the
+// runner); EUNPROCESSABLE when the request's registry snapshot names a store
+// that is not configured, or the data breaks a rule of the registry (a JSON
+// column that holds no JSON, hmac without a key); other errors name the
+// collection and are retried.
+func (e *Engine) Execute(ctx context.Context, req *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	reg, err := e.snapshot(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	r := e.newRun(reg, req.Email, req.Tenant, j)
+	if err := r.checkStores(); err != nil {
+		return nil, err
+	}
+	switch req.Type {
+	case dsr.TypeErasure:
+		return r.erase(ctx)
+	case dsr.TypeAccess:
+		return r.access(ctx)
+	}
+	return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "unknown request type %q", req.Type)
+}
+
+// snapshot stores the registry as used with the request, or returns the one
+// stored by an earlier attempt.
+func (e *Engine) snapshot(ctx context.Context, j dsr.Journal) (*registry.Registry, error) {
+	mine := e.Registry.Marshal()
+	stored, err := j.Snapshot(ctx, mine)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot registry: %w", err)
+	}
+	if len(stored) == 0 || bytes.Equal(stored, mine) {
+		return e.Registry, nil
+	}
+	reg, err := registry.Parse(stored)
+	if err != nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "the registry snapshot of this request no longer parses: %v", err)
+	}
+	return reg, nil
+}
+
+func (e *Engine) batchSize() int { return cmp.Or(e.BatchSize, DefaultBatchSize) }
+func (e *Engine) keyChunk() int  { return cmp.Or(e.KeyChunk, DefaultKeyChunk) }
+func (e *Engine) rowBatch() int  { return cmp.Or(e.RowBatch, DefaultRowBatch) }
+func (e *Engine) maxInline() int { return cmp.Or(e.MaxInline, DefaultMaxInline) }
+
+// access counts what the registry holds about the subject.
+func (r *run) access(ctx context.Context) (*dsr.Outcome, error) {
+	p, err := r.plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int64{}
+	for _, it := range p.Collections {
+		counts[it.Store+"."+it.Collection] = it.Count
+	}
+	return &dsr.Outcome{Counts: counts, Details: map[string]any{
+		"registry_version": r.reg.Version(),
+		"export":           "not produced: this version counts the records only; the access package comes later",
+	}}, nil
+}
+
+// checkStores fails when a sql store of the registry has no Store.
+func (r *run) checkStores() error {
+	for _, name := range r.reg.SQLStores() {
+		if r.e.Stores[name] == nil {
+			return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s of the registry is not configured", name)
+		}
+	}
+	return nil
+}

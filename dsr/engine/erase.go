@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Step statuses the engine journals.
+const (
+	stepRunning = "running"
+	stepDone    = "done"
+	stepKept    = "kept"
+	stepVerify  = "verify"
+)
+
+// progress is a running erase step's Detail: where to resume.
+type progress struct {
+	Pass  int     `json:"pass"`
+	After *string `json:"after,omitempty"` // anonymise: the last key rewritten
+}
+
+// erase runs an erasure: freeze, erase children first, verify.
+func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
+	list, err := r.j.Steps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the journal: %w", err)
+	}
+	steps := map[string]dsr.Step{}
+	for _, s := range list {
+		steps[s.Name] = s
+	}
+	rec, err := r.freeze(ctx, steps)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := r.scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts, kept := map[string]int64{}, map[string]any{}
+	for i := len(targets) - 1; i >= 0; i-- { // children first
+		t := targets[i]
+		name := "erase " + t.c.Key
+		var n int64
+		switch t.c.Erasure.Action {
+		case registry.ActionDelete:
+			n, err = r.deleteAll(ctx, t, name, steps[name])
+		case registry.ActionAnonymize:
+			n, err = r.anonymizeAll(ctx, t, name, steps[name])
+		case registry.ActionKeep:
+			n, err = r.keep(ctx, t, name, steps[name])
+			kept[t.c.Key] = map[string]any{"rows": n, "reason": t.c.Erasure.KeepReason}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("erase %s: %w", t.c.Key, err)
+		}
+		counts[t.c.Key] = n
+	}
+	v, err := r.verify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	detail, _ := json.Marshal(v)
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepVerify, Status: map[bool]string{true: "passed", false: "failed"}[v.Passed],
+		Count: v.Remaining, Detail: string(detail)}); err != nil {
+		return nil, fmt.Errorf("journal verification: %w", err)
+	}
+	details := map[string]any{"registry_version": r.reg.Version(), "tenant_scoped": r.tenant != ""}
+	if len(kept) > 0 {
+		details["kept"] = kept
+	}
+	if len(rec.Files) > 0 {
+		// The blob connector comes later: the keys are frozen in the journal,
+		// the objects themselves are still there, and the certificate says so.
+		details["files_pending"] = rec.Files
+	}
+	return &dsr.Outcome{Counts: counts, Verification: v, Details: details}, nil
+}
+
+// deleteAll deletes t's rows in batches, pass by pass, journaling the count
+// and pass after every batch. A done step is skipped.
+func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
+	if prev.Status == stepDone {
+		return prev.Count, nil
+	}
+	var at progress
+	total := resume(prev, &at)
+	batch := r.e.batchSize()
+	it := t.open(r)
+	for pass := 0; ; pass++ {
+		sel, ok, err := it.next(ctx)
+		if err != nil || !ok {
+			if err != nil {
+				return total, err
+			}
+			break
+		}
+		if pass < at.Pass {
+			continue
+		}
+		for {
+			n, err := t.store.Delete(ctx, sel, batch)
+			if err != nil {
+				return total, err
+			}
+			if total += n; n > 0 {
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}); err != nil {
+					return total, err
+				}
+			}
+			if n < int64(batch) {
+				break
+			}
+		}
+	}
+	return total, r.save(ctx, name, stepDone, total, progress{})
+}
+
+// anonymizeAll rewrites t's rows in primary-key order, batch by batch,
+// journaling the last key rewritten so a resumed run continues after it.
+func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
+	if prev.Status == stepDone {
+		return prev.Count, nil
+	}
+	an, err := r.anonymization(t.c)
+	if err != nil {
+		return 0, err
+	}
+	var at progress
+	total := resume(prev, &at)
+	batch := r.e.rowBatch()
+	it := t.open(r)
+	for pass := 0; ; pass++ {
+		sel, ok, err := it.next(ctx)
+		if err != nil || !ok {
+			if err != nil {
+				return total, err
+			}
+			break
+		}
+		if pass < at.Pass {
+			continue
+		}
+		after := at.After
+		if pass > at.Pass {
+			after = nil
+		}
+		for {
+			n, last, err := t.store.Anonymize(ctx, sel, an, after, batch)
+			if err != nil {
+				return total, err
+			}
+			if n > 0 {
+				total, after = total+n, &last
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass, After: after}); err != nil {
+					return total, err
+				}
+			}
+			if n < int64(batch) {
+				break
+			}
+		}
+	}
+	return total, r.save(ctx, name, stepDone, total, progress{})
+}
+
+// keep counts the rows kept for their legal reason and journals them once.
+func (r *run) keep(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
+	if prev.Status == stepKept {
+		return prev.Count, nil
+	}
+	counts, err := r.count(ctx, []*target{t})
+	if err != nil {
+		return 0, err
+	}
+	n := counts[t.c.Key]
+	return n, r.j.SaveStep(ctx, dsr.Step{Name: name, Status: stepKept, Count: n, Detail: t.c.Erasure.KeepReason})
+}
+
+// resume reads a running step's count and progress.
+func resume(prev dsr.Step, at *progress) int64 {
+	if prev.Status != stepRunning {
+		return 0
+	}
+	if err := json.Unmarshal([]byte(prev.Detail), at); err != nil {
+		*at = progress{}
+	}
+	return prev.Count
+}
+
+func (r *run) save(ctx context.Context, name, status string, n int64, at progress) error {
+	detail := ""
+	if status == stepRunning {
+		b, _ := json.Marshal(at)
+		detail = string(b)
+	}
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: status, Count: n, Detail: detail}); err != nil {
+		return fmt.Errorf("journal step %q: %w", name, err)
+	}
+	return nil
+}

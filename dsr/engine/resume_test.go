@@ -1,0 +1,145 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// killer interrupts an erasure at its n-th write (delete or anonymise
+// batch, across both stores), as a killed process would: before the batch
+// commits (the transaction is cancelled with the context) or after it
+// (the batch is committed, its journal entry never written).
+type killer struct {
+	mu          sync.Mutex
+	writes, at  int
+	afterCommit bool
+	cancel      context.CancelFunc
+}
+
+func (k *killer) hit(ctx context.Context) (context.Context, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.writes++
+	if k.writes != k.at {
+		return ctx, false
+	}
+	if !k.afterCommit {
+		k.cancel()
+	}
+	return ctx, true
+}
+
+type killingStore struct {
+	engine.Store
+	k *killer
+}
+
+func (s killingStore) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+	ctx, kill := s.k.hit(ctx)
+	n, err := s.Store.Delete(ctx, sel, limit)
+	if kill && err == nil {
+		s.k.cancel()
+		return 0, context.Canceled
+	}
+	return n, err
+}
+
+func (s killingStore) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
+	ctx, kill := s.k.hit(ctx)
+	n, last, err := s.Store.Anonymize(ctx, sel, a, after, limit)
+	if kill && err == nil {
+		s.k.cancel()
+		return 0, "", context.Canceled
+	}
+	return n, last, err
+}
+
+func TestErasureResumesAfterKill(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ref := setup(t, d)
+			refOut, err := ref.eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref.dump(t)
+			for _, kp := range []struct {
+				store       int
+				afterCommit bool
+				journal     int
+			}{
+				{store: 1}, {store: 2, afterCommit: true}, {store: 4}, {store: 6, afterCommit: true}, {store: 8},
+				{journal: 1}, {journal: 3}, {journal: 7},
+			} {
+				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
+					e := setup(t, d)
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
+					if kp.store == 0 {
+						k.at = -1
+					}
+					killed := engine.New(e.reg, map[string]engine.Store{
+						"app": killingStore{e.app, k}, "billing": killingStore{e.billing, k}}, e.eng.Hasher)
+					killed.BatchSize, killed.RowBatch = e.eng.BatchSize, e.eng.RowBatch
+					j := newJournal()
+					j.failAfter = kp.journal
+					if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
+						t.Fatal("the interrupted run did not fail")
+					}
+					j.failAfter = 0
+					out, err := e.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !out.Verification.Passed {
+						t.Errorf("verification after resume: %+v", out.Verification)
+					}
+					if got := e.dump(t); !equalDumps(got, want) {
+						for table := range want {
+							if !maps.Equal(got[table], want[table]) {
+								t.Errorf("table %s differs from the uninterrupted run:\n got %v\nwant %v", table, got[table], want[table])
+							}
+						}
+					}
+					if !kp.afterCommit && kp.journal == 0 && !maps.Equal(out.Counts, refOut.Counts) {
+						t.Errorf("counts %v, uninterrupted %v", out.Counts, refOut.Counts)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestStoreUnreachable(t *testing.T) {
+	reg, err := registry.Parse([]byte(fmt.Sprintf(testRegistry, registry.DriverPostgres)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := sqlstore.OpenRegistry(reg, func(name string) string {
+		return map[string]string{
+			"APP_DSN":     "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2",
+			"BILLING_DSN": "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2",
+		}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
+	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	_, err = eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
+	if dsr.ErrorCode(err) != dsr.EUNAVAILABLE || dsr.ErrorMessage(err) != "store app is unreachable" {
+		t.Errorf("err = %v (code %s, message %q)", err, dsr.ErrorCode(err), dsr.ErrorMessage(err))
+	}
+	if _, err := sqlstore.OpenRegistry(reg, func(string) string { return "" }); err == nil {
+		t.Error("OpenRegistry with no DSN succeeded")
+	}
+}

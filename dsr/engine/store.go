@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Selection describes a set of rows of one collection: the rows that satisfy
+// any of Matches and, when Tenant is set, whose tenant column equals Tenant.
+// A Selection with no Matches selects nothing.
+type Selection struct {
+	Collection *registry.Collection
+	Matches    []Match
+	Tenant     string
+}
+
+// Match is one way a row can be selected; exactly one of Email, Values and
+// Parent is set.
+type Match struct {
+	// Columns is the matched column; several only for a composite primary
+	// key matched against Values.
+	Columns []string
+	// Email matches rows whose Columns[0] equals it case-insensitively and
+	// exactly: wildcards and quotes in it are plain characters.
+	Email string
+	// Values matches rows whose Columns hold one of these keys (see EncodeKey).
+	// A nil or empty Values with no Email and no Parent matches nothing.
+	Values []string
+	// Parent, with ParentColumn, matches rows whose Columns[0] holds a value
+	// of ParentColumn in the rows Parent selects. Parent is in the same store.
+	Parent       *Selection
+	ParentColumn string
+}
+
+// Row is one row read by Rows: its primary key (see EncodeKey) and the
+// requested columns, nil for NULL.
+type Row struct {
+	Key    string
+	Values []*string
+}
+
+// Anonymization is how Store.Anonymize rewrites each selected row.
+type Anonymization struct {
+	// Set holds columns written with the same value in every row (nil: NULL).
+	Set map[string]*string
+	// Rewrite lists columns read per row and written back as Edit returns them.
+	Rewrite []string
+	// Edit computes a Rewrite column's new value from its old one.
+	Edit func(column string, old *string) (*string, error)
+}
+
+// Reader reads a store: all that a dry run needs. Selections passed to a
+// store belong to collections of that store.
+type Reader interface {
+	// Count returns, for each selection, how many rows it selects, in one
+	// round trip where the store can.
+	Count(ctx context.Context, sels []Selection) ([]int64, error)
+	// Values returns up to limit distinct non-NULL values of cols (encoded
+	// with EncodeKey) of the rows sel selects, in ascending order, after the
+	// value *after when after is not nil.
+	Values(ctx context.Context, sel Selection, cols []string, after *string, limit int) ([]string, error)
+	// Rows returns up to limit rows sel selects in primary-key order, after
+	// the key *after when after is not nil, with the columns cols.
+	Rows(ctx context.Context, sel Selection, cols []string, after *string, limit int) ([]Row, error)
+}
+
+// Store is the privileged side of a store that only erasure holds.
+//
+// Errors: a store that cannot be reached returns a *dsr.Error with code
+// dsr.EUNAVAILABLE naming the store; other errors name the collection.
+type Store interface {
+	Reader
+	// Delete deletes up to limit rows that sel selects, in one transaction,
+	// and returns how many it deleted.
+	Delete(ctx context.Context, sel Selection, limit int) (int64, error)
+	// Anonymize rewrites up to limit rows that sel selects after the key
+	// *after (primary-key order), in one transaction, and returns how many
+	// rows it rewrote and the key of the last one.
+	Anonymize(ctx context.Context, sel Selection, a Anonymization, after *string, limit int) (n int64, last string, err error)
+}
+
+// EncodeKey encodes the values of one row's columns as one key: the value
+// itself for one column, a JSON array of strings for several.
+func EncodeKey(vals []string) string {
+	if len(vals) == 1 {
+		return vals[0]
+	}
+	b, _ := json.Marshal(vals)
+	return string(b)
+}
+
+// DecodeKey is the inverse of EncodeKey for n columns. It returns an error
+// when a composite key is not a JSON array of n strings.
+func DecodeKey(key string, n int) ([]string, error) {
+	if n == 1 {
+		return []string{key}, nil
+	}
+	var vals []string
+	if err := json.Unmarshal([]byte(key), &vals); err != nil || len(vals) != n {
+		return nil, errBadKey
+	}
+	return vals, nil
+}

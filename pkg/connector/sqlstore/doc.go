@@ -1,0 +1,18 @@
+// Package sqlstore is the SQL connector: it implements the engine's Store
+// (dsr/engine) and the registry's SchemaReader (pkg/registry) over gorm for
+// Postgres, MySQL/MariaDB and SQLite (pure Go, no cgo).
+//
+// Selections become plain SQL strings run through gorm's Raw and Exec: a hop
+// inside one store is a nested sub-select, key sets are IN lists of bounded
+// size, identifiers from the registry are quoted by the dialect
+// (registry.QuoteIdent) and every value is a parameter. Emails are matched
+// with lower(column) = lower(?), exact and case-insensitive: a '%', '_',
+// quote or backslash in an address is a plain character. On MySQL the
+// comparison is made on the binary utf8mb4 bytes so that accent- or
+// pad-insensitive collations cannot widen it.
+//
+// Deletes and anonymisation work in batches of bounded size, each batch one
+// transaction. A store that cannot be reached answers a *dsr.Error with
+// code EUNAVAILABLE naming the store, which makes the request retry. gorm's
+// SQL logging is off: statements carry personal data as parameters.
+package sqlstore

@@ -1,0 +1,147 @@
+package sqlstore
+
+import (
+	"context"
+	"sort"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Delete deletes up to limit of sel's rows in one statement:
+//
+//	DELETE FROM t WHERE pk IN (SELECT pk FROM (SELECT pk FROM t WHERE … LIMIT n) AS lethe_batch)
+//
+// The derived table lets MySQL/MariaDB take a LIMIT and the target table in
+// the sub-select. Postgres deletes by row address instead,
+//
+//	DELETE FROM t WHERE ctid = ANY(ARRAY(SELECT ctid FROM t WHERE … LIMIT n))
+//
+// because it plans the IN form as a hash join over a scan of the whole
+// table, once per batch. A row updated between the sub-select and the delete
+// moves and is left to the next batch (and to verification).
+func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+	q := s.newQuery()
+	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
+	if s.driver == registry.DriverPostgres {
+		q.write("DELETE FROM ", t, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
+	} else {
+		q.write("DELETE FROM ", t, " WHERE ", q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk,
+			" FROM (SELECT ", pk, " FROM ", t, " WHERE ")
+	}
+	if err := q.where(sel); err != nil {
+		return 0, err
+	}
+	if s.driver == registry.DriverPostgres {
+		q.write(" LIMIT ", strconv.Itoa(limit), "))")
+	} else {
+		q.write(" LIMIT ", strconv.Itoa(limit), ") AS lethe_batch)")
+	}
+	res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
+	if res.Error != nil {
+		return 0, s.fail(ctx, "delete", sel.Collection.Key, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// Anonymize rewrites up to limit of sel's rows after *after in primary-key
+// order, in one transaction: the rows are read (locked where the dialect
+// can), constant columns are set with one UPDATE … WHERE pk IN (…), and
+// rewritten columns with one UPDATE per row by primary key.
+func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
+	c := sel.Collection
+	q := s.newQuery()
+	q.write("SELECT ", q.orderBy(c.PrimaryKey))
+	for _, col := range a.Rewrite {
+		q.write(", ", q.col(col))
+	}
+	q.write(" FROM ", q.ident(c.Table), " WHERE ")
+	if err := q.where(sel); err != nil {
+		return 0, "", err
+	}
+	if err := q.after(c.PrimaryKey, after); err != nil {
+		return 0, "", err
+	}
+	q.write(" ORDER BY ", q.orderBy(c.PrimaryKey), " LIMIT ", strconv.Itoa(limit))
+	if s.driver != registry.DriverSQLite {
+		q.write(" FOR UPDATE")
+	}
+	var n int64
+	var last string
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		txs := &Store{name: s.name, driver: s.driver, db: tx}
+		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite))
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		n, last = int64(len(rows)), rows[len(rows)-1].Key
+		if len(a.Rewrite) == 0 {
+			keys := make([]string, len(rows))
+			for i, r := range rows {
+				keys[i] = r.Key
+			}
+			u := txs.update(c, a.Set, nil, nil)
+			u.write(" WHERE ")
+			if err := u.in(c.PrimaryKey, keys); err != nil {
+				return err
+			}
+			return tx.Exec(u.sql.String(), u.args...).Error
+		}
+		for _, r := range rows {
+			vals := make([]*string, len(a.Rewrite))
+			for i, col := range a.Rewrite {
+				if vals[i], err = a.Edit(col, r.Values[i]); err != nil {
+					return err
+				}
+			}
+			u := txs.update(c, a.Set, a.Rewrite, vals)
+			u.write(" WHERE ")
+			if err := u.in(c.PrimaryKey, []string{r.Key}); err != nil {
+				return err
+			}
+			if err := tx.Exec(u.sql.String(), u.args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, "", s.fail(ctx, "anonymise", c.Key, err)
+	}
+	return n, last, nil
+}
+
+// update writes "UPDATE t SET col = ?, …" for the constant columns set and
+// the per-row columns cols with values vals (nil: NULL).
+func (s *Store) update(c *registry.Collection, set map[string]*string, cols []string, vals []*string) *query {
+	q := s.newQuery()
+	q.write("UPDATE ", q.ident(c.Table), " SET ")
+	names := make([]string, 0, len(set))
+	for col := range set {
+		names = append(names, col)
+	}
+	sort.Strings(names)
+	first := true
+	assign := func(col string, v *string) {
+		if !first {
+			q.write(", ")
+		}
+		first = false
+		q.write(q.col(col), " = ")
+		if v == nil {
+			q.write("NULL")
+		} else {
+			q.arg(*v)
+		}
+	}
+	for _, col := range names {
+		assign(col, set[col])
+	}
+	for i, col := range cols {
+		assign(col, vals[i])
+	}
+	return q
+}

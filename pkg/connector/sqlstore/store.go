@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Store is one sql store of the registry.
+type Store struct {
+	name   string
+	driver string
+	db     *gorm.DB
+}
+
+var (
+	_ engine.Store          = (*Store)(nil)
+	_ registry.SchemaReader = (*Store)(nil)
+)
+
+// Open opens store name with driver (registry.DriverPostgres, DriverMySQL or
+// DriverSQLite) and dsn. It does not connect: a store that is down fails
+// its first statement with EUNAVAILABLE instead, so the service can start
+// and retry. For SQLite a busy timeout is added unless the DSN sets one.
+// Errors: an unknown driver.
+func Open(name, driver, dsn string) (*Store, error) {
+	var d gorm.Dialector
+	switch driver {
+	case registry.DriverPostgres:
+		d = postgres.Open(dsn)
+	case registry.DriverMySQL:
+		d = mysql.Open(dsn)
+	case registry.DriverSQLite:
+		if !strings.Contains(dsn, "busy_timeout") {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			if !strings.HasPrefix(dsn, "file:") {
+				dsn = "file:" + dsn
+			}
+			dsn += sep + "_pragma=busy_timeout(10000)"
+		}
+		d = sqlite.Open(dsn)
+	default:
+		return nil, fmt.Errorf("store %s: unknown driver %q", name, driver)
+	}
+	db, err := gorm.Open(d, &gorm.Config{
+		Logger:                 logger.Discard, // statements carry personal data as parameters
+		DisableAutomaticPing:   true,
+		SkipDefaultTransaction: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store %s: open: %w", name, err)
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		if driver == registry.DriverSQLite {
+			sqlDB.SetMaxOpenConns(1) // one writer; readers wait on the busy timeout otherwise
+		}
+	}
+	return &Store{name: name, driver: driver, db: db}, nil
+}
+
+// Name returns the store's name in the registry.
+func (s *Store) Name() string { return s.name }
+
+// Ping checks that the store answers; EUNAVAILABLE when it does not.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		err = sqlDB.PingContext(ctx)
+	}
+	if err != nil {
+		return s.unavailable(err)
+	}
+	return nil
+}
+
+// Close closes the store's connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// unavailableError is EUNAVAILABLE with the driver's error kept for logs.
+type unavailableError struct {
+	coded *dsr.Error
+	cause error
+}
+
+func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
+
+func (s *Store) unavailable(cause error) error {
+	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "store %s is unreachable", s.name), cause: cause}
+}
+
+// fail classifies a statement's error: context errors pass through, a store
+// that no longer answers a ping is EUNAVAILABLE, anything else is wrapped
+// with the collection's name.
+func (s *Store) fail(ctx context.Context, what, collection string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return fmt.Errorf("%s %s: %w", what, collection, err)
+	}
+	if perr := s.Ping(context.WithoutCancel(ctx)); perr != nil {
+		return perr
+	}
+	return fmt.Errorf("%s %s: %w", what, collection, err)
+}
+
+// DB returns the store's gorm handle, for tools and tests that seed or
+// inspect the application's tables. The engine never uses it.
+func (s *Store) DB() *gorm.DB { return s.db }

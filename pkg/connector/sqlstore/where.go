@@ -1,0 +1,159 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// query accumulates one SQL statement's text and parameters. Identifiers go
+// through ident/col (quoted by the dialect); values only through arg.
+type query struct {
+	driver string
+	sql    strings.Builder
+	args   []any
+}
+
+func (q *query) write(parts ...string) *query {
+	for _, p := range parts {
+		q.sql.WriteString(p)
+	}
+	return q
+}
+
+func (q *query) arg(v any) *query {
+	q.sql.WriteByte('?')
+	q.args = append(q.args, v)
+	return q
+}
+
+func (q *query) ident(name string) string { return registry.QuoteIdent(q.driver, name) }
+func (q *query) col(name string) string   { return registry.QuoteColumn(q.driver, name) }
+
+// cols writes a column list: "a" or ("a", "b").
+func (q *query) cols(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = q.col(n)
+	}
+	if len(quoted) == 1 {
+		return quoted[0]
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}
+
+// where writes the condition selecting sel's rows.
+func (q *query) where(sel engine.Selection) error {
+	c := sel.Collection
+	q.write("(")
+	n := 0
+	for _, m := range sel.Matches {
+		if m.Email == "" && m.Parent == nil && len(m.Values) == 0 {
+			continue
+		}
+		if n > 0 {
+			q.write(" OR ")
+		}
+		n++
+		if err := q.match(m); err != nil {
+			return fmt.Errorf("collection %s: %w", c.Key, err)
+		}
+	}
+	if n == 0 {
+		q.write("1 = 0")
+	}
+	q.write(")")
+	if sel.Tenant != "" {
+		q.write(" AND ", q.col(c.Tenant), " = ").arg(sel.Tenant)
+		if q.driver == registry.DriverMySQL { // ci collations would match another tenant's case
+			q.write(" AND CAST(", q.col(c.Tenant), " AS BINARY) = CAST(").arg(sel.Tenant).write(" AS BINARY)")
+		}
+	}
+	return nil
+}
+
+func (q *query) match(m engine.Match) error {
+	switch {
+	case m.Email != "":
+		col := q.col(m.Columns[0])
+		if q.driver == registry.DriverMySQL {
+			q.write("CAST(CONVERT(lower(", col, ") USING utf8mb4) AS BINARY) = CAST(CONVERT(lower(").
+				arg(m.Email).write(") USING utf8mb4) AS BINARY)")
+		} else {
+			q.write("lower(", col, ") = lower(").arg(m.Email).write(")")
+		}
+	case m.Parent != nil:
+		q.write(q.col(m.Columns[0]), " IN (SELECT ", q.col(m.ParentColumn), " FROM ", q.ident(m.Parent.Collection.Table), " WHERE ")
+		if err := q.where(*m.Parent); err != nil {
+			return err
+		}
+		q.write(")")
+	default:
+		return q.in(m.Columns, m.Values)
+	}
+	return nil
+}
+
+// in writes cols IN (values), with composite keys as row values.
+func (q *query) in(cols []string, keys []string) error {
+	q.write(q.cols(cols), " IN (")
+	for i, key := range keys {
+		if i > 0 {
+			q.write(", ")
+		}
+		vals, err := engine.DecodeKey(key, len(cols))
+		if err != nil {
+			return err
+		}
+		if len(vals) > 1 {
+			q.write("(")
+		}
+		for j, v := range vals {
+			if j > 0 {
+				q.write(", ")
+			}
+			q.arg(v)
+		}
+		if len(vals) > 1 {
+			q.write(")")
+		}
+	}
+	q.write(")")
+	return nil
+}
+
+// after writes "AND cols > key" for keyset pagination.
+func (q *query) after(cols []string, key *string) error {
+	if key == nil {
+		return nil
+	}
+	vals, err := engine.DecodeKey(*key, len(cols))
+	if err != nil {
+		return err
+	}
+	q.write(" AND ", q.cols(cols), " > ")
+	if len(vals) > 1 {
+		q.write("(")
+	}
+	for i, v := range vals {
+		if i > 0 {
+			q.write(", ")
+		}
+		q.arg(v)
+	}
+	if len(vals) > 1 {
+		q.write(")")
+	}
+	return nil
+}
+
+// orderBy returns "a, b" for ORDER BY.
+func (q *query) orderBy(cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, n := range cols {
+		quoted[i] = q.col(n)
+	}
+	return strings.Join(quoted, ", ")
+}

@@ -1,0 +1,63 @@
+package registry
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// marshalCanonical encodes r as lethe.yaml with every default written out
+// and every map sorted, so equal registries give equal bytes.
+func marshalCanonical(r *Registry) ([]byte, error) {
+	f := fileRegistry{Stores: map[string]*fileStore{}, Collections: map[string]*fileCollection{},
+		Purposes: r.Purposes, Recipients: r.Recipients}
+	for name, s := range r.Stores {
+		f.Stores[name] = &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
+			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv}
+	}
+	for key, c := range r.Collections {
+		fc := &fileCollection{Table: c.Table, PrimaryKey: c.PrimaryKey, Tenant: c.Tenant,
+			Categories: c.Categories, Files: c.Files, Responses: c.Responses, Purposes: c.Purposes}
+		if c.Identity() {
+			fc.Identity = &fileIdentity{Email: c.Email}
+		}
+		if len(c.References) > 0 {
+			fc.References = map[string]string{}
+			for _, ref := range c.References {
+				fc.References[ref.Column] = ref.Target + "." + ref.TargetColumn
+			}
+		}
+		if len(c.JSON) > 0 {
+			fc.JSON = map[string][]string{}
+			for col, paths := range c.JSON {
+				for _, p := range paths {
+					fc.JSON[col] = append(fc.JSON[col], p.Raw)
+				}
+			}
+		}
+		fe := &fileErasure{Action: string(c.Erasure.Action), Keep: c.Erasure.KeepReason}
+		if c.Erasure.Action == ActionAnonymize {
+			fe.Anonymize = map[string]string{}
+			for _, fl := range c.Erasure.Fields {
+				name := fl.Column
+				if fl.Path != nil {
+					name += "." + strings.TrimPrefix(fl.Path.Raw, ".")
+				}
+				v := string(fl.Strategy)
+				if fl.Strategy == StrategyFixed {
+					v = "fixed:" + fl.Fixed
+				}
+				fe.Anonymize[name] = v
+			}
+		}
+		fc.Erasure = fe
+		if ret := c.Retention; ret != nil {
+			fc.Retention = &fileRetention{Window: FormatWindow(ret.Window, ret.Never), Timestamp: ret.Timestamp, Action: string(ret.Action)}
+		}
+		f.Collections[key] = fc
+	}
+	if r.Schedule != (Schedule{}) {
+		f.Retention = &fileSchedule{Schedule: r.Schedule.Cron, BatchSize: r.Schedule.BatchSize}
+	}
+	return yaml.Marshal(&f)
+}

@@ -1,0 +1,217 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+)
+
+// Store kinds.
+const (
+	KindSQL       = "sql"
+	KindBlob      = "blob"
+	KindRedis     = "redis"
+	KindProcessor = "processor"
+)
+
+// SQL drivers.
+const (
+	DriverPostgres = "postgres"
+	DriverMySQL    = "mysql"
+	DriverSQLite   = "sqlite"
+)
+
+// Registry is a parsed, validated lethe.yaml. It is read-only once built.
+type Registry struct {
+	Stores      map[string]*Store      // by store name
+	Collections map[string]*Collection // by key "<store>.<name>"
+	Purposes    map[string]string      // name → description, for the Art. 15 report
+	Recipients  map[string]string      // name → description, for the Art. 15 report
+	Schedule    Schedule               // when and how retention sweeps run
+
+	order     []*Collection // parents first
+	canonical []byte
+	version   string
+}
+
+// Store is one data store of the application.
+type Store struct {
+	Name      string
+	Kind      string   // KindSQL, KindBlob, KindRedis or KindProcessor
+	Driver    string   // sql: DriverPostgres, DriverMySQL or DriverSQLite
+	DSNEnv    string   // sql: the environment variable holding the DSN
+	URL       string   // blob: gocloud URL
+	AddrEnv   string   // redis: the environment variable holding host:port
+	Keys      []string // redis: key templates such as "session:{app.users.id}:*"
+	Webhook   string   // processor: erasure webhook URL
+	OpenDSR   string   // processor: OpenDSR endpoint
+	SecretEnv string   // processor: the environment variable holding the signing secret
+}
+
+// Collection is one table of a sql store.
+type Collection struct {
+	Key        string   // "<store>.<name>", the name used in counts and errors
+	Store      string   // store name
+	Name       string   // collection name
+	Table      string   // table name in the store (may be "schema.table")
+	PrimaryKey []string // one column, or several for a composite key
+	Email      []string // identity columns holding an email, matched case-insensitively
+	Tenant     string   // tenant column, "" when rows belong to no tenant
+	References []Reference
+	Categories map[string]string  // column → data category
+	JSON       map[string][]*Path // column → paths inside the JSON document holding personal data
+	Files      map[string]string  // column → blob store whose object keys it holds
+	Erasure    Erasure
+	Retention  *Retention // nil when the collection has no retention rule
+	Purposes   []string
+	Responses  bool // end-user responses: purged when a tenant stops collecting them
+}
+
+// Reference says that Column holds values of TargetColumn in Target.
+type Reference struct {
+	Column       string
+	Target       string // collection key
+	TargetColumn string
+}
+
+// Identity reports whether the collection is found directly by email.
+func (c *Collection) Identity() bool { return len(c.Email) > 0 }
+
+// Action is what erasure does to a collection's rows.
+type Action string
+
+// Erasure actions.
+const (
+	ActionDelete    Action = "delete"
+	ActionAnonymize Action = "anonymize"
+	ActionKeep      Action = "keep"
+)
+
+// Erasure is a collection's erasure action.
+type Erasure struct {
+	Action     Action
+	Fields     []Field // for ActionAnonymize, sorted by column then path
+	KeepReason string  // for ActionKeep: the legal reason reported to the subject
+}
+
+// Strategy is how an anonymised field is rewritten.
+type Strategy string
+
+// Anonymisation strategies.
+const (
+	StrategyNull   Strategy = "null"   // set to NULL (JSON null inside documents)
+	StrategyRedact Strategy = "redact" // replaced by Redacted
+	StrategyHMAC   Strategy = "hmac"   // replaced by the keyed hash of the value
+	StrategyFixed  Strategy = "fixed"  // replaced by Field.Fixed
+)
+
+// Redacted is what the redact strategy writes.
+const Redacted = "[redacted]"
+
+// Field is one anonymised column, or one path inside a JSON column.
+type Field struct {
+	Column   string
+	Path     *Path // nil for the whole column
+	Strategy Strategy
+	Fixed    string // for StrategyFixed
+}
+
+// Retention is a collection's retention rule.
+type Retention struct {
+	Window    time.Duration // 0 with Never
+	Never     bool
+	Timestamp string // column compared with now - Window
+	Action    Action // ActionDelete or ActionAnonymize
+}
+
+// Schedule is the top-level retention section.
+type Schedule struct {
+	Cron      string
+	BatchSize int
+}
+
+// Load reads and parses the registry file at path. Errors are a
+// *ValidationError (naming the file) or an error reading the file.
+func Load(path string) (*Registry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	r, err := parse(b, path)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Parse parses and validates a registry. It returns a *ValidationError that
+// lists every problem found, each with its path in the file and line.
+func Parse(b []byte) (*Registry, error) { return parse(b, "lethe.yaml") }
+
+// Version is the hex SHA-256 of the canonical form: two files that differ
+// only in layout, comments, key order or defaults have the same Version.
+func (r *Registry) Version() string { return r.version }
+
+// Marshal returns the canonical form of r, which Parse accepts and which
+// gives the same Version: what a request snapshots.
+func (r *Registry) Marshal() []byte { return append([]byte(nil), r.canonical...) }
+
+// Order returns the collections parents first: every collection comes after
+// the collections it references. Ties are broken by key.
+func (r *Registry) Order() []*Collection { return append([]*Collection(nil), r.order...) }
+
+// ErasureOrder returns the collections children first, the order erasure
+// runs in so that no row is removed before the rows that hang from it.
+func (r *Registry) ErasureOrder() []*Collection {
+	out := r.Order()
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// Children returns the references that point at collection key, sorted by
+// the referencing collection's key and column.
+func (r *Registry) Children(key string) []ChildReference {
+	var out []ChildReference
+	for _, c := range r.order {
+		for _, ref := range c.References {
+			if ref.Target == key {
+				out = append(out, ChildReference{Child: c, Reference: ref})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Child.Key < out[j].Child.Key })
+	return out
+}
+
+// ChildReference is a reference seen from its target.
+type ChildReference struct {
+	Child     *Collection
+	Reference Reference
+}
+
+// SQLStores returns the names of the sql stores, sorted.
+func (r *Registry) SQLStores() []string {
+	var out []string
+	for name, s := range r.Stores {
+		if s.Kind == KindSQL {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *Registry) seal() error {
+	b, err := marshalCanonical(r)
+	if err != nil {
+		return fmt.Errorf("registry: canonical form: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	r.canonical, r.version = b, hex.EncodeToString(sum[:])
+	return nil
+}
