@@ -52,8 +52,9 @@ type createRequestBody struct {
 	Tenant string   `json:"tenant"`
 }
 
-// createRequest answers 202 with a new request, or 200 with the request an
-// earlier call with the same Idempotency-Key created.
+// createRequest answers 202 with a new request, or 202 and
+// Idempotent-Replayed: true with the request an earlier call with the same
+// Idempotency-Key created (as openapi.json says).
 func (s *Server) createRequest(c echo.Context) error {
 	var body createRequestBody
 	if err := decode(c, &body); err != nil {

@@ -47,12 +47,16 @@ func (s *Server) Handler() http.Handler {
 	if s.echo != nil {
 		return s.echo
 	}
+	if s.Metrics == nil {
+		// Before instrument, which registers the latency histogram on it.
+		s.Metrics = prometheus.NewRegistry()
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(s.Logger)
 	e.Use(middleware.Recover())
 	e.Use(s.instrument())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimit("64KiB")) // "64K" would be 64000 bytes, below maxBody
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -116,26 +117,37 @@ func (l *AuditLog) List(ctx context.Context, f dsr.AuditFilter) ([]*dsr.AuditEnt
 }
 
 // Verify implements dsr.AuditLog: it reads the chain in pages and checks
-// every link and the head.
+// every link and the head, all in one transaction so that entries appended
+// meanwhile are not taken for entries added behind the head's back.
 func (l *AuditLog) Verify(ctx context.Context) (*dsr.AuditVerification, error) {
-	var head auditHead
-	if err := l.DB.Gorm.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
-		return nil, fmt.Errorf("audit: read head: %w", err)
+	var out *dsr.AuditVerification
+	opts := &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	if l.DB.Dialect != Postgres {
+		opts = nil // SQLite: the one connection's transaction is the snapshot
 	}
-	var page []auditRow
-	var after int64
-	next := func() (*dsr.AuditEntry, error) {
-		if len(page) == 0 {
-			if err := l.DB.Gorm.WithContext(ctx).Where("seq > ?", after).Order("seq").Limit(500).Find(&page).Error; err != nil {
-				return nil, fmt.Errorf("audit: read chain: %w", err)
-			}
-			if len(page) == 0 {
-				return nil, nil
-			}
+	err := l.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var head auditHead
+		if err := tx.Where("id = 1").Take(&head).Error; err != nil {
+			return fmt.Errorf("audit: read head: %w", err)
 		}
-		r := page[0]
-		page, after = page[1:], r.Seq
-		return r.toDomain(), nil
-	}
-	return dsr.VerifyChain(next, head.Seq, head.Hash)
+		var page []auditRow
+		var after int64
+		next := func() (*dsr.AuditEntry, error) {
+			if len(page) == 0 {
+				if err := tx.Where("seq > ?", after).Order("seq").Limit(500).Find(&page).Error; err != nil {
+					return nil, fmt.Errorf("audit: read chain: %w", err)
+				}
+				if len(page) == 0 {
+					return nil, nil
+				}
+			}
+			r := page[0]
+			page, after = page[1:], r.Seq
+			return r.toDomain(), nil
+		}
+		var err error
+		out, err = dsr.VerifyChain(next, head.Seq, head.Hash)
+		return err
+	}, opts)
+	return out, err
 }

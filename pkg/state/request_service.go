@@ -2,9 +2,7 @@ package state
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,8 +60,10 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow),
 	}
 	if in.IdempotencyKey != "" {
-		sum := sha256.Sum256([]byte(string(in.Type) + "\x00" + email + "\x00" + tenant))
-		row.IdemScope, row.IdemKey, row.IdemHash = strPtr(idemScope(c)), &in.IdempotencyKey, strPtr(hex.EncodeToString(sum[:]))
+		// Keyed, not a bare SHA-256: the hash outlives the email column, and
+		// a bare hash of an address is reversed by hashing guesses.
+		sum := s.Subject.Sign("idempotency", []byte(string(in.Type)+"\x00"+email+"\x00"+tenant))
+		row.IdemScope, row.IdemKey, row.IdemHash = strPtr(idemScope(c)), &in.IdempotencyKey, strPtr(sum)
 		if prev, err := s.byIdempotencyKey(ctx, row); prev != nil || err != nil {
 			return prev, false, err
 		}
@@ -151,6 +151,9 @@ func (s *RequestService) load(ctx context.Context, db *gorm.DB, id string) (*req
 
 // List implements dsr.RequestService.
 func (s *RequestService) List(ctx context.Context, c dsr.Caller, f dsr.RequestFilter) (*dsr.RequestPage, error) {
+	if !c.Admin && c.Tenant == "" {
+		return nil, dsr.Errorf(dsr.EUNAUTHORIZED, "a bearer token is required")
+	}
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "status: unknown status %q", f.Status)
 	}
@@ -240,7 +243,7 @@ func (s *RequestService) Extend(ctx context.Context, c dsr.Caller, id string, da
 		if dsr.Status(r.Status).Terminal() {
 			return dsr.Errorf(dsr.ECONFLICT, "request is %s; only an open request can be extended", r.Status)
 		}
-		if r.ExtendedDays+days > maxDays {
+		if days > maxDays-r.ExtendedDays { // not ExtendedDays+days, which overflows
 			return dsr.Errorf(dsr.EUNPROCESSABLE, "days: the deadline can be extended by %d days in total; %d are left", maxDays, maxDays-r.ExtendedDays)
 		}
 		r.ExtendedDays += days

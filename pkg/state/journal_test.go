@@ -1,0 +1,139 @@
+package state_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+func TestJournalSteps(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		j := b.runs.Journal(r.ID)
+		at := t0.Add(time.Hour)
+		for _, s := range []dsr.Step{
+			{Name: "plan", Status: "done", Count: 3},
+			{Name: "erase app.chats", Status: "running", At: at},
+			{Name: "plan", Status: "redone", Count: 4, Detail: "registry v2", At: at},
+		} {
+			if err := j.SaveStep(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		steps, err := j.Steps(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []dsr.Step{
+			{Name: "plan", Status: "redone", Count: 4, Detail: "registry v2", At: at.Truncate(time.Microsecond)},
+			{Name: "erase app.chats", Status: "running", At: at.Truncate(time.Microsecond)},
+		}
+		if len(steps) != len(want) {
+			t.Fatalf("steps %+v, want %+v", steps, want)
+		}
+		for i := range want {
+			if steps[i] != want[i] {
+				t.Errorf("step %d = %+v, want %+v", i, steps[i], want[i])
+			}
+		}
+		if s, err := b.runs.Journal(other.ID).Steps(ctx); err != nil || len(s) != 0 {
+			t.Errorf("another request's journal has steps %+v, %v", s, err)
+		}
+		if err := b.runs.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "verify", Status: "done"}); err != nil {
+			t.Fatal(err)
+		}
+		steps, _ = j.Steps(ctx)
+		if len(steps) != 3 || steps[2].Name != "verify" || !steps[2].At.Equal(t0.Truncate(time.Microsecond)) {
+			t.Errorf("a step without a time takes the clock's: %+v", steps)
+		}
+	})
+}
+
+func TestJournalFrozenKeys(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		j := b.runs.Journal(r.ID)
+		var users []string
+		for i := range 1203 {
+			users = append(users, fmt.Sprintf("%06d", i*7))
+		}
+		// Frozen twice, in two overlapping calls and with duplicates inside one
+		// call, as a restarted execution would.
+		if err := j.FreezeKeys(ctx, "app.users", users[:800]); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.FreezeKeys(ctx, "app.users", append(users[600:], users[600], users[1202])); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.FreezeKeys(ctx, "uploads.files", []string{"cv/b.pdf", "cv/a.pdf"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.runs.Journal(other.ID).FreezeKeys(ctx, "app.users", []string{"999999"}); err != nil {
+			t.Fatal(err)
+		}
+
+		var got []string
+		after := ""
+		for range 10 {
+			page, err := j.FrozenKeys(ctx, "app.users", after, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > 500 {
+				t.Fatalf("page of %d keys, limit 500", len(page))
+			}
+			got = append(got, page...)
+			if len(page) < 500 {
+				break
+			}
+			after = page[len(page)-1]
+		}
+		if !slices.Equal(got, users) {
+			t.Errorf("frozen app.users: %d keys (first %v), want the %d frozen, once each, in order", len(got), got[:min(5, len(got))], len(users))
+		}
+		files, err := j.FrozenKeys(ctx, "uploads.files", "", 10)
+		if err != nil || !slices.Equal(files, []string{"cv/a.pdf", "cv/b.pdf"}) {
+			t.Errorf("frozen uploads.files = %v, %v", files, err)
+		}
+		if none, err := j.FrozenKeys(ctx, "app.chats", "", 10); err != nil || len(none) != 0 {
+			t.Errorf("a set never frozen has keys %v, %v", none, err)
+		}
+	})
+}
+
+func TestJournalSnapshot(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+		j := b.runs.Journal(r.ID)
+		for _, tc := range []struct {
+			name, data, want string
+		}{
+			{name: "first", data: `{"registry":"v1"}`, want: `{"registry":"v1"}`},
+			{name: "second loses", data: `{"registry":"v2"}`, want: `{"registry":"v1"}`},
+		} {
+			got, err := j.Snapshot(ctx, []byte(tc.data))
+			if err != nil || string(got) != tc.want {
+				t.Errorf("%s snapshot = %s, %v; want %s", tc.name, got, err, tc.want)
+			}
+		}
+		if got, err := b.runs.Journal(other.ID).Snapshot(ctx, []byte(`{"registry":"v2"}`)); err != nil || string(got) != `{"registry":"v2"}` {
+			t.Errorf("another request's snapshot = %s, %v", got, err)
+		}
+		if _, err := b.runs.Journal("0190f3a0-0000-7000-8000-000000000000").Snapshot(ctx, []byte(`{}`)); err == nil {
+			t.Error("snapshot of an unknown request succeeded")
+		}
+	})
+}

@@ -1,0 +1,224 @@
+package state_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testdb"
+)
+
+// dialects are the state stores every test runs on.
+var dialects = []string{state.SQLite, state.Postgres}
+
+const subjectKey = "state-test-subject-key-0123456789abcdef"
+
+// t0 is the injected clock's start; its nanoseconds check that stored times
+// are truncated to the microsecond both dialects keep.
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+var (
+	admin = dsr.Caller{Admin: true}
+	anon  = dsr.Caller{}
+)
+
+func tenantCaller(tenant string) dsr.Caller {
+	return dsr.Caller{Tenant: tenant, KeyID: "key-" + tenant}
+}
+
+// clock is the injected time; safe for the queue's and server's goroutines.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// bundle is one test's state store and the services over it.
+type bundle struct {
+	dialect  string
+	url      string
+	db       *state.DB
+	clock    *clock
+	hasher   *dsr.SubjectHasher
+	audit    *state.AuditLog
+	requests *state.RequestService
+	runs     *state.RunStore
+	keys     *state.KeyService
+
+	mu       sync.Mutex
+	enqueued []string
+}
+
+// newURL returns the URL of a fresh, empty state store of dialect.
+func newURL(t *testing.T, dialect string) string {
+	t.Helper()
+	if dialect == state.Postgres {
+		return testdb.Postgres(t)
+	}
+	return "sqlite://" + testdb.SQLite(t)
+}
+
+func setup(t *testing.T, dialect string) *bundle {
+	t.Helper()
+	b := &bundle{dialect: dialect, url: newURL(t, dialect), clock: &clock{t: t0},
+		hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
+	db, err := state.Open(context.Background(), b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = b.clock.Now
+	b.db = db
+	b.audit = &state.AuditLog{DB: db}
+	b.requests = &state.RequestService{DB: db, Subject: b.hasher, Audit: b.audit, Enqueue: b.enqueue}
+	b.runs = &state.RunStore{DB: db, Audit: b.audit, Requests: b.requests}
+	b.keys = &state.KeyService{DB: db, Audit: b.audit}
+	return b
+}
+
+// forEachDialect runs fn in parallel on a fresh bundle of each dialect.
+func forEachDialect(t *testing.T, fn func(t *testing.T, b *bundle)) {
+	t.Helper()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			fn(t, setup(t, dialect))
+		})
+	}
+}
+
+// enqueue stands in for the job queue's insert: it checks that it runs in
+// the transaction that already holds the request's row, and records the id.
+func (b *bundle) enqueue(ctx context.Context, tx *sql.Tx, id string) error {
+	q := "SELECT count(*) FROM lethe_requests WHERE id = ?"
+	if b.dialect == state.Postgres {
+		q = "SELECT count(*) FROM lethe_requests WHERE id = $1"
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, q, id).Scan(&n); err != nil {
+		return err
+	} else if n != 1 {
+		return errors.New("enqueue: the request's row is not in this transaction")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.enqueued = append(b.enqueued, id)
+	return nil
+}
+
+func (b *bundle) enqueuedIDs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.enqueued...)
+}
+
+// create files a request that must succeed.
+func (b *bundle) create(t *testing.T, c dsr.Caller, typ dsr.Type, email, tenant string) *dsr.Request {
+	t.Helper()
+	r, created, err := b.requests.Create(context.Background(), c, dsr.NewRequest{Type: typ, Email: email, Tenant: tenant})
+	if err != nil || !created {
+		t.Fatalf("create %s for %q: created=%v err=%v", typ, tenant, created, err)
+	}
+	return r
+}
+
+// count returns the number of rows of table matching where (dialect-neutral
+// "?" placeholders).
+func (b *bundle) count(t *testing.T, table, where string, args ...any) int64 {
+	t.Helper()
+	if where == "" {
+		where = "1 = 1"
+	}
+	var n int64
+	if err := b.db.Gorm.Raw("SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// exec runs raw SQL against the store, as someone tampering with it would.
+func (b *bundle) exec(t *testing.T, q string, args ...any) {
+	t.Helper()
+	if err := b.db.Gorm.Exec(q, args...).Error; err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// rowCounts is the number of rows in the tables a failed call must not touch.
+type rowCounts struct{ requests, audit, enqueued int64 }
+
+func (b *bundle) rowCounts(t *testing.T) rowCounts {
+	t.Helper()
+	return rowCounts{b.count(t, "lethe_requests", ""), b.count(t, "lethe_audit", ""), int64(len(b.enqueuedIDs()))}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := dsr.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q, want %q (err: %v)", got, code, err)
+	}
+}
+
+// subjectOf computes HMAC-SHA256(key, lower(email)) independently of dsr.
+func subjectOf(email string) dsr.Subject {
+	m := hmac.New(sha256.New, []byte(subjectKey))
+	m.Write([]byte(strings.ToLower(email)))
+	return dsr.Subject(hex.EncodeToString(m.Sum(nil)))
+}
+
+func ids(rs []*dsr.Request) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func jsonLogger(w *lockedBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func unkeyedSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
