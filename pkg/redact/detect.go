@@ -1,0 +1,287 @@
+package redact
+
+import (
+	"slices"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Detect returns the values to redact in text: e-mail addresses, phone
+// numbers, IBANs, card numbers, IP addresses, URL credentials, and the
+// subject's known identities (names, handles, addresses given by the
+// caller), matched case-insensitively and ignoring the diacritics of Latin
+// letters on word boundaries, with any run of white space or hyphens in a
+// known string matching any such run in the text. Known strings that are
+// shorter than two characters after trimming white space are ignored, and
+// so, in effect, are those starting with neither a letter nor a digit
+// ("@anna", "+44 …"): they are looked for only where a word starts. Phone
+// numbers and e-mail addresses are found by their own detectors anyway.
+//
+// Spans are sorted by Start and do not overlap: where two candidates
+// overlap the longer wins, and between equal lengths the more specific kind
+// (the order of Kinds). Offsets are byte offsets into text; Token is empty.
+// Detect returns nil, without allocating, when there is nothing to redact.
+func Detect(text string, known ...string) []Span {
+	s := scanner{text: text}
+	s.indexKnown(known)
+	s.run(known)
+	return s.spans
+}
+
+// scanner makes one pass over the text. It looks closer only at anchors: a
+// digit, '+' or '(' that starts a number, '@', ':', '[', and letters that
+// start a word (an IBAN's country code or a known identity's first letter).
+//
+// The known identities are passed along rather than kept in the scanner:
+// escape analysis would see them flow to the heap with the spans, and a
+// caller's variadic arguments would be allocated on every call.
+type scanner struct {
+	text  string
+	first [256]bool // first bytes of the known identities, in every case
+	spans []Span
+	floor int // end of the last span that is not an identity: backward scans stop here
+}
+
+// Byte classes of the main loop.
+const (
+	clsOther  = iota // nothing starts here
+	clsLetter        // ASCII letter
+	clsDigit
+	clsHigh // first or continuation byte of a multi-byte rune
+	clsAt
+	clsColon
+	clsPlus    // '+'
+	clsParen   // '('
+	clsBracket // '['
+)
+
+var class = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = clsLetter, clsLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = clsDigit
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = clsHigh
+	}
+	t['@'], t[':'], t['+'], t['('], t['['] = clsAt, clsColon, clsPlus, clsParen, clsBracket
+	return t
+}()
+
+func (s *scanner) run(known []string) {
+	t := s.text
+	for i := 0; i < len(t); {
+		switch class[t[i]] {
+		case clsOther:
+			i++
+		case clsLetter:
+			i = s.atLetter(i, known)
+		case clsDigit:
+			i = s.atDigit(i, known)
+		case clsHigh:
+			i = s.atHigh(i, known)
+		case clsAt:
+			i = s.atEmail(i)
+		case clsColon:
+			i = s.atColon(i)
+		case clsPlus, clsParen:
+			i = s.atSign(i)
+		case clsBracket:
+			i = max(s.obfuscatedEmail(i), i+1)
+		}
+	}
+}
+
+// atLetter tries an identity and an IBAN at the start of a word, then
+// skips the word's remaining ASCII letters.
+func (s *scanner) atLetter(i int, known []string) int {
+	t := s.text
+	if !wordBefore(t, i) {
+		e := i
+		if s.first[t[i]] {
+			e = s.identity(i, known)
+		}
+		if i+3 < len(t) && class[t[i+1]] == clsLetter && isDigit(t[i+2]) && isDigit(t[i+3]) {
+			e = max(e, s.iban(i))
+		}
+		if e > i {
+			return e
+		}
+	}
+	i++
+	for i < len(t) && class[t[i]] == clsLetter {
+		i++
+	}
+	return i
+}
+
+// atHigh tries an identity that starts with a non-ASCII letter, then skips
+// the rune.
+func (s *scanner) atHigh(i int, known []string) int {
+	t := s.text
+	if s.first[t[i]] && !wordBefore(t, i) {
+		if e := s.identity(i, known); e > i {
+			return e
+		}
+	}
+	_, n := utf8.DecodeRuneInString(t[i:])
+	return i + n
+}
+
+// atDigit tries a known identity starting with a digit and a number
+// where one can start, else skips the digits.
+func (s *scanner) atDigit(i int, known []string) int {
+	t := s.text
+	e := 0
+	if s.first[t[i]] && !wordBefore(t, i) {
+		e = s.identity(i, known)
+	}
+	if numStart(t, i) {
+		return max(e, s.number(i))
+	}
+	if e > i {
+		return e
+	}
+	for i < len(t) && isDigit(t[i]) {
+		i++
+	}
+	return i
+}
+
+// atSign tries a number opened by '+' or '(', and an e-mail address
+// written with "(at)".
+func (s *scanner) atSign(i int) int {
+	t := s.text
+	if t[i] == '(' {
+		if e := s.obfuscatedEmail(i); e > i {
+			return e
+		}
+	}
+	next := i + 1
+	if next < len(t) && t[i] == '+' && t[next] == '(' {
+		next++
+	}
+	if next < len(t) && isDigit(t[next]) && !wordBefore(t, i) && (i == 0 || t[i-1] != '+') {
+		return s.number(i)
+	}
+	return i + 1
+}
+
+// atColon tries URL credentials at "://" and an IPv6 address around ':'.
+func (s *scanner) atColon(i int) int {
+	t := s.text
+	if i+2 < len(t) && t[i+1] == '/' && t[i+2] == '/' {
+		if e := s.urlCredentials(i); e > i {
+			return e
+		}
+		return i + 3
+	}
+	if e := s.ipv6(i); e > i {
+		return e
+	}
+	return i + 1
+}
+
+// add records a span found by a detector and reports whether it was kept.
+// Spans are found in order of position except that e-mail addresses are
+// found at their '@', after any identity within their local part: a new
+// span replaces the spans it overlaps if it is better than each of them,
+// and is dropped otherwise.
+func (s *scanner) add(sp Span) bool {
+	spans := s.spans
+	j := len(spans)
+	for j > 0 && spans[j-1].End > sp.Start {
+		j--
+	}
+	k := j
+	for ; k < len(spans) && spans[k].Start < sp.End; k++ {
+		if !sp.better(spans[k]) {
+			return false
+		}
+	}
+	s.spans = slices.Replace(spans, j, k, sp)
+	if sp.Kind != Identity {
+		s.floor = sp.End
+	}
+	return true
+}
+
+// found adds a span and returns where scanning continues: after the span
+// if it was kept, else at from.
+func (s *scanner) found(k Kind, start, end, from int) int {
+	if s.add(Span{Kind: k, Start: start, End: end}) {
+		return end
+	}
+	return from
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isAlnum(c byte) bool { return class[c] == clsLetter || class[c] == clsDigit }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// wordBefore reports whether the character before i is part of a word (a
+// letter, digit or '_'), so that i does not start a word.
+func wordBefore(t string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	c := t[i-1]
+	if c < utf8.RuneSelf {
+		return isAlnum(c) || c == '_'
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// wordAfter reports whether the character at i continues a word.
+func wordAfter(t string, i int) bool {
+	if i >= len(t) {
+		return false
+	}
+	c := t[i]
+	if c < utf8.RuneSelf {
+		return isAlnum(c) || c == '_'
+	}
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// numStart reports whether a number can start at i: not inside a word or
+// identifier ("INV-2024", "#1234"), and not a later part of a number
+// ("2024-03-15", "1.234", "14:30").
+func numStart(t string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	c := t[i-1]
+	var before byte
+	if i >= 2 {
+		before = t[i-2]
+	}
+	switch {
+	case isAlnum(c) || c == '_' || c == '#' || c == '+':
+		return false
+	case c == '.' || c == ',' || c == ':':
+		return !isDigit(before)
+	case c == '-' || c == '/':
+		return !isAlnum(before)
+	case c >= utf8.RuneSelf:
+		return !wordBefore(t, i)
+	}
+	return true
+}
