@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Pinger is something /readyz checks: the state store and each data store.
@@ -37,6 +39,16 @@ type Server struct {
 	Now     dsr.Clock
 	// Steps returns the journal of a request for GET /v1/requests/{id}.
 	Steps func(ctx context.Context, id string) ([]dsr.Step, error)
+	// Exports serves access packages; nil answers 409 on the export route.
+	Exports dsr.ExportService
+	// Retention, Holds and Settings serve the retention routes; Registry
+	// checks tenant overrides and answers the policy; LastSweep tells when
+	// the last real sweep completed. All nil without a registry.
+	Retention RetentionRuns
+	Holds     retention.HoldStore
+	Settings  retention.SettingsStore
+	Registry  *registry.Registry
+	LastSweep func(ctx context.Context) (*time.Time, error)
 
 	echo *echo.Echo
 	ln   net.Listener
@@ -69,11 +81,21 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/requests/:id", s.getRequest)
 	v1.POST("/requests/:id/cancel", s.cancelRequest)
 	v1.POST("/requests/:id/extend", s.extendRequest)
+	v1.GET("/requests/:id/export", s.getExport)
 	v1.POST("/tenants/:tenant/keys", s.createKey, adminOnly)
 	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, adminOnly)
 	v1.POST("/plan", s.plan)
 	v1.GET("/audit", s.listAudit, adminOnly)
 	v1.GET("/audit/verify", s.verifyAudit, adminOnly)
+	v1.POST("/retention/runs", s.startRun, adminOnly)
+	v1.GET("/retention/runs", s.listRuns, adminOnly)
+	v1.GET("/retention/runs/:id", s.getRun, adminOnly)
+	v1.GET("/tenants/:tenant/settings", s.getSettings)
+	v1.PUT("/tenants/:tenant/settings", s.putSettings)
+	v1.GET("/tenants/:tenant/policy", s.getPolicy)
+	v1.POST("/holds", s.createHold, adminOnly)
+	v1.GET("/holds", s.listHolds, adminOnly)
+	v1.DELETE("/holds/:id", s.releaseHold, adminOnly)
 	s.echo = e
 	return e
 }

@@ -29,6 +29,8 @@ type Runner struct {
 	Executor Executor
 	Now      Clock
 	Logger   *slog.Logger
+	// Holds, when set, denies erasures that a legal hold covers.
+	Holds HoldChecker
 }
 
 // ErrRetry wraps the error of an attempt that should be tried again.
@@ -49,6 +51,9 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 	log := r.Logger.With("request", req.ID, "type", req.Type, "subject", req.Subject)
 	log.Info("request started", "attempt", req.Attempts)
 
+	if denied, err := r.denyHeld(ctx, req, log); denied || err != nil {
+		return err
+	}
 	out, err := r.Executor.Execute(ctx, req, r.Store.Journal(req.ID))
 	retryable := err != nil && (ErrorCode(err) == EUNAVAILABLE || ErrorCode(err) == EINTERNAL)
 	if retryable && !finalAttempt {

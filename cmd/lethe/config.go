@@ -16,6 +16,8 @@ type Config struct {
 	Registry    string
 	AdminToken  string
 	SubjectKey  string
+	ExportURL   string // where access packages go (a gocloud URL)
+	ExportKey   string // hex or base64 of the 32-byte key that encrypts them
 }
 
 // Env lists each variable the binary reads and the flag that overrides it.
@@ -26,6 +28,8 @@ var Env = map[string]string{
 	"LETHE_CONFIG":       "config",
 	"LETHE_ADMIN_TOKEN":  "admin-token",
 	"LETHE_SUBJECT_KEY":  "subject-key",
+	"LETHE_EXPORT_URL":   "export-url",
+	"LETHE_EXPORT_KEY":   "export-key",
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
@@ -50,6 +54,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", cmp.Or(os.Getenv("LETHE_ADDR"), "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
 	fs.StringVar(&c.Registry, "config", os.Getenv("LETHE_CONFIG"), "path of the registry, lethe.yaml (env LETHE_CONFIG)")
 	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("LETHE_ADMIN_TOKEN"), "admin bearer token (env LETHE_ADMIN_TOKEN)")
+	fs.StringVar(&c.ExportURL, "export-url", os.Getenv("LETHE_EXPORT_URL"), "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (env LETHE_EXPORT_URL; default file://./.lethe/exports)")
+	fs.StringVar(&c.ExportKey, "export-key", os.Getenv("LETHE_EXPORT_KEY"), "32-byte key, hex or base64, that encrypts access packages at rest (env LETHE_EXPORT_KEY; without it access requests fail)")
 }
 
 // parse parses args into fs and refuses positional leftovers.

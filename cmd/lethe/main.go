@@ -27,6 +27,7 @@ Usage:
                                    file an access or erasure request
   lethe request show ID            show one request
   lethe audit verify               check the audit trail's hash chain
+  lethe retention run [--dry-run]  sweep expired rows now (progress on stderr)
 
 Run "lethe COMMAND -h" for a command's flags.
 `
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRequest(ctx, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, stdout, stderr)
+	case "retention":
+		return runRetention(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

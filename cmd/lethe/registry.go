@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
+	"github.com/lethe-privacy/lethe/pkg/connector/processor"
+	"github.com/lethe-privacy/lethe/pkg/connector/redisstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -15,6 +19,8 @@ import (
 type appStores struct {
 	Registry *registry.Registry
 	Stores   sqlstore.Stores
+	Blobs    blobstore.Stores
+	Redis    redisstore.Stores
 	Engine   *engine.Engine
 	Warnings []registry.Problem
 }
@@ -45,11 +51,52 @@ func openRegistry(ctx context.Context, path string, getenv func(string) string, 
 		stores.Close()
 		return nil, err
 	}
-	return &appStores{Registry: reg, Stores: stores, Engine: engine.New(reg, stores.Engine(), hasher), Warnings: warnings}, nil
+	a := &appStores{Registry: reg, Stores: stores, Engine: engine.New(reg, stores.Engine(), hasher), Warnings: warnings}
+	if err := a.openOthers(ctx, getenv); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("registry %s: %w", path, err)
+	}
+	return a, nil
+}
+
+// openOthers opens the registry's blob, redis and processor stores and
+// hands them to the engine. Nothing connects yet: /readyz pings them.
+func (a *appStores) openOthers(ctx context.Context, getenv func(string) string) error {
+	var err error
+	if a.Blobs, err = blobstore.OpenRegistry(ctx, a.Registry); err != nil {
+		return err
+	}
+	if a.Redis, err = redisstore.OpenRegistry(a.Registry, getenv); err != nil {
+		return err
+	}
+	procs, err := processor.FromRegistry(a.Registry, getenv)
+	if err != nil {
+		return err
+	}
+	a.Engine.Blobs, a.Engine.KeyStores, a.Engine.Processors = a.Blobs.Engine(), a.Redis.Engine(), procs
+	return nil
+}
+
+// Pingers returns what /readyz checks for the registry: every sql, blob
+// and redis store, as "store <name>".
+func (a *appStores) Pingers() map[string]interface{ Ping(context.Context) error } {
+	out := map[string]interface{ Ping(context.Context) error }{}
+	for name, s := range a.Stores {
+		out["store "+name] = s
+	}
+	for name, s := range a.Blobs {
+		out["store "+name] = s
+	}
+	for name, s := range a.Redis {
+		out["store "+name] = s
+	}
+	return out
 }
 
 // Close closes the stores.
-func (a *appStores) Close() error { return a.Stores.Close() }
+func (a *appStores) Close() error {
+	return errors.Join(a.Stores.Close(), a.Blobs.Close(), a.Redis.Close())
+}
 
 // demoGetenv resolves the demo registry's DSN variable to the seeded
 // database, and every other name from the environment.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,8 +18,10 @@ import (
 	"github.com/lethe-privacy/lethe/api"
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/demo"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Main is the running service: lethe serve.
@@ -28,11 +31,13 @@ type Main struct {
 	DemoDir string
 	Workers int
 
-	DB     *state.DB
-	App    *appStores // nil without a registry
-	Queue  *queue.Queue
-	Server *api.Server
-	Logger *slog.Logger
+	DB  *state.DB
+	App *appStores // nil without a registry
+	// Exports stores and serves access packages; nil without LETHE_EXPORT_KEY.
+	Exports *export.Service
+	Queue   *queue.Queue
+	Server  *api.Server
+	Logger  *slog.Logger
 
 	stdout, stderr io.Writer
 	serveErr       chan error
@@ -90,25 +95,54 @@ func (m *Main) Run(ctx context.Context) error {
 		for _, w := range m.App.Warnings {
 			m.Logger.Warn("registry", "problem", w.String())
 		}
-		for name, st := range m.App.Stores {
-			ready["store "+name] = st
+		for name, p := range m.App.Pingers() {
+			ready[name] = p
 		}
 		executor, planner = m.App.Engine, m.App.Engine
 		m.Logger.Info("registry loaded", "path", m.Config.Registry, "version", m.App.Registry.Version())
 	}
-	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger}
-	if m.Queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: m.Logger, Workers: m.Workers}); err != nil {
+	ret := newRetentionParts(db, audit, hasher)
+	retMetrics := api.NewRetentionMetrics()
+	qcfg := queue.Config{DB: db, Logger: m.Logger, Workers: m.Workers}
+	if m.Exports, err = m.openExports(ctx, db, requests); err != nil {
+		return err
+	}
+	if m.Exports != nil {
+		ready["exports"] = m.Exports
+		if m.App != nil {
+			m.App.Engine.Exporter = m.Exports
+		}
+		qcfg.Periodic = append(qcfg.Periodic, m.exportSweep(db, m.Exports))
+	}
+	if m.App != nil { // sweeps on the registry's schedule, on the elected leader only
+		schedule, err := retention.ParseSchedule(m.App.Registry.Schedule.Cron)
+		if err != nil {
+			return fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
+		}
+		qcfg.Sweep, qcfg.Schedule = queueSweep(ret.sweeper(m.App, retMetrics, m.Logger), m.Logger), schedule
+	}
+	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger, Holds: ret.Holds}
+	qcfg.Runner = runner
+	if m.Queue, err = queue.New(ctx, qcfg); err != nil {
 		return err
 	}
 	requests.Enqueue = m.Queue.Enqueue
+	ret.Runs.Enqueue = m.Queue.EnqueueRetention
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		api.NewRequestCollector(&state.Stats{DB: db}))
+		api.NewRequestCollector(&state.Stats{DB: db}), retMetrics, api.NewLastSweepCollector(ret.Runs.LastFinished))
 	m.Server = &api.Server{
 		AdminToken: m.Config.AdminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit},
 		Audit: audit, Ready: ready, Planner: planner, Subject: hasher, Metrics: reg, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runStore.Journal(id).Steps(ctx) },
+		Holds: ret.Holds, Settings: ret.Settings, LastSweep: ret.Runs.LastFinished,
+	}
+	if m.App != nil {
+		m.Server.Retention, m.Server.Registry = ret.Runs, m.App.Registry
+	}
+	if m.Exports != nil {
+		m.Server.Exports = m.Exports
 	}
 	addr, err := m.Server.Open(m.Config.Addr)
 	if err != nil {
@@ -135,6 +169,18 @@ func (m *Main) prepareDemo(ctx context.Context) error {
 		if m.Config.SubjectKey, err = demoSecret(filepath.Join(m.DemoDir, "subject.key")); err != nil {
 			return err
 		}
+	}
+	if m.Config.ExportKey == "" {
+		if m.Config.ExportKey, err = demoSecret(filepath.Join(m.DemoDir, "export.key")); err != nil {
+			return err
+		}
+	}
+	if m.Config.ExportURL == "" {
+		abs, err := filepath.Abs(filepath.Join(m.DemoDir, "exports"))
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		m.Config.ExportURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	}
 	if m.Config.AdminToken == "" {
 		m.Config.AdminToken = randomHex(24)
@@ -190,6 +236,9 @@ func (m *Main) Close() error {
 	}
 	if m.App != nil {
 		keep(m.App.Close())
+	}
+	if m.Exports != nil {
+		keep(m.Exports.Bucket.Close())
 	}
 	if m.DB != nil {
 		keep(m.DB.Close())

@@ -83,7 +83,7 @@ func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst 
 			}
 		}()
 		start := time.Now()
-		out, err := erase(ctx, eng, email)
+		out, err := b.state.erase(ctx, eng, email)
 		tl = time.Since(start)
 		close(stop)
 		<-done

@@ -2,76 +2,78 @@ package main
 
 import (
 	"context"
-	"slices"
-	"sort"
-	"sync"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
-// memJournal is an in-memory dsr.Journal: the benchmark measures the
-// engine and the application database, not Lethe's own state store.
-type memJournal struct {
-	mu       sync.Mutex
-	steps    []dsr.Step
-	keys     map[string]map[string]bool
-	snapshot []byte
+// letheState is Lethe's own state store on the benchmark's Postgres, in a
+// schema of its own: each erasure is filed and run through the dsr.Runner
+// as the service runs it (request row, journal, frozen keys, audit
+// certificate), so Lethe's side of a ratio pays for its bookkeeping too.
+type letheState struct {
+	db       *state.DB
+	requests *state.RequestService
+	runStore *state.RunStore
+	schema   string
+	drop     func()
 }
 
-func newJournal() *memJournal { return &memJournal{keys: map[string]map[string]bool{}} }
-
-func (j *memJournal) Steps(context.Context) ([]dsr.Step, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.steps), nil
+func (b *bench) openState(ctx context.Context) (*letheState, error) {
+	schema := "lethebench_state_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	if _, err := b.admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(b.base)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := state.Open(ctx, u.String())
+	if err != nil {
+		return nil, err
+	}
+	audit := &state.AuditLog{DB: db}
+	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte("bench-subject-key")), Audit: audit,
+		// The benchmark runs each request itself instead of through the queue.
+		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+	ls := &letheState{db: db, requests: requests, runStore: &state.RunStore{DB: db, Audit: audit, Requests: requests}, schema: schema}
+	ls.drop = func() {
+		db.Close()
+		b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+	}
+	return ls, nil
 }
 
-func (j *memJournal) SaveStep(_ context.Context, s dsr.Step) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for i := range j.steps {
-		if j.steps[i].Name == s.Name {
-			j.steps[i] = s
-			return nil
-		}
+// erase files an erasure of email and runs it with eng through the Runner;
+// it fails unless the request completes verified.
+func (ls *letheState) erase(ctx context.Context, eng *engine.Engine, email string) (*dsr.Outcome, error) {
+	r, _, err := ls.requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: email})
+	if err != nil {
+		return nil, err
 	}
-	j.steps = append(j.steps, s)
-	return nil
-}
-
-func (j *memJournal) FreezeKeys(_ context.Context, set string, keys []string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.keys[set] == nil {
-		j.keys[set] = map[string]bool{}
+	runner := &dsr.Runner{Store: ls.runStore, Executor: eng, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := runner.Run(ctx, r.ID, true); err != nil {
+		return nil, err
 	}
-	for _, k := range keys {
-		j.keys[set][k] = true
+	done, err := ls.runStore.Load(ctx, r.ID)
+	if err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-func (j *memJournal) FrozenKeys(_ context.Context, set, after string, limit int) ([]string, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	var out []string
-	for k := range j.keys[set] {
-		if k > after {
-			out = append(out, k)
-		}
+	if done.Status != dsr.StatusCompleted || done.Verification == nil || !done.Verification.Passed {
+		return nil, fmt.Errorf("erasure ended %s: %+v %+v", done.Status, done.Err, done.Verification)
 	}
-	sort.Strings(out)
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-func (j *memJournal) Snapshot(_ context.Context, data []byte) ([]byte, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.snapshot == nil {
-		j.snapshot = slices.Clone(data)
-	}
-	return slices.Clone(j.snapshot), nil
+	return &dsr.Outcome{Counts: done.Counts, Verification: done.Verification}, nil
 }

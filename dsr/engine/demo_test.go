@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -41,7 +42,13 @@ func TestDemoRegistry(t *testing.T) {
 			t.Errorf("warning without the index to create: %s", w)
 		}
 	}
+	blobs, err := blobstore.OpenRegistry(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blobs.Close()
 	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs = blobs.Engine()
 	victim := d.Users[0]
 	plan, err := eng.Plan(ctx, strings.ToUpper(victim.Email), "")
 	if err != nil {
@@ -58,8 +65,13 @@ func TestDemoRegistry(t *testing.T) {
 		t.Errorf("outcome = %+v %+v", out.Counts, out.Verification)
 	}
 	var total int64
-	for _, n := range out.Counts {
-		total += n
+	for k, n := range out.Counts {
+		if reg.Collections[k] != nil {
+			total += n
+		}
+	}
+	if out.Counts["uploads.files"] != 1 {
+		t.Errorf("files erased = %d, want the victim's one upload (%v)", out.Counts["uploads.files"], out.Counts)
 	}
 	if total != plan.Total {
 		t.Errorf("erased %d rows, the plan said %d", total, plan.Total)

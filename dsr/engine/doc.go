@@ -24,4 +24,15 @@
 // subject's remaining rows from a resumed run or from verification. Leaf
 // collections, where the bulk of a subject's rows live, are never frozen:
 // they are deleted in bounded batches through their parents' frozen keys.
+//
+// Beyond SQL, the engine drives three more narrow interfaces: BlobStore for
+// the objects named by file columns (deleted right after their rows' step,
+// through the frozen file keys; a key the store refuses as unsafe is
+// counted and reported, never followed), KeyStore for redis keys (templates
+// filled from frozen values and the email, each value escaped for glob
+// matching, removed after the rows), and Notifier for processors (told
+// after verification, each outcome journaled so a resumed run never tells
+// one twice). Verification checks objects and keys as well as rows. An
+// access request hands an Access, which streams rows (Streamer), files and
+// keys one at a time, to the Exporter that writes the package.
 package engine

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -44,6 +46,17 @@ type Engine struct {
 	// example the frozen user ids under a chats → messages hop); a subject
 	// with more fails with EUNPROCESSABLE. 0 means DefaultMaxInline.
 	MaxInline int
+	// Blobs, KeyStores and Processors hold the registry's blob, redis and
+	// processor stores by name. Execute fails with EUNPROCESSABLE when the
+	// registry names one that is missing; Plan needs only the sql stores.
+	Blobs      map[string]BlobStore
+	KeyStores  map[string]KeyStore
+	Processors map[string]Notifier
+	// Exporter writes access packages; nil fails access requests with
+	// EUNPROCESSABLE.
+	Exporter Exporter
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // New returns an Engine over reg and stores with default bounds.
@@ -55,8 +68,10 @@ func New(reg *registry.Registry, stores map[string]Store, hasher *dsr.SubjectHas
 // resumed after a registry change keeps the registry it started with),
 // freezes the root keys, erases children first with every step journaled,
 // and verifies; the outcome's Verification says whether anything is left.
-// An access request counts the rows per collection; the export package is
-// not produced by this engine yet, which Details says.
+// Files named by file columns and redis keys filled from the registry's
+// templates are erased after their rows, and processors are notified after
+// verification (see erase). An access request writes the access package
+// through Exporter (see access).
 //
 // Errors: EUNAVAILABLE when a store cannot be reached (retried by the
 // runner); EUNPROCESSABLE when the request's registry snapshot names a store
@@ -69,7 +84,11 @@ func (e *Engine) Execute(ctx context.Context, req *dsr.Request, j dsr.Journal) (
 		return nil, err
 	}
 	r := e.newRun(reg, req.Email, req.Tenant, j)
+	r.req = req
 	if err := r.checkStores(); err != nil {
+		return nil, err
+	}
+	if err := r.checkOtherStores(); err != nil {
 		return nil, err
 	}
 	switch req.Type {
@@ -104,22 +123,6 @@ func (e *Engine) keyChunk() int  { return cmp.Or(e.KeyChunk, DefaultKeyChunk) }
 func (e *Engine) rowBatch() int  { return cmp.Or(e.RowBatch, DefaultRowBatch) }
 func (e *Engine) maxInline() int { return cmp.Or(e.MaxInline, DefaultMaxInline) }
 
-// access counts what the registry holds about the subject.
-func (r *run) access(ctx context.Context) (*dsr.Outcome, error) {
-	p, err := r.plan(ctx)
-	if err != nil {
-		return nil, err
-	}
-	counts := map[string]int64{}
-	for _, it := range p.Collections {
-		counts[it.Store+"."+it.Collection] = it.Count
-	}
-	return &dsr.Outcome{Counts: counts, Details: map[string]any{
-		"registry_version": r.reg.Version(),
-		"export":           "not produced: this version counts the records only; the access package comes later",
-	}}, nil
-}
-
 // checkStores fails when a sql store of the registry has no Store.
 func (r *run) checkStores() error {
 	for _, name := range r.reg.SQLStores() {
@@ -128,4 +131,43 @@ func (r *run) checkStores() error {
 		}
 	}
 	return nil
+}
+
+// checkOtherStores fails when a blob, redis or processor store of the
+// registry has no connector.
+func (r *run) checkOtherStores() error {
+	for _, name := range sortedStores(r.reg) {
+		st := r.reg.Stores[name]
+		var ok bool
+		switch st.Kind {
+		case registry.KindBlob:
+			ok = r.e.Blobs[name] != nil
+		case registry.KindRedis:
+			ok = r.e.KeyStores[name] != nil
+		case registry.KindProcessor:
+			ok = r.e.Processors[name] != nil
+		default:
+			continue
+		}
+		if !ok {
+			return dsr.Errorf(dsr.EUNPROCESSABLE, "%s store %s of the registry is not configured", st.Kind, name)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func sortedStores(reg *registry.Registry) []string {
+	out := make([]string, 0, len(reg.Stores))
+	for name := range reg.Stores {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }

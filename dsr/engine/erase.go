@@ -23,7 +23,9 @@ type progress struct {
 	After *string `json:"after,omitempty"` // anonymise: the last key rewritten
 }
 
-// erase runs an erasure: freeze, erase children first, verify.
+// erase runs an erasure: freeze, erase children first (each collection's
+// files right after its rows), then the redis keys, verify rows, files and
+// keys, and notify the processors.
 func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	list, err := r.j.Steps(ctx)
 	if err != nil {
@@ -33,15 +35,14 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	for _, s := range list {
 		steps[s.Name] = s
 	}
-	rec, err := r.freeze(ctx, steps)
-	if err != nil {
+	if _, err := r.freeze(ctx, steps); err != nil {
 		return nil, err
 	}
 	targets, err := r.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	counts, kept := map[string]int64{}, map[string]any{}
+	counts, kept, files := map[string]int64{}, map[string]any{}, map[string]fileTally{}
 	for i := len(targets) - 1; i >= 0; i-- { // children first
 		t := targets[i]
 		name := "erase " + t.c.Key
@@ -60,9 +61,18 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 			return nil, fmt.Errorf("erase %s: %w", t.c.Key, err)
 		}
 		counts[t.c.Key] = n
+		if err := r.eraseFiles(ctx, t, steps, counts, files); err != nil { // after the rows' step
+			return nil, err
+		}
+	}
+	if err := r.eraseKeys(ctx, targets, steps, counts); err != nil {
+		return nil, err
 	}
 	v, err := r.verify(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.verifyOthers(ctx, targets, v); err != nil {
 		return nil, err
 	}
 	detail, _ := json.Marshal(v)
@@ -74,10 +84,18 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if len(kept) > 0 {
 		details["kept"] = kept
 	}
-	if len(rec.Files) > 0 {
-		// The blob connector comes later: the keys are frozen in the journal,
-		// the objects themselves are still there, and the certificate says so.
-		details["files_pending"] = rec.Files
+	if len(files) > 0 {
+		details["files"] = files
+		var refused int64
+		for _, f := range files {
+			refused += f.Refused
+		}
+		if refused > 0 {
+			details["files_refused"] = refused
+		}
+	}
+	if err := r.notify(ctx, steps, counts, details); err != nil {
+		return nil, err
 	}
 	return &dsr.Outcome{Counts: counts, Verification: v, Details: details}, nil
 }

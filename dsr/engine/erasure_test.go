@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"testing"
 
@@ -27,15 +28,16 @@ func TestErasure(t *testing.T) {
 				t.Fatalf("verification failed: %+v", out.Verification)
 			}
 			want := map[string]int64{"app.users": 1, "app.newsletter": 1, "app.chats": 2, "app.messages": 6,
-				"app.uploads": 2, "app.profiles": 2, "billing.customers": 1}
+				"app.uploads": 2, "app.profiles": 2, "billing.customers": 1, "files.files": 0}
 			if !maps.Equal(out.Counts, want) {
 				t.Errorf("counts = %v, want %v", out.Counts, want)
 			}
 			if out.Details["registry_version"] != e.reg.Version() {
 				t.Errorf("details lack the registry version: %v", out.Details)
 			}
-			if files := out.Details["files_pending"].(map[string]int64); files["app.uploads.storage_key"] != 2 {
-				t.Errorf("files_pending = %v", files)
+			// The fixture's objects do not exist: both frozen keys are tried and found missing.
+			if files, _ := json.Marshal(out.Details["files"]); string(files) != `{"app.uploads.storage_key":{"deleted":0,"missing":2}}` {
+				t.Errorf("files = %s", files)
 			}
 			kept := out.Details["kept"].(map[string]any)["billing.invoices"].(map[string]any)
 			if kept["rows"] != int64(2) {
@@ -114,7 +116,7 @@ func TestErasureTenantScoped(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]int64{"app.chats": 1, "app.messages": 3, "app.uploads": 1}
+			want := map[string]int64{"app.chats": 1, "app.messages": 3, "app.uploads": 1, "files.files": 0}
 			if !out.Verification.Passed || !maps.Equal(out.Counts, want) {
 				t.Errorf("outcome = %+v %v, want counts %v", out.Verification, out.Counts, want)
 			}
@@ -147,9 +149,17 @@ func TestPlanChangesNothing(t *testing.T) {
 			if _, err := e.eng.Plan(context.Background(), "not an email", ""); dsr.ErrorCode(err) != dsr.EUNPROCESSABLE {
 				t.Errorf("bad email: %v", err)
 			}
+			streamed := rowCounter{rows: map[string]int64{}}
+			e.eng.Exporter = streamed
 			access, err := e.eng.Execute(context.Background(), &dsr.Request{Type: dsr.TypeAccess, Email: "alice@example.com"}, newJournal())
 			if err != nil || access.Counts["app.messages"] != 6 || access.Verification != nil {
 				t.Errorf("access = %+v, %v", access, err)
+			}
+			if !maps.Equal(streamed.rows, want) {
+				t.Errorf("rows streamed = %v, want %v", streamed.rows, want)
+			}
+			if !equalDumps(before, e.dump(t)) {
+				t.Error("access changed the database")
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
@@ -116,6 +118,7 @@ func setup(t *testing.T, driver string) *env {
 	e.billing = openStore(t, "billing", driver, billingDDL)
 	e.seed(t)
 	e.eng = engine.New(reg, map[string]engine.Store{"app": e.app, "billing": e.billing}, dsr.NewSubjectHasher([]byte("test-key")))
+	e.eng.Blobs = fileBlobs(t)
 	e.eng.BatchSize = 4 // several batches per collection
 	e.eng.RowBatch = 3
 	return e
@@ -243,4 +246,31 @@ func dumpRows(t *testing.T, s *sqlstore.Store, query string) [][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// fileBlobs is the fixture's blob store "files": an empty folder, so the
+// fixture's file keys name objects that are already gone.
+func fileBlobs(t *testing.T) map[string]engine.BlobStore {
+	t.Helper()
+	bs, err := blobstore.Open(context.Background(), "files", "file://"+t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	return map[string]engine.BlobStore{"files": bs}
+}
+
+// rowCounter is an Exporter that reads every row through the streaming
+// reader and stores nothing.
+type rowCounter struct{ rows map[string]int64 }
+
+func (rc rowCounter) Export(ctx context.Context, _ *dsr.Request, a *engine.Access) (*engine.ExportResult, error) {
+	for _, it := range a.Plan.Collections {
+		c := a.Registry.Collections[it.Store+"."+it.Collection]
+		err := a.Rows(ctx, c, func([]string, []any) error { rc.rows[c.Key]++; return nil })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &engine.ExportResult{Object: "none"}, nil
 }

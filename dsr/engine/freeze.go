@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -61,13 +62,16 @@ func (r *run) freeze(ctx context.Context, steps map[string]dsr.Step) (*frozenRec
 			continue
 		}
 		for col := range t.c.Files {
-			set := "files:" + t.c.Key + "." + col
+			set := fileSet(t.c.Key, col)
 			n, err := r.freezeCount(ctx, set, t, []string{col})
 			if err != nil {
 				return nil, err
 			}
 			rec.Files[t.c.Key+"."+col] = n
 		}
+	}
+	if err := r.freezePlaceholders(ctx, targets); err != nil {
+		return nil, err
 	}
 	for set := range r.frozen {
 		rec.Sets = append(rec.Sets, set)
@@ -107,4 +111,25 @@ func (r *run) freezeCount(ctx context.Context, set string, t *target, cols []str
 	r.frozenN += n
 	r.frozen[set] = true
 	return n, nil
+}
+
+// freezePlaceholders freezes the values that fill the redis key templates
+// ({app.users.id}: the subject's user ids), so that the keys are still
+// found once the rows that held the values are gone.
+func (r *run) freezePlaceholders(ctx context.Context, targets []*target) error {
+	byKey := map[string]*target{}
+	for _, t := range targets {
+		byKey[t.c.Key] = t
+	}
+	for _, name := range r.placeholders() {
+		dot := strings.LastIndexByte(name, '.')
+		t := byKey[name[:dot]]
+		if t == nil {
+			continue
+		}
+		if err := r.freezeSet(ctx, keySet(name), t, []string{name[dot+1:]}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

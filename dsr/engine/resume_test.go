@@ -135,6 +135,7 @@ func TestStoreUnreachable(t *testing.T) {
 	}
 	defer stores.Close()
 	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs = fileBlobs(t)
 	_, err = eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
 	if dsr.ErrorCode(err) != dsr.EUNAVAILABLE || dsr.ErrorMessage(err) != "store app is unreachable" {
 		t.Errorf("err = %v (code %s, message %q)", err, dsr.ErrorCode(err), dsr.ErrorMessage(err))

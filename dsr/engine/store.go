@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -14,6 +15,24 @@ type Selection struct {
 	Collection *registry.Collection
 	Matches    []Match
 	Tenant     string
+	// All, used by retention only, selects every row instead of Matches.
+	// Stores refuse to delete or rewrite with All unless Older is set.
+	All bool
+	// Older, when set, further restricts to rows older than its cutoff.
+	Older *Older
+	// Except removes the rows that any of these selections of the same
+	// collection select (legal holds, rows an earlier step counted).
+	Except []Selection
+}
+
+// Older restricts a Selection to rows whose Column holds a time before
+// Before. After, when not nil, is a resume position: rows whose Column is
+// before it were handled by an earlier batch. It is a value the store
+// returned (a time.Time or the column's text), passed back as it came.
+type Older struct {
+	Column string
+	Before time.Time
+	After  any
 }
 
 // Match is one way a row can be selected; exactly one of Email, Values and

@@ -131,3 +131,27 @@ func (r *run) stillHolding(ctx context.Context, t *target) (int64, error) {
 	}
 	return n, nil
 }
+
+// verifyOthers adds to v the objects and redis keys still found through the
+// frozen keys.
+func (r *run) verifyOthers(ctx context.Context, targets []*target, v *dsr.Verification) error {
+	found := map[string]int64{}
+	if err := r.verifyFiles(ctx, targets, found); err != nil {
+		return err
+	}
+	if err := r.verifyKeys(ctx, targets, found); err != nil {
+		return err
+	}
+	for k, n := range found {
+		if n == 0 {
+			continue
+		}
+		if v.Found == nil {
+			v.Found = map[string]int64{}
+		}
+		v.Found[k] += n
+		v.Remaining += n
+		v.Passed = false
+	}
+	return nil
+}

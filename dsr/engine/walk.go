@@ -21,6 +21,7 @@ const (
 // run is the state of one execution or dry run.
 type run struct {
 	e             *Engine
+	req           *dsr.Request // nil for a dry run
 	reg           *registry.Registry
 	email, tenant string
 	j             dsr.Journal // nil for a dry run

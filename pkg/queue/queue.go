@@ -54,6 +54,13 @@ type Config struct {
 	// Backoff is the wait before retry number attempt (1-based); default
 	// River's, attempt⁴ seconds with jitter.
 	Backoff func(attempt int) time.Duration
+	// Sweep, when set, works retention jobs (see retention.go).
+	Sweep Sweeper
+	// Schedule, with Sweep, enqueues a sweep at every tick on the elected
+	// leader only.
+	Schedule Schedule
+	// Periodic lists other work run on the elected leader (see periodic.go).
+	Periodic []Periodic
 }
 
 func (c *Config) validate() error {
@@ -103,9 +110,20 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &requestWorker{runner: cfg.Runner, timeout: cfg.JobTimeout})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+	var periodic []*river.PeriodicJob
+	if cfg.Sweep != nil {
+		river.AddWorker(workers, &retentionWorker{sweep: cfg.Sweep})
+		queues[RetentionQueue] = river.QueueConfig{MaxWorkers: 1}
+		if cfg.Schedule != nil {
+			periodic = append(periodic, periodicRetention(cfg.Schedule))
+		}
+	}
+	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:               quiet(cfg.Logger),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Queues:               queues,
+		PeriodicJobs:         periodic,
 		Workers:              workers,
 		MaxAttempts:          cfg.MaxAttempts,
 		JobTimeout:           cfg.JobTimeout,

@@ -12,8 +12,13 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 	f := fileRegistry{Stores: map[string]*fileStore{}, Collections: map[string]*fileCollection{},
 		Purposes: r.Purposes, Recipients: r.Recipients}
 	for name, s := range r.Stores {
-		f.Stores[name] = &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
-			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv}
+		fs := &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
+			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv,
+			Prefix: s.Prefix, BestEffort: s.BestEffort}
+		if s.Kind == KindProcessor {
+			fs.Deadline = s.Deadline.String()
+		}
+		f.Stores[name] = fs
 	}
 	for key, c := range r.Collections {
 		fc := &fileCollection{Table: c.Table, PrimaryKey: c.PrimaryKey, Tenant: c.Tenant,

@@ -18,15 +18,18 @@ type fileRegistry struct {
 }
 
 type fileStore struct {
-	Kind      string   `yaml:"kind"`
-	Driver    string   `yaml:"driver,omitempty"`
-	DSNEnv    string   `yaml:"dsn_env,omitempty"`
-	URL       string   `yaml:"url,omitempty"`
-	AddrEnv   string   `yaml:"addr_env,omitempty"`
-	Keys      []string `yaml:"keys,omitempty"`
-	Webhook   string   `yaml:"webhook,omitempty"`
-	OpenDSR   string   `yaml:"opendsr,omitempty"`
-	SecretEnv string   `yaml:"secret_env,omitempty"`
+	Kind       string   `yaml:"kind"`
+	Driver     string   `yaml:"driver,omitempty"`
+	DSNEnv     string   `yaml:"dsn_env,omitempty"`
+	URL        string   `yaml:"url,omitempty"`
+	AddrEnv    string   `yaml:"addr_env,omitempty"`
+	Keys       []string `yaml:"keys,omitempty"`
+	Webhook    string   `yaml:"webhook,omitempty"`
+	OpenDSR    string   `yaml:"opendsr,omitempty"`
+	SecretEnv  string   `yaml:"secret_env,omitempty"`
+	Prefix     string   `yaml:"prefix,omitempty"`
+	Deadline   string   `yaml:"deadline,omitempty"`
+	BestEffort bool     `yaml:"best_effort,omitempty"`
 }
 
 type fileCollection struct {

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -57,8 +59,10 @@ func parse(b []byte, file string) (*Registry, error) {
 		if f.Retention.BatchSize < 0 {
 			p.add([]string{"retention", "batch_size"}, "must be positive")
 		}
-		if s := f.Retention.Schedule; s != "" && len(strings.Fields(s)) != 5 && !strings.HasPrefix(s, "@") {
-			p.add([]string{"retention", "schedule"}, "%q is not a cron expression: use five fields such as \"0 3 * * *\"", s)
+		if s := f.Retention.Schedule; s != "" {
+			if _, err := cron.ParseStandard(s); err != nil {
+				p.add([]string{"retention", "schedule"}, "%q is not a cron expression (%v): use five fields such as \"0 3 * * *\", or @daily", s, err)
+			}
 		}
 	}
 	checkGraph(p, r)
@@ -83,7 +87,8 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 		return nil
 	}
 	s := &Store{Name: name, Kind: fs.Kind, Driver: fs.Driver, DSNEnv: fs.DSNEnv, URL: fs.URL,
-		AddrEnv: fs.AddrEnv, Keys: fs.Keys, Webhook: fs.Webhook, OpenDSR: fs.OpenDSR, SecretEnv: fs.SecretEnv}
+		AddrEnv: fs.AddrEnv, Keys: fs.Keys, Webhook: fs.Webhook, OpenDSR: fs.OpenDSR, SecretEnv: fs.SecretEnv,
+		Prefix: fs.Prefix, BestEffort: fs.BestEffort}
 	need := func(field, v, what string) {
 		if v == "" {
 			p.add(append(at, field), "required for a %s store: %s", s.Kind, what)
@@ -100,6 +105,12 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 				p.add(append(at, k), "not used by a %s store: remove it", s.Kind)
 			}
 		}
+	}
+	if s.Kind != KindBlob && fs.Prefix != "" {
+		p.add(append(at, "prefix"), "not used by a %s store: remove it", s.Kind)
+	}
+	if s.Kind != KindProcessor && (fs.Deadline != "" || fs.BestEffort) {
+		p.add(at, "deadline and best_effort are for processor stores: remove them")
 	}
 	switch s.Kind {
 	case KindSQL:
@@ -121,6 +132,7 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 			p.add(append(at, "url"), "unknown scheme %q: use file, s3, gs, azblob or mem", u.Scheme)
 		}
 		unused(map[string]string{"driver": s.Driver, "dsn_env": s.DSNEnv, "addr_env": s.AddrEnv, "webhook": s.Webhook, "opendsr": s.OpenDSR, "secret_env": s.SecretEnv})
+		s.Prefix = buildPrefix(p, append(at, "prefix"), fs.Prefix)
 	case KindRedis:
 		need("addr_env", s.AddrEnv, "name the environment variable that holds host:port")
 		env("addr_env", s.AddrEnv)
@@ -140,6 +152,7 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 		need("secret_env", s.SecretEnv, "name the environment variable holding the signing secret")
 		env("secret_env", s.SecretEnv)
 		unused(map[string]string{"driver": s.Driver, "dsn_env": s.DSNEnv, "url": s.URL, "addr_env": s.AddrEnv})
+		s.Deadline = buildDeadline(p, append(at, "deadline"), fs.Deadline)
 	case "":
 		p.add(append(at, "kind"), "required: use sql, blob, redis or processor")
 	default:
@@ -155,4 +168,39 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// buildPrefix checks a blob store's prefix, a relative folder such as
+// "cv/", and returns it ending in "/".
+func buildPrefix(p *problems, at []string, prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	if strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "\\") || strings.ContainsRune(prefix, 0) {
+		p.add(at, "%q is not a relative folder: write it like cv/ or tenants/uploads/", prefix)
+		return prefix
+	}
+	for _, seg := range strings.Split(strings.TrimSuffix(prefix, "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			p.add(at, "%q has an empty, '.' or '..' segment: write it like cv/ or tenants/uploads/", prefix)
+			return prefix
+		}
+	}
+	return strings.TrimSuffix(prefix, "/") + "/"
+}
+
+// buildDeadline parses a processor's deadline: a Go duration such as 30s,
+// 10m or 2h, at most MaxDeadline; DefaultDeadline when empty.
+func buildDeadline(p *problems, at []string, raw string) time.Duration {
+	if raw == "" {
+		return DefaultDeadline
+	}
+	d, err := time.ParseDuration(raw)
+	switch {
+	case err != nil || d <= 0:
+		p.add(at, "%q is not a positive duration: write it like 30s, 10m or 2h", raw)
+	case d > MaxDeadline:
+		p.add(at, "%q is longer than %s: a request waits for its processors; use best_effort for slow ones", raw, MaxDeadline)
+	}
+	return d
 }

@@ -44,12 +44,26 @@ type Store struct {
 	Driver    string   // sql: DriverPostgres, DriverMySQL or DriverSQLite
 	DSNEnv    string   // sql: the environment variable holding the DSN
 	URL       string   // blob: gocloud URL
+	Prefix    string   // blob: the folder object keys must stay in ("" for the whole bucket), ending in "/"
 	AddrEnv   string   // redis: the environment variable holding host:port
 	Keys      []string // redis: key templates such as "session:{app.users.id}:*"
 	Webhook   string   // processor: erasure webhook URL
 	OpenDSR   string   // processor: OpenDSR endpoint
 	SecretEnv string   // processor: the environment variable holding the signing secret
+	// Deadline is how long a processor may take to confirm an erasure
+	// notice (retried with backoff until then); DefaultDeadline when unset.
+	Deadline time.Duration
+	// BestEffort lets an erasure complete, marked "processor unconfirmed",
+	// when the processor does not confirm before Deadline.
+	BestEffort bool
 }
+
+// DefaultDeadline is a processor's Deadline when the registry sets none.
+const DefaultDeadline = 10 * time.Minute
+
+// MaxDeadline bounds a processor's deadline: a request holds a worker while
+// it waits, and Art. 12(3) gives the whole request a month.
+const MaxDeadline = 24 * time.Hour
 
 // Collection is one table of a sql store.
 type Collection struct {

@@ -198,3 +198,51 @@ func TestParseWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreOptions(t *testing.T) {
+	src := strings.NewReplacer(
+		`url: "file:///var/lib/studio/uploads"}`, `url: "file:///var/lib/studio/uploads", prefix: cv}`,
+		`secret_env: LLM_HOOK_SECRET}`, `secret_env: LLM_HOOK_SECRET, deadline: 90s, best_effort: true}`,
+	).Replace(valid)
+	r, err := registry.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Stores["uploads"].Prefix; got != "cv/" {
+		t.Errorf("prefix = %q, want cv/", got)
+	}
+	if llm := r.Stores["llm"]; llm.Deadline != 90*time.Second || !llm.BestEffort {
+		t.Errorf("llm = %+v", llm)
+	}
+	again, err := registry.Parse(r.Marshal())
+	if err != nil || again.Version() != r.Version() || again.Stores["llm"].Deadline != 90*time.Second || again.Stores["uploads"].Prefix != "cv/" {
+		t.Errorf("canonical form lost the options: %v\n%s", err, r.Marshal())
+	}
+	plain, _ := registry.Parse([]byte(valid))
+	if plain.Stores["llm"].Deadline != registry.DefaultDeadline || plain.Stores["llm"].BestEffort {
+		t.Errorf("defaults = %+v", plain.Stores["llm"])
+	}
+
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"bad deadline", `secret_env: LLM_HOOK_SECRET}`, `secret_env: LLM_HOOK_SECRET, deadline: soon}`,
+			`stores.llm.deadline: "soon" is not a positive duration`},
+		{"long deadline", `secret_env: LLM_HOOK_SECRET}`, `secret_env: LLM_HOOK_SECRET, deadline: 48h}`,
+			`stores.llm.deadline: "48h" is longer than 24h0m0s`},
+		{"deadline on blob", `uploads"}`, `uploads", deadline: 1m}`, `stores.uploads: deadline and best_effort are for processor stores`},
+		{"best effort on sql", `dsn_env: BILLING_DSN}`, `dsn_env: BILLING_DSN, best_effort: true}`, `stores.billing: deadline and best_effort are for processor stores`},
+		{"prefix on redis", `addr_env: APP_REDIS_ADDR,`, `addr_env: APP_REDIS_ADDR, prefix: x,`, `stores.cache.prefix: not used by a redis store`},
+		{"absolute prefix", `uploads"}`, `uploads", prefix: /etc}`, `stores.uploads.prefix: "/etc" is not a relative folder`},
+		{"dotdot prefix", `uploads"}`, `uploads", prefix: "cv/../x"}`, `stores.uploads.prefix: "cv/../x" has an empty, '.' or '..' segment`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(valid, tc.old, tc.new, 1)
+			if src == valid {
+				t.Fatalf("replacement %q not found", tc.old)
+			}
+			_, err := registry.Parse([]byte(src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err =\n%v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -52,27 +52,22 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 	return out, nil
 }
 
-// SaveStep implements dsr.Journal.
+// SaveStep implements dsr.Journal in one statement (one round trip): the
+// engine saves a step after every batch, so its cost is on the hot path.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	if s.At.IsZero() {
 		s.At = j.DB.now()
 	}
-	return j.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var seq int64
-		if err := tx.Model(&stepRow{}).Where("request_id = ?", j.RequestID).Select("COALESCE(MAX(seq), 0)").Scan(&seq).Error; err != nil {
-			return fmt.Errorf("journal: save step: %w", err)
-		}
-		row := stepRow{RequestID: j.RequestID, Name: s.Name, Seq: seq + 1, Status: s.Status, Count: s.Count,
-			Detail: s.Detail, At: s.At.UTC().Truncate(time.Microsecond)}
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "request_id"}, {Name: "name"}},
-			DoUpdates: clause.AssignmentColumns([]string{"status", "count", "detail", "at"}),
-		}).Create(&row).Error
-		if err != nil {
-			return fmt.Errorf("journal: save step %s: %w", s.Name, err)
-		}
-		return nil
-	})
+	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
+		VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?)
+		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
+			detail = excluded.detail, at = excluded.at`
+	err := j.DB.Gorm.WithContext(ctx).Exec(q, j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail,
+		s.At.UTC().Truncate(time.Microsecond)).Error
+	if err != nil {
+		return fmt.Errorf("journal: save step %s: %w", s.Name, err)
+	}
+	return nil
 }
 
 // FreezeKeys implements dsr.Journal.

@@ -24,6 +24,9 @@ import (
 // table, once per batch. A row updated between the sub-select and the delete
 // moves and is left to the next batch (and to verification).
 func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+	if err := bounded(sel); err != nil {
+		return 0, err
+	}
 	q := s.newQuery()
 	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
 	if s.driver == registry.DriverPostgres {
@@ -53,6 +56,9 @@ func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (in
 // rewritten columns with one UPDATE per row by primary key.
 func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
 	c := sel.Collection
+	if err := bounded(sel); err != nil {
+		return 0, "", err
+	}
 	q := s.newQuery()
 	q.write("SELECT ", q.orderBy(c.PrimaryKey))
 	for _, col := range a.Rewrite {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -23,6 +24,9 @@ type Store struct {
 	name   string
 	driver string
 	db     *gorm.DB
+	// mariadb caches whether a mysql store is MariaDB (which has DELETE …
+	// RETURNING): 0 unknown, 1 yes, 2 no. See purge.go.
+	mariadb atomic.Int32
 }
 
 var (

@@ -49,7 +49,14 @@ func (q *query) where(sel engine.Selection) error {
 	c := sel.Collection
 	q.write("(")
 	n := 0
+	if sel.All {
+		q.write("1 = 1")
+		n = -1 // Matches are ignored
+	}
 	for _, m := range sel.Matches {
+		if n < 0 {
+			break
+		}
 		if m.Email == "" && m.Parent == nil && len(m.Values) == 0 {
 			continue
 		}
@@ -70,6 +77,21 @@ func (q *query) where(sel engine.Selection) error {
 		if q.driver == registry.DriverMySQL { // ci collations would match another tenant's case
 			q.write(" AND CAST(", q.col(c.Tenant), " AS BINARY) = CAST(").arg(sel.Tenant).write(" AS BINARY)")
 		}
+	}
+	if o := sel.Older; o != nil {
+		q.write(" AND ", q.col(o.Column), " < ").arg(o.Before.UTC())
+		if o.After != nil {
+			q.write(" AND ", q.col(o.Column), " >= ").arg(o.After)
+		}
+	}
+	for _, ex := range sel.Except {
+		// IS NOT TRUE, not NOT: a row for which the excepted condition is
+		// NULL (no tenant, no reference) is not excepted; NOT would drop it.
+		q.write(" AND (")
+		if err := q.where(ex); err != nil {
+			return err
+		}
+		q.write(") IS NOT TRUE")
 	}
 	return nil
 }
@@ -156,4 +178,13 @@ func (q *query) orderBy(cols []string) string {
 		quoted[i] = q.col(n)
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// bounded refuses a selection of every row without a cutoff: no statement
+// that deletes or rewrites may take a whole table.
+func bounded(sel engine.Selection) error {
+	if sel.All && sel.Older == nil {
+		return fmt.Errorf("collection %s: a selection of every row needs a cutoff", sel.Collection.Key)
+	}
+	return nil
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/export"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// exportSweepEvery is how often the leader deletes expired access packages.
+const exportSweepEvery = time.Hour
+
+// openExports opens the export bucket (LETHE_EXPORT_URL) with the export
+// key (LETHE_EXPORT_KEY). Without a key it returns nil and access requests
+// fail with a message saying so. Errors: a key that is not 32 bytes in hex
+// or base64; a bucket that cannot be opened.
+func (m *Main) openExports(ctx context.Context, db *state.DB, requests dsr.RequestService) (*export.Service, error) {
+	if m.Config.ExportKey == "" {
+		m.Logger.Warn("LETHE_EXPORT_KEY is not set: access requests will fail until one is set (openssl rand -hex 32)")
+		return nil, nil
+	}
+	key, err := export.ParseKey(m.Config.ExportKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	bucket, err := export.OpenBucket(ctx, m.Config.ExportURL)
+	if err != nil {
+		return nil, err
+	}
+	return &export.Service{Bucket: bucket, Key: key, Records: &state.ExportStore{DB: db}, Requests: requests, Now: time.Now}, nil
+}
+
+// exportSweep is the periodic job that deletes expired packages.
+func (m *Main) exportSweep(db *state.DB, svc *export.Service) queue.Periodic {
+	sw := &export.Sweeper{Records: &state.ExportStore{DB: db}, Bucket: svc.Bucket, Now: time.Now, Logger: m.Logger}
+	return queue.Periodic{Name: "export-sweep", Every: exportSweepEvery, Run: func(ctx context.Context) error {
+		_, err := sw.Sweep(ctx)
+		return err
+	}}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRetentionTour is the README's retention step on the demo: a dry run
+// over the API, a real sweep with lethe retention run, and the run's record.
+func TestRetentionTour(t *testing.T) {
+	s := startDemo(t)
+	var queued struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if code := s.call(t, "POST", "/v1/retention/runs", `{"dry_run":true}`, &queued); code != 202 || queued.Status != "queued" {
+		t.Fatalf("POST /v1/retention/runs: %d %+v", code, queued)
+	}
+	type run struct {
+		Status string `json:"status"`
+		DryRun bool   `json:"dry_run"`
+		Totals struct {
+			RowsPurged   int64 `json:"rows_purged"`
+			FilesPurged  int64 `json:"files_purged"`
+			FilesPending int64 `json:"files_pending"`
+		} `json:"totals"`
+	}
+	var dry run
+	for deadline := time.Now().Add(30 * time.Second); dry.Status != "completed"; time.Sleep(100 * time.Millisecond) {
+		if s.call(t, "GET", "/v1/retention/runs/"+queued.ID, "", &dry); time.Now().After(deadline) {
+			t.Fatalf("dry run still %s after 30s", dry.Status)
+		}
+	}
+	// The demo: three chats older than 30 days with their 14 messages, two
+	// uploads older than 7 days.
+	if !dry.DryRun || dry.Totals.RowsPurged != 19 || dry.Totals.FilesPurged != 2 {
+		t.Fatalf("dry run: %+v; want 19 rows and 2 files", dry)
+	}
+	uploads := filepath.Join(s.dir, "demo", "uploads")
+	before := countFiles(t, uploads)
+	dbEnv := "DEMO_APP_DB=" + filepath.Join(s.dir, "demo", "app.db")
+	out, code := s.letheEnv(t, []string{dbEnv}, "retention", "run", "--config", filepath.Join(s.dir, "demo", "lethe.yaml"))
+	if code != 0 || !strings.Contains(out, "total: purged 19 rows") || !strings.Contains(out, "app.uploads") {
+		t.Fatalf("lethe retention run: exit %d:\n%s", code, out)
+	}
+	if after := countFiles(t, uploads); after != before-2 {
+		t.Errorf("upload files: %d before, %d after; want 2 deleted", before, after)
+	}
+	var list struct {
+		Items []run `json:"items"`
+	}
+	if s.call(t, "GET", "/v1/retention/runs", "", &list); len(list.Items) != 2 || list.Items[0].DryRun || list.Items[0].Totals.RowsPurged != 19 {
+		t.Fatalf("runs: %+v; want the CLI's sweep first, then the dry run", list.Items)
+	}
+	if out, code := s.letheEnv(t, []string{dbEnv}, "retention", "run", "--dry-run", "--config", filepath.Join(s.dir, "demo", "lethe.yaml")); code != 0 || !strings.Contains(out, "would purge 0 rows") {
+		t.Fatalf("dry run after the sweep: exit %d:\n%s", code, out)
+	}
+}
+
+// TestConfigCheckRetentionSchedule: an unparsable cron spec fails config
+// check with its path.
+func TestConfigCheckRetentionSchedule(t *testing.T) {
+	s := startDemo(t)
+	path := filepath.Join(s.dir, "demo", "lethe.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{`schedule: "0 3 * * *"`, `schedule: "0 25 * * *"`, "retention.schedule"},
+		{`schedule: "0 3 * * *"`, `schedule: "every night"`, "retention.schedule"},
+		{"window: 30d, timestamp: created_at}\n    erasure: delete\n\n  app.messages", "window: 30 days, timestamp: created_at}\n    erasure: delete\n\n  app.messages", "collections.app.chats.retention.window"},
+	} {
+		if !strings.Contains(string(raw), tc.from) {
+			t.Fatalf("demo registry no longer contains %q", tc.from)
+		}
+		broken := filepath.Join(t.TempDir(), "lethe.yaml")
+		if err := os.WriteFile(broken, []byte(strings.Replace(string(raw), tc.from, tc.to, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, code := s.letheEnv(t, []string{"DEMO_APP_DB=" + filepath.Join(s.dir, "demo", "app.db")}, "config", "check", "--config", broken)
+		if code != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, output %q; want exit 1 naming %s", tc.to, code, out, tc.want)
+		}
+	}
+}
+
+// letheEnv is lethe with extra environment variables.
+func (s *demoServer) letheEnv(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return s.lethe(t, args...)
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+const insertEvery = 2 * time.Millisecond
+
+var (
+	retentionBatch = flag.Int("retention-batch", retention.DefaultBatchSize, "rows per retention batch")
+	retentionPause = flag.Duration("retention-pause", retention.DefaultPause, "pause between retention batches")
+	retentionRows  = flag.Int("retention-rows", 5_000_000, "messages in the retention dataset; a fifth of them expired")
+)
+
+const retentionRegistry = `
+stores:
+  app: {kind: sql, driver: postgres, dsn_env: LETHEBENCH_APP_URL}
+collections:
+  app.users:
+    identity: {email: email}
+    erasure: delete
+  app.chats:
+    references: {user_id: users.id}
+    erasure: delete
+  app.messages:
+    references: {chat_id: chats.id}
+    retention: {window: 30d, timestamp: created_at}
+    erasure: delete
+`
+
+// retentionNow is the sweeps' injected now; ages run from 0 to 37.5 days
+// before it, so a fifth of the messages are older than the 30-day window.
+var retentionNow = time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC)
+
+// retentionPurge: 1,000,000 expired messages among 5,000,000. Lethe's
+// sweep (batched, cursor, state saved per batch) against one raw DELETE on
+// an identical copy; the p99 of Lethe's batches; and the p99 latency of
+// single-row inserts by another connection during the sweep over the same
+// inserts while the table is idle.
+func (b *bench) retentionPurge(ctx context.Context) (string, error) {
+	id := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	base, lethe := "lethebench_rbase_"+id, "lethebench_rlethe_"+id
+	defer func() {
+		for _, s := range []string{base, lethe} {
+			b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+s+" CASCADE")
+		}
+	}()
+	n := *retentionRows
+	baseURL, err := b.retentionData(ctx, base, n)
+	if err != nil {
+		return "", err
+	}
+	letheURL, err := b.retentionData(ctx, lethe, n)
+	if err != nil {
+		return "", err
+	}
+	cutoff := retentionNow.Add(-30 * 24 * time.Hour)
+
+	// The baseline: one statement.
+	bdb, err := sql.Open("pgx", baseURL)
+	if err != nil {
+		return "", err
+	}
+	defer bdb.Close()
+	if _, err := bdb.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return "", err
+	}
+	start := time.Now()
+	res, err := bdb.ExecContext(ctx, "DELETE FROM messages WHERE created_at < $1", cutoff)
+	if err != nil {
+		return "", err
+	}
+	tb := time.Since(start)
+	baseRows, _ := res.RowsAffected()
+
+	// Lethe: idle insert latency first, then the sweep with the same inserts.
+	ldb, err := sql.Open("pgx", letheURL)
+	if err != nil {
+		return "", err
+	}
+	defer ldb.Close()
+	inserter := &inserter{db: ldb, next: int64(n) + 1}
+	idle, err := inserter.run(ctx, 1000, nil)
+	if err != nil {
+		return "", err
+	}
+	if _, err := ldb.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return "", err
+	}
+	sw, batches, cleanup, err := b.retentionSweeper(ctx, letheURL)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	stop := make(chan struct{})
+	var busy []time.Duration
+	var ierr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		busy, ierr = inserter.run(ctx, 1<<30, stop)
+	}()
+	start = time.Now()
+	run, err := sw.Run(ctx, retention.Options{Trigger: retention.TriggerCLI, Actor: "bench"})
+	tl := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return "", err
+	}
+	if ierr != nil {
+		return "", ierr
+	}
+	if got := run.Totals().RowsPurged; got != baseRows {
+		return "", fmt.Errorf("lethe purged %d rows, the baseline %d", got, baseRows)
+	}
+	var left int64
+	if err := ldb.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE created_at < $1", cutoff).Scan(&left); err != nil || left != 0 {
+		return "", fmt.Errorf("lethe left %d expired rows (%v)", left, err)
+	}
+	bt := batches.durations()
+	return fmt.Sprintf("ratio=%.2f p99_batch_ms=%s insert_p99_ratio=%.2f lethe_ms=%s baseline_ms=%s rows=%d batches=%d batch_size=%d pause_ms=%s insert_p99_idle_ms=%s insert_p99_sweep_ms=%s inserts_during=%d",
+		float64(tl)/float64(tb), ms(p99(bt)), float64(p99(busy))/float64(p99(idle)), ms(tl), ms(tb), baseRows, len(bt),
+		*retentionBatch, ms(*retentionPause), ms(p99(idle)), ms(p99(busy)), len(busy)), nil
+}
+
+// retentionData creates schema with users, chats and n messages, a fifth
+// of them older than 30 days, spread through the table.
+func (b *bench) retentionData(ctx context.Context, schema string, n int) (string, error) {
+	if _, err := b.admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", err
+	}
+	u, err := urlWithSchema(b.base, schema)
+	if err != nil {
+		return "", err
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		`CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL)`,
+		`CREATE TABLE chats (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id))`,
+		`CREATE TABLE messages (id BIGINT PRIMARY KEY, chat_id BIGINT NOT NULL REFERENCES chats(id), body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)`,
+		`INSERT INTO users SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 100) g`,
+		`INSERT INTO chats SELECT g, 1 + g % 100 FROM generate_series(1, 10000) g`,
+		fmt.Sprintf(`INSERT INTO messages SELECT g, 1 + g %% 10000, 'hello, this is message ' || g,
+			TIMESTAMPTZ '%s' - ((g::bigint * 7919) %% %d) * (INTERVAL '37.5 days' / %d)
+			FROM generate_series(1, %d) g`, retentionNow.Format(time.RFC3339), n, n, n),
+		`CREATE INDEX messages_chat_id ON messages (chat_id)`,
+		`CREATE INDEX messages_created_at ON messages (created_at)`,
+		`VACUUM ANALYZE users`, `VACUUM ANALYZE chats`, `VACUUM ANALYZE messages`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return "", fmt.Errorf("%s: %s: %w", schema, strings.SplitN(strings.TrimSpace(stmt), "\n", 2)[0], err)
+		}
+	}
+	return u, nil
+}
+
+// retentionSweeper builds a Sweeper over the dataset at url with its own
+// SQLite state store, and a recorder of its batch times.
+func (b *bench) retentionSweeper(ctx context.Context, dsn string) (*retention.Sweeper, *batchTimes, func(), error) {
+	reg, err := registry.Parse([]byte(retentionRegistry))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := sqlstore.Open("app", registry.DriverPostgres, dsn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "lethebench-state")
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	db, err := state.Open(ctx, "sqlite://"+filepath.Join(dir, "state.db"))
+	if err != nil {
+		st.Close()
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	hasher := dsr.NewSubjectHasher([]byte("bench-subject-key-0123456789abcdef"))
+	audit := &state.AuditLog{DB: db}
+	times := &batchTimes{}
+	sw := &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"app": st},
+		Engine: engine.New(reg, map[string]engine.Store{"app": st}, hasher),
+		Runs:   &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher}, Holds: &state.Holds{DB: db, Audit: audit},
+		Settings: &state.TenantSettings{DB: db, Audit: audit}, Observer: times,
+		Now: func() time.Time { return retentionNow }, BatchSize: *retentionBatch, Pause: *retentionPause,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	if *retentionPause == 0 {
+		sw.Pause = -1
+	}
+	return sw, times, func() { st.Close(); db.Close(); os.RemoveAll(dir) }, nil
+}
+
+// batchTimes records batch durations (retention.Observer).
+type batchTimes struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (t *batchTimes) Batch(_ string, _, _ int64, took time.Duration) {
+	t.mu.Lock()
+	t.d = append(t.d, took)
+	t.mu.Unlock()
+}
+func (t *batchTimes) Finished(*retention.Run) {}
+func (t *batchTimes) durations() []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.d)
+}
+
+// inserter makes single-row inserts, one at a time and one every
+// insertEvery (500 a second), as a busy application would while the sweep
+// runs. A tight loop would instead measure a core taken from the sweep on
+// a small machine.
+type inserter struct {
+	db   *sql.DB
+	next int64
+}
+
+// run inserts up to count rows, or until stop closes, and returns each
+// insert's latency.
+func (in *inserter) run(ctx context.Context, count int, stop chan struct{}) ([]time.Duration, error) {
+	var out []time.Duration
+	for i := 0; i < count; i++ {
+		if stop != nil {
+			select {
+			case <-stop:
+				return out, nil
+			default:
+			}
+		}
+		if i > 0 {
+			time.Sleep(insertEvery)
+		}
+		id := in.next
+		in.next++
+		start := time.Now()
+		if _, err := in.db.ExecContext(ctx, `INSERT INTO messages (id, chat_id, body, created_at) VALUES ($1, $2, 'a new message', $3)`,
+			id, 1+id%10000, retentionNow); err != nil {
+			return out, err
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+func p99(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*99/100)]
+}
+
+// urlWithSchema returns base with search_path set to schema.
+func urlWithSchema(base, schema string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

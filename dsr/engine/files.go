@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// fileTally is what erasure did with one file column's objects.
+type fileTally struct {
+	Deleted int64 `json:"deleted"`
+	Missing int64 `json:"missing,omitempty"` // already gone: a resumed run, or a dangling key
+	Refused int64 `json:"refused,omitempty"` // keys not followed (see ErrUnsafeKey)
+}
+
+// fileProgress is a running files step's Detail.
+type fileProgress struct {
+	After string    `json:"after"`
+	Tally fileTally `json:"tally"`
+}
+
+// fileColumns returns the file columns of t's collection, sorted.
+func fileColumns(t *target) []string {
+	cols := make([]string, 0, len(t.c.Files))
+	for col := range t.c.Files {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	return cols
+}
+
+// eraseFiles deletes the objects named by the frozen file keys of t's file
+// columns, after t's rows are gone, journaling the last key handled after
+// every chunk so that a resumed run continues after it. Refused keys are
+// counted, never followed.
+func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.Step, counts map[string]int64, tallies map[string]fileTally) error {
+	for _, col := range fileColumns(t) {
+		storeName := t.c.Files[col]
+		bs := r.e.Blobs[storeName]
+		name := "files " + t.c.Key + "." + col
+		var at fileProgress
+		if prev := steps[name]; prev.Status == stepDone || prev.Status == stepRunning {
+			if err := json.Unmarshal([]byte(prev.Detail), &at); err != nil {
+				at = fileProgress{}
+			}
+		}
+		if steps[name].Status != stepDone {
+			it := &frozenIter{r: r, set: fileSet(t.c.Key, col), after: at.After}
+			for {
+				keys, err := it.next(ctx)
+				if err != nil {
+					return err
+				} else if keys == nil {
+					break
+				}
+				for _, key := range keys {
+					if bs.Check(key) != nil {
+						at.Tally.Refused++
+						continue
+					}
+					existed, err := bs.Delete(ctx, key)
+					if err != nil {
+						return fmt.Errorf("erase files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
+					}
+					if existed {
+						at.Tally.Deleted++
+					} else {
+						at.Tally.Missing++
+					}
+				}
+				at.After = keys[len(keys)-1]
+				if err := r.saveDetail(ctx, name, stepRunning, at.Tally.Deleted, at); err != nil {
+					return err
+				}
+			}
+			if err := r.saveDetail(ctx, name, stepDone, at.Tally.Deleted, at); err != nil {
+				return err
+			}
+		}
+		counts[storeName+".files"] += at.Tally.Deleted
+		tallies[t.c.Key+"."+col] = at.Tally
+	}
+	return nil
+}
+
+// verifyFiles counts the objects of frozen, followable file keys that still
+// exist, under "<blob store>.files".
+func (r *run) verifyFiles(ctx context.Context, targets []*target, found map[string]int64) error {
+	for _, t := range targets {
+		if t.c.Erasure.Action == "keep" {
+			continue
+		}
+		for _, col := range fileColumns(t) {
+			storeName := t.c.Files[col]
+			bs := r.e.Blobs[storeName]
+			it := r.frozenKeys(fileSet(t.c.Key, col))()
+			for {
+				keys, err := it.next(ctx)
+				if err != nil {
+					return err
+				} else if keys == nil {
+					break
+				}
+				for _, key := range keys {
+					if bs.Check(key) != nil {
+						continue
+					}
+					ok, err := bs.Exists(ctx, key)
+					if err != nil {
+						return fmt.Errorf("verify files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
+					}
+					if ok {
+						found[storeName+".files"]++
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// saveDetail journals a step whose Detail is v as JSON.
+func (r *run) saveDetail(ctx context.Context, name, status string, n int64, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: status, Count: n, Detail: string(b)}); err != nil {
+		return fmt.Errorf("journal step %q: %w", name, err)
+	}
+	return nil
+}

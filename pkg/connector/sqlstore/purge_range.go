@@ -1,0 +1,68 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Extent returns, on Postgres, the number of pages of c's table and the
+// average rows per page from the planner's statistics, with ok=true; other
+// dialects answer ok=false (they purge with Purge). Errors name the
+// collection; an unreachable store is EUNAVAILABLE.
+func (s *Store) Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error) {
+	if s.driver != registry.DriverPostgres {
+		return 0, 0, false, nil
+	}
+	name := registry.QuoteIdent(s.driver, c.Table)
+	err = s.db.WithContext(ctx).Raw(`SELECT pg_relation_size(CAST(? AS regclass)) / current_setting('block_size')::bigint,
+			COALESCE(NULLIF(reltuples, -1) / NULLIF(relpages, 0), 0)::float8
+		FROM pg_class WHERE oid = CAST(? AS regclass)`, name, name).Row().Scan(&pages, &rowsPerPage)
+	if err != nil {
+		return 0, 0, false, s.fail(ctx, "size", c.Key, err)
+	}
+	return pages, rowsPerPage, true, nil
+}
+
+// PurgeRange deletes, in one statement, the rows sel selects among those
+// stored in pages [from, to) of the table (Postgres), and returns how many
+// and, per deleted row, the values of cols:
+//
+//	DELETE FROM t WHERE ctid >= '(from,0)' AND ctid < '(to,0)' AND … RETURNING cols
+//
+// Postgres runs it as a TID range scan: a sweep walks the table once, in
+// storage order, however its rows are dated, so it reads what one big
+// DELETE would read, in bounded transactions. Errors as for Purge.
+func (s *Store) PurgeRange(ctx context.Context, sel engine.Selection, cols []string, from, to int64) (int64, [][]any, error) {
+	if err := bounded(sel); err != nil {
+		return 0, nil, err
+	}
+	if s.driver != registry.DriverPostgres {
+		return 0, nil, fmt.Errorf("purge %s: page ranges are for postgres stores", sel.Collection.Key)
+	}
+	q := s.newQuery()
+	q.write("DELETE FROM ", q.ident(sel.Collection.Table), " WHERE ctid >= CAST(").arg(fmt.Sprintf("(%d,0)", from)).
+		write(" AS tid) AND ctid < CAST(").arg(fmt.Sprintf("(%d,0)", to)).write(" AS tid) AND ")
+	if err := q.where(sel); err != nil {
+		return 0, nil, err
+	}
+	if len(cols) == 0 {
+		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
+		if res.Error != nil {
+			return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, res.Error)
+		}
+		return res.RowsAffected, nil, nil
+	}
+	q.write(" RETURNING ", q.orderBy(cols))
+	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
+	if err != nil {
+		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
+	}
+	out, err := scanAny(rows, len(cols))
+	if err != nil {
+		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
+	}
+	return int64(len(out)), out, nil
+}

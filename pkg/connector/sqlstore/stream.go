@@ -1,0 +1,48 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+)
+
+var _ engine.Streamer = (*Store)(nil)
+
+// Stream runs SELECT * FROM t WHERE … ORDER BY pk and calls fn for each row
+// as the driver delivers it, so a subject with a million rows is never held
+// in memory. The values slice is reused between rows. Errors name the
+// collection; a store that stopped answering is EUNAVAILABLE.
+func (s *Store) Stream(ctx context.Context, sel engine.Selection, fn func(columns []string, values []any) error) error {
+	q := s.newQuery()
+	q.write("SELECT * FROM ", q.ident(sel.Collection.Table), " WHERE ")
+	if err := q.where(sel); err != nil {
+		return err
+	}
+	q.write(" ORDER BY ", q.orderBy(sel.Collection.PrimaryKey))
+	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
+	if err != nil {
+		return s.fail(ctx, "stream", sel.Collection.Key, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return s.fail(ctx, "stream", sel.Collection.Key, err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return s.fail(ctx, "stream", sel.Collection.Key, err)
+		}
+		if err := fn(cols, vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.fail(ctx, "stream", sel.Collection.Key, err)
+	}
+	return nil
+}

@@ -1,0 +1,302 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// RetentionRuns implements retention.RunStore: the record of sweeps.
+type RetentionRuns struct {
+	DB      *DB
+	Audit   *AuditLog
+	Subject *dsr.SubjectHasher // signs list cursors
+	// Enqueue queues the job of run id inside tx (see Queue); nil makes
+	// Queue fail.
+	Enqueue func(ctx context.Context, tx *sql.Tx, id string) error
+}
+
+var _ retention.RunStore = (*RetentionRuns)(nil)
+
+// maxPendingShown bounds the pending files Run returns.
+const maxPendingShown = 1000
+
+// Queue records a queued run and enqueues its job in one transaction, so
+// the run is never recorded without its job. ECONFLICT while another real
+// run is queued or running; a dry run never conflicts.
+func (s *RetentionRuns) Queue(ctx context.Context, actor string, dryRun bool) (*retention.Run, error) {
+	if s.Enqueue == nil {
+		return nil, errors.New("retention runs: no queue to enqueue on")
+	}
+	now := s.DB.now()
+	row := &retentionRunRow{ID: uuid.Must(uuid.NewV7()).String(), Status: string(retention.StatusQueued), DryRun: dryRun,
+		Trigger: retention.TriggerAPI, Actor: actor, AsOf: now, CreatedAt: now, Counts: "[]", Cursor: "{}"}
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if !dryRun {
+			if err := s.activeConflict(tx, ""); err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(row).Error; err != nil {
+			return err
+		}
+		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: "retention.queued",
+			Details: map[string]any{"run": row.ID, "dry_run": dryRun}}); err != nil {
+			return err
+		}
+		sqlTx, err := SQLTx(tx)
+		if err != nil {
+			return err
+		}
+		return s.Enqueue(ctx, sqlTx, row.ID)
+	})
+	if err != nil && isUniqueViolation(err) {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "a retention sweep is already queued or running; wait for it (GET /v1/retention/runs)")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue retention run: %w", err)
+	}
+	return row.toDomain(), nil
+}
+
+// activeConflict returns ECONFLICT naming a real run other than except that
+// is queued, or running with a fresh heartbeat.
+func (s *RetentionRuns) activeConflict(tx *gorm.DB, except string) error {
+	var rows []retentionRunRow
+	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ?",
+		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, except).Find(&rows).Error; err != nil {
+		return fmt.Errorf("read active retention runs: %w", err)
+	}
+	if len(rows) > 0 {
+		return dsr.Errorf(dsr.ECONFLICT, "retention run %s is already %s; wait for it to finish", rows[0].ID, rows[0].Status)
+	}
+	return nil
+}
+
+// Begin implements retention.RunStore.
+func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retention.Run, error) {
+	now := b.Now.UTC().Truncate(time.Microsecond)
+	var out *retention.Run
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row := &retentionRunRow{ID: b.ID, DryRun: b.DryRun, Trigger: b.Trigger, Actor: b.Actor, AsOf: now,
+			CreatedAt: now, Counts: "[]", Cursor: "{}"}
+		if b.ID != "" {
+			if err := s.DB.lock(tx).Where("id = ?", b.ID).Take(row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+				return dsr.Errorf(dsr.ENOTFOUND, "retention run %s not found", b.ID)
+			} else if err != nil {
+				return err
+			}
+			if row.Status != string(retention.StatusQueued) {
+				return dsr.Errorf(dsr.ECONFLICT, "retention run %s is %s, not queued", b.ID, row.Status)
+			}
+			row.AsOf = now
+		} else {
+			row.ID = uuid.Must(uuid.NewV7()).String()
+		}
+		if !row.DryRun {
+			if err := s.takeOver(tx, row.ID, now, b.StaleAfter); err != nil {
+				return err
+			}
+			if err := s.resume(tx, row); err != nil {
+				return err
+			}
+		}
+		row.Status, row.StartedAt, row.HeartbeatAt, row.RegistryVersion = string(retention.StatusRunning), &now, &now, b.RegistryVersion
+		if err := tx.Save(row).Error; err != nil {
+			return err
+		}
+		out = row.toDomain()
+		return nil
+	})
+	if err != nil && isUniqueViolation(err) {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "another retention sweep is queued or running; this one did not start")
+	}
+	if err != nil && dsr.ErrorCode(err) == dsr.EINTERNAL {
+		return nil, fmt.Errorf("begin retention run: %w", err)
+	}
+	return out, err
+}
+
+// takeOver marks failed the running real runs whose heartbeat is older than
+// staleAfter (their process died) and returns ECONFLICT for a live one or
+// for another queued run.
+func (s *RetentionRuns) takeOver(tx *gorm.DB, id string, now time.Time, staleAfter time.Duration) error {
+	var rows []retentionRunRow
+	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ?",
+		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, id).Find(&rows).Error; err != nil {
+		return fmt.Errorf("read running retention runs: %w", err)
+	}
+	for _, r := range rows {
+		beat := r.CreatedAt
+		if r.HeartbeatAt != nil {
+			beat = *r.HeartbeatAt
+		}
+		if r.Status == string(retention.StatusQueued) || now.Sub(beat) < staleAfter {
+			return dsr.Errorf(dsr.ECONFLICT, "retention run %s is already %s; wait for it to finish", r.ID, r.Status)
+		}
+		code, msg := dsr.EUNAVAILABLE, fmt.Sprintf("interrupted: no progress since %s; the next run resumes here", beat.UTC().Format(time.RFC3339))
+		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(map[string]any{
+			"status": string(retention.StatusFailed), "finished_at": now, "error_code": code, "error_message": msg}).Error; err != nil {
+			return fmt.Errorf("mark retention run %s interrupted: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// resume makes row carry on from the latest real run when that one failed
+// and nothing resumed it: same AsOf, same cursor.
+func (s *RetentionRuns) resume(tx *gorm.DB, row *retentionRunRow) error {
+	var last retentionRunRow
+	err := tx.Where("dry_run = ? AND id <> ? AND status IN ?", false, row.ID,
+		[]string{string(retention.StatusCompleted), string(retention.StatusFailed)}).
+		Order("created_at DESC, id DESC").Take(&last).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read the last retention run: %w", err)
+	}
+	if last.Status != string(retention.StatusFailed) || last.ResumedBy != "" {
+		return nil
+	}
+	row.AsOf, row.Cursor, row.Resumes = last.AsOf.UTC(), last.Cursor, last.ID
+	return tx.Model(&retentionRunRow{}).Where("id = ?", last.ID).Update("resumed_by", row.ID).Error
+}
+
+// Save implements retention.RunStore.
+func (s *RetentionRuns) Save(ctx context.Context, r *retention.Run, files []retention.File) error {
+	now := s.DB.now()
+	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(map[string]any{
+			"counts": encodeJSON(r.Counts), "cursor": encodeJSON(r.Cursor), "heartbeat_at": now}).Error; err != nil {
+			return fmt.Errorf("save retention run %s: %w", r.ID, err)
+		}
+		const batch = 500
+		for start := 0; start < len(files); start += batch {
+			part := files[start:min(start+batch, len(files))]
+			rows := make([]retentionFileRow, len(part))
+			for i, f := range part {
+				rows[i] = retentionFileRow{RunID: r.ID, Store: f.Store, Key: f.Key, Collection: f.Collection, Status: filePending}
+			}
+			if err := tx.Clauses(onConflictDoNothing()).Create(&rows).Error; err != nil {
+				return fmt.Errorf("journal files of retention run %s: %w", r.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// FilesDone implements retention.RunStore.
+func (s *RetentionRuns) FilesDone(ctx context.Context, files []retention.File) error {
+	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, f := range files {
+			if err := tx.Model(&retentionFileRow{}).Where("store = ? AND key = ?", f.Store, f.Key).
+				Update("status", fileDeleted).Error; err != nil {
+				return fmt.Errorf("mark file deleted: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Finish implements retention.RunStore. The audit entry carries the counts
+// (collections, tenants and numbers: no personal data).
+func (s *RetentionRuns) Finish(ctx context.Context, r *retention.Run) error {
+	now := s.DB.now()
+	upd := map[string]any{"status": string(r.Status), "finished_at": now, "heartbeat_at": now,
+		"counts": encodeJSON(r.Counts), "cursor": encodeJSON(r.Cursor), "error_code": nil, "error_message": nil}
+	details := map[string]any{"run": r.ID, "dry_run": r.DryRun, "trigger": r.Trigger, "as_of": r.AsOf,
+		"totals": r.Totals(), "counts": r.Counts}
+	if r.Resumes != "" {
+		details["resumes"] = r.Resumes
+	}
+	if r.Err != nil {
+		upd["error_code"], upd["error_message"] = r.Err.Code, r.Err.Message
+		details["error"] = r.Err
+	}
+	action := "retention." + string(r.Status)
+	if r.DryRun {
+		action = "retention.dry_run." + string(r.Status)
+	}
+	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(upd).Error; err != nil {
+			return fmt.Errorf("finish retention run %s: %w", r.ID, err)
+		}
+		_, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: r.Actor, Action: action, Details: details})
+		return err
+	})
+}
+
+// Run implements retention.RunReader.
+func (s *RetentionRuns) Run(ctx context.Context, id string) (*retention.Run, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, dsr.Errorf(dsr.ENOTFOUND, "retention run %q not found", id)
+	}
+	var row retentionRunRow
+	err := s.DB.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, dsr.Errorf(dsr.ENOTFOUND, "retention run %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("load retention run: %w", err)
+	}
+	run := row.toDomain()
+	var files []retentionFileRow
+	if err := s.DB.Gorm.WithContext(ctx).Where("run_id = ? AND status = ?", id, filePending).
+		Order("store, key").Limit(maxPendingShown).Find(&files).Error; err != nil {
+		return nil, fmt.Errorf("load retention run files: %w", err)
+	}
+	for _, f := range files {
+		run.FilesPending = append(run.FilesPending, retention.File{Store: f.Store, Key: f.Key, Collection: f.Collection})
+	}
+	return run, nil
+}
+
+// Runs implements retention.RunReader.
+func (s *RetentionRuns) Runs(ctx context.Context, f retention.RunFilter) (*retention.RunPage, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := s.DB.Gorm.WithContext(ctx).Model(&retentionRunRow{})
+	if f.Cursor != "" {
+		c, err := decodeCursor(s.Subject, f.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+	}
+	var rows []retentionRunRow
+	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list retention runs: %w", err)
+	}
+	page := &retention.RunPage{Items: []*retention.Run{}}
+	for i := range rows {
+		if i == f.Limit {
+			last := rows[i-1]
+			page.NextCursor = encodeCursor(s.Subject, cursor{CreatedAt: last.CreatedAt.UTC(), ID: last.ID})
+			break
+		}
+		page.Items = append(page.Items, rows[i].toDomain())
+	}
+	return page, nil
+}
+
+// LastFinished returns the finish time of the latest real run that
+// completed, or nil: what the last-run metric shows.
+func (s *RetentionRuns) LastFinished(ctx context.Context) (*time.Time, error) {
+	var row retentionRunRow
+	err := s.DB.Gorm.WithContext(ctx).Where("dry_run = ? AND status = ?", false, string(retention.StatusCompleted)).
+		Order("finished_at DESC").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("last retention run: %w", err)
+	}
+	return utcPtr(row.FinishedAt), nil
+}

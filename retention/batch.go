@@ -1,0 +1,233 @@
+package retention
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// work runs one unit: the held count, then its phases.
+func (s *Sweeper) work(ctx context.Context, run *Run, u *unit) error {
+	st := s.Stores[u.c.Store]
+	if u.held {
+		ns, err := st.Count(ctx, []engine.Selection{u.base, u.self})
+		if err != nil {
+			return &stepError{where: "count held rows of " + u.c.Key, err: err}
+		}
+		run.count(u.c.Key, u.tenant).RowsHeld = ns[0] - ns[1]
+	}
+	if u.action == registry.ActionAnonymize {
+		return s.anonymize(ctx, run, u)
+	}
+	for _, ph := range u.cascades {
+		if err := s.purge(ctx, run, u, ph.c, ph.sel, false); err != nil {
+			return err
+		}
+	}
+	return s.purge(ctx, run, u, u.c, u.self, true)
+}
+
+// purge deletes sel's rows of c batch by batch until a short batch. For
+// the unit's own rows (own) the batches go oldest first from the cursor.
+func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel engine.Selection, own bool) error {
+	st := s.Stores[c.Store]
+	fileCols := make([]string, 0, len(c.Files))
+	for col := range c.Files {
+		fileCols = append(fileCols, col)
+	}
+	sort.Strings(fileCols)
+	cols := fileCols
+	if own {
+		cols = append(append([]string(nil), fileCols...), sel.Older.Column)
+	}
+	batch := s.batchSize()
+	where := "purge " + c.Key
+	if rs, ok := st.(RangeStore); ok && own {
+		pages, perPage, ok, err := rs.Extent(ctx, c)
+		if err != nil {
+			return &stepError{where: where, err: err}
+		} else if ok {
+			return s.purgeRange(ctx, run, u, c, sel, rs, fileCols, pages, perPage)
+		}
+	}
+	for {
+		if own && run.Cursor.After != nil {
+			o := *sel.Older
+			o.After = run.Cursor.After.value()
+			sel.Older = &o
+		}
+		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+		start := time.Now()
+		n, vals, err := st.Purge(bctx, sel, cols, batch)
+		cancel()
+		took := time.Since(start)
+		if err != nil {
+			return &stepError{where: where, err: err}
+		}
+		cnt := run.count(c.Key, u.tenant)
+		cnt.RowsPurged += n
+		var files []File
+		for _, row := range vals {
+			for i, col := range fileCols {
+				if key := text(row[i]); key != "" {
+					files = append(files, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
+				}
+			}
+			if own {
+				run.Cursor.After = run.Cursor.After.max(row[len(row)-1])
+			}
+		}
+		cnt.FilesPending += int64(len(files))
+		if err := s.save(ctx, run, files); err != nil {
+			return err
+		}
+		deleted, err := s.deleteFiles(ctx, run, files)
+		if s.Observer != nil {
+			s.Observer.Batch(c.Key, n, deleted, took)
+		}
+		if err != nil {
+			return &stepError{where: where, err: err}
+		}
+		if n < int64(batch) {
+			return nil
+		}
+		if !s.pause(ctx) {
+			return &stepError{where: where, err: ctx.Err()}
+		}
+	}
+}
+
+// purgeRange deletes sel's rows of c slice by slice of pages, from the
+// cursor to the table's end as of the start, sizing each slice so that a
+// batch deletes about BatchSize rows. Rows added later land in fresh pages
+// and are not expired.
+func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel engine.Selection,
+	rs RangeStore, fileCols []string, pages int64, perPage float64) error {
+	where := "purge " + c.Key
+	batch := int64(s.batchSize())
+	from := int64(0)
+	if p := run.Cursor.After; p != nil && p.Page != nil {
+		from = *p.Page
+	}
+	span := int64(1)
+	if perPage > 0 {
+		span = max(1, int64(float64(batch)/perPage))
+	}
+	const maxSpan = 1 << 20
+	for from < pages {
+		to := min(from+span, pages)
+		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+		start := time.Now()
+		n, vals, err := rs.PurgeRange(bctx, sel, fileCols, from, to)
+		cancel()
+		took := time.Since(start)
+		if err != nil {
+			return &stepError{where: where, err: err}
+		}
+		cnt := run.count(c.Key, u.tenant)
+		cnt.RowsPurged += n
+		var files []File
+		for _, row := range vals {
+			for i, col := range fileCols {
+				if key := text(row[i]); key != "" {
+					files = append(files, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
+				}
+			}
+		}
+		cnt.FilesPending += int64(len(files))
+		next := to
+		run.Cursor.After = &Position{Page: &next}
+		if err := s.save(ctx, run, files); err != nil {
+			return err
+		}
+		deleted, err := s.deleteFiles(ctx, run, files)
+		if s.Observer != nil {
+			s.Observer.Batch(c.Key, n, deleted, took)
+		}
+		if err != nil {
+			return &stepError{where: where, err: err}
+		}
+		// Aim the next slice at BatchSize deleted rows, changing it by at
+		// most a factor of two per batch.
+		if n == 0 {
+			span *= 2
+		} else {
+			span = min(max(span*batch/n, span/2), span*2)
+		}
+		span = min(max(span, 1), maxSpan)
+		from = to
+		if n > 0 && from < pages && !s.pause(ctx) {
+			return &stepError{where: where, err: ctx.Err()}
+		}
+		if err := ctx.Err(); err != nil {
+			return &stepError{where: where, err: err}
+		}
+	}
+	return nil
+}
+
+// deleteFiles deletes the files of purged rows (already journaled as
+// pending) and records those deleted. A file that fails stays pending.
+func (s *Sweeper) deleteFiles(ctx context.Context, run *Run, files []File) (int64, error) {
+	if s.Files == nil || len(files) == 0 {
+		return 0, nil
+	}
+	var done []File
+	for _, f := range files {
+		if err := s.Files.DeleteFile(ctx, f.Store, f.Key); err != nil {
+			s.logger().Warn("retention: file not deleted; it stays pending", "run", run.ID, "store", f.Store, "collection", f.Collection, "error", err)
+			continue
+		}
+		done = append(done, f)
+	}
+	if len(done) == 0 {
+		return 0, nil
+	}
+	if err := s.Runs.FilesDone(context.WithoutCancel(ctx), done); err != nil {
+		return 0, err
+	}
+	for _, f := range done {
+		cnt := run.count(f.Collection, f.Tenant)
+		cnt.FilesPending--
+		cnt.FilesPurged++
+	}
+	return int64(len(done)), s.save(ctx, run, nil)
+}
+
+// anonymize rewrites the unit's rows in primary-key order from the cursor.
+func (s *Sweeper) anonymize(ctx context.Context, run *Run, u *unit) error {
+	an, err := s.Engine.Anonymization(u.c)
+	if err != nil {
+		return &stepError{where: "anonymise " + u.c.Key, err: err}
+	}
+	st := s.Stores[u.c.Store]
+	batch := s.batchSize()
+	for {
+		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+		start := time.Now()
+		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, batch)
+		cancel()
+		if err != nil {
+			return &stepError{where: "anonymise " + u.c.Key, err: err}
+		}
+		run.count(u.c.Key, u.tenant).RowsAnonymized += n
+		if n > 0 {
+			run.Cursor.AfterKey = &last
+		}
+		if err := s.save(ctx, run, nil); err != nil {
+			return err
+		}
+		if s.Observer != nil {
+			s.Observer.Batch(u.c.Key, n, 0, time.Since(start))
+		}
+		if n < int64(batch) {
+			return nil
+		}
+		if !s.pause(ctx) {
+			return &stepError{where: "anonymise " + u.c.Key, err: ctx.Err()}
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package retention
+
+import (
+	"fmt"
+	"time"
+)
+
+// Position is a value of a cut-off column as the store returned it, kept
+// in a run's cursor: a time, or the column's text (SQLite keeps times as
+// text, compared as such).
+type Position struct {
+	Time *time.Time `json:"time,omitempty"`
+	Text *string    `json:"text,omitempty"`
+	// Page is the next page to scan when the store purges by range.
+	Page *int64 `json:"page,omitempty"`
+}
+
+// max returns the later of p and the driver value v; p may be nil. Values
+// of another kind than p's are ignored.
+func (p *Position) max(v any) *Position {
+	switch x := v.(type) {
+	case time.Time:
+		if p == nil || (p.Time != nil && x.After(*p.Time)) {
+			t := x.UTC()
+			return &Position{Time: &t}
+		}
+	case string:
+		if p == nil || (p.Text != nil && x > *p.Text) {
+			return &Position{Text: &x}
+		}
+	}
+	return p
+}
+
+// value is the position as a statement parameter.
+func (p *Position) value() any {
+	switch {
+	case p == nil:
+		return nil
+	case p.Time != nil:
+		return *p.Time
+	case p.Text != nil:
+		return *p.Text
+	}
+	return nil
+}
+
+// text renders a driver value (a file key) as a string; "" for NULL.
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,73 @@
+package retention
+
+import (
+	"context"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Store is what a sweep needs of an application's sql store. Selections
+// passed to a store belong to collections of that store.
+//
+// Errors: a store that cannot be reached returns a *dsr.Error with code
+// dsr.EUNAVAILABLE naming the store; other errors name the collection.
+type Store interface {
+	// Count returns, for each selection, how many rows it selects.
+	Count(ctx context.Context, sels []engine.Selection) ([]int64, error)
+	// Purge deletes up to limit rows that sel selects, oldest first when
+	// sel.Older is set, in one transaction, and returns how many it deleted
+	// and, per deleted row, the values of cols.
+	Purge(ctx context.Context, sel engine.Selection, cols []string, limit int) (int64, [][]any, error)
+	// Anonymize rewrites up to limit rows that sel selects after the key
+	// *after (primary-key order), in one transaction, and returns how many
+	// it rewrote and the key of the last one.
+	Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error)
+}
+
+// Engine is what a sweep borrows from the erasure engine.
+type Engine interface {
+	// SubjectRows returns, per collection, the rows tied to a person.
+	SubjectRows(ctx context.Context, email, tenant string) (map[string]engine.Selection, error)
+	// Anonymization returns how c's erasure strategies rewrite a row.
+	Anonymization(c *registry.Collection) (engine.Anonymization, error)
+}
+
+// FileDeleter deletes files from blob stores; nil leaves the files of
+// purged rows pending in the run's report.
+type FileDeleter interface {
+	// DeleteFile deletes key from blob store store; a missing file is not
+	// an error.
+	DeleteFile(ctx context.Context, store, key string) error
+}
+
+// Observer is told what sweeps do, for metrics; its methods must not block.
+type Observer interface {
+	// Batch reports one batch on collection: rows purged or anonymised,
+	// files deleted, and how long the batch took.
+	Batch(collection string, rows, files int64, took time.Duration)
+	// Finished reports a run's end.
+	Finished(r *Run)
+}
+
+// DeleteFileFunc adapts a function to FileDeleter.
+type DeleteFileFunc func(ctx context.Context, store, key string) error
+
+// DeleteFile implements FileDeleter.
+func (f DeleteFileFunc) DeleteFile(ctx context.Context, store, key string) error {
+	return f(ctx, store, key)
+}
+
+// RangeStore is a Store that can purge by physical position (Postgres):
+// the Sweeper then walks a collection's own expired rows in storage order,
+// one slice of pages per batch, reading the table once however its rows are
+// dated, instead of jumping through an index in time order.
+type RangeStore interface {
+	// Extent returns the pages of c's table now and the average rows per
+	// page; ok is false when the store cannot purge by range.
+	Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error)
+	// PurgeRange deletes the rows sel selects stored in pages [from, to), in
+	// one transaction, and returns how many and, per row, the values of cols.
+	PurgeRange(ctx context.Context, sel engine.Selection, cols []string, from, to int64) (int64, [][]any, error)
+}

@@ -1,0 +1,176 @@
+package retention
+
+import (
+	"sort"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// unit is one collection under one policy tier: the rows of c older than
+// the tier's window, and (for delete) the rows of its children hanging from
+// them, purged deepest first before c's own.
+type unit struct {
+	key    string // "app.chats" for the registry tier, "app.chats@tenant" for an override
+	c      *registry.Collection
+	tenant string
+	action registry.Action
+	// base selects the expiring rows ignoring holds; self excepts the held
+	// ones and is what the unit purges. held is false when nothing is held.
+	base, self engine.Selection
+	held       bool
+	cascades   []phase
+}
+
+// phase is the purge of one child collection's rows under a unit.
+type phase struct {
+	c   *registry.Collection
+	sel engine.Selection
+}
+
+// planner builds a run's units.
+type planner struct {
+	reg       *registry.Registry
+	asOf      time.Time
+	overrides map[string]map[string]string // tenant → collection → window
+	holds     map[string][]engine.Selection
+	skipped   []string // cross-store children not cascaded
+}
+
+// units returns the units of a run, children's own units first
+// (registry.ErasureOrder), each tenant override before the registry tier.
+func (p *planner) units() []*unit {
+	var out []*unit
+	tenants := make([]string, 0, len(p.overrides))
+	for t := range p.overrides {
+		tenants = append(tenants, t)
+	}
+	sort.Strings(tenants)
+	for _, c := range p.reg.ErasureOrder() {
+		ret := c.Retention
+		if ret == nil || ret.Timestamp == "" {
+			continue
+		}
+		var others []engine.Selection
+		for _, t := range tenants {
+			raw, ok := p.overrides[t][c.Key]
+			if !ok {
+				continue
+			}
+			d, never, err := registry.ParseWindow(raw)
+			if err != nil || never || (!ret.Never && d >= ret.Window) {
+				continue // not narrower than the registry (which may have changed since)
+			}
+			scope := p.tenantScope(c, t)
+			if scope == nil {
+				continue
+			}
+			base := *scope
+			base.Older = &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-d)}
+			out = append(out, p.unit(c, t, base))
+			others = append(others, *scope)
+		}
+		if !ret.Never {
+			base := engine.Selection{Collection: c, All: true, Except: others,
+				Older: &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.Window)}}
+			out = append(out, p.unit(c, "", base))
+		}
+	}
+	return out
+}
+
+func (p *planner) unit(c *registry.Collection, tenant string, base engine.Selection) *unit {
+	u := &unit{key: c.Key, c: c, tenant: tenant, action: c.Retention.Action, base: base}
+	if tenant != "" {
+		u.key += "@" + tenant
+	}
+	u.self = base
+	u.self.Except = append(append([]engine.Selection(nil), base.Except...), p.holds[c.Key]...)
+	if u.action == registry.ActionDelete {
+		u.self.Except = append(u.self.Except, p.blockers(c)...)
+	}
+	u.held = len(u.self.Except) > len(base.Except)
+	if u.action == registry.ActionDelete {
+		u.cascades = p.cascade(c, u.self)
+	}
+	return u
+}
+
+// blockers are the rows of c that may not be deleted because a child row
+// that stays hangs from them: a child kept for a legal reason, or held.
+func (p *planner) blockers(c *registry.Collection) []engine.Selection {
+	var out []engine.Selection
+	for _, ch := range p.reg.Children(c.Key) {
+		d, ref := ch.Child, ch.Reference
+		if d.Store != c.Store {
+			continue
+		}
+		var staying []engine.Selection
+		if d.Erasure.Action == registry.ActionKeep {
+			staying = []engine.Selection{{Collection: d, All: true}}
+		} else {
+			staying = p.holds[d.Key]
+		}
+		for i := range staying {
+			out = append(out, engine.Selection{Collection: c, Matches: []engine.Match{{
+				Columns: []string{ref.TargetColumn}, Parent: &staying[i], ParentColumn: ref.Column}}})
+		}
+	}
+	return out
+}
+
+// cascade returns the phases purging the rows of c's descendants that hang
+// from the rows parent selects, deepest first.
+func (p *planner) cascade(c *registry.Collection, parent engine.Selection) []phase {
+	byChild := map[string][]registry.Reference{}
+	var order []*registry.Collection
+	for _, ch := range p.reg.Children(c.Key) {
+		d := ch.Child
+		switch {
+		case d.Store != c.Store:
+			p.skipped = append(p.skipped, d.Key)
+			continue
+		case d.Erasure.Action == registry.ActionKeep:
+			continue // its parents are excepted by blockers
+		}
+		if _, ok := byChild[d.Key]; !ok {
+			order = append(order, d)
+		}
+		byChild[d.Key] = append(byChild[d.Key], ch.Reference)
+	}
+	var out []phase
+	for _, d := range order {
+		sel := engine.Selection{Collection: d}
+		for _, ref := range byChild[d.Key] {
+			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: &parent, ParentColumn: ref.TargetColumn})
+		}
+		sel.Except = append(append([]engine.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
+		out = append(out, p.cascade(d, sel)...)
+		out = append(out, phase{c: d, sel: sel})
+	}
+	return out
+}
+
+// tenantScope selects the rows of c that belong to tenant: by c's tenant
+// column, or through its references to collections of its store that
+// have one. nil when c's rows cannot be told apart by tenant.
+func (p *planner) tenantScope(c *registry.Collection, tenant string) *engine.Selection {
+	if c.Tenant != "" {
+		return &engine.Selection{Collection: c, All: true, Tenant: tenant}
+	}
+	sel := engine.Selection{Collection: c}
+	for _, ref := range c.References {
+		par := p.reg.Collections[ref.Target]
+		if par == nil || par.Store != c.Store {
+			continue
+		}
+		if ps := p.tenantScope(par, tenant); ps != nil {
+			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn})
+		}
+	}
+	if len(sel.Matches) == 0 {
+		return nil
+	}
+	return &sel
+}
