@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
 var letheVar = regexp.MustCompile(`\bLETHE_[A-Z0-9_]+\b`)
@@ -105,6 +107,25 @@ func checkArgs(t *testing.T, file, line string, flags map[string]bool) {
 	for _, m := range flagArg.FindAllStringSubmatch(line, -1) {
 		if !flags[m[1]] {
 			t.Errorf("%s: %q passes --%s, which lethe serve does not define", file, line, m[1])
+		}
+	}
+}
+
+// TestDeployRegistryParses checks that the example registry compose.yaml
+// mounts is a valid registry (its stores are not reachable here, so the
+// live check is left to lethe config check on the real deployment).
+func TestDeployRegistryParses(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/lethe.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse(raw)
+	if err != nil {
+		t.Fatalf("deploy/lethe.yaml: %v", err)
+	}
+	for _, c := range []string{"app.users", "app.messages", "billing.invoices"} {
+		if reg.Collections[c] == nil {
+			t.Errorf("deploy/lethe.yaml: collection %s missing", c)
 		}
 	}
 }
