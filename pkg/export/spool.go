@@ -76,8 +76,12 @@ func (s *spool) appendTo(z *zip.Writer, modified time.Time) (ManifestEntry, erro
 	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
 		return ManifestEntry{}, err
 	}
-	w, err := z.CreateRaw(&zip.FileHeader{Name: s.name, Method: zip.Deflate, Modified: modified,
-		CRC32: s.crc.Sum32(), CompressedSize64: uint64(s.cw.n), UncompressedSize64: uint64(s.hw.size)})
+	fh := &zip.FileHeader{Name: s.name, Method: zip.Deflate, Modified: modified,
+		CRC32: s.crc.Sum32(), CompressedSize64: uint64(s.cw.n), UncompressedSize64: uint64(s.hw.size)}
+	// CreateRaw, unlike CreateHeader, does not fill the MS-DOS time fields
+	// from Modified; without them unzip shows 1980-00-00.
+	fh.SetModTime(modified) //nolint:staticcheck // the MS-DOS fields are what unzip reads
+	w, err := z.CreateRaw(fh)
 	if err != nil {
 		return ManifestEntry{}, err
 	}

@@ -21,15 +21,21 @@ import (
 //	DELETE FROM t WHERE ctid = ANY(ARRAY(SELECT ctid FROM t WHERE … LIMIT n))
 //
 // because it plans the IN form as a hash join over a scan of the whole
-// table, once per batch. A row updated between the sub-select and the delete
-// moves and is left to the next batch (and to verification).
+// table, once per batch — but only on a plain table: a partitioned or
+// inherited one takes the IN form (see addressable). A row updated between
+// the sub-select and the delete moves and is left to the next batch (and to
+// verification).
 func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
 	if err := bounded(sel); err != nil {
 		return 0, err
 	}
+	byAddress, err := s.addressable(ctx, sel.Collection)
+	if err != nil {
+		return 0, err
+	}
 	q := s.newQuery()
 	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
-	if s.driver == registry.DriverPostgres {
+	if byAddress {
 		q.write("DELETE FROM ", t, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
 	} else {
 		q.write("DELETE FROM ", t, " WHERE ", q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk,
@@ -38,7 +44,7 @@ func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (in
 	if err := q.where(sel); err != nil {
 		return 0, err
 	}
-	if s.driver == registry.DriverPostgres {
+	if byAddress {
 		q.write(" LIMIT ", strconv.Itoa(limit), "))")
 	} else {
 		q.write(" LIMIT ", strconv.Itoa(limit), ") AS lethe_batch)")

@@ -51,11 +51,15 @@ func (s *Store) Purge(ctx context.Context, sel engine.Selection, cols []string, 
 	if len(cols) > 0 {
 		returning = " RETURNING " + q.orderBy(cols)
 	}
+	byAddress, err := s.addressable(ctx, c)
+	if err != nil {
+		return 0, nil, err
+	}
 	switch {
-	case s.driver == registry.DriverPostgres:
+	case byAddress:
 		q.write("DELETE FROM ", t, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
 		q.write(inner.sql.String(), order, limitSQL, "))", returning)
-	case s.driver == registry.DriverSQLite:
+	case s.driver == registry.DriverSQLite || s.driver == registry.DriverPostgres:
 		q.write("DELETE FROM ", t, " WHERE ", q.cols(c.PrimaryKey), " IN (SELECT ", pk, " FROM ", t, " WHERE ")
 		q.write(inner.sql.String(), order, limitSQL, ")", returning)
 	case len(cols) == 0 || s.isMariaDB(ctx):

@@ -8,13 +8,15 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
-// Extent returns, on Postgres, the number of pages of c's table and the
+// Extent returns, on Postgres for a plain table, the number of pages of c's table and the
 // average rows per page from the planner's statistics, with ok=true; other
 // dialects answer ok=false (they purge with Purge). Errors name the
 // collection; an unreachable store is EUNAVAILABLE.
 func (s *Store) Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error) {
-	if s.driver != registry.DriverPostgres {
-		return 0, 0, false, nil
+	// A partitioned or inherited table has no pages of its own (its rows are
+	// in its children): it is purged with Purge, like other dialects.
+	if byAddress, err := s.addressable(ctx, c); err != nil || !byAddress {
+		return 0, 0, false, err
 	}
 	name := registry.QuoteIdent(s.driver, c.Table)
 	err = s.db.WithContext(ctx).Raw(`SELECT pg_relation_size(CAST(? AS regclass)) / current_setting('block_size')::bigint,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,9 @@ type Store struct {
 	// mariadb caches whether a mysql store is MariaDB (which has DELETE …
 	// RETURNING): 0 unknown, 1 yes, 2 no. See purge.go.
 	mariadb atomic.Int32
+	// plain caches, per table name, whether a Postgres table may be
+	// addressed by ctid (see addressable).
+	plain sync.Map
 }
 
 var (
