@@ -106,6 +106,10 @@ func (r *run) verifyFiles(ctx context.Context, targets []*target, found map[stri
 				}
 				for _, key := range keys {
 					if bs.Check(key) != nil {
+						// Never followed, so never deleted: the subject's file
+						// may still exist outside the bucket, and an erasure
+						// that cannot prove otherwise is not complete.
+						found[storeName+".files_refused"]++
 						continue
 					}
 					ok, err := bs.Exists(ctx, key)

@@ -239,8 +239,8 @@ func (e *sideEnv) exists(t *testing.T, key string) bool {
 func fileExists(path string) bool { _, err := os.Stat(path); return err == nil }
 
 // TestErasureFilesKeysProcessors erases Ada: her rows, her CV on disk and
-// her redis keys go, the processors are told, a traversal key is refused
-// and reported, and nobody else's data moves.
+// her redis keys go, the processors are told, a traversal key is refused,
+// reported and fails verification, and nobody else's data moves.
 func TestErasureFilesKeysProcessors(t *testing.T) {
 	ctx := context.Background()
 	e := setupSide(t, "deadline: 700ms, best_effort: true")
@@ -250,8 +250,10 @@ func TestErasureFilesKeysProcessors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Verification.Passed {
-		t.Fatalf("verification: %+v", out.Verification)
+	// The refused key's file was never deleted, so verification must not
+	// pass: the request fails and names what is left.
+	if v := out.Verification; v.Passed || v.Remaining != 1 || v.Found["uploads.files_refused"] != 1 {
+		t.Fatalf("verification = %+v; want failed with the one refused file key", out.Verification)
 	}
 	if out.Counts["app.users"] != 1 || out.Counts["app.uploads"] != 2 || out.Counts["app.messages"] != 3 {
 		t.Errorf("counts = %v", out.Counts)
@@ -306,8 +308,8 @@ func TestErasureFilesKeysProcessors(t *testing.T) {
 	// Run again on the same journal, as a restarted worker would: nothing
 	// more is deleted and no processor is told twice.
 	again, err := e.eng.Execute(ctx, req, j)
-	if err != nil || !again.Verification.Passed {
-		t.Fatalf("second run: %v %+v", err, again)
+	if err != nil || again.Verification.Passed || again.Verification.Found["uploads.files_refused"] != 1 {
+		t.Fatalf("second run: %v %+v; want the same failed verification", err, again)
 	}
 	if calls2, _, _ := e.llm.snapshot(); calls2 != calls {
 		t.Errorf("the second run notified llm again (%d calls)", calls2)
