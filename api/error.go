@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +24,7 @@ var statusOf = map[string]int{
 	dsr.ERATELIMITED:   http.StatusTooManyRequests,
 	dsr.EINTERNAL:      http.StatusInternalServerError,
 	dsr.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	dsr.EGONE:          http.StatusGone,
 }
 
 // codeOf maps statuses that echo itself produces back to codes.
@@ -64,6 +67,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status == 0 || status == http.StatusInternalServerError {
 			status = http.StatusInternalServerError
 			log.Error("internal error", "method", c.Request().Method, "route", c.Path(), "error", err)
+		}
+		var limited *dsr.RateLimitError
+		if errors.As(err, &limited) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Round(time.Second)/time.Second)))
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)

@@ -21,11 +21,18 @@ func (s *Server) getExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.streamPackage(c, rec, body, "lethe-access-"+rec.RequestID+".zip")
+}
+
+// streamPackage sends an opened, decrypted package as a ZIP attachment
+// named filename and closes body.
+func (s *Server) streamPackage(c echo.Context, rec *dsr.Export, body io.ReadCloser, filename string) error {
 	defer body.Close()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="lethe-access-`+rec.RequestID+`.zip"`)
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
 	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Lethe-Export-Expires", rec.ExpiresAt.UTC().Format(http.TimeFormat))
 	h.Set("Lethe-Export-Entries", strconv.Itoa(rec.Entries))
 	c.Response().WriteHeader(http.StatusOK)

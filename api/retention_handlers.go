@@ -30,6 +30,7 @@ type runJSON struct {
 type totalsJSON struct {
 	RowsPurged     int64 `json:"rows_purged"`
 	RowsAnonymized int64 `json:"rows_anonymized"`
+	RowsRedacted   int64 `json:"rows_redacted"`
 	RowsHeld       int64 `json:"rows_held"`
 	FilesPurged    int64 `json:"files_purged"`
 	FilesPending   int64 `json:"files_pending"`
@@ -38,7 +39,7 @@ type totalsJSON struct {
 
 func toRunJSON(r *retention.Run) runJSON {
 	t := r.Totals()
-	return runJSON{Run: r, Totals: totalsJSON{RowsPurged: t.RowsPurged, RowsAnonymized: t.RowsAnonymized,
+	return runJSON{Run: r, Totals: totalsJSON{RowsPurged: t.RowsPurged, RowsAnonymized: t.RowsAnonymized, RowsRedacted: t.RowsRedacted,
 		RowsHeld: t.RowsHeld, FilesPurged: t.FilesPurged, FilesPending: t.FilesPending, KeysPurged: t.KeysPurged}}
 }
 
@@ -84,7 +85,10 @@ type runListJSON struct {
 }
 
 func (s *Server) listRuns(c echo.Context) error {
-	f := retention.RunFilter{Cursor: c.QueryParam("cursor")}
+	f := retention.RunFilter{Cursor: c.QueryParam("cursor"), Kind: c.QueryParam("kind")}
+	if f.Kind != "" && f.Kind != retention.KindRetention && f.Kind != retention.KindResponses {
+		return dsr.Errorf(dsr.EINVALID, "kind: %s or %s", retention.KindRetention, retention.KindResponses)
+	}
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {

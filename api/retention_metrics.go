@@ -19,6 +19,8 @@ type RetentionMetrics struct {
 	batches prometheus.Histogram
 	held    *prometheus.GaugeVec
 	lastRun *prometheus.GaugeVec
+	// responses counts the runs of the responses sweep, by status.
+	responses *prometheus.CounterVec
 }
 
 var _ retention.Observer = (*RetentionMetrics)(nil)
@@ -27,7 +29,7 @@ var _ retention.Observer = (*RetentionMetrics)(nil)
 func NewRetentionMetrics() *RetentionMetrics {
 	return &RetentionMetrics{
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_retention_rows_total",
-			Help: "Rows purged or anonymised by retention sweeps, by collection."}, []string{"collection"}),
+			Help: "Rows purged, anonymised or redacted by retention sweeps, by collection."}, []string{"collection"}),
 		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_retention_files_deleted_total",
 			Help: "Files of purged rows deleted from their blob store, by collection."}, []string{"collection"}),
 		batches: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lethe_retention_batch_duration_seconds",
@@ -36,6 +38,8 @@ func NewRetentionMetrics() *RetentionMetrics {
 			Help: "Expired rows kept by legal holds at the last sweep, by collection."}, []string{"collection"}),
 		lastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lethe_retention_last_run_timestamp_seconds",
 			Help: "When this replica's last retention sweep finished, by status."}, []string{"status"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_responses_purge_runs_total",
+			Help: "Runs of the sweep purging the responses of tenants that stopped collecting them, by status."}, []string{"status"}),
 	}
 }
 
@@ -48,8 +52,13 @@ func (m *RetentionMetrics) Batch(collection string, rows, files int64, took time
 	m.batches.Observe(took.Seconds())
 }
 
-// Finished implements retention.Observer; dry runs only count as runs.
+// Finished implements retention.Observer; dry runs only count as runs, and
+// responses runs only in lethe_responses_purge_runs_total.
 func (m *RetentionMetrics) Finished(r *retention.Run) {
+	if r.Kind == retention.KindResponses {
+		m.responses.WithLabelValues(string(r.Status)).Inc()
+		return
+	}
 	if r.FinishedAt != nil && !r.DryRun {
 		m.lastRun.WithLabelValues(string(r.Status)).Set(float64(r.FinishedAt.Unix()))
 		held := map[string]int64{}
@@ -69,6 +78,7 @@ func (m *RetentionMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.batches.Describe(ch)
 	m.held.Describe(ch)
 	m.lastRun.Describe(ch)
+	m.responses.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -78,6 +88,7 @@ func (m *RetentionMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.batches.Collect(ch)
 	m.held.Collect(ch)
 	m.lastRun.Collect(ch)
+	m.responses.Collect(ch)
 }
 
 // LastSweepCollector exports when the last real sweep completed, read from

@@ -12,14 +12,16 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
 // withRetention adds the retention routes' services to b's server, over
-// the demo application seeded at t0, with a queue that works sweeps.
-func withRetention(t *testing.T, b *bundle) {
+// the demo application seeded at t0, with a queue that works sweeps, and
+// returns the Sweeper (whose store "app" is the demo's database).
+func withRetention(t *testing.T, b *bundle) *retention.Sweeper {
 	t.Helper()
 	ctx := context.Background()
 	d, err := demo.SeedAt(ctx, t.TempDir(), t0)
@@ -39,9 +41,13 @@ func withRetention(t *testing.T, b *bundle) {
 	audit := &state.AuditLog{DB: b.db}
 	runs := &state.RetentionRuns{DB: b.db, Audit: audit, Subject: hasher}
 	holds, settings := &state.Holds{DB: b.db, Audit: audit}, &state.TenantSettings{DB: b.db, Audit: audit}
+	keys, err := redact.NewKeyring([]byte(subjectKey))
+	if err != nil {
+		t.Fatal(err)
+	}
 	sw := &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"app": st},
 		Engine: engine.New(reg, map[string]engine.Store{"app": st}, hasher), Runs: runs, Holds: holds,
-		Settings: settings, Now: b.clock.Now, Pause: -1, Logger: b.logger}
+		Settings: settings, Now: b.clock.Now, Pause: -1, Logger: b.logger, Redactors: keys}
 	q, err := queue.New(ctx, queue.Config{DB: b.db, Logger: b.logger, PollInterval: 50 * time.Millisecond,
 		Runner: &dsr.Runner{Logger: b.logger, Now: b.clock.Now},
 		Sweep: func(ctx context.Context, id string) error {
@@ -65,6 +71,8 @@ func withRetention(t *testing.T, b *bundle) {
 	if b.srv.Subject == nil {
 		b.srv.Subject = hasher
 	}
+	b.srv.Redactors = keys
+	return sw
 }
 
 type runBody struct {

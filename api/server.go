@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -49,9 +50,19 @@ type Server struct {
 	Settings  retention.SettingsStore
 	Registry  *registry.Registry
 	LastSweep func(ctx context.Context) (*time.Time, error)
+	// Redactors answers POST /v1/redact with each tenant's pseudonyms; nil
+	// answers 503.
+	Redactors *redact.Keyring
+	// ResponsesEvery is how often the responses sweep runs, as the policy
+	// and the confirmation of collect_responses tell (0: one minute).
+	ResponsesEvery time.Duration
+	// Self serves the end users' self-service routes and /privacy page,
+	// which take no token; nil answers 503 there.
+	Self dsr.SelfService
 
-	echo *echo.Echo
-	ln   net.Listener
+	echo        *echo.Echo
+	ln          net.Listener
+	redactSpans *prometheus.CounterVec // lethe_redact_spans_total by kind
 }
 
 // Handler builds the routes and returns the server's http.Handler.
@@ -63,6 +74,9 @@ func (s *Server) Handler() http.Handler {
 		// Before instrument, which registers the latency histogram on it.
 		s.Metrics = prometheus.NewRegistry()
 	}
+	s.redactSpans = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_redact_spans_total",
+		Help: "Values POST /v1/redact replaced with pseudonyms, by kind."}, []string{"kind"})
+	s.Metrics.MustRegister(s.redactSpans)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(s.Logger)
@@ -74,6 +88,15 @@ func (s *Server) Handler() http.Handler {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics())
 	e.GET("/openapi.json", s.openAPI)
+
+	// End-user self-service: no token; the emailed code or link is the proof.
+	e.POST("/v1/self/requests", s.createSelfRequest)
+	e.POST("/v1/self/requests/:id/verify", s.verifySelfRequest)
+	e.GET("/v1/self/exports/:token", s.getSelfExport)
+	e.GET("/privacy", s.privacyHome)
+	e.GET("/privacy/:tenant", s.privacyHome)
+	e.POST("/privacy/request", s.privacyAsk)
+	e.POST("/privacy/verify", s.privacyVerify)
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.POST("/requests", s.createRequest)
@@ -93,6 +116,7 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/tenants/:tenant/settings", s.getSettings)
 	v1.PUT("/tenants/:tenant/settings", s.putSettings)
 	v1.GET("/tenants/:tenant/policy", s.getPolicy)
+	v1.POST("/redact", s.redact)
 	v1.POST("/holds", s.createHold, adminOnly)
 	v1.GET("/holds", s.listHolds, adminOnly)
 	v1.DELETE("/holds/:id", s.releaseHold, adminOnly)

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,7 +32,7 @@ func (s *Server) getSettings(c echo.Context) error {
 		return err
 	}
 	if s.Settings == nil {
-		return c.JSON(http.StatusOK, retention.Settings{Tenant: t, Retention: map[string]string{}})
+		return c.JSON(http.StatusOK, retention.Settings{Tenant: t, Retention: map[string]string{}, CollectResponses: true})
 	}
 	st, err := s.Settings.Settings(c.Request().Context(), t)
 	if err != nil {
@@ -38,12 +42,20 @@ func (s *Server) getSettings(c echo.Context) error {
 }
 
 type settingsBody struct {
-	Retention map[string]string `json:"retention"`
+	Retention        map[string]string `json:"retention"`
+	CollectResponses *bool             `json:"collect_responses"`
+	ObfuscateHistory *bool             `json:"obfuscate_history"`
+	// ConfirmPurge confirms turning collect_responses off, which purges the
+	// responses already stored.
+	ConfirmPurge bool `json:"confirm_purge"`
 }
 
-// putSettings is PUT /v1/tenants/{tenant}/settings: it replaces the
-// tenant's retention overrides. A window longer than the registry's, or a
-// collection the registry does not know, is 422.
+// putSettings is PUT /v1/tenants/{tenant}/settings: it sets the fields
+// given and keeps the others (retention, when given, replaces the
+// overrides; {} clears them). A window longer than the registry's, or a
+// collection the registry does not know, is 422; so is turning
+// collect_responses off without "confirm_purge": true, with a message that
+// says what would be purged.
 func (s *Server) putSettings(c echo.Context) error {
 	t, err := ownTenant(c)
 	if err != nil {
@@ -56,15 +68,51 @@ func (s *Server) putSettings(c echo.Context) error {
 	if s.Registry == nil || s.Settings == nil {
 		return dsr.NoRegistryExecutor{}.Refusal()
 	}
-	overrides, err := retention.CheckOverrides(s.Registry, body.Retention)
+	ctx := c.Request().Context()
+	cur, err := s.Settings.Settings(ctx, t)
 	if err != nil {
 		return err
 	}
-	st, err := s.Settings.PutSettings(c.Request().Context(), caller(c).Actor(), &retention.Settings{Tenant: t, Retention: overrides})
+	next := &retention.Settings{Tenant: t, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
+		ObfuscateHistory: cur.ObfuscateHistory}
+	if body.Retention != nil {
+		if next.Retention, err = retention.CheckOverrides(s.Registry, body.Retention); err != nil {
+			return err
+		}
+	}
+	if body.ObfuscateHistory != nil {
+		next.ObfuscateHistory = *body.ObfuscateHistory
+	}
+	if body.CollectResponses != nil {
+		next.CollectResponses = *body.CollectResponses
+		if cur.CollectResponses && !next.CollectResponses && !body.ConfirmPurge {
+			return dsr.Errorf(dsr.EUNPROCESSABLE, "collect_responses: turning it off purges the responses already stored for tenant %s "+
+				"(%s, with the rows and files that hang from them; rows under a legal hold stay) within %s, and tells the application "+
+				"to store no more; send \"confirm_purge\": true with the change to confirm", t, s.responseNames(), s.responsesEvery())
+		}
+	}
+	st, err := s.Settings.PutSettings(ctx, caller(c).Actor(), next)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
+}
+
+// responseNames lists the collections the registry marks as responses.
+func (s *Server) responseNames() string {
+	var names []string
+	for _, c := range s.Registry.ResponseCollections() {
+		names = append(names, c.Key)
+	}
+	if len(names) == 0 {
+		return "no collection is marked responses in the registry"
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func (s *Server) responsesEvery() time.Duration {
+	return cmp.Or(s.ResponsesEvery, retention.DefaultResponsesEvery)
 }
 
 type policyJSON struct {
@@ -72,6 +120,31 @@ type policyJSON struct {
 	Collections []retention.Rule `json:"collections"`
 	Schedule    string           `json:"schedule"`
 	LastRun     lastRunJSON      `json:"last_run"`
+	// CollectResponses false: the application must not store the
+	// collections Responses lists for this tenant.
+	CollectResponses bool                `json:"collect_responses"`
+	Responses        responsesPolicyJSON `json:"responses"`
+	// ObfuscateHistory true: owner views must show history only as
+	// History.Via returns it.
+	ObfuscateHistory bool              `json:"obfuscate_history"`
+	History          historyPolicyJSON `json:"history"`
+}
+
+// responsesPolicyJSON says what collect_responses covers.
+type responsesPolicyJSON struct {
+	Store       bool     `json:"store"`
+	Collections []string `json:"collections"`
+	// PurgeEvery is how often what is stored anyway is purged while
+	// collection is off.
+	PurgeEvery string `json:"purge_every"`
+}
+
+// historyPolicyJSON says how owner views must show history.
+type historyPolicyJSON struct {
+	Obfuscate bool `json:"obfuscate"`
+	// Via is the route owner views pass history through: "POST /v1/redact"
+	// when Obfuscate, else "".
+	Via string `json:"via"`
 }
 
 // getPolicy is GET /v1/tenants/{tenant}/policy: what the application may
@@ -88,7 +161,17 @@ func (s *Server) getPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := policyJSON{Tenant: t, Collections: retention.Rules(s.Registry, st.Retention), Schedule: s.Registry.Schedule.Cron}
+	out := policyJSON{Tenant: t, Collections: retention.Rules(s.Registry, st.Retention), Schedule: s.Registry.Schedule.Cron,
+		CollectResponses: st.CollectResponses, ObfuscateHistory: st.ObfuscateHistory,
+		Responses: responsesPolicyJSON{Store: st.CollectResponses, Collections: []string{}, PurgeEvery: s.responsesEvery().String()},
+		History:   historyPolicyJSON{Obfuscate: st.ObfuscateHistory}}
+	for _, c := range s.Registry.ResponseCollections() {
+		out.Responses.Collections = append(out.Responses.Collections, c.Key)
+	}
+	sort.Strings(out.Responses.Collections)
+	if st.ObfuscateHistory {
+		out.History.Via = "POST /v1/redact"
+	}
 	if out.Schedule == "" {
 		out.Schedule = retention.DefaultSchedule
 	}

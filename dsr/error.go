@@ -18,6 +18,7 @@ const (
 	ETOOLARGE      = "too_large"     // 413
 	ERATELIMITED   = "rate_limited"  // 429
 	EUNAVAILABLE   = "unavailable"   // 503: a store is down; work on it is retried
+	EGONE          = "gone"          // 410: it existed but has expired (a code, a download link)
 )
 
 // Error is an error meant for the caller: Code is one of the E* constants and

@@ -10,23 +10,74 @@ import (
 // an erasure is denied (GDPR Art. 17(3)(e)). pkg/state implements it over
 // the holds that retention also honours.
 type HoldChecker interface {
-	// HoldOn returns the id of an active hold covering an erasure of req's
-	// subject within req's tenant, or "" when none does.
-	HoldOn(ctx context.Context, req *Request) (string, error)
+	// HoldsOn returns the active holds that may cover an erasure of req's
+	// subject within req's tenant, oldest first.
+	HoldsOn(ctx context.Context, req *Request) ([]HeldBy, error)
+}
+
+// HeldBy is one legal hold as the Runner weighs it.
+type HeldBy struct {
+	ID string
+	// Tenant is the held tenant, "" for a hold across all tenants.
+	Tenant string
+	// Subject is true for a hold on a person, false for one on a tenant.
+	Subject bool
+}
+
+// TenantProbe tells whether a subject has records within a tenant. The
+// registry engine implements it, so that a hold on one tenant denies an
+// erasure across all tenants only when that erasure would touch the held
+// tenant's records, not every erasure of every person.
+type TenantProbe interface {
+	Touches(ctx context.Context, email, tenant string) (bool, error)
+}
+
+// coveringHold returns the id of the first hold in holds that covers req,
+// or "". A hold on a tenant covers an erasure across all tenants only if
+// the subject has records in that tenant (asked of probe; without a probe
+// it covers, the cautious answer).
+func coveringHold(ctx context.Context, req *Request, holds []HeldBy, probe TenantProbe) (string, error) {
+	for _, h := range holds {
+		if h.Subject || h.Tenant == "" || req.Tenant != "" || probe == nil {
+			return h.ID, nil
+		}
+		touches, err := probe.Touches(ctx, req.Email, h.Tenant)
+		if err != nil {
+			return "", err
+		} else if touches {
+			return h.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // denyHeld finishes an erasure that a legal hold covers as denied, before
-// anything is touched, and reports whether it did. An error reading the
-// holds is returned for a retry.
+// anything is touched, and reports whether it did. A hold placed after an
+// attempt already changed data does not stop the erasure: stopping there
+// would leave the subject half-erased with nothing left to finish it. An
+// error reading the holds is returned for a retry.
 func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (bool, error) {
 	if r.Holds == nil || req.Type != TypeErasure {
 		return false, nil
 	}
-	id, err := r.Holds.HoldOn(ctx, req)
+	holds, err := r.Holds.HoldsOn(ctx, req)
 	if err != nil {
 		log.Warn("legal holds unreadable; will retry", "error", err)
 		return false, errors.Join(ErrRetry, err)
+	}
+	probe, _ := r.Executor.(TenantProbe)
+	id, err := coveringHold(ctx, req, holds, probe)
+	if err != nil {
+		log.Warn("legal hold check failed; will retry", "error", err)
+		return false, errors.Join(ErrRetry, err)
 	} else if id == "" {
+		return false, nil
+	}
+	steps, err := r.Store.Journal(req.ID).Steps(ctx)
+	if err != nil {
+		return false, errors.Join(ErrRetry, err)
+	} else if len(steps) > 0 {
+		log.Warn("legal hold placed after the erasure started; finishing the erasure", "hold", id)
 		return false, nil
 	}
 	now := r.Now()
@@ -38,5 +89,6 @@ func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (
 	if err := r.Store.Finish(ctx, req, ev); err != nil {
 		return true, errors.Join(ErrRetry, err)
 	}
+	r.notify(ctx, req, log)
 	return true, nil
 }

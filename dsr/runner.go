@@ -31,6 +31,8 @@ type Runner struct {
 	Logger   *slog.Logger
 	// Holds, when set, denies erasures that a legal hold covers.
 	Holds HoldChecker
+	// Notifier, when set, is told of every request the Runner ends.
+	Notifier Notifier
 }
 
 // ErrRetry wraps the error of an attempt that should be tried again.
@@ -93,5 +95,17 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 	if err := r.Store.Finish(ctx, req, ev); err != nil {
 		return errors.Join(ErrRetry, err)
 	}
+	r.notify(ctx, req, log)
 	return nil
+}
+
+// notify tells the Notifier that req has ended; its failure is only logged,
+// as the request's end is already stored.
+func (r *Runner) notify(ctx context.Context, req *Request, log *slog.Logger) {
+	if r.Notifier == nil {
+		return
+	}
+	if err := r.Notifier.RequestEnded(ctx, req); err != nil {
+		log.Warn("end-of-request notice not sent", "error", err)
+	}
 }

@@ -19,6 +19,9 @@ func (s *Sweeper) work(ctx context.Context, run *Run, u *unit) error {
 		}
 		run.count(u.c.Key, u.tenant).RowsHeld = ns[0] - ns[1]
 	}
+	if u.redact {
+		return s.redactRows(ctx, run, u, u.self, false)
+	}
 	if u.action == registry.ActionAnonymize {
 		return s.anonymize(ctx, run, u)
 	}
@@ -39,13 +42,14 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 		fileCols = append(fileCols, col)
 	}
 	sort.Strings(fileCols)
+	own = own && sel.Older != nil // without a cutoff (a responses unit) batches simply repeat
 	cols := fileCols
 	if own {
 		cols = append(append([]string(nil), fileCols...), sel.Older.Column)
 	}
 	batch := s.batchSize()
 	where := "purge " + c.Key
-	if rs, ok := st.(RangeStore); ok && own {
+	if rs, ok := st.(RangeStore); ok && own && !u.noRange {
 		pages, perPage, ok, err := rs.Extent(ctx, c)
 		if err != nil {
 			return &stepError{where: where, err: err}

@@ -17,6 +17,12 @@ func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 		return sel
 	}
 	for _, u := range units {
+		if u.redact {
+			if err := s.redactRows(ctx, run, u, minus(u.self), true); err != nil {
+				return err
+			}
+			continue
+		}
 		type item struct {
 			c   *registry.Collection
 			sel engine.Selection

@@ -109,3 +109,52 @@ func TestCheckOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantHoldDeniesOnlyErasuresThatTouchTheTenant places a hold on
+// tenant s3: an erasure across all tenants of Alice, who has nothing in s3,
+// completes; one of Bob, who has a chat in s3, is denied. A subject hold
+// placed after Carol's erasure started does not stop it half-way.
+func TestTenantHoldDeniesOnlyErasuresThatTouchTheTenant(t *testing.T) {
+	f := newFixture(t, "sqlite", "")
+	h := f.hold(t, "s3", "")
+	audit := &state.AuditLog{DB: f.db}
+	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
+		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+	runs := &state.RunStore{DB: f.db, Audit: audit, Requests: requests}
+	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	ctx := context.Background()
+	file := func(email string) string {
+		r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	run := func(id string) *dsr.Request {
+		if err := runner.Run(ctx, id, true); err != nil {
+			t.Fatal(err)
+		}
+		r, err := runs.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := run(file("alice@example.com")); r.Status != dsr.StatusCompleted {
+		t.Errorf("Alice (nothing in s3) under a hold on s3: %s %+v; want completed", r.Status, r.Err)
+	}
+	if r := run(file("bob@example.com")); r.Status != dsr.StatusDenied || !strings.Contains(r.Err.Message, h.ID) {
+		t.Errorf("Bob (a chat in s3) under a hold on s3: %s %+v; want denied naming the hold", r.Status, r.Err)
+	}
+
+	id := file("carol@example.com")
+	// An earlier attempt got as far as journaling a step, then the worker died.
+	if err := runs.Journal(id).SaveStep(ctx, dsr.Step{Name: "attempt before the hold", Status: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	f.hold(t, "", "carol@example.com")
+	if r := run(id); r.Status != dsr.StatusCompleted {
+		t.Errorf("Carol's erasure, started before her hold: %s %+v; want completed, not left half-erased", r.Status, r.Err)
+	}
+}

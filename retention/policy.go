@@ -15,6 +15,9 @@ type Rule struct {
 	Window     string          `json:"window"` // "30d", or "never"
 	Timestamp  string          `json:"timestamp,omitempty"`
 	Action     registry.Action `json:"action"`
+	// RedactAfter is the age after which the rows' text is redacted (the
+	// redact action), "" when the collection has none.
+	RedactAfter string `json:"redact_after,omitempty"`
 	// Source is "registry", or "tenant" when the tenant's override applies.
 	Source         string   `json:"source"`
 	RegistryWindow string   `json:"registry_window"`
@@ -41,6 +44,9 @@ func Rules(reg *registry.Registry, overrides map[string]string) []Rule {
 			Action: ret.Action, Source: "registry", RegistryWindow: registry.FormatWindow(ret.Window, ret.Never),
 			Responses: c.Responses, Files: len(c.Files) > 0, Categories: categories(c), Purposes: append([]string{}, c.Purposes...),
 			window: ret.Window, never: ret.Never}
+		if ret.RedactAfter > 0 {
+			r.RedactAfter = registry.FormatWindow(ret.RedactAfter, false)
+		}
 		if raw, ok := overrides[c.Key]; ok {
 			if d, never, err := registry.ParseWindow(raw); err == nil && !never && (r.never || d < r.window) {
 				r.Window, r.Source, r.window, r.never = registry.FormatWindow(d, false), "tenant", d, false

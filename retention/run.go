@@ -19,6 +19,15 @@ const (
 	StatusFailed    Status = "failed"
 )
 
+// Kinds of run: the registry's retention rules, or the purge of the
+// responses of tenants that stopped collecting them (see RunResponses).
+// Each kind has its own run history for resuming, and one real run of each
+// kind may be active at a time.
+const (
+	KindRetention = "retention"
+	KindResponses = "responses"
+)
+
 // Triggers: what started a run.
 const (
 	TriggerSchedule = "schedule"
@@ -28,8 +37,10 @@ const (
 
 // Run is one sweep: a real one or a dry run.
 type Run struct {
-	ID      string `json:"id"`
-	Status  Status `json:"status"`
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	// Kind is KindRetention or KindResponses.
+	Kind    string `json:"kind"`
 	DryRun  bool   `json:"dry_run"`
 	Trigger string `json:"trigger"`
 	Actor   string `json:"actor"`
@@ -59,10 +70,12 @@ type Count struct {
 	Tenant         string `json:"tenant"`
 	RowsPurged     int64  `json:"rows_purged"`
 	RowsAnonymized int64  `json:"rows_anonymized"`
-	RowsHeld       int64  `json:"rows_held"`
-	FilesPurged    int64  `json:"files_purged"`
-	FilesPending   int64  `json:"files_pending"`
-	KeysPurged     int64  `json:"keys_purged"`
+	// RowsRedacted counts rows whose text the redact action rewrote.
+	RowsRedacted int64 `json:"rows_redacted"`
+	RowsHeld     int64 `json:"rows_held"`
+	FilesPurged  int64 `json:"files_purged"`
+	FilesPending int64 `json:"files_pending"`
+	KeysPurged   int64 `json:"keys_purged"`
 }
 
 // count returns the Count of collection and tenant in r, adding it.
@@ -86,6 +99,7 @@ func (r *Run) Totals() Count {
 	for _, c := range r.Counts {
 		t.RowsPurged += c.RowsPurged
 		t.RowsAnonymized += c.RowsAnonymized
+		t.RowsRedacted += c.RowsRedacted
 		t.RowsHeld += c.RowsHeld
 		t.FilesPurged += c.FilesPurged
 		t.FilesPending += c.FilesPending
@@ -126,7 +140,10 @@ type File struct {
 // Begin is how a sweep asks RunStore.Begin for its run.
 type Begin struct {
 	// ID is the queued run to start; "" creates a new run.
-	ID      string
+	ID string
+	// Kind is the new run's kind ("" is KindRetention); a queued run keeps
+	// its own.
+	Kind    string
 	DryRun  bool
 	Trigger string
 	Actor   string
@@ -142,6 +159,8 @@ type Begin struct {
 type RunFilter struct {
 	Cursor string
 	Limit  int
+	// Kind, when set, lists only runs of that kind.
+	Kind string
 }
 
 // RunPage is one page of runs, newest first; NextCursor is "" on the last.
@@ -162,11 +181,11 @@ type RunReader interface {
 type RunStore interface {
 	RunReader
 	// Begin starts a run: the queued run b.ID or a new one. A real run
-	// resumes the latest failed run that nothing resumed yet (taking its
-	// AsOf and Cursor, and recording Resumes); a running run whose
-	// heartbeat is older than b.StaleAfter is first marked failed.
-	// ECONFLICT while another real run is running; a dry run never waits
-	// and never resumes.
+	// resumes the latest failed run of its kind that nothing resumed yet
+	// (taking its AsOf and Cursor, and recording Resumes); a running run of
+	// its kind whose heartbeat is older than b.StaleAfter is first marked
+	// failed. ECONFLICT while another real run of its kind is running; a
+	// dry run never waits and never resumes.
 	Begin(ctx context.Context, b Begin) (*Run, error)
 	// Save records r's counts, cursor and heartbeat, and files, in one
 	// transaction.

@@ -5,22 +5,28 @@ import (
 	"time"
 )
 
-// Settings are one tenant's privacy settings. Retention overrides apply
-// now; CollectResponses and ObfuscateHistory are stored for the owner-side
-// privacy features and have no effect on sweeps yet.
+// Settings are one tenant's privacy settings.
 type Settings struct {
 	Tenant string `json:"tenant"`
 	// Retention maps a collection ("app.chats") to the tenant's window
 	// ("7d"); it may only be shorter than the registry's.
 	Retention map[string]string `json:"retention"`
-	UpdatedAt *time.Time        `json:"updated_at"`
-	UpdatedBy string            `json:"updated_by,omitempty"`
+	// CollectResponses (default true) false means the application must not
+	// store the tenant's end-user responses (the collections marked
+	// responses in the registry), and the responses sweep purges those
+	// already stored.
+	CollectResponses bool `json:"collect_responses"`
+	// ObfuscateHistory (default false) true means the application's owner
+	// views must show the tenant's history only through POST /v1/redact.
+	ObfuscateHistory bool       `json:"obfuscate_history"`
+	UpdatedAt        *time.Time `json:"updated_at"`
+	UpdatedBy        string     `json:"updated_by,omitempty"`
 }
 
 // SettingsStore keeps tenant settings in Lethe's state.
 type SettingsStore interface {
 	// Settings returns tenant's settings; a tenant never set has empty
-	// Retention and a nil UpdatedAt.
+	// Retention, the defaults of the other fields and a nil UpdatedAt.
 	Settings(ctx context.Context, tenant string) (*Settings, error)
 	// PutSettings replaces tenant's settings (already checked) and appends
 	// an audit entry naming what changed, in one transaction.
@@ -28,4 +34,7 @@ type SettingsStore interface {
 	// Overrides returns every tenant's retention overrides:
 	// tenant → collection → window.
 	Overrides(ctx context.Context) (map[string]map[string]string, error)
+	// NotCollecting returns the tenants whose CollectResponses is false,
+	// sorted.
+	NotCollecting(ctx context.Context) ([]string, error)
 }

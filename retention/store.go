@@ -24,6 +24,35 @@ type Store interface {
 	// *after (primary-key order), in one transaction, and returns how many
 	// it rewrote and the key of the last one.
 	Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error)
+	// Rewrite reads up to limit rows that sel selects after the key *after
+	// (primary-key order) with their tenant, and writes back, in one
+	// transaction, the columns rw.Edit changes (nothing when rw.DryRun). It
+	// returns the rows read, the rows changed and the key of the last row
+	// read.
+	Rewrite(ctx context.Context, sel engine.Selection, rw Rewrite, after *string, limit int) (read, changed int64, last string, err error)
+}
+
+// Rewrite is how Store.Rewrite edits the text of rows: the redact action.
+type Rewrite struct {
+	// Columns are read and, when Edit changes them, written back.
+	Columns []string
+	// TenantPath leads from a row to its tenant when the collection has no
+	// tenant column of its own: each hop's Column holds ParentColumn of a
+	// row of Parent, and the last Parent has a tenant column. Empty with a
+	// tenant column of its own, or for rows that belong to no tenant.
+	TenantPath []TenantHop
+	// Edit returns a column's new text and whether it changed; tenant is ""
+	// for a row of no tenant. Only non-NULL values are edited.
+	Edit func(tenant, column, old string) (string, bool, error)
+	// DryRun reads and edits but writes nothing.
+	DryRun bool
+}
+
+// TenantHop is one step of a Rewrite's TenantPath.
+type TenantHop struct {
+	Column       string
+	Parent       *registry.Collection
+	ParentColumn string
 }
 
 // Engine is what a sweep borrows from the erasure engine.

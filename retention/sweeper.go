@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -38,8 +39,11 @@ type Sweeper struct {
 	Holds    HoldStore
 	Settings SettingsStore
 	// Files deletes the files of purged rows; nil leaves them pending.
-	Files    FileDeleter
-	Observer Observer // nil: no metrics
+	Files FileDeleter
+	// Redactors gives each tenant's pseudonyms for the redact action;
+	// required when the registry has redact_after rules.
+	Redactors *redact.Keyring
+	Observer  Observer // nil: no metrics
 	// Progress, when set, is called after every batch with the run so far.
 	Progress func(r *Run)
 	Now      func() time.Time
@@ -54,7 +58,9 @@ type Sweeper struct {
 // Options says what run to make.
 type Options struct {
 	// ID is a queued run to start (see RunStore.Begin); "" for a new one.
-	ID      string
+	ID string
+	// Kind of a new run: KindRetention ("") or KindResponses.
+	Kind    string
 	DryRun  bool
 	Trigger string
 	Actor   string
@@ -70,6 +76,11 @@ func (s *Sweeper) validate() error {
 	for _, name := range s.Registry.SQLStores() {
 		if s.Stores[name] == nil {
 			return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s of the registry is not configured", name)
+		}
+	}
+	for _, c := range s.Registry.Order() {
+		if c.Retention != nil && c.Retention.RedactAfter > 0 && s.Redactors == nil {
+			return dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: retention.redact_after needs a redaction key (LETHE_SUBJECT_KEY)", c.Key)
 		}
 	}
 	return nil
@@ -101,12 +112,12 @@ func (s *Sweeper) Run(ctx context.Context, o Options) (*Run, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	run, err := s.Runs.Begin(ctx, Begin{ID: o.ID, DryRun: o.DryRun, Trigger: cmp.Or(o.Trigger, TriggerAPI),
+	run, err := s.Runs.Begin(ctx, Begin{ID: o.ID, Kind: cmp.Or(o.Kind, KindRetention), DryRun: o.DryRun, Trigger: cmp.Or(o.Trigger, TriggerAPI),
 		Actor: cmp.Or(o.Actor, "lethe"), Now: s.now(), StaleAfter: s.staleAfter(), RegistryVersion: s.Registry.Version()})
 	if err != nil {
 		return nil, err
 	}
-	log := s.logger().With("run", run.ID, "dry_run", run.DryRun)
+	log := s.logger().With("run", run.ID, "kind", run.Kind, "dry_run", run.DryRun)
 	log.Info("retention sweep started", "as_of", run.AsOf, "resumes", run.Resumes)
 	err = s.sweep(ctx, run)
 	fin := context.WithoutCancel(ctx)
@@ -118,7 +129,8 @@ func (s *Sweeper) Run(ctx context.Context, o Options) (*Run, error) {
 		log.Error("retention sweep failed", "code", run.Err.Code, "error", err)
 	} else {
 		run.Cursor = Cursor{}
-		log.Info("retention sweep completed", "rows_purged", run.Totals().RowsPurged, "rows_held", run.Totals().RowsHeld)
+		tot := run.Totals()
+		log.Info("retention sweep completed", "rows_purged", tot.RowsPurged, "rows_redacted", tot.RowsRedacted, "rows_held", tot.RowsHeld)
 	}
 	if ferr := s.Runs.Finish(fin, run); ferr != nil {
 		return run, errors.Join(err, fmt.Errorf("record run %s: %w", run.ID, ferr))
@@ -162,6 +174,13 @@ func (s *Sweeper) sweep(ctx context.Context, run *Run) error {
 		return err
 	}
 	units := p.units()
+	if run.Kind == KindResponses {
+		tenants, err := s.Settings.NotCollecting(ctx)
+		if err != nil {
+			return fmt.Errorf("read tenant settings: %w", err)
+		}
+		units = p.responseUnits(tenants)
+	}
 	if len(p.skipped) > 0 {
 		s.logger().Warn("retention: children in other stores are not purged with their parents; give them a rule of their own",
 			"collections", p.skipped)

@@ -21,6 +21,12 @@ type unit struct {
 	base, self engine.Selection
 	held       bool
 	cascades   []phase
+	// redact marks a unit of the redact action: the expiring rows' text is
+	// rewritten, nothing is deleted.
+	redact bool
+	// noRange keeps the unit off RangeStore's slice-by-slice scan of the
+	// whole table: a responses unit selects one tenant's rows.
+	noRange bool
 }
 
 // phase is the purge of one child collection's rows under a unit.
@@ -68,20 +74,23 @@ func (p *planner) units() []*unit {
 			}
 			base := *scope
 			base.Older = &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-d)}
-			out = append(out, p.unit(c, t, base))
+			out = append(out, p.unit(c, t, base, ret.Action))
 			others = append(others, *scope)
 		}
 		if !ret.Never {
 			base := engine.Selection{Collection: c, All: true, Except: others,
 				Older: &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.Window)}}
-			out = append(out, p.unit(c, "", base))
+			out = append(out, p.unit(c, "", base, ret.Action))
+		}
+		if ret.RedactAfter > 0 {
+			out = append(out, p.redactUnit(c))
 		}
 	}
 	return out
 }
 
-func (p *planner) unit(c *registry.Collection, tenant string, base engine.Selection) *unit {
-	u := &unit{key: c.Key, c: c, tenant: tenant, action: c.Retention.Action, base: base}
+func (p *planner) unit(c *registry.Collection, tenant string, base engine.Selection, action registry.Action) *unit {
+	u := &unit{key: c.Key, c: c, tenant: tenant, action: action, base: base}
 	if tenant != "" {
 		u.key += "@" + tenant
 	}
@@ -98,7 +107,9 @@ func (p *planner) unit(c *registry.Collection, tenant string, base engine.Select
 }
 
 // blockers are the rows of c that may not be deleted because a child row
-// that stays hangs from them: a child kept for a legal reason, or held.
+// that stays hangs from them: a child kept for a legal reason, held, or
+// itself staying because of a staying row below it, at any depth (the
+// registry has no cycles, so the recursion ends).
 func (p *planner) blockers(c *registry.Collection) []engine.Selection {
 	var out []engine.Selection
 	for _, ch := range p.reg.Children(c.Key) {
@@ -110,7 +121,7 @@ func (p *planner) blockers(c *registry.Collection) []engine.Selection {
 		if d.Erasure.Action == registry.ActionKeep {
 			staying = []engine.Selection{{Collection: d, All: true}}
 		} else {
-			staying = p.holds[d.Key]
+			staying = append(append([]engine.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
 		}
 		for i := range staying {
 			out = append(out, engine.Selection{Collection: c, Matches: []engine.Match{{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // Config is what every command reads from flags and LETHE_* variables; a
@@ -18,18 +19,26 @@ type Config struct {
 	SubjectKey  string
 	ExportURL   string // where access packages go (a gocloud URL)
 	ExportKey   string // hex or base64 of the 32-byte key that encrypts them
+	SMTPURL     string // smtp://user:pass@host:port for end users' emails; "" logs them
+	PublicURL   string // where end users reach Lethe, the base of emailed links
+	// ResponsesEvery is how often the responses of tenants that stopped
+	// collecting them are purged, as a Go duration ("1m").
+	ResponsesEvery string
 }
 
 // Env lists each variable the binary reads and the flag that overrides it.
 // The deploy test checks deploy/ against this list.
 var Env = map[string]string{
-	"LETHE_ADDR":         "addr",
-	"LETHE_DATABASE_URL": "database-url",
-	"LETHE_CONFIG":       "config",
-	"LETHE_ADMIN_TOKEN":  "admin-token",
-	"LETHE_SUBJECT_KEY":  "subject-key",
-	"LETHE_EXPORT_URL":   "export-url",
-	"LETHE_EXPORT_KEY":   "export-key",
+	"LETHE_ADDR":                  "addr",
+	"LETHE_DATABASE_URL":          "database-url",
+	"LETHE_CONFIG":                "config",
+	"LETHE_ADMIN_TOKEN":           "admin-token",
+	"LETHE_SUBJECT_KEY":           "subject-key",
+	"LETHE_EXPORT_URL":            "export-url",
+	"LETHE_EXPORT_KEY":            "export-key",
+	"LETHE_SMTP_URL":              "smtp-url",
+	"LETHE_PUBLIC_URL":            "public-url",
+	"LETHE_RESPONSES_SWEEP_EVERY": "responses-sweep-every",
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
@@ -55,6 +64,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Registry, "config", os.Getenv("LETHE_CONFIG"), "path of the registry, lethe.yaml (env LETHE_CONFIG)")
 	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("LETHE_ADMIN_TOKEN"), "admin bearer token (env LETHE_ADMIN_TOKEN)")
 	fs.StringVar(&c.ExportURL, "export-url", os.Getenv("LETHE_EXPORT_URL"), "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (env LETHE_EXPORT_URL; default file://./.lethe/exports)")
+	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", cmp.Or(os.Getenv("LETHE_RESPONSES_SWEEP_EVERY"), "1m"), "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h (env LETHE_RESPONSES_SWEEP_EVERY)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", os.Getenv("LETHE_SMTP_URL"), "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS when offered (env LETHE_SMTP_URL; unset: mails are logged with codes masked)")
+	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("LETHE_PUBLIC_URL"), "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (env LETHE_PUBLIC_URL; default http://<addr>)")
 	fs.StringVar(&c.ExportKey, "export-key", os.Getenv("LETHE_EXPORT_KEY"), "32-byte key, hex or base64, that encrypts access packages at rest (env LETHE_EXPORT_KEY; without it access requests fail)")
 }
 
@@ -70,6 +82,16 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// responsesEvery parses ResponsesEvery. Errors: a usage error naming the
+// variable when it is not a duration from 1s to 24h.
+func (c *Config) responsesEvery() (time.Duration, error) {
+	d, err := time.ParseDuration(cmp.Or(c.ResponsesEvery, "1m"))
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("%w: LETHE_RESPONSES_SWEEP_EVERY (or --responses-sweep-every) %q: give a duration from 1s to 24h, such as 1m", errUsage, c.ResponsesEvery)
+	}
+	return d, nil
 }
 
 func (c *Config) checkSubjectKey() error {

@@ -55,13 +55,14 @@ var (
 	addrLine  = regexp.MustCompile(`"msg":"lethe serving","addr":"([^"]+)"`)
 )
 
-// startDemo runs the binary as make run does, on a port of its own.
-func startDemo(t *testing.T) *demoServer {
+// startDemo runs the binary as make run does, on a port of its own, with
+// extra flags of lethe serve.
+func startDemo(t *testing.T, extra ...string) *demoServer {
 	t.Helper()
 	dir := t.TempDir()
 	s := &demoServer{dir: dir, stateURL: "sqlite://" + filepath.Join(dir, "state.db"), stderr: &lockedBuffer{}}
-	s.cmd = exec.Command(binary, "serve", "--demo", "--addr", "127.0.0.1:0",
-		"--demo-dir", filepath.Join(dir, "demo"), "--database-url", s.stateURL)
+	s.cmd = exec.Command(binary, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0",
+		"--demo-dir", filepath.Join(dir, "demo"), "--database-url", s.stateURL}, extra...)...)
 	s.cmd.Env = withoutLetheEnv()
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

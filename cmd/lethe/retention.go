@@ -10,23 +10,35 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// retentionParts are the state stores retention uses, over one state DB.
+// retentionParts are the state stores retention uses, over one state DB,
+// and the tenants' redaction keys.
 type retentionParts struct {
-	Runs     *state.RetentionRuns
-	Holds    *state.Holds
-	Settings *state.TenantSettings
+	Runs      *state.RetentionRuns
+	Holds     *state.Holds
+	Settings  *state.TenantSettings
+	Redactors *redact.Keyring
 }
 
-func newRetentionParts(db *state.DB, audit *state.AuditLog, hasher *dsr.SubjectHasher) *retentionParts {
-	return &retentionParts{
-		Runs:     &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher},
-		Holds:    &state.Holds{DB: db, Audit: audit},
-		Settings: &state.TenantSettings{DB: db, Audit: audit},
+// newRetentionParts returns the parts over db. The redaction keys derive
+// from subjectKey (already checked to be long enough), so no other secret
+// is needed.
+func newRetentionParts(db *state.DB, audit *state.AuditLog, hasher *dsr.SubjectHasher, subjectKey string) (*retentionParts, error) {
+	keys, err := redact.NewKeyring([]byte(subjectKey))
+	if err != nil {
+		return nil, fmt.Errorf("redaction keys: %w", err)
 	}
+	return &retentionParts{
+		Runs:      &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher},
+		Holds:     &state.Holds{DB: db, Audit: audit},
+		Settings:  &state.TenantSettings{DB: db, Audit: audit},
+		Redactors: keys,
+	}, nil
 }
 
 // sweeper returns the Sweeper over app's stores. The files of purged rows
@@ -46,7 +58,29 @@ func (p *retentionParts) sweeper(app *appStores, obs retention.Observer, log *sl
 		return err
 	})
 	return &retention.Sweeper{Registry: app.Registry, Stores: stores, Engine: app.Engine, Runs: p.Runs,
-		Holds: p.Holds, Settings: p.Settings, Files: files, Observer: obs, Logger: log, Now: time.Now}
+		Holds: p.Holds, Settings: p.Settings, Files: files, Observer: obs, Logger: log, Now: time.Now,
+		Redactors: p.Redactors}
+}
+
+// responsesSweep is the periodic work that purges the responses of the
+// tenants that stopped collecting them (Sweeper.RunResponses), every
+// interval on the elected leader. Like queueSweep it logs failures: the
+// next tick resumes a failed run.
+func responsesSweep(sw *retention.Sweeper, every time.Duration, log *slog.Logger) queue.Periodic {
+	return queue.Periodic{Name: "lethe.responses", Every: every, Run: func(ctx context.Context) error {
+		run, err := sw.RunResponses(ctx, retention.Options{Trigger: retention.TriggerSchedule, Actor: "schedule"})
+		switch {
+		case dsr.ErrorCode(err) == dsr.ECONFLICT && run == nil:
+			log.Info("responses sweep not started", "reason", dsr.ErrorMessage(err))
+		case err != nil && run != nil:
+			log.Warn("responses sweep failed; the next one resumes it", "run", run.ID, "error", err)
+		case err != nil:
+			log.Warn("responses sweep did not start", "error", err)
+		case run != nil:
+			log.Info("responses sweep completed", "run", run.ID, "rows_purged", run.Totals().RowsPurged)
+		}
+		return nil
+	}}
 }
 
 // queueSweep adapts a Sweeper to the job queue: a queued run by id, or a
@@ -103,7 +137,11 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer app.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sw := newRetentionParts(db, &state.AuditLog{DB: db}, hasher).sweeper(app, nil, log)
+	parts, err := newRetentionParts(db, &state.AuditLog{DB: db}, hasher, c.SubjectKey)
+	if err != nil {
+		return err
+	}
+	sw := parts.sweeper(app, nil, log)
 	sw.BatchSize = batch
 	if !quiet {
 		bar := &progressBar{w: stderr}
@@ -132,17 +170,17 @@ func printRun(w io.Writer, r *retention.Run) {
 		fmt.Fprintf(w, ", resuming %s", r.Resumes)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-28s %-14s %10s %10s %8s %8s %8s\n", "collection", "tenant", "rows", "anonymised", "held", "files", "pending")
+	fmt.Fprintf(w, "%-28s %-14s %10s %10s %8s %8s %8s %8s\n", "collection", "tenant", "rows", "anonymised", "redacted", "held", "files", "pending")
 	for _, c := range r.Counts {
 		t := c.Tenant
 		if t == "" {
 			t = "(registry)"
 		}
-		fmt.Fprintf(w, "%-28s %-14s %10d %10d %8d %8d %8d\n", c.Collection, t, c.RowsPurged, c.RowsAnonymized, c.RowsHeld, c.FilesPurged, c.FilesPending)
+		fmt.Fprintf(w, "%-28s %-14s %10d %10d %8d %8d %8d %8d\n", c.Collection, t, c.RowsPurged, c.RowsAnonymized, c.RowsRedacted, c.RowsHeld, c.FilesPurged, c.FilesPending)
 	}
 	tot := r.Totals()
-	fmt.Fprintf(w, "total: %s %d rows, anonymised %d, held %d, files deleted %d, files pending %d\n",
-		verb, tot.RowsPurged, tot.RowsAnonymized, tot.RowsHeld, tot.FilesPurged, tot.FilesPending)
+	fmt.Fprintf(w, "total: %s %d rows, anonymised %d, redacted %d, held %d, files deleted %d, files pending %d\n",
+		verb, tot.RowsPurged, tot.RowsAnonymized, tot.RowsRedacted, tot.RowsHeld, tot.FilesPurged, tot.FilesPending)
 	if tot.FilesPending > 0 && !r.DryRun {
 		fmt.Fprintln(w, "files not deleted yet are listed in GET /v1/retention/runs/"+r.ID+" (see the log for why)")
 	}
@@ -166,7 +204,7 @@ func (b *progressBar) show(r *retention.Run) {
 		if _, ok := rows[c.Collection]; !ok {
 			order = append(order, c.Collection)
 		}
-		rows[c.Collection] += c.RowsPurged + c.RowsAnonymized
+		rows[c.Collection] += c.RowsPurged + c.RowsAnonymized + c.RowsRedacted
 		files[c.Collection] += c.FilesPurged + c.FilesPending
 	}
 	for _, col := range order {

@@ -101,7 +101,14 @@ func (m *Main) Run(ctx context.Context) error {
 		executor, planner = m.App.Engine, m.App.Engine
 		m.Logger.Info("registry loaded", "path", m.Config.Registry, "version", m.App.Registry.Version())
 	}
-	ret := newRetentionParts(db, audit, hasher)
+	ret, err := newRetentionParts(db, audit, hasher, m.Config.SubjectKey)
+	if err != nil {
+		return err
+	}
+	responsesEvery, err := m.Config.responsesEvery()
+	if err != nil {
+		return err
+	}
 	retMetrics := api.NewRetentionMetrics()
 	qcfg := queue.Config{DB: db, Logger: m.Logger, Workers: m.Workers}
 	if m.Exports, err = m.openExports(ctx, db, requests); err != nil {
@@ -119,14 +126,25 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
 		}
-		qcfg.Sweep, qcfg.Schedule = queueSweep(ret.sweeper(m.App, retMetrics, m.Logger), m.Logger), schedule
+		sw := ret.sweeper(m.App, retMetrics, m.Logger)
+		qcfg.Sweep, qcfg.Schedule = queueSweep(sw, m.Logger), schedule
+		// The purge of tenants that stopped collecting responses: the same
+		// sweeper, every responsesEvery, on the elected leader only.
+		qcfg.Periodic = append(qcfg.Periodic, responsesSweep(sw, responsesEvery, m.Logger))
 	}
-	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger, Holds: ret.Holds}
+	self, selfStore, err := m.newSelfService(db, audit, requests, hasher)
+	if err != nil {
+		return err
+	}
+	qcfg.Periodic = append(qcfg.Periodic, selfSweep(self))
+	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger, Holds: ret.Holds,
+		Notifier: self}
 	qcfg.Runner = runner
 	if m.Queue, err = queue.New(ctx, qcfg); err != nil {
 		return err
 	}
 	requests.Enqueue = m.Queue.Enqueue
+	selfStore.Enqueue = m.Queue.Enqueue
 	ret.Runs.Enqueue = m.Queue.EnqueueRetention
 
 	reg := prometheus.NewRegistry()
@@ -137,6 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Audit: audit, Ready: ready, Planner: planner, Subject: hasher, Metrics: reg, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runStore.Journal(id).Steps(ctx) },
 		Holds: ret.Holds, Settings: ret.Settings, LastSweep: ret.Runs.LastFinished,
+		Redactors: ret.Redactors, ResponsesEvery: responsesEvery,
 	}
 	if m.App != nil {
 		m.Server.Retention, m.Server.Registry = ret.Runs, m.App.Registry
@@ -144,9 +163,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Exports != nil {
 		m.Server.Exports = m.Exports
 	}
+	m.Server.Self = self
 	addr, err := m.Server.Open(m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	if self.PublicURL == "" {
+		self.PublicURL = "http://" + addr.String()
 	}
 	if err := m.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)

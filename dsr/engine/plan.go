@@ -66,3 +66,20 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	}
 	return p, nil
 }
+
+// Touches implements dsr.TenantProbe: whether an erasure of email within
+// tenant would touch any record. Errors as for Plan.
+func (e *Engine) Touches(ctx context.Context, email, tenant string) (bool, error) {
+	p, err := e.Plan(ctx, email, tenant)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range p.Collections {
+		if c.Count > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+var _ dsr.TenantProbe = (*Engine)(nil)

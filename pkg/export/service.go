@@ -151,6 +151,16 @@ func (s *Service) Open(ctx context.Context, c dsr.Caller, id string) (*dsr.Expor
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.OpenRequest(ctx, req)
+}
+
+// OpenRequest returns the package of req, decrypted, without asking who
+// the caller is: for callers that proved their right otherwise, such as an
+// end user's download link. ECONFLICT when req is not a completed access
+// request or its package has expired or is gone; EUNAVAILABLE when the
+// bucket cannot be read.
+func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Export, io.ReadCloser, error) {
+	id := req.ID
 	switch {
 	case req.Type != dsr.TypeAccess:
 		return nil, nil, dsr.Errorf(dsr.ECONFLICT, "request %s is an %s request: only access requests have a package", id, req.Type)

@@ -58,6 +58,12 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 		fc.Erasure = fe
 		if ret := c.Retention; ret != nil {
 			fc.Retention = &fileRetention{Window: FormatWindow(ret.Window, ret.Never), Timestamp: ret.Timestamp, Action: string(ret.Action)}
+			if ret.RedactAfter > 0 {
+				fc.Retention.RedactAfter = FormatWindow(ret.RedactAfter, false)
+				for _, f := range ret.Redact {
+					fc.Retention.Redact = append(fc.Retention.Redact, f.Name())
+				}
+			}
 		}
 		f.Collections[key] = fc
 	}

@@ -131,6 +131,7 @@ func buildRetention(p *problems, at []string, c *Collection, fr *fileRetention) 
 		p.add(append(at, "timestamp"), "required: name the column that dates each row, such as created_at")
 	}
 	c.Retention = ret
+	buildRedaction(p, at, c, fr)
 }
 
 func itoa(i int) string {

@@ -136,6 +136,9 @@ func (c *Collection) Columns() []string {
 	}
 	if c.Retention != nil {
 		add(c.Retention.Timestamp)
+		for _, f := range c.Retention.Redact {
+			add(f.Column)
+		}
 	}
 	return sortedKeys(set)
 }

@@ -53,9 +53,11 @@ type fileIdentity struct {
 }
 
 type fileRetention struct {
-	Window    string `yaml:"window"`
-	Timestamp string `yaml:"timestamp,omitempty"`
-	Action    string `yaml:"action,omitempty"`
+	Window      string   `yaml:"window"`
+	Timestamp   string   `yaml:"timestamp,omitempty"`
+	Action      string   `yaml:"action,omitempty"`
+	RedactAfter string   `yaml:"redact_after,omitempty"`
+	Redact      []string `yaml:"redact,omitempty"`
 }
 
 type fileSchedule struct {

@@ -66,6 +66,7 @@ func parse(b []byte, file string) (*Registry, error) {
 		}
 	}
 	checkGraph(p, r)
+	checkResponses(p, r)
 	checkRedisKeys(p, r)
 	if err := p.err(); err != nil {
 		return nil, err

@@ -139,6 +139,13 @@ type Retention struct {
 	Never     bool
 	Timestamp string // column compared with now - Window
 	Action    Action // ActionDelete or ActionAnonymize
+	// RedactAfter, when not 0, is the age after which a sweep rewrites the
+	// personal data found in the rows' text (Redact) with per-tenant
+	// pseudonyms: the redact action, shorter than Window.
+	RedactAfter time.Duration
+	// Redact lists what the redact action rewrites: whole text columns, or
+	// paths inside JSON columns (Path set). Strategy is unused.
+	Redact []Field
 }
 
 // Schedule is the top-level retention section.

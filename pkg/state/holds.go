@@ -122,17 +122,18 @@ func (s *Holds) Holds(ctx context.Context, active bool) ([]*retention.Hold, erro
 	return out, nil
 }
 
-// HoldOn implements dsr.HoldChecker: the id of an active hold that covers
-// an erasure of req's subject within req's tenant, or "".
-func (s *Holds) HoldOn(ctx context.Context, req *dsr.Request) (string, error) {
+// HoldsOn implements dsr.HoldChecker: the active holds that may cover an
+// erasure of req's subject within req's tenant, oldest first.
+func (s *Holds) HoldsOn(ctx context.Context, req *dsr.Request) ([]dsr.HeldBy, error) {
 	holds, err := s.Holds(ctx, true)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	var out []dsr.HeldBy
 	for i := len(holds) - 1; i >= 0; i-- { // the oldest first
-		if holds[i].Covers(req.Subject, req.Tenant) {
-			return holds[i].ID, nil
+		if h := holds[i]; h.Covers(req.Subject, req.Tenant) {
+			out = append(out, dsr.HeldBy{ID: h.ID, Tenant: h.Tenant, Subject: h.Subject != ""})
 		}
 	}
-	return "", nil
+	return out, nil
 }

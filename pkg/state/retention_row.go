@@ -14,6 +14,7 @@ import (
 type retentionRunRow struct {
 	ID              string `gorm:"primaryKey"`
 	Status          string
+	Kind            string
 	DryRun          bool
 	Trigger         string
 	Actor           string
@@ -53,12 +54,15 @@ const (
 
 // toDomain converts a row; JSON columns that fail to decode are left empty.
 func (r *retentionRunRow) toDomain() *retention.Run {
-	run := &retention.Run{ID: r.ID, Status: retention.Status(r.Status), DryRun: r.DryRun, Trigger: r.Trigger,
+	run := &retention.Run{ID: r.ID, Status: retention.Status(r.Status), Kind: r.Kind, DryRun: r.DryRun, Trigger: r.Trigger,
 		Actor: r.Actor, AsOf: r.AsOf.UTC(), CreatedAt: r.CreatedAt.UTC(), StartedAt: utcPtr(r.StartedAt),
 		FinishedAt: utcPtr(r.FinishedAt), HeartbeatAt: utcPtr(r.HeartbeatAt), Resumes: r.Resumes,
 		RegistryVersion: r.RegistryVersion, Counts: []retention.Count{}}
 	_ = json.Unmarshal([]byte(r.Counts), &run.Counts)
 	_ = json.Unmarshal([]byte(r.Cursor), &run.Cursor)
+	if run.Kind == "" {
+		run.Kind = retention.KindRetention
+	}
 	if run.Counts == nil {
 		run.Counts = []retention.Count{}
 	}

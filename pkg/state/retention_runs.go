@@ -1,10 +1,12 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,11 +39,11 @@ func (s *RetentionRuns) Queue(ctx context.Context, actor string, dryRun bool) (*
 		return nil, errors.New("retention runs: no queue to enqueue on")
 	}
 	now := s.DB.now()
-	row := &retentionRunRow{ID: uuid.Must(uuid.NewV7()).String(), Status: string(retention.StatusQueued), DryRun: dryRun,
+	row := &retentionRunRow{ID: uuid.Must(uuid.NewV7()).String(), Status: string(retention.StatusQueued), Kind: retention.KindRetention, DryRun: dryRun,
 		Trigger: retention.TriggerAPI, Actor: actor, AsOf: now, CreatedAt: now, Counts: "[]", Cursor: "{}"}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if !dryRun {
-			if err := s.activeConflict(tx, ""); err != nil {
+			if err := s.activeConflict(tx, retention.KindRetention, ""); err != nil {
 				return err
 			}
 		}
@@ -67,12 +69,12 @@ func (s *RetentionRuns) Queue(ctx context.Context, actor string, dryRun bool) (*
 	return row.toDomain(), nil
 }
 
-// activeConflict returns ECONFLICT naming a real run other than except that
-// is queued, or running with a fresh heartbeat.
-func (s *RetentionRuns) activeConflict(tx *gorm.DB, except string) error {
+// activeConflict returns ECONFLICT naming a real run of kind other than
+// except that is queued, or running with a fresh heartbeat.
+func (s *RetentionRuns) activeConflict(tx *gorm.DB, kind, except string) error {
 	var rows []retentionRunRow
-	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ?",
-		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, except).Find(&rows).Error; err != nil {
+	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ? AND kind = ?",
+		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, except, kind).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read active retention runs: %w", err)
 	}
 	if len(rows) > 0 {
@@ -86,7 +88,7 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 	now := b.Now.UTC().Truncate(time.Microsecond)
 	var out *retention.Run
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row := &retentionRunRow{ID: b.ID, DryRun: b.DryRun, Trigger: b.Trigger, Actor: b.Actor, AsOf: now,
+		row := &retentionRunRow{ID: b.ID, Kind: cmp.Or(b.Kind, retention.KindRetention), DryRun: b.DryRun, Trigger: b.Trigger, Actor: b.Actor, AsOf: now,
 			CreatedAt: now, Counts: "[]", Cursor: "{}"}
 		if b.ID != "" {
 			if err := s.DB.lock(tx).Where("id = ?", b.ID).Take(row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
@@ -102,7 +104,7 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 			row.ID = uuid.Must(uuid.NewV7()).String()
 		}
 		if !row.DryRun {
-			if err := s.takeOver(tx, row.ID, now, b.StaleAfter); err != nil {
+			if err := s.takeOver(tx, row.Kind, row.ID, now, b.StaleAfter); err != nil {
 				return err
 			}
 			if err := s.resume(tx, row); err != nil {
@@ -125,13 +127,13 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 	return out, err
 }
 
-// takeOver marks failed the running real runs whose heartbeat is older than
-// staleAfter (their process died) and returns ECONFLICT for a live one or
-// for another queued run.
-func (s *RetentionRuns) takeOver(tx *gorm.DB, id string, now time.Time, staleAfter time.Duration) error {
+// takeOver marks failed the running real runs of kind whose heartbeat is
+// older than staleAfter (their process died) and returns ECONFLICT for a
+// live one or for another queued run.
+func (s *RetentionRuns) takeOver(tx *gorm.DB, kind, id string, now time.Time, staleAfter time.Duration) error {
 	var rows []retentionRunRow
-	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ?",
-		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, id).Find(&rows).Error; err != nil {
+	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ? AND kind = ?",
+		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, id, kind).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read running retention runs: %w", err)
 	}
 	for _, r := range rows {
@@ -151,12 +153,12 @@ func (s *RetentionRuns) takeOver(tx *gorm.DB, id string, now time.Time, staleAft
 	return nil
 }
 
-// resume makes row carry on from the latest real run when that one failed
-// and nothing resumed it: same AsOf, same cursor.
+// resume makes row carry on from the latest real run of its kind when that
+// one failed and nothing resumed it: same AsOf, same cursor.
 func (s *RetentionRuns) resume(tx *gorm.DB, row *retentionRunRow) error {
 	var last retentionRunRow
-	err := tx.Where("dry_run = ? AND id <> ? AND status IN ?", false, row.ID,
-		[]string{string(retention.StatusCompleted), string(retention.StatusFailed)}).
+	err := tx.Where("dry_run = ? AND id <> ? AND status IN ? AND kind = ?", false, row.ID,
+		[]string{string(retention.StatusCompleted), string(retention.StatusFailed)}, row.Kind).
 		Order("created_at DESC, id DESC").Take(&last).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil
@@ -212,7 +214,7 @@ func (s *RetentionRuns) Finish(ctx context.Context, r *retention.Run) error {
 	now := s.DB.now()
 	upd := map[string]any{"status": string(r.Status), "finished_at": now, "heartbeat_at": now,
 		"counts": encodeJSON(r.Counts), "cursor": encodeJSON(r.Cursor), "error_code": nil, "error_message": nil}
-	details := map[string]any{"run": r.ID, "dry_run": r.DryRun, "trigger": r.Trigger, "as_of": r.AsOf,
+	details := map[string]any{"run": r.ID, "kind": r.Kind, "dry_run": r.DryRun, "trigger": r.Trigger, "as_of": r.AsOf,
 		"totals": r.Totals(), "counts": r.Counts}
 	if r.Resumes != "" {
 		details["resumes"] = r.Resumes
@@ -224,6 +226,9 @@ func (s *RetentionRuns) Finish(ctx context.Context, r *retention.Run) error {
 	action := "retention." + string(r.Status)
 	if r.DryRun {
 		action = "retention.dry_run." + string(r.Status)
+	}
+	if r.Kind == retention.KindResponses {
+		action = strings.Replace(action, "retention.", "retention.responses.", 1)
 	}
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(upd).Error; err != nil {
@@ -264,6 +269,9 @@ func (s *RetentionRuns) Runs(ctx context.Context, f retention.RunFilter) (*reten
 		f.Limit = 50
 	}
 	q := s.DB.Gorm.WithContext(ctx).Model(&retentionRunRow{})
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
 	if f.Cursor != "" {
 		c, err := decodeCursor(s.Subject, f.Cursor)
 		if err != nil {
@@ -287,11 +295,11 @@ func (s *RetentionRuns) Runs(ctx context.Context, f retention.RunFilter) (*reten
 	return page, nil
 }
 
-// LastFinished returns the finish time of the latest real run that
-// completed, or nil: what the last-run metric shows.
+// LastFinished returns the finish time of the latest real retention run
+// (of KindRetention) that completed, or nil: what the last-run metric shows.
 func (s *RetentionRuns) LastFinished(ctx context.Context) (*time.Time, error) {
 	var row retentionRunRow
-	err := s.DB.Gorm.WithContext(ctx).Where("dry_run = ? AND status = ?", false, string(retention.StatusCompleted)).
+	err := s.DB.Gorm.WithContext(ctx).Where("dry_run = ? AND status = ? AND kind = ?", false, string(retention.StatusCompleted), retention.KindRetention).
 		Order("finished_at DESC").Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil

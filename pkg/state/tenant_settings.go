@@ -14,9 +14,7 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// tenantSettingsRow is a row of lethe_tenant_settings. CollectResponses and
-// ObfuscateHistory belong to the owner-side privacy features; they keep
-// their defaults until those land.
+// tenantSettingsRow is a row of lethe_tenant_settings.
 type tenantSettingsRow struct {
 	Tenant           string `gorm:"primaryKey"`
 	Retention        string
@@ -29,7 +27,8 @@ type tenantSettingsRow struct {
 func (tenantSettingsRow) TableName() string { return "lethe_tenant_settings" }
 
 func (r *tenantSettingsRow) toDomain() *retention.Settings {
-	s := &retention.Settings{Tenant: r.Tenant, Retention: map[string]string{}, UpdatedBy: r.UpdatedBy}
+	s := &retention.Settings{Tenant: r.Tenant, Retention: map[string]string{}, UpdatedBy: r.UpdatedBy,
+		CollectResponses: r.CollectResponses, ObfuscateHistory: r.ObfuscateHistory}
 	_ = json.Unmarshal([]byte(r.Retention), &s.Retention)
 	if s.Retention == nil {
 		s.Retention = map[string]string{}
@@ -52,35 +51,70 @@ func (s *TenantSettings) Settings(ctx context.Context, tenant string) (*retentio
 	var row tenantSettingsRow
 	err := s.DB.Gorm.WithContext(ctx).Where("tenant = ?", tenant).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return &retention.Settings{Tenant: tenant, Retention: map[string]string{}}, nil
+		return &retention.Settings{Tenant: tenant, Retention: map[string]string{}, CollectResponses: true}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
 	return row.toDomain(), nil
 }
 
-// PutSettings implements retention.SettingsStore.
+// PutSettings implements retention.SettingsStore. The audit entry
+// ("settings.updated") carries the new settings and, under "changed", the
+// names of the fields that changed; turning CollectResponses off also
+// appends "settings.collect_responses.disabled", which the responses sweep
+// then acts on.
 func (s *TenantSettings) PutSettings(ctx context.Context, actor string, in *retention.Settings) (*retention.Settings, error) {
 	if err := dsr.ValidateTenant(in.Tenant); err != nil {
 		return nil, err
 	}
 	now := s.DB.now()
-	row := &tenantSettingsRow{Tenant: in.Tenant, Retention: encodeJSON(in.Retention), CollectResponses: true,
-		UpdatedAt: now, UpdatedBy: actor}
+	row := &tenantSettingsRow{Tenant: in.Tenant, Retention: encodeJSON(in.Retention), CollectResponses: in.CollectResponses,
+		ObfuscateHistory: in.ObfuscateHistory, UpdatedAt: now, UpdatedBy: actor}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		old := tenantSettingsRow{Retention: "{}", CollectResponses: true}
+		if err := s.DB.lock(tx).Where("tenant = ?", in.Tenant).Take(&old).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
 		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "tenant"}},
-			DoUpdates: clause.AssignmentColumns([]string{"retention", "updated_at", "updated_by"})}).Create(row).Error
+			DoUpdates: clause.AssignmentColumns([]string{"retention", "collect_responses", "obfuscate_history", "updated_at", "updated_by"})}).Create(row).Error
 		if err != nil {
 			return err
 		}
-		_, err = s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: "settings.updated", Tenant: in.Tenant,
-			Details: map[string]any{"retention": in.Retention}})
+		changed := []string{}
+		if encodeJSON(old.toDomain().Retention) != encodeJSON(row.toDomain().Retention) {
+			changed = append(changed, "retention")
+		}
+		if old.CollectResponses != row.CollectResponses {
+			changed = append(changed, "collect_responses")
+		}
+		if old.ObfuscateHistory != row.ObfuscateHistory {
+			changed = append(changed, "obfuscate_history")
+		}
+		if _, err = s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: "settings.updated", Tenant: in.Tenant,
+			Details: map[string]any{"retention": in.Retention, "collect_responses": in.CollectResponses,
+				"obfuscate_history": in.ObfuscateHistory, "changed": changed}}); err != nil {
+			return err
+		}
+		if old.CollectResponses && !row.CollectResponses {
+			_, err = s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: "settings.collect_responses.disabled",
+				Tenant: in.Tenant, Details: map[string]any{"purge": "the tenant's responses are purged by the responses sweep"}})
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save settings: %w", err)
 	}
 	return row.toDomain(), nil
+}
+
+// NotCollecting implements retention.SettingsStore.
+func (s *TenantSettings) NotCollecting(ctx context.Context) ([]string, error) {
+	var out []string
+	if err := s.DB.Gorm.WithContext(ctx).Model(&tenantSettingsRow{}).Where("collect_responses = ?", false).
+		Order("tenant").Pluck("tenant", &out).Error; err != nil {
+		return nil, fmt.Errorf("read tenants not collecting responses: %w", err)
+	}
+	return out, nil
 }
 
 // Overrides implements retention.SettingsStore.

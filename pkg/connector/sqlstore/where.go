@@ -180,11 +180,11 @@ func (q *query) orderBy(cols []string) string {
 	return strings.Join(quoted, ", ")
 }
 
-// bounded refuses a selection of every row without a cutoff: no statement
-// that deletes or rewrites may take a whole table.
+// bounded refuses a selection of every row without a cutoff or a tenant:
+// no statement that deletes or rewrites may take a whole table.
 func bounded(sel engine.Selection) error {
-	if sel.All && sel.Older == nil {
-		return fmt.Errorf("collection %s: a selection of every row needs a cutoff", sel.Collection.Key)
+	if sel.All && sel.Older == nil && sel.Tenant == "" {
+		return fmt.Errorf("collection %s: a selection of every row needs a cutoff or a tenant", sel.Collection.Key)
 	}
 	return nil
 }

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// The end user's page (GET /privacy, /privacy/{tenant}): server-rendered,
+// no JavaScript, every value escaped by html/template, and a strict
+// Content-Security-Policy that allows nothing but the page's own inline
+// style (by its hash) and forms posted back to this origin.
+
+//go:embed privacy/page.html.tmpl privacy/page.css
+var privacyFiles embed.FS
+
+var (
+	privacyPage = template.Must(template.ParseFS(privacyFiles, "privacy/page.html.tmpl"))
+	privacyCSS  = mustRead(privacyFiles, "privacy/page.css")
+	privacyCSP  = "default-src 'none'; style-src 'sha256-" + sha256Base64(privacyCSS) + "'; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+// csrfCookie holds the token that each form of the page must echo back
+// (double submit); SameSite=Strict keeps other sites from sending it.
+const csrfCookie = "lethe_privacy_csrf"
+
+func mustRead(fs embed.FS, name string) string {
+	b, err := fs.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func sha256Base64(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// pageData is what the template shows; Step is "ask", "code" or "done".
+type pageData struct {
+	Step        string
+	Tenant      string
+	Email       string
+	Type        string
+	RequestID   string
+	Error       string
+	CSRF        string
+	Home        string
+	CodeMinutes int
+	Attempts    int
+	Style       template.CSS
+}
+
+// privacyHome serves the form that asks for an email and a choice.
+func (s *Server) privacyHome(c echo.Context) error {
+	tenant := c.Param("tenant")
+	if tenant != "" && dsr.ValidateTenant(tenant) != nil {
+		return s.renderPage(c, http.StatusNotFound, pageData{Step: "ask", Error: "There is no such page: check the address."})
+	}
+	return s.renderPage(c, http.StatusOK, pageData{Step: "ask", Tenant: tenant})
+}
+
+// privacyAsk files the request from the page's form and asks for the code.
+func (s *Server) privacyAsk(c echo.Context) error {
+	d := pageData{Step: "ask", Tenant: c.FormValue("tenant"), Email: c.FormValue("email"), Type: c.FormValue("type")}
+	if err := s.checkForm(c); err != nil {
+		return s.pageError(c, d, err)
+	}
+	self, err := s.selfService()
+	if err != nil {
+		return s.pageError(c, d, err)
+	}
+	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant, IP: clientIP(c)})
+	if err != nil {
+		return s.pageError(c, d, err)
+	}
+	return s.renderPage(c, http.StatusOK, pageData{Step: "code", Tenant: d.Tenant, Type: d.Type, RequestID: t.ID})
+}
+
+// privacyVerify checks the code from the page's form.
+func (s *Server) privacyVerify(c echo.Context) error {
+	d := pageData{Step: "code", Tenant: c.FormValue("tenant"), RequestID: c.FormValue("id")}
+	if err := s.checkForm(c); err != nil {
+		return s.pageError(c, d, err)
+	}
+	self, err := s.selfService()
+	if err != nil {
+		return s.pageError(c, d, err)
+	}
+	r, err := self.Verify(c.Request().Context(), d.RequestID, c.FormValue("code"), clientIP(c))
+	switch dsr.ErrorCode(err) {
+	case "":
+		return s.renderPage(c, http.StatusOK, pageData{Step: "done", Tenant: r.Tenant, Type: string(r.Type), RequestID: r.ID})
+	case dsr.EUNPROCESSABLE, dsr.ERATELIMITED:
+		return s.pageError(c, d, err) // the same code form, to try again
+	}
+	d.Step, d.RequestID = "ask", "" // locked, expired or unknown: start over
+	return s.pageError(c, d, err)
+}
+
+// checkForm refuses a form post that did not come from this page: its
+// token must match the cookie, and a browser's Origin must be this host.
+func (s *Server) checkForm(c echo.Context) error {
+	if o := c.Request().Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != c.Request().Host {
+			return dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
+		}
+	}
+	ck, err := c.Cookie(csrfCookie)
+	form := c.FormValue("csrf")
+	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
+		return dsr.Errorf(dsr.EFORBIDDEN, "Your session has expired: reload the page and try again.")
+	}
+	return nil
+}
+
+// pageError shows err on the page with its status (and Retry-After).
+func (s *Server) pageError(c echo.Context, d pageData, err error) error {
+	code := dsr.ErrorCode(err)
+	status := statusOf[code]
+	if code == dsr.EINTERNAL || status == 0 {
+		s.Logger.Error("internal error", "method", c.Request().Method, "route", c.Path(), "error", err)
+		status = http.StatusInternalServerError
+	}
+	d.Error = dsr.ErrorMessage(err)
+	var limited *dsr.RateLimitError
+	if errors.As(err, &limited) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Round(time.Second)/time.Second)))
+	}
+	return s.renderPage(c, status, d)
+}
+
+// renderPage writes the page with its security headers and the form token.
+func (s *Server) renderPage(c echo.Context, status int, d pageData) error {
+	d.CSRF = s.csrfToken(c)
+	d.Style = template.CSS(privacyCSS)
+	d.CodeMinutes, d.Attempts = int(dsr.CodeTTL/time.Minute), dsr.MaxCodeAttempts
+	d.Home = "/privacy"
+	if d.Tenant != "" && dsr.ValidateTenant(d.Tenant) == nil {
+		d.Home += "/" + d.Tenant
+	}
+	var buf bytes.Buffer
+	if err := privacyPage.Execute(&buf, d); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", privacyCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	// same-origin, not no-referrer: with no-referrer browsers send
+	// "Origin: null" on the form posts, which checkForm must refuse.
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// csrfToken returns the request's form token, setting a new cookie when
+// the browser has none.
+func (s *Server) csrfToken(c echo.Context) string {
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
+		return ck.Value
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: tok, Path: "/privacy", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"})
+	return tok
+}

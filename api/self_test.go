@@ -1,0 +1,360 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/selfservice"
+)
+
+// TestSelfSameAnswerForKnownAndUnknownEmail: whether Lethe's data holds an
+// address or not, filing answers 202 with the same body shape, stores a
+// request and sends a code, and looks nothing up (the executor is not
+// called), so there is no early return to time either.
+func TestSelfSameAnswerForKnownAndUnknownEmail(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		known, unknown := "ada@example.com", "nobody-here@example.org"
+		// Ada is known: an owner request about her already completed.
+		b.fileRequest(t, adminToken, "erasure", known, "career-coach")
+		replies := map[string]reply{}
+		for _, email := range []string{known, unknown} {
+			body := `{"type":"access","email":"` + email + `","tenant":"career-coach"}`
+			replies[email] = b.do(t, "POST", "/v1/self/requests", "", body)
+		}
+		var shapes []map[string]any
+		for email, r := range replies {
+			if r.status != http.StatusAccepted {
+				t.Fatalf("%s: status %d: %s", email, r.status, r.body)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(r.body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["status"] != "verifying" {
+				t.Errorf("%s: status %v, want verifying", email, m["status"])
+			}
+			if strings.Contains(string(r.body), email) {
+				t.Errorf("the reply repeats the address: %s", r.body)
+			}
+			shapes = append(shapes, m)
+		}
+		if keys := func(m map[string]any) []string {
+			var k []string
+			for key := range m {
+				k = append(k, key)
+			}
+			slices.Sort(k)
+			return k
+		}; !reflect.DeepEqual(keys(shapes[0]), keys(shapes[1])) || !reflect.DeepEqual(replies[known].header.Get("Content-Type"), replies[unknown].header.Get("Content-Type")) {
+			t.Errorf("different shapes: %s vs %s", replies[known].body, replies[unknown].body)
+		}
+		for _, email := range []string{known, unknown} {
+			m := b.smtp.Wait(t, email, "Your privacy request code", time.Second)
+			if m.Code() == "" {
+				t.Errorf("%s: no code in %q", email, m.Body)
+			}
+			var tk ticketBody
+			json.Unmarshal(replies[email].body, &tk)
+			got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
+			if got.Status != "verifying" {
+				t.Errorf("%s: stored as %s, want verifying", email, got.Status)
+			}
+		}
+		if n := b.exec.calls.Load(); n != 0 {
+			t.Errorf("filing looked the subject up %d times; nothing may run before verification", n)
+		}
+	})
+}
+
+// TestSelfWrongCodeThreeTimesLocks: two wrong codes say how many attempts
+// are left, the third denies the request, and then even the right code is
+// refused; the address is forgotten at once.
+func TestSelfWrongCodeThreeTimesLocks(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		tk, code := b.ask(t, "erasure", "grace@example.com", "career-coach")
+		for left := 2; left >= 1; left-- {
+			msg := wantError(t, b.verify(t, tk.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+			if !strings.Contains(msg, strconv.Itoa(left)+" attempt") {
+				t.Errorf("message %q does not say %d attempt(s) left", msg, left)
+			}
+		}
+		msg := wantError(t, b.verify(t, tk.ID, wrong(code)), http.StatusForbidden, dsr.EFORBIDDEN)
+		if !strings.Contains(msg, "locked") {
+			t.Errorf("message %q does not say the request is locked", msg)
+		}
+		wantError(t, b.verify(t, tk.ID, code), http.StatusConflict, dsr.ECONFLICT)
+		got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
+		if got.Status != "denied" || got.Error == nil || !strings.Contains(got.Error.Message, "wrong codes") {
+			t.Errorf("request after three wrong codes: %+v", got)
+		}
+		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
+			t.Errorf("a locked request keeps the address (outbox %q, request %q)", outbox, email)
+		}
+		if n := b.exec.calls.Load(); n != 0 {
+			t.Errorf("a locked request ran %d times", n)
+		}
+	})
+}
+
+// TestSelfExpiredCodeIsRefused: ten minutes after it was sent the code no
+// longer works (410), and the sweep cancels the request and forgets the
+// address.
+func TestSelfExpiredCodeIsRefused(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		tk, code := b.ask(t, "access", "alan@example.com", "")
+		if want := t0.Add(dsr.CodeTTL); !tk.CodeExpiresAt.Equal(want) {
+			t.Errorf("code_expires_at %s, want %s", tk.CodeExpiresAt, want)
+		}
+		b.clock.Advance(dsr.CodeTTL)
+		wantError(t, b.verify(t, tk.ID, code), http.StatusGone, dsr.EGONE)
+		if err := b.svc.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
+		if got.Status != "cancelled" {
+			t.Errorf("an expired, unverified request is %s after the sweep, want cancelled", got.Status)
+		}
+		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
+			t.Errorf("the sweep kept the address (outbox %q, request %q)", outbox, email)
+		}
+	})
+}
+
+// TestSelfNewRequestInvalidatesTheOldCode: asking again sends a new code;
+// the old request is cancelled and its code refused.
+func TestSelfNewRequestInvalidatesTheOldCode(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		first, oldCode := b.ask(t, "access", "katherine@example.com", "calm-mind")
+		second, newCode := b.ask(t, "access", "katherine@example.com", "calm-mind")
+		wantError(t, b.verify(t, first.ID, oldCode), http.StatusConflict, dsr.ECONFLICT)
+		got := decode[map[string]any](t, b.verify(t, second.ID, newCode), http.StatusOK)
+		if got["status"] != "pending" || got["id"] != second.ID {
+			t.Errorf("verify: %v", got)
+		}
+		// Codes are bound to their request: the new code does not open the old.
+		wantError(t, b.verify(t, first.ID, newCode), http.StatusConflict, dsr.ECONFLICT)
+	})
+}
+
+// TestSelfAccessLink: once verified, the access request runs, the link
+// arrives by email, downloads this request's package and no other's, the
+// address is then forgotten, and after the package's expiry the link is
+// refused.
+func TestSelfAccessLink(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		b.start(t)
+		ids := map[string]string{}
+		for _, email := range []string{"ada@example.com", "grace@example.com"} {
+			tk, code := b.ask(t, "access", email, "career-coach")
+			got := decode[map[string]any](t, b.verify(t, tk.ID, code), http.StatusOK)
+			if got["status"] != "pending" {
+				t.Fatalf("verified request is %v", got["status"])
+			}
+			ids[email] = tk.ID
+		}
+		links := map[string]string{}
+		for email, id := range ids {
+			m := b.smtp.Wait(t, email, "ready to download", 20*time.Second)
+			links[email] = m.Link()
+			if !strings.HasPrefix(links[email], "http://lethe.test/v1/self/exports/") {
+				t.Fatalf("no link in %q", m.Body)
+			}
+			if outbox, reqEmail := b.selfColumns(t, id); outbox != "" || reqEmail != "" {
+				t.Errorf("after the notice the address is still held (outbox %q, request %q)", outbox, reqEmail)
+			}
+		}
+		if links["ada@example.com"] == links["grace@example.com"] {
+			t.Fatal("two requests got the same link")
+		}
+		for email, link := range links {
+			path := strings.TrimPrefix(link, "http://lethe.test")
+			r := b.do(t, "GET", path, "", "")
+			if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/zip" {
+				t.Fatalf("GET link: %d %s", r.status, r.body)
+			}
+			if got := zipEntry(t, r.body, "request.txt"); got != ids[email] {
+				t.Errorf("the link of %s's request %s served the package of %s", email, ids[email], got)
+			}
+		}
+		// A token that was never issued, even one a character away.
+		link := strings.TrimPrefix(links["ada@example.com"], "http://lethe.test")
+		tampered := link[:len(link)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(link, "A")]
+		wantError(t, b.do(t, "GET", tampered, "", ""), http.StatusNotFound, dsr.ENOTFOUND)
+		wantError(t, b.do(t, "GET", "/v1/self/exports/not-a-token", "", ""), http.StatusNotFound, dsr.ENOTFOUND)
+
+		b.clock.Advance(dsr.DefaultExportTTL + time.Hour)
+		wantError(t, b.do(t, "GET", link, "", ""), http.StatusGone, dsr.EGONE)
+	})
+}
+
+// TestSelfErasureConfirmation: a verified erasure runs, the confirmation
+// goes to the address, and then the address is held nowhere.
+func TestSelfErasureConfirmation(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		b.start(t)
+		tk, code := b.ask(t, "erasure", "alan@example.com", "calm-mind")
+		decode[map[string]any](t, b.verify(t, tk.ID, code), http.StatusOK)
+		m := b.smtp.Wait(t, "alan@example.com", "erased", 20*time.Second)
+		if !strings.Contains(m.Body, "3 record(s)") || !strings.Contains(m.Body, tk.ID) {
+			t.Errorf("confirmation: %q", m.Body)
+		}
+		got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
+		if got.Status != "completed" {
+			t.Errorf("request is %s", got.Status)
+		}
+		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
+			t.Errorf("after the confirmation the address is still held (outbox %q, request %q)", outbox, email)
+		}
+		if strings.Contains(b.logs.String(), "alan@example.com") {
+			t.Error("the log holds the address")
+		}
+	})
+}
+
+// TestSelfRateLimits: past the limits per IP and per address, filing and
+// verifying answer 429 with Retry-After, until the window ends.
+func TestSelfRateLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("ask per email", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{AsksPerEmail: 2, Window: time.Hour}, func(t *testing.T, b *selfBundle) {
+			b.ask(t, "access", "ada@example.com", "")
+			b.clock.Advance(10 * time.Minute)
+			b.ask(t, "access", "ada@example.com", "")
+			r := b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"ada@example.com"}`)
+			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+			if got := r.header.Get("Retry-After"); got != "3000" {
+				t.Errorf("Retry-After %q, want 3000 (the window's remaining 50 minutes)", got)
+			}
+			b.ask(t, "access", "grace@example.com", "") // another address is not limited
+			b.clock.Advance(50 * time.Minute)
+			b.ask(t, "access", "ada@example.com", "") // a new window
+		})
+	})
+	t.Run("ask per IP", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{AsksPerIP: 2}, func(t *testing.T, b *selfBundle) {
+			b.ask(t, "access", "a@example.com", "")
+			b.ask(t, "access", "b@example.com", "")
+			r := b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"c@example.com"}`)
+			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+			if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s <= 0 || s > 3600 {
+				t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+			}
+			// X-Forwarded-For is not trusted to escape the limit.
+			r = b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"c@example.com"}`, "X-Forwarded-For", "203.0.113.9")
+			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+		})
+	})
+	t.Run("verify", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{VerifiesPerIP: 50, VerifiesPerEmail: 4}, func(t *testing.T, b *selfBundle) {
+			first, code := b.ask(t, "access", "ada@example.com", "")
+			wantError(t, b.verify(t, first.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+			wantError(t, b.verify(t, first.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+			second, code := b.ask(t, "access", "ada@example.com", "")
+			wantError(t, b.verify(t, second.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+			wantError(t, b.verify(t, second.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+			// The fifth try for the same address in the window, even right.
+			r := b.verify(t, second.ID, code)
+			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+			if r.header.Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+		})
+	})
+}
+
+// TestSelfBadInput: the errors say what to change and never echo the address.
+func TestSelfBadInput(t *testing.T) {
+	t.Parallel()
+	b := setupSelf(t, "sqlite", selfservice.Limits{})
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"bad type", `{"type":"delete","email":"ada@example.com"}`, 422, dsr.EUNPROCESSABLE},
+		{"bad email", `{"type":"access","email":"Ada <ada@example.com>"}`, 422, dsr.EUNPROCESSABLE},
+		{"bad tenant", `{"type":"access","email":"ada@example.com","tenant":"../x"}`, 422, dsr.EUNPROCESSABLE},
+		{"unknown field", `{"type":"access","email":"ada@example.com","admin":true}`, 400, dsr.EINVALID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.do(t, "POST", "/v1/self/requests", "", tc.body)
+			if msg := wantError(t, r, tc.status, tc.code); strings.Contains(msg, "ada@") {
+				t.Errorf("message repeats the address: %s", msg)
+			}
+		})
+	}
+	wantError(t, b.verify(t, "0190a0a0-0000-7000-8000-000000000000", "123456"), http.StatusNotFound, dsr.ENOTFOUND)
+	// An owner's request cannot be verified by anyone.
+	owner := b.fileRequest(t, adminToken, "access", "ada@example.com", "")
+	wantError(t, b.verify(t, owner.ID, "123456"), http.StatusNotFound, dsr.ENOTFOUND)
+	tk, _ := b.ask(t, "access", "ada@example.com", "")
+	wantError(t, b.verify(t, tk.ID, "12ab"), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+}
+
+// TestSelfOwnerCancelForgetsTheAddress: a self-service request that its
+// studio cancels before the code comes back keeps no address after the
+// sweep, and its code no longer works.
+func TestSelfOwnerCancelForgetsTheAddress(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		tk, code := b.ask(t, "erasure", "ada@example.com", "career-coach")
+		decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+tk.ID+"/cancel", adminToken, ""), http.StatusOK)
+		wantError(t, b.verify(t, tk.ID, code), http.StatusConflict, dsr.ECONFLICT)
+		if err := b.svc.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
+			t.Errorf("a cancelled request keeps the address (outbox %q, request %q)", outbox, email)
+		}
+	})
+}
+
+// TestSelfFailedNoticeIsRetried: when the mail server refuses the closing
+// notice, the address stays in the outbox (and only there) until the sweep
+// sends it, and is then forgotten.
+func TestSelfFailedNoticeIsRetried(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		tk, code := b.ask(t, "erasure", "grace@example.com", "")
+		decode[map[string]any](t, b.verify(t, tk.ID, code), http.StatusOK)
+		b.smtp.SetReject("grace@example.com")
+		b.start(t)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
+			if got.Status == "completed" {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("request is still %s", got.Status)
+			}
+		}
+		time.Sleep(200 * time.Millisecond) // the Runner's notice, refused
+		if outbox, email := b.selfColumns(t, tk.ID); outbox != "grace@example.com" || email != "" {
+			t.Fatalf("after a refused notice: outbox %q, request %q; want the address in the outbox only", outbox, email)
+		}
+		b.smtp.SetReject("")
+		b.clock.Advance(2 * time.Minute)
+		if err := b.svc.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		b.smtp.Wait(t, "grace@example.com", "erased", time.Second)
+		if outbox, _ := b.selfColumns(t, tk.ID); outbox != "" {
+			t.Errorf("after the sweep sent the notice the outbox keeps %q", outbox)
+		}
+		if strings.Contains(b.logs.String(), "grace@example.com") {
+			t.Error("the log holds the address")
+		}
+	})
+}

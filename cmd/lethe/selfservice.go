@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/mail"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/selfservice"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// selfSweepEvery is how often the leader resends failed closing notices,
+// cancels requests whose code expired unused and drops old counters.
+const selfSweepEvery = 5 * time.Minute
+
+// newSelfService builds end-user self-service on the state store. Mail
+// goes through LETHE_SMTP_URL, or to the log (codes shown only in --demo).
+// The store's Enqueue and the service's PublicURL are set once the queue
+// and the listener exist. Errors: an LETHE_SMTP_URL or LETHE_PUBLIC_URL
+// that does not parse.
+func (m *Main) newSelfService(db *state.DB, audit *state.AuditLog, requests *state.RequestService, hasher *dsr.SubjectHasher) (*selfservice.Service, *state.SelfStore, error) {
+	var mailer mail.Mailer = &mail.Log{Logger: m.Logger, ShowSecrets: m.Demo}
+	if m.Config.SMTPURL != "" {
+		s, err := mail.ParseURL(m.Config.SMTPURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		mailer = s
+	} else if !m.Demo {
+		m.Logger.Warn("LETHE_SMTP_URL is not set: end users' codes and links are written to the log (masked) instead of emailed")
+	}
+	if m.Config.PublicURL != "" {
+		u, err := url.Parse(m.Config.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("%w: LETHE_PUBLIC_URL (or --public-url) must be an http(s) URL such as https://privacy.example.com", errUsage)
+		}
+	}
+	store := &state.SelfStore{DB: db, Audit: audit, Requests: requests}
+	svc := &selfservice.Service{Store: store, Mail: mailer, Subject: hasher, PublicURL: m.Config.PublicURL,
+		Now: time.Now, Logger: m.Logger}
+	if m.Exports != nil {
+		svc.Packages, svc.Exports = m.Exports, &state.ExportStore{DB: db}
+	}
+	return svc, store, nil
+}
+
+// selfSweep is the periodic job of self-service.
+func selfSweep(svc *selfservice.Service) queue.Periodic {
+	return queue.Periodic{Name: "self-service-sweep", Every: selfSweepEvery, Run: func(ctx context.Context) error {
+		return svc.Sweep(ctx)
+	}}
+}

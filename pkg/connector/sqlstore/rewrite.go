@@ -1,0 +1,122 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+var _ retention.Store = (*Store)(nil)
+
+// Rewrite implements retention.Store for the redact action: in one
+// transaction it reads a batch with each row's tenant,
+//
+//	SELECT pk, (SELECT r1.studio_id FROM chats AS r1 WHERE r1.id = r0.chat_id LIMIT 1), cols
+//	FROM messages AS r0 WHERE … AND pk > ? ORDER BY pk LIMIT n FOR UPDATE
+//
+// (no FOR UPDATE on SQLite, which has one writer), and updates by primary
+// key only the rows whose text rw.Edit changed, only the columns it
+// changed. Errors: as Purge's.
+func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
+	c := sel.Collection
+	if err := bounded(sel); err != nil {
+		return 0, 0, "", err
+	}
+	q := s.newQuery()
+	const self = "lethe_r0"
+	q.write("SELECT ", q.orderBy(c.PrimaryKey), ", ")
+	hasTenant := c.Tenant != "" || len(rw.TenantPath) > 0
+	switch {
+	case c.Tenant != "":
+		q.write(self, ".", q.col(c.Tenant))
+	case len(rw.TenantPath) > 0:
+		q.write(s.tenantExpr(q, self, rw.TenantPath, 1))
+	default:
+		q.write("NULL")
+	}
+	for _, col := range rw.Columns {
+		q.write(", ", q.col(col))
+	}
+	q.write(" FROM ", q.ident(c.Table), " AS ", self, " WHERE ")
+	if err := q.where(sel); err != nil {
+		return 0, 0, "", err
+	}
+	if err := q.after(c.PrimaryKey, after); err != nil {
+		return 0, 0, "", err
+	}
+	q.write(" ORDER BY ", q.orderBy(c.PrimaryKey), " LIMIT ", strconv.Itoa(limit))
+	if s.driver != registry.DriverSQLite && !rw.DryRun {
+		q.write(" FOR UPDATE")
+	}
+	var read, changed int64
+	var last string
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		txs := &Store{name: s.name, driver: s.driver, db: tx}
+		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), 1+len(rw.Columns))
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		read, last = int64(len(rows)), rows[len(rows)-1].Key
+		for _, r := range rows {
+			tenant := ""
+			if hasTenant && r.Values[0] != nil {
+				tenant = *r.Values[0]
+			}
+			var cols []string
+			var vals []*string
+			for i, col := range rw.Columns {
+				old := r.Values[1+i]
+				if old == nil {
+					continue
+				}
+				out, ok, err := rw.Edit(tenant, col, *old)
+				if err != nil {
+					return err
+				}
+				if ok && out != *old {
+					cols, vals = append(cols, col), append(vals, &out)
+				}
+			}
+			if len(cols) == 0 {
+				continue
+			}
+			changed++
+			if rw.DryRun {
+				continue
+			}
+			u := txs.update(c, nil, cols, vals)
+			u.write(" WHERE ")
+			if err := u.in(c.PrimaryKey, []string{r.Key}); err != nil {
+				return err
+			}
+			if err := tx.Exec(u.sql.String(), u.args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
+	}
+	return read, changed, last, nil
+}
+
+// tenantExpr is the scalar sub-select that finds, from the row aliased
+// outer, its tenant through path: one nested sub-select per hop.
+func (s *Store) tenantExpr(q *query, outer string, path []retention.TenantHop, depth int) string {
+	hop := path[0]
+	alias := "lethe_r" + strconv.Itoa(depth)
+	var value string
+	if len(path) == 1 {
+		value = alias + "." + q.col(hop.Parent.Tenant)
+	} else {
+		value = s.tenantExpr(q, alias, path[1:], depth+1)
+	}
+	return "(SELECT " + value + " FROM " + q.ident(hop.Parent.Table) + " AS " + alias +
+		" WHERE " + alias + "." + q.col(hop.ParentColumn) + " = " + outer + "." + q.col(hop.Column) + " LIMIT 1)"
+}

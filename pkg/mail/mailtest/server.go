@@ -1,0 +1,190 @@
+// Package mailtest runs a real SMTP server in-process for tests
+// (github.com/emersion/go-smtp) and keeps every message it receives, so a
+// test reads the code or link Lethe emailed as a person would.
+package mailtest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one message received.
+type Message struct {
+	From    string
+	To      []string
+	Subject string
+	Body    string // decoded from quoted-printable
+	Raw     []byte
+	User    string // who authenticated, "" for none
+}
+
+// Server is a running SMTP server on 127.0.0.1.
+type Server struct {
+	Addr string // host:port
+	// User and Pass, when User is set, are the only credentials accepted
+	// (AUTH PLAIN; insecure auth is allowed, as on localhost).
+	User, Pass string
+	reject     string // see SetReject
+
+	mu   sync.Mutex
+	msgs []Message
+}
+
+// Start starts a server stopped when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+// URL is the LETHE_SMTP_URL that reaches this server.
+func (s *Server) URL() string {
+	if s.User != "" {
+		return "smtp://" + s.User + ":" + s.Pass + "@" + s.Addr + "?from=privacy@lethe.test"
+	}
+	return "smtp://" + s.Addr + "?from=privacy@lethe.test"
+}
+
+// SetReject makes the server refuse rcpt ("" refuses none) with a 550
+// reply that echoes the address, as many servers do.
+func (s *Server) SetReject(rcpt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reject = rcpt
+}
+
+// Messages returns every message received so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Wait returns the first message to rcpt whose subject contains subject,
+// waiting up to timeout; it fails t when none arrives.
+func (s *Server) Wait(t testing.TB, rcpt, subject string, timeout time.Duration) Message {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, m := range s.Messages() {
+			if slicesContains(m.To, rcpt) && strings.Contains(m.Subject, subject) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mailtest: no message to %s about %q within %s; got %d other(s)", rcpt, subject, timeout, len(s.Messages()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var codeRE = regexp.MustCompile(`\b\d{6}\b`)
+
+// Code returns the six-digit code in m's body, or "".
+func (m Message) Code() string { return codeRE.FindString(m.Body) }
+
+var linkRE = regexp.MustCompile(`https?://\S+/v1/self/exports/[A-Za-z0-9_-]+`)
+
+// Link returns the download link in m's body, or "".
+func (m Message) Link() string { return linkRE.FindString(m.Body) }
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type session struct {
+	srv  *Server
+	user string
+	from string
+	to   []string
+}
+
+func (s *session) AuthMechanisms() []string {
+	if s.srv.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != s.srv.User || pass != s.srv.Pass {
+			return errors.New("mailtest: bad credentials")
+		}
+		s.user = user
+		return nil
+	}), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.srv.User != "" && s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.srv.mu.Lock()
+	reject := s.srv.reject
+	s.srv.mu.Unlock()
+	if reject != "" && strings.EqualFold(to, reject) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: recipient unknown"}
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m := Message{From: s.from, To: s.to, Raw: raw, User: s.user}
+	if parsed, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
+		dec := new(mime.WordDecoder)
+		m.Subject, _ = dec.DecodeHeader(parsed.Header.Get("Subject"))
+		body := io.Reader(parsed.Body)
+		if strings.EqualFold(parsed.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			body = quotedprintable.NewReader(body)
+		}
+		b, _ := io.ReadAll(body)
+		m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	s.srv.mu.Lock()
+	s.srv.msgs = append(s.srv.msgs, m)
+	s.srv.mu.Unlock()
+	return nil
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }

@@ -1,0 +1,153 @@
+package retention
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// redactUnit is the unit of c's redact action: every row older than
+// RedactAfter, held rows excepted, in every tenant. Rows older than the
+// window are gone by then: c's delete units run before it.
+func (p *planner) redactUnit(c *registry.Collection) *unit {
+	ret := c.Retention
+	base := engine.Selection{Collection: c, All: true,
+		Older: &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.RedactAfter)}}
+	u := &unit{key: c.Key + "#redact", c: c, redact: true, base: base, self: base}
+	u.self.Except = append([]engine.Selection(nil), p.holds[c.Key]...)
+	u.held = len(u.self.Except) > 0
+	return u
+}
+
+// redactRows rewrites the text of sel's rows with their tenant's
+// pseudonyms, batch by batch in primary-key order from the cursor; a dry
+// run counts the rows it would change. A row is counted and written only
+// when redaction changes it, and a pseudonym is never detected again, so a
+// second sweep over the same rows changes nothing.
+func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel engine.Selection, dry bool) error {
+	where := "redact " + u.c.Key
+	rw := s.rewrite(u.c)
+	rw.DryRun = dry
+	st := s.Stores[u.c.Store]
+	batch := s.batchSize()
+	after := run.Cursor.AfterKey
+	if dry {
+		after = nil
+	}
+	for {
+		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+		start := time.Now()
+		n, changed, last, err := st.Rewrite(bctx, sel, rw, after, batch)
+		cancel()
+		if err != nil {
+			return &stepError{where: where, err: err}
+		}
+		run.count(u.c.Key, u.tenant).RowsRedacted += changed
+		if n > 0 {
+			after = &last
+			if !dry {
+				run.Cursor.AfterKey = &last
+			}
+		}
+		if err := s.save(ctx, run, nil); err != nil {
+			return err
+		}
+		if s.Observer != nil && !dry {
+			s.Observer.Batch(u.c.Key, changed, 0, time.Since(start))
+		}
+		if n < int64(batch) {
+			return nil
+		}
+		if !s.pause(ctx) {
+			return &stepError{where: where, err: ctx.Err()}
+		}
+	}
+}
+
+// rewrite is the Rewrite of c's redact action: whole columns are redacted
+// as text, JSON columns at their paths (string values only); a JSON column
+// whose value does not parse is redacted as text.
+func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
+	paths := map[string][]*registry.Path{}
+	var cols []string
+	for _, f := range c.Retention.Redact {
+		if _, ok := paths[f.Column]; !ok {
+			cols = append(cols, f.Column)
+			paths[f.Column] = nil
+		}
+		if f.Path != nil {
+			paths[f.Column] = append(paths[f.Column], f.Path)
+		}
+	}
+	edit := func(tenant, col, old string) (string, bool, error) {
+		r := s.Redactors.For(tenant)
+		if len(paths[col]) == 0 {
+			out, spans := r.Redact(old)
+			return out, len(spans) > 0, nil
+		}
+		doc, err := decodeDocument(old)
+		if err != nil {
+			out, spans := r.Redact(old)
+			return out, len(spans) > 0, nil
+		}
+		changed := false
+		for _, p := range paths[col] {
+			doc, _ = p.Rewrite(doc, func(v any) any {
+				str, ok := v.(string)
+				if !ok {
+					return v
+				}
+				out, spans := r.Redact(str)
+				changed = changed || len(spans) > 0
+				return out
+			})
+		}
+		if !changed {
+			return old, false, nil
+		}
+		out, err := encodeDocument(doc)
+		return out, err == nil, err
+	}
+	return Rewrite{Columns: cols, TenantPath: s.tenantPath(c), Edit: edit}
+}
+
+// tenantPath leads from c's rows to their tenant: empty when c has its own
+// tenant column or no way to one.
+func (s *Sweeper) tenantPath(c *registry.Collection) []TenantHop {
+	if c.Tenant != "" {
+		return nil
+	}
+	for _, ref := range c.References {
+		p := s.Registry.Collections[ref.Target]
+		if p == nil || p.Store != c.Store || !s.Registry.TenantScoped(p) {
+			continue
+		}
+		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn}}, s.tenantPath(p)...)
+	}
+	return nil
+}
+
+func decodeDocument(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func encodeDocument(doc any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
