@@ -358,3 +358,64 @@ func TestSelfFailedNoticeIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestSelfRefusingMailboxDoesNotHoldBackOthers: a mailbox that keeps
+// refusing its closing notice does not stop the notices after it, and its
+// address is forgotten (and the abandonment audited) once retrying ends.
+func TestSelfRefusingMailboxDoesNotHoldBackOthers(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		var ids []string
+		for _, email := range []string{"grace@example.com", "alan@example.com"} {
+			tk, code := b.ask(t, "erasure", email, "")
+			decode[map[string]any](t, b.verify(t, tk.ID, code), http.StatusOK)
+			ids = append(ids, tk.ID)
+		}
+		b.smtp.SetReject("grace@example.com,alan@example.com")
+		b.start(t)
+		for _, id := range ids {
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+id, adminToken, ""), http.StatusOK); got.Status == "completed" {
+					break
+				} else if time.Now().After(deadline) {
+					t.Fatalf("request is still %s", got.Status)
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)    // the Runner's notices, refused
+		b.smtp.SetReject("grace@example.com") // Grace's mailbox is gone for good
+		b.clock.Advance(2 * time.Minute)
+		if err := b.svc.Sweep(t.Context()); err == nil {
+			t.Error("the sweep reported no error for Grace's refused notice")
+		}
+		b.smtp.Wait(t, "alan@example.com", "erased", time.Second)
+		if outbox, _ := b.selfColumns(t, ids[0]); outbox != "grace@example.com" {
+			t.Fatalf("Grace's outbox = %q; still retried within the deadline", outbox)
+		}
+		b.clock.Advance(8 * 24 * time.Hour)
+		b.Sweep(t)
+		if outbox, email := b.selfColumns(t, ids[0]); outbox != "" || email != "" {
+			t.Errorf("after giving up the address is still held (outbox %q, request %q)", outbox, email)
+		}
+		entries := decode[struct {
+			Items []struct {
+				Action string `json:"action"`
+			} `json:"items"`
+		}](t, b.do(t, "GET", "/v1/audit?request_id="+ids[0], adminToken, ""), http.StatusOK)
+		found := false
+		for _, e := range entries.Items {
+			found = found || e.Action == "notice.abandoned"
+		}
+		if !found {
+			t.Errorf("no notice.abandoned audit entry: %+v", entries.Items)
+		}
+	})
+}
+
+// Sweep runs the self-service sweep and fails t on an error.
+func (b *selfBundle) Sweep(t *testing.T) {
+	t.Helper()
+	if err := b.svc.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}

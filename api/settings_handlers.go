@@ -69,29 +69,33 @@ func (s *Server) putSettings(c echo.Context) error {
 		return dsr.NoRegistryExecutor{}.Refusal()
 	}
 	ctx := c.Request().Context()
-	cur, err := s.Settings.Settings(ctx, t)
-	if err != nil {
-		return err
-	}
-	next := &retention.Settings{Tenant: t, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
-		ObfuscateHistory: cur.ObfuscateHistory}
+	var overrides map[string]string
 	if body.Retention != nil {
-		if next.Retention, err = retention.CheckOverrides(s.Registry, body.Retention); err != nil {
+		if overrides, err = retention.CheckOverrides(s.Registry, body.Retention); err != nil {
 			return err
 		}
 	}
-	if body.ObfuscateHistory != nil {
-		next.ObfuscateHistory = *body.ObfuscateHistory
-	}
-	if body.CollectResponses != nil {
-		next.CollectResponses = *body.CollectResponses
-		if cur.CollectResponses && !next.CollectResponses && !body.ConfirmPurge {
-			return dsr.Errorf(dsr.EUNPROCESSABLE, "collect_responses: turning it off purges the responses already stored for tenant %s "+
-				"(%s, with the rows and files that hang from them; rows under a legal hold stay) within %s, and tells the application "+
-				"to store no more; send \"confirm_purge\": true with the change to confirm", t, s.responseNames(), s.responsesEvery())
+	// The merge runs under the settings row's lock, so a concurrent PUT of
+	// other fields cannot undo this one's (nor this one undo it).
+	st, err := s.Settings.UpdateSettings(ctx, caller(c).Actor(), t, func(cur *retention.Settings) (*retention.Settings, error) {
+		next := &retention.Settings{Tenant: t, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
+			ObfuscateHistory: cur.ObfuscateHistory}
+		if body.Retention != nil {
+			next.Retention = overrides
 		}
-	}
-	st, err := s.Settings.PutSettings(ctx, caller(c).Actor(), next)
+		if body.ObfuscateHistory != nil {
+			next.ObfuscateHistory = *body.ObfuscateHistory
+		}
+		if body.CollectResponses != nil {
+			next.CollectResponses = *body.CollectResponses
+			if cur.CollectResponses && !next.CollectResponses && !body.ConfirmPurge {
+				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "collect_responses: turning it off purges the responses already stored for tenant %s "+
+					"(%s, with the rows and files that hang from them; rows under a legal hold stay) within %s, and tells the application "+
+					"to store no more; send \"confirm_purge\": true with the change to confirm", t, s.responseNames(), s.responsesEvery())
+			}
+		}
+		return next, nil
+	})
 	if err != nil {
 		return err
 	}

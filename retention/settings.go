@@ -31,6 +31,11 @@ type SettingsStore interface {
 	// PutSettings replaces tenant's settings (already checked) and appends
 	// an audit entry naming what changed, in one transaction.
 	PutSettings(ctx context.Context, actor string, s *Settings) (*Settings, error)
+	// UpdateSettings reads tenant's settings under a lock, stores what
+	// change returns and appends the audit entry, in one transaction, so
+	// that concurrent partial updates never undo each other. An error from
+	// change is returned as it is and nothing is stored.
+	UpdateSettings(ctx context.Context, actor, tenant string, change func(cur *Settings) (*Settings, error)) (*Settings, error)
 	// Overrides returns every tenant's retention overrides:
 	// tenant → collection → window.
 	Overrides(ctx context.Context) (map[string]map[string]string, error)

@@ -27,6 +27,7 @@ type Store interface {
 	Notice(ctx context.Context, id string) (string, error)
 	Forget(ctx context.Context, id string) error
 	PendingNotices(ctx context.Context, endedBefore time.Time, limit int) ([]dsr.SelfNotice, error)
+	AbandonNotices(ctx context.Context, endedBefore time.Time) (int, error)
 	SaveLink(ctx context.Context, id, tokenHash string, expires time.Time) error
 	Link(ctx context.Context, tokenHash string) (string, time.Time, error)
 	Hit(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error)

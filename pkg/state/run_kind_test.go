@@ -93,3 +93,38 @@ func TestSettingsDefaultsAndNotCollecting(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateSettingsSerialisesMerges: a partial update that starts while
+// another is being stored sees the other's result, so neither undoes the
+// other (one turns collection off, the other obfuscation on).
+func TestUpdateSettingsSerialisesMerges(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		s := &state.TenantSettings{DB: b.db, Audit: b.audit}
+		second := make(chan error, 1)
+		_, err := s.UpdateSettings(ctx, "admin", "calm-mind", func(cur *retention.Settings) (*retention.Settings, error) {
+			go func() { // a concurrent PUT of another field
+				_, err := s.UpdateSettings(ctx, "key:other", "calm-mind", func(cur *retention.Settings) (*retention.Settings, error) {
+					next := *cur
+					next.ObfuscateHistory = true
+					return &next, nil
+				})
+				second <- err
+			}()
+			time.Sleep(200 * time.Millisecond) // the other update is now waiting for this one
+			next := *cur
+			next.CollectResponses = false
+			return &next, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Settings(ctx, "calm-mind")
+		if err != nil || got.CollectResponses || !got.ObfuscateHistory {
+			t.Fatalf("settings = %+v %v; want collection off and obfuscation on: one update undid the other", got, err)
+		}
+	})
+}

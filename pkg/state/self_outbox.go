@@ -109,3 +109,35 @@ func (s *SelfStore) PruneLinks(ctx context.Context, before time.Time) error {
 	}
 	return nil
 }
+
+// AbandonNotices forgets the addresses of notices still unsent for
+// requests that ended before endedBefore: a mailbox that refuses for that
+// long will not accept, and the address must not be kept for ever. Each is
+// audited as "notice.abandoned". It returns how many.
+func (s *SelfStore) AbandonNotices(ctx context.Context, endedBefore time.Time) (int, error) {
+	n := 0
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []requestRow
+		err := s.DB.lock(tx).Where(`finished_at < ? AND id IN (SELECT request_id FROM lethe_self_requests
+			WHERE email IS NOT NULL AND verified_at IS NOT NULL)`, utcMicro(endedBefore)).Order("id").Find(&rows).Error
+		if err != nil {
+			return err
+		}
+		now := s.DB.now()
+		for _, r := range rows {
+			if err := tx.Model(&selfRow{}).Where("request_id = ?", r.ID).Update("email", nil).Error; err != nil {
+				return err
+			}
+			if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: "lethe", Action: "notice.abandoned", RequestID: r.ID,
+				Tenant: r.Tenant, Subject: dsr.Subject(r.Subject), Details: map[string]any{"reason": "not accepted by the mail server before the deadline; address forgotten"}}); err != nil {
+				return err
+			}
+		}
+		n = len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("self-service: outbox: abandon: %w", err)
+	}
+	return n, nil
+}

@@ -64,18 +64,36 @@ func (s *TenantSettings) Settings(ctx context.Context, tenant string) (*retentio
 // appends "settings.collect_responses.disabled", which the responses sweep
 // then acts on.
 func (s *TenantSettings) PutSettings(ctx context.Context, actor string, in *retention.Settings) (*retention.Settings, error) {
-	if err := dsr.ValidateTenant(in.Tenant); err != nil {
+	return s.UpdateSettings(ctx, actor, in.Tenant, func(*retention.Settings) (*retention.Settings, error) { return in, nil })
+}
+
+// UpdateSettings implements retention.SettingsStore.
+func (s *TenantSettings) UpdateSettings(ctx context.Context, actor, tenant string,
+	change func(cur *retention.Settings) (*retention.Settings, error)) (*retention.Settings, error) {
+	if err := dsr.ValidateTenant(tenant); err != nil {
 		return nil, err
 	}
 	now := s.DB.now()
-	row := &tenantSettingsRow{Tenant: in.Tenant, Retention: encodeJSON(in.Retention), CollectResponses: in.CollectResponses,
-		ObfuscateHistory: in.ObfuscateHistory, UpdatedAt: now, UpdatedBy: actor}
+	var row *tenantSettingsRow
+	var in *retention.Settings
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		old := tenantSettingsRow{Retention: "{}", CollectResponses: true}
-		if err := s.DB.lock(tx).Where("tenant = ?", in.Tenant).Take(&old).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		// The row is created first if missing, so that there is always a row
+		// to lock: two first updates of a tenant then wait for each other too.
+		old := tenantSettingsRow{Tenant: tenant, Retention: "{}", CollectResponses: true, UpdatedAt: now, UpdatedBy: actor}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&old).Error; err != nil {
 			return err
 		}
-		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "tenant"}},
+		if err := s.DB.lock(tx).Where("tenant = ?", tenant).Take(&old).Error; err != nil {
+			return err
+		}
+		var err error
+		if in, err = change(old.toDomain()); err != nil {
+			return err
+		}
+		in.Tenant = tenant
+		row = &tenantSettingsRow{Tenant: tenant, Retention: encodeJSON(in.Retention), CollectResponses: in.CollectResponses,
+			ObfuscateHistory: in.ObfuscateHistory, UpdatedAt: now, UpdatedBy: actor}
+		err = tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "tenant"}},
 			DoUpdates: clause.AssignmentColumns([]string{"retention", "collect_responses", "obfuscate_history", "updated_at", "updated_by"})}).Create(row).Error
 		if err != nil {
 			return err
@@ -101,7 +119,9 @@ func (s *TenantSettings) PutSettings(ctx context.Context, actor string, in *rete
 		}
 		return err
 	})
-	if err != nil {
+	if dsr.ErrorCode(err) != dsr.EINTERNAL && err != nil {
+		return nil, err // change refused it
+	} else if err != nil {
 		return nil, fmt.Errorf("save settings: %w", err)
 	}
 	return row.toDomain(), nil

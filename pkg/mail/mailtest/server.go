@@ -69,7 +69,8 @@ func (s *Server) URL() string {
 	return "smtp://" + s.Addr + "?from=privacy@lethe.test"
 }
 
-// SetReject makes the server refuse rcpt ("" refuses none) with a 550
+// SetReject makes the server refuse rcpt, one address or several separated
+// by commas ("" refuses none), with a 550
 // reply that echoes the address, as many servers do.
 func (s *Server) SetReject(rcpt string) {
 	s.mu.Lock()
@@ -157,7 +158,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.srv.mu.Lock()
 	reject := s.srv.reject
 	s.srv.mu.Unlock()
-	if reject != "" && strings.EqualFold(to, reject) {
+	if rejected(reject, to) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: recipient unknown"}
 	}
 	s.to = append(s.to, to)
@@ -188,3 +189,14 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
+
+// rejected reports whether to is one of the comma-separated addresses of
+// reject (see SetReject).
+func rejected(reject, to string) bool {
+	for _, r := range strings.Split(reject, ",") {
+		if r != "" && strings.EqualFold(strings.TrimSpace(r), to) {
+			return true
+		}
+	}
+	return false
+}
