@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,7 +86,7 @@ func (s *Server) privacyAsk(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, d, err)
 	}
-	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant, IP: clientIP(c)})
+	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant, IP: s.clientIP(c)})
 	if err != nil {
 		return s.pageError(c, d, err)
 	}
@@ -102,7 +103,7 @@ func (s *Server) privacyVerify(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, d, err)
 	}
-	r, err := self.Verify(c.Request().Context(), d.RequestID, c.FormValue("code"), clientIP(c))
+	r, err := self.Verify(c.Request().Context(), d.RequestID, c.FormValue("code"), s.clientIP(c))
 	switch dsr.ErrorCode(err) {
 	case "":
 		return s.renderPage(c, http.StatusOK, pageData{Step: "done", Tenant: r.Tenant, Type: string(r.Type), RequestID: r.ID})
@@ -113,14 +114,17 @@ func (s *Server) privacyVerify(c echo.Context) error {
 	return s.pageError(c, d, err)
 }
 
+// publicOriginer is what a SelfService (selfservice.Service) may tell of
+// where end users reach Lethe (LETHE_PUBLIC_URL).
+type publicOriginer interface {
+	PublicOrigin() string
+}
+
 // checkForm refuses a form post that did not come from this page: its
-// token must match the cookie, and a browser's Origin must be this host.
+// token must match the cookie, and a browser's Origin must be this site.
 func (s *Server) checkForm(c echo.Context) error {
-	if o := c.Request().Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != c.Request().Host {
-			return dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
-		}
+	if o := c.Request().Header.Get("Origin"); o != "" && !s.sameOrigin(c, o) {
+		return dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
 	}
 	ck, err := c.Cookie(csrfCookie)
 	form := c.FormValue("csrf")
@@ -128,6 +132,23 @@ func (s *Server) checkForm(c echo.Context) error {
 		return dsr.Errorf(dsr.EFORBIDDEN, "Your session has expired: reload the page and try again.")
 	}
 	return nil
+}
+
+// sameOrigin tells whether a form's Origin is this site: the scheme and
+// host of the public URL (LETHE_PUBLIC_URL), which a reverse proxy that
+// rewrites the Host header leaves the browser's; or else the request's
+// Host, as when end users reach Lethe directly.
+func (s *Server) sameOrigin(c echo.Context, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return false // "null" among others
+	}
+	if p, ok := s.Self.(publicOriginer); ok {
+		if pub := p.PublicOrigin(); pub != "" && strings.EqualFold(u.Scheme+"://"+u.Host, pub) {
+			return true
+		}
+	}
+	return u.Host == c.Request().Host
 }
 
 // pageError shows err on the page with its status (and Retry-After).

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net"
 	"net/http"
 	"time"
 
@@ -24,10 +25,33 @@ type selfVerifyBody struct {
 	Code string `json:"code"`
 }
 
-// clientIP is the address the connection comes from. X-Forwarded-For is
-// not trusted: a client could name any address in it and escape the
-// per-IP limits.
-func clientIP(c echo.Context) string { return echo.ExtractIPDirect()(c.Request()) }
+// proxyTruster is what a SelfService (selfservice.Service) may tell of the
+// reverse proxies in front of Lethe (LETHE_TRUSTED_PROXIES).
+type proxyTruster interface {
+	TrustedProxies() []*net.IPNet
+}
+
+// clientIP is the address the per-IP limits count. Without trusted
+// proxies it is the connection's address and X-Forwarded-For is ignored: a
+// client could name any address in it and escape the limits. With them, a
+// connection from a trusted proxy is believed about the client it forwards
+// (the rightmost untrusted X-Forwarded-For entry); nothing else is trusted,
+// not even loopback or private networks.
+func (s *Server) clientIP(c echo.Context) string {
+	var trusted []*net.IPNet
+	if p, ok := s.Self.(proxyTruster); ok {
+		trusted = p.TrustedProxies()
+	}
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()(c.Request())
+	}
+	opts := make([]echo.TrustOption, 0, len(trusted)+3)
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)(c.Request())
+}
 
 // selfService answers 503 on the self-service routes when it is not wired.
 func (s *Server) selfService() (dsr.SelfService, error) {
@@ -48,7 +72,7 @@ func (s *Server) createSelfRequest(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: body.Type, Email: body.Email, Tenant: body.Tenant, IP: clientIP(c)})
+	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: body.Type, Email: body.Email, Tenant: body.Tenant, IP: s.clientIP(c)})
 	if err != nil {
 		return err
 	}
@@ -66,7 +90,7 @@ func (s *Server) verifySelfRequest(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	r, err := self.Verify(c.Request().Context(), c.Param("id"), body.Code, clientIP(c))
+	r, err := self.Verify(c.Request().Context(), c.Param("id"), body.Code, s.clientIP(c))
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,12 @@ func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel engine.
 	rw := s.rewrite(u.c)
 	rw.DryRun = dry
 	st := s.Stores[u.c.Store]
+	if err := s.textOnly(ctx, st, u.c, &rw); err != nil {
+		return &stepError{where: where, err: err}
+	}
+	if len(rw.Columns) == 0 {
+		return nil
+	}
 	batch := s.batchSize()
 	after := run.Cursor.AfterKey
 	if dry {
@@ -69,13 +75,53 @@ func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel engine.
 	}
 }
 
+// ColumnTyper is implemented by stores that know their columns' SQL types
+// (the sql connector does). The redact action rewrites only text columns:
+// a pseudonym written into an integer, inet or enum column would change
+// its type or fail the UPDATE, and the sweep would stall on the unit.
+type ColumnTyper interface {
+	// NonTextColumns returns those of cols whose type in table is not text
+	// (nor JSON), with their type names; the store may cache the answer.
+	NonTextColumns(ctx context.Context, table string, cols []string) (map[string]string, error)
+}
+
+// textOnly drops from rw the columns of c that st says are not text, and
+// logs them: skipped, not an error.
+func (s *Sweeper) textOnly(ctx context.Context, st Store, c *registry.Collection, rw *Rewrite) error {
+	ct, ok := st.(ColumnTyper)
+	if !ok {
+		return nil
+	}
+	skip, err := ct.NonTextColumns(ctx, c.Table, rw.Columns)
+	if err != nil || len(skip) == 0 {
+		return err
+	}
+	var keep, skipped []string
+	for _, col := range rw.Columns {
+		if typ, ok := skip[col]; ok {
+			skipped = append(skipped, col+" ("+typ+")")
+		} else {
+			keep = append(keep, col)
+		}
+	}
+	rw.Columns = keep
+	s.logger().Warn("redact skips columns that are not text", "collection", c.Key, "columns", strings.Join(skipped, ", "))
+	return nil
+}
+
 // rewrite is the Rewrite of c's redact action: whole columns are redacted
-// as text, JSON columns at their paths (string values only); a JSON column
-// whose value does not parse is redacted as text.
+// as text, JSON columns at their paths (string and number values; a
+// redacted number becomes a string, so the document stays valid JSON); a
+// JSON column whose value does not parse is redacted as text. A JSON column
+// without paths is never redacted whole (the registry refuses it too):
+// pseudonyms would replace its numbers unquoted.
 func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 	paths := map[string][]*registry.Path{}
 	var cols []string
 	for _, f := range c.Retention.Redact {
+		if _, isJSON := c.JSON[f.Column]; isJSON && f.Path == nil {
+			continue
+		}
 		if _, ok := paths[f.Column]; !ok {
 			cols = append(cols, f.Column)
 			paths[f.Column] = nil
@@ -98,13 +144,21 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 		changed := false
 		for _, p := range paths[col] {
 			doc, _ = p.Rewrite(doc, func(v any) any {
-				str, ok := v.(string)
-				if !ok {
+				var str string
+				switch x := v.(type) {
+				case string:
+					str = x
+				case json.Number: // a card or phone number stored as a number
+					str = x.String()
+				default:
 					return v
 				}
 				out, spans := r.Redact(str)
-				changed = changed || len(spans) > 0
-				return out
+				if len(spans) == 0 {
+					return v
+				}
+				changed = true
+				return out // a string: a pseudonym is no JSON number
 			})
 		}
 		if !changed {

@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -21,6 +24,9 @@ type Config struct {
 	ExportKey   string // hex or base64 of the 32-byte key that encrypts them
 	SMTPURL     string // smtp://user:pass@host:port for end users' emails; "" logs them
 	PublicURL   string // where end users reach Lethe, the base of emailed links
+	// TrustedProxies are the comma-separated CIDRs of the reverse proxies
+	// whose X-Forwarded-For is believed for the per-IP limits; "" none.
+	TrustedProxies string
 	// ResponsesEvery is how often the responses of tenants that stopped
 	// collecting them are purged, as a Go duration ("1m").
 	ResponsesEvery string
@@ -38,6 +44,7 @@ var Env = map[string]string{
 	"LETHE_EXPORT_KEY":            "export-key",
 	"LETHE_SMTP_URL":              "smtp-url",
 	"LETHE_PUBLIC_URL":            "public-url",
+	"LETHE_TRUSTED_PROXIES":       "trusted-proxies",
 	"LETHE_RESPONSES_SWEEP_EVERY": "responses-sweep-every",
 }
 
@@ -66,7 +73,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ExportURL, "export-url", os.Getenv("LETHE_EXPORT_URL"), "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (env LETHE_EXPORT_URL; default file://./.lethe/exports)")
 	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", cmp.Or(os.Getenv("LETHE_RESPONSES_SWEEP_EVERY"), "1m"), "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h (env LETHE_RESPONSES_SWEEP_EVERY)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", os.Getenv("LETHE_SMTP_URL"), "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS when offered (env LETHE_SMTP_URL; unset: mails are logged with codes masked)")
-	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("LETHE_PUBLIC_URL"), "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (env LETHE_PUBLIC_URL; default http://<addr>)")
+	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("LETHE_PUBLIC_URL"), "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (env LETHE_PUBLIC_URL; required with LETHE_SMTP_URL outside --demo; default http://<addr>, or http://127.0.0.1:<port> when listening on all interfaces)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("LETHE_TRUSTED_PROXIES"), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the end user for self-service rate limits, such as 10.0.0.0/8,::1/128 (env LETHE_TRUSTED_PROXIES; default none: X-Forwarded-For is ignored)")
 	fs.StringVar(&c.ExportKey, "export-key", os.Getenv("LETHE_EXPORT_KEY"), "32-byte key, hex or base64, that encrypts access packages at rest (env LETHE_EXPORT_KEY; without it access requests fail)")
 }
 
@@ -99,4 +107,59 @@ func (c *Config) checkSubjectKey() error {
 		return fmt.Errorf("%w: LETHE_SUBJECT_KEY (or --subject-key) must be set to a secret of at least %d characters; it keys the hash that replaces emails in logs and the audit trail", errUsage, minSubjectKey)
 	}
 	return nil
+}
+
+// trustedProxies parses TrustedProxies. Errors: a usage error naming the
+// variable for an entry that is no CIDR (a bare address counts as /32 or
+// /128).
+func (c *Config) trustedProxies() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil {
+				if ip.To4() != nil {
+					f += "/32"
+				} else {
+					f += "/128"
+				}
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("%w: LETHE_TRUSTED_PROXIES (or --trusted-proxies) %q: give comma-separated CIDRs such as 10.0.0.0/8,::1/128", errUsage, f)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
+}
+
+// publicURL is the base of the links emailed to end users. A set PublicURL
+// must be an http(s) URL. Without it: an error when LETHE_SMTP_URL is set
+// outside the demo, since real mail would carry links to the listen
+// address; else (mail goes to the log, or the demo's local tour)
+// http://127.0.0.1:PORT when Addr listens on all interfaces, and ""
+// otherwise, for lethe serve to use the listen address.
+func (c *Config) publicURL(demo bool) (string, error) {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("%w: LETHE_PUBLIC_URL (or --public-url) must be an http(s) URL such as https://privacy.example.com", errUsage)
+		}
+		return c.PublicURL, nil
+	}
+	if c.SMTPURL != "" && !demo {
+		return "", fmt.Errorf("%w: LETHE_PUBLIC_URL (or --public-url) must be set when LETHE_SMTP_URL is: it is where end users reach Lethe, the base of the links emailed to them, such as https://privacy.example.com", errUsage)
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "0" {
+		return "", nil
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "http://" + net.JoinHostPort("127.0.0.1", port), nil
+	}
+	return "", nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -20,8 +19,10 @@ const selfSweepEvery = 5 * time.Minute
 // newSelfService builds end-user self-service on the state store. Mail
 // goes through LETHE_SMTP_URL, or to the log (codes shown only in --demo).
 // The store's Enqueue and the service's PublicURL are set once the queue
-// and the listener exist. Errors: an LETHE_SMTP_URL or LETHE_PUBLIC_URL
-// that does not parse.
+// and the listener exist (PublicURL only when Config.publicURL leaves it
+// empty). Errors: an LETHE_SMTP_URL, LETHE_PUBLIC_URL or
+// LETHE_TRUSTED_PROXIES that does not parse; LETHE_SMTP_URL without
+// LETHE_PUBLIC_URL outside --demo.
 func (m *Main) newSelfService(db *state.DB, audit *state.AuditLog, requests *state.RequestService, hasher *dsr.SubjectHasher) (*selfservice.Service, *state.SelfStore, error) {
 	var mailer mail.Mailer = &mail.Log{Logger: m.Logger, ShowSecrets: m.Demo}
 	if m.Config.SMTPURL != "" {
@@ -33,15 +34,17 @@ func (m *Main) newSelfService(db *state.DB, audit *state.AuditLog, requests *sta
 	} else if !m.Demo {
 		m.Logger.Warn("LETHE_SMTP_URL is not set: end users' codes and links are written to the log (masked) instead of emailed")
 	}
-	if m.Config.PublicURL != "" {
-		u, err := url.Parse(m.Config.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, nil, fmt.Errorf("%w: LETHE_PUBLIC_URL (or --public-url) must be an http(s) URL such as https://privacy.example.com", errUsage)
-		}
+	publicURL, err := m.Config.publicURL(m.Demo)
+	if err != nil {
+		return nil, nil, err
+	}
+	proxies, err := m.Config.trustedProxies()
+	if err != nil {
+		return nil, nil, err
 	}
 	store := &state.SelfStore{DB: db, Audit: audit, Requests: requests}
-	svc := &selfservice.Service{Store: store, Mail: mailer, Subject: hasher, PublicURL: m.Config.PublicURL,
-		Now: time.Now, Logger: m.Logger}
+	svc := &selfservice.Service{Store: store, Mail: mailer, Subject: hasher, PublicURL: publicURL,
+		Limits: selfservice.Limits{TrustedProxies: proxies}, Now: time.Now, Logger: m.Logger}
 	if m.Exports != nil {
 		svc.Packages, svc.Exports = m.Exports, &state.ExportStore{DB: db}
 	}

@@ -54,7 +54,8 @@ func buildRedaction(p *problems, at []string, c *Collection, fr *fileRetention) 
 	sortFields(ret.Redact)
 }
 
-// buildRedactField checks one entry of redact: "col" or "col.path".
+// buildRedactField checks one entry of redact: "col" or "col.path". A
+// column declared under json may only be named with a path inside it.
 func buildRedactField(p *problems, at []string, c *Collection, name string) (Field, bool) {
 	f := Field{Column: strings.TrimSpace(name)}
 	if i := strings.IndexAny(f.Column, ".["); i > 0 {
@@ -74,6 +75,16 @@ func buildRedactField(p *problems, at []string, c *Collection, name string) (Fie
 		p.add(at, "empty: name a text column or a path inside a JSON column")
 		return f, false
 	}
+	if paths, isJSON := c.JSON[f.Column]; isJSON && f.Path == nil {
+		// Redacting a JSON document as text would write pseudonyms where
+		// numbers stood, unquoted: the column would no longer hold JSON.
+		example := f.Column + ".notes"
+		if len(paths) > 0 {
+			example = Field{Column: f.Column, Path: paths[0]}.Name()
+		}
+		p.add(at, "%s is a JSON column: list paths inside it, such as %s", f.Column, example)
+		return f, false
+	}
 	if why := c.untouchable(f.Column); why != "" {
 		p.add(at, "%q is %s: redacting it would break the rows; list text columns only", f.Column, why)
 		return f, false
@@ -82,7 +93,9 @@ func buildRedactField(p *problems, at []string, c *Collection, name string) (Fie
 }
 
 // defaultRedaction is what the redact action rewrites when redact is not
-// given: the declared JSON paths, and the other categorised columns.
+// given: the declared JSON paths, and the other categorised columns. The
+// registry does not know column types: the sweep rewrites only columns
+// whose SQL type is text and skips the others (see retention.ColumnTyper).
 func defaultRedaction(c *Collection) []Field {
 	var out []Field
 	for _, col := range sortedKeys(c.JSON) {

@@ -106,3 +106,21 @@ func TestResponsesNeedATenant(t *testing.T) {
 		t.Errorf("responses, children first = %s", got)
 	}
 }
+
+// TestRedactBareJSONColumn: naming a JSON column in redact without a path
+// is refused, with the paths to list instead: redacting a document as text
+// writes invalid JSON.
+func TestRedactBareJSONColumn(t *testing.T) {
+	src := strings.Replace(valid, "json: {body: [\"author.email\", \"parts[*].text\"]}",
+		"json: {body: [\"author.email\", \"parts[*].text\"]}\n    retention: {window: 90d, timestamp: created_at, redact_after: 7d, redact: [note, body]}", 1)
+	_, err := registry.Parse([]byte(src))
+	var ve *registry.ValidationError
+	want := "collections.app.messages.retention.redact.1: body is a JSON column: list paths inside it, such as body.author.email"
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err =\n%v\nwant a *ValidationError containing %q", err, want)
+	}
+	ok := strings.Replace(src, "redact: [note, body]", "redact: [note, body.author.email]", 1)
+	if _, err := registry.Parse([]byte(ok)); err != nil {
+		t.Fatalf("a path inside the JSON column: %v", err)
+	}
+}

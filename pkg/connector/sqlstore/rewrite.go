@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"strconv"
+	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 
@@ -11,7 +13,10 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-var _ retention.Store = (*Store)(nil)
+var (
+	_ retention.Store       = (*Store)(nil)
+	_ retention.ColumnTyper = (*Store)(nil)
+)
 
 // Rewrite implements retention.Store for the redact action: in one
 // transaction it reads a batch with each row's tenant,
@@ -21,11 +26,25 @@ var _ retention.Store = (*Store)(nil)
 //
 // (no FOR UPDATE on SQLite, which has one writer), and updates by primary
 // key only the rows whose text rw.Edit changed, only the columns it
-// changed. Errors: as Purge's.
+// changed. Columns whose SQL type is not text are neither read nor written
+// (see NonTextColumns). Errors: as Purge's.
 func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
 	c := sel.Collection
 	if err := bounded(sel); err != nil {
 		return 0, 0, "", err
+	}
+	skip, err := s.NonTextColumns(ctx, c.Table, rw.Columns)
+	if err != nil {
+		return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
+	}
+	if len(skip) > 0 {
+		var keep []string
+		for _, col := range rw.Columns {
+			if _, ok := skip[col]; !ok {
+				keep = append(keep, col)
+			}
+		}
+		rw.Columns = keep
 	}
 	q := s.newQuery()
 	const self = "lethe_r0"
@@ -55,7 +74,7 @@ func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.
 	}
 	var read, changed int64
 	var last string
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		txs := &Store{name: s.name, driver: s.driver, db: tx}
 		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), 1+len(rw.Columns))
 		if err != nil || len(rows) == 0 {
@@ -119,4 +138,73 @@ func (s *Store) tenantExpr(q *query, outer string, path []retention.TenantHop, d
 	}
 	return "(SELECT " + value + " FROM " + q.ident(hop.Parent.Table) + " AS " + alias +
 		" WHERE " + alias + "." + q.col(hop.ParentColumn) + " = " + outer + "." + q.col(hop.Column) + " LIMIT 1)"
+}
+
+// columnTypes caches, per database handle and table, the SQL type name of
+// each column (lower-cased name → upper-cased type), read once by
+// NonTextColumns. A column's type changed later is seen after a restart.
+var columnTypes sync.Map // columnTypesKey → map[string]string
+
+type columnTypesKey struct {
+	db    *gorm.DB
+	table string
+}
+
+// NonTextColumns implements retention.ColumnTyper: it returns those of cols
+// whose SQL type in table is not text, by column with its type. The types
+// come from "SELECT * FROM table LIMIT 0" (the driver's column types),
+// cached per table. Text is any type naming CHAR, TEXT, CLOB, STRING or
+// JSON (VARCHAR, BPCHAR, MEDIUMTEXT, JSONB…) and Postgres's NAME; arrays,
+// numbers, dates, inet, uuid, enums and binary types are not. A column of
+// no declared type (SQLite) or missing from the table is not reported.
+func (s *Store) NonTextColumns(ctx context.Context, table string, cols []string) (map[string]string, error) {
+	key := columnTypesKey{db: s.db, table: table}
+	v, ok := columnTypes.Load(key)
+	if !ok {
+		q := s.newQuery()
+		rows, err := s.db.WithContext(ctx).Raw("SELECT * FROM " + q.ident(table) + " LIMIT 0").Rows()
+		if err != nil {
+			return nil, err
+		}
+		cts, err := rows.ColumnTypes()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		types := make(map[string]string, len(cts))
+		for _, ct := range cts {
+			types[strings.ToLower(ct.Name())] = strings.ToUpper(ct.DatabaseTypeName())
+		}
+		v, _ = columnTypes.LoadOrStore(key, types)
+	}
+	types := v.(map[string]string)
+	var out map[string]string
+	for _, col := range cols {
+		typ, ok := types[strings.ToLower(col)]
+		if !ok || isTextType(typ) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[col] = typ
+	}
+	return out, nil
+}
+
+// isTextType reports whether a driver's type name holds text the redact
+// action may rewrite; "" (unknown) counts as text.
+func isTextType(typ string) bool {
+	if typ == "" || typ == "NAME" {
+		return true
+	}
+	if strings.HasPrefix(typ, "_") || strings.HasPrefix(typ, "[]") || strings.HasSuffix(typ, "[]") {
+		return false // arrays
+	}
+	for _, t := range []string{"CHAR", "TEXT", "CLOB", "STRING", "JSON"} {
+		if strings.Contains(typ, t) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,58 @@
+package selfservice
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// hitStore counts Hit per bucket; the rest of Store is not used.
+type hitStore struct {
+	Store
+	hits map[string]int
+}
+
+func (h *hitStore) Hit(_ context.Context, bucket string, _ time.Duration) (int, time.Time, error) {
+	h.hits[bucket]++
+	return h.hits[bucket], time.Now(), nil
+}
+
+// TestIPLimitsCountIPv6By64: addresses within one IPv6 /64 share a
+// bucket, other /64s and IPv4 addresses do not, and emails are untouched.
+func TestIPLimitsCountIPv6By64(t *testing.T) {
+	s := &Service{Store: &hitStore{hits: map[string]int{}}, Subject: dsr.NewSubjectHasher([]byte("0123456789abcdef0123456789abcdef"))}
+	ctx := context.Background()
+	limited := func(kind, v string) bool {
+		err := s.limit(ctx, kind, v, 1)
+		var rl *dsr.RateLimitError
+		if err != nil && !errors.As(err, &rl) {
+			t.Fatal(err)
+		}
+		return err != nil
+	}
+	for _, c := range []struct {
+		kind, value string
+		want        bool
+	}{
+		{"ask-ip", "2001:db8:1:2::1", false},
+		{"ask-ip", "2001:db8:1:2:abcd:ef01:2345:6789", true}, // same /64
+		{"ask-ip", "2001:DB8:1:2::99%eth0", true},            // same /64, other spelling
+		{"ask-ip", "2001:db8:1:3::1", false},                 // next /64
+		{"verify-ip", "2001:db8:1:2::7", false},              // another kind
+		{"ask-ip", "192.0.2.1", false},
+		{"ask-ip", "192.0.2.2", false}, // IPv4: one address each
+		{"ask-ip", "::ffff:192.0.2.1", true},
+		{"ask-email", "2001:db8:1:2::1", false},
+		{"ask-email", "2001:db8:1:2::2", false}, // not an IP kind: not grouped
+	} {
+		if got := limited(c.kind, c.value); got != c.want {
+			t.Errorf("%s %s: limited %v, want %v", c.kind, c.value, got, c.want)
+		}
+	}
+	if got := ipBucket("2001:db8:1:2:3:4:5:6"); got != "2001:db8:1:2::/64" {
+		t.Errorf("ipBucket: %q", got)
+	}
+}
