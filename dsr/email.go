@@ -33,3 +33,15 @@ func NormalizeEmail(raw string) (string, error) {
 	}
 	return local + "@" + domain, nil
 }
+
+// FoldEmail is the case folding under which Lethe matches addresses: Go's
+// per-rune simple lower-case mapping (strings.ToLower), the same for every
+// script (ÄRGER → ärger, İ → i, ДМИТРИЙ → дмитрий), with the Greek final
+// sigma ς folded to σ as Unicode case folding does (ΟΔΥΣΣΕΥΣ and
+// οδυσσευς are one address). Every store must fold stored addresses
+// identically, or refuse to match: one whose lower() disagrees would find
+// nothing, and an erasure would be certified while rows remain. A dotless
+// ı stays ı: ılgın and ilgin are different addresses.
+func FoldEmail(email string) string {
+	return strings.ReplaceAll(strings.ToLower(email), "ς", "σ")
+}

@@ -4,12 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 )
 
 // Subject is the keyed hash that stands for a person wherever Lethe would
 // otherwise write an email: logs, error messages, metrics and the audit
-// trail. It is hex(HMAC-SHA256(key, lower(normalised email))).
+// trail. It is hex(HMAC-SHA256(key, FoldEmail(normalised email))).
 type Subject string
 
 // SubjectHasher turns normalised emails into Subjects with a secret key
@@ -28,7 +27,7 @@ func NewSubjectHasher(key []byte) *SubjectHasher {
 // only in case give the same Subject, as stores match them case-insensitively.
 func (h *SubjectHasher) Subject(email string) Subject {
 	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(strings.ToLower(email)))
+	m.Write([]byte(FoldEmail(email)))
 	return Subject(hex.EncodeToString(m.Sum(nil)))
 }
 

@@ -6,10 +6,13 @@
 // inside one store is a nested sub-select, key sets are IN lists of bounded
 // size, identifiers from the registry are quoted by the dialect
 // (registry.QuoteIdent) and every value is a parameter. Emails are matched
-// with lower(column) = lower(?), exact and case-insensitive: a '%', '_',
-// quote or backslash in an address is a plain character. On MySQL the
-// comparison is made on the binary utf8mb4 bytes so that accent- or
-// pad-insensitive collations cannot widen it.
+// exactly and case-insensitively, folded alike on both sides (fold.go): the
+// address by dsr.FoldEmail in Go, the column by a fold the store was probed
+// to agree with (a registered function on SQLite, the column's collation or
+// a Unicode one on Postgres and MySQL); a '%', '_', quote or backslash in
+// an address is a plain character. On MySQL the comparison is made on the
+// binary utf8mb4 bytes so that accent- or pad-insensitive collations cannot
+// widen it.
 //
 // Deletes and anonymisation work in batches of bounded size, each batch one
 // transaction. A store that cannot be reached answers a *dsr.Error with

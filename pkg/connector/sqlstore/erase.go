@@ -84,7 +84,7 @@ func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.An
 	var n int64
 	var last string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		txs := &Store{name: s.name, driver: s.driver, db: tx}
+		txs := &Store{name: s.name, driver: s.driver, db: tx, folds: s.folds}
 		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite))
 		if err != nil || len(rows) == 0 {
 			return err

@@ -9,7 +9,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 )
 
-func (s *Store) newQuery() *query { return &query{driver: s.driver} }
+func (s *Store) newQuery() *query { return &query{driver: s.driver, fold: s.foldExpr} }
 
 // Count counts each selection's rows in one statement:
 // SELECT (SELECT count(*) FROM … WHERE …), (SELECT count(*) …), ….

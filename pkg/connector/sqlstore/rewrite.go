@@ -75,7 +75,7 @@ func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.
 	var read, changed int64
 	var last string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		txs := &Store{name: s.name, driver: s.driver, db: tx}
+		txs := &Store{name: s.name, driver: s.driver, db: tx, folds: s.folds}
 		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), 1+len(rw.Columns))
 		if err != nil || len(rows) == 0 {
 			return err

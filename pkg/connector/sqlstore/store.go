@@ -31,6 +31,9 @@ type Store struct {
 	// plain caches, per table name, whether a Postgres table may be
 	// addressed by ctid (see addressable).
 	plain sync.Map
+	// folds is each identity column's fold (fold.go), shared with the
+	// copies made for transactions.
+	folds *foldCache
 }
 
 var (
@@ -51,6 +54,9 @@ func Open(name, driver, dsn string) (*Store, error) {
 	case registry.DriverMySQL:
 		d = mysql.Open(dsn)
 	case registry.DriverSQLite:
+		if err := registerSQLiteFold(); err != nil {
+			return nil, fmt.Errorf("store %s: register %s: %w", name, sqliteFold, err)
+		}
 		if !strings.Contains(dsn, "busy_timeout") {
 			sep := "?"
 			if strings.Contains(dsn, "?") {
@@ -80,7 +86,7 @@ func Open(name, driver, dsn string) (*Store, error) {
 			sqlDB.SetMaxOpenConns(1) // one writer; readers wait on the busy timeout otherwise
 		}
 	}
-	return &Store{name: name, driver: driver, db: db}, nil
+	return &Store{name: name, driver: driver, db: db, folds: &foldCache{folds: map[string]fold{}}}, nil
 }
 
 // Name returns the store's name in the registry.

@@ -12,8 +12,11 @@ import (
 // through ident/col (quoted by the dialect); values only through arg.
 type query struct {
 	driver string
-	sql    strings.Builder
-	args   []any
+	// fold returns the expression folding an identity column as
+	// dsr.FoldEmail does (Store.foldExpr).
+	fold func(table, col string) (string, error)
+	sql  strings.Builder
+	args []any
 }
 
 func (q *query) write(parts ...string) *query {
@@ -64,7 +67,7 @@ func (q *query) where(sel engine.Selection) error {
 			q.write(" OR ")
 		}
 		n++
-		if err := q.match(m); err != nil {
+		if err := q.match(c.Table, m); err != nil {
 			return fmt.Errorf("collection %s: %w", c.Key, err)
 		}
 	}
@@ -96,16 +99,14 @@ func (q *query) where(sel engine.Selection) error {
 	return nil
 }
 
-func (q *query) match(m engine.Match) error {
+func (q *query) match(table string, m engine.Match) error {
 	switch {
 	case m.Email != "":
-		col := q.col(m.Columns[0])
-		if q.driver == registry.DriverMySQL {
-			q.write("CAST(CONVERT(lower(", col, ") USING utf8mb4) AS BINARY) = CAST(CONVERT(lower(").
-				arg(m.Email).write(") USING utf8mb4) AS BINARY)")
-		} else {
-			q.write("lower(", col, ") = lower(").arg(m.Email).write(")")
+		expr, err := q.fold(table, m.Columns[0])
+		if err != nil {
+			return err
 		}
+		q.matchFolded(expr, m.Email)
 	case m.Parent != nil:
 		q.write(q.col(m.Columns[0]), " IN (SELECT ", q.col(m.ParentColumn), " FROM ", q.ident(m.Parent.Collection.Table), " WHERE ")
 		if err := q.where(*m.Parent); err != nil {
