@@ -6,11 +6,12 @@ import (
 )
 
 // Position is a value of a cut-off column as the store returned it, kept
-// in a run's cursor: a time, or the column's text (SQLite keeps times as
-// text, compared as such).
+// in a run's cursor: a time, the column's text (SQLite keeps times as
+// text, compared as such), or an epoch number.
 type Position struct {
 	Time *time.Time `json:"time,omitempty"`
 	Text *string    `json:"text,omitempty"`
+	Int  *int64     `json:"int,omitempty"`
 	// Page is the next page to scan when the store purges by range.
 	Page *int64 `json:"page,omitempty"`
 }
@@ -28,6 +29,10 @@ func (p *Position) max(v any) *Position {
 		if p == nil || (p.Text != nil && x > *p.Text) {
 			return &Position{Text: &x}
 		}
+	case int64:
+		if p == nil || (p.Int != nil && x > *p.Int) {
+			return &Position{Int: &x}
+		}
 	}
 	return p
 }
@@ -41,6 +46,8 @@ func (p *Position) value() any {
 		return *p.Time
 	case p.Text != nil:
 		return *p.Text
+	case p.Int != nil:
+		return *p.Int
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 		}
 		fc.Erasure = fe
 		if ret := c.Retention; ret != nil {
-			fc.Retention = &fileRetention{Window: FormatWindow(ret.Window, ret.Never), Timestamp: ret.Timestamp, Action: string(ret.Action)}
+			fc.Retention = &fileRetention{Window: FormatWindow(ret.Window, ret.Never), Timestamp: fileTimestamp{Column: ret.Timestamp, Unit: ret.Unit}, Action: string(ret.Action)}
 			if ret.RedactAfter > 0 {
 				fc.Retention.RedactAfter = FormatWindow(ret.RedactAfter, false)
 				for _, f := range ret.Redact {
@@ -66,6 +66,9 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 			}
 		}
 		f.Collections[key] = fc
+	}
+	if !r.CollectResponses {
+		f.CollectResponses = new(bool)
 	}
 	if r.Schedule != (Schedule{}) {
 		f.Retention = &fileSchedule{Schedule: r.Schedule.Cron, BatchSize: r.Schedule.BatchSize}

@@ -32,7 +32,8 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 	if c.Table == "" {
 		c.Table = name
 	}
-	if len(c.PrimaryKey) == 0 {
+	c.KeyDeclared = len(c.PrimaryKey) > 0
+	if !c.KeyDeclared {
 		c.PrimaryKey = []string{"id"}
 	}
 	for i, col := range c.PrimaryKey {
@@ -114,7 +115,13 @@ func buildRetention(p *problems, at []string, c *Collection, fr *fileRetention) 
 	if err != nil {
 		p.add(append(at, "window"), "%v", err)
 	}
-	ret := &Retention{Window: d, Never: never, Timestamp: fr.Timestamp, Action: Action(fr.Action)}
+	ret := &Retention{Window: d, Never: never, Timestamp: fr.Timestamp.Column, Unit: fr.Timestamp.Unit, Action: Action(fr.Action)}
+	if !validUnit(ret.Unit) {
+		p.add(append(at, "timestamp", "unit"), "unknown unit %q: use s, ms or us (seconds, milliseconds or microseconds since 1970)", ret.Unit)
+	}
+	if ret.Unit != "" && ret.Timestamp == "" {
+		p.add(append(at, "timestamp", "column"), "required: name the column that dates each row, such as created_at")
+	}
 	if ret.Action == "" {
 		ret.Action = ActionDelete
 	}

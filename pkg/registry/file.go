@@ -15,6 +15,9 @@ type fileRegistry struct {
 	Recipients  map[string]string          `yaml:"recipients,omitempty"`
 	Collections map[string]*fileCollection `yaml:"collections"`
 	Retention   *fileSchedule              `yaml:"retention,omitempty"`
+	// CollectResponses false purges every collection marked responses,
+	// in every tenant: the switch for single-tenant applications.
+	CollectResponses *bool `yaml:"collect_responses,omitempty"`
 }
 
 type fileStore struct {
@@ -53,11 +56,11 @@ type fileIdentity struct {
 }
 
 type fileRetention struct {
-	Window      string   `yaml:"window"`
-	Timestamp   string   `yaml:"timestamp,omitempty"`
-	Action      string   `yaml:"action,omitempty"`
-	RedactAfter string   `yaml:"redact_after,omitempty"`
-	Redact      []string `yaml:"redact,omitempty"`
+	Window      string        `yaml:"window"`
+	Timestamp   fileTimestamp `yaml:"timestamp,omitempty"`
+	Action      string        `yaml:"action,omitempty"`
+	RedactAfter string        `yaml:"redact_after,omitempty"`
+	Redact      []string      `yaml:"redact,omitempty"`
 }
 
 type fileSchedule struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SchemaReader reads a live database's schema: what the SQL connector
@@ -15,6 +16,11 @@ type SchemaReader interface {
 	Columns(ctx context.Context, table string) (cols []string, exists bool, err error)
 	// Indexes returns the indexes of table.
 	Indexes(ctx context.Context, table string) ([]Index, error)
+	// Keys returns the primary key and unique indexes of table over plain
+	// columns.
+	Keys(ctx context.Context, table string) ([]Key, error)
+	// Types returns the type of each column of table, lower case, by column.
+	Types(ctx context.Context, table string) (map[string]string, error)
 }
 
 // Index is one index of a live table.
@@ -26,12 +32,24 @@ type Index struct {
 
 // CheckLive compares r with the live databases of its sql stores, given as
 // schemas by store name. It returns a *ValidationError listing tables and
-// columns that do not exist, and warnings (not errors) for identity, tenant
-// and reference columns without an index, each with the CREATE INDEX to
-// run. A store missing from schemas is a problem; a failing SchemaReader is
-// returned as an error naming the store.
+// columns that do not exist, primary keys that are not the table's (see
+// MatchKey), written tables without a key, and retention timestamps whose
+// type Lethe cannot date (see TimeStorage); and warnings (not errors) for
+// identity, tenant and reference columns without an index, each with the
+// CREATE INDEX to run. A store missing from schemas is a problem; a failing
+// SchemaReader is returned as an error naming the store.
+//
+// CheckLive also completes r with what only the live schema tells: the
+// primary key of each collection that declares none, and how each
+// retention timestamp stores time (Retention.Stored). It changes r's
+// canonical form and Version accordingly, so call it before r is shared.
 func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReader) (warnings []Problem, err error) {
 	p := &problems{file: "lethe.yaml"}
+	defer func() {
+		if err == nil {
+			err = r.seal()
+		}
+	}()
 	for _, c := range r.order {
 		s, ok := schemas[c.Store]
 		if !ok {
@@ -47,6 +65,9 @@ func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReade
 			p.add(append(at, "table"), "table %q does not exist in store %s: create it or fix the name", c.Table, c.Store)
 			continue
 		}
+		if err := r.checkLiveTable(ctx, p, s, c); err != nil {
+			return nil, err
+		}
 		for _, col := range c.Columns() {
 			if !slices.Contains(cols, col) {
 				p.add(at, "column %q does not exist in table %q of store %s: fix the name in the registry", col, c.Table, c.Store)
@@ -60,6 +81,47 @@ func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReade
 	}
 	sortProblems(p.list)
 	return warnings, p.err()
+}
+
+// checkLiveTable reads c's key and timestamp type from the live table.
+func (r *Registry) checkLiveTable(ctx context.Context, p *problems, s SchemaReader, c *Collection) error {
+	at := []string{"collections", c.Key}
+	keys, err := s.Keys(ctx, c.Table)
+	if err != nil {
+		return fmt.Errorf("registry: check %s: %w", c.Key, err)
+	}
+	key, kerr := MatchKey(c.PrimaryKey, c.KeyDeclared, c.Table, keys)
+	switch {
+	case kerr != nil && (c.KeyDeclared || c.Writes()):
+		p.add(append(at, "primary_key"), "%v", kerr)
+	case kerr == nil:
+		c.PrimaryKey = key
+		for _, f := range c.Erasure.Fields {
+			if f.Path == nil && slices.Contains(key, f.Column) {
+				p.add(append(at, "erasure", "anonymize", f.Column), "%q is part of the primary key %s: anonymising it would lose the row; use delete instead",
+					f.Column, FormatKey(key))
+			}
+		}
+	}
+	ret := c.Retention
+	if ret == nil || ret.Timestamp == "" {
+		return nil
+	}
+	types, err := s.Types(ctx, c.Table)
+	if err != nil {
+		return fmt.Errorf("registry: check %s: %w", c.Key, err)
+	}
+	typ, ok := types[ret.Timestamp]
+	if !ok {
+		return nil // reported as a missing column
+	}
+	kind, terr := TimeStorage(r.Stores[c.Store].Driver, typ, ret.Unit)
+	if terr != nil {
+		p.add(append(at, "retention", "timestamp"), "column %q: %v", ret.Timestamp, terr)
+		return nil
+	}
+	ret.Stored = kind
+	return nil
 }
 
 func (r *Registry) indexWarnings(c *Collection, idx []Index) []Problem {
@@ -102,6 +164,39 @@ func (r *Registry) indexWarnings(c *Collection, idx []Index) []Problem {
 	for _, ref := range c.References {
 		if !leads(ref.Column) {
 			warn([]string{"collections", c.Key, "references", ref.Column}, ref.Column, "reference column", false)
+		}
+	}
+	return out
+}
+
+// Notes describes what CheckLive read from the live schema, one line per
+// fact, for lethe config check: the primary key of each collection that
+// declares none, and each retention rule's cut-off as of now written as its
+// column stores it, such as
+//
+//	collections.app.chats.retention: purges rows with created_at < 1448841600 (2015-11-30)
+func (r *Registry) Notes(now time.Time) []string {
+	var out []string
+	for _, c := range r.order {
+		at := "collections." + c.Key
+		if !c.KeyDeclared {
+			out = append(out, fmt.Sprintf("%s: primary key %s, read from table %q", at, FormatKey(c.PrimaryKey), c.Table))
+		}
+		ret := c.Retention
+		if ret == nil || ret.Timestamp == "" || ret.Stored == TimeUnknown {
+			continue
+		}
+		verb := "purges"
+		if ret.Action == ActionAnonymize {
+			verb = "anonymises"
+		}
+		if !ret.Never {
+			out = append(out, fmt.Sprintf("%s.retention: %s rows with %s < %s", at, verb, ret.Timestamp,
+				FormatCutoff(ret.Stored, ret.Unit, now.Add(-ret.Window))))
+		}
+		if ret.RedactAfter > 0 {
+			out = append(out, fmt.Sprintf("%s.retention.redact_after: redacts rows with %s < %s", at, ret.Timestamp,
+				FormatCutoff(ret.Stored, ret.Unit, now.Add(-ret.RedactAfter))))
 		}
 	}
 	return out

@@ -37,7 +37,7 @@ func parse(b []byte, file string) (*Registry, error) {
 	}
 	p := newProblems(file, &root)
 	r := &Registry{Stores: map[string]*Store{}, Collections: map[string]*Collection{},
-		Purposes: f.Purposes, Recipients: f.Recipients}
+		Purposes: f.Purposes, Recipients: f.Recipients, CollectResponses: f.CollectResponses == nil || *f.CollectResponses}
 	if len(f.Stores) == 0 {
 		p.add([]string{"stores"}, "no stores: declare at least one sql store")
 	}

@@ -31,6 +31,11 @@ type Registry struct {
 	Purposes    map[string]string      // name → description, for the Art. 15 report
 	Recipients  map[string]string      // name → description, for the Art. 15 report
 	Schedule    Schedule               // when and how retention sweeps run
+	// CollectResponses false (collect_responses: false at the top of the
+	// file) purges the collections marked responses in every tenant, and in
+	// applications without tenants; true (the default) leaves it to each
+	// tenant's settings.
+	CollectResponses bool
 
 	order     []*Collection // parents first
 	canonical []byte
@@ -72,16 +77,19 @@ type Collection struct {
 	Name       string   // collection name
 	Table      string   // table name in the store (may be "schema.table")
 	PrimaryKey []string // one column, or several for a composite key
-	Email      []string // identity columns holding an email, matched case-insensitively
-	Tenant     string   // tenant column, "" when rows belong to no tenant
-	References []Reference
-	Categories map[string]string  // column → data category
-	JSON       map[string][]*Path // column → paths inside the JSON document holding personal data
-	Files      map[string]string  // column → blob store whose object keys it holds
-	Erasure    Erasure
-	Retention  *Retention // nil when the collection has no retention rule
-	Purposes   []string
-	Responses  bool // end-user responses: purged when a tenant stops collecting them
+	// KeyDeclared is true when the file names the primary key; otherwise
+	// PrimaryKey is "id" until CheckLive reads the table's own key.
+	KeyDeclared bool
+	Email       []string // identity columns holding an email, matched case-insensitively
+	Tenant      string   // tenant column, "" when rows belong to no tenant
+	References  []Reference
+	Categories  map[string]string  // column → data category
+	JSON        map[string][]*Path // column → paths inside the JSON document holding personal data
+	Files       map[string]string  // column → blob store whose object keys it holds
+	Erasure     Erasure
+	Retention   *Retention // nil when the collection has no retention rule
+	Purposes    []string
+	Responses   bool // end-user responses: purged when a tenant stops collecting them
 }
 
 // Reference says that Column holds values of TargetColumn in Target.
@@ -138,7 +146,13 @@ type Retention struct {
 	Window    time.Duration // 0 with Never
 	Never     bool
 	Timestamp string // column compared with now - Window
-	Action    Action // ActionDelete or ActionAnonymize
+	// Unit is the epoch unit of a numeric Timestamp column (UnitSeconds,
+	// UnitMillis, UnitMicros), "" for date/time and text columns.
+	Unit string
+	// Stored is how the Timestamp column stores time, read from the live
+	// schema by CheckLive (TimeUnknown before).
+	Stored TimeKind
+	Action Action // ActionDelete or ActionAnonymize
 	// RedactAfter, when not 0, is the age after which a sweep rewrites the
 	// personal data found in the rows' text (Redact) with per-tenant
 	// pseudonyms: the redact action, shorter than Window.

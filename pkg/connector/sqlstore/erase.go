@@ -29,11 +29,17 @@ func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (in
 	if err := bounded(sel); err != nil {
 		return 0, err
 	}
+	if err := s.checkKey(ctx, sel.Collection); err != nil {
+		return 0, err
+	}
 	byAddress, err := s.addressable(ctx, sel.Collection)
 	if err != nil {
 		return 0, err
 	}
-	q := s.newQuery()
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return 0, err
+	}
 	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
 	if byAddress {
 		q.write("DELETE FROM ", t, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
@@ -65,7 +71,13 @@ func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.An
 	if err := bounded(sel); err != nil {
 		return 0, "", err
 	}
-	q := s.newQuery()
+	if err := s.checkKey(ctx, c); err != nil {
+		return 0, "", err
+	}
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return 0, "", err
+	}
 	q.write("SELECT ", q.orderBy(c.PrimaryKey))
 	for _, col := range a.Rewrite {
 		q.write(", ", q.col(col))
@@ -83,7 +95,7 @@ func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.An
 	}
 	var n int64
 	var last string
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		txs := &Store{name: s.name, driver: s.driver, db: tx, folds: s.folds}
 		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite))
 		if err != nil || len(rows) == 0 {

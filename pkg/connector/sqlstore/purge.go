@@ -36,9 +36,15 @@ func (s *Store) Purge(ctx context.Context, sel engine.Selection, cols []string, 
 		return 0, nil, err
 	}
 	c := sel.Collection
+	if err := s.checkKey(ctx, c); err != nil {
+		return 0, nil, err
+	}
 	q := s.newQuery()
 	t, pk := q.ident(c.Table), q.orderBy(c.PrimaryKey)
-	inner := s.newQuery()
+	inner, err := s.selecting(ctx, sel)
+	if err != nil {
+		return 0, nil, err
+	}
 	if err := inner.where(sel); err != nil {
 		return 0, nil, err
 	}

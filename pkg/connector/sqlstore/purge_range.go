@@ -44,7 +44,13 @@ func (s *Store) PurgeRange(ctx context.Context, sel engine.Selection, cols []str
 	if s.driver != registry.DriverPostgres {
 		return 0, nil, fmt.Errorf("purge %s: page ranges are for postgres stores", sel.Collection.Key)
 	}
-	q := s.newQuery()
+	if err := s.checkKey(ctx, sel.Collection); err != nil {
+		return 0, nil, err
+	}
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return 0, nil, err
+	}
 	q.write("DELETE FROM ", q.ident(sel.Collection.Table), " WHERE ctid >= CAST(").arg(fmt.Sprintf("(%d,0)", from)).
 		write(" AS tid) AND ctid < CAST(").arg(fmt.Sprintf("(%d,0)", to)).write(" AS tid) AND ")
 	if err := q.where(sel); err != nil {

@@ -18,7 +18,13 @@ func (s *Store) Count(ctx context.Context, sels []engine.Selection) ([]int64, er
 	if len(sels) == 0 {
 		return out, nil
 	}
-	q := s.newQuery().write("SELECT ")
+	q := s.newQuery()
+	for _, sel := range sels {
+		if err := s.resolveTimes(ctx, q, sel); err != nil {
+			return nil, err
+		}
+	}
+	q.write("SELECT ")
 	for i, sel := range sels {
 		if i > 0 {
 			q.write(", ")
@@ -42,7 +48,10 @@ func (s *Store) Count(ctx context.Context, sels []engine.Selection) ([]int64, er
 // Values returns distinct non-NULL values of cols in sel's rows, ascending,
 // after *after: SELECT DISTINCT cols FROM t WHERE … AND cols > ? ORDER BY cols LIMIT n.
 func (s *Store) Values(ctx context.Context, sel engine.Selection, cols []string, after *string, limit int) ([]string, error) {
-	q := s.newQuery()
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
 	q.write("SELECT DISTINCT ", q.orderBy(cols), " FROM ", q.ident(sel.Collection.Table), " WHERE ")
 	if err := q.where(sel); err != nil {
 		return nil, err
@@ -68,7 +77,10 @@ func (s *Store) Values(ctx context.Context, sel engine.Selection, cols []string,
 // Rows returns up to limit of sel's rows in primary-key order after *after,
 // with the values of cols.
 func (s *Store) Rows(ctx context.Context, sel engine.Selection, cols []string, after *string, limit int) ([]engine.Row, error) {
-	q := s.newQuery()
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
 	pk := sel.Collection.PrimaryKey
 	q.write("SELECT ", q.orderBy(pk))
 	for _, c := range cols {

@@ -46,7 +46,13 @@ func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.
 		}
 		rw.Columns = keep
 	}
-	q := s.newQuery()
+	if err := s.checkKey(ctx, c); err != nil {
+		return 0, 0, "", err
+	}
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return 0, 0, "", err
+	}
 	const self = "lethe_r0"
 	q.write("SELECT ", q.orderBy(c.PrimaryKey), ", ")
 	hasTenant := c.Tenant != "" || len(rw.TenantPath) > 0

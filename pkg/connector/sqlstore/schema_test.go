@@ -31,29 +31,10 @@ collections:
 func TestCheckLive(t *testing.T) {
 	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite} {
 		t.Run(d, func(t *testing.T) {
-			var dsn string
-			switch d {
-			case registry.DriverPostgres:
-				dsn = testdb.Postgres(t)
-			case registry.DriverMySQL:
-				dsn = testdb.MySQL(t)
-			default:
-				dsn = testdb.SQLite(t)
-			}
-			s, err := sqlstore.Open("app", d, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			for _, stmt := range []string{
+			s := openLive(t, d,
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64), user_id BIGINT)`,
-				`CREATE INDEX chats_user_id ON chats (user_id)`,
-			} {
-				if err := s.DB().Exec(stmt).Error; err != nil {
-					t.Fatal(err)
-				}
-			}
+				`CREATE INDEX chats_user_id ON chats (user_id)`)
 			reg, err := registry.Parse([]byte(fmt.Sprintf(liveRegistry, d)))
 			if err != nil {
 				t.Fatal(err)
@@ -80,4 +61,29 @@ func TestCheckLive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openLive opens store "app" on a fresh database of driver d and runs ddl.
+func openLive(t *testing.T, d string, ddl ...string) *sqlstore.Store {
+	t.Helper()
+	var dsn string
+	switch d {
+	case registry.DriverPostgres:
+		dsn = testdb.Postgres(t)
+	case registry.DriverMySQL:
+		dsn = testdb.MySQL(t)
+	default:
+		dsn = testdb.SQLite(t)
+	}
+	s, err := sqlstore.Open("app", d, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, stmt := range ddl {
+		if err := s.DB().Exec(stmt).Error; err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return s
 }

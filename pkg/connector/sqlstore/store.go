@@ -34,6 +34,10 @@ type Store struct {
 	// folds is each identity column's fold (fold.go), shared with the
 	// copies made for transactions.
 	folds *foldCache
+	// keyed caches the tables whose registry key is one of their own keys
+	// (see checkKey), and times how their cut-off columns store time (see
+	// timeColumn).
+	keyed, times sync.Map
 }
 
 var (

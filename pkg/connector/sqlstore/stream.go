@@ -13,7 +13,10 @@ var _ engine.Streamer = (*Store)(nil)
 // in memory. The values slice is reused between rows. Errors name the
 // collection; a store that stopped answering is EUNAVAILABLE.
 func (s *Store) Stream(ctx context.Context, sel engine.Selection, fn func(columns []string, values []any) error) error {
-	q := s.newQuery()
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return err
+	}
 	q.write("SELECT * FROM ", q.ident(sel.Collection.Table), " WHERE ")
 	if err := q.where(sel); err != nil {
 		return err

@@ -17,6 +17,9 @@ type query struct {
 	fold func(table, col string) (string, error)
 	sql  strings.Builder
 	args []any
+	// times holds how the cut-off columns of the selections being written
+	// store time, by table and column (see Store.resolveTimes).
+	times map[string]timeColumn
 }
 
 func (q *query) write(parts ...string) *query {
@@ -82,7 +85,10 @@ func (q *query) where(sel engine.Selection) error {
 		}
 	}
 	if o := sel.Older; o != nil {
-		q.write(" AND ", q.col(o.Column), " < ").arg(o.Before.UTC())
+		q.write(" AND ")
+		if err := q.older(c, o.Column, o.Before); err != nil {
+			return err
+		}
 		if o.After != nil {
 			q.write(" AND ", q.col(o.Column), " >= ").arg(o.After)
 		}
