@@ -106,17 +106,24 @@ func appDSN(t *testing.T, driver string) string {
 // SQLite state store (stateURL "" ) or the one given.
 func newFixture(t *testing.T, driver, stateURL string) *fixture {
 	t.Helper()
+	return newFixtureOf(t, driver, stateURL, fmt.Sprintf(fixtureRegistry, driver), (*fixture).fill)
+}
+
+// newFixtureOf is newFixture with another registry and tables: fill
+// creates and fills them.
+func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture, *testing.T)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	f := &fixture{driver: driver, hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
 	var err error
-	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(fixtureRegistry, driver))); err != nil {
+	if f.reg, err = registry.Parse([]byte(reg)); err != nil {
 		t.Fatal(err)
 	}
 	if f.store, err = sqlstore.Open("app", driver, appDSN(t, driver)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Close() })
-	f.fill(t)
+	fill(f, t)
 	if stateURL == "" {
 		stateURL = "sqlite://" + testdb.SQLite(t)
 	}

@@ -134,8 +134,9 @@ func (q *query) older(c *registry.Collection, col string, before time.Time) erro
 	}
 	switch q.driver {
 	case registry.DriverPostgres:
-		q.write("(CASE WHEN ", qc, ` ~ '[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? *([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'`,
-			" THEN CAST(", qc, " AS timestamptz) ELSE CAST(", qc, " AS timestamp) AT TIME ZONE 'UTC' END) < CAST(").
+		// A time of day followed by a zone: the text says its offset.
+		q.write("(CASE WHEN ", qc, " ~ ").arg(`[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? *([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$`).
+			write(" THEN CAST(", qc, " AS timestamptz) ELSE CAST(", qc, " AS timestamp) AT TIME ZONE 'UTC' END) < CAST(").
 			arg(v).write(" AS timestamptz)")
 	case registry.DriverMySQL:
 		q.write("(CASE WHEN ", qc, " REGEXP '[+-][0-9]{2}:[0-9]{2}$' THEN CONVERT_TZ(CAST(REPLACE(LEFT(", qc, ", CHAR_LENGTH(", qc,
