@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 )
@@ -12,7 +13,9 @@ import (
 // runConfig is "lethe config check [--config PATH]": it loads the registry,
 // checks its variables, connects to its stores and compares it with their
 // live schemas. Problems are printed one a line with their path in the file;
-// missing indexes are warnings with the CREATE INDEX to run. Exit 1 when the
+// missing indexes are warnings with the CREATE INDEX to run; then what was
+// read from the live schema: primary keys the file does not declare, and
+// each retention rule's cut-off as its column stores it. Exit 1 when the
 // registry would not start the service.
 func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
@@ -35,6 +38,9 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer app.Close()
 	for _, w := range app.Warnings {
 		fmt.Fprintln(stdout, w.String())
+	}
+	for _, n := range app.Registry.Notes(time.Now()) {
+		fmt.Fprintln(stdout, n)
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d stores, %d collections, %d warnings, version %s)\n", c.Registry,
 		len(app.Registry.Stores), len(app.Registry.Collections), len(app.Warnings), app.Registry.Version()[:12])

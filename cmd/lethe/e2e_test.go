@@ -281,8 +281,9 @@ func TestConfigCheck(t *testing.T) {
 		out, _ := cmd.CombinedOutput()
 		return string(out), cmd.ProcessState.ExitCode()
 	}
-	if out, code := run([]string{dbEnv}, "config", "check", "--config", path); code != 0 || !strings.Contains(out, ": ok (") {
-		t.Fatalf("config check of the demo registry: exit %d: %s", code, out)
+	if out, code := run([]string{dbEnv}, "config", "check", "--config", path); code != 0 || !strings.Contains(out, ": ok (") ||
+		!strings.Contains(out, "collections.app.chats.retention: purges rows with created_at < "+time.Now().UTC().Add(-30*24*time.Hour).Format(time.DateOnly)) {
+		t.Fatalf("config check of the demo registry (want ok and the chats' cut-off): exit %d: %s", code, out)
 	}
 	if out, code := run(nil, "config", "check", "--config", path); code != 1 || !strings.Contains(out, "stores.app.dsn_env") || !strings.Contains(out, "DEMO_APP_DB") {
 		t.Fatalf("config check without the DSN variable: exit %d: %s", code, out)
