@@ -165,9 +165,11 @@ func (s *Server) getPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// collect_responses: false in the registry holds for every tenant.
+	collect := st.CollectResponses && s.Registry.CollectResponses
 	out := policyJSON{Tenant: t, Collections: retention.Rules(s.Registry, st.Retention), Schedule: s.Registry.Schedule.Cron,
-		CollectResponses: st.CollectResponses, ObfuscateHistory: st.ObfuscateHistory,
-		Responses: responsesPolicyJSON{Store: st.CollectResponses, Collections: []string{}, PurgeEvery: s.responsesEvery().String()},
+		CollectResponses: collect, ObfuscateHistory: st.ObfuscateHistory,
+		Responses: responsesPolicyJSON{Store: collect, Collections: []string{}, PurgeEvery: s.responsesEvery().String()},
 		History:   historyPolicyJSON{Obfuscate: st.ObfuscateHistory}}
 	for _, c := range s.Registry.ResponseCollections() {
 		out.Responses.Collections = append(out.Responses.Collections, c.Key)

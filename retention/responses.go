@@ -18,11 +18,25 @@ const DefaultResponsesEvery = time.Minute
 // stopped collecting responses, every collection the registry marks as
 // responses, children first, with a zero window (every row dated before
 // the run's AsOf, or every row of a collection without a timestamp)
-// restricted to that tenant's rows. They delete like any retention unit:
-// the rows hanging from them in the same store and their files go with
-// them, and held rows stay.
+// restricted to that tenant's rows. With collect_responses: false in the
+// registry there is one unit per collection over every tenant's rows (and
+// those of no tenant) dated before AsOf, whatever tenants says; the
+// registry requires those collections to have a timestamp. They delete
+// like any retention unit: the rows hanging from them in the same store
+// and their files go with them, and held rows stay.
 func (p *planner) responseUnits(tenants []string) []*unit {
 	var out []*unit
+	if !p.reg.CollectResponses {
+		for _, c := range p.reg.ResponseCollections() {
+			if c.Retention == nil || c.Retention.Timestamp == "" {
+				continue // refused by the registry; kept safe here
+			}
+			base := engine.Selection{Collection: c, All: true,
+				Older: &engine.Older{Column: c.Retention.Timestamp, Before: p.asOf}}
+			out = append(out, p.unit(c, "", base, registry.ActionDelete))
+		}
+		return out
+	}
 	for _, t := range tenants {
 		for _, c := range p.reg.ResponseCollections() {
 			scope := p.tenantScope(c, t)
@@ -43,9 +57,10 @@ func (p *planner) responseUnits(tenants []string) []*unit {
 
 // RunResponses runs the responses sweep: the collections marked responses
 // in the registry are purged for every tenant whose CollectResponses is
-// false (Settings.NotCollecting), as a run of KindResponses. It records a
-// run only when there is something to purge: it returns nil and no error
-// when no tenant stopped collecting or none of their responses are left
+// false (Settings.NotCollecting), or for all rows when the registry says
+// collect_responses: false, as a run of KindResponses. It records a run
+// only when there is something to purge: it returns nil and no error when
+// nobody stopped collecting or none of their responses are left
 // (held rows do not count). Errors are Run's; ECONFLICT with a nil run
 // while another responses run is active.
 func (s *Sweeper) RunResponses(ctx context.Context, o Options) (*Run, error) {
@@ -56,7 +71,7 @@ func (s *Sweeper) RunResponses(ctx context.Context, o Options) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read tenant settings: %w", err)
 	}
-	if len(tenants) == 0 {
+	if len(tenants) == 0 && s.Registry.CollectResponses {
 		return nil, nil
 	}
 	p, err := s.plan(ctx, s.now())

@@ -124,3 +124,28 @@ func TestRedactBareJSONColumn(t *testing.T) {
 		t.Fatalf("a path inside the JSON column: %v", err)
 	}
 }
+
+// TestCollectResponsesAtRegistryLevel: collect_responses: false lets an
+// application without tenants mark responses, provided they are dated.
+func TestCollectResponsesAtRegistryLevel(t *testing.T) {
+	src := strings.Replace(valid, "    purpose: invoicing\n", "    purpose: invoicing\n    responses: true\n", 1)
+	_, err := registry.Parse([]byte("collect_responses: false\n" + src))
+	if err == nil || !strings.Contains(err.Error(), "collections.billing.customers.responses: collect_responses: false purges the rows dated before each sweep") {
+		t.Fatalf("undated responses: err = %v", err)
+	}
+	src = strings.Replace(src, "    purpose: invoicing\n", "    purpose: invoicing\n    retention: {window: never, timestamp: created_at}\n", 1)
+	r, err := registry.Parse([]byte("collect_responses: false\n" + src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CollectResponses {
+		t.Error("CollectResponses = true")
+	}
+	again, err := registry.Parse(r.Marshal())
+	if err != nil || again.CollectResponses || again.Version() != r.Version() {
+		t.Errorf("canonical form lost collect_responses: %v", err)
+	}
+	if def, err := registry.Parse([]byte(valid)); err != nil || !def.CollectResponses {
+		t.Errorf("default: %v, CollectResponses = %v", err, def != nil && def.CollectResponses)
+	}
+}
