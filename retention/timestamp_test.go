@@ -169,3 +169,22 @@ func TestNotesShowCutoffAsStored(t *testing.T) {
 		t.Errorf("notes = %q, want %q", notes, want)
 	}
 }
+
+// TestSQLiteDatetimeHoldingNumbers: SQLite keeps whatever is written in a
+// DATETIME column; epoch numbers there are never taken for expired rows
+// (compared as written, every number sorts before every date), while dates
+// written with a "T" and an offset are read as the times they are.
+func TestSQLiteDatetimeHoldingNumbers(t *testing.T) {
+	rows := epochRows(time.Time.Unix)
+	rows = append(rows, stampRow{5, t0.Add(-40 * day).In(time.FixedZone("", 3600)).Format(time.RFC3339)})
+	f := newFixtureOf(t, registry.DriverSQLite, "", fmt.Sprintf(stampRegistry, registry.DriverSQLite, "30d", "created_at"), stampFill("DATETIME", rows))
+	if _, err := f.reg.CheckLive(context.Background(), sqlstore.Stores{"app": f.store}.Schemas()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sweeper(nil).Run(context.Background(), retention.Options{Trigger: retention.TriggerCLI}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ids(t, "chats"); !slices.Equal(got, []string{"1", "2", "3", "4"}) {
+		t.Errorf("left %v, want the four numbers kept and the dated row 5 purged", got)
+	}
+}

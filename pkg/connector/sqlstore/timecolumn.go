@@ -117,8 +117,8 @@ func (s *Store) selecting(ctx context.Context, sel engine.Selection) (*query, er
 
 // older writes "col < cut-off" as the column stores time: a date/time or
 // epoch column is compared as it is (an index on it serves), ISO-8601 text
-// is parsed by the database first, offsets applied and text without one
-// read as UTC. Text the database cannot parse fails the statement on
+// (and on SQLite a date/time column, which may hold anything) is parsed by
+// the database first, offsets applied and text without one read as UTC. Text the database cannot parse fails the statement on
 // Postgres and MySQL and is never older on SQLite: no row is taken on a
 // misreading.
 func (q *query) older(c *registry.Collection, col string, before time.Time) error {
@@ -128,6 +128,13 @@ func (q *query) older(c *registry.Collection, col string, before time.Time) erro
 	}
 	v := registry.CutoffValue(tc.kind, tc.unit, before)
 	qc := q.col(col)
+	if q.driver == registry.DriverSQLite && tc.kind == registry.TimeNative {
+		// SQLite keeps any value in a DATETIME column: compared as written,
+		// an integer would sort before every date and look expired.
+		// julianday reads the ISO-8601 forms and answers NULL (never
+		// older) for what it cannot read.
+		tc.kind, v = registry.TimeText, registry.CutoffValue(registry.TimeText, "", before)
+	}
 	if tc.kind != registry.TimeText {
 		q.write(qc, " < ").arg(v)
 		return nil
