@@ -83,6 +83,7 @@ func TestSweepEpochAndTextTimestamps(t *testing.T) {
 		{"millis 3650d", "BIGINT", "{column: created_at, unit: ms}", epochRows(time.Time.UnixMilli), "3650d", []string{"1", "2", "3", "4"}},
 		{"millis 30d", "BIGINT", "{column: created_at, unit: ms}", epochRows(time.Time.UnixMilli), "30d", []string{"1", "2"}},
 		{"micros 30d", "BIGINT", "{column: created_at, unit: us}", epochRows(time.Time.UnixMicro), "30d", []string{"1", "2"}},
+		{"nanos 30d", "BIGINT", "{column: created_at, unit: ns}", epochRows(time.Time.UnixNano), "30d", []string{"1", "2"}},
 		{"text 30d", "VARCHAR(64)", "created_at", text, "30d", []string{"1", "2", "5"}},
 	}
 	forEachDriver(t, func(t *testing.T, driver string) {

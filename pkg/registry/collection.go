@@ -117,7 +117,7 @@ func buildRetention(p *problems, at []string, c *Collection, fr *fileRetention) 
 	}
 	ret := &Retention{Window: d, Never: never, Timestamp: fr.Timestamp.Column, Unit: fr.Timestamp.Unit, Action: Action(fr.Action)}
 	if !validUnit(ret.Unit) {
-		p.add(append(at, "timestamp", "unit"), "unknown unit %q: use s, ms or us (seconds, milliseconds or microseconds since 1970)", ret.Unit)
+		p.add(append(at, "timestamp", "unit"), "unknown unit %q: use s, ms, us or ns (seconds, milliseconds, microseconds or nanoseconds since 1970)", ret.Unit)
 	}
 	if ret.Unit != "" && ret.Timestamp == "" {
 		p.add(append(at, "timestamp", "column"), "required: name the column that dates each row, such as created_at")

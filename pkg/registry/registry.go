@@ -147,7 +147,7 @@ type Retention struct {
 	Never     bool
 	Timestamp string // column compared with now - Window
 	// Unit is the epoch unit of a numeric Timestamp column (UnitSeconds,
-	// UnitMillis, UnitMicros), "" for date/time and text columns.
+	// UnitMillis, UnitMicros, UnitNanos), "" for date/time and text columns.
 	Unit string
 	// Stored is how the Timestamp column stores time, read from the live
 	// schema by CheckLive (TimeUnknown before).

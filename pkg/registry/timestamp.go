@@ -14,6 +14,7 @@ const (
 	UnitSeconds = "s"
 	UnitMillis  = "ms"
 	UnitMicros  = "us"
+	UnitNanos   = "ns"
 )
 
 // TimeKind is how a timestamp column stores time, read from its type in
@@ -129,7 +130,7 @@ func TimeStorage(driver, typ, unit string) (TimeKind, error) {
 	case k == TimeUnknown:
 		return k, fmt.Errorf("its type %s is not a date/time, a number or text: Lethe cannot tell the rows' age; name a date/time, epoch or ISO-8601 text column", typ)
 	case k == TimeEpoch && unit == "":
-		return k, fmt.Errorf("its type %s holds a number Lethe cannot date without a unit: write timestamp: {column: <name>, unit: s} (or ms, us)", typ)
+		return k, fmt.Errorf("its type %s holds a number Lethe cannot date without a unit: write timestamp: {column: <name>, unit: s} (or ms, us, ns)", typ)
 	case k != TimeEpoch && unit != "":
 		return k, fmt.Errorf("its type %s is %s, not an epoch number: remove unit", typ, k)
 	}
@@ -148,6 +149,8 @@ func CutoffValue(k TimeKind, unit string, before time.Time) any {
 			return before.UnixMilli()
 		case UnitMicros:
 			return before.UnixMicro()
+		case UnitNanos:
+			return before.UnixNano()
 		}
 		return before.Unix()
 	case TimeText:
@@ -173,5 +176,5 @@ func FormatCutoff(k TimeKind, unit string, before time.Time) string {
 }
 
 func validUnit(u string) bool {
-	return u == "" || u == UnitSeconds || u == UnitMillis || u == UnitMicros
+	return u == "" || u == UnitSeconds || u == UnitMillis || u == UnitMicros || u == UnitNanos
 }
