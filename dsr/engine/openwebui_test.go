@@ -1,0 +1,224 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+const day = 24 * time.Hour
+
+// webuiTables are the example's tables with the column naming each row's
+// person.
+var webuiTables = map[string]string{
+	"user": "id", "auth": "id", "chat": "user_id", "chatidtag": "user_id", "tag": "user_id", "folder": "user_id",
+	"file": "user_id", "memory": "user_id", "channel": "user_id", "message": "user_id",
+	"message_reaction": "user_id", "channel_member": "user_id",
+}
+
+// openWebUI builds Open WebUI's schema from the example's testdata on
+// driver, seeds it as the application writes it, and returns the store and
+// the example registry checked against it.
+func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *registry.Registry) {
+	t.Helper()
+	ddl, err := os.ReadFile("../../deploy/registries/testdata/open-webui." + driver + ".sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(ddl), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	var stmts []string
+	for _, s := range strings.Split(strings.Join(lines, "\n"), ";") {
+		if strings.TrimSpace(s) != "" {
+			stmts = append(stmts, s)
+		}
+	}
+	app := openStore(t, "webui", driver, stmts)
+	ago := func(d time.Duration) int64 { return now.Add(-d).Unix() }
+	for i, u := range []string{"u1", "u2", "u3"} {
+		email := map[string]string{"u1": "alice@example.com", "u2": "bob@example.com", "u3": "carol@example.com"}[u]
+		exec(t, app, `INSERT INTO "user" (id, name, email, role, profile_image_url, last_active_at, updated_at, created_at, settings, info)
+			VALUES (?, ?, ?, 'user', '/user.png', ?, ?, ?, '{"ui":{}}', NULL)`, u, strings.Split(email, "@")[0], email, ago(0), ago(0), ago(500*day))
+		exec(t, app, `INSERT INTO auth (id, email, password, active) VALUES (?, ?, '$2b$12$hash', TRUE)`, u, email)
+		for j, age := range []time.Duration{day, 100 * day, 400 * day} {
+			id := fmt.Sprintf("%s-chat%d", u, j)
+			doc := fmt.Sprintf(`{"title":"chat %d","history":{"currentId":"m2","messages":{"m1":{"id":"m1","role":"user","content":"I am %s, looking for a new job"},"m2":{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}}}}`, j, email)
+			exec(t, app, `INSERT INTO chat (id, user_id, title, chat, created_at, updated_at, archived, pinned, meta)
+				VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, '{"tags":["career"]}')`, id, u, "Career chat", doc, ago(age), ago(age))
+		}
+		exec(t, app, `INSERT INTO memory (id, user_id, content, created_at, updated_at) VALUES (?, ?, 'Works as a nurse', ?, ?)`,
+			u+"-mem", u, ago(3*day), ago(3*day))
+		exec(t, app, `INSERT INTO file (id, user_id, filename, meta, created_at, updated_at, path) VALUES (?, ?, 'cv.pdf', '{"name":"cv.pdf"}', ?, ?, ?)`,
+			u+"-file", u, ago(time.Duration(i*200)*day), ago(0), "/app/backend/data/uploads/"+u+"-file_cv.pdf")
+		exec(t, app, `INSERT INTO chatidtag (id, tag_name, chat_id, user_id, timestamp) VALUES (?, 'career', ?, ?, ?)`, u+"-cit", u+"-chat0", u, ago(day))
+	}
+	// Two people's "career" tag and "Work" folder share their ids: the tables are keyed (id, user_id).
+	exec(t, app, `INSERT INTO tag (id, name, user_id, meta) VALUES ('career', 'career', 'u1', '{}'), ('career', 'career', 'u2', '{}'), ('travel', 'travel', 'u1', '{}')`)
+	exec(t, app, `INSERT INTO folder (id, user_id, name, is_expanded, created_at, updated_at) VALUES ('work', 'u1', 'Work', FALSE, ?, ?), ('work', 'u2', 'Work', TRUE, ?, ?)`,
+		ago(day), ago(day), ago(day), ago(day))
+	// Alice's channel, where Bob talks and reacts too.
+	ns := now.UnixNano()
+	exec(t, app, `INSERT INTO channel (id, user_id, name, type, created_at, updated_at) VALUES ('c1', 'u1', 'jobs', NULL, ?, ?)`, ns, ns)
+	exec(t, app, `INSERT INTO channel_member (id, channel_id, user_id, created_at) VALUES ('cm1', 'c1', 'u1', ?), ('cm2', 'c1', 'u2', ?)`, ns, ns)
+	exec(t, app, `INSERT INTO message (id, user_id, channel_id, content, created_at, updated_at) VALUES ('msg1', 'u1', 'c1', 'hello', ?, ?), ('msg2', 'u2', 'c1', 'hi alice', ?, ?)`, ns, ns, ns, ns)
+	exec(t, app, `INSERT INTO message_reaction (id, user_id, message_id, name, created_at) VALUES ('r1', 'u2', 'msg1', 'thumbsup', ?), ('r2', 'u1', 'msg2', 'heart', ?)`, ns, ns)
+
+	raw, err := os.ReadFile("../../deploy/registries/open-webui.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse([]byte(strings.Replace(string(raw), "driver: postgres", "driver: "+driver, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.CheckLive(context.Background(), sqlstore.Stores{"webui": app}.Schemas()); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"webui.tag", "webui.folder"} {
+		if got := reg.Collections[key].PrimaryKey; !slices.Equal(got, []string{"id", "user_id"}) {
+			t.Fatalf("%s key = %v, want (id, user_id)", key, got)
+		}
+	}
+	return app, reg
+}
+
+// webuiRows returns every row of the example's tables (or of only those
+// named) selected by where (with %s standing for the table's person
+// column), as text, by table.
+func webuiRows(t *testing.T, app *sqlstore.Store, where string, only ...string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for table, col := range webuiTables {
+		if len(only) > 0 && !slices.Contains(only, table) {
+			continue
+		}
+		q := fmt.Sprintf(`SELECT * FROM %s WHERE %s`, registry.QuoteIdent(app.DB().Dialector.Name(), table),
+			strings.ReplaceAll(where, "%s", col))
+		for _, r := range dumpRows(t, app, q) {
+			out[table] = append(out[table], strings.Join(r, "|"))
+		}
+		slices.Sort(out[table])
+	}
+	return out
+}
+
+// TestOpenWebUIExample runs the example registry against Open WebUI's own
+// schema: plan, access and erasure of one person, then a retention sweep,
+// each leaving every other row as it was.
+func TestOpenWebUIExample(t *testing.T) {
+	for _, d := range []string{registry.DriverPostgres, registry.DriverSQLite} {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Second)
+			app, reg := openWebUI(t, d, now)
+			hasher := dsr.NewSubjectHasher([]byte("test-key"))
+			eng := engine.New(reg, map[string]engine.Store{"webui": app}, hasher)
+
+			plan, err := eng.Plan(ctx, "Alice@Example.com", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts := map[string]int64{}
+			for _, it := range plan.Collections {
+				counts[it.Store+"."+it.Collection] = it.Count
+			}
+			want := map[string]int64{"webui.user": 1, "webui.auth": 1, "webui.chat": 3, "webui.chatidtag": 1, "webui.tag": 2,
+				"webui.folder": 1, "webui.file": 1, "webui.memory": 1, "webui.message": 1, "webui.message_reaction": 1, "webui.channel_member": 1}
+			if !maps.Equal(counts, want) {
+				t.Errorf("plan = %v, want %v", counts, want)
+			}
+
+			rc := rowCounter{rows: map[string]int64{}}
+			eng.Exporter = rc
+			if _, err := eng.Execute(ctx, &dsr.Request{ID: "access", Type: dsr.TypeAccess, Email: "alice@example.com"}, newJournal()); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(rc.rows, want) {
+				t.Errorf("access read %v, want %v", rc.rows, want)
+			}
+
+			others := webuiRows(t, app, "%s <> 'u1' OR %s IS NULL")
+			out, err := eng.Execute(ctx, erasure("alice@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Verification.Passed {
+				t.Fatalf("verification: %+v", out.Verification)
+			}
+			after := webuiRows(t, app, "1 = 1")
+			for table := range webuiTables {
+				if table == "channel" {
+					continue // Alice's channel is shared: the example leaves it
+				}
+				if !slices.Equal(after[table], others[table]) {
+					t.Errorf("%s after erasure:\n%v\nwant everyone else's rows unchanged:\n%v", table, after[table], others[table])
+				}
+			}
+			if len(after["channel"]) != 1 || len(after["tag"]) != 1 || len(after["folder"]) != 1 {
+				t.Errorf("channel %v, tags %v, folders %v; want the channel and Bob's career tag and Work folder", after["channel"], after["tag"], after["folder"])
+			}
+
+			// The sweep purges chats and files older than 365 days: Bob's and
+			// Carol's 400-day chats and Carol's file; nothing else changes.
+			cutoff := now.Add(-365 * day).Unix()
+			kept := webuiRows(t, app, "1 = 1")
+			for _, table := range []string{"chat", "file"} {
+				kept[table] = webuiRows(t, app, fmt.Sprintf("created_at >= %d", cutoff), table)[table]
+			}
+			sw := sweeperFor(t, reg, app, eng, now)
+			run, err := sw.Run(ctx, retention.Options{Trigger: retention.TriggerCLI})
+			if err != nil {
+				t.Fatal(err)
+			}
+			purged := map[string]int64{}
+			for _, c := range run.Counts {
+				purged[c.Collection] += c.RowsPurged
+			}
+			if purged["webui.chat"] != 2 || purged["webui.file"] != 1 {
+				t.Errorf("sweep purged %v, want 2 chats and 1 file", purged)
+			}
+			swept := webuiRows(t, app, "1 = 1")
+			for table := range webuiTables {
+				if !slices.Equal(swept[table], kept[table]) {
+					t.Errorf("%s after the sweep:\n%v\nwant:\n%v", table, swept[table], kept[table])
+				}
+			}
+		})
+	}
+}
+
+// sweeperFor is a retention Sweeper over app with its state in SQLite and
+// the clock at now.
+func sweeperFor(t *testing.T, reg *registry.Registry, app *sqlstore.Store, eng *engine.Engine, now time.Time) *retention.Sweeper {
+	t.Helper()
+	db, err := state.Open(context.Background(), "sqlite://"+testdb.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return now }
+	audit := &state.AuditLog{DB: db}
+	hasher := dsr.NewSubjectHasher([]byte("test-key"))
+	return &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"webui": app}, Engine: eng,
+		Runs: &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher}, Holds: &state.Holds{DB: db, Audit: audit},
+		Settings: &state.TenantSettings{DB: db, Audit: audit}, Now: func() time.Time { return now }, Pause: -1,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+}
