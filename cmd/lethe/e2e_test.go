@@ -296,6 +296,8 @@ func TestConfigCheck(t *testing.T) {
 		{"unknown collection", "references: {chat_id: chats.id}", "references: {chat_id: chat.id}", "collections.app.messages.references.chat_id"},
 		{"missing column", "timestamp: created_at}", "timestamp: made_at}", "made_at"},
 		{"bad window", "window: 7d", "window: sevendays", "collections.app.uploads.retention.window"},
+		{"key not the table's", "  app.uploads:\n", "  app.uploads:\n    primary_key: storage_key\n", "collections.app.uploads.primary_key: primary_key (storage_key) is not a key of table"},
+		{"unit on a date/time", "timestamp: created_at}", "timestamp: {column: created_at, unit: s}}", "remove unit"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
