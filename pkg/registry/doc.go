@@ -11,7 +11,10 @@
 // file, the line, and what to change; CheckEnv checks the environment
 // variables the stores name; CheckLive compares the registry with the live
 // databases through the narrow SchemaReader interface the SQL connector
-// implements. The package never talks to a database itself.
+// implements, and completes the registry with what only the live schema
+// tells: each table's primary key (MatchKey) and how each retention
+// timestamp stores time (TimeStorage). The package never talks to a
+// database itself.
 //
 // A parsed registry has a canonical form (Marshal) and a Version, the SHA-256
 // of that form, so a request can snapshot the registry it started with and

@@ -14,6 +14,13 @@
 // binary utf8mb4 bytes so that accent- or pad-insensitive collations cannot
 // widen it.
 //
+// No statement writes to a table unless the collection's primary key is
+// one of the table's own keys (keys.go), read from the live schema: rows
+// are never addressed by columns that do not tell them apart. A retention
+// cut-off is compared as its column stores time (timecolumn.go): a
+// date/time, an epoch number of the registry's unit, or ISO-8601 text the
+// database parses; a column it cannot date is refused.
+//
 // Deletes and anonymisation work in batches of bounded size, each batch one
 // transaction. A store that cannot be reached answers a *dsr.Error with
 // code EUNAVAILABLE naming the store, which makes the request retry. gorm's
