@@ -189,3 +189,29 @@ func TestSQLiteDatetimeHoldingNumbers(t *testing.T) {
 		t.Errorf("left %v, want the four numbers kept and the dated row 5 purged", got)
 	}
 }
+
+// TestCheckLiveDoubtsEpochUnit: epoch seconds declared as milliseconds
+// would date every row in 1970 and purge it; CheckLive reads a sample and
+// refuses the unit, naming the date the values would read as.
+func TestCheckLiveDoubtsEpochUnit(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		for _, tc := range []struct {
+			unit string
+			want string
+		}{
+			{"ms", "which in unit ms reads as 1970-01-"},
+			{"s", ""},
+		} {
+			f := newFixtureOf(t, driver, "", fmt.Sprintf(stampRegistry, driver, "30d", "{column: created_at, unit: "+tc.unit+"}"),
+				stampFill("BIGINT", epochRows(time.Time.Unix)))
+			_, err := f.reg.CheckLive(context.Background(), sqlstore.Stores{"app": f.store}.Schemas())
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unit %s: %v", tc.unit, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), "collections.app.chats.retention.timestamp.unit: column \"created_at\" holds") ||
+				!strings.Contains(err.Error(), tc.want)):
+				t.Errorf("unit %s: err = %v, want %q", tc.unit, err, tc.want)
+			}
+		}
+	})
+}

@@ -21,6 +21,9 @@ type SchemaReader interface {
 	Keys(ctx context.Context, table string) ([]Key, error)
 	// Types returns the type of each column of table, lower case, by column.
 	Types(ctx context.Context, table string) (map[string]string, error)
+	// Sample returns up to limit non-NULL values of column in table, as
+	// the driver returns them, from whichever rows the database reads first.
+	Sample(ctx context.Context, table, column string, limit int) ([]any, error)
 }
 
 // Index is one index of a live table.
@@ -121,6 +124,15 @@ func (r *Registry) checkLiveTable(ctx context.Context, p *problems, s SchemaRead
 		return nil
 	}
 	ret.Stored = kind
+	if kind == TimeEpoch {
+		vals, err := s.Sample(ctx, c.Table, ret.Timestamp, epochSample)
+		if err != nil {
+			return fmt.Errorf("registry: check %s: %w", c.Key, err)
+		}
+		if msg := doubtUnit(vals, ret.Unit, time.Now()); msg != "" {
+			p.add(append(at, "retention", "timestamp", "unit"), "column %q %s", ret.Timestamp, msg)
+		}
+	}
 	return nil
 }
 

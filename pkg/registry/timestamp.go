@@ -178,3 +178,52 @@ func FormatCutoff(k TimeKind, unit string, before time.Time) string {
 func validUnit(u string) bool {
 	return u == "" || u == UnitSeconds || u == UnitMillis || u == UnitMicros || u == UnitNanos
 }
+
+// epochSample is how many values of an epoch column CheckLive reads to
+// check its unit.
+const epochSample = 100
+
+// doubtUnit checks sampled values of an epoch column against its unit: read
+// in that unit, each must be a date between 1990 and a year from now. A
+// unit too large (ms for seconds) would date every row in 1970 and purge
+// it; too small, no row would ever expire. It returns what is wrong, or ""
+// when every value reads as a plausible date.
+func doubtUnit(vals []any, unit string, now time.Time) string {
+	per := map[string]float64{UnitSeconds: 1, UnitMillis: 1e3, UnitMicros: 1e6, UnitNanos: 1e9}[unit]
+	if per == 0 {
+		return ""
+	}
+	lo, hi := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), now.AddDate(1, 0, 0)
+	for _, v := range vals {
+		var f float64
+		switch x := v.(type) {
+		case int64:
+			f = float64(x)
+		case int32:
+			f = float64(x)
+		case float64:
+			f = x
+		case string:
+			n, err := strconv.ParseFloat(x, 64)
+			if err != nil {
+				continue
+			}
+			f = n
+		default:
+			continue
+		}
+		secs := f / per
+		var reads string
+		switch {
+		case secs > float64(hi.Unix()):
+			reads = "a date after " + hi.Format("2006")
+		case secs < float64(lo.Unix()):
+			reads = time.Unix(int64(secs), 0).UTC().Format(time.DateOnly)
+		default:
+			continue
+		}
+		return fmt.Sprintf("holds %s, which in unit %s reads as %s: declare the unit the application writes (s, ms, us or ns)",
+			strconv.FormatFloat(f, 'f', -1, 64), unit, reads)
+	}
+	return ""
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,4 +154,25 @@ func (q *query) older(c *registry.Collection, col string, before time.Time) erro
 		q.write("julianday(", qc, ") < julianday(").arg(v).write(")")
 	}
 	return nil
+}
+
+// Sample returns up to limit non-NULL values of column in table, as the
+// driver returns them ([]byte as string), for CheckLive to check an epoch
+// column's unit.
+func (s *Store) Sample(ctx context.Context, table, column string, limit int) ([]any, error) {
+	q := s.newQuery()
+	q.write("SELECT ", q.col(column), " FROM ", q.ident(table), " WHERE ", q.col(column), " IS NOT NULL LIMIT ", strconv.Itoa(limit))
+	rows, err := s.db.WithContext(ctx).Raw(q.sql.String()).Rows()
+	if err != nil {
+		return nil, s.fail(ctx, "sample", table, err)
+	}
+	got, err := scanAny(rows, 1)
+	if err != nil {
+		return nil, s.fail(ctx, "sample", table, err)
+	}
+	out := make([]any, len(got))
+	for i, r := range got {
+		out[i] = r[0]
+	}
+	return out, nil
 }
