@@ -26,6 +26,16 @@ type SchemaReader interface {
 	Sample(ctx context.Context, table, column string, limit int) ([]any, error)
 }
 
+// FoldReader is what a SchemaReader may tell of how Lethe folds an
+// identity column to match addresses exactly in every script.
+type FoldReader interface {
+	// FoldAdvice returns the SQL that folds col of table as Lethe does,
+	// plain=true when it is the column's own lower(col) (which an
+	// expression index on lower(col) serves). Errors: the column cannot be
+	// folded as Lethe does, so every request on it fails.
+	FoldAdvice(table, col string) (plain bool, expr string, err error)
+}
+
 // Index is one index of a live table.
 type Index struct {
 	Name       string
@@ -81,6 +91,9 @@ func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReade
 			return nil, fmt.Errorf("registry: check %s: %w", c.Key, err)
 		}
 		warnings = append(warnings, r.indexWarnings(c, idx)...)
+		if f, ok := s.(FoldReader); ok {
+			warnings = append(warnings, r.foldWarnings(c, f)...)
+		}
 	}
 	sortProblems(p.list)
 	return warnings, p.err()
@@ -176,6 +189,36 @@ func (r *Registry) indexWarnings(c *Collection, idx []Index) []Problem {
 	for _, ref := range c.References {
 		if !leads(ref.Column) {
 			warn([]string{"collections", c.Key, "references", ref.Column}, ref.Column, "reference column", false)
+		}
+	}
+	return out
+}
+
+// foldWarnings warns where an identity column's collation does not fold
+// letters outside ASCII as Lethe does: Lethe then matches it through
+// another collation, which an index on lower(col) does not serve, or
+// cannot match it at all.
+func (r *Registry) foldWarnings(c *Collection, f FoldReader) []Problem {
+	driver := r.Stores[c.Store].Driver
+	if driver == DriverSQLite {
+		return nil // folded by Lethe's own registered function, always exact
+	}
+	var out []Problem
+	for _, col := range c.Email {
+		path := strings.Join([]string{"collections", c.Key, "identity", "email"}, ".")
+		plain, expr, err := f.FoldAdvice(c.Table, col)
+		switch {
+		case err != nil:
+			out = append(out, Problem{File: "lethe.yaml", Path: path, Message: "warning: " + err.Error() + "; until then every request fails on this collection"})
+		case !plain && driver == DriverMySQL:
+			out = append(out, Problem{File: "lethe.yaml", Path: path, Message: fmt.Sprintf(
+				"warning: identity column %q of table %q is a binary string or has a collation whose lower() does not fold as Lethe does, so Lethe matches it as %s, which no index serves; give it a utf8mb4 collation such as utf8mb4_unicode_ci",
+				col, c.Table, expr)})
+		case !plain:
+			name := QuoteColumn(driver, "lethe_"+strings.ReplaceAll(c.Table, ".", "_")+"_"+col+"_fold")
+			out = append(out, Problem{File: "lethe.yaml", Path: path, Message: fmt.Sprintf(
+				"warning: identity column %q of table %q has a collation whose lower() folds only ASCII, so Lethe matches it as %s, which no index on lower(%s) serves; run: CREATE INDEX %s ON %s ((%s));",
+				col, c.Table, expr, col, name, QuoteIdent(driver, c.Table), expr)})
 		}
 	}
 	return out
