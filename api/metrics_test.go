@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -117,8 +116,7 @@ func TestMetricsWithoutRegistry(t *testing.T) {
 	b := setup(t, state.SQLite)
 	srv := &api.Server{AdminToken: adminToken, Requests: b.srv.Requests, Keys: b.srv.Keys, Audit: b.srv.Audit,
 		Ready: b.srv.Ready, Logger: b.logger, Now: b.clock.Now}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	hs := checkedServer(t, srv.Handler())
 	b.url = hs.URL
 	b.do(t, "GET", "/healthz", "", "")
 	if fams := b.scrape(t); len(fams["lethe_http_request_duration_seconds"].GetMetric()) == 0 {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -133,8 +132,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 		Ready: map[string]api.Pinger{"state": db}, Metrics: prometheus.NewRegistry(), Logger: b.logger, Now: b.clock.Now,
 		Exports: exports, Self: sb.svc,
 	}
-	hs := httptest.NewServer(b.srv.Handler())
-	t.Cleanup(hs.Close)
+	hs := checkedServer(t, b.srv.Handler())
 	b.url = hs.URL
 	return sb
 }
