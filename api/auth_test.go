@@ -25,6 +25,10 @@ func TestAuthRequired(t *testing.T) {
 			{name: "tenant key with a wrong secret", header: "Bearer lethe_" + id + "_wrongsecretwrongsecretwrongsecretwrongsecr", status: http.StatusUnauthorized},
 			{name: "admin", header: "Bearer " + adminToken, status: http.StatusOK},
 			{name: "tenant key", header: "Bearer " + token, status: http.StatusOK},
+			{name: "lower-case scheme", header: "bearer " + adminToken, status: http.StatusOK},
+			{name: "upper-case scheme", header: "BEARER " + token, status: http.StatusOK},
+			{name: "scheme alone", header: "bearer", status: http.StatusUnauthorized},
+			{name: "scheme glued to the token", header: "Bearer" + adminToken, status: http.StatusUnauthorized},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +84,10 @@ func TestTenantKeyLifecycle(t *testing.T) {
 			{name: "revoke a key", method: "DELETE", path: "/v1/tenants/studio-a/keys/" + keyID, status: 403, code: "forbidden"},
 			{name: "read the audit trail", method: "GET", path: "/v1/audit", status: 403, code: "forbidden"},
 			{name: "verify the audit trail", method: "GET", path: "/v1/audit/verify", status: 403, code: "forbidden"},
+			// Another tenant's settings and policy are as invisible as its requests.
+			{name: "read another tenant's settings", method: "GET", path: "/v1/tenants/studio-b/settings", status: 404, code: "not_found"},
+			{name: "change another tenant's settings", method: "PUT", path: "/v1/tenants/studio-b/settings", body: `{"retention":{}}`, status: 404, code: "not_found"},
+			{name: "read another tenant's policy", method: "GET", path: "/v1/tenants/studio-b/policy", status: 404, code: "not_found"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := b.rows(t)

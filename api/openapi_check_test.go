@@ -134,6 +134,9 @@ func conformance(router routers.Router, r *http.Request, body []byte, rec *httpt
 		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed {
 			return ""
 		}
+		if r.Method == http.MethodOptions && rec.Code == http.StatusNoContent && rec.Body.Len() == 0 {
+			return "" // echo's own answer: the Allow header, no body
+		}
 		return "route not in the document: " + err.Error()
 	}
 	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
