@@ -26,7 +26,7 @@ func TestIPLimitsCountIPv6By64(t *testing.T) {
 	s := &Service{Store: &hitStore{hits: map[string]int{}}, Subject: dsr.NewSubjectHasher([]byte("0123456789abcdef0123456789abcdef"))}
 	ctx := context.Background()
 	limited := func(kind, v string) bool {
-		err := s.limit(ctx, kind, v, 1)
+		err := s.limit(ctx, kind, v, 1, time.Hour)
 		var rl *dsr.RateLimitError
 		if err != nil && !errors.As(err, &rl) {
 			t.Fatal(err)
