@@ -31,7 +31,10 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := b.do(t, tc.method, tc.path, tc.token, "")
-			wantError(t, r, http.StatusMethodNotAllowed, dsr.EINVALID)
+			msg := wantError(t, r, http.StatusMethodNotAllowed, dsr.EINVALID)
+			if !strings.Contains(msg, tc.method) || !strings.Contains(msg, tc.allow[0]) {
+				t.Errorf("message %q names neither the method nor those allowed", msg)
+			}
 			allow := strings.Split(strings.ReplaceAll(r.header.Get("Allow"), " ", ""), ",")
 			for _, m := range tc.allow {
 				if !slices.Contains(allow, m) {
