@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 func TestAuthRequired(t *testing.T) {
@@ -117,4 +121,25 @@ func TestTenantKeyLifecycle(t *testing.T) {
 		wantError(t, b.do(t, "GET", "/v1/requests", token, ""), 401, "unauthorized")
 		wantError(t, b.do(t, "POST", "/v1/tenants/-bad/keys", adminToken, ""), 422, "unprocessable")
 	})
+}
+
+// TestEveryV1RouteNeedsAToken: authentication is attached route by route
+// (see Server.Handler), so every /v1 route but the end users' self-service
+// ones is checked here to answer 401 without a token.
+func TestEveryV1RouteNeedsAToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t, state.SQLite)
+	e := b.srv.Handler().(*echo.Echo)
+	n := 0
+	for _, rt := range e.Routes() {
+		if !strings.HasPrefix(rt.Path, "/v1/") || strings.HasPrefix(rt.Path, "/v1/self/") {
+			continue
+		}
+		path := strings.NewReplacer(":tenant", "studio-a", ":id", "0190f3a0-0000-7000-8000-000000000001").Replace(rt.Path)
+		wantError(t, b.do(t, rt.Method, path, "", ""), http.StatusUnauthorized, "unauthorized")
+		n++
+	}
+	if n < 20 {
+		t.Errorf("checked %d /v1 routes; the server registers more", n)
+	}
 }
