@@ -17,10 +17,10 @@ const callerKey = "lethe.caller"
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	adminSum := sha256.Sum256([]byte(s.AdminToken))
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(h, "Bearer ")
+		// The scheme is case-insensitive (RFC 9110 11.1): "bearer" is Bearer.
+		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		token = strings.TrimSpace(token)
-		if !ok || token == "" {
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return dsr.Errorf(dsr.EUNAUTHORIZED, "send Authorization: Bearer <token> with the admin token or a tenant key")
 		}
 		sum := sha256.Sum256([]byte(token))

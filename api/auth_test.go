@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 func TestAuthRequired(t *testing.T) {
@@ -25,6 +29,10 @@ func TestAuthRequired(t *testing.T) {
 			{name: "tenant key with a wrong secret", header: "Bearer lethe_" + id + "_wrongsecretwrongsecretwrongsecretwrongsecr", status: http.StatusUnauthorized},
 			{name: "admin", header: "Bearer " + adminToken, status: http.StatusOK},
 			{name: "tenant key", header: "Bearer " + token, status: http.StatusOK},
+			{name: "lower-case scheme", header: "bearer " + adminToken, status: http.StatusOK},
+			{name: "upper-case scheme", header: "BEARER " + token, status: http.StatusOK},
+			{name: "scheme alone", header: "bearer", status: http.StatusUnauthorized},
+			{name: "scheme glued to the token", header: "Bearer" + adminToken, status: http.StatusUnauthorized},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +88,10 @@ func TestTenantKeyLifecycle(t *testing.T) {
 			{name: "revoke a key", method: "DELETE", path: "/v1/tenants/studio-a/keys/" + keyID, status: 403, code: "forbidden"},
 			{name: "read the audit trail", method: "GET", path: "/v1/audit", status: 403, code: "forbidden"},
 			{name: "verify the audit trail", method: "GET", path: "/v1/audit/verify", status: 403, code: "forbidden"},
+			// Another tenant's settings and policy are as invisible as its requests.
+			{name: "read another tenant's settings", method: "GET", path: "/v1/tenants/studio-b/settings", status: 404, code: "not_found"},
+			{name: "change another tenant's settings", method: "PUT", path: "/v1/tenants/studio-b/settings", body: `{"retention":{}}`, status: 404, code: "not_found"},
+			{name: "read another tenant's policy", method: "GET", path: "/v1/tenants/studio-b/policy", status: 404, code: "not_found"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := b.rows(t)
@@ -109,4 +121,25 @@ func TestTenantKeyLifecycle(t *testing.T) {
 		wantError(t, b.do(t, "GET", "/v1/requests", token, ""), 401, "unauthorized")
 		wantError(t, b.do(t, "POST", "/v1/tenants/-bad/keys", adminToken, ""), 422, "unprocessable")
 	})
+}
+
+// TestEveryV1RouteNeedsAToken: authentication is attached route by route
+// (see Server.Handler), so every /v1 route but the end users' self-service
+// ones is checked here to answer 401 without a token.
+func TestEveryV1RouteNeedsAToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t, state.SQLite)
+	e := b.srv.Handler().(*echo.Echo)
+	n := 0
+	for _, rt := range e.Routes() {
+		if !strings.HasPrefix(rt.Path, "/v1/") || strings.HasPrefix(rt.Path, "/v1/self/") {
+			continue
+		}
+		path := strings.NewReplacer(":tenant", "studio-a", ":id", "0190f3a0-0000-7000-8000-000000000001").Replace(rt.Path)
+		wantError(t, b.do(t, rt.Method, path, "", ""), http.StatusUnauthorized, "unauthorized")
+		n++
+	}
+	if n < 20 {
+		t.Errorf("checked %d /v1 routes; the server registers more", n)
+	}
 }

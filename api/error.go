@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -60,8 +61,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				e.Code = dsr.EINTERNAL
 			}
 			e.Message = http.StatusText(he.Code)
-			if he.Code == http.StatusRequestEntityTooLarge {
+			switch he.Code {
+			case http.StatusRequestEntityTooLarge:
 				e.Message = "body: larger than the 64 KiB limit"
+			case http.StatusMethodNotAllowed:
+				// echo has set Allow to the methods the path takes.
+				e.Message = fmt.Sprintf("method %s: this path takes %s (see the Allow header)",
+					strconv.Quote(c.Request().Method), c.Response().Header().Get(echo.HeaderAllow))
 			}
 		}
 		if status == 0 || status == http.StatusInternalServerError {

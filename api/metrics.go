@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,8 +13,18 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
+// knownMethods are the methods a latency label names; any other token a
+// client sends counts as "other", so no client can add series.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
 // instrument observes every HTTP request's latency by method, route
-// template (never the raw path, which may carry ids) and status.
+// template (never the raw path, which may carry ids) and status. Every
+// label is bounded: a method outside knownMethods is "other", a route
+// that is not registered is "unmatched", and a status outside 100–599 is
+// "other", so unauthenticated requests cannot grow /metrics.
 func (s *Server) instrument() echo.MiddlewareFunc {
 	hist := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "lethe_http_request_duration_seconds",
@@ -30,14 +41,25 @@ func (s *Server) instrument() echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
-			hist.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Observe(time.Since(start).Seconds())
+			hist.WithLabelValues(s.labels(c)).Observe(time.Since(start).Seconds())
 			return nil
 		}
 	}
+}
+
+// labels returns the bounded method, route and status labels of c.
+func (s *Server) labels(c echo.Context) (method, route, status string) {
+	method, route, status = c.Request().Method, c.Path(), "other"
+	if !knownMethods[method] {
+		method = "other"
+	}
+	if !s.routes[route] {
+		route = "unmatched"
+	}
+	if code := c.Response().Status; code >= 100 && code <= 599 {
+		status = strconv.Itoa(code)
+	}
+	return method, route, status
 }
 
 func (s *Server) metrics() echo.HandlerFunc {

@@ -3,12 +3,16 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -117,8 +121,7 @@ func TestMetricsWithoutRegistry(t *testing.T) {
 	b := setup(t, state.SQLite)
 	srv := &api.Server{AdminToken: adminToken, Requests: b.srv.Requests, Keys: b.srv.Keys, Audit: b.srv.Audit,
 		Ready: b.srv.Ready, Logger: b.logger, Now: b.clock.Now}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	hs := checkedServer(t, srv.Handler())
 	b.url = hs.URL
 	b.do(t, "GET", "/healthz", "", "")
 	if fams := b.scrape(t); len(fams["lethe_http_request_duration_seconds"].GetMetric()) == 0 {
@@ -143,6 +146,7 @@ func TestHealth(t *testing.T) {
 		if err := b.db.Close(); err != nil {
 			t.Fatal(err)
 		}
+		b.clock.Advance(api.ReadyTTL) // past the cached answer
 		r := decode[ready](t, b.do(t, "GET", "/readyz", "", ""), http.StatusServiceUnavailable)
 		if r.Status != "unavailable" || r.Checks["state"] != "unreachable" || len(r.Down) != 1 || r.Down[0] != "state" {
 			t.Errorf("/readyz with the store closed: %+v, want 503 naming state", r)
@@ -154,4 +158,148 @@ func TestHealth(t *testing.T) {
 			t.Errorf("/healthz with the store down: %d, want 200 (liveness is not readiness)", h.status)
 		}
 	})
+}
+
+// countingPinger counts the pings that reach the store it wraps.
+type countingPinger struct {
+	api.Pinger
+	n atomic.Int64
+}
+
+func (p *countingPinger) Ping(ctx context.Context) error {
+	p.n.Add(1)
+	return p.Pinger.Ping(ctx)
+}
+
+// TestReadyzCachesPings: /readyz pings the stores at most once per
+// api.ReadyTTL by the server's clock, concurrent calls included, and a
+// store that goes down shows once the cached answer is older than that.
+func TestReadyzCachesPings(t *testing.T) {
+	t.Parallel()
+	b := setup(t, state.SQLite)
+	pinger := &countingPinger{Pinger: b.db}
+	b.srv.Ready["state"] = pinger
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if r := b.do(t, "GET", "/readyz", "", ""); r.status != http.StatusOK {
+				t.Errorf("/readyz: %d %s", r.status, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := pinger.n.Load(); n != 1 {
+		t.Fatalf("8 calls pinged the store %d times, want 1", n)
+	}
+	b.clock.Advance(api.ReadyTTL - time.Millisecond)
+	if err := b.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.do(t, "GET", "/readyz", "", ""); r.status != http.StatusOK || pinger.n.Load() != 1 {
+		t.Fatalf("/readyz within the TTL: %d, %d pings; want the cached 200 and no ping", r.status, pinger.n.Load())
+	}
+	b.clock.Advance(time.Millisecond)
+	if r := b.do(t, "GET", "/readyz", "", ""); r.status != http.StatusServiceUnavailable || pinger.n.Load() != 2 {
+		t.Fatalf("/readyz after the TTL: %d, %d pings; want 503 from a new ping", r.status, pinger.n.Load())
+	}
+}
+
+// TestMetricsLabelsBounded floods the real server with 20,000
+// unauthenticated requests of random methods and paths (the attack that
+// grew /metrics from 92 KB to 43.5 MB), in two rounds of 10,000 drawn
+// alike: the first reaches every series such requests can make, so the
+// second must not grow /metrics, and every latency label is one the
+// server knows.
+func TestMetricsLabelsBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, state.SQLite)
+	size := func() int {
+		r := b.do(t, "GET", "/metrics", "", "", "Accept-Encoding", "identity")
+		if r.status != http.StatusOK {
+			t.Fatalf("/metrics: %d", r.status)
+		}
+		return len(r.body)
+	}
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	defer client.CloseIdleConnections()
+	flood := func(seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, seed))
+		word := func(letters string, n int) string {
+			out := make([]byte, n)
+			for i := range out {
+				out[i] = letters[rng.IntN(len(letters))]
+			}
+			return string(out)
+		}
+		type call struct{ method, path string }
+		calls := make(chan call)
+		go func() {
+			defer close(calls)
+			for i := range 10_000 {
+				m := methods[rng.IntN(len(methods))]
+				if i%2 == 0 {
+					m = "X" + word("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 2+rng.IntN(6)) // never a known method
+				}
+				var p string
+				switch i % 3 {
+				case 0:
+					p = "/" + word("abcdefghijklmnopqrstuvwxyz0123456789", 1+rng.IntN(12)) + "/" + word("abcdefghijklmnopqrstuvwxyz", rng.IntN(12))
+				case 1:
+					p = "/v1/requests/" + word("0123456789abcdef", 8)
+				default:
+					p = "/v1/tenants/" + word("abcdefghijklmnopqrstuvwxyz", 6) + "/settings"
+				}
+				calls <- call{m, p}
+			}
+		}()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for c := range calls {
+					req, err := http.NewRequest(c.method, b.url+c.path, nil)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					res, err := client.Do(req)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	before := size()
+	flood(1)
+	first := size()
+	flood(2)
+	second := size()
+	t.Logf("/metrics: %d bytes before, %d after 10,000 requests, %d after 20,000", before, first, second)
+	if second > first+first/50 {
+		t.Errorf("/metrics grew from %d to %d bytes with the second 10,000 requests", first, second)
+	}
+	e := b.srv.Handler().(*echo.Echo)
+	routes := map[string]bool{"unmatched": true}
+	for _, r := range e.Routes() {
+		routes[r.Path] = true
+	}
+	known := map[string]bool{"other": true}
+	for _, m := range methods {
+		known[m] = true
+	}
+	series := b.scrape(t)["lethe_http_request_duration_seconds"].GetMetric()
+	for _, m := range series {
+		l := labels(m)
+		if !known[l["method"]] || !routes[l["route"]] || len(l["status"]) != 3 {
+			t.Errorf("a latency series with unbounded labels: %v", l)
+		}
+	}
+	if len(series) > 60 {
+		t.Errorf("%d latency series after the flood", len(series))
+	}
 }

@@ -79,7 +79,7 @@ func TestCollectResponsesOff(t *testing.T) {
 				t.Errorf("confirmation message %q lacks %q", msg, want)
 			}
 		}
-		wantError(t, b.do(t, "PUT", path, coach, `{"collect_responses":false,"confirm_purge":true}`), http.StatusForbidden, dsr.EFORBIDDEN)
+		wantError(t, b.do(t, "PUT", path, coach, `{"collect_responses":false,"confirm_purge":true}`), http.StatusNotFound, dsr.ENOTFOUND)
 		if n := len(demoRows(t, sw, "chats", "calm-mind")); n != 4 {
 			t.Fatalf("calm-mind has %d chats before; the demo seeds 4", n)
 		}

@@ -138,8 +138,9 @@ func TestTenantSettingsAndPolicy(t *testing.T) {
 		_, calm := b.tenantKey(t, "calm-mind")
 		_, coach := b.tenantKey(t, "career-coach")
 		path := "/v1/tenants/calm-mind/settings"
-		wantError(t, b.do(t, "GET", path, coach, ""), http.StatusForbidden, dsr.EFORBIDDEN)
-		wantError(t, b.do(t, "PUT", path, coach, `{"retention":{}}`), http.StatusForbidden, dsr.EFORBIDDEN)
+		wantError(t, b.do(t, "GET", path, coach, ""), http.StatusNotFound, dsr.ENOTFOUND)
+		wantError(t, b.do(t, "PUT", path, coach, `{"retention":{}}`), http.StatusNotFound, dsr.ENOTFOUND)
+		wantError(t, b.do(t, "GET", "/v1/tenants/calm-mind/policy", coach, ""), http.StatusNotFound, dsr.ENOTFOUND)
 		msg := wantError(t, b.do(t, "PUT", path, calm, `{"retention":{"app.chats":"60d"}}`), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
 		if !strings.Contains(msg, "app.chats") || !strings.Contains(msg, "30d") {
 			t.Errorf("longer window: %q; want the collection and the registry's window", msg)

@@ -130,20 +130,27 @@ func TestSelfExpiredCodeIsRefused(t *testing.T) {
 	})
 }
 
-// TestSelfNewRequestInvalidatesTheOldCode: asking again sends a new code;
-// the old request is cancelled and its code refused.
-func TestSelfNewRequestInvalidatesTheOldCode(t *testing.T) {
+// TestSelfNewRequestKeepsTheOldCode: asking again sends a new code and
+// leaves the request still waiting for the old one alone (a stranger
+// asking for the address must not cancel its owner's code); each code
+// opens its own request only.
+func TestSelfNewRequestKeepsTheOldCode(t *testing.T) {
 	t.Parallel()
 	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
 		first, oldCode := b.ask(t, "access", "katherine@example.com", "calm-mind")
 		second, newCode := b.ask(t, "access", "katherine@example.com", "calm-mind")
-		wantError(t, b.verify(t, first.ID, oldCode), http.StatusConflict, dsr.ECONFLICT)
-		got := decode[map[string]any](t, b.verify(t, second.ID, newCode), http.StatusOK)
-		if got["status"] != "pending" || got["id"] != second.ID {
-			t.Errorf("verify: %v", got)
+		if oldCode != newCode {
+			// Codes are bound to their request: the new code does not open the old.
+			wantError(t, b.verify(t, first.ID, newCode), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
 		}
-		// Codes are bound to their request: the new code does not open the old.
-		wantError(t, b.verify(t, first.ID, newCode), http.StatusConflict, dsr.ECONFLICT)
+		got := decode[map[string]any](t, b.verify(t, first.ID, oldCode), http.StatusOK)
+		if got["status"] != "pending" || got["id"] != first.ID {
+			t.Errorf("verify the first request after a second was filed: %v", got)
+		}
+		got = decode[map[string]any](t, b.verify(t, second.ID, newCode), http.StatusOK)
+		if got["status"] != "pending" || got["id"] != second.ID {
+			t.Errorf("verify the second: %v", got)
+		}
 	})
 }
 
@@ -171,9 +178,7 @@ func TestSelfAccessLink(t *testing.T) {
 			if !strings.HasPrefix(links[email], "http://lethe.test/v1/self/exports/") {
 				t.Fatalf("no link in %q", m.Body)
 			}
-			if outbox, reqEmail := b.selfColumns(t, id); outbox != "" || reqEmail != "" {
-				t.Errorf("after the notice the address is still held (outbox %q, request %q)", outbox, reqEmail)
-			}
+			b.forgotten(t, id)
 		}
 		if links["ada@example.com"] == links["grace@example.com"] {
 			t.Fatal("two requests got the same link")
@@ -215,63 +220,124 @@ func TestSelfErasureConfirmation(t *testing.T) {
 		if got.Status != "completed" {
 			t.Errorf("request is %s", got.Status)
 		}
-		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
-			t.Errorf("after the confirmation the address is still held (outbox %q, request %q)", outbox, email)
-		}
+		b.forgotten(t, tk.ID)
 		if strings.Contains(b.logs.String(), "alan@example.com") {
 			t.Error("the log holds the address")
 		}
 	})
 }
 
-// TestSelfRateLimits: past the limits per IP and per address, filing and
-// verifying answer 429 with Retry-After, until the window ends.
+// TestSelfRateLimits: past the limits per IP, filing and verifying answer
+// 429 with Retry-After, until the window ends; asking for one address
+// many times spends nothing of its own.
 func TestSelfRateLimits(t *testing.T) {
 	t.Parallel()
-	t.Run("ask per email", func(t *testing.T) {
-		forEachDialectSelf(t, selfservice.Limits{AsksPerEmail: 2, Window: time.Hour}, func(t *testing.T, b *selfBundle) {
-			b.ask(t, "access", "ada@example.com", "")
+	t.Run("ask per IP", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{AsksPerIP: 2, Window: time.Hour}, func(t *testing.T, b *selfBundle) {
+			b.ask(t, "access", "a@example.com", "")
 			b.clock.Advance(10 * time.Minute)
-			b.ask(t, "access", "ada@example.com", "")
-			r := b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"ada@example.com"}`)
+			b.ask(t, "access", "b@example.com", "")
+			r := b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"c@example.com"}`)
 			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
 			if got := r.header.Get("Retry-After"); got != "3000" {
 				t.Errorf("Retry-After %q, want 3000 (the window's remaining 50 minutes)", got)
 			}
-			b.ask(t, "access", "grace@example.com", "") // another address is not limited
-			b.clock.Advance(50 * time.Minute)
-			b.ask(t, "access", "ada@example.com", "") // a new window
-		})
-	})
-	t.Run("ask per IP", func(t *testing.T) {
-		forEachDialectSelf(t, selfservice.Limits{AsksPerIP: 2}, func(t *testing.T, b *selfBundle) {
-			b.ask(t, "access", "a@example.com", "")
-			b.ask(t, "access", "b@example.com", "")
-			r := b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"c@example.com"}`)
-			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
-			if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s <= 0 || s > 3600 {
-				t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
-			}
 			// X-Forwarded-For is not trusted to escape the limit.
 			r = b.do(t, "POST", "/v1/self/requests", "", `{"type":"access","email":"c@example.com"}`, "X-Forwarded-For", "203.0.113.9")
 			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+			b.clock.Advance(50 * time.Minute)
+			b.ask(t, "access", "c@example.com", "") // a new window
 		})
 	})
-	t.Run("verify", func(t *testing.T) {
-		forEachDialectSelf(t, selfservice.Limits{VerifiesPerIP: 50, VerifiesPerEmail: 4}, func(t *testing.T, b *selfBundle) {
+	t.Run("asks for one address are not limited by it", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{AsksPerIP: 50}, func(t *testing.T, b *selfBundle) {
+			for range 12 {
+				b.ask(t, "access", "ada@example.com", "")
+			}
+		})
+	})
+	t.Run("verify per IP", func(t *testing.T) {
+		forEachDialectSelf(t, selfservice.Limits{VerifiesPerIP: 4}, func(t *testing.T, b *selfBundle) {
 			first, code := b.ask(t, "access", "ada@example.com", "")
 			wantError(t, b.verify(t, first.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
 			wantError(t, b.verify(t, first.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
-			second, code := b.ask(t, "access", "ada@example.com", "")
+			second, code := b.ask(t, "access", "grace@example.com", "")
 			wantError(t, b.verify(t, second.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
 			wantError(t, b.verify(t, second.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
-			// The fifth try for the same address in the window, even right.
+			// The fifth try from the same IP in the window, even right.
 			r := b.verify(t, second.ID, code)
 			wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
 			if r.header.Get("Retry-After") == "" {
 				t.Error("no Retry-After")
 			}
 		})
+	})
+}
+
+// TestSelfStrangerCannotLockOut: a stranger who asks for someone's address
+// again and again, and tries wrong codes on the requests they filed,
+// neither cancels the owner's code nor stops the owner from using it:
+// their own IP runs out of wrong codes first. Only wrong codes from
+// several clients reach the address's limit, which then holds for one
+// failure window, not longer.
+func TestSelfStrangerCannotLockOut(t *testing.T) {
+	t.Parallel()
+	limits := selfservice.Limits{FailuresPerIP: 3, FailuresPerEmail: 5, FailureWindow: 15 * time.Minute,
+		TrustedProxies: cidrs(t, "127.0.0.0/8", "::1/128")}
+	forEachDialectSelf(t, limits, func(t *testing.T, b *selfBundle) {
+		const victim, stranger = "198.51.100.7", "203.0.113.66"
+		askAs := func(ip string) (ticketBody, string) {
+			t.Helper()
+			before := len(b.smtp.Messages())
+			tk := decode[ticketBody](t, b.do(t, "POST", "/v1/self/requests", "", `{"type":"erasure","email":"ada@example.com","tenant":"calm-mind"}`,
+				"X-Forwarded-For", ip), http.StatusAccepted)
+			msgs := b.smtp.Messages()
+			if len(msgs) != before+1 {
+				t.Fatalf("%d messages for one ask", len(msgs)-before)
+			}
+			return tk, msgs[len(msgs)-1].Code()
+		}
+		verifyAs := func(ip, id, code string) reply {
+			t.Helper()
+			return b.do(t, "POST", "/v1/self/requests/"+id+"/verify", "", `{"code":"`+code+`"}`, "X-Forwarded-For", ip)
+		}
+
+		mine, myCode := askAs(victim)
+		// The stranger asks for the address many times, and tries wrong
+		// codes on those requests until their IP is refused.
+		var theirs ticketBody
+		var theirCode string
+		for range 10 {
+			theirs, theirCode = askAs(stranger)
+		}
+		wantError(t, verifyAs(stranger, theirs.ID, wrong(theirCode)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+		wantError(t, verifyAs(stranger, theirs.ID, wrong(theirCode)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+		wantError(t, verifyAs(stranger, theirs.ID, wrong(theirCode)), http.StatusForbidden, dsr.EFORBIDDEN) // locks that request
+		next, nextCode := askAs(stranger)
+		wantError(t, verifyAs(stranger, next.ID, wrong(nextCode)), http.StatusTooManyRequests, dsr.ERATELIMITED)
+		// The owner's first code still works.
+		got := decode[map[string]any](t, verifyAs(victim, mine.ID, myCode), http.StatusOK)
+		if got["status"] != "pending" || got["id"] != mine.ID {
+			t.Fatalf("the owner's verify after the stranger's attempts: %v", got)
+		}
+
+		// Wrong codes from several clients do reach the address's limit:
+		// guessing stays bounded. The lock lasts one failure window.
+		// The stranger's 3 and 2 more from a second client make the 5.
+		other, otherCode := askAs(victim)
+		accomplice, code := askAs("203.0.113.67")
+		wantError(t, verifyAs("203.0.113.67", accomplice.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+		wantError(t, verifyAs("203.0.113.67", accomplice.ID, wrong(code)), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
+		r := verifyAs(victim, other.ID, otherCode)
+		wantError(t, r, http.StatusTooManyRequests, dsr.ERATELIMITED)
+		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s <= 0 || s > 15*60 {
+			t.Errorf("Retry-After %q, want at most the 15-minute failure window", r.header.Get("Retry-After"))
+		}
+		b.clock.Advance(15 * time.Minute)
+		again, code := askAs(victim) // the earlier code expired meanwhile
+		if got := decode[map[string]any](t, verifyAs(victim, again.ID, code), http.StatusOK); got["status"] != "pending" {
+			t.Errorf("the owner's verify after the failure window: %v", got)
+		}
 	})
 }
 

@@ -63,6 +63,8 @@ type Server struct {
 	echo        *echo.Echo
 	ln          net.Listener
 	redactSpans *prometheus.CounterVec // lethe_redact_spans_total by kind
+	routes      map[string]bool        // registered route templates, the only route labels
+	ready       readyCache
 }
 
 // Handler builds the routes and returns the server's http.Handler.
@@ -98,28 +100,37 @@ func (s *Server) Handler() http.Handler {
 	e.POST("/privacy/request", s.privacyAsk)
 	e.POST("/privacy/verify", s.privacyVerify)
 
-	v1 := e.Group("/v1", s.authenticate)
-	v1.POST("/requests", s.createRequest)
-	v1.GET("/requests", s.listRequests)
-	v1.GET("/requests/:id", s.getRequest)
-	v1.POST("/requests/:id/cancel", s.cancelRequest)
-	v1.POST("/requests/:id/extend", s.extendRequest)
-	v1.GET("/requests/:id/export", s.getExport)
-	v1.POST("/tenants/:tenant/keys", s.createKey, adminOnly)
-	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, adminOnly)
-	v1.POST("/plan", s.plan)
-	v1.GET("/audit", s.listAudit, adminOnly)
-	v1.GET("/audit/verify", s.verifyAudit, adminOnly)
-	v1.POST("/retention/runs", s.startRun, adminOnly)
-	v1.GET("/retention/runs", s.listRuns, adminOnly)
-	v1.GET("/retention/runs/:id", s.getRun, adminOnly)
-	v1.GET("/tenants/:tenant/settings", s.getSettings)
-	v1.PUT("/tenants/:tenant/settings", s.putSettings)
-	v1.GET("/tenants/:tenant/policy", s.getPolicy)
-	v1.POST("/redact", s.redact)
-	v1.POST("/holds", s.createHold, adminOnly)
-	v1.GET("/holds", s.listHolds, adminOnly)
-	v1.DELETE("/holds/:id", s.releaseHold, adminOnly)
+	// Authentication is route middleware, not group middleware: a group's
+	// middleware makes echo register a catch-all that turns a wrong
+	// method into 404 instead of 405 with Allow.
+	v1 := e.Group("/v1")
+	auth := []echo.MiddlewareFunc{s.authenticate}
+	admin := []echo.MiddlewareFunc{s.authenticate, adminOnly}
+	v1.POST("/requests", s.createRequest, auth...)
+	v1.GET("/requests", s.listRequests, auth...)
+	v1.GET("/requests/:id", s.getRequest, auth...)
+	v1.POST("/requests/:id/cancel", s.cancelRequest, auth...)
+	v1.POST("/requests/:id/extend", s.extendRequest, auth...)
+	v1.GET("/requests/:id/export", s.getExport, auth...)
+	v1.POST("/tenants/:tenant/keys", s.createKey, admin...)
+	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, admin...)
+	v1.POST("/plan", s.plan, auth...)
+	v1.GET("/audit", s.listAudit, admin...)
+	v1.GET("/audit/verify", s.verifyAudit, admin...)
+	v1.POST("/retention/runs", s.startRun, admin...)
+	v1.GET("/retention/runs", s.listRuns, admin...)
+	v1.GET("/retention/runs/:id", s.getRun, admin...)
+	v1.GET("/tenants/:tenant/settings", s.getSettings, auth...)
+	v1.PUT("/tenants/:tenant/settings", s.putSettings, auth...)
+	v1.GET("/tenants/:tenant/policy", s.getPolicy, auth...)
+	v1.POST("/redact", s.redact, auth...)
+	v1.POST("/holds", s.createHold, admin...)
+	v1.GET("/holds", s.listHolds, admin...)
+	v1.DELETE("/holds/:id", s.releaseHold, admin...)
+	s.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routes[r.Path] = true
+	}
 	s.echo = e
 	return e
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -14,14 +15,15 @@ import (
 )
 
 // ownTenant returns the tenant of the path after checking that the caller
-// is the admin or a key of that tenant (403 otherwise).
+// is the admin or a key of that tenant. Another tenant's key gets 404, as
+// on every route: it learns nothing about a tenant it cannot see.
 func ownTenant(c echo.Context) (string, error) {
 	t := c.Param("tenant")
 	if err := dsr.ValidateTenant(t); err != nil {
 		return "", err
 	}
 	if !caller(c).CanSee(t) {
-		return "", dsr.Errorf(dsr.EFORBIDDEN, "a tenant key may act on its own tenant only")
+		return "", dsr.Errorf(dsr.ENOTFOUND, "tenant %s not found: a tenant key sees its own tenant only", t)
 	}
 	return t, nil
 }
@@ -48,11 +50,49 @@ type settingsBody struct {
 	// ConfirmPurge confirms turning collect_responses off, which purges the
 	// responses already stored.
 	ConfirmPurge bool `json:"confirm_purge"`
+	// Tenant, UpdatedAt and UpdatedBy are read-only: a document read with
+	// GET can be sent back with one field changed, and they are ignored
+	// when they match what is stored (see readOnly).
+	Tenant    *string         `json:"tenant"`
+	UpdatedAt json.RawMessage `json:"updated_at"`
+	UpdatedBy *string         `json:"updated_by"`
+}
+
+// readOnly checks the read-only fields of body against cur, the stored
+// settings of tenant t: absent or unchanged they are ignored. A changed
+// tenant or updated_by is EUNPROCESSABLE; a changed updated_at is
+// ECONFLICT, since it means the settings changed after the client read
+// them.
+func (body *settingsBody) readOnly(t string, cur *retention.Settings) error {
+	// updated_at first: a document read before another change differs in
+	// updated_by too, and the conflict is what the client must hear.
+	if body.UpdatedAt != nil {
+		var at *time.Time
+		if err := json.Unmarshal(body.UpdatedAt, &at); err != nil {
+			return dsr.Errorf(dsr.EINVALID, "updated_at: an RFC 3339 time or null, as GET returned it")
+		}
+		if (at == nil) != (cur.UpdatedAt == nil) || (at != nil && !at.Equal(*cur.UpdatedAt)) {
+			was := "never set"
+			if cur.UpdatedAt != nil {
+				was = cur.UpdatedAt.UTC().Format(time.RFC3339Nano)
+			}
+			return dsr.Errorf(dsr.ECONFLICT, "updated_at: the settings of tenant %s changed after they were read (updated_at is now %s): "+
+				"GET them again and apply the change to that, or leave updated_at out", t, was)
+		}
+	}
+	if body.Tenant != nil && *body.Tenant != t {
+		return dsr.Errorf(dsr.EUNPROCESSABLE, "tenant: read-only; it is the tenant of the path (%s): leave it out or unchanged", t)
+	}
+	if body.UpdatedBy != nil && *body.UpdatedBy != cur.UpdatedBy {
+		return dsr.Errorf(dsr.EUNPROCESSABLE, "updated_by: read-only; Lethe sets it: leave it out or unchanged")
+	}
+	return nil
 }
 
 // putSettings is PUT /v1/tenants/{tenant}/settings: it sets the fields
 // given and keeps the others (retention, when given, replaces the
-// overrides; {} clears them). A window longer than the registry's, or a
+// overrides; {} clears them). The document GET returns is accepted back:
+// its read-only fields are checked by settingsBody.readOnly. A window longer than the registry's, or a
 // collection the registry does not know, is 422; so is turning
 // collect_responses off without "confirm_purge": true, with a message that
 // says what would be purged.
@@ -78,6 +118,9 @@ func (s *Server) putSettings(c echo.Context) error {
 	// The merge runs under the settings row's lock, so a concurrent PUT of
 	// other fields cannot undo this one's (nor this one undo it).
 	st, err := s.Settings.UpdateSettings(ctx, caller(c).Actor(), t, func(cur *retention.Settings) (*retention.Settings, error) {
+		if err := body.readOnly(t, cur); err != nil {
+			return nil, err
+		}
 		next := &retention.Settings{Tenant: t, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
 			ObfuscateHistory: cur.ObfuscateHistory}
 		if body.Retention != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -117,8 +116,7 @@ func setup(t *testing.T, dialect string) *bundle {
 		Ready: map[string]api.Pinger{"state": db}, Metrics: reg, Logger: b.logger, Now: b.clock.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runs.Journal(id).Steps(ctx) },
 	}
-	hs := httptest.NewServer(b.srv.Handler())
-	t.Cleanup(hs.Close)
+	hs := checkedServer(t, b.srv.Handler())
 	b.url = hs.URL
 	return b
 }

@@ -35,11 +35,11 @@ type SelfTicket struct {
 // SelfService is the end user's way in: file, verify, and download.
 type SelfService interface {
 	// Ask files a request in StatusVerifying and emails a code to the
-	// address; an earlier request of the same address, tenant and type
-	// still waiting for its code is cancelled (its code stops working).
-	// EUNPROCESSABLE for a bad type, email or tenant; ERATELIMITED (as a
-	// *RateLimitError) past the limits per IP or address; EUNAVAILABLE when
-	// the code could not be sent.
+	// address; an earlier request of the same address still waiting for
+	// its code keeps its code (a stranger asking for the address must not
+	// cancel it). EUNPROCESSABLE for a bad type, email or tenant;
+	// ERATELIMITED (as a *RateLimitError) past the client's limits;
+	// EUNAVAILABLE when the code could not be sent.
 	Ask(ctx context.Context, in SelfAsk) (*SelfTicket, error)
 	// Verify checks code against request id: the request becomes pending
 	// and is queued in the same transaction. ENOTFOUND for an id that is no

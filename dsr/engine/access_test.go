@@ -54,6 +54,11 @@ func accessPackage(t *testing.T, e *sideEnv, id, email, tenant string) (*dsr.Out
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, rec.Object)); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("the stored package is %v, want 0600", fi.Mode().Perm())
+	}
 	r, err := export.Decrypt(bytes.NewReader(raw), key, id)
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
 	// Registers the pure-Go "sqlite" database/sql driver (no cgo), the same
 	// driver the gorm dialector github.com/glebarez/sqlite uses.
 	_ "github.com/glebarez/go-sqlite"
+
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // Demo is a seeded demo application on disk.
@@ -64,7 +65,16 @@ func SeedAt(ctx context.Context, dir string, now time.Time) (*Demo, error) {
 		DBPath:     filepath.Join(abs, "app.db"),
 		UploadsDir: filepath.Join(abs, "uploads"),
 	}
-	if err := os.MkdirAll(d.UploadsDir, 0o750); err != nil {
+	// The demo's people are made up, but it is the data Lethe is shown
+	// with: owner-only like real data (0700 folders, 0600 files), what an
+	// earlier run left included.
+	if err := private.Tree(abs); err != nil {
+		return nil, fmt.Errorf("demo: seed %s: %w", abs, err)
+	}
+	if err := private.Dir(d.UploadsDir); err != nil {
+		return nil, fmt.Errorf("demo: seed %s: %w", abs, err)
+	}
+	if err := private.Create(d.DBPath); err != nil {
 		return nil, fmt.Errorf("demo: seed %s: %w", abs, err)
 	}
 	db, err := sql.Open("sqlite", dsn(d.DBPath))

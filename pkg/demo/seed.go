@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // seedMarker is the demo_meta key whose row, written last, marks a finished seed.
@@ -119,11 +121,11 @@ func (s *seeder) chat(ctx context.Context, c chatFixture, userID int64, user, as
 func (s *seeder) writeFile(u *uploadFixture) (string, error) {
 	key := u.folder + "/" + uuid.NewString() + ".txt"
 	path := filepath.Join(s.uploadsDir, filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := private.Dir(filepath.Dir(path)); err != nil {
 		return "", err
 	}
 	// O_EXCL: a key collision must not overwrite another upload.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, private.File)
 	if err != nil {
 		return "", err
 	}

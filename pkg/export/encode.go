@@ -125,9 +125,13 @@ func appendText(b []byte, v any) []byte {
 }
 
 // appendCSVField quotes f when it holds a comma, quote, CR or LF, or starts
-// with a space (RFC 4180).
+// with a space (RFC 4180). A cell a spreadsheet would run as a formula
+// (formulaLike) is neutralised as OWASP advises for CSV injection: a
+// leading ' makes it text, and it is quoted. The package's JSON twin keeps
+// the value unchanged.
 func appendCSVField(b, f []byte) []byte {
-	quote := len(f) > 0 && (f[0] == ' ' || f[0] == '\t')
+	neutralise := formulaLike(f)
+	quote := neutralise || len(f) > 0 && (f[0] == ' ' || f[0] == '\t')
 	for _, c := range f {
 		if c == ',' || c == '"' || c == '\n' || c == '\r' {
 			quote = true
@@ -138,6 +142,9 @@ func appendCSVField(b, f []byte) []byte {
 		return append(b, f...)
 	}
 	b = append(b, '"')
+	if neutralise {
+		b = append(b, '\'')
+	}
 	for _, c := range f {
 		if c == '"' {
 			b = append(b, '"')
@@ -145,6 +152,56 @@ func appendCSVField(b, f []byte) []byte {
 		b = append(b, c)
 	}
 	return append(b, '"')
+}
+
+// formulaLike reports whether a spreadsheet would read cell f as a formula
+// or a command: it starts with =, +, -, @, a tab or a CR (OWASP's list). A
+// plain number such as -12.5 or +4915112345 is read as a number and is
+// left as it is.
+func formulaLike(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	switch f[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return !plainNumber(f)
+	}
+	return false
+}
+
+// plainNumber reports whether f is a decimal number: an optional sign,
+// digits, an optional fraction and an optional exponent, nothing else.
+func plainNumber(f []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(f) && (f[i] == '+' || f[i] == '-') {
+		i++
+	}
+	if digits() == 0 {
+		return false
+	}
+	if i < len(f) && f[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(f) && (f[i] == 'e' || f[i] == 'E') {
+		i++
+		if i < len(f) && (f[i] == '+' || f[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(f)
 }
 
 const hexDigits = "0123456789abcdef"

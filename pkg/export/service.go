@@ -20,6 +20,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // DefaultURL is where packages go when LETHE_EXPORT_URL is unset: a folder
@@ -50,7 +51,9 @@ var (
 // ResolveURL returns the export bucket URL for raw ("" means DefaultURL):
 // a relative file:// URL (file://./x) is made absolute against the working
 // directory and its folder created, so that a later chdir cannot move it,
-// and file buckets skip gocloud's .attrs sidecar files.
+// and file buckets skip gocloud's .attrs sidecar files. A file bucket's
+// folder and everything in it are made owner-only (0700 folders, 0600
+// files), those there before included, and folders created later are 0700.
 // Errors: a URL that does not parse, or a folder that cannot be created.
 func ResolveURL(raw string) (string, error) {
 	raw = cmp.Or(raw, DefaultURL)
@@ -69,12 +72,17 @@ func ResolveURL(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("LETHE_EXPORT_URL: %w", err)
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return "", fmt.Errorf("LETHE_EXPORT_URL: create %s: %w", abs, err)
+	// Packages hold personal data: the folder and what is in it already
+	// are made owner-only, and folders the bucket creates too.
+	if err := private.Tree(abs); err != nil {
+		return "", fmt.Errorf("LETHE_EXPORT_URL: %w", err)
 	}
 	q := u.Query()
 	if q.Get("metadata") == "" {
 		q.Set("metadata", "skip") // no .attrs sidecar next to each package
+	}
+	if q.Get("dir_file_mode") == "" {
+		q.Set("dir_file_mode", "0700")
 	}
 	out := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 	return out.String(), nil
@@ -114,7 +122,7 @@ func (s *Service) Export(ctx context.Context, req *dsr.Request, a *engine.Access
 	object := objectName(req.ID)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	bw, err := s.Bucket.NewWriter(wctx, object, &blob.WriterOptions{ContentType: "application/octet-stream"})
+	bw, err := s.Bucket.NewWriter(wctx, object, privateWriter(&blob.WriterOptions{ContentType: "application/octet-stream"}))
 	if err != nil {
 		return nil, unavailable("open the package for writing", err)
 	}
@@ -217,4 +225,19 @@ func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
 
 func unavailable(what string, cause error) error {
 	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "export store: could not %s", what), cause: cause}
+}
+
+// privateWriter makes a file bucket write the object 0600 (gocloud's
+// fileblob creates it 0666 less the umask): its temporary file, renamed
+// into place, is set to the mode before anything is written. Other
+// buckets are left to their own access control.
+func privateWriter(opts *blob.WriterOptions) *blob.WriterOptions {
+	opts.BeforeWrite = func(as func(any) bool) error {
+		var f *os.File
+		if as(&f) && f != nil {
+			return f.Chmod(private.File)
+		}
+		return nil
+	}
+	return opts
 }

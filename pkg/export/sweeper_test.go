@@ -74,10 +74,11 @@ func TestResolveURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		os.RemoveAll(strings.TrimSuffix(strings.TrimPrefix(u, "file://"), "?metadata=skip"))
+		path, _, _ := strings.Cut(strings.TrimPrefix(u, "file://"), "?")
+		os.RemoveAll(path)
 	}()
 	wd, _ := os.Getwd()
-	if !strings.HasPrefix(u, "file://"+filepath.ToSlash(wd)+"/") || !strings.HasSuffix(u, "?metadata=skip") {
+	if !strings.HasPrefix(u, "file://"+filepath.ToSlash(wd)+"/") || !strings.HasSuffix(u, "?dir_file_mode=0700&metadata=skip") {
 		t.Errorf("ResolveURL = %s, want an absolute path under %s", u, wd)
 	}
 	if u, err := export.ResolveURL("s3://bucket?region=eu-west-1"); err != nil || u != "s3://bucket?region=eu-west-1" {

@@ -17,6 +17,10 @@
 // code expired unused.
 //
 // Rate limits count in the state store (Store.Hit), so several replicas
-// share them: per client IP as the connection shows it (behind a proxy,
-// every client shares the proxy's address) and per address.
+// share them. They are meant to stop guessing and flooding without
+// letting a stranger lock a person out: the client IP's limits (asks,
+// codes tried, wrong codes; the IP as the connection shows it, or as a
+// trusted proxy names it) come first, and the one limit per address
+// counts only wrong codes, over a short window (Limits). A newer request
+// never cancels an older one still waiting for its code.
 package selfservice

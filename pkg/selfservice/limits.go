@@ -12,14 +12,25 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
-// Limits bounds how often one client IP or one address may ask for a
-// code or try one, per Window. Zero fields take the defaults noted.
+// Limits bounds what one client IP may do per Window, and how many wrong
+// codes one address may receive per FailureWindow. Zero fields take the
+// defaults noted.
+//
+// The IP limits come first, so that a client past them never reaches an
+// address's counter. The address limit counts only wrong codes, never
+// asks: asking for someone's address spends nothing of theirs, and
+// locking them out needs FailuresPerEmail wrong codes from more than one
+// client (FailuresPerIP is lower), and lasts one FailureWindow.
 type Limits struct {
-	Window           time.Duration // default 1h
-	AsksPerIP        int           // default 20
-	AsksPerEmail     int           // default 5
-	VerifiesPerIP    int           // default 30
-	VerifiesPerEmail int           // default 10
+	Window        time.Duration // default 1h
+	AsksPerIP     int           // default 20
+	VerifiesPerIP int           // default 30: codes tried, right or wrong
+	FailuresPerIP int           // default 5: wrong codes
+	// FailuresPerEmail wrong codes for one address, from any client, stop
+	// its codes from being checked until FailureWindow has passed since
+	// the first: the bound on guessing a code from many clients.
+	FailuresPerEmail int           // default 10
+	FailureWindow    time.Duration // default 15m
 	// TrustedProxies are the reverse proxies (LETHE_TRUSTED_PROXIES) whose
 	// X-Forwarded-For names the client an IP limit counts; none: the
 	// connection's address is the client, and X-Forwarded-For is ignored.
@@ -56,31 +67,68 @@ func ipBucket(ip string) string {
 	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
-func (l Limits) window() time.Duration { return cmp.Or(l.Window, time.Hour) }
-func (l Limits) asksPerIP() int        { return cmp.Or(l.AsksPerIP, 20) }
-func (l Limits) asksPerEmail() int     { return cmp.Or(l.AsksPerEmail, 5) }
-func (l Limits) verifiesPerIP() int    { return cmp.Or(l.VerifiesPerIP, 30) }
-func (l Limits) verifiesPerEmail() int { return cmp.Or(l.VerifiesPerEmail, 10) }
+func (l Limits) window() time.Duration        { return cmp.Or(l.Window, time.Hour) }
+func (l Limits) asksPerIP() int               { return cmp.Or(l.AsksPerIP, 20) }
+func (l Limits) verifiesPerIP() int           { return cmp.Or(l.VerifiesPerIP, 30) }
+func (l Limits) failuresPerIP() int           { return cmp.Or(l.FailuresPerIP, 5) }
+func (l Limits) failuresPerEmail() int        { return cmp.Or(l.FailuresPerEmail, 10) }
+func (l Limits) failureWindow() time.Duration { return cmp.Or(l.FailureWindow, 15*time.Minute) }
 
-// limit counts a hit on (kind, value) and returns a *dsr.RateLimitError
-// once the window's hits pass max. The bucket is a keyed hash: neither IP
-// addresses nor emails are stored. An empty value is not limited. Kinds
-// ending in "-ip" count IPv6 clients by their /64 (ipBucket).
-func (s *Service) limit(ctx context.Context, kind, value string, max int) error {
-	if value == "" {
-		return nil
-	}
+// bucket is the keyed hash a limit of kind on value counts under: neither
+// IP addresses nor emails are stored. Kinds ending in "-ip" count IPv6
+// clients by their /64 (ipBucket).
+func (s *Service) bucket(kind, value string) string {
 	if strings.HasSuffix(kind, "-ip") {
 		value = ipBucket(value)
 	}
-	w := s.Limits.window()
-	hits, start, err := s.Store.Hit(ctx, s.Subject.Sign("self-limit", []byte(kind+"\x00"+value)), w)
+	return s.Subject.Sign("self-limit", []byte(kind+"\x00"+value))
+}
+
+// limit counts a hit on (kind, value) in windows of w and returns a
+// *dsr.RateLimitError once the window's hits pass max. An empty value is
+// not limited.
+func (s *Service) limit(ctx context.Context, kind, value string, max int, w time.Duration) error {
+	if value == "" {
+		return nil
+	}
+	hits, start, err := s.Store.Hit(ctx, s.bucket(kind, value), w)
 	if err != nil {
 		return err
 	}
 	if hits <= max {
 		return nil
 	}
+	return s.limited(start, w)
+}
+
+// spent returns a *dsr.RateLimitError when (kind, value) already has max
+// hits in its window of w, without counting one: the failure limits are
+// checked before a code is and counted (fail) only when it is wrong.
+func (s *Service) spent(ctx context.Context, kind, value string, max int, w time.Duration) error {
+	if value == "" {
+		return nil
+	}
+	hits, start, err := s.Store.Hits(ctx, s.bucket(kind, value), w)
+	if err != nil {
+		return err
+	}
+	if hits < max {
+		return nil
+	}
+	return s.limited(start, w)
+}
+
+// fail counts one wrong code on (kind, value) in windows of w.
+func (s *Service) fail(ctx context.Context, kind, value string, w time.Duration) error {
+	if value == "" {
+		return nil
+	}
+	_, _, err := s.Store.Hit(ctx, s.bucket(kind, value), w)
+	return err
+}
+
+// limited is the error for a window of w that started at start.
+func (s *Service) limited(start time.Time, w time.Duration) error {
 	wait := start.Add(w).Sub(s.now()).Round(time.Second)
 	if wait < time.Second {
 		wait = time.Second

@@ -3,6 +3,7 @@ package selfservice
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestIPLimitsCountIPv6By64(t *testing.T) {
 	s := &Service{Store: &hitStore{hits: map[string]int{}}, Subject: dsr.NewSubjectHasher([]byte("0123456789abcdef0123456789abcdef"))}
 	ctx := context.Background()
 	limited := func(kind, v string) bool {
-		err := s.limit(ctx, kind, v, 1)
+		err := s.limit(ctx, kind, v, 1, time.Hour)
 		var rl *dsr.RateLimitError
 		if err != nil && !errors.As(err, &rl) {
 			t.Fatal(err)
@@ -54,5 +55,47 @@ func TestIPLimitsCountIPv6By64(t *testing.T) {
 	}
 	if got := ipBucket("2001:db8:1:2:3:4:5:6"); got != "2001:db8:1:2::/64" {
 		t.Errorf("ipBucket: %q", got)
+	}
+}
+
+func (h *hitStore) Hits(_ context.Context, bucket string, _ time.Duration) (int, time.Time, error) {
+	return h.hits[bucket], time.Now(), nil
+}
+
+// wrongCodeStore is a hitStore whose one request, of subject "subject-ada",
+// refuses every code as wrong, as pkg/state's SelfStore does.
+type wrongCodeStore struct{ hitStore }
+
+func (w *wrongCodeStore) Load(_ context.Context, id string) (*dsr.Request, error) {
+	return &dsr.Request{ID: id, Subject: "subject-ada", Status: dsr.StatusVerifying}, nil
+}
+
+func (w *wrongCodeStore) Verify(context.Context, string, func(string) bool) (*dsr.Request, error) {
+	return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "code: wrong; 2 attempt(s) left")
+}
+
+// TestVerifyLimitsClientFirst: wrong codes count against the client IP
+// and the address; once the IP is spent its attempts are refused before
+// they reach the address's counter, and malformed codes count against
+// the address not at all.
+func TestVerifyLimitsClientFirst(t *testing.T) {
+	st := &wrongCodeStore{hitStore{hits: map[string]int{}}}
+	s := &Service{Store: st, Subject: dsr.NewSubjectHasher([]byte("0123456789abcdef0123456789abcdef")),
+		Limits: Limits{FailuresPerIP: 2, FailuresPerEmail: 10}, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	email := s.bucket("fail-email", "subject-ada")
+	for i, want := range []string{dsr.EUNPROCESSABLE, dsr.EUNPROCESSABLE, dsr.ERATELIMITED, dsr.ERATELIMITED} {
+		if _, err := s.Verify(ctx, "req-1", "123456", "203.0.113.66"); dsr.ErrorCode(err) != want {
+			t.Fatalf("attempt %d: %v, want %s", i+1, err, want)
+		}
+	}
+	if n := st.hits[email]; n != 2 {
+		t.Errorf("the address counted %d wrong codes, want 2 (the refused attempts reach it not)", n)
+	}
+	if _, err := s.Verify(ctx, "req-1", "12ab", "198.51.100.7"); dsr.ErrorCode(err) != dsr.EUNPROCESSABLE {
+		t.Fatalf("malformed code: %v", err)
+	}
+	if n := st.hits[email]; n != 2 {
+		t.Errorf("a malformed code counted against the address (%d)", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +32,7 @@ type Store interface {
 	SaveLink(ctx context.Context, id, tokenHash string, expires time.Time) error
 	Link(ctx context.Context, tokenHash string) (string, time.Time, error)
 	Hit(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error)
+	Hits(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error)
 	ExpireUnverified(ctx context.Context, before time.Time, limit int) (int, error)
 	PruneLinks(ctx context.Context, before time.Time) error
 	PruneLimits(ctx context.Context, before time.Time) error
@@ -77,7 +79,7 @@ func (s *Service) now() time.Time {
 
 // Ask implements dsr.SelfService.
 func (s *Service) Ask(ctx context.Context, in dsr.SelfAsk) (*dsr.SelfTicket, error) {
-	if err := s.limit(ctx, "ask-ip", in.IP, s.Limits.asksPerIP()); err != nil {
+	if err := s.limit(ctx, "ask-ip", in.IP, s.Limits.asksPerIP(), s.Limits.window()); err != nil {
 		return nil, err
 	}
 	if !in.Type.Valid() {
@@ -92,10 +94,9 @@ func (s *Service) Ask(ctx context.Context, in dsr.SelfAsk) (*dsr.SelfTicket, err
 			return nil, err
 		}
 	}
+	// No limit per address here: anyone may ask for anyone's address, so
+	// such a limit would let a stranger use up its owner's asks.
 	subject := s.Subject.Subject(email)
-	if err := s.limit(ctx, "ask-email", string(subject), s.Limits.asksPerEmail()); err != nil {
-		return nil, err
-	}
 	code, err := newCode()
 	if err != nil {
 		return nil, err
@@ -117,14 +118,19 @@ func (s *Service) Ask(ctx context.Context, in dsr.SelfAsk) (*dsr.SelfTicket, err
 
 // Verify implements dsr.SelfService.
 func (s *Service) Verify(ctx context.Context, id, code, ip string) (*dsr.Request, error) {
-	if err := s.limit(ctx, "verify-ip", ip, s.Limits.verifiesPerIP()); err != nil {
+	// The client's limits first: past them, nothing reaches the address's.
+	l := s.Limits
+	if err := s.limit(ctx, "verify-ip", ip, l.verifiesPerIP(), l.window()); err != nil {
+		return nil, err
+	}
+	if err := s.spent(ctx, "fail-ip", ip, l.failuresPerIP(), l.window()); err != nil {
 		return nil, err
 	}
 	req, err := s.Store.Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit(ctx, "verify-email", string(req.Subject), s.Limits.verifiesPerEmail()); err != nil {
+	if err := s.spent(ctx, "fail-email", string(req.Subject), l.failuresPerEmail(), l.failureWindow()); err != nil {
 		return nil, err
 	}
 	code = strings.TrimSpace(code)
@@ -135,6 +141,14 @@ func (s *Service) Verify(ctx context.Context, id, code, ip string) (*dsr.Request
 	out, err := s.Store.Verify(ctx, id, func(h string) bool { return hmac.Equal([]byte(h), []byte(want)) })
 	if err != nil {
 		s.Logger.Info("self-service verification refused", "request", id, "code", dsr.ErrorCode(err))
+		// Only a code checked and found wrong counts against the client
+		// and the address (422 with attempts left, 403 for the last).
+		if c := dsr.ErrorCode(err); c == dsr.EUNPROCESSABLE || c == dsr.EFORBIDDEN {
+			if ferr := errors.Join(s.fail(ctx, "fail-ip", ip, l.window()),
+				s.fail(ctx, "fail-email", string(req.Subject), l.failureWindow())); ferr != nil {
+				return nil, ferr
+			}
+		}
 		return nil, err
 	}
 	s.Logger.Info("self-service request verified; queued", "request", id, "subject", out.Subject)

@@ -54,6 +54,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 	} else if n > 0 {
 		s.Logger.Info("self-service requests never verified: cancelled", "count", n)
 	}
-	errs = append(errs, s.Store.PruneLinks(ctx, now), s.Store.PruneLimits(ctx, now.Add(-s.Limits.window())))
+	errs = append(errs, s.Store.PruneLinks(ctx, now), s.Store.PruneLimits(ctx, now.Add(-max(s.Limits.window(), s.Limits.failureWindow()))))
 	return errors.Join(errs...)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // Dialects of the state store.
@@ -56,8 +56,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	case strings.HasPrefix(url, "sqlite://"):
 		db.Dialect = SQLite
 		path := strings.TrimPrefix(url, "sqlite://")
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("state: create folder for %s: %w", path, err)
+		// The file holds personal data: 0600 in a 0700 folder, existing ones
+		// included. SQLite gives its -wal and -shm files the database's mode.
+		if err := private.Create(path); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		for _, side := range []string{path + "-wal", path + "-shm"} {
+			if err := private.Chmod(side); err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
 		}
 		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 		if db.SQL, err = sql.Open("sqlite", dsn); err != nil {

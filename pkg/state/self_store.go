@@ -42,10 +42,12 @@ func (selfRow) TableName() string { return "lethe_self_requests" }
 const selfActor = "self"
 
 // Create stores req (its ID, Type, Tenant, Email and Subject set by the
-// caller) in StatusVerifying with the code's hash, valid until expires, in
-// one transaction that also cancels any earlier request of the same
-// subject, tenant and type still waiting for its code (so its code stops
-// working) and audits both. It returns the stored request.
+// caller) in StatusVerifying with the code's hash, valid until expires,
+// and audits it, in one transaction. It returns the stored request. An
+// earlier request of the same address still waiting for its code is left
+// alone: anyone can ask for any address, so a newer request cancelling
+// it would let a stranger cancel its owner's code; each code opens its
+// own request only, and the unused one expires.
 func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash string, expires time.Time) (*dsr.Request, error) {
 	now := s.DB.now()
 	email := req.Email
@@ -53,9 +55,6 @@ func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash strin
 		Email: &email, Subject: string(req.Subject), CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow)}
 	self := &selfRow{RequestID: req.ID, Email: &email, CodeHash: &codeHash, CodeExpiresAt: utcMicro(expires), CreatedAt: now}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.supersede(tx, row, now); err != nil {
-			return err
-		}
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
@@ -70,25 +69,6 @@ func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash strin
 		return nil, fmt.Errorf("self-service: create request: %w", err)
 	}
 	return row.toDomain(), nil
-}
-
-// supersede cancels the requests of next's subject, tenant and type that
-// still wait for a code, and forgets their codes and addresses.
-func (s *SelfStore) supersede(tx *gorm.DB, next *requestRow, now time.Time) error {
-	var old []requestRow
-	err := s.DB.lock(tx).Where("status = ? AND subject = ? AND tenant = ? AND type = ?",
-		string(dsr.StatusVerifying), next.Subject, next.Tenant, next.Type).Find(&old).Error
-	if err != nil {
-		return err
-	}
-	for i := range old {
-		r := &old[i]
-		msg := "superseded: a newer request of the same person sent a new code"
-		if err := s.end(tx, r, dsr.StatusCancelled, dsr.ECONFLICT, msg, now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // end moves r to a terminal status without running it, forgets its email,

@@ -80,14 +80,20 @@ func (s *TenantSettings) UpdateSettings(ctx context.Context, actor, tenant strin
 		// The row is created first if missing, so that there is always a row
 		// to lock: two first updates of a tenant then wait for each other too.
 		old := tenantSettingsRow{Tenant: tenant, Retention: "{}", CollectResponses: true, UpdatedAt: now, UpdatedBy: actor}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&old).Error; err != nil {
-			return err
+		created := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&old)
+		if created.Error != nil {
+			return created.Error
 		}
 		if err := s.DB.lock(tx).Where("tenant = ?", tenant).Take(&old).Error; err != nil {
 			return err
 		}
+		cur := old.toDomain()
+		if created.RowsAffected == 1 {
+			// change sees what Settings answered before: never set.
+			cur.UpdatedAt, cur.UpdatedBy = nil, ""
+		}
 		var err error
-		if in, err = change(old.toDomain()); err != nil {
+		if in, err = change(cur); err != nil {
 			return err
 		}
 		in.Tenant = tenant

@@ -1,0 +1,83 @@
+// Package private gives the files Lethe writes owner-only modes: 0600 for
+// files, 0700 for folders. They hold personal data (the state store's
+// SQLite file, access packages in a file:// bucket, the demo's database
+// and uploads), so no other account on the machine may read them, and
+// that holds for files that already exist with wider modes too: each
+// function tightens what it finds.
+package private
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File and Folder are the modes Lethe gives what it writes.
+const (
+	File   fs.FileMode = 0o600
+	Folder fs.FileMode = 0o700
+)
+
+// Dir creates path and its missing parents with mode Folder and sets
+// path itself to Folder if it already existed. Parents that existed are
+// left alone: they may be shared (/var/lib).
+func Dir(path string) error {
+	if err := os.MkdirAll(path, Folder); err != nil {
+		return fmt.Errorf("create folder %s: %w", path, err)
+	}
+	if err := os.Chmod(path, Folder); err != nil {
+		return fmt.Errorf("make folder %s private: %w", path, err)
+	}
+	return nil
+}
+
+// Create creates the file at path with mode File if it does not exist,
+// and sets it to File if it does; its folder is made by Dir. Nothing is
+// written: the caller (a database driver, say) opens it next, and what
+// it creates beside it follows the file's mode.
+func Create(path string) error {
+	if err := Dir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, File)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return Chmod(path)
+}
+
+// Chmod sets the file at path to File; a missing file is no error.
+func Chmod(path string) error {
+	if err := os.Chmod(path, File); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("make %s private: %w", path, err)
+	}
+	return nil
+}
+
+// Tree makes root with Dir, then every folder under it Folder and every
+// regular file File. Symbolic links are not followed.
+func Tree(root string) error {
+	if err := Dir(root); err != nil {
+		return err
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("make %s private: %w", path, err)
+		}
+		switch {
+		case d.IsDir():
+			err = os.Chmod(path, Folder)
+		case d.Type().IsRegular():
+			err = os.Chmod(path, File)
+		}
+		if err != nil {
+			return fmt.Errorf("make %s private: %w", path, err)
+		}
+		return nil
+	})
+}
