@@ -119,8 +119,9 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 
 // client returns a go-mail client for one delivery.
 func (s *SMTP) client() (*gomail.Client, error) {
+	// One message per connection: no NOOP before it, no RSET after it.
 	opts := []gomail.Option{gomail.WithPort(s.port), gomail.WithTimeout(cmp.Or(s.Timeout, 30*time.Second)),
-		gomail.WithTLSConfig(s.tlsConfig())}
+		gomail.WithTLSConfig(s.tlsConfig()), gomail.WithoutNoop(), gomail.WithoutRset()}
 	switch {
 	case s.implicitTLS:
 		opts = append(opts, gomail.WithSSL())
