@@ -20,7 +20,8 @@
 // decrypt, a package cannot be passed off as another request's, and an
 // operator can decrypt one offline with the age tool and the key file
 // that deploy/age-identity.py prints. Packages written before age, in
-// Lethe's own AES-256-GCM chunk format, are still read until they expire. Service records each
-// package with its expiry in the state store, serves it decrypted to the
-// request's tenant or the admin, and Sweeper deletes expired ones.
+// Lethe's own AES-256-GCM chunk format, are still read until they expire.
+// Service records each package with its expiry in the state store, serves
+// it decrypted to the request's tenant or the admin, and Sweeper deletes
+// expired ones.
 package export
