@@ -76,7 +76,7 @@ func TestSMTPRefusesAStrippedSTARTTLS(t *testing.T) {
 		}
 		m := mailer(t, srv, "smtp://"+user+srv.Addr+"?from=privacy@lethe.test")
 		err := m.Send(context.Background(), mail.Message{To: "ada@example.com", Subject: "Your code", Body: "Your code: 123456\n"})
-		if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		if err == nil || !strings.Contains(err.Error(), "offers no STARTTLS, so nothing was sent in clear") {
 			t.Fatalf("user %q: err = %v, want a refusal that names STARTTLS", user, err)
 		}
 		if n, a := len(srv.Messages()), srv.AuthAttempts(); n != 0 || a != 0 {

@@ -110,9 +110,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, 30*time.Second))
 	defer cancel()
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		addr := net.JoinHostPort(s.host, strconv.Itoa(s.port))
+		if !s.implicitTLS && !s.plaintext && strings.Contains(err.Error(), "does not support STARTTLS") {
+			return fmt.Errorf("mail: %s offers no STARTTLS, so nothing was sent in clear (use smtps:// for implicit TLS, or ?tls=none for a relay you trust): %w", addr, err)
+		}
 		// A server's reply may echo the address ("550 <ada@…> unknown"),
 		// and go-mail names the recipient: mask it, as errors end up in logs.
-		return fmt.Errorf("mail: %s: %w", net.JoinHostPort(s.host, strconv.Itoa(s.port)), scrub(err, m.To))
+		return fmt.Errorf("mail: %s: %w", addr, scrub(err, m.To))
 	}
 	return nil
 }
