@@ -23,7 +23,9 @@ type Config struct {
 	ExportURL   string // where access packages go (a gocloud URL)
 	ExportKey   string // hex or base64 of the 32-byte key that encrypts them
 	SMTPURL     string // smtp://user:pass@host:port for end users' emails; "" logs them
-	PublicURL   string // where end users reach Lethe, the base of emailed links
+	// SMTPInsecure allows an SMTP URL with ?tls=none outside --demo.
+	SMTPInsecure bool
+	PublicURL    string // where end users reach Lethe, the base of emailed links
 	// TrustedProxies are the comma-separated CIDRs of the reverse proxies
 	// whose X-Forwarded-For is believed for the per-IP limits; "" none.
 	TrustedProxies string
@@ -43,6 +45,7 @@ var Env = map[string]string{
 	"LETHE_EXPORT_URL":            "export-url",
 	"LETHE_EXPORT_KEY":            "export-key",
 	"LETHE_SMTP_URL":              "smtp-url",
+	"LETHE_SMTP_INSECURE":         "smtp-insecure",
 	"LETHE_PUBLIC_URL":            "public-url",
 	"LETHE_TRUSTED_PROXIES":       "trusted-proxies",
 	"LETHE_RESPONSES_SWEEP_EVERY": "responses-sweep-every",
@@ -72,7 +75,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("LETHE_ADMIN_TOKEN"), "admin bearer token (env LETHE_ADMIN_TOKEN)")
 	fs.StringVar(&c.ExportURL, "export-url", os.Getenv("LETHE_EXPORT_URL"), "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (env LETHE_EXPORT_URL; default file://./.lethe/exports)")
 	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", cmp.Or(os.Getenv("LETHE_RESPONSES_SWEEP_EVERY"), "1m"), "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h (env LETHE_RESPONSES_SWEEP_EVERY)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", os.Getenv("LETHE_SMTP_URL"), "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS when offered (env LETHE_SMTP_URL; unset: mails are logged with codes masked)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", os.Getenv("LETHE_SMTP_URL"), "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS required; smtps:// for implicit TLS; ?tls=none sends in clear (env LETHE_SMTP_URL; unset: mails are logged with codes masked)")
+	fs.BoolVar(&c.SMTPInsecure, "smtp-insecure", os.Getenv("LETHE_SMTP_INSECURE") == "1", "allow an SMTP URL with ?tls=none outside --demo: codes and links then cross the network in clear (env LETHE_SMTP_INSECURE=1)")
 	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("LETHE_PUBLIC_URL"), "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (env LETHE_PUBLIC_URL; required with LETHE_SMTP_URL outside --demo; default http://<addr>, or http://127.0.0.1:<port> when listening on all interfaces)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("LETHE_TRUSTED_PROXIES"), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the end user for self-service rate limits, such as 10.0.0.0/8,::1/128 (env LETHE_TRUSTED_PROXIES; default none: X-Forwarded-For is ignored)")
 	fs.StringVar(&c.ExportKey, "export-key", os.Getenv("LETHE_EXPORT_KEY"), "32-byte key, hex or base64, that encrypts access packages at rest (env LETHE_EXPORT_KEY; without it access requests fail)")

@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/lethe-privacy/lethe/pkg/mail"
 )
 
 // TestPublicURLCheck: real mail needs LETHE_PUBLIC_URL; logged mail falls
@@ -47,5 +50,48 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := (&Config{TrustedProxies: "10.0.0.0/8,proxy"}).trustedProxies(); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "LETHE_TRUSTED_PROXIES") {
 		t.Errorf("bad entry: %v", err)
+	}
+}
+
+// TestSMTPInClearNeedsConsent: an SMTP URL with ?tls=none is refused by
+// lethe serve outside --demo unless LETHE_SMTP_INSECURE=1 (or
+// --smtp-insecure) says so; a URL that requires TLS needs neither.
+func TestSMTPInClearNeedsConsent(t *testing.T) {
+	const clear, tls = "smtp://relay.internal:25?from=p@example.com&tls=none", "smtp://mail.example.com:587?from=p@example.com"
+	for _, tc := range []struct {
+		name     string
+		url      string
+		args     []string
+		env      string
+		wantUsed bool
+	}{
+		{name: "in clear", url: clear},
+		{name: "in clear, demo", url: clear, args: []string{"--demo"}, wantUsed: true},
+		{name: "in clear, LETHE_SMTP_INSECURE=1", url: clear, env: "1", wantUsed: true},
+		{name: "in clear, LETHE_SMTP_INSECURE=yes", url: clear, env: "yes"},
+		{name: "in clear, --smtp-insecure", url: clear, args: []string{"--smtp-insecure"}, wantUsed: true},
+		{name: "TLS", url: tls, wantUsed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LETHE_SMTP_INSECURE", tc.env)
+			m := NewMain(io.Discard, io.Discard)
+			args := append([]string{"--smtp-url", tc.url, "--public-url", "https://privacy.example.com"}, tc.args...)
+			if err := m.ParseFlags(args); err != nil {
+				t.Fatal(err)
+			}
+			svc, _, err := m.newSelfService(nil, nil, nil, nil)
+			if !tc.wantUsed {
+				if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "LETHE_SMTP_INSECURE=1") {
+					t.Fatalf("err = %v, want a usage error naming LETHE_SMTP_INSECURE=1", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, ok := svc.Mail.(*mail.SMTP); !ok || s.Plaintext() != (tc.url == clear) {
+				t.Errorf("mailer %T, want the SMTP mailer of %s", svc.Mail, tc.url)
+			}
+		})
 	}
 }

@@ -22,13 +22,17 @@ const selfSweepEvery = 5 * time.Minute
 // and the listener exist (PublicURL only when Config.publicURL leaves it
 // empty). Errors: an LETHE_SMTP_URL, LETHE_PUBLIC_URL or
 // LETHE_TRUSTED_PROXIES that does not parse; LETHE_SMTP_URL without
-// LETHE_PUBLIC_URL outside --demo.
+// LETHE_PUBLIC_URL, or with ?tls=none but not LETHE_SMTP_INSECURE=1,
+// outside --demo.
 func (m *Main) newSelfService(db *state.DB, audit *state.AuditLog, requests *state.RequestService, hasher *dsr.SubjectHasher) (*selfservice.Service, *state.SelfStore, error) {
 	var mailer mail.Mailer = &mail.Log{Logger: m.Logger, ShowSecrets: m.Demo}
 	if m.Config.SMTPURL != "" {
 		s, err := mail.ParseURL(m.Config.SMTPURL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if s.Plaintext() && !m.Demo && !m.Config.SMTPInsecure {
+			return nil, nil, fmt.Errorf("%w: LETHE_SMTP_URL says ?tls=none: codes and download links would cross the network in clear; remove it to require TLS, or set LETHE_SMTP_INSECURE=1 (--smtp-insecure) for a relay you trust", errUsage)
 		}
 		mailer = s
 	} else if !m.Demo {

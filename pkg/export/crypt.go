@@ -1,185 +1,141 @@
 package export
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
+	"bufio"
 	"crypto/hkdf"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"filippo.io/age"
 )
 
-// The encrypted format: magic, a random salt, then chunks. Each chunk seals
-// up to chunkSize bytes with AES-256-GCM under HKDF-SHA256(key, salt), the
-// nonce being the chunk's number; its additional data is the caller's
-// label (the request id) and a flag marking the last chunk. Every chunk but
-// the last is full, and the last is always short (possibly empty), so a
-// reader knows which chunk must be the last and a truncated file fails.
+// Packages are age files (https://age-encryption.org/v1, filippo.io/age):
+// ChaCha20-Poly1305 in 64 KiB chunks under a random file key, wrapped for
+// one X25519 recipient derived from LETHE_EXPORT_KEY (see AgeIdentity), so
+// that an operator can also decrypt a package offline with the age tool.
+// The header carries a second stanza, "lethe-label", naming what the file
+// belongs to (the request id); age authenticates the whole header with the
+// file key, and Decrypt refuses a file whose label is not the one asked
+// for, so a package cannot be passed off as another request's. age ignores
+// the stanza it does not know.
 const (
-	magic     = "LETHEX1\x00"
-	saltSize  = 32
-	chunkSize = 64 << 10
+	ageMagic    = "age-encryption.org/v1\n"
+	labelStanza = "lethe-label"
+	// ageIdentityInfo is the HKDF info of the age identity: changing it
+	// changes every package's key.
+	ageIdentityInfo = "lethe export age identity v1"
 )
 
 // ErrCorrupt is returned when an encrypted package fails to decrypt: a
 // wrong key, a file altered, truncated or belonging to another label.
 var ErrCorrupt = errors.New("export: the package does not decrypt: wrong key, or altered or truncated")
 
-func newAEAD(key, salt []byte) (cipher.AEAD, error) {
-	sub, err := hkdf.Key(sha256.New, key, salt, "lethe export v1", KeySize)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(sub)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
-func chunkAD(label string, final bool) []byte {
-	ad := append([]byte(label), 0)
-	if final {
-		ad[len(ad)-1] = 1
-	}
-	return ad
-}
-
-func nonce(n uint64) []byte {
-	b := make([]byte, 12)
-	binary.BigEndian.PutUint64(b[4:], n)
-	return b
-}
-
-// encrypter is the io.WriteCloser Encrypt returns.
-type encrypter struct {
-	w     io.Writer
-	aead  cipher.AEAD
-	label string
-	buf   []byte
-	out   []byte
-	n     uint64
-	err   error
-}
-
-// Encrypt returns a writer that encrypts what it is given to w under key,
-// bound to label; Close writes the last chunk (it does not close w).
-// Errors: a key that is not KeySize bytes; w's errors.
-func Encrypt(w io.Writer, key []byte, label string) (io.WriteCloser, error) {
+// AgeIdentity returns the age X25519 identity of key (LETHE_EXPORT_KEY's
+// 32 bytes): the scalar is HKDF-SHA256 of key with an empty salt and the
+// info "lethe export age identity v1", 32 bytes. Its String() is the key
+// file line (AGE-SECRET-KEY-1…) that `age -d -i` reads; deploy/
+// age-identity.py computes the same line without Lethe. Errors: ErrKey.
+func AgeIdentity(key []byte) (*age.X25519Identity, error) {
 	if len(key) != KeySize {
 		return nil, ErrKey
 	}
-	salt := make([]byte, saltSize)
-	if _, err := rand.Read(salt); err != nil {
-		return nil, err
-	}
-	aead, err := newAEAD(key, salt)
+	scalar, err := hkdf.Key(sha256.New, key, nil, ageIdentityInfo, 32)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write(append([]byte(magic), salt...)); err != nil {
+	id, err := age.ParseX25519Identity(strings.ToUpper(bech32Encode("age-secret-key-", scalar)))
+	if err != nil {
+		return nil, fmt.Errorf("export: age identity: %w", err)
+	}
+	return id, nil
+}
+
+// Encrypt returns a writer that encrypts what it is given to w as an age
+// file for the identity of key, bound to label; Close writes the last
+// chunk (it does not close w). Errors: ErrKey; w's errors.
+func Encrypt(w io.Writer, key []byte, label string) (io.WriteCloser, error) {
+	id, err := AgeIdentity(key)
+	if err != nil {
 		return nil, err
 	}
-	return &encrypter{w: w, aead: aead, label: label, buf: make([]byte, 0, chunkSize), out: make([]byte, 0, chunkSize+16)}, nil
+	return age.Encrypt(w, id.Recipient(), labelRecipient(label))
 }
 
-func (e *encrypter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n := 0
-	for len(p) > 0 {
-		k := copy(e.buf[len(e.buf):chunkSize], p)
-		e.buf = e.buf[:len(e.buf)+k]
-		p, n = p[k:], n+k
-		if len(e.buf) == chunkSize {
-			if e.err = e.seal(false); e.err != nil {
-				return n, e.err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (e *encrypter) seal(final bool) error {
-	e.out = e.aead.Seal(e.out[:0], nonce(e.n), e.buf, chunkAD(e.label, final))
-	e.n++
-	e.buf = e.buf[:0]
-	_, err := e.w.Write(e.out)
-	return err
-}
-
-// Close seals the last, short chunk.
-func (e *encrypter) Close() error {
-	if e.err != nil {
-		return e.err
-	}
-	e.err = e.seal(true)
-	if e.err == nil {
-		e.err = errors.New("export: encrypter closed")
-		return nil
-	}
-	return e.err
-}
-
-// decrypter is the io.Reader Decrypt returns.
-type decrypter struct {
-	r     io.Reader
-	aead  cipher.AEAD
-	label string
-	in    []byte
-	plain []byte
-	n     uint64
-	done  bool
-}
-
-// Decrypt returns a reader of what Encrypt wrote to r under key and label.
-// Errors (from Decrypt or the reader): ErrCorrupt for a wrong key or label,
-// or a file altered or truncated; r's errors.
+// Decrypt returns a reader of what Encrypt wrote to r under key and label,
+// or of a package in the legacy format that came before (see
+// decryptLegacy), told apart by their first bytes. Errors (from Decrypt or
+// the reader): ErrKey; ErrCorrupt for a wrong key or label, or a file
+// altered or truncated, joined with the cause.
 func Decrypt(r io.Reader, key []byte, label string) (io.Reader, error) {
 	if len(key) != KeySize {
 		return nil, ErrKey
 	}
-	head := make([]byte, len(magic)+saltSize)
-	if _, err := io.ReadFull(r, head); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if string(head[:len(magic)]) != magic {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(len(ageMagic))
+	switch {
+	case strings.HasPrefix(string(head), legacyMagic):
+		return decryptLegacy(br, key, label)
+	case string(head) != ageMagic:
 		return nil, ErrCorrupt
 	}
-	aead, err := newAEAD(key, head[len(magic):])
+	id, err := AgeIdentity(key)
 	if err != nil {
 		return nil, err
 	}
-	return &decrypter{r: r, aead: aead, label: label, in: make([]byte, chunkSize+16)}, nil
+	dr, err := age.Decrypt(br, labelIdentity{id: id, label: label})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return corruptReader{dr}, nil
 }
 
-func (d *decrypter) Read(p []byte) (int, error) {
-	for len(d.plain) == 0 {
-		if d.done {
-			return 0, io.EOF
+// labelRecipient adds the lethe-label stanza to a file's header. It wraps
+// nothing: the file key is not in it.
+type labelRecipient string
+
+func (l labelRecipient) Wrap([]byte) ([]*age.Stanza, error) {
+	return []*age.Stanza{{Type: labelStanza, Args: []string{labelArg(string(l))}}}, nil
+}
+
+// labelArg encodes label for a stanza argument, which must be printable
+// ASCII without spaces.
+func labelArg(label string) string { return base64.RawStdEncoding.EncodeToString([]byte(label)) }
+
+// labelIdentity unwraps a file only when its header names label.
+type labelIdentity struct {
+	id    *age.X25519Identity
+	label string
+}
+
+func (l labelIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	found := false
+	for _, s := range stanzas {
+		if s.Type != labelStanza {
+			continue
 		}
-		k, err := io.ReadFull(d.r, d.in)
-		final := false
-		switch {
-		case err == io.ErrUnexpectedEOF:
-			final = true
-		case err == io.EOF:
-			return 0, ErrCorrupt // no last chunk: truncated
-		case err != nil:
-			return 0, err
+		if len(s.Args) != 1 || s.Args[0] != labelArg(l.label) || found {
+			return nil, errors.New("the package belongs to another request")
 		}
-		plain, oerr := d.aead.Open(d.in[:0], nonce(d.n), d.in[:k], chunkAD(d.label, final))
-		if oerr != nil {
-			return 0, ErrCorrupt
-		}
-		d.n++
-		d.plain, d.done = plain, final
+		found = true
 	}
-	k := copy(p, d.plain)
-	d.plain = d.plain[k:]
-	return k, nil
+	if !found {
+		return nil, errors.New("the package names no request")
+	}
+	return l.id.Unwrap(stanzas)
+}
+
+// corruptReader marks age's errors while reading, such as a truncated or
+// altered chunk, as ErrCorrupt.
+type corruptReader struct{ r io.Reader }
+
+func (c corruptReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return n, err
 }

@@ -14,10 +14,14 @@
 // in memory and both cores work.
 //
 // The ZIP is encrypted on its way to the bucket (LETHE_EXPORT_URL, any
-// gocloud URL) with AES-256-GCM in 64 KiB chunks under a key derived per
-// package from LETHE_EXPORT_KEY (see Encrypt): the bucket never holds a
-// readable byte, a truncated or altered package fails to decrypt, and a
-// package cannot be passed off as another request's. Service records each
-// package with its expiry in the state store, serves it decrypted to the
-// request's tenant or the admin, and Sweeper deletes expired ones.
+// gocloud URL) as an age file (filippo.io/age) for an X25519 identity
+// derived from LETHE_EXPORT_KEY (see Encrypt and AgeIdentity): the bucket
+// never holds a readable byte, a truncated or altered package fails to
+// decrypt, a package cannot be passed off as another request's, and an
+// operator can decrypt one offline with the age tool and the key file
+// that deploy/age-identity.py prints. Packages written before age, in
+// Lethe's own AES-256-GCM chunk format, are still read until they expire.
+// Service records each package with its expiry in the state store, serves
+// it decrypted to the request's tenant or the admin, and Sweeper deletes
+// expired ones.
 package export

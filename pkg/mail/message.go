@@ -1,15 +1,13 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"mime"
-	"mime/quotedprintable"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 )
 
 // Message is one plain-text email.
@@ -39,24 +37,29 @@ func MaskEmail(addr string) string {
 	return addr[:1] + "***" + addr[at:]
 }
 
-// render returns m as an RFC 5322 message from from, quoted-printable.
-func render(from string, m Message, now time.Time) ([]byte, error) {
-	if strings.ContainsAny(m.To+m.Subject+from, "\r\n") {
+// message returns m as a go-mail message from s's sender: UTF-8 plain text,
+// quoted-printable, with a Date from s.Now and a random Message-ID at the
+// sender's domain.
+// Errors: a header with a line break; an address go-mail refuses (masked).
+func (s *SMTP) message(m Message) (*gomail.Msg, error) {
+	if strings.ContainsAny(m.To+m.Subject+s.from, "\r\n") {
 		return nil, fmt.Errorf("mail: header holds a line break")
 	}
-	id := make([]byte, 12)
-	_, _ = rand.Read(id)
-	domain := from[strings.LastIndexByte(from, '@')+1:]
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n",
-		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z), hex.EncodeToString(id), domain)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(m.Body, "\n", "\r\n"))); err != nil {
-		return nil, err
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
+	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
+	if err := msg.From(s.from); err != nil {
+		return nil, fmt.Errorf("mail: sender: %w", err)
 	}
-	return b.Bytes(), nil
+	if err := msg.To(m.To); err != nil {
+		return nil, fmt.Errorf("mail: recipient %s: %w", MaskEmail(m.To), scrub(err, m.To))
+	}
+	msg.Subject(m.Subject)
+	msg.SetDateWithValue(now())
+	// The sender's domain, not this host's name, after the random part.
+	msg.SetMessageIDWithValue(rand.Text() + "@" + s.from[strings.LastIndexByte(s.from, '@')+1:])
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	return msg, nil
 }

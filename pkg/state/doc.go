@@ -1,7 +1,8 @@
 // Package state keeps Lethe's own records through gorm: requests, their
 // journals and frozen keys, tenant keys and the audit chain. SQLite is the
 // embedded default (pure Go); Postgres is the production store and the only
-// one that several replicas may share. Versioned SQL migrations under
-// migrations/<dialect>/ are applied at Open, under an advisory lock on
-// Postgres so that replicas starting together migrate once.
+// one that several replicas may share. The goose SQL migrations under
+// migrations/<dialect>/ are embedded and applied at Open (pressly/goose),
+// under a lock so that replicas starting together migrate once: an
+// advisory lock on Postgres, a leased row on SQLite.
 package state

@@ -2,109 +2,98 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
+	"path"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 )
 
+// migrations holds one folder of goose SQL migrations per dialect
+// (migrations/postgres, migrations/sqlite), each file named
+// NNNN_what.sql and starting with "-- +goose Up".
+//
 //go:embed migrations
 var migrations embed.FS
 
-// migrationLock is the Postgres advisory lock key held while migrating.
-const migrationLock = 0x4c65746865 // "Lethe"
+// VersionTable is where goose records the migrations applied to a state
+// store.
+const VersionTable = "lethe_goose_db_version"
 
-// Migration is one versioned schema change.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-// Migrations returns the migrations of dialect in version order.
-func Migrations(dialect string) ([]Migration, error) {
-	dir := "migrations/" + dialect
-	entries, err := fs.ReadDir(migrations, dir)
-	if err != nil {
-		return nil, fmt.Errorf("state: migrations for %s: %w", dialect, err)
-	}
-	var out []Migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("state: migration %s: name must start with a number and '_'", e.Name())
-		}
-		body, err := fs.ReadFile(migrations, dir+"/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	return out, nil
-}
-
-// migrate applies the migrations not yet recorded in lethe_migrations, each
-// in its own transaction.
+// migrate applies the migrations not yet applied, each in its own
+// transaction, while holding a lock on the store so that replicas starting
+// together migrate once: the others wait, then find nothing to do. A store
+// migrated by Lethe's earlier migrator (lethe_migrations) continues from
+// the versions recorded there. Errors name the migration that failed.
 func (db *DB) migrate(ctx context.Context) error {
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("state: migrate: %w", err)
-	}
-	defer conn.Close()
-	if db.Dialect == Postgres {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
-			return fmt.Errorf("state: migrate: lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS lethe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("state: migrate: %w", err)
-	}
-	all, err := Migrations(db.Dialect)
+	p, err := db.migrator(ctx)
 	if err != nil {
 		return err
 	}
-	for _, m := range all {
-		if err := applyMigration(ctx, conn, db.Dialect, m); err != nil {
-			return fmt.Errorf("state: migration %s: %w", m.Name, err)
-		}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("state: migrate %s: %w", db.Dialect, err)
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, dialect string, m Migration) error {
-	tx, err := conn.BeginTx(ctx, nil)
+// migrator returns the goose provider of the store's dialect.
+func (db *DB) migrator(ctx context.Context) (*goose.Provider, error) {
+	dir, err := fs.Sub(migrations, "migrations/"+db.Dialect)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("state: migrations for %s: %w", db.Dialect, err)
 	}
-	defer tx.Rollback()
-	q := "SELECT count(*) FROM lethe_migrations WHERE version = ?"
-	if dialect == Postgres {
-		q = "SELECT count(*) FROM lethe_migrations WHERE version = $1"
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, q, m.Version).Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	for _, stmt := range strings.Split(m.SQL, ";\n") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
+	dialect := database.DialectSQLite3
+	var locker lock.SessionLocker = newSQLiteLocker()
+	if db.Dialect == Postgres {
+		dialect = database.DialectPostgres
+		if locker, err = db.postgresLocker(ctx); err != nil {
+			return nil, err
 		}
 	}
-	ins := "INSERT INTO lethe_migrations (version, name) VALUES (?, ?)"
-	if dialect == Postgres {
-		ins = "INSERT INTO lethe_migrations (version, name) VALUES ($1, $2)"
+	inner, err := database.NewStore(dialect, VersionTable)
+	if err != nil {
+		return nil, fmt.Errorf("state: migrations for %s: %w", db.Dialect, err)
 	}
-	if _, err := tx.ExecContext(ctx, ins, m.Version, m.Name); err != nil {
-		return err
+	ext, ok := inner.(database.StoreExtender)
+	if !ok {
+		return nil, fmt.Errorf("state: migrations for %s: goose's store cannot tell whether %s exists", db.Dialect, VersionTable)
 	}
-	return tx.Commit()
+	store := &legacyStore{StoreExtender: ext, dialect: db.Dialect}
+	p, err := goose.NewProvider(database.DialectCustom, db.SQL, dir,
+		goose.WithStore(store),
+		goose.WithSessionLocker(locker),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithLogger(goose.NopLogger()))
+	if err != nil {
+		return nil, fmt.Errorf("state: migrations for %s: %w", db.Dialect, err)
+	}
+	return p, nil
+}
+
+// MigrationStatus is one embedded migration and whether it is applied.
+type MigrationStatus struct {
+	Version int64
+	Name    string // the file name, such as 0001_init.sql
+	Applied bool
+}
+
+// Migrations lists the embedded migrations of the store's dialect in
+// version order, each with whether the store has applied it.
+func (db *DB) Migrations(ctx context.Context) ([]MigrationStatus, error) {
+	p, err := db.migrator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("state: migration status: %w", err)
+	}
+	out := make([]MigrationStatus, len(all))
+	for i, s := range all {
+		out[i] = MigrationStatus{Version: s.Source.Version, Name: path.Base(s.Source.Path), Applied: s.State == goose.StateApplied}
+	}
+	return out, nil
 }

@@ -3,6 +3,9 @@ package state_test
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,9 +14,72 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
-// TestOpenMigratesOnce starts two "replicas" on a fresh store at once, then
-// opens it again: every migration is recorded exactly once and reopening
-// changes nothing.
+// embedded returns the versions of the migration files of dialect, read
+// from the source tree rather than through the package.
+func embedded(t *testing.T, dialect string) (versions []int64, files []string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("migrations", dialect))
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("migrations of %s: %v (%d files)", dialect, err, len(entries))
+	}
+	for _, e := range entries {
+		num, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		versions, files = append(versions, v), append(files, filepath.Join("migrations", dialect, e.Name()))
+	}
+	return versions, files
+}
+
+// recorded returns, for each version in goose's table but 0, how many times
+// it is recorded as applied.
+func recorded(t *testing.T, db *state.DB) map[int64]int {
+	t.Helper()
+	var rows []struct {
+		VersionID int64
+		N         int
+	}
+	if err := db.Gorm.Raw("SELECT version_id, count(*) AS n FROM " + state.VersionTable +
+		" WHERE version_id > 0 AND is_applied GROUP BY version_id").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]int{}
+	for _, r := range rows {
+		out[r.VersionID] = r.N
+	}
+	return out
+}
+
+// wantAllAppliedOnce checks that every embedded migration is recorded
+// exactly once, and that the store says so too.
+func wantAllAppliedOnce(t *testing.T, db *state.DB, dialect string) {
+	t.Helper()
+	versions, _ := embedded(t, dialect)
+	got := recorded(t, db)
+	if len(got) != len(versions) {
+		t.Errorf("%s records %v, want each of %v once", state.VersionTable, got, versions)
+	}
+	for _, v := range versions {
+		if got[v] != 1 {
+			t.Errorf("version %d recorded %d times, want 1", v, got[v])
+		}
+	}
+	status, err := db.Migrations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range status {
+		if !s.Applied || s.Version != versions[i] {
+			t.Errorf("migration %d: %+v, want version %d applied", i, s, versions[i])
+		}
+	}
+}
+
+// TestOpenMigratesOnce starts four "replicas" on a fresh store at once,
+// then opens it again: all start without error, every migration is recorded
+// exactly once and reopening changes nothing.
 func TestOpenMigratesOnce(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dialects {
@@ -23,10 +89,15 @@ func TestOpenMigratesOnce(t *testing.T) {
 			url := newURL(t, dialect)
 
 			var wg sync.WaitGroup
-			dbs, errs := make([]*state.DB, 2), make([]error, 2)
+			start := make(chan struct{})
+			dbs, errs := make([]*state.DB, 4), make([]error, 4)
 			for i := range dbs {
-				wg.Go(func() { dbs[i], errs[i] = state.Open(ctx, url) })
+				wg.Go(func() {
+					<-start
+					dbs[i], errs[i] = state.Open(ctx, url)
+				})
 			}
+			close(start)
 			wg.Wait()
 			for i, err := range errs {
 				if err != nil {
@@ -34,12 +105,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 				}
 				defer dbs[i].Close()
 			}
-
-			want, err := state.Migrations(dialect)
-			if err != nil || len(want) == 0 {
-				t.Fatalf("migrations of %s: %v (%d)", dialect, err, len(want))
-			}
 			db := dbs[0]
+			wantAllAppliedOnce(t, db, dialect)
 			requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)),
 				Audit:   &state.AuditLog{DB: db},
 				Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
@@ -56,22 +123,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 				t.Fatalf("second open: %v", err)
 			}
 			defer again.Close()
-			type applied struct {
-				Version int
-				Name    string
-			}
-			var got []applied
-			if err := again.Gorm.Raw("SELECT version, name FROM lethe_migrations ORDER BY version").Scan(&got).Error; err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("lethe_migrations has %d rows, want %d: %+v", len(got), len(want), got)
-			}
-			for i, m := range want {
-				if got[i].Version != m.Version || got[i].Name != m.Name {
-					t.Errorf("migration %d recorded as %+v, want %d %s", i, got[i], m.Version, m.Name)
-				}
-			}
+			wantAllAppliedOnce(t, again, dialect)
 			var heads int64
 			again.Gorm.Raw("SELECT count(*) FROM lethe_audit_head").Scan(&heads)
 			if heads != 1 {
@@ -83,6 +135,93 @@ func TestOpenMigratesOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenUpgradesLegacyStore builds a store as Lethe's migrator before
+// goose left it, at version 4 with lethe_migrations and a row of data,
+// then opens it twice: goose takes over at version 4 without running 1–4
+// again (they would fail on existing tables), applies 5, and keeps the data.
+func TestOpenUpgradesLegacyStore(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := newURL(t, dialect)
+			versions, files := embedded(t, dialect)
+			if len(versions) < 2 {
+				t.Fatalf("need two migrations or more, have %v", versions)
+			}
+			legacy := len(versions) - 1 // all but the last
+			raw := openRaw(t, dialect, url)
+			mustExec(t, raw, `CREATE TABLE lethe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
+			for i, f := range files[:legacy] {
+				body, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustExec(t, raw, string(body))
+				mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_migrations (version, name) VALUES (?, ?)"), versions[i], filepath.Base(f))
+			}
+			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_keys (id, tenant, secret_hash, created_at) VALUES (?, ?, ?, ?)"),
+				"key-legacy", "acme", "h", t0)
+			raw.Close()
+
+			for round := range 2 {
+				db, err := state.Open(ctx, url)
+				if err != nil {
+					t.Fatalf("open %d of the legacy store: %v", round+1, err)
+				}
+				wantAllAppliedOnce(t, db, dialect)
+				var keys, legacyRows int64
+				db.Gorm.Raw("SELECT count(*) FROM lethe_tenant_keys WHERE id = 'key-legacy'").Scan(&keys)
+				db.Gorm.Raw("SELECT count(*) FROM lethe_migrations").Scan(&legacyRows)
+				if keys != 1 || legacyRows != int64(legacy) {
+					t.Errorf("open %d: legacy key rows %d (want 1), lethe_migrations rows %d (want %d)", round+1, keys, legacyRows, legacy)
+				}
+				db.Close()
+			}
+		})
+	}
+}
+
+func openRaw(t *testing.T, dialect, url string) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", url
+	if dialect == state.SQLite {
+		driver, dsn = "sqlite", strings.TrimPrefix(url, "sqlite://")
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%.60s…: %v", q, err)
+	}
+}
+
+// rebind turns "?" placeholders into Postgres's $n.
+func rebind(dialect, q string) string {
+	if dialect != state.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 func TestOpenRejects(t *testing.T) {

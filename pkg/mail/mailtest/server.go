@@ -1,10 +1,14 @@
 // Package mailtest runs a real SMTP server in-process for tests
 // (github.com/emersion/go-smtp) and keeps every message it receives, so a
-// test reads the code or link Lethe emailed as a person would.
+// test reads the code or link Lethe emailed as a person would. A server
+// speaks in clear (Start), offers STARTTLS or speaks TLS from the first
+// byte (StartMode), with a certificate of its own that ClientTLS trusts.
 package mailtest
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"mime"
@@ -29,44 +33,97 @@ type Message struct {
 	Body    string // decoded from quoted-printable
 	Raw     []byte
 	User    string // who authenticated, "" for none
+	TLS     bool   // whether the message came over TLS
 }
+
+// Mode is how a server speaks.
+type Mode int
+
+// The modes of a server.
+const (
+	// Plain speaks in clear and offers no STARTTLS: what a client sees when
+	// an attacker strips the offer.
+	Plain Mode = iota
+	// STARTTLS offers STARTTLS and takes AUTH only after it.
+	STARTTLS
+	// ImplicitTLS speaks TLS from the first byte, as on port 465.
+	ImplicitTLS
+)
 
 // Server is a running SMTP server on 127.0.0.1.
 type Server struct {
 	Addr string // host:port
+	Mode Mode
 	// User and Pass, when User is set, are the only credentials accepted
-	// (AUTH PLAIN; insecure auth is allowed, as on localhost).
+	// (AUTH PLAIN; in Plain mode also in clear, as on localhost).
 	User, Pass string
 	reject     string // see SetReject
+	roots      *x509.CertPool
 
-	mu   sync.Mutex
-	msgs []Message
+	mu           sync.Mutex
+	msgs         []Message
+	authAttempts int
 }
 
-// Start starts a server stopped when t ends.
-func Start(t testing.TB) *Server {
+// Start starts a Plain server stopped when t ends.
+func Start(t testing.TB) *Server { return StartMode(t, Plain) }
+
+// StartMode starts a server of mode, stopped when t ends. Every server has
+// a certificate, so that a client configured with ClientTLS fails only for
+// what the mode lacks.
+func StartMode(t testing.TB, mode Mode) *Server {
 	t.Helper()
-	s := &Server{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
+	cert, roots := newCertificate(t)
+	s := &Server{Mode: mode, roots: roots}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{srv: s, conn: c}, nil }))
 	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
+	srv.AllowInsecureAuth = mode == Plain
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Addr = ln.Addr().String()
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	switch mode {
+	case STARTTLS:
+		srv.TLSConfig = cfg
+	case ImplicitTLS:
+		ln = tls.NewListener(ln, cfg)
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return s
 }
 
-// URL is the LETHE_SMTP_URL that reaches this server.
+// URL is the LETHE_SMTP_URL that reaches this server: smtp:// with
+// ?tls=none for Plain, smtp:// for STARTTLS, smtps:// for ImplicitTLS.
 func (s *Server) URL() string {
-	if s.User != "" {
-		return "smtp://" + s.User + ":" + s.Pass + "@" + s.Addr + "?from=privacy@lethe.test"
+	scheme, query := "smtp://", "?from=privacy@lethe.test"
+	switch s.Mode {
+	case Plain:
+		query += "&tls=none"
+	case ImplicitTLS:
+		scheme = "smtps://"
 	}
-	return "smtp://" + s.Addr + "?from=privacy@lethe.test"
+	user := ""
+	if s.User != "" {
+		user = s.User + ":" + s.Pass + "@"
+	}
+	return scheme + user + s.Addr + query
+}
+
+// ClientTLS is a client configuration that trusts this server's
+// certificate.
+func (s *Server) ClientTLS() *tls.Config {
+	return &tls.Config{RootCAs: s.roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+}
+
+// AuthAttempts is how many times a client began AUTH, successful or not.
+func (s *Server) AuthAttempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authAttempts
 }
 
 // SetReject makes the server refuse rcpt, one address or several separated
@@ -124,6 +181,7 @@ func slicesContains(list []string, s string) bool {
 
 type session struct {
 	srv  *Server
+	conn *smtp.Conn
 	user string
 	from string
 	to   []string
@@ -137,6 +195,9 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(string) (sasl.Server, error) {
+	s.srv.mu.Lock()
+	s.srv.authAttempts++
+	s.srv.mu.Unlock()
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != s.srv.User || pass != s.srv.Pass {
 			return errors.New("mailtest: bad credentials")
@@ -170,7 +231,8 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m := Message{From: s.from, To: s.to, Raw: raw, User: s.user}
+	_, overTLS := s.conn.TLSConnectionState()
+	m := Message{From: s.from, To: s.to, Raw: raw, User: s.user, TLS: overTLS}
 	if parsed, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		dec := new(mime.WordDecoder)
 		m.Subject, _ = dec.DecodeHeader(parsed.Header.Get("Subject"))

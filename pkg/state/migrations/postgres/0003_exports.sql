@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE lethe_exports (
     request_id TEXT PRIMARY KEY,
     tenant     TEXT NOT NULL DEFAULT '',

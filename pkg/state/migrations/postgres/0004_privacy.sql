@@ -1,3 +1,4 @@
+-- +goose Up
 -- Runs of two kinds: the registry's retention rules ('retention') and the
 -- purge of the responses of tenants that stopped collecting them
 -- ('responses'). Each kind has at most one real run queued or running.

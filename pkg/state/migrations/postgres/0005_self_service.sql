@@ -1,3 +1,4 @@
+-- +goose Up
 -- End-user self-service (issue 7). A self-service request keeps here its
 -- verification code, as an HMAC keyed with the server's subject key (six
 -- digits hashed bare would be reversed by trying all million), and its

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE lethe_requests (
     id                TEXT PRIMARY KEY,
     type              TEXT NOT NULL,

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE lethe_retention_runs (
     id               TEXT PRIMARY KEY,
     status           TEXT NOT NULL,
