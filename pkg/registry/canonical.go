@@ -14,7 +14,7 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 	for name, s := range r.Stores {
 		fs := &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
 			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv,
-			Prefix: s.Prefix, BestEffort: s.BestEffort}
+			Prefix: s.Prefix, BestEffort: s.BestEffort, PathPrefix: s.PathPrefix}
 		if s.Kind == KindProcessor {
 			fs.Deadline = s.Deadline.String()
 		}
@@ -27,9 +27,9 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 			fc.Identity = &fileIdentity{Email: c.Email}
 		}
 		if len(c.References) > 0 {
-			fc.References = map[string]string{}
+			fc.References = fileReferences{}
 			for _, ref := range c.References {
-				fc.References[ref.Column] = ref.Target + "." + ref.TargetColumn
+				fc.References[ref.Column] = marshalReference(ref)
 			}
 		}
 		if len(c.JSON) > 0 {

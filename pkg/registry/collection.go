@@ -48,17 +48,9 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 		}
 	}
 	for _, col := range sortedKeys(fc.References) {
-		target := fc.References[col]
-		parts := strings.Split(target, ".")
-		switch len(parts) {
-		case 2:
-			parts = append([]string{storeName}, parts...)
-		case 3:
-		default:
-			p.add(append(at, "references", col), "%q is not <store>.<collection>.<column> (or <collection>.<column> in the same store)", target)
-			continue
+		if ref, ok := buildReference(p, at, storeName, col, fc.References[col]); ok {
+			c.References = append(c.References, ref)
 		}
-		c.References = append(c.References, Reference{Column: col, Target: parts[0] + "." + parts[1], TargetColumn: parts[2]})
 	}
 	for _, col := range sortedKeys(fc.Categories) {
 		if !categoryRE.MatchString(fc.Categories[col]) {

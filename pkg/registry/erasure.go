@@ -82,8 +82,10 @@ func buildField(p *problems, at []string, c *Collection, field, strategy string)
 		}
 	}
 	for _, ref := range c.References {
-		if ref.Column == f.Column {
-			p.add(at, "%q is a reference: anonymising it would lose the rows that hang from it; use delete or keep", f.Column)
+		if ref.Column == f.Column && f.Strategy != StrategyNull && f.Strategy != StrategyFixed {
+			// A hash or a marker in a key column would dangle or, worse,
+			// point at another row: only unlinking is meaningful.
+			p.add(at, "%q is a reference: detach the rows with null or fixed:<value> (they stay, unlinked from the person), or use delete or keep", f.Column)
 			return f, false
 		}
 	}
@@ -121,6 +123,9 @@ func (c *Collection) Columns() []string {
 	add(c.Tenant)
 	for _, r := range c.References {
 		add(r.Column)
+		for _, w := range r.Where {
+			add(w.Column)
+		}
 	}
 	for col := range c.Categories {
 		add(col)

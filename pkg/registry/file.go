@@ -33,6 +33,7 @@ type fileStore struct {
 	Prefix     string   `yaml:"prefix,omitempty"`
 	Deadline   string   `yaml:"deadline,omitempty"`
 	BestEffort bool     `yaml:"best_effort,omitempty"`
+	PathPrefix string   `yaml:"path_prefix,omitempty"`
 }
 
 type fileCollection struct {
@@ -40,7 +41,7 @@ type fileCollection struct {
 	PrimaryKey stringList          `yaml:"primary_key,omitempty"`
 	Identity   *fileIdentity       `yaml:"identity,omitempty"`
 	Tenant     string              `yaml:"tenant,omitempty"`
-	References map[string]string   `yaml:"references,omitempty"`
+	References fileReferences      `yaml:"references,omitempty"`
 	Categories map[string]string   `yaml:"categories,omitempty"`
 	JSON       map[string][]string `yaml:"json,omitempty"`
 	Files      map[string]string   `yaml:"files,omitempty"`

@@ -110,8 +110,14 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 	if s.Kind != KindBlob && fs.Prefix != "" {
 		p.add(append(at, "prefix"), "not used by a %s store: remove it", s.Kind)
 	}
-	if s.Kind != KindProcessor && (fs.Deadline != "" || fs.BestEffort) {
-		p.add(at, "deadline and best_effort are for processor stores: remove them")
+	if s.Kind != KindBlob && fs.PathPrefix != "" {
+		p.add(append(at, "path_prefix"), "not used by a %s store: remove it", s.Kind)
+	}
+	if s.Kind != KindProcessor && fs.Deadline != "" {
+		p.add(append(at, "deadline"), "not used by a %s store: remove it", s.Kind)
+	}
+	if s.Kind != KindProcessor && s.Kind != KindBlob && fs.BestEffort {
+		p.add(append(at, "best_effort"), "not used by a %s store: remove it", s.Kind)
 	}
 	switch s.Kind {
 	case KindSQL:
@@ -134,6 +140,7 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 		}
 		unused(map[string]string{"driver": s.Driver, "dsn_env": s.DSNEnv, "addr_env": s.AddrEnv, "webhook": s.Webhook, "opendsr": s.OpenDSR, "secret_env": s.SecretEnv})
 		s.Prefix = buildPrefix(p, append(at, "prefix"), fs.Prefix)
+		s.PathPrefix = buildPathPrefix(p, append(at, "path_prefix"), fs.PathPrefix)
 	case KindRedis:
 		need("addr_env", s.AddrEnv, "name the environment variable that holds host:port")
 		env("addr_env", s.AddrEnv)
@@ -184,6 +191,22 @@ func buildPrefix(p *problems, at []string, prefix string) string {
 	for _, seg := range strings.Split(strings.TrimSuffix(prefix, "/"), "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			p.add(at, "%q has an empty, '.' or '..' segment: write it like cv/ or tenants/uploads/", prefix)
+			return prefix
+		}
+	}
+	return strings.TrimSuffix(prefix, "/") + "/"
+}
+
+// buildPathPrefix checks a blob store's path_prefix, what rows hold before
+// the object key (an absolute folder such as /app/data/uploads/ or a
+// relative one), and returns it ending in "/".
+func buildPathPrefix(p *problems, at []string, prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	for _, seg := range strings.Split(strings.Trim(prefix, "/"), "/") {
+		if seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
+			p.add(at, "%q has a '.' or '..' segment: write the folder rows hold, such as /app/backend/data/uploads/", prefix)
 			return prefix
 		}
 	}

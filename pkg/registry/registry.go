@@ -59,8 +59,15 @@ type Store struct {
 	// notice (retried with backoff until then); DefaultDeadline when unset.
 	Deadline time.Duration
 	// BestEffort lets an erasure complete, marked "processor unconfirmed",
-	// when the processor does not confirm before Deadline.
+	// when the processor does not confirm before Deadline. On a blob store
+	// it lets an erasure go ahead when file references are refused (they
+	// still fail its verification); without it such an erasure stops
+	// before changing anything.
 	BestEffort bool
+	// PathPrefix (blob) is what rows hold before the object key, such as
+	// "/app/backend/data/uploads/": removed from a reference that starts
+	// with it, before the key is checked. "" or ending in "/".
+	PathPrefix string
 }
 
 // DefaultDeadline is a processor's Deadline when the registry sets none.
@@ -92,11 +99,15 @@ type Collection struct {
 	Responses   bool // end-user responses: purged when a tenant stops collecting them
 }
 
-// Reference says that Column holds values of TargetColumn in Target.
+// Reference says that Column holds values of TargetColumn in Target, in
+// the rows that meet every condition of Where (a polymorphic reference,
+// such as principal_id where principal_type = 'user'); Where is sorted by
+// column and empty for a plain reference.
 type Reference struct {
 	Column       string
 	Target       string // collection key
 	TargetColumn string
+	Where        []Condition
 }
 
 // Identity reports whether the collection is found directly by email.
