@@ -154,7 +154,7 @@ func (p *planner) cascade(c *registry.Collection, parent engine.Selection) []pha
 	for _, d := range order {
 		sel := engine.Selection{Collection: d}
 		for _, ref := range byChild[d.Key] {
-			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: &parent, ParentColumn: ref.TargetColumn})
+			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: &parent, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		}
 		sel.Except = append(append([]engine.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
 		out = append(out, p.cascade(d, sel)...)
@@ -177,7 +177,7 @@ func (p *planner) tenantScope(c *registry.Collection, tenant string) *engine.Sel
 			continue
 		}
 		if ps := p.tenantScope(par, tenant); ps != nil {
-			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn})
+			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		}
 	}
 	if len(sel.Matches) == 0 {

@@ -49,9 +49,12 @@ type FileRef struct {
 	Store      string // the blob store
 	Collection string // "<store>.<collection>" of the row
 	Column     string
-	Key        string
-	// Refused is set for a key that is absolute, holds ".." or leaves the
-	// store's prefix: it is reported and never opened.
+	// Key is the object key the row's reference resolves to; for a refused
+	// reference, the reference as the row holds it.
+	Key string
+	// Refused is set for a reference that is absolute, holds "..", leaves
+	// the store's prefix or passes through a symbolic link once resolved:
+	// it is reported and never opened.
 	Refused bool
 }
 
@@ -102,7 +105,10 @@ func (a *Access) Files(ctx context.Context, fn func(f FileRef, open func() (io.R
 				}
 				for _, key := range keys {
 					f := FileRef{Store: storeName, Collection: c.Key, Column: col, Key: key}
-					if bs.Check(key) != nil {
+					resolved, err := bs.Resolve(key)
+					if no, err := refused(err); err != nil {
+						return fmt.Errorf("export files of %s.%s in store %s: %w", c.Key, col, storeName, err)
+					} else if no {
 						f.Refused = true
 						a.Counts[storeName+".refused"]++
 						if err := fn(f, nil); err != nil {
@@ -119,6 +125,7 @@ func (a *Access) Files(ctx context.Context, fn func(f FileRef, open func() (io.R
 						continue
 					}
 					a.Counts[storeName+".files"]++
+					f.Key = resolved
 					open := func() (io.ReadCloser, error) { return bs.Open(ctx, key) }
 					if err := fn(f, open); err != nil {
 						return err
@@ -199,7 +206,7 @@ func (r *run) access(ctx context.Context) (*dsr.Outcome, error) {
 	if r.e.Exporter == nil {
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "access packages need an export key: start lethe with LETHE_EXPORT_KEY (or --export-key)")
 	}
-	p, err := r.plan(ctx)
+	p, err := r.plan(ctx, false)
 	if err != nil {
 		return nil, err
 	}

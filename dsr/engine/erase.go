@@ -23,7 +23,8 @@ type progress struct {
 	After *string `json:"after,omitempty"` // anonymise: the last key rewritten
 }
 
-// erase runs an erasure: freeze, erase children first (each collection's
+// erase runs an erasure: freeze, check every file reference (see
+// checkFiles), erase children first (each collection's
 // files right after its rows), then the redis keys, verify rows, files and
 // keys, and notify the processors.
 func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
@@ -40,6 +41,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	}
 	targets, err := r.scope(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkFiles(ctx, targets, steps); err != nil {
 		return nil, err
 	}
 	counts, kept, files := map[string]int64{}, map[string]any{}, map[string]fileTally{}

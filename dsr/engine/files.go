@@ -57,7 +57,9 @@ func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.St
 					break
 				}
 				for _, key := range keys {
-					if bs.Check(key) != nil {
+					if no, err := refused(resolveErr(bs, key)); err != nil {
+						return fmt.Errorf("erase files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
+					} else if no {
 						at.Tally.Refused++
 						continue
 					}
@@ -105,7 +107,9 @@ func (r *run) verifyFiles(ctx context.Context, targets []*target, found map[stri
 					break
 				}
 				for _, key := range keys {
-					if bs.Check(key) != nil {
+					if no, err := refused(resolveErr(bs, key)); err != nil {
+						return fmt.Errorf("verify files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
+					} else if no {
 						// Never followed, so never deleted: the subject's file
 						// may still exist outside the bucket, and an erasure
 						// that cannot prove otherwise is not complete.
@@ -136,4 +140,9 @@ func (r *run) saveDetail(ctx context.Context, name, status string, n int64, v an
 		return fmt.Errorf("journal step %q: %w", name, err)
 	}
 	return nil
+}
+
+func resolveErr(bs BlobStore, ref string) error {
+	_, err := bs.Resolve(ref)
+	return err
 }

@@ -127,7 +127,7 @@ func (p *passIter) next(ctx context.Context) (Selection, bool, error) {
 			continue
 		}
 		any = true
-		sel.Matches = append(sel.Matches, Match{Columns: p.t.lits[k].columns, Values: chunk})
+		sel.Matches = append(sel.Matches, Match{Columns: p.t.lits[k].columns, Values: chunk, Where: p.t.lits[k].where})
 	}
 	if p.i > 0 && !any {
 		return sel, false, nil

@@ -12,6 +12,9 @@ type Plan struct {
 	// Total is the number of rows an erasure would delete or anonymise;
 	// kept rows are listed but not counted.
 	Total int64 `json:"total"`
+	// Files lists, per file column, the objects an erasure would delete
+	// and the references it would refuse.
+	Files []PlanFiles `json:"files"`
 }
 
 // PlanItem is one collection of a Plan.
@@ -24,7 +27,8 @@ type PlanItem struct {
 
 // Plan walks the registry from email (restricted to tenant when it is not
 // empty) and counts, collection by collection in parents-first order, the
-// rows an erasure would touch. It changes nothing and freezes nothing.
+// rows an erasure would touch, and the file references it would follow
+// or refuse. It changes nothing and freezes nothing.
 //
 // Errors: EUNPROCESSABLE for an email or tenant that is not valid, or a
 // store of the registry that is not configured; EUNAVAILABLE when a store
@@ -43,10 +47,12 @@ func (e *Engine) Plan(ctx context.Context, email, tenant string) (*Plan, error) 
 	if err := r.checkStores(); err != nil {
 		return nil, err
 	}
-	return r.plan(ctx)
+	return r.plan(ctx, true)
 }
 
-func (r *run) plan(ctx context.Context) (*Plan, error) {
+// plan counts the targets' rows and, withFiles, resolves their file
+// references (see planFiles).
+func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 	targets, err := r.scope(ctx)
 	if err != nil {
 		return nil, err
@@ -62,6 +68,11 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 			Action: string(t.c.Erasure.Action)})
 		if t.c.Erasure.Action != "keep" {
 			p.Total += n
+		}
+	}
+	if withFiles {
+		if p.Files, err = r.planFiles(ctx, targets); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil

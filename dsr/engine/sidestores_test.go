@@ -33,7 +33,7 @@ import (
 const sideRegistry = `
 stores:
   app:       {kind: sql, driver: sqlite, dsn_env: APP_DSN}
-  uploads:   {kind: blob, url: "file://%[1]s", prefix: cv}
+  uploads:   {kind: blob, url: "file://%[1]s", prefix: cv, best_effort: true}
   cache:     {kind: redis, addr_env: REDIS_ADDR, keys: ["%[2]ssession:{app.users.id}:*", "%[2]sratelimit:{email}", "%[2]sprefs:{email}:*"]}
   llm:       {kind: processor, webhook: "%[3]s", secret_env: LLM_SECRET, deadline: 10s}
   analytics: {kind: processor, webhook: "%[4]s", secret_env: ANALYTICS_SECRET, %[5]s}

@@ -51,6 +51,9 @@ type Match struct {
 	// of ParentColumn in the rows Parent selects. Parent is in the same store.
 	Parent       *Selection
 	ParentColumn string
+	// Where further restricts the match to rows meeting every condition: a
+	// reference's conditions (principal_type = 'user').
+	Where []registry.Condition
 }
 
 // Row is one row read by Rows: its primary key (see EncodeKey) and the

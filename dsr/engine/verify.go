@@ -77,7 +77,11 @@ func (r *run) verify(ctx context.Context) (*dsr.Verification, error) {
 			if err != nil {
 				return nil, fmt.Errorf("verify %s: %w", t.c.Key, err)
 			}
-			if n > 0 {
+			linked, err := r.stillLinked(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("verify %s: %w", t.c.Key, err)
+			}
+			if n += linked; n > 0 {
 				found[t.c.Key] = n
 			}
 		}
@@ -128,6 +132,44 @@ func (r *run) stillHolding(ctx context.Context, t *target) (int64, error) {
 			last := rows[len(rows)-1].Key
 			after = &last
 		}
+	}
+	return n, nil
+}
+
+// stillLinked counts the rows of an anonymised collection still tied to
+// the subject through a reference that erasure detaches (sets to null or a
+// fixed value): such rows stay, but unlinked; one still linked is left over.
+func (r *run) stillLinked(ctx context.Context, t *target) (int64, error) {
+	detached := map[string]bool{}
+	for _, ref := range t.c.References {
+		if t.c.Detaches(ref) {
+			detached[ref.Column] = true
+		}
+	}
+	if len(detached) == 0 {
+		return 0, nil
+	}
+	sels, err := t.selections(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, sel := range sels {
+		linked := sel
+		linked.Matches = nil
+		for _, m := range sel.Matches {
+			if m.Email == "" && len(m.Columns) == 1 && detached[m.Columns[0]] {
+				linked.Matches = append(linked.Matches, m)
+			}
+		}
+		if len(linked.Matches) == 0 {
+			continue
+		}
+		ns, err := t.store.Count(ctx, []Selection{linked})
+		if err != nil {
+			return 0, err
+		}
+		n += ns[0]
 	}
 	return n, nil
 }

@@ -46,10 +46,12 @@ type target struct {
 	tenant string
 }
 
-// literal is a key set matched against columns, read from src in chunks.
+// literal is a key set matched against columns, read from src in chunks,
+// in the rows that meet where.
 type literal struct {
 	columns []string
 	src     func() iterator
+	where   []registry.Condition
 }
 
 // target returns c's row set in mode m, or nil when a tenant-scoped
@@ -126,17 +128,17 @@ func (r *run) hop(ctx context.Context, t *target, ref registry.Reference, pt *ta
 			return err
 		}
 	case pt.c.Store != t.c.Store:
-		t.lits = append(t.lits, literal{columns: []string{ref.Column}, src: pt.values(r, ref.TargetColumn)})
+		t.lits = append(t.lits, literal{columns: []string{ref.Column}, src: pt.values(r, ref.TargetColumn), where: ref.Where})
 		return nil
 	default:
 		sel, err := pt.inline(ctx, r)
 		if err != nil {
 			return err
 		}
-		t.fixed = append(t.fixed, Match{Columns: []string{ref.Column}, Parent: &sel, ParentColumn: ref.TargetColumn})
+		t.fixed = append(t.fixed, Match{Columns: []string{ref.Column}, Parent: &sel, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		return nil
 	}
-	t.lits = append(t.lits, literal{columns: []string{ref.Column}, src: r.frozenKeys(set)})
+	t.lits = append(t.lits, literal{columns: []string{ref.Column}, src: r.frozenKeys(set), where: ref.Where})
 	return nil
 }
 
@@ -160,7 +162,7 @@ func (t *target) inline(ctx context.Context, r *run) (Selection, error) {
 			}
 		}
 		if len(vals) > 0 {
-			sel.Matches = append(sel.Matches, Match{Columns: l.columns, Values: vals})
+			sel.Matches = append(sel.Matches, Match{Columns: l.columns, Values: vals, Where: l.where})
 		}
 	}
 	return sel, nil

@@ -19,7 +19,7 @@ func OpenRegistry(ctx context.Context, reg *registry.Registry) (Stores, error) {
 		if st.Kind != registry.KindBlob {
 			continue
 		}
-		s, err := Open(ctx, name, st.URL, st.Prefix)
+		s, err := OpenStore(ctx, st)
 		if err != nil {
 			out.Close()
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -16,12 +17,19 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
 // Store is one blob store of the registry.
 type Store struct {
 	name   string
 	prefix string
+	// pathPrefix is removed from a reference that starts with it (rows
+	// that hold /app/data/uploads/<key>); "" when rows hold keys.
+	pathPrefix string
+	// dir is a file:// bucket's folder, whose keys are checked for
+	// symbolic links; "" for other buckets.
+	dir    string
 	bucket *blob.Bucket
 }
 
@@ -32,47 +40,83 @@ var _ engine.BlobStore = (*Store)(nil)
 // prefix ("" for any key). Errors: a URL whose scheme has no driver, or a
 // bucket the driver cannot open, named by the store.
 func Open(ctx context.Context, name, url, prefix string) (*Store, error) {
-	b, err := blob.OpenBucket(ctx, url)
+	return OpenStore(ctx, &registry.Store{Name: name, Kind: registry.KindBlob, URL: url, Prefix: prefix})
+}
+
+// OpenStore opens the blob store st of the registry, with its prefix and
+// path_prefix. Errors as for Open.
+func OpenStore(ctx context.Context, st *registry.Store) (*Store, error) {
+	b, err := blob.OpenBucket(ctx, st.URL)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: open bucket: %w", name, err)
+		return nil, fmt.Errorf("store %s: open bucket: %w", st.Name, err)
 	}
-	return &Store{name: name, prefix: prefix, bucket: b}, nil
+	s := &Store{name: st.Name, prefix: st.Prefix, pathPrefix: st.PathPrefix, bucket: b}
+	if u, err := neturl.Parse(st.URL); err == nil && u.Scheme == "file" {
+		s.dir = fileDir(u)
+	}
+	return s, nil
 }
 
 // Name returns the store's name in the registry.
 func (s *Store) Name() string { return s.name }
 
-// Check implements engine.BlobStore: an error wrapping engine.ErrUnsafeKey
-// for a key that must not be followed.
-func (s *Store) Check(key string) error {
-	if err := CheckKey(key, s.prefix); err != nil {
-		return fmt.Errorf("store %s: %w", s.name, err)
+// Resolve implements engine.BlobStore: the object key that ref, a file
+// column's value, names. The store's path_prefix is removed from a ref that
+// starts with it; the key must then pass CheckKey and, in a file:// bucket,
+// be neither a symbolic link nor under one (see checkLinks). Errors wrap
+// engine.ErrUnsafeKey for a refused ref, or are EUNAVAILABLE when the
+// bucket's folder cannot be read.
+func (s *Store) Resolve(ref string) (string, error) {
+	key := ref
+	if s.pathPrefix != "" && strings.HasPrefix(ref, s.pathPrefix) {
+		key = ref[len(s.pathPrefix):]
 	}
-	return nil
+	if err := CheckKey(key, s.prefix); err != nil {
+		return "", fmt.Errorf("store %s: %w", s.name, err)
+	}
+	if err := s.checkLinks(key); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// Check implements engine.BlobStore: Resolve's error, nil for a ref that
+// may be followed.
+func (s *Store) Check(ref string) error {
+	_, err := s.Resolve(ref)
+	return err
 }
 
 // CheckKey returns an error wrapping engine.ErrUnsafeKey when key is empty,
-// absolute (a leading '/' or '\', or a drive letter), holds a NUL or a "."
-// or ".." segment (split on '/' and '\'), or does not start with prefix.
+// absolute (a leading '/' or '\', or a drive letter), holds a NUL, a
+// control character, an empty segment or a "." or ".." segment (split on
+// '/' and '\'), or does not start with prefix.
 func CheckKey(key, prefix string) error {
 	switch {
-	case key == "", strings.ContainsRune(key, 0), key[0] == '/', key[0] == '\\',
-		len(key) > 1 && key[1] == ':':
+	case key == "", key[0] == '/', key[0] == '\\', len(key) > 1 && key[1] == ':':
 		return engine.ErrUnsafeKey
 	case prefix != "" && !strings.HasPrefix(key, prefix):
 		return engine.ErrUnsafeKey
 	}
-	for _, seg := range strings.FieldsFunc(key, func(r rune) bool { return r == '/' || r == '\\' }) {
-		if seg == "." || seg == ".." {
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
 			return engine.ErrUnsafeKey
+		}
+	}
+	for _, seg := range strings.FieldsFunc(key, func(r rune) bool { return r == '\\' }) {
+		for _, part := range strings.Split(seg, "/") {
+			if part == "" || part == "." || part == ".." {
+				return engine.ErrUnsafeKey
+			}
 		}
 	}
 	return nil
 }
 
-// Open implements engine.BlobStore.
-func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	if err := s.Check(key); err != nil {
+// Open implements engine.BlobStore: ref is resolved first (see Resolve).
+func (s *Store) Open(ctx context.Context, ref string) (io.ReadCloser, error) {
+	key, err := s.Resolve(ref)
+	if err != nil {
 		return nil, err
 	}
 	r, err := s.bucket.NewReader(ctx, key, nil)
@@ -84,12 +128,13 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return r, nil
 }
 
-// Delete implements engine.BlobStore.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
-	if err := s.Check(key); err != nil {
+// Delete implements engine.BlobStore: ref is resolved first (see Resolve).
+func (s *Store) Delete(ctx context.Context, ref string) (bool, error) {
+	key, err := s.Resolve(ref)
+	if err != nil {
 		return false, err
 	}
-	err := s.bucket.Delete(ctx, key)
+	err = s.bucket.Delete(ctx, key)
 	switch {
 	case err == nil:
 		return true, nil
@@ -99,9 +144,10 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 	return false, s.unavailable("delete", err)
 }
 
-// Exists implements engine.BlobStore.
-func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
-	if err := s.Check(key); err != nil {
+// Exists implements engine.BlobStore: ref is resolved first (see Resolve).
+func (s *Store) Exists(ctx context.Context, ref string) (bool, error) {
+	key, err := s.Resolve(ref)
+	if err != nil {
 		return false, err
 	}
 	ok, err := s.bucket.Exists(ctx, key)

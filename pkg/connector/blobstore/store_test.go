@@ -31,6 +31,8 @@ func TestCheckKey(t *testing.T) {
 		{"outside prefix", "jobs/1.txt", "cv/", false},
 		{"prefix lookalike", "cvx/1.txt", "cv/", false},
 		{"nul", "cv/\x00", "", false},
+		{"empty segment", "cv//x", "", false},
+		{"control character", "cv/\x01.pdf", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := blobstore.CheckKey(tc.key, tc.prefix)

@@ -106,6 +106,10 @@ func (q *query) where(sel engine.Selection) error {
 }
 
 func (q *query) match(table string, m engine.Match) error {
+	if len(m.Where) > 0 {
+		q.write("(")
+		defer q.conditions(m.Where)
+	}
 	switch {
 	case m.Email != "":
 		expr, err := q.fold(table, m.Columns[0])
@@ -123,6 +127,19 @@ func (q *query) match(table string, m engine.Match) error {
 		return q.in(m.Columns, m.Values)
 	}
 	return nil
+}
+
+// conditions closes a match restricted by a reference's conditions:
+// " AND col = ? …)". On MySQL the value is also compared as bytes, since a
+// case-insensitive collation would take 'User' for 'user'.
+func (q *query) conditions(where []registry.Condition) {
+	for _, c := range where {
+		q.write(" AND ", q.col(c.Column), " = ").arg(c.Value)
+		if q.driver == registry.DriverMySQL {
+			q.write(" AND CAST(", q.col(c.Column), " AS BINARY) = CAST(").arg(c.Value).write(" AS BINARY)")
+		}
+	}
+	q.write(")")
 }
 
 // in writes cols IN (values), with composite keys as row values.
