@@ -73,6 +73,12 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, it := range p.Collections {
 		fmt.Fprintf(stdout, "%-10s %-24s %-10s %d\n", it.Store, it.Collection, it.Action, it.Count)
 	}
+	for _, f := range p.Files {
+		fmt.Fprintf(stdout, "files %s.%s (store %s): %d to delete, %d refused\n", f.Collection, f.Column, f.Store, f.Delete, f.Refused)
+		if f.Stops {
+			fmt.Fprintf(stdout, "  an erasure would stop before changing anything: map the paths with path_prefix, fix the rows, or set best_effort on store %s\n", f.Store)
+		}
+	}
 	fmt.Fprintf(stdout, "total %d (nothing was changed)\n", p.Total)
 	return nil
 }

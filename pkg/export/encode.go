@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -84,20 +85,46 @@ func (e *rowEncoder) appendJSON(b []byte, v any, raw bool) []byte {
 	case time.Time:
 		return append(append(append(b, '"'), v.UTC().Format(time.RFC3339Nano)...), '"')
 	case []byte:
-		if raw && json.Valid(v) {
-			return append(b, v...)
+		if doc, ok := embeddable(string(v), raw); ok {
+			return append(b, doc...)
 		}
 		if !utf8.Valid(v) {
 			return appendJSONString(b, "base64:"+base64.StdEncoding.EncodeToString(v))
 		}
 		return appendJSONBytes(b, v)
 	case string:
-		if raw && json.Valid([]byte(v)) {
-			return append(b, v...)
+		if doc, ok := embeddable(v, raw); ok {
+			return append(b, doc...)
 		}
 		return appendJSONString(b, v)
 	}
 	return appendJSONString(b, fmt.Sprint(v))
+}
+
+// embeddable returns the JSON document text s holds, to embed in a row's
+// JSON as a document instead of an escaped string: in a column the
+// registry declares as JSON (raw), any JSON value, and one encoded twice (a
+// JSON string whose text is an object or array) unwrapped; in any other
+// column, text that is a JSON object or array, as apps store documents in
+// text columns.
+func embeddable(s string, raw bool) (string, bool) {
+	t := strings.TrimSpace(s)
+	if t == "" || !json.Valid([]byte(t)) {
+		return "", false
+	}
+	if raw && t[0] == '"' {
+		var inner string
+		if json.Unmarshal([]byte(t), &inner) == nil {
+			if doc, ok := embeddable(inner, false); ok {
+				return doc, true
+			}
+		}
+		return t, true
+	}
+	if raw || t[0] == '{' || t[0] == '[' {
+		return t, true
+	}
+	return "", false
 }
 
 // appendText writes v as CSV shows it: NULL as empty, times in RFC 3339.

@@ -94,6 +94,11 @@ func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReade
 		if f, ok := s.(FoldReader); ok {
 			warnings = append(warnings, r.foldWarnings(c, f)...)
 		}
+		sampled, err := r.sampleWarnings(ctx, c, s, cols)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, sampled...)
 	}
 	sortProblems(p.list)
 	return warnings, p.err()
