@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
@@ -23,7 +24,7 @@ import (
 // accessPackage runs an access request for email with a real export
 // service (state in SQLite, packages in a folder) and returns the ZIP's
 // bytes, decrypted, and the folder holding the encrypted package.
-func accessPackage(t *testing.T, e *sideEnv, id, email, tenant string) (*dsr.Outcome, []byte, string) {
+func accessPackage(t *testing.T, eng *engine.Engine, id, email, tenant string) (*dsr.Outcome, []byte, string) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := state.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"))
@@ -38,8 +39,8 @@ func accessPackage(t *testing.T, e *sideEnv, id, email, tenant string) (*dsr.Out
 	}
 	t.Cleanup(func() { bucket.Close() })
 	key := bytes.Repeat([]byte{7}, export.KeySize)
-	e.eng.Exporter = &export.Service{Bucket: bucket, Key: key, Records: &state.ExportStore{DB: db}, SpoolDir: t.TempDir()}
-	out, err := e.eng.Execute(ctx, &dsr.Request{ID: id, Type: dsr.TypeAccess, Email: email, Tenant: tenant}, newJournal())
+	eng.Exporter = &export.Service{Bucket: bucket, Key: key, Records: &state.ExportStore{DB: db}, SpoolDir: t.TempDir()}
+	out, err := eng.Execute(ctx, &dsr.Request{ID: id, Type: dsr.TypeAccess, Email: email, Tenant: tenant}, newJournal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func must[T any](v T, err error) T {
 // retention. The stored package is encrypted.
 func TestAccessPackage(t *testing.T) {
 	e := setupSide(t, "deadline: 700ms, best_effort: true")
-	out, plain, dir := accessPackage(t, e, "req-access-ada", ada.email, "")
+	out, plain, dir := accessPackage(t, e.eng, "req-access-ada", ada.email, "")
 
 	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
 	if err != nil {
@@ -207,7 +208,7 @@ func TestAccessPackage(t *testing.T) {
 func TestAccessReportEscapes(t *testing.T) {
 	e := setupSide(t, "deadline: 700ms, best_effort: true")
 	exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, 5, `"<script>x</script>"@example.com`, "S")
-	_, plain, _ := accessPackage(t, e, "req-s", `"<script>x</script>"@example.com`, "")
+	_, plain, _ := accessPackage(t, e.eng, "req-s", `"<script>x</script>"@example.com`, "")
 	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
 	if err != nil {
 		t.Fatal(err)
