@@ -34,6 +34,11 @@ type PlanItem struct {
 // store of the registry that is not configured; EUNAVAILABLE when a store
 // cannot be reached.
 func (e *Engine) Plan(ctx context.Context, email, tenant string) (*Plan, error) {
+	return e.dryRun(ctx, email, tenant, true)
+}
+
+// dryRun is Plan, resolving file references only withFiles.
+func (e *Engine) dryRun(ctx context.Context, email, tenant string, withFiles bool) (*Plan, error) {
 	norm, err := dsr.NormalizeEmail(email)
 	if err != nil {
 		return nil, err
@@ -47,7 +52,7 @@ func (e *Engine) Plan(ctx context.Context, email, tenant string) (*Plan, error) 
 	if err := r.checkStores(); err != nil {
 		return nil, err
 	}
-	return r.plan(ctx, true)
+	return r.plan(ctx, withFiles)
 }
 
 // plan counts the targets' rows and, withFiles, resolves their file
@@ -79,9 +84,9 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 }
 
 // Touches implements dsr.TenantProbe: whether an erasure of email within
-// tenant would touch any record. Errors as for Plan.
+// tenant would touch any record. It counts rows only. Errors as for Plan.
 func (e *Engine) Touches(ctx context.Context, email, tenant string) (bool, error) {
-	p, err := e.Plan(ctx, email, tenant)
+	p, err := e.dryRun(ctx, email, tenant, false)
 	if err != nil {
 		return false, err
 	}
