@@ -1,0 +1,50 @@
+package retention_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// TestPurgeFollowsReferenceConditions: notes hang from chats or uploads by
+// (subject_type, subject_id); purging old chats removes the notes of those
+// chats only, not an upload's note that has the same id.
+func TestPurgeFollowsReferenceConditions(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		f := newFixture(t, driver, "")
+		src := strings.Replace(fmt.Sprintf(fixtureRegistry, driver), "retention: {batch_size: 2}\n", `  app.notes:
+    references:
+      subject_id: {ref: chats.id, where: {subject_type: chat}}
+    erasure: delete
+retention: {batch_size: 2}
+`, 1)
+		var err error
+		if f.reg, err = registry.Parse([]byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		for _, stmt := range []string{
+			`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL)`,
+			// Chat 10 (40 days old) is purged, chat 11 (5 days) is not; 10 is also an upload's id here.
+			`INSERT INTO notes (id, subject_type, subject_id) VALUES (1, 'chat', 10), (2, 'upload', 10), (3, 'chat', 11), (4, 'Chat', 10)`,
+		} {
+			if err := f.store.DB().Exec(stmt).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.sweeper(nil).Run(context.Background(), retention.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		got := f.rows(t, "notes", "subject_type")
+		want := map[string]string{"2": "upload", "3": "chat", "4": "Chat"}
+		if !maps.Equal(got, want) {
+			t.Errorf("notes = %v, want %v: only chat 10's note purged", got, want)
+		}
+	})
+}
