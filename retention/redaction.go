@@ -181,7 +181,7 @@ func (s *Sweeper) tenantPath(c *registry.Collection) []TenantHop {
 		if p == nil || p.Store != c.Store || !s.Registry.TenantScoped(p) {
 			continue
 		}
-		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn}}, s.tenantPath(p)...)
+		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn, Where: ref.Where}}, s.tenantPath(p)...)
 	}
 	return nil
 }

@@ -48,3 +48,52 @@ retention: {batch_size: 2}
 		}
 	})
 }
+
+// TestRedactTenantFollowsReferenceConditions: a note reaches its tenant
+// through a conditional reference; a note of another subject type with the
+// same id has no tenant by it, so it is not redacted with the chat's
+// tenant's pseudonyms.
+func TestRedactTenantFollowsReferenceConditions(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		f, k := newNumbersFixture(t, driver)
+		ts := map[string]string{registry.DriverMySQL: "DATETIME(6)"}[driver]
+		if ts == "" {
+			ts = "TIMESTAMP"
+		}
+		src := strings.Replace(fmt.Sprintf(numbersRegistry, driver), "  app.uploads:", `  app.notes:
+    references:
+      subject_id: {ref: chats.id, where: {subject_type: chat}}
+    categories: {body: user.content.chat}
+    retention: {window: 30d, timestamp: created_at, redact_after: 2d}
+    erasure: delete
+  app.uploads:`, 1)
+		var err error
+		if f.reg, err = registry.Parse([]byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		const body = "write to alice@example.com"
+		if err := f.store.DB().Exec(`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL, body TEXT, created_at ` + ts + ` NOT NULL)`).Error; err != nil {
+			t.Fatal(err)
+		}
+		// Chat 11 is studio s1's; 11 is also an upload's id here.
+		if err := f.store.DB().Exec(`INSERT INTO notes (id, subject_type, subject_id, body, created_at) VALUES (1, 'chat', 11, ?, ?), (2, 'upload', 11, ?, ?)`,
+			body, t0.Add(-5*day), body, t0.Add(-5*day)).Error; err != nil {
+			t.Fatal(err)
+		}
+		sw := f.sweeper(nil)
+		sw.Redactors = k
+		if _, err := sw.Run(context.Background(), retention.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		s1, _ := k.For("s1").Redact(body)
+		none, _ := k.For("").Redact(body)
+		if s1 == none || s1 == body {
+			t.Fatalf("the tenants' pseudonyms do not differ: %q %q", s1, none)
+		}
+		want := map[string]string{"1": s1, "2": none}
+		if got := f.rows(t, "notes", "body"); !maps.Equal(got, want) {
+			t.Errorf("notes = %v, want %v", got, want)
+		}
+	})
+}

@@ -53,6 +53,9 @@ type TenantHop struct {
 	Column       string
 	Parent       *registry.Collection
 	ParentColumn string
+	// Where holds the reference's conditions on the row the hop starts
+	// from: a row that does not meet them has no tenant by this hop.
+	Where []registry.Condition
 }
 
 // Engine is what a sweep borrows from the erasure engine.

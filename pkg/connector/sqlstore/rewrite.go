@@ -142,8 +142,19 @@ func (s *Store) tenantExpr(q *query, outer string, path []retention.TenantHop, d
 	} else {
 		value = s.tenantExpr(q, alias, path[1:], depth+1)
 	}
-	return "(SELECT " + value + " FROM " + q.ident(hop.Parent.Table) + " AS " + alias +
-		" WHERE " + alias + "." + q.col(hop.ParentColumn) + " = " + outer + "." + q.col(hop.Column) + " LIMIT 1)"
+	expr := "(SELECT " + value + " FROM " + q.ident(hop.Parent.Table) + " AS " + alias +
+		" WHERE " + alias + "." + q.col(hop.ParentColumn) + " = " + outer + "." + q.col(hop.Column)
+	// The conditions' placeholders come after the inner hops' in the text,
+	// as their values come after theirs in q.args.
+	for _, c := range hop.Where {
+		expr += " AND " + outer + "." + q.col(c.Column) + " = ?"
+		q.args = append(q.args, c.Value)
+		if q.driver == registry.DriverMySQL {
+			expr += " AND CAST(" + outer + "." + q.col(c.Column) + " AS BINARY) = CAST(? AS BINARY)"
+			q.args = append(q.args, c.Value)
+		}
+	}
+	return expr + " LIMIT 1)"
 }
 
 // columnTypes caches, per database handle and table, the SQL type name of
