@@ -6,14 +6,6 @@ import (
 	"slices"
 )
 
-// Sampler reads a few values of a live column: what CheckLive uses, when a
-// SchemaReader also implements it, to try the declared JSON paths on real
-// rows.
-type Sampler interface {
-	// Sample returns up to limit non-NULL values of column in table, as text.
-	Sample(ctx context.Context, table, column string, limit int) ([]string, error)
-}
-
 // SampleRows is how many rows of each JSON column CheckLive reads.
 const SampleRows = 100
 
@@ -22,7 +14,7 @@ const SampleRows = 100
 // about a path that matches nothing in any of them, or a column whose
 // sampled values hold no JSON: such a path passes validation yet would
 // leave the personal data where it is.
-func (r *Registry) jsonWarnings(ctx context.Context, c *Collection, s Sampler, exists func(string) bool) ([]Problem, error) {
+func (r *Registry) jsonWarnings(ctx context.Context, c *Collection, s SchemaReader, exists func(string) bool) ([]Problem, error) {
 	var out []Problem
 	for _, col := range sortedKeys(c.JSON) {
 		if !exists(col) {
@@ -37,7 +29,16 @@ func (r *Registry) jsonWarnings(ctx context.Context, c *Collection, s Sampler, e
 		}
 		var docs []any
 		for _, v := range vals {
-			if doc, err := DecodeDocument(v); err == nil {
+			var text string
+			switch x := v.(type) {
+			case string:
+				text = x
+			case []byte:
+				text = string(x)
+			default:
+				continue // a number or a time holds no document
+			}
+			if doc, err := DecodeDocument(text); err == nil {
 				docs = append(docs, doc)
 			}
 		}
@@ -95,13 +96,11 @@ func matchesAny(p *Path, docs []any) bool {
 	return false
 }
 
-// sampleWarnings is jsonWarnings when s can sample, nothing otherwise.
-// Columns missing from the live table (cols) are reported as problems
-// already and are not sampled.
+// sampleWarnings is jsonWarnings for c's JSON columns that exist in the
+// live table (cols): a missing one is reported as a problem already.
 func (r *Registry) sampleWarnings(ctx context.Context, c *Collection, s SchemaReader, cols []string) ([]Problem, error) {
-	sm, ok := s.(Sampler)
-	if !ok || len(c.JSON) == 0 {
+	if len(c.JSON) == 0 {
 		return nil, nil
 	}
-	return r.jsonWarnings(ctx, c, sm, func(col string) bool { return slices.Contains(cols, col) })
+	return r.jsonWarnings(ctx, c, s, func(col string) bool { return slices.Contains(cols, col) })
 }
