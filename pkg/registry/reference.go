@@ -28,8 +28,8 @@ func (f *fileReference) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		var m struct {
-			Ref   string            `yaml:"ref"`
-			Where map[string]string `yaml:"where"`
+			Ref   string             `yaml:"ref"`
+			Where map[string]*string `yaml:"where"`
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if k := n.Content[i].Value; k != "ref" && k != "where" {
@@ -39,9 +39,15 @@ func (f *fileReference) UnmarshalYAML(n *yaml.Node) error {
 		if err := n.Decode(&m); err != nil {
 			return err
 		}
-		f.Ref, f.Where = m.Ref, m.Where
-		if f.Where == nil {
+		f.Ref = m.Ref
+		if m.Where != nil { // {ref: users.id} alone is a plain reference
 			f.Where = map[string]string{}
+		}
+		for col, v := range m.Where {
+			if v == nil {
+				return fmt.Errorf("line %d: reference: where: %s: null: a condition compares the column with a value, such as {principal_type: user}", n.Line, col)
+			}
+			f.Where[col] = *v
 		}
 		return nil
 	}

@@ -72,6 +72,10 @@ func TestShapes(t *testing.T) {
 	if again.Version() != r.Version() || !slices.Equal(again.Collections["app.grants"].References[0].Where, ref.Where) {
 		t.Errorf("canonical form lost the condition:\n%s", r.Marshal())
 	}
+	plain, err := registry.Parse([]byte(strings.Replace(shapes, "{ref: users.id, where: {principal_type: user}}", "{ref: users.id}", 1)))
+	if err != nil || len(plain.Collections["app.grants"].References[0].Where) != 0 {
+		t.Errorf("{ref: users.id} alone: %v", err)
+	}
 	other, _ := registry.Parse([]byte(strings.Replace(shapes, "principal_type: user", "principal_type: group", 1)))
 	if other == nil || other.Version() == r.Version() {
 		t.Error("a changed condition kept the version")
@@ -86,6 +90,7 @@ func TestShapeProblems(t *testing.T) {
 			`collections.app.grants.references.principal_id.where.principal_id: the condition names the reference column itself`},
 		{"empty condition", "where: {principal_type: user}", "where: {}", `collections.app.grants.references.principal_id.where: no condition`},
 		{"unknown key", "where: {principal_type: user}", "when: {principal_type: user}", `reference: unknown key "when"`},
+		{"null value", "where: {principal_type: user}", "where: {principal_type: null}", `where: principal_type: null: a condition compares the column with a value`},
 		{"bad target", "{ref: users.id,", "{ref: users,", `"users" is not <store>.<collection>.<column>`},
 		{"question mark", "principal_type: user", "\"principal?\": user", `"principal?" is not a usable column name`},
 		{"hash a reference", "{user_id: null}", "{user_id: hmac}", `"user_id" is a reference: detach the rows with null or fixed:<value>`},
