@@ -34,9 +34,9 @@ func serveFlagNames(t *testing.T) (flags map[string]bool, env map[string]string)
 // deploy/compose.yaml and fails on any LETHE_ variable or serve flag that
 // the binary does not read.
 func TestDeployNamesOnlyWhatTheBinaryReads(t *testing.T) {
-	flags, Env := serveFlagNames(t)
+	flags, env := serveFlagNames(t)
 	for _, v := range []string{"LETHE_ADDR", "LETHE_DATABASE_URL", "LETHE_SUBJECT_KEY", "LETHE_CONFIG"} {
-		if Env[v] == "" {
+		if env[v] == "" {
 			t.Errorf("the command tree reads no %s", v)
 		}
 	}
@@ -56,7 +56,7 @@ func TestDeployNamesOnlyWhatTheBinaryReads(t *testing.T) {
 		}
 		if strings.HasPrefix(line, "ENV ") || strings.HasPrefix(line, "ARG ") {
 			for _, v := range letheVar.FindAllString(line, -1) {
-				if _, ok := Env[v]; !ok {
+				if _, ok := env[v]; !ok {
 					t.Errorf("deploy/Dockerfile names %s, which lethe does not read", v)
 				}
 			}
@@ -94,7 +94,7 @@ func TestDeployNamesOnlyWhatTheBinaryReads(t *testing.T) {
 	for name, svc := range compose.Services {
 		for v := range svc.Environment {
 			if strings.HasPrefix(v, "LETHE_") {
-				if _, ok := Env[v]; !ok {
+				if _, ok := env[v]; !ok {
 					t.Errorf("deploy/compose.yaml: service %s sets %s, which lethe does not read", name, v)
 				}
 			}

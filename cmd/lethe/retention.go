@@ -11,10 +11,21 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
+// sweepOptions are what differ between the service's sweeper and the
+// command's: metrics, log, progress, batch size, and where the run is
+// recorded (nil: the state store).
+type sweepOptions struct {
+	Observer  retention.Observer
+	Logger    *slog.Logger
+	Progress  func(*retention.Run)
+	BatchSize int
+	Runs      retention.RunStore
+}
+
 // sweeper returns the Sweeper over app's stores. The files of purged rows
 // are deleted from app's blob stores after their rows; one that fails (or
 // whose store is not configured) stays pending in the run's report.
-func (s *services) sweeper(app *appStores, obs retention.Observer, log *slog.Logger) *retention.Sweeper {
+func (s *services) sweeper(app *appStores, o sweepOptions) *retention.Sweeper {
 	stores := make(map[string]retention.Store, len(app.Stores))
 	for name, st := range app.Stores {
 		stores[name] = st
@@ -27,9 +38,13 @@ func (s *services) sweeper(app *appStores, obs retention.Observer, log *slog.Log
 		_, err := bs.Delete(ctx, key)
 		return err
 	})
-	return &retention.Sweeper{Registry: app.Registry, Stores: stores, Engine: app.Engine, Runs: s.Runs,
-		Holds: s.Holds, Settings: s.Settings, Files: files, Observer: obs, Logger: log, Now: time.Now,
-		Redactors: s.Redactors}
+	var runs retention.RunStore = s.Runs
+	if o.Runs != nil {
+		runs = o.Runs
+	}
+	return &retention.Sweeper{Registry: app.Registry, Stores: stores, Engine: app.Engine, Runs: runs,
+		Holds: s.Holds, Settings: s.Settings, Files: files, Observer: o.Observer, Logger: o.Logger, Now: time.Now,
+		Redactors: s.Redactors, Progress: o.Progress, BatchSize: o.BatchSize}
 }
 
 // responsesSweep is the periodic work that purges the responses of the

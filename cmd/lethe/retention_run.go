@@ -61,18 +61,17 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 		return err
 	}
 	defer app.Close()
-	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sw := svc.sweeper(app, nil, log)
-	sw.BatchSize = batch
+	opts := sweepOptions{Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), BatchSize: batch}
 	var bar progress
 	if !quiet {
-		total, err := countSweep(ctx, *sw, o.Kind)
+		total, err := countSweep(ctx, svc, app, opts, o.Kind)
 		if err != nil {
 			return cliError(err)
 		}
 		bar = newProgress(c.stderr, total)
-		sw.Progress = bar.update
+		opts.Progress = bar.update
 	}
+	sw := svc.sweeper(app, opts)
 	run, err := sw.Run(ctx, o)
 	if bar != nil {
 		bar.finish() // before the summary, which must start a line of its own
@@ -87,11 +86,11 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 	return nil
 }
 
-// countSweep counts what a sweep of kind would do now: a dry run of sw
-// whose run is kept in memory, so the count leaves no record.
-func countSweep(ctx context.Context, sw retention.Sweeper, kind string) (sweepTally, error) {
-	sw.Runs, sw.Progress, sw.Observer = countRuns{}, nil, nil
-	run, err := sw.Run(ctx, retention.Options{DryRun: true, Kind: kind, Trigger: retention.TriggerCLI, Actor: "cli"})
+// countSweep counts what a sweep of kind would do now: a dry run whose
+// run is kept in memory, so the count leaves no record.
+func countSweep(ctx context.Context, svc *services, app *appStores, opts sweepOptions, kind string) (sweepTally, error) {
+	opts.Runs = countRuns{}
+	run, err := svc.sweeper(app, opts).Run(ctx, retention.Options{DryRun: true, Kind: kind, Trigger: retention.TriggerCLI, Actor: "cli"})
 	if err != nil {
 		return sweepTally{}, fmt.Errorf("count before the sweep: %w", err)
 	}

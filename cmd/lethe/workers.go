@@ -28,7 +28,7 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 		if err != nil {
 			return nil, fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
 		}
-		sw := svc.sweeper(m.App, obs, m.Logger)
+		sw := svc.sweeper(m.App, sweepOptions{Observer: obs, Logger: m.Logger})
 		sweep, schedule = queueSweep(sw, m.Logger), s
 		// The purge of tenants that stopped collecting responses: the same
 		// sweeper, every responsesEvery.
