@@ -53,6 +53,45 @@ func TestLongDownloadOutlivesTimeouts(t *testing.T) {
 	}
 }
 
+// TestStalledDownloadIsCut: a client that stops reading is cut off once a
+// write has waited for the write timeout, so it cannot hold a connection
+// and its handler forever.
+func TestStalledDownloadIsCut(t *testing.T) {
+	failed := make(chan time.Time, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := bytes.Repeat([]byte("x"), 64<<10)
+		for range 1 << 14 { // 1 GiB: far more than the socket buffers hold
+			if _, err := w.Write(buf); err != nil {
+				failed <- time.Now()
+				return
+			}
+		}
+	})
+	to := Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}
+	srv := newHTTPServer(h, to, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	start := time.Now() // and never read
+	select {
+	case at := <-failed:
+		if took := at.Sub(start); took < to.Write {
+			t.Fatalf("the write failed after %s, before the write timeout", took)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("a client that stopped reading still held its download after 15s")
+	}
+}
+
 // TestHTTPTimeouts runs the real service with short timeouts: a request
 // whose body trickles in (each byte well within the timeout) is cut off
 // at the read timeout, and a kept-alive connection is usable while young
