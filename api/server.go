@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -61,7 +59,6 @@ type Server struct {
 	Self dsr.SelfService
 
 	echo        *echo.Echo
-	ln          net.Listener
 	redactSpans *prometheus.CounterVec // lethe_redact_spans_total by kind
 	routes      map[string]bool        // registered route templates, the only route labels
 	ready       readyCache
@@ -133,35 +130,4 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.echo = e
 	return e
-}
-
-// Open listens on addr; Serve then serves on it. Splitting the two lets a
-// caller learn the address of ":0" before serving.
-func (s *Server) Open(addr string) (net.Addr, error) {
-	s.Handler()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	s.ln = ln
-	return ln.Addr(), nil
-}
-
-// Serve serves until Shutdown; it returns nil after a graceful shutdown.
-func (s *Server) Serve() error {
-	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
-	s.echo.Server = srv
-	err := s.echo.Server.Serve(s.ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// Shutdown stops accepting connections and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if s.echo == nil || s.echo.Server == nil {
-		return nil
-	}
-	return s.echo.Server.Shutdown(ctx)
 }

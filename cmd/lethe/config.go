@@ -2,14 +2,14 @@ package main
 
 import (
 	"cmp"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Config is what every command reads from flags and LETHE_* variables; a
@@ -32,68 +32,59 @@ type Config struct {
 	// ResponsesEvery is how often the responses of tenants that stopped
 	// collecting them are purged, as a Go duration ("1m").
 	ResponsesEvery string
-}
-
-// Env lists each variable the binary reads and the flag that overrides it.
-// The deploy test checks deploy/ against this list.
-var Env = map[string]string{
-	"LETHE_ADDR":                  "addr",
-	"LETHE_DATABASE_URL":          "database-url",
-	"LETHE_CONFIG":                "config",
-	"LETHE_ADMIN_TOKEN":           "admin-token",
-	"LETHE_SUBJECT_KEY":           "subject-key",
-	"LETHE_EXPORT_URL":            "export-url",
-	"LETHE_EXPORT_KEY":            "export-key",
-	"LETHE_SMTP_URL":              "smtp-url",
-	"LETHE_SMTP_INSECURE":         "smtp-insecure",
-	"LETHE_PUBLIC_URL":            "public-url",
-	"LETHE_TRUSTED_PROXIES":       "trusted-proxies",
-	"LETHE_RESPONSES_SWEEP_EVERY": "responses-sweep-every",
+	// HTTP bounds the server's connections (see httpserver.go).
+	HTTP Timeouts
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
 // as private as this key is secret and long.
 const minSubjectKey = 32
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("lethe "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+// databaseFlag registers the flag that locates the state store.
+func (c *Config) databaseFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "state store: postgres://… or sqlite://PATH (default sqlite://.lethe/lethe.db)")
+	bindEnv(fs, "database-url", "LETHE_DATABASE_URL")
 }
 
-// stateFlags registers the flags that locate the state store and its keys.
-func (c *Config) stateFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("LETHE_DATABASE_URL"), "state store: postgres://… or sqlite://PATH (env LETHE_DATABASE_URL; default sqlite://.lethe/lethe.db)")
-	fs.StringVar(&c.SubjectKey, "subject-key", os.Getenv("LETHE_SUBJECT_KEY"), "secret for the HMAC that stands for emails in logs and audit, 32+ characters (env LETHE_SUBJECT_KEY)")
+// subjectKeyFlag registers the flag of the secret that keys the subject
+// hash.
+func (c *Config) subjectKeyFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&c.SubjectKey, "subject-key", "", "secret for the HMAC that stands for emails in logs and audit, 32+ characters")
+	bindEnv(fs, "subject-key", "LETHE_SUBJECT_KEY")
+}
+
+// registryFlag registers the flag that names the registry.
+func (c *Config) registryFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.Registry, "config", "", "path of the registry, lethe.yaml")
+	bindEnv(cmd.Flags(), "config", "LETHE_CONFIG")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
 }
 
 // serveFlags registers the flags of lethe serve.
-func (c *Config) serveFlags(fs *flag.FlagSet) {
-	c.stateFlags(fs)
-	fs.StringVar(&c.Addr, "addr", cmp.Or(os.Getenv("LETHE_ADDR"), "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
-	fs.StringVar(&c.Registry, "config", os.Getenv("LETHE_CONFIG"), "path of the registry, lethe.yaml (env LETHE_CONFIG)")
-	fs.StringVar(&c.AdminToken, "admin-token", os.Getenv("LETHE_ADMIN_TOKEN"), "admin bearer token (env LETHE_ADMIN_TOKEN)")
-	fs.StringVar(&c.ExportURL, "export-url", os.Getenv("LETHE_EXPORT_URL"), "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (env LETHE_EXPORT_URL; default file://./.lethe/exports)")
-	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", cmp.Or(os.Getenv("LETHE_RESPONSES_SWEEP_EVERY"), "1m"), "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h (env LETHE_RESPONSES_SWEEP_EVERY)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", os.Getenv("LETHE_SMTP_URL"), "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS required; smtps:// for implicit TLS; ?tls=none sends in clear (env LETHE_SMTP_URL; unset: mails are logged with codes masked)")
-	fs.BoolVar(&c.SMTPInsecure, "smtp-insecure", os.Getenv("LETHE_SMTP_INSECURE") == "1", "allow an SMTP URL with ?tls=none outside --demo: codes and links then cross the network in clear (env LETHE_SMTP_INSECURE=1)")
-	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("LETHE_PUBLIC_URL"), "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (env LETHE_PUBLIC_URL; required with LETHE_SMTP_URL outside --demo; default http://<addr>, or http://127.0.0.1:<port> when listening on all interfaces)")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("LETHE_TRUSTED_PROXIES"), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the end user for self-service rate limits, such as 10.0.0.0/8,::1/128 (env LETHE_TRUSTED_PROXIES; default none: X-Forwarded-For is ignored)")
-	fs.StringVar(&c.ExportKey, "export-key", os.Getenv("LETHE_EXPORT_KEY"), "32-byte key, hex or base64, that encrypts access packages at rest (env LETHE_EXPORT_KEY; without it access requests fail)")
-}
-
-// parse parses args into fs and refuses positional leftovers.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
+func (c *Config) serveFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	c.databaseFlag(fs)
+	c.subjectKeyFlag(fs)
+	c.registryFlag(cmd)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	bindEnv(fs, "addr", "LETHE_ADDR")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "admin bearer token")
+	bindEnv(fs, "admin-token", "LETHE_ADMIN_TOKEN")
+	fs.StringVar(&c.ExportURL, "export-url", "", "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (default file://./.lethe/exports)")
+	bindEnv(fs, "export-url", "LETHE_EXPORT_URL")
+	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", "1m", "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h")
+	bindEnv(fs, "responses-sweep-every", "LETHE_RESPONSES_SWEEP_EVERY")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS required; smtps:// for implicit TLS; ?tls=none sends in clear (unset: mails are logged with codes masked)")
+	bindEnv(fs, "smtp-url", "LETHE_SMTP_URL")
+	fs.BoolVar(&c.SMTPInsecure, "smtp-insecure", false, "allow an SMTP URL with ?tls=none outside --demo: codes and links then cross the network in clear (1 or true)")
+	bindEnv(fs, "smtp-insecure", "LETHE_SMTP_INSECURE")
+	fs.StringVar(&c.PublicURL, "public-url", "", "where end users reach Lethe, the base of emailed download links, such as https://privacy.example.com (required with LETHE_SMTP_URL outside --demo; default http://<addr>, or http://127.0.0.1:<port> when listening on all interfaces)")
+	bindEnv(fs, "public-url", "LETHE_PUBLIC_URL")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the end user for self-service rate limits, such as 10.0.0.0/8,::1/128 (default none: X-Forwarded-For is ignored)")
+	bindEnv(fs, "trusted-proxies", "LETHE_TRUSTED_PROXIES")
+	fs.StringVar(&c.ExportKey, "export-key", "", "32-byte key, hex or base64, that encrypts access packages at rest (without it access requests fail)")
+	bindEnv(fs, "export-key", "LETHE_EXPORT_KEY")
+	c.timeoutFlags(fs)
 }
 
 // responsesEvery parses ResponsesEvery. Errors: a usage error naming the

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lethe-privacy/lethe/pkg/mail"
+	"github.com/lethe-privacy/lethe/pkg/selfservice"
 )
 
 // TestPublicURLCheck: real mail needs LETHE_PUBLIC_URL; logged mail falls
@@ -73,16 +76,22 @@ func TestSMTPInClearNeedsConsent(t *testing.T) {
 		{name: "TLS", url: tls, wantUsed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("LETHE_SMTP_INSECURE", tc.env)
 			m := NewMain(io.Discard, io.Discard)
+			cmd := &cobra.Command{}
+			m.flags(cmd)
 			args := append([]string{"--smtp-url", tc.url, "--public-url", "https://privacy.example.com"}, tc.args...)
-			if err := m.ParseFlags(args); err != nil {
+			if err := cmd.ParseFlags(args); err != nil {
 				t.Fatal(err)
 			}
-			svc, _, err := m.newSelfService(nil, nil, nil, nil)
+			err := applyEnv(cmd.Flags(), func(k string) string { return map[string]string{"LETHE_SMTP_INSECURE": tc.env}[k] })
+			var svc *selfservice.Service
+			if err == nil {
+				svc, err = newSelfService(m.Config, m.Demo, &services{}, nil, m.Config.PublicURL, nil, m.Logger)
+			}
 			if !tc.wantUsed {
-				if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "LETHE_SMTP_INSECURE=1") {
-					t.Fatalf("err = %v, want a usage error naming LETHE_SMTP_INSECURE=1", err)
+				// "yes" is no boolean: refused when the variable is read.
+				if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "LETHE_SMTP_INSECURE") {
+					t.Fatalf("err = %v, want a usage error naming LETHE_SMTP_INSECURE", err)
 				}
 				return
 			}

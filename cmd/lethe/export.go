@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -18,16 +19,16 @@ const exportSweepEvery = time.Hour
 // key (LETHE_EXPORT_KEY). Without a key it returns nil and access requests
 // fail with a message saying so. Errors: a key that is not 32 bytes in hex
 // or base64; a bucket that cannot be opened.
-func (m *Main) openExports(ctx context.Context, db *state.DB, requests dsr.RequestService) (*export.Service, error) {
-	if m.Config.ExportKey == "" {
-		m.Logger.Warn("LETHE_EXPORT_KEY is not set: access requests will fail until one is set (openssl rand -hex 32)")
+func openExports(ctx context.Context, cfg Config, db *state.DB, requests dsr.RequestService, log *slog.Logger) (*export.Service, error) {
+	if cfg.ExportKey == "" {
+		log.Warn("LETHE_EXPORT_KEY is not set: access requests will fail until one is set (openssl rand -hex 32)")
 		return nil, nil
 	}
-	key, err := export.ParseKey(m.Config.ExportKey)
+	key, err := export.ParseKey(cfg.ExportKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	bucket, err := export.OpenBucket(ctx, m.Config.ExportURL)
+	bucket, err := export.OpenBucket(ctx, cfg.ExportURL)
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +36,8 @@ func (m *Main) openExports(ctx context.Context, db *state.DB, requests dsr.Reque
 }
 
 // exportSweep is the periodic job that deletes expired packages.
-func (m *Main) exportSweep(db *state.DB, svc *export.Service) queue.Periodic {
-	sw := &export.Sweeper{Records: &state.ExportStore{DB: db}, Bucket: svc.Bucket, Now: time.Now, Logger: m.Logger}
+func exportSweep(svc *services, exports *export.Service, log *slog.Logger) queue.Periodic {
+	sw := &export.Sweeper{Records: svc.Exports, Bucket: exports.Bucket, Now: time.Now, Logger: log}
 	return queue.Periodic{Name: "export-sweep", Every: exportSweepEvery, Run: func(ctx context.Context) error {
 		_, err := sw.Sweep(ctx)
 		return err

@@ -1,46 +1,26 @@
 // Command lethe is Lethe's single binary: the service (serve) and the
-// operator's commands around it. main reads the subcommand and hands the
-// rest of the arguments to it; each subcommand wires what it needs by plain
-// assignment, so this file and serve.go show the whole service.
+// operator's commands around it. The command tree is built here with
+// spf13/cobra, one small file per command; each command wires what it
+// needs by plain assignment, so serve.go shows the whole service.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
-
-const usage = `lethe: a privacy-compliance sidecar for data-subject requests and retention
-
-Usage:
-  lethe serve [flags]              run the HTTP service and its workers (--demo: embedded demo)
-  lethe config check [--config P]  validate the registry against its live stores
-  lethe plan --email E [--tenant T]
-                                   dry run: what an erasure would touch
-  lethe keys create --tenant T     issue a tenant key (printed once)
-  lethe request --type T --email E [--tenant T]
-                                   file an access or erasure request
-  lethe request show ID            show one request
-  lethe audit verify               check the audit trail's hash chain
-  lethe retention run [--dry-run]  sweep expired rows now (progress on stderr)
-
-Run "lethe COMMAND -h" for a command's flags.
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "lethe:", err)
-		}
-		os.Exit(exitCode(err))
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
 }
 
 // errUsage marks a command line that could not be understood (exit 2).
@@ -49,47 +29,88 @@ var errUsage = errors.New("usage")
 // errFailed marks a command that ran and found a problem (exit 1).
 var errFailed = errors.New("failed")
 
-func exitCode(err error) int {
-	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+// cli is what every command receives: where it writes and how it reads
+// the environment (os.Getenv but in tests).
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// started is set once the command line is understood and the command
+	// begins: an error before that is a usage error.
+	started bool
+}
+
+// run executes one command line and returns its exit code: 0, 1 when the
+// command ran and failed, 2 when the command line was not understood.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
+	root := newRootCmd(c)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "lethe:", err)
+	if errors.Is(err, errUsage) || !c.started {
+		fmt.Fprintf(stderr, "Run \"%s --help\" for usage.\n", cmd.CommandPath())
 		return 2
 	}
 	return 1
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: a command is required", errUsage)
+// newRootCmd builds the command tree. A command is one file holding its
+// constructor; adding one is that file and one line here or in its group.
+func newRootCmd(c *cli) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lethe COMMAND",
+		Short: "A privacy-compliance sidecar for data-subject requests and retention",
+		Long: `Lethe answers data-subject requests (access, erasure) and sweeps expired data
+from an application's stores, as its registry (lethe.yaml) describes them.
+
+Every flag that has a LETHE_* variable says so in its help; a flag given on
+the command line beats its variable, which beats the default.`,
+		SilenceErrors:         true,
+		SilenceUsage:          true,
+		DisableFlagsInUseLine: true,
+		Args:                  cobra.NoArgs,
+		RunE:                  needsSubcommand,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			c.started = true
+			return applyEnv(cmd.Flags(), c.getenv)
+		},
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		m := NewMain(stdout, stderr)
-		if err := m.ParseFlags(rest); err != nil {
-			return err
-		}
-		if err := m.Run(ctx); err != nil {
-			m.Close()
-			return err
-		}
-		<-ctx.Done()
-		return m.Close()
-	case "config":
-		return runConfig(ctx, rest, stdout, stderr)
-	case "plan":
-		return runPlan(ctx, rest, stdout, stderr)
-	case "keys":
-		return runKeys(ctx, rest, stdout, stderr)
-	case "request":
-		return runRequest(ctx, rest, stdout, stderr)
-	case "audit":
-		return runAudit(ctx, rest, stdout, stderr)
-	case "retention":
-		return runRetention(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	})
+	root.AddCommand(
+		newServeCmd(c),
+		group("config", "Check the registry", newConfigCheckCmd(c)),
+		newPlanCmd(c),
+		newRequestCmd(c),
+		group("keys", "Manage tenant keys", newKeysCreateCmd(c)),
+		group("audit", "Check the audit trail", newAuditVerifyCmd(c)),
+		group("retention", "Run retention sweeps", newRetentionRunCmd(c)),
+		newVersionCmd(c),
+	)
+	return root
+}
+
+// group returns a command that only holds subcommands.
+func group(name, short string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: name + " COMMAND", Short: short, Args: cobra.ArbitraryArgs, RunE: needsSubcommand,
+		DisableFlagsInUseLine: true}
+	g.AddCommand(subs...)
+	return g
+}
+
+// needsSubcommand is the action of a command that needs a subcommand:
+// its help on stderr and a usage error naming what was given.
+func needsSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: unknown command %q for %q", errUsage, args[0], cmd.CommandPath())
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Help()
+	return fmt.Errorf("%w: %q needs a command", errUsage, cmd.CommandPath())
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
@@ -25,12 +24,20 @@ type appStores struct {
 	Warnings []registry.Problem
 }
 
-// openRegistry loads the registry at path, checks that every variable it
-// names is set, opens its stores and checks the live schemas against it.
-// getenv resolves the variables the registry names (os.Getenv but in the
-// demo). Any problem is an error that names the path in the file and what
-// to change: a registry that cannot be walked never starts the service.
+// openRegistry loads the registry at path for a command: its engine has
+// no exporter. See openApp.
 func openRegistry(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher) (*appStores, error) {
+	return openApp(ctx, path, getenv, hasher, nil)
+}
+
+// openApp loads the registry at path, checks that every variable it names
+// is set, opens its stores, checks the live schemas against it and builds
+// the engine over them with exporter (nil: access requests fail). getenv
+// resolves the variables the registry names (os.Getenv but in the demo).
+// Any problem is an error that names the path in the file and what to
+// change: a registry that cannot be walked never starts the service.
+// Nothing connects to the blob and redis stores yet: /readyz pings them.
+func openApp(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, exporter engine.Exporter) (*appStores, error) {
 	reg, err := registry.Load(path)
 	if err != nil {
 		return nil, err
@@ -42,39 +49,35 @@ func openRegistry(ctx context.Context, path string, getenv func(string) string, 
 	if err := reg.CheckEnv(lookup); err != nil {
 		return nil, err
 	}
-	stores, err := sqlstore.OpenRegistry(reg, getenv)
-	if err != nil {
+	a := &appStores{Registry: reg}
+	if a.Stores, err = sqlstore.OpenRegistry(reg, getenv); err != nil {
 		return nil, fmt.Errorf("registry %s: %w", path, err)
 	}
-	warnings, err := reg.CheckLive(ctx, stores.Schemas())
-	if err != nil {
-		stores.Close()
+	if a.Warnings, err = reg.CheckLive(ctx, a.Stores.Schemas()); err != nil {
+		a.Stores.Close()
 		return nil, err
 	}
-	a := &appStores{Registry: reg, Stores: stores, Engine: engine.New(reg, stores.Engine(), hasher), Warnings: warnings}
-	if err := a.openOthers(ctx, getenv); err != nil {
+	procs, err := a.openOthers(ctx, getenv)
+	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("registry %s: %w", path, err)
 	}
+	a.Engine = &engine.Engine{Registry: reg, Stores: a.Stores.Engine(), Hasher: hasher,
+		Blobs: a.Blobs.Engine(), KeyStores: a.Redis.Engine(), Processors: procs, Exporter: exporter}
 	return a, nil
 }
 
-// openOthers opens the registry's blob, redis and processor stores and
-// hands them to the engine. Nothing connects yet: /readyz pings them.
-func (a *appStores) openOthers(ctx context.Context, getenv func(string) string) error {
+// openOthers opens the registry's blob and redis stores and returns its
+// processors.
+func (a *appStores) openOthers(ctx context.Context, getenv func(string) string) (map[string]engine.Notifier, error) {
 	var err error
 	if a.Blobs, err = blobstore.OpenRegistry(ctx, a.Registry); err != nil {
-		return err
+		return nil, err
 	}
 	if a.Redis, err = redisstore.OpenRegistry(a.Registry, getenv); err != nil {
-		return err
+		return nil, err
 	}
-	procs, err := processor.FromRegistry(a.Registry, getenv)
-	if err != nil {
-		return err
-	}
-	a.Engine.Blobs, a.Engine.KeyStores, a.Engine.Processors = a.Blobs.Engine(), a.Redis.Engine(), procs
-	return nil
+	return processor.FromRegistry(a.Registry, getenv)
 }
 
 // Pingers returns what /readyz checks for the registry: every sql, blob
@@ -98,20 +101,25 @@ func (a *appStores) Close() error {
 	return errors.Join(a.Stores.Close(), a.Blobs.Close(), a.Redis.Close())
 }
 
-// demoGetenv resolves the demo registry's DSN variable to the seeded
-// database, and every other name from the environment.
-func demoGetenv(dbPath string) func(string) string {
-	return func(k string) string {
-		if k == demoDSNEnv {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-			return dbPath
-		}
-		return os.Getenv(k)
+// openApp opens lethe serve's registry with the access packages' exporter;
+// nil, with a warning, when none is configured (every request then fails
+// saying so).
+func (m *Main) openApp(ctx context.Context, path string, getenv func(string) string, svc *services) (*appStores, error) {
+	if path == "" {
+		m.Logger.Warn("no registry configured (LETHE_CONFIG): every request will fail until one is set")
+		return nil, nil
 	}
+	var exporter engine.Exporter
+	if m.Exports != nil {
+		exporter = m.Exports
+	}
+	app, err := openApp(ctx, path, getenv, svc.Hasher, exporter)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range app.Warnings {
+		m.Logger.Warn("registry", "problem", w.String())
+	}
+	m.Logger.Info("registry loaded", "path", path, "version", app.Registry.Version())
+	return app, nil
 }
-
-// demoDSNEnv is the variable the demo registry reads its database path from;
-// lethe serve --demo fills it in, other commands take it from the environment.
-const demoDSNEnv = "DEMO_APP_DB"

@@ -2,65 +2,114 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
-// runRequest is "lethe request --type T --email E [--tenant T]", which files
-// a request as the admin (lethe serve executes it), and "lethe request show ID".
-func runRequest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c Config
+// newRequestCmd is "lethe request --type T --email E [--tenant T]", which
+// files a request as the admin (lethe serve executes it), with its
+// subcommand "lethe request show ID".
+func newRequestCmd(c *cli) *cobra.Command {
+	var cfg Config
 	var typ, email, tenant string
-	show := len(args) > 0 && args[0] == "show"
-	fs := newFlagSet("request", stderr)
-	c.stateFlags(fs)
-	if show {
-		args = args[1:]
-	} else {
-		fs.StringVar(&typ, "type", "", "access or erasure (required)")
-		fs.StringVar(&email, "email", "", "the person's email (required)")
-		fs.StringVar(&tenant, "tenant", "", "restrict to one tenant")
+	cmd := &cobra.Command{
+		Use:   "request --type access|erasure --email E [--tenant T]",
+		Short: "File an access or erasure request (lethe serve executes it)",
+		Long: `File a request as the admin; a running lethe serve executes it. Prints the
+request as JSON. Reads LETHE_DATABASE_URL and LETHE_SUBJECT_KEY (emails are
+stored as their keyed hash).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "type", "email"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return withRequests(ctx, cfg, true, func(requests *state.RequestService) error {
+				r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.Type(typ), Email: email, Tenant: tenant})
+				if err != nil {
+					return cliError(err)
+				}
+				return printRequest(c.stdout, r)
+			})
+		},
 	}
-	var id string
-	if show {
-		if len(args) == 0 {
-			return fmt.Errorf("%w: lethe request show ID", errUsage)
-		}
-		id, args = args[0], args[1:]
+	cfg.databaseFlag(cmd.Flags())
+	cfg.subjectKeyFlag(cmd.Flags())
+	cmd.Flags().StringVar(&typ, "type", "", "access or erasure (required)")
+	cmd.Flags().StringVar(&email, "email", "", "the person's email (required)")
+	cmd.Flags().StringVar(&tenant, "tenant", "", "restrict to one tenant")
+	cmd.AddCommand(newRequestShowCmd(c))
+	return cmd
+}
+
+// newRequestShowCmd is "lethe request show ID".
+func newRequestShowCmd(c *cli) *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one request",
+		Long:  `Print one request as JSON. Reads LETHE_DATABASE_URL and LETHE_SUBJECT_KEY.`,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return withRequests(ctx, cfg, false, func(requests *state.RequestService) error {
+				r, err := requests.Get(ctx, dsr.Caller{Admin: true}, args[0])
+				if err != nil {
+					return cliError(err)
+				}
+				return printRequest(c.stdout, r)
+			})
+		},
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	db, err := openState(ctx, &c)
+	cfg.databaseFlag(cmd.Flags())
+	cfg.subjectKeyFlag(cmd.Flags())
+	return cmd
+}
+
+// withRequests opens the state store and calls fn with its request
+// service; withQueue says whether the service files requests (it then gets an
+// enqueuer, which brings River's tables up to date).
+func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*state.RequestService) error) error {
+	db, err := openState(ctx, &cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	audit := &state.AuditLog{DB: db}
-	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(c.SubjectKey)), Audit: audit}
-	admin := dsr.Caller{Admin: true}
-	var r *dsr.Request
-	if show {
-		r, err = requests.Get(ctx, admin, id)
-	} else {
-		q, qerr := queue.New(ctx, queue.Config{DB: db, Runner: &dsr.Runner{}})
-		if qerr != nil {
-			return qerr
+	var enq *queue.Enqueuer
+	if withQueue {
+		if enq, err = queue.NewEnqueuer(ctx, queue.EnqueuerConfig{DB: db}); err != nil {
+			return err
 		}
-		requests.Enqueue = q.Enqueue
-		r, _, err = requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.Type(typ), Email: email, Tenant: tenant})
 	}
+	svc, err := newServices(db, cfg.SubjectKey, enq)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	return printJSON(stdout, map[string]any{
+	return fn(svc.Requests)
+}
+
+func printRequest(w io.Writer, r *dsr.Request) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{
 		"id": r.ID, "type": r.Type, "status": r.Status, "tenant": r.Tenant, "subject": r.Subject,
 		"created_at": r.CreatedAt.Format(time.RFC3339), "due_at": r.DueAt.Format(time.RFC3339),
 		"counts": r.Counts, "verification": r.Verification, "error": r.Err,
 	})
+}
+
+// cliError turns a dsr.Error into its message; other errors pass unchanged.
+func cliError(err error) error {
+	if code := dsr.ErrorCode(err); code != dsr.EINTERNAL {
+		return fmt.Errorf("%w: %s", errFailed, dsr.ErrorMessage(err))
+	}
+	return err
 }

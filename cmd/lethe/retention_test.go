@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,9 +45,25 @@ func TestRetentionTour(t *testing.T) {
 	uploads := filepath.Join(s.dir, "demo", "uploads")
 	before := countFiles(t, uploads)
 	dbEnv := "DEMO_APP_DB=" + filepath.Join(s.dir, "demo", "app.db")
-	out, code := s.letheEnv(t, []string{dbEnv}, "retention", "run", "--config", filepath.Join(s.dir, "demo", "lethe.yaml"))
-	if code != 0 || !strings.Contains(out, "total: purged 19 rows") || !strings.Contains(out, "app.uploads") {
-		t.Fatalf("lethe retention run: exit %d:\n%s", code, out)
+	// stdout and stderr go to buffers, as in a redirected log: the count
+	// first, plain progress lines, no \r, and the summary on its own line.
+	out, progress, code := s.letheSplit(t, []string{dbEnv}, "retention", "run", "--config", filepath.Join(s.dir, "demo", "lethe.yaml"))
+	if code != 0 || !regexp.MustCompile(`(?m)^total: purged 19 rows, `).MatchString(out) || !strings.Contains(out, "app.uploads") {
+		t.Fatalf("lethe retention run: exit %d:\n%s\nstderr:\n%s", code, out, progress)
+	}
+	if strings.ContainsRune(out+progress, '\r') {
+		t.Errorf("redirected output holds \\r frames:\nstdout %q\nstderr %q", out, progress)
+	}
+	for _, want := range []string{
+		// 19 rows purged and 10 messages redacted; two upload files.
+		"retention: to sweep 29 rows and 2 files in 3 collections\n",
+		"retention:   app.messages: 24 rows, 0 files\n",
+		"retention: app.messages: 24 of 24 rows, 0 of 0 files\n",
+		"retention: app.uploads: 2 of 2 rows, 2 of 2 files\n",
+	} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("progress on stderr lacks %q:\n%s", want, progress)
+		}
 	}
 	if after := countFiles(t, uploads); after != before-2 {
 		t.Errorf("upload files: %d before, %d after; want 2 deleted", before, after)
@@ -86,6 +105,22 @@ func TestConfigCheckRetentionSchedule(t *testing.T) {
 			t.Errorf("%s: exit %d, output %q; want exit 1 naming %s", tc.to, code, out, tc.want)
 		}
 	}
+}
+
+// letheSplit is lethe with extra environment variables, its stdout and
+// stderr apart, each in a buffer (not a terminal).
+func (s *demoServer) letheSplit(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(s.dir, "demo", "subject.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append(withoutLetheEnv(), "LETHE_DATABASE_URL="+s.stateURL, "LETHE_SUBJECT_KEY="+string(key)), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	_ = cmd.Run()
+	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
 // letheEnv is lethe with extra environment variables.

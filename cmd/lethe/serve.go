@@ -1,30 +1,61 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+	"net"
+	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
 
 	"github.com/lethe-privacy/lethe/api"
-	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
-// Main is the running service: lethe serve.
+// newServeCmd is "lethe serve": the service until SIGINT or SIGTERM.
+func newServeCmd(c *cli) *cobra.Command {
+	m := NewMain(c.stdout, c.stderr)
+	m.getenv = c.getenv
+	cmd := &cobra.Command{
+		Use:   "serve [--demo]",
+		Short: "Run the HTTP service and its workers",
+		Long: `Run the HTTP service and its workers until SIGINT or SIGTERM, then stop
+gracefully. Needs LETHE_SUBJECT_KEY; reads every variable listed below, and the
+variables the registry names. --demo seeds and serves the demo application and
+fills in what is not set.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if err := m.Run(ctx); err != nil {
+				m.Close()
+				return err
+			}
+			<-ctx.Done()
+			return m.Close()
+		},
+	}
+	m.flags(cmd)
+	return cmd
+}
+
+// flags registers lethe serve's flags on cmd, bound to m.
+func (m *Main) flags(cmd *cobra.Command) {
+	m.Config.serveFlags(cmd)
+	cmd.Flags().BoolVar(&m.Demo, "demo", false, "seed and serve the demo application (what make run does)")
+	cmd.Flags().StringVar(&m.DemoDir, "demo-dir", ".lethe/demo", "where --demo keeps the demo application")
+	cmd.Flags().IntVar(&m.Workers, "workers", 4, "requests executed at once by this process")
+}
+
+// Main is the running service: lethe serve. Run builds every part once,
+// each from the parts it needs, in the order they need each other.
 type Main struct {
 	Config  Config
 	Demo    bool
@@ -37,9 +68,11 @@ type Main struct {
 	Exports *export.Service
 	Queue   *queue.Queue
 	Server  *api.Server
+	HTTP    *http.Server
 	Logger  *slog.Logger
 
 	stdout, stderr io.Writer
+	ln             net.Listener
 	serveErr       chan error
 	getenv         func(string) string // resolves the variables the registry names
 }
@@ -49,192 +82,74 @@ func NewMain(stdout, stderr io.Writer) *Main {
 	return &Main{stdout: stdout, stderr: stderr, Logger: slog.New(slog.NewJSONHandler(stderr, nil)), getenv: os.Getenv}
 }
 
-// ParseFlags reads lethe serve's flags and LETHE_* variables.
-func (m *Main) ParseFlags(args []string) error {
-	fs := newFlagSet("serve", m.stderr)
-	m.Config.serveFlags(fs)
-	fs.BoolVar(&m.Demo, "demo", false, "seed and serve the demo application (what make run does)")
-	fs.StringVar(&m.DemoDir, "demo-dir", ".lethe/demo", "where --demo keeps the demo application")
-	fs.IntVar(&m.Workers, "workers", 4, "requests executed at once by this process")
-	return parse(fs, args)
-}
-
-// Run opens the state store, starts the workers and the HTTP server, and
-// returns once they are serving; Close stops them.
+// Run checks the configuration, listens, opens the state store, builds the
+// services, the workers and the HTTP server, and returns once they are
+// serving; Close stops them. The listener comes first so that the address
+// emailed links default to is known before self-service is built.
 func (m *Main) Run(ctx context.Context) error {
+	cfg, getenv := m.Config, m.getenv
 	if m.Demo {
-		if err := m.prepareDemo(ctx); err != nil {
+		var err error
+		if cfg, getenv, err = prepareDemo(ctx, cfg, m.DemoDir, m.stdout, getenv); err != nil {
 			return err
 		}
 	}
-	if err := m.Config.checkSubjectKey(); err != nil {
+	opts, err := checkServe(cfg, m.Demo)
+	if err != nil {
 		return err
 	}
-	if m.Config.AdminToken == "" {
+	if cfg.AdminToken == "" {
 		m.Logger.Warn("LETHE_ADMIN_TOKEN is not set: admin routes are closed; tenant keys still work")
 	}
-	db, err := state.Open(ctx, m.Config.DatabaseURL)
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	publicURL := cmp.Or(opts.publicURL, "http://"+m.ln.Addr().String())
+	if m.DB, err = state.Open(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	enq, err := queue.NewEnqueuer(ctx, queue.EnqueuerConfig{DB: m.DB, Logger: m.Logger})
 	if err != nil {
 		return err
 	}
-	m.DB = db
-	hasher := dsr.NewSubjectHasher([]byte(m.Config.SubjectKey))
-	audit := &state.AuditLog{DB: db}
-	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit}
-	runStore := &state.RunStore{DB: db, Audit: audit, Requests: requests}
-
-	var executor dsr.Executor = dsr.NoRegistryExecutor{}
-	ready := map[string]api.Pinger{"state": db}
-	var planner api.Planner
-	if m.Config.Registry == "" {
-		m.Logger.Warn("no registry configured (LETHE_CONFIG): every request will fail until one is set")
-	} else {
-		if m.App, err = openRegistry(ctx, m.Config.Registry, m.getenv, hasher); err != nil {
-			return err
-		}
-		for _, w := range m.App.Warnings {
-			m.Logger.Warn("registry", "problem", w.String())
-		}
-		for name, p := range m.App.Pingers() {
-			ready[name] = p
-		}
-		executor, planner = m.App.Engine, m.App.Engine
-		m.Logger.Info("registry loaded", "path", m.Config.Registry, "version", m.App.Registry.Version())
-	}
-	ret, err := newRetentionParts(db, audit, hasher, m.Config.SubjectKey)
+	svc, err := newServices(m.DB, cfg.SubjectKey, enq)
 	if err != nil {
 		return err
 	}
-	responsesEvery, err := m.Config.responsesEvery()
+	if m.Exports, err = openExports(ctx, cfg, m.DB, svc.Requests, m.Logger); err != nil {
+		return err
+	}
+	if m.App, err = m.openApp(ctx, cfg.Registry, getenv, svc); err != nil {
+		return err
+	}
+	self, err := newSelfService(cfg, m.Demo, svc, m.Exports, publicURL, opts.proxies, m.Logger)
 	if err != nil {
 		return err
 	}
 	retMetrics := api.NewRetentionMetrics()
-	qcfg := queue.Config{DB: db, Logger: m.Logger, Workers: m.Workers}
-	if m.Exports, err = m.openExports(ctx, db, requests); err != nil {
+	if m.Queue, err = m.newQueue(ctx, svc, self, retMetrics, opts.responsesEvery); err != nil {
 		return err
 	}
-	if m.Exports != nil {
-		ready["exports"] = m.Exports
-		if m.App != nil {
-			m.App.Engine.Exporter = m.Exports
-		}
-		qcfg.Periodic = append(qcfg.Periodic, m.exportSweep(db, m.Exports))
-	}
-	if m.App != nil { // sweeps on the registry's schedule, on the elected leader only
-		schedule, err := retention.ParseSchedule(m.App.Registry.Schedule.Cron)
-		if err != nil {
-			return fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
-		}
-		sw := ret.sweeper(m.App, retMetrics, m.Logger)
-		qcfg.Sweep, qcfg.Schedule = queueSweep(sw, m.Logger), schedule
-		// The purge of tenants that stopped collecting responses: the same
-		// sweeper, every responsesEvery, on the elected leader only.
-		qcfg.Periodic = append(qcfg.Periodic, responsesSweep(sw, responsesEvery, m.Logger))
-	}
-	self, selfStore, err := m.newSelfService(db, audit, requests, hasher)
-	if err != nil {
-		return err
-	}
-	qcfg.Periodic = append(qcfg.Periodic, selfSweep(self))
-	runner := &dsr.Runner{Store: runStore, Executor: executor, Now: time.Now, Logger: m.Logger, Holds: ret.Holds,
-		Notifier: self}
-	qcfg.Runner = runner
-	if m.Queue, err = queue.New(ctx, qcfg); err != nil {
-		return err
-	}
-	requests.Enqueue = m.Queue.Enqueue
-	selfStore.Enqueue = m.Queue.Enqueue
-	ret.Runs.Enqueue = m.Queue.EnqueueRetention
+	m.Server = m.newAPIServer(cfg, svc, self, retMetrics, opts.responsesEvery)
+	m.HTTP = newHTTPServer(m.Server.Handler(), cfg.HTTP, m.Logger)
+	return m.start(ctx)
+}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		api.NewRequestCollector(&state.Stats{DB: db}), retMetrics, api.NewLastSweepCollector(ret.Runs.LastFinished))
-	m.Server = &api.Server{
-		AdminToken: m.Config.AdminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit},
-		Audit: audit, Ready: ready, Planner: planner, Subject: hasher, Metrics: reg, Logger: m.Logger, Now: time.Now,
-		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runStore.Journal(id).Steps(ctx) },
-		Holds: ret.Holds, Settings: ret.Settings, LastSweep: ret.Runs.LastFinished,
-		Redactors: ret.Redactors, ResponsesEvery: responsesEvery,
-	}
-	if m.App != nil {
-		m.Server.Retention, m.Server.Registry = ret.Runs, m.App.Registry
-	}
-	if m.Exports != nil {
-		m.Server.Exports = m.Exports
-	}
-	m.Server.Self = self
-	addr, err := m.Server.Open(m.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
-	}
-	if self.PublicURL == "" {
-		self.PublicURL = "http://" + addr.String()
-	}
+// start starts the workers and serves on the listener.
+func (m *Main) start(ctx context.Context) error {
 	if err := m.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	m.serveErr = make(chan error, 1)
-	go func() { m.serveErr <- m.Server.Serve() }()
-	m.Logger.Info("lethe serving", "addr", addr.String(), "state", db.Dialect, "demo", m.Demo)
+	go func() {
+		err := m.HTTP.Serve(m.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.serveErr <- err
+	}()
+	m.Logger.Info("lethe serving", "addr", m.ln.Addr().String(), "state", m.DB.Dialect, "demo", m.Demo)
 	return nil
-}
-
-// prepareDemo seeds the demo application and fills in what a newcomer has
-// not set: an admin token (printed once) and a subject key kept in the demo
-// folder so that restarts hash subjects alike.
-func (m *Main) prepareDemo(ctx context.Context) error {
-	d, err := demo.Seed(ctx, m.DemoDir)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if m.Config.SubjectKey == "" {
-		if m.Config.SubjectKey, err = demoSecret(filepath.Join(m.DemoDir, "subject.key")); err != nil {
-			return err
-		}
-	}
-	if m.Config.ExportKey == "" {
-		if m.Config.ExportKey, err = demoSecret(filepath.Join(m.DemoDir, "export.key")); err != nil {
-			return err
-		}
-	}
-	if m.Config.ExportURL == "" {
-		abs, err := filepath.Abs(filepath.Join(m.DemoDir, "exports"))
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		m.Config.ExportURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	}
-	if m.Config.AdminToken == "" {
-		m.Config.AdminToken = randomHex(24)
-		fmt.Fprintf(m.stdout, "demo admin token (shown once): %s\n", m.Config.AdminToken)
-	}
-	if m.Config.Registry == "" {
-		m.Config.Registry = filepath.Join(m.DemoDir, "lethe.yaml")
-		if err := os.WriteFile(m.Config.Registry, d.Registry(demoDSNEnv), 0o600); err != nil {
-			return fmt.Errorf("demo: write registry: %w", err)
-		}
-		m.getenv = demoGetenv(d.DBPath)
-	}
-	fmt.Fprintf(m.stdout, "demo application: %s (%d users; emails in README.md)\n", d.DBPath, len(d.Users))
-	return nil
-}
-
-func demoSecret(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(b) >= minSubjectKey {
-		return string(b), nil
-	}
-	key := randomHex(32)
-	if err := os.WriteFile(path, []byte(key), 0o600); err != nil {
-		return "", fmt.Errorf("demo: write subject key: %w", err)
-	}
-	return key, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // Close shuts the HTTP server down gracefully, lets running requests finish
@@ -242,30 +157,30 @@ func randomHex(n int) string {
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var firstErr error
-	keep := func(err error) {
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if m.Server != nil {
-		keep(m.Server.Shutdown(ctx))
-		if m.serveErr != nil {
-			keep(<-m.serveErr)
-		}
+	var errs []error
+	switch {
+	case m.serveErr != nil:
+		errs = append(errs, m.HTTP.Shutdown(ctx), <-m.serveErr)
+	case m.ln != nil:
+		errs = append(errs, m.ln.Close())
 	}
 	if m.Queue != nil {
-		keep(m.Queue.Stop(ctx))
+		errs = append(errs, m.Queue.Stop(ctx))
 	}
 	if m.App != nil {
-		keep(m.App.Close())
+		errs = append(errs, m.App.Close())
 	}
 	if m.Exports != nil {
-		keep(m.Exports.Bucket.Close())
+		errs = append(errs, m.Exports.Bucket.Close())
 	}
 	if m.DB != nil {
-		keep(m.DB.Close())
+		errs = append(errs, m.DB.Close())
 	}
 	m.Logger.Info("lethe stopped")
-	return firstErr
+	for _, err := range errs {
+		if err != nil {
+			return err // the first, as before: the rest follow from it
+		}
+	}
+	return nil
 }

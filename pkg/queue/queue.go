@@ -16,10 +16,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -73,7 +69,7 @@ func (c *Config) validate() error {
 		return errors.New("queue: Config.Workers and Config.MaxAttempts must not be negative")
 	}
 	c.Workers = cmp.Or(c.Workers, 4)
-	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, defaultMaxAttempts)
 	c.JobTimeout = cmp.Or(c.JobTimeout, time.Hour)
 	c.RescueAfter = cmp.Or(c.RescueAfter, c.JobTimeout+10*time.Minute)
 	c.PollInterval = cmp.Or(c.PollInterval, time.Second)
@@ -83,6 +79,9 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// defaultMaxAttempts is how often a request is tried before it fails.
+const defaultMaxAttempts = 8
 
 // Queue is the request queue of one process.
 type Queue struct {
@@ -95,18 +94,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	var driver riverdriver.Driver[*sql.Tx]
-	if cfg.DB.Dialect == state.Postgres {
-		driver = riverdatabasesql.New(cfg.DB.SQL)
-	} else {
-		driver = riversqlite.New(cfg.DB.SQL)
-	}
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+	driver, err := migrate(ctx, cfg.DB, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("queue: migrate: %w", err)
+		return nil, err
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &requestWorker{runner: cfg.Runner, timeout: cfg.JobTimeout})
@@ -146,10 +136,7 @@ func quiet(l *slog.Logger) *slog.Logger {
 
 // Enqueue inserts the job of request id inside tx.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, id string) error {
-	if _, err := q.client.InsertTx(ctx, tx, RequestArgs{RequestID: id}, nil); err != nil {
-		return fmt.Errorf("queue: enqueue: %w", err)
-	}
-	return nil
+	return insertRequest(ctx, q.client, tx, id)
 }
 
 // Start starts working jobs until Stop.

@@ -66,17 +66,22 @@ func newServer(t *testing.T, url string, exec dsr.Executor, cfg queue.Config) *s
 	}
 	t.Cleanup(func() { db.Close() })
 	audit := &state.AuditLog{DB: db}
-	s := &server{db: db}
-	s.requests = &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)), Audit: audit}
-	s.runStore = &state.RunStore{DB: db, Audit: audit, Requests: s.requests}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// As lethe serve does: the enqueuer first, the stores with it, the
+	// workers last.
+	enq, err := queue.NewEnqueuer(ctx, queue.EnqueuerConfig{DB: db, Logger: log, MaxAttempts: cfg.MaxAttempts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{db: db}
+	s.requests = &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)), Audit: audit, Enqueue: enq.Request}
+	s.runStore = &state.RunStore{DB: db, Audit: audit, Requests: s.requests}
 	cfg.DB, cfg.Logger = db, log
 	cfg.Runner = &dsr.Runner{Store: s.runStore, Executor: exec, Now: time.Now, Logger: log}
 	cfg.PollInterval = 50 * time.Millisecond
 	if s.queue, err = queue.New(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	s.requests.Enqueue = s.queue.Enqueue
 	return s
 }
 

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -43,10 +42,7 @@ func retentionOpts() *river.InsertOpts {
 
 // EnqueueRetention inserts the job of queued run id inside tx.
 func (q *Queue) EnqueueRetention(ctx context.Context, tx *sql.Tx, id string) error {
-	if _, err := q.client.InsertTx(ctx, tx, RetentionArgs{RunID: id}, retentionOpts()); err != nil {
-		return fmt.Errorf("queue: enqueue retention run: %w", err)
-	}
-	return nil
+	return insertRetention(ctx, q.client, tx, id)
 }
 
 // periodicRetention is the scheduled sweep: River runs its constructor on

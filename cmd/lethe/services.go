@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/redact"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// services are Lethe's own stores over one state DB, each built once with
+// everything it needs: lethe serve and the commands share them.
+type services struct {
+	Hasher   *dsr.SubjectHasher
+	Audit    *state.AuditLog
+	Requests *state.RequestService
+	RunStore *state.RunStore
+	Keys     *state.KeyService
+	Self     *state.SelfStore
+	Exports  *state.ExportStore
+	Runs     *state.RetentionRuns
+	Holds    *state.Holds
+	Settings *state.TenantSettings
+	// Redactors derive from the subject key, so no other secret is needed.
+	Redactors *redact.Keyring
+}
+
+// newServices builds the stores over db with the subject key (already
+// checked to be long enough). enq queues the jobs of requests and
+// retention runs; nil for a command that queues nothing, whose stores then
+// refuse to queue. Errors: the redaction keys cannot be derived.
+func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer) (*services, error) {
+	keys, err := redact.NewKeyring([]byte(subjectKey))
+	if err != nil {
+		return nil, fmt.Errorf("redaction keys: %w", err)
+	}
+	var enqueue, enqueueRun func(ctx context.Context, tx *sql.Tx, id string) error
+	if enq != nil {
+		enqueue, enqueueRun = enq.Request, enq.Retention
+	}
+	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
+	audit := &state.AuditLog{DB: db}
+	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit, Enqueue: enqueue}
+	return &services{
+		Hasher:    hasher,
+		Audit:     audit,
+		Requests:  requests,
+		RunStore:  &state.RunStore{DB: db, Audit: audit, Requests: requests},
+		Keys:      &state.KeyService{DB: db, Audit: audit},
+		Self:      &state.SelfStore{DB: db, Audit: audit, Requests: requests, Enqueue: enqueue},
+		Exports:   &state.ExportStore{DB: db},
+		Runs:      &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher, Enqueue: enqueueRun},
+		Holds:     &state.Holds{DB: db, Audit: audit},
+		Settings:  &state.TenantSettings{DB: db, Audit: audit},
+		Redactors: keys,
+	}, nil
+}

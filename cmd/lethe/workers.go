@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/selfservice"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// newQueue builds the workers: requests run by the registry's engine (or
+// fail without a registry), retention sweeps on the registry's schedule and
+// the periodic jobs, all on the elected leader only.
+func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Service, obs retention.Observer, responsesEvery time.Duration) (*queue.Queue, error) {
+	periodic := []queue.Periodic{selfSweep(self)}
+	if m.Exports != nil {
+		periodic = append(periodic, exportSweep(svc, m.Exports, m.Logger))
+	}
+	var executor dsr.Executor = dsr.NoRegistryExecutor{}
+	var sweep queue.Sweeper
+	var schedule queue.Schedule
+	if m.App != nil {
+		executor = m.App.Engine
+		s, err := retention.ParseSchedule(m.App.Registry.Schedule.Cron)
+		if err != nil {
+			return nil, fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
+		}
+		sw := svc.sweeper(m.App, sweepOptions{Observer: obs, Logger: m.Logger})
+		sweep, schedule = queueSweep(sw, m.Logger), s
+		// The purge of tenants that stopped collecting responses: the same
+		// sweeper, every responsesEvery.
+		periodic = append(periodic, responsesSweep(sw, responsesEvery, m.Logger))
+	}
+	runner := &dsr.Runner{Store: svc.RunStore, Executor: executor, Now: time.Now, Logger: m.Logger,
+		Holds: svc.Holds, Notifier: self}
+	return queue.New(ctx, queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
+		Sweep: sweep, Schedule: schedule, Periodic: periodic})
+}
