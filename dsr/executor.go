@@ -31,6 +31,10 @@ type Step struct {
 	Count  int64     `json:"count"`
 	Detail string    `json:"detail,omitempty"`
 	At     time.Time `json:"at"`
+	// Cursor is where a running step resumes: a key of the application
+	// (the last row or file handled). It is never shown, and the journal
+	// forgets it when the request ends; Detail holds no keys.
+	Cursor string `json:"-"`
 }
 
 // Journal is a request's durable record of progress, kept in Lethe's state

@@ -17,10 +17,13 @@ const (
 	stepVerify  = "verify"
 )
 
-// progress is a running erase step's Detail: where to resume.
+// progress is a running erase step's Detail: the pass to resume. The last
+// key rewritten (anonymise) is the step's Cursor, never its Detail: a key
+// may be an email (a collection whose primary key is the address).
 type progress struct {
-	Pass  int     `json:"pass"`
-	After *string `json:"after,omitempty"` // anonymise: the last key rewritten
+	Pass int `json:"pass"`
+	// After is read from steps journaled before cursors were kept apart.
+	After *string `json:"after,omitempty"`
 }
 
 // erase runs an erasure: freeze, check every file reference (see
@@ -131,7 +134,7 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 				return total, err
 			}
 			if total += n; n > 0 {
-				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}); err != nil {
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil); err != nil {
 					return total, err
 				}
 			}
@@ -140,7 +143,7 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 			}
 		}
 	}
-	return total, r.save(ctx, name, stepDone, total, progress{})
+	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
 }
 
 // anonymizeAll rewrites t's rows in primary-key order, batch by batch,
@@ -155,6 +158,9 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	}
 	var at progress
 	total := resume(prev, &at)
+	if prev.Status == stepRunning && prev.Cursor != "" {
+		at.After = &prev.Cursor
+	}
 	batch := r.e.rowBatch()
 	it := t.open(r)
 	for pass := 0; ; pass++ {
@@ -179,7 +185,7 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 			}
 			if n > 0 {
 				total, after = total+n, &last
-				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass, After: after}); err != nil {
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after); err != nil {
 					return total, err
 				}
 			}
@@ -188,7 +194,7 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 			}
 		}
 	}
-	return total, r.save(ctx, name, stepDone, total, progress{})
+	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
 }
 
 // keep counts the rows kept for their legal reason and journals them once.
@@ -215,13 +221,17 @@ func resume(prev dsr.Step, at *progress) int64 {
 	return prev.Count
 }
 
-func (r *run) save(ctx context.Context, name, status string, n int64, at progress) error {
-	detail := ""
+// save journals a step; cursor, when set, is where a running step resumes.
+func (r *run) save(ctx context.Context, name, status string, n int64, at progress, cursor *string) error {
+	s := dsr.Step{Name: name, Status: status, Count: n}
 	if status == stepRunning {
 		b, _ := json.Marshal(at)
-		detail = string(b)
+		s.Detail = string(b)
+		if cursor != nil {
+			s.Cursor = *cursor
+		}
 	}
-	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: status, Count: n, Detail: detail}); err != nil {
+	if err := r.j.SaveStep(ctx, s); err != nil {
 		return fmt.Errorf("journal step %q: %w", name, err)
 	}
 	return nil

@@ -16,9 +16,11 @@ type fileTally struct {
 	Refused int64 `json:"refused,omitempty"` // keys not followed (see ErrUnsafeKey)
 }
 
-// fileProgress is a running files step's Detail.
+// fileProgress is a files step's Detail: the tally so far. The last key
+// handled is the step's Cursor, so that no file key is ever shown.
 type fileProgress struct {
-	After string    `json:"after"`
+	// After is read from steps journaled before cursors were kept apart.
+	After string    `json:"after,omitempty"`
 	Tally fileTally `json:"tally"`
 }
 
@@ -45,6 +47,9 @@ func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.St
 		if prev := steps[name]; prev.Status == stepDone || prev.Status == stepRunning {
 			if err := json.Unmarshal([]byte(prev.Detail), &at); err != nil {
 				at = fileProgress{}
+			}
+			if prev.Cursor != "" {
+				at.After = prev.Cursor
 			}
 		}
 		if steps[name].Status != stepDone {
@@ -74,11 +79,11 @@ func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.St
 					}
 				}
 				at.After = keys[len(keys)-1]
-				if err := r.saveDetail(ctx, name, stepRunning, at.Tally.Deleted, at); err != nil {
+				if err := r.saveCursor(ctx, name, stepRunning, at.Tally.Deleted, fileProgress{Tally: at.Tally}, at.After); err != nil {
 					return err
 				}
 			}
-			if err := r.saveDetail(ctx, name, stepDone, at.Tally.Deleted, at); err != nil {
+			if err := r.saveDetail(ctx, name, stepDone, at.Tally.Deleted, fileProgress{Tally: at.Tally}); err != nil {
 				return err
 			}
 		}
@@ -132,11 +137,17 @@ func (r *run) verifyFiles(ctx context.Context, targets []*target, found map[stri
 
 // saveDetail journals a step whose Detail is v as JSON.
 func (r *run) saveDetail(ctx context.Context, name, status string, n int64, v any) error {
+	return r.saveCursor(ctx, name, status, n, v, "")
+}
+
+// saveCursor journals a step whose Detail is v as JSON and whose Cursor,
+// kept apart from the Detail, is cursor.
+func (r *run) saveCursor(ctx context.Context, name, status string, n int64, v any, cursor string) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: status, Count: n, Detail: string(b)}); err != nil {
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: status, Count: n, Detail: string(b), Cursor: cursor}); err != nil {
 		return fmt.Errorf("journal step %q: %w", name, err)
 	}
 	return nil

@@ -21,6 +21,7 @@ type memJournal struct {
 	snapshot  []byte
 	saves     int
 	failAfter int
+	history   []dsr.Step // every step saved, in order
 }
 
 var errKilled = errors.New("killed")
@@ -40,6 +41,7 @@ func (j *memJournal) SaveStep(_ context.Context, s dsr.Step) error {
 	if j.failAfter > 0 && j.saves == j.failAfter {
 		return errKilled
 	}
+	j.history = append(j.history, s)
 	for i := range j.steps {
 		if j.steps[i].Name == s.Name {
 			j.steps[i] = s

@@ -129,7 +129,7 @@ func (r *run) eraseKeys(ctx context.Context, targets []*target, steps map[string
 				return fmt.Errorf("erase keys of store %s: %w", st.Name, err)
 			}
 		}
-		if err := r.save(ctx, name, stepDone, n, progress{}); err != nil {
+		if err := r.save(ctx, name, stepDone, n, progress{}, nil); err != nil {
 			return err
 		}
 		counts[st.Name+".keys"] += n

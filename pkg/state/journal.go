@@ -27,6 +27,7 @@ type stepRow struct {
 	Count     int64
 	Detail    string
 	At        time.Time
+	Cursor    *string
 }
 
 func (stepRow) TableName() string { return "lethe_request_steps" }
@@ -48,6 +49,9 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 	out := make([]dsr.Step, len(rows))
 	for i, r := range rows {
 		out[i] = dsr.Step{Name: r.Name, Status: r.Status, Count: r.Count, Detail: r.Detail, At: r.At.UTC()}
+		if r.Cursor != nil {
+			out[i].Cursor = *r.Cursor
+		}
 	}
 	return out, nil
 }
@@ -58,12 +62,12 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	if s.At.IsZero() {
 		s.At = j.DB.now()
 	}
-	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
-		VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?)
+	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor)
+		VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?)
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
-			detail = excluded.detail, at = excluded.at`
+			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
 	err := j.DB.Gorm.WithContext(ctx).Exec(q, j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail,
-		s.At.UTC().Truncate(time.Microsecond)).Error
+		s.At.UTC().Truncate(time.Microsecond), strPtr(s.Cursor)).Error
 	if err != nil {
 		return fmt.Errorf("journal: save step %s: %w", s.Name, err)
 	}
@@ -117,4 +121,19 @@ func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("journal: snapshot: %w", err)
 	}
 	return out, nil
+}
+
+// forgetKeys deletes, inside tx, what request id's journal holds of the
+// application's keys: its frozen key sets and its steps' cursors. It is
+// called wherever a request reaches a final status, since nothing resumes
+// it then, and the keys may be personal data (an email used as primary
+// key). Counts and step details, which hold no keys, stay.
+func forgetKeys(tx *gorm.DB, id string) error {
+	if err := tx.Where("request_id = ?", id).Delete(&keyRow{}).Error; err != nil {
+		return fmt.Errorf("journal: forget the frozen keys of request %s: %w", id, err)
+	}
+	if err := tx.Model(&stepRow{}).Where("request_id = ? AND cursor IS NOT NULL", id).Update("cursor", nil).Error; err != nil {
+		return fmt.Errorf("journal: forget the cursors of request %s: %w", id, err)
+	}
+	return nil
 }

@@ -137,3 +137,65 @@ func TestJournalSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// TestJournalForgetsKeysAtTheEnd: once a request is final, by any way to
+// the end (finished by the runner, cancelled by its owner), its frozen
+// keys and its steps' cursors are gone, while its steps and counts stay;
+// another request's journal is untouched.
+func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		const addr = "ann.keys@example.com"
+		fill := func(id string) {
+			j := b.runs.Journal(id)
+			if err := j.FreezeKeys(ctx, "app.newsletter(email)", []string{addr}); err != nil {
+				t.Fatal(err)
+			}
+			if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.newsletter", Status: "running", Count: 1,
+				Detail: `{"pass":0}`, Cursor: addr}); err != nil {
+				t.Fatal(err)
+			}
+			steps, err := j.Steps(ctx)
+			if err != nil || len(steps) != 1 || steps[0].Cursor != addr {
+				t.Fatalf("the cursor is not kept while the request runs: %+v, %v", steps, err)
+			}
+		}
+		finished := b.create(t, admin, dsr.TypeErasure, addr, "")
+		cancelled := b.create(t, admin, dsr.TypeErasure, addr, "")
+		open := b.create(t, admin, dsr.TypeErasure, addr, "")
+		for _, r := range []*dsr.Request{finished, cancelled, open} {
+			fill(r.ID)
+		}
+		run, err := b.runs.Start(ctx, finished.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Status = dsr.StatusFailed
+		run.Err = dsr.Errorf(dsr.EUNAVAILABLE, "store app is down")
+		if err := b.runs.Finish(ctx, run, dsr.AuditEvent{Actor: "lethe", Action: "request.failed", RequestID: run.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.requests.Cancel(ctx, admin, cancelled.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{finished.ID, cancelled.ID} {
+			if n := b.count(t, "lethe_request_keys", "request_id = ?", id); n != 0 {
+				t.Errorf("request %s ended with %d frozen keys left", id, n)
+			}
+			if n := b.count(t, "lethe_request_steps", "request_id = ? AND cursor IS NOT NULL", id); n != 0 {
+				t.Errorf("request %s ended with %d step cursors left", id, n)
+			}
+			steps, err := b.runs.Journal(id).Steps(ctx)
+			if err != nil || len(steps) != 1 || steps[0].Count != 1 || steps[0].Cursor != "" {
+				t.Errorf("steps of ended request %s: %+v, %v; want the step and its count, no cursor", id, steps, err)
+			}
+		}
+		if n := b.count(t, "lethe_request_keys", "request_id = ?", open.ID); n != 1 {
+			t.Errorf("an open request lost its frozen keys: %d left", n)
+		}
+		if n := b.count(t, "lethe_request_keys", "key = ?", addr) + b.count(t, "lethe_request_steps", "cursor = ?", addr); n != 2 {
+			t.Errorf("the address is held %d times; want only by the open request's key and cursor", n)
+		}
+	})
+}

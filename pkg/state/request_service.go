@@ -274,6 +274,11 @@ func (s *RequestService) update(ctx context.Context, c dsr.Caller, id, action st
 		if err := tx.Save(row).Error; err != nil {
 			return err
 		}
+		if dsr.Status(row.Status).Terminal() {
+			if err := forgetKeys(tx, row.ID); err != nil {
+				return err
+			}
+		}
 		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: action, RequestID: row.ID,
 			Tenant: row.Tenant, Subject: dsr.Subject(row.Subject), Details: details}); err != nil {
 			return err

@@ -63,8 +63,9 @@ func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Re
 	return out, err
 }
 
-// Finish implements dsr.RunStore. The email is forgotten once the request
-// has ended: the certificate names the subject by its hash only.
+// Finish implements dsr.RunStore. The email, the frozen keys and the steps'
+// cursors are forgotten once the request has ended, in the transaction
+// that ends it: the certificate names the subject by its hash only.
 func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
 	now := s.DB.now()
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -81,6 +82,9 @@ func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent
 			return fmt.Errorf("finish request: %w", res.Error)
 		} else if res.RowsAffected == 0 {
 			return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
+		}
+		if err := forgetKeys(tx, r.ID); err != nil {
+			return err
 		}
 		_, err := s.Audit.appendTx(tx, now, ev)
 		return err

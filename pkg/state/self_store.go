@@ -83,6 +83,9 @@ func (s *SelfStore) end(tx *gorm.DB, r *requestRow, st dsr.Status, code, msg str
 		Updates(map[string]any{"email": nil, "code_hash": nil}).Error; err != nil {
 		return err
 	}
+	if err := forgetKeys(tx, r.ID); err != nil {
+		return err
+	}
 	r.Status, r.Email, r.FinishedAt, r.ErrorCode, r.ErrorMessage = string(st), nil, &now, &code, &msg
 	_, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: selfActor, Action: "request." + string(st), RequestID: r.ID,
 		Tenant: r.Tenant, Subject: dsr.Subject(r.Subject), Details: map[string]any{"type": r.Type, "error": dsr.Error{Code: code, Message: msg}}})
