@@ -20,6 +20,9 @@ type Export struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// ErasedBy is the erasure that deleted the package with the rest of
+	// its person's data; "" when it expired or still exists.
+	ErasedBy string `json:"erased_by,omitempty"`
 }
 
 // ExportStore records access packages in Lethe's state store.
@@ -40,6 +43,7 @@ type ExportService interface {
 	// Open returns the package of request id, decrypted, for a caller who
 	// can see the request. ENOTFOUND for a request that does not exist or
 	// that the caller may not see; ECONFLICT when the request is not an
-	// access request, is not completed, or its package has expired.
+	// access request, is not completed, or its package has expired; EGONE
+	// when an erasure of its person deleted the package.
 	Open(ctx context.Context, c Caller, id string) (*Export, io.ReadCloser, error)
 }

@@ -55,6 +55,10 @@ type Engine struct {
 	// Exporter writes access packages; nil fails access requests with
 	// EUNPROCESSABLE.
 	Exporter Exporter
+	// Copies, when set, reaches Lethe's own stores: an erasure deletes the
+	// person's packages and self-service rows there too, and verification
+	// fails while any is left.
+	Copies dsr.Copies
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -75,6 +75,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if err := r.eraseKeys(ctx, targets, steps, counts); err != nil {
 		return nil, err
 	}
+	if err := r.eraseCopies(ctx, counts); err != nil {
+		return nil, err
+	}
 	v, err := r.verify(ctx)
 	if err != nil {
 		return nil, err

@@ -175,13 +175,16 @@ func (r *run) stillLinked(ctx context.Context, t *target) (int64, error) {
 }
 
 // verifyOthers adds to v the objects and redis keys still found through the
-// frozen keys.
+// frozen keys, and what Lethe's own stores still hold of the person.
 func (r *run) verifyOthers(ctx context.Context, targets []*target, v *dsr.Verification) error {
 	found := map[string]int64{}
 	if err := r.verifyFiles(ctx, targets, found); err != nil {
 		return err
 	}
 	if err := r.verifyKeys(ctx, targets, found); err != nil {
+		return err
+	}
+	if err := r.verifyCopies(ctx, found); err != nil {
 		return err
 	}
 	for k, n := range found {

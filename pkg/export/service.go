@@ -165,8 +165,9 @@ func (s *Service) Open(ctx context.Context, c dsr.Caller, id string) (*dsr.Expor
 // OpenRequest returns the package of req, decrypted, without asking who
 // the caller is: for callers that proved their right otherwise, such as an
 // end user's download link. ECONFLICT when req is not a completed access
-// request or its package has expired or is gone; EUNAVAILABLE when the
-// bucket cannot be read.
+// request or its package has expired or is gone; EGONE when the package was
+// deleted by an erasure of its person; EUNAVAILABLE when the bucket cannot
+// be read.
 func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Export, io.ReadCloser, error) {
 	id := req.ID
 	switch {
@@ -180,6 +181,10 @@ func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Expor
 		return nil, nil, dsr.Errorf(dsr.ECONFLICT, "request %s has no package: file a new access request", id)
 	} else if err != nil {
 		return nil, nil, err
+	}
+	if rec.ErasedBy != "" {
+		return nil, nil, dsr.Errorf(dsr.EGONE, "the package of request %s was deleted on %s with the rest of the person's data, by erasure request %s; nothing of it is kept",
+			id, rec.DeletedAt.Format(time.RFC3339), rec.ErasedBy)
 	}
 	if rec.DeletedAt != nil || !s.now().Before(rec.ExpiresAt) {
 		return nil, nil, dsr.Errorf(dsr.ECONFLICT, "the package of request %s expired on %s: file a new access request", id, rec.ExpiresAt.Format(time.RFC3339))

@@ -175,6 +175,9 @@ func (s *Service) Download(ctx context.Context, token string) (*dsr.Export, io.R
 		return nil, nil, err
 	}
 	rec, body, err := s.Packages.OpenRequest(ctx, req)
+	if dsr.ErrorCode(err) == dsr.EGONE {
+		return nil, nil, dsr.Errorf(dsr.EGONE, "this package was deleted when your data was erased: nothing of it is kept")
+	}
 	if dsr.ErrorCode(err) == dsr.ECONFLICT {
 		return nil, nil, dsr.Errorf(dsr.EGONE, "this package is no longer available: ask for your data again")
 	}

@@ -66,7 +66,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 				return nil, fmt.Errorf("state: %w", err)
 			}
 		}
-		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
 		if db.SQL, err = sql.Open("sqlite", dsn); err != nil {
 			return nil, fmt.Errorf("state: open sqlite: %w", err)
 		}
@@ -94,6 +94,23 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func gormConfig() *gorm.Config {
 	return &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true,
 		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// Scrub makes what was just deleted or overwritten unreadable on disk, for
+// when a request ends and its person's address and keys are forgotten.
+// SQLite runs with secure_delete, which zeroes deleted content in the
+// database file; its write-ahead log still holds the old pages until a
+// checkpoint, which Scrub forces, truncating the log. On Postgres it does
+// nothing: dead rows are unreadable through SQL and VACUUM reclaims them.
+func (db *DB) Scrub(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	var busy, logged, moved int
+	if err := db.SQL.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &moved); err != nil {
+		return fmt.Errorf("state: checkpoint the write-ahead log: %w", err)
+	}
+	return nil
 }
 
 // Close closes the pool.

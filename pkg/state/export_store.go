@@ -28,6 +28,7 @@ type exportRow struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	DeletedAt *time.Time
+	ErasedBy  *string
 }
 
 func (exportRow) TableName() string { return "lethe_exports" }
@@ -38,6 +39,9 @@ func (r *exportRow) toDomain() *dsr.Export {
 	if r.DeletedAt != nil {
 		t := r.DeletedAt.UTC()
 		e.DeletedAt = &t
+	}
+	if r.ErasedBy != nil {
+		e.ErasedBy = *r.ErasedBy
 	}
 	return e
 }
@@ -50,7 +54,7 @@ func (s *ExportStore) SaveExport(ctx context.Context, e *dsr.Export) error {
 		CreatedAt: utcMicro(e.CreatedAt), ExpiresAt: utcMicro(e.ExpiresAt)}
 	err := s.DB.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "request_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"tenant", "object", "size", "entries", "created_at", "expires_at", "deleted_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"tenant", "object", "size", "entries", "created_at", "expires_at", "deleted_at", "erased_by"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("exports: save: %w", err)

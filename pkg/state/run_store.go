@@ -68,7 +68,7 @@ func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Re
 // that ends it: the certificate names the subject by its hash only.
 func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
 	now := s.DB.now()
-	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
 			"status": string(r.Status), "updated_at": now, "finished_at": now, "email": nil,
 			"counts": jsonPtr(r.Counts), "verification": jsonPtr(r.Verification),
@@ -89,6 +89,13 @@ func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent
 		_, err := s.Audit.appendTx(tx, now, ev)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// The end is stored; a failed scrub only leaves the old pages on disk
+	// until SQLite's next checkpoint.
+	_ = s.DB.Scrub(ctx)
+	return nil
 }
 
 // Journal implements dsr.RunStore.

@@ -34,6 +34,7 @@ func (s *SelfStore) Forget(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("self-service: outbox: forget: %w", err)
 	}
+	_ = s.DB.Scrub(ctx) // best effort: the next checkpoint does it anyway
 	return nil
 }
 
