@@ -33,13 +33,16 @@ type requestJSON struct {
 	Steps           []dsr.Step        `json:"steps,omitempty"`
 }
 
-func (s *Server) toJSON(r *dsr.Request) requestJSON {
+// toJSON shapes r for caller c. A tenant's key is shown the subject as the
+// tenant's own view of it (dsr.SubjectHasher.TenantView), the admin the
+// subject of the audit trail.
+func (s *Server) toJSON(c dsr.Caller, r *dsr.Request) requestJSON {
 	counts := r.Counts
 	if counts == nil {
 		counts = map[string]int64{}
 	}
 	return requestJSON{
-		ID: r.ID, Type: r.Type, Status: r.Status, Tenant: r.Tenant, Subject: r.Subject,
+		ID: r.ID, Type: r.Type, Status: r.Status, Tenant: r.Tenant, Subject: s.shownSubject(c, r.Subject),
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt, Overdue: r.Overdue(s.Now()),
 		ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason, StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, Attempts: r.Attempts, Counts: counts, Verification: r.Verification, Error: r.Err,
@@ -71,7 +74,7 @@ func (s *Server) createRequest(c echo.Context) error {
 	if !created {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	return c.JSON(http.StatusAccepted, s.toJSON(r))
+	return c.JSON(http.StatusAccepted, s.toJSON(caller(c), r))
 }
 
 func (s *Server) getRequest(c echo.Context) error {
@@ -79,7 +82,7 @@ func (s *Server) getRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := s.toJSON(r)
+	out := s.toJSON(caller(c), r)
 	if s.Steps != nil {
 		if out.Steps, err = s.Steps(c.Request().Context(), r.ID); err != nil {
 			return err
@@ -118,7 +121,7 @@ func (s *Server) listRequests(c echo.Context) error {
 	}
 	out := listJSON{Items: make([]requestJSON, 0, len(page.Items))}
 	for _, r := range page.Items {
-		out.Items = append(out.Items, s.toJSON(r))
+		out.Items = append(out.Items, s.toJSON(caller(c), r))
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
@@ -131,7 +134,7 @@ func (s *Server) cancelRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.toJSON(r))
+	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
 }
 
 type extendBody struct {
@@ -148,5 +151,18 @@ func (s *Server) extendRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.toJSON(r))
+	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
+}
+
+// shownSubject is what caller c sees of subject: the audit trail's value
+// for the admin, the tenant's own view for a tenant key, nothing when no
+// hasher is configured to compute that view.
+func (s *Server) shownSubject(c dsr.Caller, subject dsr.Subject) dsr.Subject {
+	switch {
+	case c.Admin:
+		return subject
+	case s.Subject == nil:
+		return ""
+	}
+	return s.Subject.TenantView(c.Tenant, subject)
 }

@@ -4,39 +4,107 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+
+	"golang.org/x/crypto/hkdf"
 )
 
 // Subject is the keyed hash that stands for a person wherever Lethe would
 // otherwise write an email: logs, error messages, metrics and the audit
-// trail. It is hex(HMAC-SHA256(key, FoldEmail(normalised email))).
+// trail. It is hex(HMAC-SHA256(audit key, FoldEmail(normalised email))).
 type Subject string
 
-// SubjectHasher turns normalised emails into Subjects with a secret key
-// (LETHE_SUBJECT_KEY). The zero value is not usable.
+// SubjectHasher turns normalised emails into keyed hashes. From the one
+// secret (LETHE_SUBJECT_KEY) it derives, with HKDF-SHA256, a key per use,
+// so that no value of one use can be matched against another's:
+//
+//   - the audit key: Subject, for the audit trail, logs and legal holds;
+//   - a key per tenant: TenantView, what a tenant's key is shown of a
+//     subject, so that two tenants cannot link their requests about one
+//     person, nor a tenant a request to the audit trail;
+//   - the anonymisation key: Anonymize, the pseudonym the hmac strategy
+//     writes into the application's tables, never shown through the API,
+//     so that a pseudonym cannot be found again by filing a request.
+//
+// The secret itself keys only Sign (Lethe's own tokens) and Legacy. The
+// zero value is not usable.
 type SubjectHasher struct {
-	key []byte
+	secret []byte
+	audit  []byte
+	anon   []byte
 }
+
+// HKDF info strings; changing one changes every value derived with it.
+const (
+	infoAudit     = "lethe/subject/audit"
+	infoAnonymize = "lethe/subject/anonymize"
+	infoTenant    = "lethe/subject/tenant\x00"
+)
 
 // NewSubjectHasher returns a hasher keyed with key; an empty key is refused
 // by the caller's configuration validation, not here.
 func NewSubjectHasher(key []byte) *SubjectHasher {
-	return &SubjectHasher{key: append([]byte(nil), key...)}
+	secret := append([]byte(nil), key...)
+	return &SubjectHasher{secret: secret, audit: derive(secret, infoAudit), anon: derive(secret, infoAnonymize)}
+}
+
+// derive returns a 32-byte key for info from secret with HKDF-SHA256.
+func derive(secret []byte, info string) []byte {
+	out := make([]byte, sha256.Size)
+	// HKDF-SHA256 can produce 255*32 bytes; 32 never fails.
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(info)), out); err != nil {
+		panic("dsr: hkdf: " + err.Error())
+	}
+	return out
+}
+
+func mac(key []byte, parts ...string) string {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+	}
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Subject returns the Subject of a normalised email. Addresses that differ
 // only in case give the same Subject, as stores match them case-insensitively.
 func (h *SubjectHasher) Subject(email string) Subject {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(FoldEmail(email)))
-	return Subject(hex.EncodeToString(m.Sum(nil)))
+	return Subject(mac(h.audit, FoldEmail(email)))
 }
 
-// Sign returns hex(HMAC-SHA256(key, purpose || 0 || data)): a MAC for Lethe's
-// own tokens (such as list cursors), separated by purpose from subjects.
+// Legacy returns the Subject an email had before keys were derived per use
+// (HMAC keyed with the secret itself): requests filed then still carry it,
+// and an erasure looks for their copies under both.
+func (h *SubjectHasher) Legacy(email string) Subject {
+	return Subject(mac(h.secret, FoldEmail(email)))
+}
+
+// Subjects returns the Subject of email and its Legacy one.
+func (h *SubjectHasher) Subjects(email string) []Subject {
+	return []Subject{h.Subject(email), h.Legacy(email)}
+}
+
+// TenantView returns what tenant is shown of subject s: a keyed hash of s
+// under tenant's own derived key. It needs no email, so a request keeps
+// its view after its email is forgotten. An empty tenant (the admin, who
+// also reads the audit trail) is shown s itself.
+func (h *SubjectHasher) TenantView(tenant string, s Subject) Subject {
+	if tenant == "" || s == "" {
+		return s
+	}
+	return Subject(mac(derive(h.secret, infoTenant+tenant), string(s)))
+}
+
+// Anonymize returns the pseudonym the hmac anonymisation strategy writes
+// for value: 64 hex digits, the same for values that differ only in case,
+// under a key no value shown through the API is computed with.
+func (h *SubjectHasher) Anonymize(value string) string {
+	return mac(h.anon, FoldEmail(value))
+}
+
+// Sign returns hex(HMAC-SHA256(secret, purpose || 0 || data)): a MAC for
+// Lethe's own tokens (such as list cursors), separated by purpose from each
+// other and, by the 0 byte that no email holds, from Legacy subjects.
 func (h *SubjectHasher) Sign(purpose string, data []byte) string {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write(data)
-	return hex.EncodeToString(m.Sum(nil))
+	return mac(h.secret, purpose, "\x00", string(data))
 }

@@ -83,12 +83,13 @@ func constant(f registry.Field) *string {
 	return nil
 }
 
-// hmac returns the subject hash of v, or v when it already is one.
+// hmac returns the pseudonym of v (SubjectHasher.Anonymize), or v when it
+// already is one.
 func (r *run) hmac(v string) string {
 	if subjectRE.MatchString(v) {
 		return v
 	}
-	return string(r.e.Hasher.Subject(v))
+	return r.e.Hasher.Anonymize(v)
 }
 
 func (r *run) rewriteJSON(f registry.Field, v any) any {

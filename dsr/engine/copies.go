@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/lethe-privacy/lethe/dsr"
 )
@@ -14,9 +15,19 @@ func (r *run) copyScope() dsr.CopyScope {
 	return dsr.CopyScope{RequestID: r.req.ID, Tenant: r.tenant, Subjects: r.subjects()}
 }
 
-// subjects returns the hashes the person's requests may be filed under.
+// subjects returns the hashes the person's requests may be filed under:
+// the request's own, and those the engine's hasher gives the email now and
+// gave it before keys were derived per use.
 func (r *run) subjects() []dsr.Subject {
-	return []dsr.Subject{r.req.Subject}
+	out := []dsr.Subject{r.req.Subject}
+	if r.e.Hasher != nil && r.email != "" {
+		for _, s := range r.e.Hasher.Subjects(r.email) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // eraseCopies removes the person's copies in Lethe's own stores, after the

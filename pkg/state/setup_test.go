@@ -8,11 +8,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/hkdf"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -181,9 +184,14 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-// subjectOf computes HMAC-SHA256(key, lower(email)) independently of dsr.
+// subjectOf computes HMAC-SHA256(audit key, lower(email)) independently of
+// dsr, the audit key being HKDF-SHA256(key, info "lethe/subject/audit").
 func subjectOf(email string) dsr.Subject {
-	m := hmac.New(sha256.New, []byte(subjectKey))
+	auditKey := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, []byte(subjectKey), nil, []byte("lethe/subject/audit")), auditKey); err != nil {
+		panic(err)
+	}
+	m := hmac.New(sha256.New, auditKey)
 	m.Write([]byte(strings.ToLower(email)))
 	return dsr.Subject(hex.EncodeToString(m.Sum(nil)))
 }
