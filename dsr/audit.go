@@ -1,10 +1,14 @@
 package dsr
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -61,10 +65,23 @@ type AuditFilter struct {
 
 // AuditVerification is the result of walking the whole chain.
 type AuditVerification struct {
-	OK      bool   `json:"ok"`
-	Entries int64  `json:"entries"`
-	BadSeq  int64  `json:"bad_seq,omitempty"` // first entry found changed or missing
+	OK      bool  `json:"ok"`
+	Entries int64 `json:"entries"`
+	BadSeq  int64 `json:"bad_seq,omitempty"` // first entry found changed or missing
+	// BadTo is the last entry of the range found changed or missing, when
+	// a checkpoint bounds it.
+	BadTo   int64  `json:"bad_to,omitempty"`
 	Problem string `json:"problem,omitempty"`
+	// Checkpoint is the newest signed checkpoint the chain was checked
+	// against; nil when none is configured or written yet.
+	Checkpoint *CheckpointStatus `json:"checkpoint,omitempty"`
+}
+
+// CheckpointStatus names the checkpoints a verification used.
+type CheckpointStatus struct {
+	Seq     int64     `json:"seq"`     // the newest checkpoint's entry
+	At      time.Time `json:"at"`      // when it was signed
+	Checked int       `json:"checked"` // how many checkpoints were compared
 }
 
 // AuditLog is the audit trail.
@@ -111,3 +128,68 @@ func (v *AuditVerification) fail(seq int64, problem string) *AuditVerification {
 	v.OK, v.BadSeq, v.Problem = false, seq, problem
 	return v
 }
+
+// VerifyAnchoredChain checks the chain as VerifyChain does, then against
+// checkpoints signed with pub (any order): every checkpoint's entry must
+// still carry the signed hash, and the chain must reach the newest one. A
+// writer of the state store who rewrote entries and recomputed every later
+// hash and the head is caught by the first checkpoint whose hash no longer
+// matches (the changed entries lie after the last checkpoint that still
+// matches); one who removed entries from the end, by a chain that stops
+// short of the newest checkpoint. A checkpoint without a valid signature
+// fails the verification: the anchor was written by someone else.
+func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHash string, cps []*Checkpoint, pub ed25519.PublicKey) (*AuditVerification, error) {
+	if len(cps) == 0 {
+		return VerifyChain(next, headSeq, headHash)
+	}
+	cps = slices.Clone(cps)
+	slices.SortStableFunc(cps, func(a, b *Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
+	newest := cps[len(cps)-1]
+	status := &CheckpointStatus{Seq: newest.Seq, At: newest.At, Checked: len(cps)}
+	for _, c := range cps {
+		if !c.Valid(pub) {
+			v := (&AuditVerification{Checkpoint: status}).fail(c.Seq, fmt.Sprintf(
+				"the checkpoint of entry %d (dated %s) has no valid signature of the audit key: the anchor holds a checkpoint Lethe did not write", c.Seq, stamp(c.At)))
+			return v, nil
+		}
+	}
+	var changed *Checkpoint
+	var matched, last int64
+	i := 0
+	walk := func() (*AuditEntry, error) {
+		e, err := next()
+		if e == nil || err != nil {
+			return e, err
+		}
+		last = e.Seq
+		for ; i < len(cps) && cps[i].Seq <= e.Seq; i++ {
+			switch c := cps[i]; {
+			case changed != nil || c.Seq < e.Seq:
+			case c.Hash == e.Hash:
+				matched = c.Seq
+			default:
+				changed = c
+			}
+		}
+		return e, nil
+	}
+	v, err := VerifyChain(walk, headSeq, headHash)
+	if err != nil {
+		return nil, err
+	}
+	v.Checkpoint = status
+	switch {
+	case !v.OK:
+	case changed != nil:
+		v.fail(matched+1, fmt.Sprintf("entries %d to %d changed since they were checkpointed: entry %d no longer has the hash signed on %s, so entries were rewritten and the later hashes recomputed",
+			matched+1, changed.Seq, changed.Seq, stamp(changed.At)))
+		v.BadTo = changed.Seq
+	case last < newest.Seq:
+		v.fail(last+1, fmt.Sprintf("entries %d to %d are missing: the chain ends at entry %d, but the checkpoint signed on %s holds %d entries",
+			last+1, newest.Seq, last, stamp(newest.At), newest.Seq))
+		v.BadTo = newest.Seq
+	}
+	return v, nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

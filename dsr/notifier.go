@@ -1,6 +1,9 @@
 package dsr
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Notifier is told that a request has ended, after its end is stored
 // (RunStore.Finish) and so after the email column is cleared: whatever a
@@ -11,4 +14,19 @@ type Notifier interface {
 	// RequestEnded acts on the end of r. An error is logged by the Runner
 	// and never changes the request; the Notifier retries on its own.
 	RequestEnded(ctx context.Context, r *Request) error
+}
+
+// Notifiers tells each of its Notifiers in turn; one's failure does not
+// keep the next from being told. It returns the failures joined.
+type Notifiers []Notifier
+
+// RequestEnded implements Notifier.
+func (ns Notifiers) RequestEnded(ctx context.Context, r *Request) error {
+	var errs []error
+	for _, n := range ns {
+		if n != nil {
+			errs = append(errs, n.RequestEnded(ctx, r))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -50,6 +49,9 @@ func (r *auditRow) toDomain() *dsr.AuditEntry {
 // AuditLog implements dsr.AuditLog on the state store.
 type AuditLog struct {
 	DB *DB
+	// Anchor, when set, keeps signed checkpoints of the chain outside the
+	// state store, and Verify checks the chain against them.
+	Anchor *Anchor
 }
 
 var _ dsr.AuditLog = (*AuditLog)(nil)
@@ -116,38 +118,19 @@ func (l *AuditLog) List(ctx context.Context, f dsr.AuditFilter) ([]*dsr.AuditEnt
 	return out, nil
 }
 
-// Verify implements dsr.AuditLog: it reads the chain in pages and checks
-// every link and the head, all in one transaction so that entries appended
-// meanwhile are not taken for entries added behind the head's back.
+// Verify implements dsr.AuditLog: it checks every link and the head, all
+// in one snapshot, and, with an Anchor, the chain against every signed
+// checkpoint (read first: each holds a head the snapshot has reached).
 func (l *AuditLog) Verify(ctx context.Context) (*dsr.AuditVerification, error) {
-	var out *dsr.AuditVerification
-	opts := &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
-	if l.DB.Dialect != Postgres {
-		opts = nil // SQLite: the one connection's transaction is the snapshot
+	cps, pub, err := l.checkpoints(ctx)
+	if err != nil {
+		return nil, err
 	}
-	err := l.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var head auditHead
-		if err := tx.Where("id = 1").Take(&head).Error; err != nil {
-			return fmt.Errorf("audit: read head: %w", err)
-		}
-		var page []auditRow
-		var after int64
-		next := func() (*dsr.AuditEntry, error) {
-			if len(page) == 0 {
-				if err := tx.Where("seq > ?", after).Order("seq").Limit(500).Find(&page).Error; err != nil {
-					return nil, fmt.Errorf("audit: read chain: %w", err)
-				}
-				if len(page) == 0 {
-					return nil, nil
-				}
-			}
-			r := page[0]
-			page, after = page[1:], r.Seq
-			return r.toDomain(), nil
-		}
+	var out *dsr.AuditVerification
+	err = l.readChain(ctx, func(head auditHead, next func() (*dsr.AuditEntry, error)) error {
 		var err error
-		out, err = dsr.VerifyChain(next, head.Seq, head.Hash)
+		out, err = dsr.VerifyAnchoredChain(next, head.Seq, head.Hash, cps, pub)
 		return err
-	}, opts)
+	})
 	return out, err
 }

@@ -1,0 +1,162 @@
+package state
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"fmt"
+	"io"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// Anchor is where the audit chain's signed checkpoints are kept, outside
+// the state store, with the keys that sign and check them. A writer of the
+// state store cannot rewrite the trail unseen: Verify compares the chain
+// with every checkpoint (see dsr.VerifyAnchoredChain).
+type Anchor struct {
+	Store dsr.CheckpointStore
+	// Key signs checkpoints (LETHE_AUDIT_KEY); nil where only checking.
+	Key ed25519.PrivateKey
+	// PublicKey checks them; nil means Key's public half.
+	PublicKey ed25519.PublicKey
+
+	mu   sync.Mutex
+	last int64 // the newest seq this process checkpointed
+}
+
+func (a *Anchor) publicKey() ed25519.PublicKey {
+	if a.PublicKey != nil || a.Key == nil {
+		return a.PublicKey
+	}
+	return a.Key.Public().(ed25519.PublicKey)
+}
+
+// Checkpoint signs the chain's current head and stores it in the anchor,
+// unless this process already checkpointed that head or the chain is
+// empty; it returns the checkpoint written, or nil. Errors: EUNPROCESSABLE
+// without an anchor or a key; the store's and the anchor's.
+func (l *AuditLog) Checkpoint(ctx context.Context) (*dsr.Checkpoint, error) {
+	return l.checkpoint(ctx, false)
+}
+
+// checkpoint is Checkpoint; force writes the head even if this process
+// checkpointed it before (the object may be gone since).
+func (l *AuditLog) checkpoint(ctx context.Context, force bool) (*dsr.Checkpoint, error) {
+	a := l.Anchor
+	if a == nil || a.Store == nil || a.Key == nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "audit checkpoints need LETHE_AUDIT_KEY (openssl rand -hex 32)")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var head auditHead
+	if err := l.DB.Gorm.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+		return nil, fmt.Errorf("audit: checkpoint: read head: %w", err)
+	}
+	if head.Seq == 0 || (head.Seq == a.last && !force) {
+		return nil, nil
+	}
+	c := dsr.SignCheckpoint(a.Key, head.Seq, head.Hash, l.DB.now())
+	if err := a.Store.SaveCheckpoint(ctx, c); err != nil {
+		return nil, fmt.Errorf("audit: checkpoint of entry %d: %w", head.Seq, err)
+	}
+	a.last = head.Seq
+	return c, nil
+}
+
+// checkpoints returns the anchor's checkpoints and the key that checks
+// them; none without an anchor.
+func (l *AuditLog) checkpoints(ctx context.Context) ([]*dsr.Checkpoint, ed25519.PublicKey, error) {
+	if l.Anchor == nil || l.Anchor.Store == nil {
+		return nil, nil, nil
+	}
+	pub := l.Anchor.publicKey()
+	if pub == nil {
+		return nil, nil, dsr.Errorf(dsr.EUNPROCESSABLE, "audit anchor: no key to check its checkpoints; set LETHE_AUDIT_KEY")
+	}
+	cps, err := l.Anchor.Store.Checkpoints(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: read the checkpoints: %w", err)
+	}
+	return cps, pub, nil
+}
+
+// readChain runs fn in one read-only transaction with the chain's head
+// and an iterator over its entries in order, so that entries appended
+// meanwhile are not taken for entries added behind the head's back.
+func (l *AuditLog) readChain(ctx context.Context, fn func(head auditHead, next func() (*dsr.AuditEntry, error)) error) error {
+	opts := &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	if l.DB.Dialect != Postgres {
+		opts = nil // SQLite: the one connection's transaction is the snapshot
+	}
+	return l.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var head auditHead
+		if err := tx.Where("id = 1").Take(&head).Error; err != nil {
+			return fmt.Errorf("audit: read head: %w", err)
+		}
+		var page []auditRow
+		var after int64
+		next := func() (*dsr.AuditEntry, error) {
+			if len(page) == 0 {
+				if err := tx.Where("seq > ?", after).Order("seq").Limit(500).Find(&page).Error; err != nil {
+					return nil, fmt.Errorf("audit: read chain: %w", err)
+				}
+				if len(page) == 0 {
+					return nil, nil
+				}
+			}
+			r := page[0]
+			page, after = page[1:], r.Seq
+			return r.toDomain(), nil
+		}
+		return fn(head, next)
+	}, opts)
+}
+
+// Export writes the whole trail to w as dsr.AuditExportFormat: its head,
+// the anchor's checkpoints (after a fresh one, when this process holds the
+// key) and every entry, for lethe audit verify --file on another machine.
+func (l *AuditLog) Export(ctx context.Context, w io.Writer) error {
+	if l.Anchor != nil && l.Anchor.Key != nil {
+		if _, err := l.checkpoint(ctx, true); err != nil {
+			return err
+		}
+	}
+	cps, _, err := l.checkpoints(ctx)
+	if err != nil {
+		return err
+	}
+	return l.readChain(ctx, func(head auditHead, next func() (*dsr.AuditEntry, error)) error {
+		ew, err := dsr.NewAuditExportWriter(w, dsr.AuditHead{Seq: head.Seq, Hash: head.Hash}, cps)
+		if err != nil {
+			return err
+		}
+		for {
+			e, err := next()
+			if err != nil || e == nil {
+				return err
+			}
+			if err := ew.Entry(e); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// Checkpointer is a dsr.Notifier that checkpoints the audit chain after
+// every completed erasure, so that its certificate is anchored at once.
+type Checkpointer struct {
+	Audit *AuditLog
+}
+
+// RequestEnded implements dsr.Notifier.
+func (c Checkpointer) RequestEnded(ctx context.Context, r *dsr.Request) error {
+	if r.Type != dsr.TypeErasure || r.Status != dsr.StatusCompleted {
+		return nil
+	}
+	_, err := c.Audit.Checkpoint(ctx)
+	return err
+}
