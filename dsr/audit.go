@@ -72,8 +72,10 @@ type AuditVerification struct {
 	// a checkpoint bounds it.
 	BadTo   int64  `json:"bad_to,omitempty"`
 	Problem string `json:"problem,omitempty"`
-	// Checkpoint is the newest signed checkpoint the chain was checked
-	// against; nil when none is configured or written yet.
+	// Anchored says the chain was checked against an anchor of signed
+	// checkpoints; Checkpoint is the newest of them, nil when none is
+	// written yet (or no anchor is configured).
+	Anchored   bool              `json:"anchored"`
 	Checkpoint *CheckpointStatus `json:"checkpoint,omitempty"`
 }
 
@@ -140,7 +142,11 @@ func (v *AuditVerification) fail(seq int64, problem string) *AuditVerification {
 // fails the verification: the anchor was written by someone else.
 func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHash string, cps []*Checkpoint, pub ed25519.PublicKey) (*AuditVerification, error) {
 	if len(cps) == 0 {
-		return VerifyChain(next, headSeq, headHash)
+		v, err := VerifyChain(next, headSeq, headHash)
+		if v != nil {
+			v.Anchored = pub != nil
+		}
+		return v, err
 	}
 	cps = slices.Clone(cps)
 	slices.SortStableFunc(cps, func(a, b *Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
@@ -148,7 +154,7 @@ func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHa
 	status := &CheckpointStatus{Seq: newest.Seq, At: newest.At, Checked: len(cps)}
 	for _, c := range cps {
 		if !c.Valid(pub) {
-			v := (&AuditVerification{Checkpoint: status}).fail(c.Seq, fmt.Sprintf(
+			v := (&AuditVerification{Anchored: true, Checkpoint: status}).fail(c.Seq, fmt.Sprintf(
 				"the checkpoint of entry %d (dated %s) has no valid signature of the audit key: the anchor holds a checkpoint Lethe did not write", c.Seq, stamp(c.At)))
 			return v, nil
 		}
@@ -177,7 +183,7 @@ func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHa
 	if err != nil {
 		return nil, err
 	}
-	v.Checkpoint = status
+	v.Anchored, v.Checkpoint = true, status
 	switch {
 	case !v.OK:
 	case changed != nil:

@@ -194,3 +194,29 @@ func TestAuditExportVerifiedElsewhere(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckpointAfterErasure: the Runner's notice of a completed erasure
+// checkpoints the chain (its certificate is anchored at once); that of an
+// access request does not.
+func TestCheckpointAfterErasure(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		cp := state.Checkpointer{Audit: b.audit}
+		count := func() int {
+			cps, err := store.Checkpoints(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(cps)
+		}
+		appendN(t, b, 1)
+		if err := cp.RequestEnded(ctx, &dsr.Request{Type: dsr.TypeAccess, Status: dsr.StatusCompleted}); err != nil || count() != 3 {
+			t.Errorf("an access request's end wrote a checkpoint: %d, %v", count(), err)
+		}
+		if err := cp.RequestEnded(ctx, &dsr.Request{Type: dsr.TypeErasure, Status: dsr.StatusCompleted}); err != nil || count() != 4 {
+			t.Errorf("a completed erasure left %d checkpoints, %v; want one more", count(), err)
+		}
+	})
+}
