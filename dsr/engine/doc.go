@@ -35,4 +35,11 @@
 // one twice). Verification checks objects and keys as well as rows. An
 // access request hands an Access, which streams rows (Streamer), files and
 // keys one at a time, to the Exporter that writes the package.
+//
+// The journal holds the frozen keys only while the request runs (the state
+// store forgets them when it ends); a step's Detail, which tenants see,
+// carries counts and passes, and where a step resumes (the last key it
+// handled) travels in its Cursor, never shown. With Copies set, an erasure
+// also removes the person's copies in Lethe's own stores (access packages,
+// self-service rows) and its verification fails while any is left.
 package engine
