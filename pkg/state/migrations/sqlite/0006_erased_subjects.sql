@@ -1,3 +1,4 @@
+-- +goose Up
 -- What a finished request keeps of a person (issue 10). A running step's
 -- resume point moves out of its detail (shown to tenants) into a column
 -- that is never shown and is cleared, with the frozen keys, once the
