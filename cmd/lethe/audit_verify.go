@@ -1,24 +1,186 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
 	"fmt"
+	"io"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"gocloud.dev/blob"
 
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/anchor"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
+// auditCheckpointEvery is how often the leader checkpoints the audit
+// chain, besides after every completed erasure.
+const auditCheckpointEvery = 10 * time.Minute
+
+// openAnchor opens the checkpoint bucket (LETHE_AUDIT_ANCHOR_URL, or the
+// export bucket) with the key of LETHE_AUDIT_KEY, and keeps the bucket for
+// Close; nil, with a warning, without a key.
+func (m *Main) openAnchor(ctx context.Context, cfg Config) (*state.Anchor, error) {
+	if cfg.AuditKey == "" {
+		m.Logger.Warn("LETHE_AUDIT_KEY is not set: the audit trail has no signed checkpoints, so a writer of the state store could rewrite it unseen")
+		return nil, nil
+	}
+	key, err := dsr.ParseAuditKey(cfg.AuditKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if m.Anchor, err = openAnchorBucket(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return &state.Anchor{Store: &anchor.Store{Bucket: m.Anchor}, Key: key}, nil
+}
+
+func openAnchorBucket(ctx context.Context, cfg Config) (*blob.Bucket, error) {
+	url, err := export.ResolveURL(cmp.Or(cfg.AuditAnchorURL, cfg.ExportURL))
+	if err != nil {
+		return nil, fmt.Errorf("LETHE_AUDIT_ANCHOR_URL: %w", err)
+	}
+	bucket, err := blob.OpenBucket(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("LETHE_AUDIT_ANCHOR_URL: open the checkpoint bucket: %w", err)
+	}
+	return bucket, nil
+}
+
+// auditLog opens the trail of the state store for a command, with its
+// anchor when a key or a public key is given; close the bucket returned.
+func auditLog(ctx context.Context, cfg Config, db *state.DB, pub ed25519.PublicKey) (*state.AuditLog, *blob.Bucket, error) {
+	log := &state.AuditLog{DB: db}
+	if cfg.AuditKey == "" && pub == nil {
+		return log, nil, nil
+	}
+	a := &state.Anchor{PublicKey: pub}
+	if cfg.AuditKey != "" {
+		key, err := dsr.ParseAuditKey(cfg.AuditKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		a.Key = key
+	}
+	bucket, err := openAnchorBucket(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.Store = &anchor.Store{Bucket: bucket}
+	log.Anchor = a
+	return log, bucket, nil
+}
+
 // newAuditVerifyCmd is "lethe audit verify": exit 0 when the chain is
-// whole, 1 when not. The chain is of SHA-256 hashes, so checking it needs
-// the state store only, no secret.
+// whole and matches its signed checkpoints, 1 when not.
 func newAuditVerifyCmd(c *cli) *cobra.Command {
 	var cfg Config
+	var file, pubkey string
 	cmd := &cobra.Command{
-		Use:   "verify",
-		Short: "Check the audit trail's hash chain",
-		Long: `Walk the audit trail and check its hash chain; name the first changed or
-missing entry. Reads LETHE_DATABASE_URL; no secret. Exit 1 when the chain is
+		Use:   "verify [--pubkey K] [--file F]",
+		Short: "Check the audit trail's hash chain against its signed checkpoints",
+		Long: `Walk the audit trail and check its hash chain and, with LETHE_AUDIT_KEY or
+--pubkey, the chain against every signed checkpoint in the anchor bucket; name
+the entries changed or missing. With --file, check a file written by lethe
+audit export with --pubkey alone, on any machine. Exit 1 when the chain is
 broken.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var pub ed25519.PublicKey
+			if pubkey != "" {
+				var err error
+				if pub, err = dsr.ParsePublicKey(pubkey); err != nil {
+					return fmt.Errorf("%w: --pubkey: %v", errUsage, err)
+				}
+			}
+			v, err := auditVerify(cmd.Context(), cfg, file, pub)
+			if err != nil {
+				return err
+			}
+			return printVerification(c.stdout, v)
+		},
+	}
+	fs := cmd.Flags()
+	cfg.databaseFlag(fs)
+	cfg.auditFlags(fs)
+	cfg.exportURLFlag(fs)
+	fs.StringVar(&file, "file", "", "check a file written by lethe audit export instead of the state store (needs --pubkey)")
+	fs.StringVar(&pubkey, "pubkey", "", "the public key lethe audit pubkey prints: checks the checkpoints without the private key")
+	return cmd
+}
+
+func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.PublicKey) (*dsr.AuditVerification, error) {
+	if file != "" {
+		if pub == nil {
+			return nil, fmt.Errorf("%w: --file needs --pubkey (lethe audit pubkey prints it where LETHE_AUDIT_KEY is set)", errUsage)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		defer f.Close()
+		v, err := dsr.VerifyAuditExport(f, pub)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errFailed, err)
+		}
+		return v, nil
+	}
+	db, err := state.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	log, bucket, err := auditLog(ctx, cfg, db, pub)
+	if err != nil {
+		return nil, err
+	}
+	if bucket != nil {
+		defer bucket.Close()
+	}
+	return log.Verify(ctx)
+}
+
+func printVerification(w io.Writer, v *dsr.AuditVerification) error {
+	if !v.OK {
+		where := fmt.Sprintf("entry %d", v.BadSeq)
+		if v.BadTo > v.BadSeq {
+			where = fmt.Sprintf("entries %d to %d", v.BadSeq, v.BadTo)
+		}
+		fmt.Fprintf(w, "audit chain BROKEN at %s: %s (%d entries read)\n", where, v.Problem, v.Entries)
+		return fmt.Errorf("%w: audit chain broken", errFailed)
+	}
+	switch cp := v.Checkpoint; {
+	case cp != nil:
+		fmt.Fprintf(w, "audit chain ok: %d entries; matches %d signed checkpoint(s), the newest of entry %d signed %s",
+			v.Entries, cp.Checked, cp.Seq, cp.At.Format(time.RFC3339))
+		if v.Entries > cp.Seq {
+			fmt.Fprintf(w, " (entries %d to %d await the next checkpoint)", cp.Seq+1, v.Entries)
+		}
+		fmt.Fprintln(w)
+	case v.Anchored:
+		fmt.Fprintf(w, "audit chain ok: %d entries; no signed checkpoint written yet (lethe serve writes one every %s and after each erasure)\n", v.Entries, auditCheckpointEvery)
+	default:
+		fmt.Fprintf(w, "audit chain ok: %d entries (no signed checkpoint checked: set LETHE_AUDIT_KEY or --pubkey)\n", v.Entries)
+	}
+	return nil
+}
+
+// newAuditExportCmd is "lethe audit export": the trail and its
+// checkpoints, for lethe audit verify --file elsewhere.
+func newAuditExportCmd(c *cli) *cobra.Command {
+	var cfg Config
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export [--out F]",
+		Short: "Write the audit trail and its signed checkpoints to a file",
+		Long: `Write the audit trail as JSON lines: its head, the signed checkpoints of the
+anchor bucket (after a fresh one when LETHE_AUDIT_KEY is set) and every entry,
+for lethe audit verify --file F --pubkey K on any machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -27,18 +189,54 @@ broken.`,
 				return err
 			}
 			defer db.Close()
-			v, err := (&state.AuditLog{DB: db}).Verify(ctx)
+			log, bucket, err := auditLog(ctx, cfg, db, nil)
 			if err != nil {
 				return err
 			}
-			if !v.OK {
-				fmt.Fprintf(c.stdout, "audit chain BROKEN at entry %d: %s (%d entries read)\n", v.BadSeq, v.Problem, v.Entries)
-				return fmt.Errorf("%w: audit chain broken", errFailed)
+			if bucket != nil {
+				defer bucket.Close()
 			}
-			fmt.Fprintf(c.stdout, "audit chain ok: %d entries\n", v.Entries)
+			w := c.stdout
+			if out != "" {
+				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return fmt.Errorf("%w: %v", errUsage, err)
+				}
+				defer f.Close()
+				w = f
+			}
+			return log.Export(ctx, w)
+		},
+	}
+	fs := cmd.Flags()
+	cfg.databaseFlag(fs)
+	cfg.auditFlags(fs)
+	cfg.exportURLFlag(fs)
+	fs.StringVar(&out, "out", "", "file to write (default standard output)")
+	return cmd
+}
+
+// newAuditPubkeyCmd is "lethe audit pubkey".
+func newAuditPubkeyCmd(c *cli) *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "pubkey",
+		Short: "Print the public key of LETHE_AUDIT_KEY",
+		Long: `Print the public key of LETHE_AUDIT_KEY (64 hex digits): what lethe audit
+verify --pubkey needs to check the checkpoints without the private key.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "audit-key"); err != nil {
+				return err
+			}
+			key, err := dsr.ParseAuditKey(cfg.AuditKey)
+			if err != nil {
+				return fmt.Errorf("%w: %v", errUsage, err)
+			}
+			fmt.Fprintln(c.stdout, dsr.FormatPublicKey(key.Public().(ed25519.PublicKey)))
 			return nil
 		},
 	}
-	cfg.databaseFlag(cmd.Flags())
+	cfg.auditFlags(cmd.Flags())
 	return cmd
 }

@@ -34,6 +34,12 @@ type Config struct {
 	ResponsesEvery string
 	// HTTP bounds the server's connections (see httpserver.go).
 	HTTP Timeouts
+	// AuditKey is the Ed25519 seed (hex or base64) that signs the audit
+	// chain's checkpoints; "" leaves the trail unanchored.
+	AuditKey string
+	// AuditAnchorURL is the gocloud bucket of the checkpoints; "" means the
+	// export bucket.
+	AuditAnchorURL string
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
@@ -60,6 +66,21 @@ func (c *Config) registryFlag(cmd *cobra.Command) {
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
 }
 
+// auditFlags registers the flags that sign and anchor the audit trail, and
+// the export bucket where the checkpoints are kept by default.
+func (c *Config) auditFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.AuditKey, "audit-key", "", "Ed25519 seed, 32 bytes in hex or base64 (openssl rand -hex 32), that signs checkpoints of the audit chain kept outside the state store (unset: the trail is not anchored)")
+	bindEnv(fs, "audit-key", "LETHE_AUDIT_KEY")
+	fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", "", "gocloud bucket URL where the audit checkpoints are kept (default the export bucket, under audit/checkpoints/)")
+	bindEnv(fs, "audit-anchor-url", "LETHE_AUDIT_ANCHOR_URL")
+}
+
+// exportURLFlag registers the flag of the export bucket.
+func (c *Config) exportURLFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&c.ExportURL, "export-url", "", "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (default file://./.lethe/exports)")
+	bindEnv(fs, "export-url", "LETHE_EXPORT_URL")
+}
+
 // serveFlags registers the flags of lethe serve.
 func (c *Config) serveFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
@@ -70,8 +91,8 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	bindEnv(fs, "addr", "LETHE_ADDR")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "admin bearer token")
 	bindEnv(fs, "admin-token", "LETHE_ADMIN_TOKEN")
-	fs.StringVar(&c.ExportURL, "export-url", "", "where access packages are stored, encrypted: a gocloud URL such as file:///var/lib/lethe/exports or s3://bucket (default file://./.lethe/exports)")
-	bindEnv(fs, "export-url", "LETHE_EXPORT_URL")
+	c.exportURLFlag(fs)
+	c.auditFlags(fs)
 	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", "1m", "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h")
 	bindEnv(fs, "responses-sweep-every", "LETHE_RESPONSES_SWEEP_EVERY")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS required; smtps:// for implicit TLS; ?tls=none sends in clear (unset: mails are logged with codes masked)")

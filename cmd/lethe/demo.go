@@ -37,6 +37,11 @@ func prepareDemo(ctx context.Context, cfg Config, dir string, stdout io.Writer, 
 			return cfg, nil, err
 		}
 	}
+	if cfg.AuditKey == "" {
+		if cfg.AuditKey, err = demoSecret(filepath.Join(dir, "audit.key")); err != nil {
+			return cfg, nil, err
+		}
+	}
 	if cfg.ExportURL == "" {
 		abs, err := filepath.Abs(filepath.Join(dir, "exports"))
 		if err != nil {

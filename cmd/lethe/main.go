@@ -89,7 +89,7 @@ the command line beats its variable, which beats the default.`,
 		newPlanCmd(c),
 		newRequestCmd(c),
 		group("keys", "Manage tenant keys", newKeysCreateCmd(c)),
-		group("audit", "Check the audit trail", newAuditVerifyCmd(c)),
+		group("audit", "Check, export and anchor the audit trail", newAuditVerifyCmd(c), newAuditExportCmd(c), newAuditPubkeyCmd(c)),
 		group("retention", "Run retention sweeps", newRetentionRunCmd(c)),
 		newVersionCmd(c),
 	)

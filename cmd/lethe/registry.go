@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
@@ -11,6 +12,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/processor"
 	"github.com/lethe-privacy/lethe/pkg/connector/redisstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -27,7 +29,7 @@ type appStores struct {
 // openRegistry loads the registry at path for a command: its engine has
 // no exporter. See openApp.
 func openRegistry(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher) (*appStores, error) {
-	return openApp(ctx, path, getenv, hasher, nil)
+	return openApp(ctx, path, getenv, hasher, nil, nil)
 }
 
 // openApp loads the registry at path, checks that every variable it names
@@ -37,7 +39,7 @@ func openRegistry(ctx context.Context, path string, getenv func(string) string, 
 // Any problem is an error that names the path in the file and what to
 // change: a registry that cannot be walked never starts the service.
 // Nothing connects to the blob and redis stores yet: /readyz pings them.
-func openApp(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, exporter engine.Exporter) (*appStores, error) {
+func openApp(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, exporter engine.Exporter, copies dsr.Copies) (*appStores, error) {
 	reg, err := registry.Load(path)
 	if err != nil {
 		return nil, err
@@ -63,7 +65,8 @@ func openApp(ctx context.Context, path string, getenv func(string) string, hashe
 		return nil, fmt.Errorf("registry %s: %w", path, err)
 	}
 	a.Engine = &engine.Engine{Registry: reg, Stores: a.Stores.Engine(), Hasher: hasher,
-		Blobs: a.Blobs.Engine(), KeyStores: a.Redis.Engine(), Processors: procs, Exporter: exporter}
+		Blobs: a.Blobs.Engine(), KeyStores: a.Redis.Engine(), Processors: procs, Exporter: exporter,
+		Copies: copies}
 	return a, nil
 }
 
@@ -110,10 +113,12 @@ func (m *Main) openApp(ctx context.Context, path string, getenv func(string) str
 		return nil, nil
 	}
 	var exporter engine.Exporter
+	// An erasure reaches Lethe's own copies of its person too.
+	copies := &export.Copies{Records: svc.Copies, Now: time.Now}
 	if m.Exports != nil {
-		exporter = m.Exports
+		exporter, copies.Bucket = m.Exports, m.Exports.Bucket
 	}
-	app, err := openApp(ctx, path, getenv, svc.Hasher, exporter)
+	app, err := openApp(ctx, path, getenv, svc.Hasher, exporter, copies)
 	if err != nil {
 		return nil, err
 	}

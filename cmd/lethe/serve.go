@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"gocloud.dev/blob"
 
 	"github.com/lethe-privacy/lethe/api"
+	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -66,10 +68,13 @@ type Main struct {
 	App *appStores // nil without a registry
 	// Exports stores and serves access packages; nil without LETHE_EXPORT_KEY.
 	Exports *export.Service
-	Queue   *queue.Queue
-	Server  *api.Server
-	HTTP    *http.Server
-	Logger  *slog.Logger
+	// Anchor is the bucket of the audit chain's signed checkpoints; nil
+	// without LETHE_AUDIT_KEY.
+	Anchor *blob.Bucket
+	Queue  *queue.Queue
+	Server *api.Server
+	HTTP   *http.Server
+	Logger *slog.Logger
 
 	stdout, stderr io.Writer
 	ln             net.Listener
@@ -112,7 +117,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newServices(m.DB, cfg.SubjectKey, enq)
+	hasher := dsr.NewSubjectHasher([]byte(cfg.SubjectKey))
+	if n, err := state.RehashSubjects(ctx, m.DB, hasher); err != nil {
+		return err
+	} else if n > 0 {
+		m.Logger.Info("subjects of open requests and holds rehashed with the derived audit key", "rows", n)
+	}
+	anchor, err := m.openAnchor(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	svc, err := newServices(m.DB, cfg.SubjectKey, enq, anchor)
 	if err != nil {
 		return err
 	}
@@ -172,6 +187,9 @@ func (m *Main) Close() error {
 	}
 	if m.Exports != nil {
 		errs = append(errs, m.Exports.Bucket.Close())
+	}
+	if m.Anchor != nil {
+		errs = append(errs, m.Anchor.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())

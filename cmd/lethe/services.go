@@ -24,15 +24,19 @@ type services struct {
 	Runs     *state.RetentionRuns
 	Holds    *state.Holds
 	Settings *state.TenantSettings
+	// Copies is what an erasure removes of its person from Lethe's own
+	// state store (pkg/export adds the packages' bucket).
+	Copies *state.Copies
 	// Redactors derive from the subject key, so no other secret is needed.
 	Redactors *redact.Keyring
 }
 
 // newServices builds the stores over db with the subject key (already
-// checked to be long enough). enq queues the jobs of requests and
+// checked to be long enough) and the audit anchor (nil: the trail is not
+// anchored). enq queues the jobs of requests and
 // retention runs; nil for a command that queues nothing, whose stores then
 // refuse to queue. Errors: the redaction keys cannot be derived.
-func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer) (*services, error) {
+func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *state.Anchor) (*services, error) {
 	keys, err := redact.NewKeyring([]byte(subjectKey))
 	if err != nil {
 		return nil, fmt.Errorf("redaction keys: %w", err)
@@ -42,19 +46,21 @@ func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer) (*service
 		enqueue, enqueueRun = enq.Request, enq.Retention
 	}
 	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
-	audit := &state.AuditLog{DB: db}
+	audit := &state.AuditLog{DB: db, Anchor: anchor}
 	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit, Enqueue: enqueue}
+	self := &state.SelfStore{DB: db, Audit: audit, Requests: requests, Enqueue: enqueue}
 	return &services{
 		Hasher:    hasher,
 		Audit:     audit,
 		Requests:  requests,
 		RunStore:  &state.RunStore{DB: db, Audit: audit, Requests: requests},
 		Keys:      &state.KeyService{DB: db, Audit: audit},
-		Self:      &state.SelfStore{DB: db, Audit: audit, Requests: requests, Enqueue: enqueue},
+		Self:      self,
 		Exports:   &state.ExportStore{DB: db},
 		Runs:      &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher, Enqueue: enqueueRun},
 		Holds:     &state.Holds{DB: db, Audit: audit},
 		Settings:  &state.TenantSettings{DB: db, Audit: audit},
 		Redactors: keys,
+		Copies:    &state.Copies{DB: db, Self: self},
 	}, nil
 }
