@@ -163,6 +163,36 @@ func TestErasureStopsOnRefusedFile(t *testing.T) {
 	}
 }
 
+// TestErasureBestEffortRefusedFile: on a best_effort blob store, one of
+// Ada's references that leaves the bucket does not stop the erasure: her
+// rows and her other file go, the file outside stays, and verification
+// fails naming the refused reference; Grace's row and file stay.
+func TestErasureBestEffortRefusedFile(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setupPaths(t, d, ", best_effort: true")
+			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || pf.Stops {
+				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, not stopping", pf)
+			}
+			out, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := out.Verification; v.Passed || v.Found["uploads.files_refused"] != 1 {
+				t.Errorf("verification = %+v, want failed naming 1 refused reference", v)
+			}
+			if got := e.rows(t); got != `[["f2" "2" "/app/backend/data/uploads/f2_cv.txt"]] [["2" "grace@example.com"]]` {
+				t.Errorf("rows = %s, want only Grace's", got)
+			}
+			if fileExists(filepath.Join(e.bucket, "f1_cv.txt")) || !fileExists(filepath.Join(e.bucket, "f2_cv.txt")) || !fileExists(filepath.Join(e.outside, "x.txt")) {
+				t.Error("want Ada's CV deleted, Grace's CV and the file outside the bucket kept")
+			}
+		})
+	}
+}
+
 // fileReader is an Exporter that records the files an access package
 // would hold, and the references it refuses.
 type fileReader struct{ read, refused []string }
