@@ -156,19 +156,31 @@ func TestSweepRefusesUndatedTimestamp(t *testing.T) {
 	})
 }
 
-// TestNotesShowCutoffAsStored checks the cut-off config check prints for a
-// column of epoch seconds.
+// TestNotesShowCutoffAsStored checks the cut-off config check prints, as
+// the column stores it, for epoch seconds and milliseconds, ISO-8601 text
+// and a native date/time column, on every dialect.
 func TestNotesShowCutoffAsStored(t *testing.T) {
-	f := newFixtureOf(t, registry.DriverSQLite, "", fmt.Sprintf(stampRegistry, registry.DriverSQLite, "3650d", "{column: created_at, unit: s}"),
-		stampFill("BIGINT", nil))
-	if _, err := f.reg.CheckLive(context.Background(), sqlstore.Stores{"app": f.store}.Schemas()); err != nil {
-		t.Fatal(err)
-	}
-	notes := f.reg.Notes(time.Date(2025, 11, 27, 0, 0, 0, 0, time.UTC))
-	want := "collections.app.chats.retention: purges rows with created_at < 1448841600 (2015-11-30)"
-	if !slices.Contains(notes, want) {
-		t.Errorf("notes = %q, want %q", notes, want)
-	}
+	native := map[string]string{registry.DriverPostgres: "TIMESTAMP", registry.DriverMySQL: "DATETIME(6)", registry.DriverSQLite: "DATETIME"}
+	forEachDriver(t, func(t *testing.T, driver string) {
+		for _, tc := range []struct{ typ, timestamp, want string }{
+			{"BIGINT", "{column: created_at, unit: s}", "created_at < 1448841600 (2015-11-30)"},
+			{"BIGINT", "{column: created_at, unit: ms}", "created_at < 1448841600000 (2015-11-30)"},
+			{"VARCHAR(64)", "created_at", "created_at < '2015-11-30T00:00:00Z'"},
+			{native[driver], "created_at", "created_at < 2015-11-30 00:00:00 UTC"},
+		} {
+			t.Run(tc.typ+"_"+tc.timestamp, func(t *testing.T) {
+				f := newFixtureOf(t, driver, "", fmt.Sprintf(stampRegistry, driver, "3650d", tc.timestamp), stampFill(tc.typ, nil))
+				if _, err := f.reg.CheckLive(context.Background(), sqlstore.Stores{"app": f.store}.Schemas()); err != nil {
+					t.Fatal(err)
+				}
+				notes := f.reg.Notes(time.Date(2025, 11, 27, 0, 0, 0, 0, time.UTC))
+				want := "collections.app.chats.retention: purges rows with " + tc.want
+				if !slices.Contains(notes, want) {
+					t.Errorf("notes = %q, want %q", notes, want)
+				}
+			})
+		}
+	})
 }
 
 // TestSQLiteDatetimeHoldingNumbers: SQLite keeps whatever is written in a

@@ -18,10 +18,10 @@ import (
 
 // pathRegistry is an app whose rows hold absolute paths of uploads, as
 // Open WebUI writes them. %[1]s is the bucket folder, %[2]s the store's
-// extra options.
+// extra options, %[3]s the SQL driver.
 const pathRegistry = `
 stores:
-  app:     {kind: sql, driver: sqlite, dsn_env: APP_DSN}
+  app:     {kind: sql, driver: %[3]s, dsn_env: APP_DSN}
   uploads: {kind: blob, url: "file://%[1]s", path_prefix: /app/backend/data/uploads/%[2]s}
 collections:
   app.users:
@@ -43,8 +43,9 @@ type pathEnv struct {
 }
 
 // setupPaths seeds users 1 (ada) and 2 (grace), each with one upload held
-// as an absolute path under the prefix; extra rows are added by the tests.
-func setupPaths(t *testing.T, opts string) *pathEnv {
+// as an absolute path under the prefix, in a database of driver; extra rows
+// are added by the tests.
+func setupPaths(t *testing.T, driver, opts string) *pathEnv {
 	t.Helper()
 	root := t.TempDir()
 	e := &pathEnv{bucket: filepath.Join(root, "uploads"), outside: filepath.Join(root, "outside")}
@@ -53,13 +54,13 @@ func setupPaths(t *testing.T, opts string) *pathEnv {
 			t.Fatal(err)
 		}
 	}
-	reg, err := registry.Parse([]byte(fmt.Sprintf(pathRegistry, e.bucket, opts)))
+	reg, err := registry.Parse([]byte(fmt.Sprintf(pathRegistry, e.bucket, opts, driver)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.app = openStore(t, "app", registry.DriverSQLite, []string{
-		`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)`,
-		`CREATE TABLE files (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT)`,
+	e.app = openStore(t, "app", driver, []string{
+		`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
+		`CREATE TABLE files (id VARCHAR(64) PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT)`,
 	})
 	for _, u := range []struct {
 		id    int64
@@ -108,22 +109,26 @@ func planFiles(t *testing.T, e *pathEnv, email string) engine.PlanFiles {
 // path_prefix are mapped onto the bucket; the erasure deletes Ada's rows and
 // file and nobody else's.
 func TestErasurePathPrefix(t *testing.T) {
-	e := setupPaths(t, "")
-	if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 0 || pf.Stops || pf.Collection != "app.files" || pf.Column != "path" {
-		t.Errorf("plan files = %+v, want 1 to delete", pf)
-	}
-	out, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !out.Verification.Passed || out.Counts["uploads.files"] != 1 || out.Counts["app.files"] != 1 {
-		t.Errorf("outcome = %+v %v", out.Verification, out.Counts)
-	}
-	if fileExists(filepath.Join(e.bucket, "f1_cv.txt")) {
-		t.Error("Ada's file is still in the bucket")
-	}
-	if !fileExists(filepath.Join(e.bucket, "f2_cv.txt")) {
-		t.Error("Grace's file was deleted")
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setupPaths(t, d, "")
+			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 0 || pf.Stops || pf.Collection != "app.files" || pf.Column != "path" {
+				t.Errorf("plan files = %+v, want 1 to delete", pf)
+			}
+			out, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Verification.Passed || out.Counts["uploads.files"] != 1 || out.Counts["app.files"] != 1 {
+				t.Errorf("outcome = %+v %v", out.Verification, out.Counts)
+			}
+			if fileExists(filepath.Join(e.bucket, "f1_cv.txt")) {
+				t.Error("Ada's file is still in the bucket")
+			}
+			if !fileExists(filepath.Join(e.bucket, "f2_cv.txt")) {
+				t.Error("Grace's file was deleted")
+			}
+		})
 	}
 }
 
@@ -131,26 +136,60 @@ func TestErasurePathPrefix(t *testing.T) {
 // once mapped. The plan says so, and the erasure stops before any row or
 // file changes, naming the collection and column, not the person.
 func TestErasureStopsOnRefusedFile(t *testing.T) {
-	e := setupPaths(t, "")
-	exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
-	e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
-	if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || !pf.Stops {
-		t.Errorf("plan files = %+v, want 1 to delete, 1 refused, stops", pf)
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setupPaths(t, d, "")
+			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || !pf.Stops {
+				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, stops", pf)
+			}
+			before := e.rows(t)
+			_, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			msg := dsr.ErrorMessage(err)
+			if dsr.ErrorCode(err) != dsr.EUNPROCESSABLE || !strings.Contains(msg, "collection app.files, file column path") ||
+				!strings.Contains(msg, "nothing was erased") || strings.Contains(msg, "ada@") || strings.Contains(msg, "x.txt") {
+				t.Fatalf("err = %v, want EUNPROCESSABLE naming app.files and path only", err)
+			}
+			if after := e.rows(t); after != before {
+				t.Errorf("rows changed:\n%s\n%s", before, after)
+			}
+			for _, f := range []string{filepath.Join(e.bucket, "f1_cv.txt"), filepath.Join(e.bucket, "f2_cv.txt"), filepath.Join(e.outside, "x.txt")} {
+				if !fileExists(f) {
+					t.Errorf("%s was deleted", f)
+				}
+			}
+		})
 	}
-	before := e.rows(t)
-	_, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
-	msg := dsr.ErrorMessage(err)
-	if dsr.ErrorCode(err) != dsr.EUNPROCESSABLE || !strings.Contains(msg, "collection app.files, file column path") ||
-		!strings.Contains(msg, "nothing was erased") || strings.Contains(msg, "ada@") || strings.Contains(msg, "x.txt") {
-		t.Fatalf("err = %v, want EUNPROCESSABLE naming app.files and path only", err)
-	}
-	if after := e.rows(t); after != before {
-		t.Errorf("rows changed:\n%s\n%s", before, after)
-	}
-	for _, f := range []string{filepath.Join(e.bucket, "f1_cv.txt"), filepath.Join(e.bucket, "f2_cv.txt"), filepath.Join(e.outside, "x.txt")} {
-		if !fileExists(f) {
-			t.Errorf("%s was deleted", f)
-		}
+}
+
+// TestErasureBestEffortRefusedFile: on a best_effort blob store, one of
+// Ada's references that leaves the bucket does not stop the erasure: her
+// rows and her other file go, the file outside stays, and verification
+// fails naming the refused reference; Grace's row and file stay.
+func TestErasureBestEffortRefusedFile(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setupPaths(t, d, ", best_effort: true")
+			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || pf.Stops {
+				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, not stopping", pf)
+			}
+			out, err := e.eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := out.Verification; v.Passed || v.Found["uploads.files_refused"] != 1 {
+				t.Errorf("verification = %+v, want failed naming 1 refused reference", v)
+			}
+			if got := e.rows(t); got != `[["f2" "2" "/app/backend/data/uploads/f2_cv.txt"]] [["2" "grace@example.com"]]` {
+				t.Errorf("rows = %s, want only Grace's", got)
+			}
+			if fileExists(filepath.Join(e.bucket, "f1_cv.txt")) || !fileExists(filepath.Join(e.bucket, "f2_cv.txt")) || !fileExists(filepath.Join(e.outside, "x.txt")) {
+				t.Error("want Ada's CV deleted, Grace's CV and the file outside the bucket kept")
+			}
+		})
 	}
 }
 
@@ -184,7 +223,7 @@ func (fr *fileReader) Export(ctx context.Context, _ *dsr.Request, a *engine.Acce
 func TestFilesSymlinks(t *testing.T) {
 	for _, opts := range []string{"", ", best_effort: true"} {
 		t.Run("opts"+opts, func(t *testing.T) {
-			e := setupPaths(t, opts)
+			e := setupPaths(t, registry.DriverSQLite, opts)
 			e.write(t, filepath.Join(e.outside, "secret.txt"), "OUTSIDE secret")
 			if err := os.MkdirAll(filepath.Join(e.outside, "dir"), 0o755); err != nil {
 				t.Fatal(err)

@@ -2,18 +2,23 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
@@ -31,9 +36,10 @@ var webuiTables = map[string]string{
 }
 
 // openWebUI builds Open WebUI's schema from the example's testdata on
-// driver, seeds it as the application writes it, and returns the store and
-// the example registry checked against it.
-func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *registry.Registry) {
+// driver, seeds it as the application writes it, and returns the store, the
+// example registry checked against it, and the uploads folder the
+// registry's uploads store points at (holding each person's upload).
+func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *registry.Registry, string) {
 	t.Helper()
 	ddl, err := os.ReadFile("../../deploy/registries/testdata/open-webui." + driver + ".sql")
 	if err != nil {
@@ -52,6 +58,7 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 		}
 	}
 	app := openStore(t, "webui", driver, stmts)
+	uploads := t.TempDir()
 	ago := func(d time.Duration) int64 { return now.Add(-d).Unix() }
 	for i, u := range []string{"u1", "u2", "u3"} {
 		email := map[string]string{"u1": "alice@example.com", "u2": "bob@example.com", "u3": "carol@example.com"}[u]
@@ -60,7 +67,8 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 		exec(t, app, `INSERT INTO auth (id, email, password, active) VALUES (?, ?, '$2b$12$hash', TRUE)`, u, email)
 		for j, age := range []time.Duration{day, 100 * day, 400 * day} {
 			id := fmt.Sprintf("%s-chat%d", u, j)
-			doc := fmt.Sprintf(`{"title":"chat %d","history":{"currentId":"m2","messages":{"m1":{"id":"m1","role":"user","content":"I am %s, looking for a new job"},"m2":{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}}}}`, j, email)
+			doc := fmt.Sprintf(`{"title":"chat %d","history":{"currentId":"m2","messages":{"m1":{"id":"m1","role":"user","content":"I am %[2]s, looking for a new job"},"m2":{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}}},`+
+				`"messages":[{"id":"m1","role":"user","content":"I am %[2]s, looking for a new job"},{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}]}`, j, email)
 			exec(t, app, `INSERT INTO chat (id, user_id, title, chat, created_at, updated_at, archived, pinned, meta)
 				VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, '{"tags":["career"]}')`, id, u, "Career chat", doc, ago(age), ago(age))
 		}
@@ -68,6 +76,9 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 			u+"-mem", u, ago(3*day), ago(3*day))
 		exec(t, app, `INSERT INTO file (id, user_id, filename, meta, created_at, updated_at, path) VALUES (?, ?, 'cv.pdf', '{"name":"cv.pdf"}', ?, ?, ?)`,
 			u+"-file", u, ago(time.Duration(i*200)*day), ago(0), "/app/backend/data/uploads/"+u+"-file_cv.pdf")
+		if err := os.WriteFile(filepath.Join(uploads, u+"-file_cv.pdf"), []byte(email+" CV"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		exec(t, app, `INSERT INTO chatidtag (id, tag_name, chat_id, user_id, timestamp) VALUES (?, 'career', ?, ?, ?)`, u+"-cit", u+"-chat0", u, ago(day))
 	}
 	// Two people's "career" tag and "Work" folder share their ids: the tables are keyed (id, user_id).
@@ -85,19 +96,33 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.Parse([]byte(strings.Replace(string(raw), "driver: postgres", "driver: "+driver, 1)))
+	src := strings.Replace(string(raw), "driver: postgres", "driver: "+driver, 1)
+	src = strings.Replace(src, `url: "file:///app/backend/data/uploads"`, `url: "file://`+uploads+`"`, 1)
+	if !strings.Contains(src, uploads) {
+		t.Fatal("the example's uploads store has no url to point at the test's folder")
+	}
+	reg, err := registry.Parse([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.CheckLive(context.Background(), sqlstore.Stores{"webui": app}.Schemas()); err != nil {
+	warnings, err := reg.CheckLive(context.Background(), sqlstore.Stores{"webui": app}.Schemas())
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Open WebUI indexes none of the columns Lethe looks people up by; any
+	// other warning (a JSON path matching nothing in the sampled chats) is
+	// the example's mistake.
+	for _, w := range warnings {
+		if !strings.Contains(w.Message, "has no index") {
+			t.Errorf("config check warns: %v", w)
+		}
 	}
 	for _, key := range []string{"webui.tag", "webui.folder"} {
 		if got := reg.Collections[key].PrimaryKey; !slices.Equal(got, []string{"id", "user_id"}) {
 			t.Fatalf("%s key = %v, want (id, user_id)", key, got)
 		}
 	}
-	return app, reg
+	return app, reg, uploads
 }
 
 // webuiRows returns every row of the example's tables (or of only those
@@ -121,16 +146,25 @@ func webuiRows(t *testing.T, app *sqlstore.Store, where string, only ...string) 
 }
 
 // TestOpenWebUIExample runs the example registry against Open WebUI's own
-// schema: plan, access and erasure of one person, then a retention sweep,
-// each leaving every other row as it was.
+// schema: plan, access and erasure of one person (her uploads deleted from
+// the folder the rows' absolute paths name, her shared channel detached),
+// then a retention sweep (old chats and files purged, chats past 90 days
+// redacted inside their JSON maps and arrays), each leaving every other row
+// and file as it was.
 func TestOpenWebUIExample(t *testing.T) {
 	for _, d := range []string{registry.DriverPostgres, registry.DriverSQLite} {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Second)
-			app, reg := openWebUI(t, d, now)
+			app, reg, uploads := openWebUI(t, d, now)
+			blobs, err := blobstore.OpenRegistry(ctx, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { blobs.Close() })
 			hasher := dsr.NewSubjectHasher([]byte("test-key"))
 			eng := engine.New(reg, map[string]engine.Store{"webui": app}, hasher)
+			eng.Blobs = blobs.Engine()
 
 			plan, err := eng.Plan(ctx, "Alice@Example.com", "")
 			if err != nil {
@@ -141,21 +175,35 @@ func TestOpenWebUIExample(t *testing.T) {
 				counts[it.Store+"."+it.Collection] = it.Count
 			}
 			want := map[string]int64{"webui.user": 1, "webui.auth": 1, "webui.chat": 3, "webui.chatidtag": 1, "webui.tag": 2,
-				"webui.folder": 1, "webui.file": 1, "webui.memory": 1, "webui.message": 1, "webui.message_reaction": 1, "webui.channel_member": 1}
+				"webui.folder": 1, "webui.file": 1, "webui.memory": 1, "webui.channel": 1, "webui.message": 1,
+				"webui.message_reaction": 1, "webui.channel_member": 1}
 			if !maps.Equal(counts, want) {
 				t.Errorf("plan = %v, want %v", counts, want)
 			}
+			if len(plan.Files) != 1 || plan.Files[0].Delete != 1 || plan.Files[0].Refused != 0 || plan.Files[0].Stops {
+				t.Errorf("plan files = %+v, want Alice's one upload to delete", plan.Files)
+			}
 
 			rc := rowCounter{rows: map[string]int64{}}
-			eng.Exporter = rc
+			fr := &fileReader{}
+			eng.Exporter = exporters{rc, fr}
 			if _, err := eng.Execute(ctx, &dsr.Request{ID: "access", Type: dsr.TypeAccess, Email: "alice@example.com"}, newJournal()); err != nil {
 				t.Fatal(err)
 			}
 			if !maps.Equal(rc.rows, want) {
 				t.Errorf("access read %v, want %v", rc.rows, want)
 			}
+			if !slices.Equal(fr.read, []string{"u1-file_cv.pdf=alice@example.com CV"}) || len(fr.refused) != 0 {
+				t.Errorf("access read files %v, refused %v; want Alice's upload", fr.read, fr.refused)
+			}
 
 			others := webuiRows(t, app, "%s <> 'u1' OR %s IS NULL")
+			// Alice's channel stays for Bob, without her id.
+			for _, r := range webuiRows(t, app, "%s = 'u1'", "channel")["channel"] {
+				f := strings.Split(r, "|")
+				f[1] = "NULL"
+				others["channel"] = append(others["channel"], strings.Join(f, "|"))
+			}
 			out, err := eng.Execute(ctx, erasure("alice@example.com", ""), newJournal())
 			if err != nil {
 				t.Fatal(err)
@@ -163,11 +211,11 @@ func TestOpenWebUIExample(t *testing.T) {
 			if !out.Verification.Passed {
 				t.Fatalf("verification: %+v", out.Verification)
 			}
+			if out.Counts["uploads.files"] != 1 || out.Counts["webui.channel"] != 1 {
+				t.Errorf("counts = %v, want 1 upload deleted and 1 channel detached", out.Counts)
+			}
 			after := webuiRows(t, app, "1 = 1")
 			for table := range webuiTables {
-				if table == "channel" {
-					continue // Alice's channel is shared: the example leaves it
-				}
 				if !slices.Equal(after[table], others[table]) {
 					t.Errorf("%s after erasure:\n%v\nwant everyone else's rows unchanged:\n%v", table, after[table], others[table])
 				}
@@ -175,34 +223,118 @@ func TestOpenWebUIExample(t *testing.T) {
 			if len(after["channel"]) != 1 || len(after["tag"]) != 1 || len(after["folder"]) != 1 {
 				t.Errorf("channel %v, tags %v, folders %v; want the channel and Bob's career tag and Work folder", after["channel"], after["tag"], after["folder"])
 			}
-
-			// The sweep purges chats and files older than 365 days: Bob's and
-			// Carol's 400-day chats and Carol's file; nothing else changes.
-			cutoff := now.Add(-365 * day).Unix()
-			kept := webuiRows(t, app, "1 = 1")
-			for _, table := range []string{"chat", "file"} {
-				kept[table] = webuiRows(t, app, fmt.Sprintf("created_at >= %d", cutoff), table)[table]
+			if got := uploadsIn(t, uploads); !slices.Equal(got, []string{"u2-file_cv.pdf", "u3-file_cv.pdf"}) {
+				t.Errorf("uploads after erasure = %v, want Bob's and Carol's", got)
 			}
+
+			// The sweep purges chats and files older than 365 days (Bob's
+			// and Carol's 400-day chats, Carol's file and its upload) and
+			// redacts the chats older than 90 days (their 100-day chats);
+			// nothing else changes.
+			cutoff, redactBefore := now.Add(-365*day).Unix(), now.Add(-90*day).Unix()
+			kept := webuiRows(t, app, "1 = 1")
+			kept["chat"] = webuiRows(t, app, fmt.Sprintf("created_at >= %d", redactBefore), "chat")["chat"]
+			kept["file"] = webuiRows(t, app, fmt.Sprintf("created_at >= %d", cutoff), "file")["file"]
+			redactCols := `SELECT id, user_id, title, created_at, updated_at, share_id, archived, pinned, folder_id FROM chat WHERE created_at < %d AND created_at >= %d ORDER BY id`
+			redactedBefore := dumpRows(t, app, fmt.Sprintf(redactCols, redactBefore, cutoff))
 			sw := sweeperFor(t, reg, app, eng, now)
+			sw.Files = retention.DeleteFileFunc(func(ctx context.Context, store, key string) error {
+				_, err := blobs[store].Delete(ctx, key)
+				return err
+			})
+			if sw.Redactors, err = redact.NewKeyring([]byte("a redaction secret of 32 bytes..")); err != nil {
+				t.Fatal(err)
+			}
 			run, err := sw.Run(ctx, retention.Options{Trigger: retention.TriggerCLI})
 			if err != nil {
 				t.Fatal(err)
 			}
-			purged := map[string]int64{}
+			purged, redacted := map[string]int64{}, map[string]int64{}
 			for _, c := range run.Counts {
 				purged[c.Collection] += c.RowsPurged
+				redacted[c.Collection] += c.RowsRedacted
 			}
-			if purged["webui.chat"] != 2 || purged["webui.file"] != 1 {
-				t.Errorf("sweep purged %v, want 2 chats and 1 file", purged)
+			if purged["webui.chat"] != 2 || purged["webui.file"] != 1 || redacted["webui.chat"] != 2 {
+				t.Errorf("sweep purged %v, redacted %v; want 2 chats and 1 file purged, 2 chats redacted", purged, redacted)
 			}
 			swept := webuiRows(t, app, "1 = 1")
 			for table := range webuiTables {
-				if !slices.Equal(swept[table], kept[table]) {
-					t.Errorf("%s after the sweep:\n%v\nwant:\n%v", table, swept[table], kept[table])
+				got := swept[table]
+				if table == "chat" {
+					got = webuiRows(t, app, fmt.Sprintf("created_at >= %d", redactBefore), "chat")["chat"]
 				}
+				if !slices.Equal(got, kept[table]) {
+					t.Errorf("%s after the sweep:\n%v\nwant:\n%v", table, got, kept[table])
+				}
+			}
+			if got := dumpRows(t, app, fmt.Sprintf(redactCols, redactBefore, cutoff)); fmt.Sprint(got) != fmt.Sprint(redactedBefore) || len(got) != 2 {
+				t.Errorf("redacted chats' other columns = %v, want %v", got, redactedBefore)
+			}
+			for _, r := range dumpRows(t, app, fmt.Sprintf(`SELECT chat FROM chat WHERE created_at < %d ORDER BY id`, redactBefore)) {
+				checkRedactedChat(t, r[0])
+			}
+			if got := uploadsIn(t, uploads); !slices.Equal(got, []string{"u2-file_cv.pdf"}) {
+				t.Errorf("uploads after the sweep = %v, want Bob's", got)
 			}
 		})
 	}
+}
+
+// checkRedactedChat fails unless the chat document raw (as dumpRows quotes
+// it) has no address left in its messages, in the map and in the array,
+// each now holding a pseudonym, and the rest of the conversation as it was.
+func checkRedactedChat(t *testing.T, raw string) {
+	t.Helper()
+	text, err := strconv.Unquote(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		History struct {
+			Messages map[string]struct{ Content string }
+		}
+		Messages []struct{ Content string }
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("redacted chat is not JSON: %v", err)
+	}
+	contents := []string{doc.History.Messages["m1"].Content, doc.Messages[0].Content}
+	for _, c := range contents {
+		if strings.Contains(c, "@example.com") || !strings.Contains(c, "<email:") || !strings.HasSuffix(c, ", looking for a new job") {
+			t.Errorf("redacted message = %q, want the address replaced by a pseudonym", c)
+		}
+	}
+	if doc.History.Messages["m2"].Content != "Tell me more" || doc.Messages[1].Content != "Tell me more" || contents[0] != contents[1] {
+		t.Errorf("redacted chat = %s", text)
+	}
+}
+
+// uploadsIn lists the files in dir.
+func uploadsIn(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// exporters runs each Exporter in turn over one access request.
+type exporters []engine.Exporter
+
+func (es exporters) Export(ctx context.Context, r *dsr.Request, a *engine.Access) (*engine.ExportResult, error) {
+	var res *engine.ExportResult
+	for _, e := range es {
+		var err error
+		if res, err = e.Export(ctx, r, a); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // sweeperFor is a retention Sweeper over app with its state in SQLite and

@@ -199,7 +199,8 @@ func TestErasureDetachVerified(t *testing.T) {
 }
 
 // TestAccessShapes: in the access package, a chat held as text and one
-// encoded twice are both JSON documents, not escaped strings.
+// encoded twice are both JSON documents, not escaped strings, and the
+// grants are those whose reference condition makes them Ada's.
 func TestAccessShapes(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
@@ -226,6 +227,20 @@ func TestAccessShapes(t *testing.T) {
 				if !ok || doc["history"] == nil {
 					t.Errorf("chat %v is %T, want a JSON object: %s", r["id"], r["chat"], b)
 				}
+			}
+			// Only Ada's own grant: the group's with her id, and the one
+			// whose type differs in case, are other people's.
+			g, err := zr.Open("data/app/grants.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gb, _ := io.ReadAll(g)
+			var grants []map[string]any
+			if err := json.Unmarshal(gb, &grants); err != nil {
+				t.Fatal(err)
+			}
+			if len(grants) != 1 || fmt.Sprint(grants[0]["id"]) != "1" || grants[0]["principal_type"] != "user" {
+				t.Errorf("grants in Ada's package = %s, want only grant 1 (principal_type user)", gb)
 			}
 		})
 	}
