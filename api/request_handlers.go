@@ -31,6 +31,8 @@ type requestJSON struct {
 	Verification    *dsr.Verification `json:"verification"`
 	Error           *dsr.Error        `json:"error"`
 	Steps           []dsr.Step        `json:"steps,omitempty"`
+	// Source is "opendsr" for a request an OpenDSR controller filed.
+	Source string `json:"source,omitempty"`
 }
 
 // toJSON shapes r for caller c. A tenant's key is shown the subject as the
@@ -46,6 +48,7 @@ func (s *Server) toJSON(c dsr.Caller, r *dsr.Request) requestJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt, Overdue: r.Overdue(s.Now()),
 		ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason, StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, Attempts: r.Attempts, Counts: counts, Verification: r.Verification, Error: r.Err,
+		Source: r.Source,
 	}
 }
 

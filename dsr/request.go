@@ -85,6 +85,9 @@ type Request struct {
 	Verification    *Verification
 	Err             *Error // why the request failed, cancelled or was denied
 	Attempts        int
+	// Source is how the request came in: "" through the API, or a way in
+	// such as SourceOpenDSR.
+	Source string
 }
 
 // Verification is the outcome of re-walking the registry after an erasure.

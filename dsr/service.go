@@ -35,7 +35,13 @@ type NewRequest struct {
 	// IdempotencyKey, when set, makes a repeated Create by the same caller
 	// return the request the first call created.
 	IdempotencyKey string
+	// Source names the way in other than the API, such as SourceOpenDSR;
+	// "" for the API itself.
+	Source string
 }
+
+// SourceOpenDSR marks requests filed by an OpenDSR controller.
+const SourceOpenDSR = "opendsr"
 
 // RequestFilter selects requests in List. Zero fields do not filter.
 type RequestFilter struct {

@@ -57,6 +57,8 @@ type Config struct {
 	Schedule Schedule
 	// Periodic lists other work run on the elected leader (see periodic.go).
 	Periodic []Periodic
+	// Callbacks, when set, works OpenDSR callback jobs (see opendsr.go).
+	Callbacks Callbacks
 }
 
 func (c *Config) validate() error {
@@ -108,6 +110,10 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		if cfg.Schedule != nil {
 			periodic = append(periodic, periodicRetention(cfg.Schedule))
 		}
+	}
+	if cfg.Callbacks != nil {
+		river.AddWorker(workers, &callbackWorker{send: cfg.Callbacks})
+		queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 2}
 	}
 	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{

@@ -31,6 +31,7 @@ type requestRow struct {
 	IdemKey          *string
 	IdemHash         *string
 	RegistrySnapshot *string
+	Source           string
 }
 
 func (requestRow) TableName() string { return "lethe_requests" }
@@ -51,6 +52,7 @@ func (r *requestRow) toDomain() *dsr.Request {
 		Subject: dsr.Subject(r.Subject), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		DueAt: r.DueAt.UTC(), ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason,
 		StartedAt: utcPtr(r.StartedAt), FinishedAt: utcPtr(r.FinishedAt), Attempts: r.Attempts,
+		Source: r.Source,
 	}
 	if r.Email != nil {
 		req.Email = *r.Email

@@ -57,7 +57,7 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 	row := &requestRow{
 		ID: uuid.Must(uuid.NewV7()).String(), Type: string(in.Type), Status: string(dsr.StatusPending),
 		Tenant: tenant, Email: &email, Subject: string(subject),
-		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow),
+		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow), Source: in.Source,
 	}
 	if in.IdempotencyKey != "" {
 		// Keyed, not a bare SHA-256: the hash outlives the email column, and
@@ -73,7 +73,7 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 			return err
 		}
 		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
-			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: map[string]any{"type": in.Type}}); err != nil {
+			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: createdDetails(in)}); err != nil {
 			return err
 		}
 		sqlTx, err := SQLTx(tx)
@@ -287,4 +287,14 @@ func (s *RequestService) update(ctx context.Context, c dsr.Caller, id, action st
 		return nil
 	})
 	return out, err
+}
+
+// createdDetails are the audit details of request.created: its type, and
+// its source when it came in other than through the API.
+func createdDetails(in dsr.NewRequest) map[string]any {
+	d := map[string]any{"type": in.Type}
+	if in.Source != "" {
+		d["source"] = in.Source
+	}
+	return d
 }

@@ -61,6 +61,11 @@ func Open(name, driver, dsn string) (*Store, error) {
 		if err := registerSQLiteFold(); err != nil {
 			return nil, fmt.Errorf("store %s: register %s: %w", name, sqliteFold, err)
 		}
+		// Before the first connection: a function registered later is
+		// missing from connections already open.
+		if err := registerSQLiteSHA256(); err != nil {
+			return nil, fmt.Errorf("store %s: register %s: %w", name, sqliteSHA256, err)
+		}
 		if !strings.Contains(dsn, "busy_timeout") {
 			sep := "?"
 			if strings.Contains(dsn, "?") {
