@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/opendsr"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
@@ -57,6 +58,9 @@ type Server struct {
 	// Self serves the end users' self-service routes and /privacy page,
 	// which take no token; nil answers 503 there.
 	Self dsr.SelfService
+	// OpenDSR serves the OpenDSR 2.0 and OpenGDPR routes; nil (no
+	// LETHE_OPENDSR_KEY) answers 503 there.
+	OpenDSR *opendsr.Service
 
 	echo        *echo.Echo
 	redactSpans *prometheus.CounterVec // lethe_redact_spans_total by kind
@@ -96,6 +100,8 @@ func (s *Server) Handler() http.Handler {
 	e.GET("/privacy/:tenant", s.privacyHome)
 	e.POST("/privacy/request", s.privacyAsk)
 	e.POST("/privacy/verify", s.privacyVerify)
+
+	s.odsrRoutes(e)
 
 	// Authentication is route middleware, not group middleware: a group's
 	// middleware makes echo register a catch-all that turns a wrong

@@ -40,6 +40,12 @@ type Config struct {
 	// AuditAnchorURL is the gocloud bucket of the checkpoints; "" means the
 	// export bucket.
 	AuditAnchorURL string
+	// OpenDSRKey is the PEM private key (or its file) that signs OpenDSR
+	// responses and callbacks; "" leaves OpenDSR off.
+	OpenDSRKey string
+	// OpenDSRPrivateCallbacks lets callbacks reach loopback and private
+	// addresses (always on with --demo).
+	OpenDSRPrivateCallbacks bool
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
@@ -105,6 +111,10 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	bindEnv(fs, "trusted-proxies", "LETHE_TRUSTED_PROXIES")
 	fs.StringVar(&c.ExportKey, "export-key", "", "32-byte key, hex or base64, that encrypts access packages at rest (without it access requests fail)")
 	bindEnv(fs, "export-key", "LETHE_EXPORT_KEY")
+	fs.StringVar(&c.OpenDSRKey, "opendsr-key", "", "PEM RSA or ECDSA private key, or the path of a file holding it, that signs OpenDSR responses and callbacks; a CERTIFICATE block after it is served, else a self-signed one (unset: the OpenDSR routes answer 503)")
+	bindEnv(fs, "opendsr-key", "LETHE_OPENDSR_KEY")
+	fs.BoolVar(&c.OpenDSRPrivateCallbacks, "opendsr-private-callbacks", false, "let OpenDSR callbacks reach loopback and private addresses, for controllers on the same network (1 or true; on with --demo)")
+	bindEnv(fs, "opendsr-private-callbacks", "LETHE_OPENDSR_PRIVATE_CALLBACKS")
 	c.timeoutFlags(fs)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/lethe-privacy/lethe/api"
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/export"
+	"github.com/lethe-privacy/lethe/pkg/opendsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
@@ -75,10 +76,13 @@ type Main struct {
 	Server *api.Server
 	HTTP   *http.Server
 	Logger *slog.Logger
+	// OpenDSR is the OpenDSR processor; nil without LETHE_OPENDSR_KEY.
+	OpenDSR *opendsr.Service
 
 	stdout, stderr io.Writer
 	ln             net.Listener
 	serveErr       chan error
+	stopWatch      func()              // stops the OpenDSR status scan; nil when off
 	getenv         func(string) string // resolves the variables the registry names
 }
 
@@ -141,11 +145,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.OpenDSR, err = m.newOpenDSR(cfg, svc, publicURL); err != nil {
+		return err
+	}
 	retMetrics := api.NewRetentionMetrics()
 	if m.Queue, err = m.newQueue(ctx, svc, self, retMetrics, opts.responsesEvery); err != nil {
 		return err
 	}
 	m.Server = m.newAPIServer(cfg, svc, self, retMetrics, opts.responsesEvery)
+	m.Server.OpenDSR = m.OpenDSR
 	m.HTTP = newHTTPServer(m.Server.Handler(), cfg.HTTP, m.Logger)
 	return m.start(ctx)
 }
@@ -154,6 +162,9 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) start(ctx context.Context) error {
 	if err := m.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)
+	}
+	if m.OpenDSR != nil {
+		m.watchOpenDSR(m.OpenDSR)
 	}
 	m.serveErr = make(chan error, 1)
 	go func() {
@@ -178,6 +189,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.HTTP.Shutdown(ctx), <-m.serveErr)
 	case m.ln != nil:
 		errs = append(errs, m.ln.Close())
+	}
+	if m.stopWatch != nil {
+		m.stopWatch()
 	}
 	if m.Queue != nil {
 		errs = append(errs, m.Queue.Stop(ctx))

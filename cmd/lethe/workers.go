@@ -44,5 +44,5 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 	runner := &dsr.Runner{Store: svc.RunStore, Executor: executor, Now: time.Now, Logger: m.Logger,
 		Holds: svc.Holds, Notifier: notifier}
 	return queue.New(ctx, queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
-		Sweep: sweep, Schedule: schedule, Periodic: periodic})
+		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Enqueuer queues work inside the transaction of a state change, so that
@@ -55,4 +56,22 @@ func (s *Service) Scan(ctx context.Context, enqueue EnqueueCallbacks) (int, erro
 		}
 	}
 	return len(changes), nil
+}
+
+// Watch runs Scan every interval until ctx ends. Every replica may run
+// it: Advance moves a record only from the status it read, so two scans
+// never queue the same callbacks twice.
+func (s *Service) Watch(ctx context.Context, every time.Duration, enqueue EnqueueCallbacks) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.Scan(ctx, enqueue); err != nil && ctx.Err() == nil {
+			s.Logger.Warn("opendsr: callback scan failed; next scan retries", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

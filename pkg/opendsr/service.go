@@ -58,8 +58,8 @@ func (s *Service) Discovery(legacy bool) *Discovery {
 		v = LegacyAPIVersion
 	}
 	return &Discovery{
-		APIVersion: v,
-		SupportedIdentities: []IdentityFormat{{Type: "email", Format: "raw"}, {Type: "email", Format: "sha256"}},
+		APIVersion:            v,
+		SupportedIdentities:   []IdentityFormat{{Type: "email", Format: "raw"}, {Type: "email", Format: "sha256"}},
 		SupportedRequestTypes: []string{TypeAccess, TypePortability, TypeErasure},
 		ProcessorCertificate:  strings.TrimRight(s.PublicURL, "/") + CertificatePath,
 	}

@@ -4,8 +4,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
