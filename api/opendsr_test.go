@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -59,8 +61,8 @@ func wantODSRError(t *testing.T, r reply, status int, inMessage string) {
 	}
 	var body struct {
 		Error struct {
-			Code    *int    `json:"code"`
-			Message string  `json:"message"`
+			Code    *int   `json:"code"`
+			Message string `json:"message"`
 			Errors  []struct{ Domain, Reason, Message string }
 		} `json:"error"`
 	}
@@ -143,3 +145,169 @@ func TestOpenDSRDiscoveryAndCreate(t *testing.T) {
 	})
 }
 
+func TestOpenDSRMalformedRequests(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		withOpenDSR(t, b)
+		before := b.rows(t)
+		for _, tc := range []struct{ name, body, says string }{
+			{"not JSON", `{"subject_request_id":`, "JSON object"},
+			{"missing id", odsrBody("", "erasure", adaRaw), "subject_request_id field is required"},
+			{"bad UUID", odsrBody("not-a-uuid", "erasure", adaRaw), "UUID v4"},
+			{"uppercase UUID", odsrBody(strings.ToUpper(odsrID), "erasure", adaRaw), "UUID v4"},
+			{"UUID v1", odsrBody("a7551968-d5d6-11b2-9831-815ac9017798", "erasure", adaRaw), "UUID v4"},
+			{"missing type", odsrBody(odsrID, "", adaRaw), "subject_request_type field is required"},
+			{"unknown type", odsrBody(odsrID, "rectification", adaRaw), "subject_request_type"},
+			{"missing identities", odsrBody(odsrID, "erasure", `[]`), "subject_identities field is required"},
+			{"unknown identity type", odsrBody(odsrID, "erasure", `[{"identity_type":"shoe_size","identity_value":"42","identity_format":"raw"}]`), "identity_type"},
+			{"unknown identity format", odsrBody(odsrID, "erasure", `[{"identity_type":"email","identity_value":"ada@example.com","identity_format":"rot13"}]`), "identity_format"},
+			{"no supported identity", odsrBody(odsrID, "erasure", `[{"identity_type":"android_id","identity_value":"abc","identity_format":"raw"}]`), "no supported identity"},
+			{"bad sha256", odsrBody(odsrID, "erasure", `[{"identity_type":"email","identity_value":"abc","identity_format":"sha256"}]`), "64 hexadecimal"},
+			{"bad email", odsrBody(odsrID, "erasure", `[{"identity_type":"email","identity_value":"not an address","identity_format":"raw"}]`), "plain email"},
+			{"two people", odsrBody(odsrID, "erasure", `[{"identity_type":"email","identity_value":"ada@example.com","identity_format":"raw"},{"identity_type":"email","identity_value":"grace@example.com","identity_format":"raw"}]`), "different addresses"},
+			{"unsupported api_version", strings.Replace(odsrBody(odsrID, "erasure", adaRaw), `"2.0"`, `"3.0"`, 1), "api_version"},
+			{"missing regulation", strings.Replace(odsrBody(odsrID, "erasure", adaRaw), `"regulation":"gdpr",`, "", 1), "regulation field is required"},
+			{"bad submitted_time", strings.Replace(odsrBody(odsrID, "erasure", adaRaw), "2025-03-01T11:00:00Z", "yesterday", 1), "RFC 3339"},
+			{"file callback", strings.Replace(odsrBody(odsrID, "erasure", adaRaw), "https://controller.example/opendsr/callbacks", "file:///etc/passwd", 1), "http or https"},
+			{"gopher callback", strings.Replace(odsrBody(odsrID, "erasure", adaRaw), "https://controller.example/opendsr/callbacks", "gopher://controller.example/", 1), "http or https"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := b.do(t, "POST", "/opendsr/v2/requests", adminToken, tc.body)
+				wantODSRError(t, r, http.StatusBadRequest, tc.says)
+				if strings.Contains(string(r.body), "ada@example.com") || strings.Contains(string(r.body), "not an address") {
+					t.Fatalf("error repeats an identity: %s", r.body)
+				}
+			})
+		}
+		if after := b.rows(t); after != before {
+			t.Fatalf("refused bodies wrote rows: %v → %v", before, after)
+		}
+	})
+}
+
+func TestOpenDSRCancelTenantsAndLegacy(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		svc := withOpenDSR(t, b)
+		_, token := b.tenantKey(t, "calm-mind")
+		// A tenant key files into its tenant; the admin cannot be seen by it.
+		decode[opendsr.Created](t, b.do(t, "POST", "/opendsr/v2/requests", token, odsrBody(odsrID, "erasure", adaRaw)), http.StatusCreated)
+		list := decode[struct {
+			Items []struct{ Tenant, Source, Type string }
+		}](t, b.do(t, "GET", "/v1/requests", token, ""), http.StatusOK)
+		if len(list.Items) != 1 || list.Items[0].Tenant != "calm-mind" || list.Items[0].Type != "erasure" {
+			t.Fatalf("tenant listing = %+v", list.Items)
+		}
+		other := "c7551968-d5d6-44b2-9831-815ac9017798"
+		decode[opendsr.Created](t, b.do(t, "POST", "/opendsr/v2/requests", adminToken, odsrBody(other, "portability", adaRaw)), http.StatusCreated)
+		wantODSRError(t, b.do(t, "GET", "/opendsr/v2/requests/"+other, token, ""), http.StatusNotFound, "subject_request_id")
+		wantODSRError(t, b.do(t, "POST", "/opendsr/v2/requests", token, odsrBody(other, "portability", adaRaw)), http.StatusBadRequest, "another controller")
+
+		// The scan queues one callback job per URL with the pending status.
+		if n, err := svc.Scan(context.Background(), b.queue.EnqueueCallbacks); err != nil || n != 2 {
+			t.Fatalf("scan = %d, %v; want both new requests", n, err)
+		}
+		if got := callbackJobs(t, b); len(got) != 2 || got[0] != "pending" || got[1] != "pending" {
+			t.Fatalf("callback jobs after filing = %v", got)
+		}
+
+		// Cancel while pending: 202 signed; then the status says so and a
+		// second cancel is the specification's 400.
+		r := b.do(t, "DELETE", "/opendsr/v2/requests/"+odsrID, token, "")
+		c := decode[opendsr.Cancelled](t, r, http.StatusAccepted)
+		verifySigned(t, b, r, false)
+		if c.SubjectRequestID != odsrID || c.ControllerID != "calm-mind" || c.ProcessorSignature == "" {
+			t.Fatalf("cancelled = %+v", c)
+		}
+		if st := decode[opendsr.Status](t, b.do(t, "GET", "/opendsr/v2/requests/"+odsrID, token, ""), http.StatusOK); st.RequestStatus != "cancelled" {
+			t.Fatalf("status after cancel = %+v", st)
+		}
+		wantODSRError(t, b.do(t, "DELETE", "/opendsr/v2/requests/"+odsrID, token, ""), http.StatusBadRequest, "only a pending request")
+		if n, err := svc.Scan(context.Background(), b.queue.EnqueueCallbacks); err != nil || n != 1 {
+			t.Fatalf("scan after cancel = %d, %v", n, err)
+		}
+		if got := callbackJobs(t, b); len(got) != 3 || got[2] != "cancelled" {
+			t.Fatalf("callback jobs after cancel = %v", got)
+		}
+		if n, _ := svc.Scan(context.Background(), b.queue.EnqueueCallbacks); n != 0 {
+			t.Fatalf("a scan without changes advanced %d requests", n)
+		}
+
+		// Legacy OpenGDPR routes: X-OpenGDPR-* headers, api_version 1.0,
+		// regulation optional.
+		legacyID := "d7551968-d5d6-44b2-9831-815ac9017798"
+		body := strings.Replace(strings.Replace(odsrBody(legacyID, "erasure", adaRaw), `"regulation":"gdpr",`, "", 1), `"2.0"`, `"1.0"`, 1)
+		lr := b.do(t, "POST", "/opengdpr_requests", adminToken, body)
+		decode[opendsr.Created](t, lr, http.StatusCreated)
+		verifySigned(t, b, lr, true)
+		if lr.header.Get(opendsr.HeaderSignature) != "" {
+			t.Fatal("a legacy reply carries the X-OpenDSR-Signature header; want X-OpenGDPR-Signature only")
+		}
+		ls := b.do(t, "GET", "/opengdpr_requests/"+legacyID, adminToken, "")
+		if st := decode[opendsr.Status](t, ls, http.StatusOK); st.APIVersion != "1.0" || st.RequestStatus != "pending" {
+			t.Fatalf("legacy status = %+v", st)
+		}
+		verifySigned(t, b, ls, true)
+		wantODSRError(t, b.do(t, "POST", "/opengdpr_requests", adminToken, odsrBody("e7551968-d5d6-44b2-9831-815ac9017798", "erasure", adaRaw)), http.StatusBadRequest, "api_version")
+		if d := decode[opendsr.Discovery](t, b.do(t, "GET", "/discovery", "", ""), http.StatusOK); d.APIVersion != "1.0" {
+			t.Fatalf("legacy discovery = %+v", d)
+		}
+		decode[opendsr.Cancelled](t, b.do(t, "DELETE", "/opengdpr_requests/"+legacyID, adminToken, ""), http.StatusAccepted)
+	})
+}
+
+// callbackJobs returns the statuses of the queued callback jobs in order.
+func callbackJobs(t *testing.T, b *bundle) []string {
+	t.Helper()
+	var args []string
+	col := "args"
+	if b.dialect == state.SQLite {
+		col = "json(args)" // River keeps SQLite's args as JSONB
+	}
+	if err := b.db.Gorm.Raw(`SELECT ` + col + ` FROM river_job WHERE kind = 'lethe.opendsr.callback' ORDER BY id`).Scan(&args).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range args {
+		var job opendsr.CallbackJob
+		if err := json.Unmarshal([]byte(a), &job); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, job.Statuses...)
+	}
+	return out
+}
+
+// TestOpenDSRUnmatchedHashCompletes files a sha256 identity that no store
+// holds: the request completes at once with nothing found, and callbacks
+// to private addresses are refused unless allowed.
+func TestOpenDSRUnmatchedHashAndPrivateCallbacks(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		svc := withOpenDSR(t, b)
+		hash := `[{"identity_type":"email","identity_value":"` + strings.Repeat("ab", 32) + `","identity_format":"sha256"}]`
+		before := b.rows(t)
+		decode[opendsr.Created](t, b.do(t, "POST", "/opendsr/v2/requests", adminToken, odsrBody(odsrID, "access", hash)), http.StatusCreated)
+		st := decode[opendsr.Status](t, b.do(t, "GET", "/opendsr/v2/requests/"+odsrID, adminToken, ""), http.StatusOK)
+		if st.RequestStatus != "completed" || st.ResultsCount == nil || *st.ResultsCount != 0 || st.ResultsURL != "" {
+			t.Fatalf("unmatched hash status = %+v; want completed with results_count 0", st)
+		}
+		if after := b.rows(t); after[0] != before[0] || after[1] != before[1]+1 {
+			t.Fatalf("rows %v → %v; want no Lethe request and one audit entry", before, after)
+		}
+		if _, err := svc.Scan(context.Background(), b.queue.EnqueueCallbacks); err != nil {
+			t.Fatal(err)
+		}
+		if got := callbackJobs(t, b); strings.Join(got, ",") != "pending,completed" {
+			t.Fatalf("callbacks = %v; want pending then completed", got)
+		}
+
+		var hits int
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+		defer recv.Close()
+		job := opendsr.CallbackJob{SubjectRequestID: odsrID, URL: recv.URL, Statuses: []string{"completed"}}
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(false), job); err == nil || hits != 0 {
+			t.Fatalf("callback to a loopback address: err %v, hits %d; want refused", err, hits)
+		}
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), job); err != nil || hits != 1 {
+			t.Fatalf("callback with private addresses allowed: err %v, hits %d", err, hits)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,5 +54,8 @@ type callbackWorker struct {
 func (w *callbackWorker) Timeout(*river.Job[CallbackArgs]) time.Duration { return time.Minute }
 
 func (w *callbackWorker) Work(ctx context.Context, job *river.Job[CallbackArgs]) error {
+	if w.send == nil {
+		return errors.New("queue: OpenDSR is off (LETHE_OPENDSR_KEY unset); the callback waits for it")
+	}
 	return w.send(ctx, job.Args.CallbackJob)
 }

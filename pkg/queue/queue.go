@@ -57,7 +57,8 @@ type Config struct {
 	Schedule Schedule
 	// Periodic lists other work run on the elected leader (see periodic.go).
 	Periodic []Periodic
-	// Callbacks, when set, works OpenDSR callback jobs (see opendsr.go).
+	// Callbacks works OpenDSR callback jobs (see opendsr.go); nil fails
+	// them for a later retry.
 	Callbacks Callbacks
 }
 
@@ -111,10 +112,10 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 			periodic = append(periodic, periodicRetention(cfg.Schedule))
 		}
 	}
-	if cfg.Callbacks != nil {
-		river.AddWorker(workers, &callbackWorker{send: cfg.Callbacks})
-		queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 2}
-	}
+	// Always registered: callbacks queued while OpenDSR was on wait, with
+	// backoff, for it to be on again.
+	river.AddWorker(workers, &callbackWorker{send: cfg.Callbacks})
+	queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 2}
 	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:               quiet(cfg.Logger),

@@ -83,17 +83,30 @@ func (s *OpenDSRStore) Get(ctx context.Context, id string) (*opendsr.Record, err
 	return row.toDomain()
 }
 
+// opendsrChangeRow is a row of the scan in Changes: a record and its
+// request's status. Flat, as gorm's Raw scan maps no embedded struct.
+type opendsrChangeRow struct {
+	SubjectRequestID string
+	RequestID        *string
+	Tenant           string
+	ControllerID     string
+	Type             string
+	Regulation       string
+	Legacy           bool
+	CallbackURLs     string `gorm:"column:callback_urls"`
+	ReceivedAt       time.Time
+	ExpectedAt       time.Time
+	NotifiedStatus   string
+	RequestStatus    *string
+	RequestStartedAt *time.Time
+}
+
 // Changes implements opendsr.Store. Records whose notified status is
 // terminal never change again and are left out through the index on
 // notified_status; a record without a request counts as completed.
 func (s *OpenDSRStore) Changes(ctx context.Context, limit int) ([]opendsr.Change, error) {
-	type changeRow struct {
-		opendsrRow
-		Status    *string
-		StartedAt *time.Time
-	}
-	var rows []changeRow
-	err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT o.*, r.status, r.started_at
+	var rows []opendsrChangeRow
+	err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT o.*, r.status AS request_status, r.started_at AS request_started_at
 		FROM lethe_opendsr_requests o LEFT JOIN lethe_requests r ON r.id = o.request_id
 		WHERE o.notified_status NOT IN ('completed', 'failed', 'cancelled', 'denied')
 		  AND o.notified_status <> COALESCE(r.status, 'completed')
@@ -103,13 +116,16 @@ func (s *OpenDSRStore) Changes(ctx context.Context, limit int) ([]opendsr.Change
 	}
 	out := make([]opendsr.Change, 0, len(rows))
 	for _, r := range rows {
-		rec, err := r.toDomain()
+		row := opendsrRow{SubjectRequestID: r.SubjectRequestID, RequestID: r.RequestID, Tenant: r.Tenant,
+			ControllerID: r.ControllerID, Type: r.Type, Regulation: r.Regulation, Legacy: r.Legacy,
+			CallbackURLs: r.CallbackURLs, ReceivedAt: r.ReceivedAt, ExpectedAt: r.ExpectedAt, NotifiedStatus: r.NotifiedStatus}
+		rec, err := row.toDomain()
 		if err != nil {
 			return nil, err
 		}
-		ch := opendsr.Change{Record: rec, Status: dsr.StatusCompleted, Started: r.StartedAt != nil}
-		if r.Status != nil {
-			ch.Status = dsr.Status(*r.Status)
+		ch := opendsr.Change{Record: rec, Status: dsr.StatusCompleted, Started: r.RequestStartedAt != nil}
+		if r.RequestStatus != nil {
+			ch.Status = dsr.Status(*r.RequestStatus)
 		}
 		out = append(out, ch)
 	}
