@@ -303,11 +303,20 @@ func TestOpenDSRUnmatchedHashAndPrivateCallbacks(t *testing.T) {
 		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
 		defer recv.Close()
 		job := opendsr.CallbackJob{SubjectRequestID: odsrID, URL: recv.URL, Statuses: []string{"completed"}}
-		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(false), job); err == nil || hits != 0 {
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(false), job, false); err == nil || hits != 0 {
 			t.Fatalf("callback to a loopback address: err %v, hits %d; want refused", err, hits)
 		}
-		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), job); err != nil || hits != 1 {
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), job, false); err != nil || hits != 1 {
 			t.Fatalf("callback with private addresses allowed: err %v, hits %d", err, hits)
+		}
+		// A retried "pending" is dropped once "completed" is queued: sent
+		// late it would tell the controller the request went back.
+		stale := opendsr.CallbackJob{SubjectRequestID: odsrID, URL: recv.URL, Statuses: []string{"pending"}}
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), stale, true); err != nil || hits != 1 {
+			t.Fatalf("stale retried callback: err %v, hits %d; want dropped", err, hits)
+		}
+		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), stale, false); err != nil || hits != 2 {
+			t.Fatalf("first attempt of a callback: err %v, hits %d; want sent", err, hits)
 		}
 	})
 }

@@ -53,8 +53,8 @@ func (m *Main) opendsrCallbacks() queue.Callbacks {
 	}
 	client := opendsr.NewCallbackClient(m.Config.OpenDSRPrivateCallbacks || m.Demo)
 	svc := m.OpenDSR
-	return func(ctx context.Context, job opendsr.CallbackJob) error {
-		return svc.SendCallback(ctx, client, job)
+	return func(ctx context.Context, job opendsr.CallbackJob, retry bool) error {
+		return svc.SendCallback(ctx, client, job, retry)
 	}
 }
 

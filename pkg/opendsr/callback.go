@@ -65,9 +65,11 @@ func NewCallbackClient(allowPrivate bool) *http.Client {
 
 // SendCallback POSTs job's statuses, in order, to its URL, each body
 // signed (§8.6). A status other than 2xx or a failed connection is an
-// error, and the queue retries the job with backoff; a request whose
-// record is gone is dropped.
-func (s *Service) SendCallback(ctx context.Context, client *http.Client, job CallbackJob) error {
+// error, and the queue retries the job with backoff. On a retry, statuses
+// that a later job already reports are dropped: the first attempt was made
+// (§8.5: at least once), and a late "pending" after "completed" would tell
+// the controller the request went back.
+func (s *Service) SendCallback(ctx context.Context, client *http.Client, job CallbackJob, retry bool) error {
 	if err := CheckCallbackURL(job.URL); err != nil {
 		return fmt.Errorf("opendsr: callback of %s: %w", job.SubjectRequestID, err)
 	}
@@ -79,8 +81,12 @@ func (s *Service) SendCallback(ctx context.Context, client *http.Client, job Cal
 	if err != nil {
 		return err
 	}
+	statuses := job.Statuses
+	if retry {
+		statuses = notBehind(statuses, StatusOf(rec.Notified))
+	}
 	domainH, sigH := Headers(rec.Legacy)
-	for _, st := range job.Statuses {
+	for _, st := range statuses {
 		body := s.body(ctx, rec, req, st)
 		body.StatusCallbackURL, body.APIVersion = job.URL, ""
 		raw, err := json.Marshal(body)
@@ -126,4 +132,27 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// rank orders the OpenDSR statuses; the two final ones rank alike.
+func rank(status string) int {
+	switch status {
+	case StatusPending:
+		return 0
+	case StatusInProgress:
+		return 1
+	}
+	return 2
+}
+
+// notBehind keeps the statuses that rank at least as high as latest, the
+// status of the newest callbacks queued.
+func notBehind(statuses []string, latest string) []string {
+	var out []string
+	for _, st := range statuses {
+		if rank(st) >= rank(latest) {
+			out = append(out, st)
+		}
+	}
+	return out
 }

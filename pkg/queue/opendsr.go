@@ -28,9 +28,9 @@ type CallbackArgs struct {
 // Kind implements river.JobArgs.
 func (CallbackArgs) Kind() string { return "lethe.opendsr.callback" }
 
-// Callbacks sends one OpenDSR callback job; an error is retried with
-// backoff (opendsr.Service.SendCallback is one).
-type Callbacks func(ctx context.Context, job opendsr.CallbackJob) error
+// Callbacks sends one OpenDSR callback job, retry telling whether an
+// earlier attempt failed; an error is retried with backoff.
+type Callbacks func(ctx context.Context, job opendsr.CallbackJob, retry bool) error
 
 // EnqueueCallbacks inserts jobs inside tx; it implements
 // opendsr.EnqueueCallbacks.
@@ -57,5 +57,5 @@ func (w *callbackWorker) Work(ctx context.Context, job *river.Job[CallbackArgs])
 	if w.send == nil {
 		return errors.New("queue: OpenDSR is off (LETHE_OPENDSR_KEY unset); the callback waits for it")
 	}
-	return w.send(ctx, job.Args.CallbackJob)
+	return w.send(ctx, job.Args.CallbackJob, job.Attempt > 1)
 }
