@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -30,6 +31,7 @@ func TestEmailBySHA256(t *testing.T) {
 		create       string
 	}{
 		{"postgres", registry.DriverPostgres, testdb.Postgres, `CREATE TABLE users (id INT PRIMARY KEY, email TEXT)`},
+		{"postgres with pgcrypto", registry.DriverPostgres, testdb.Postgres, `CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE TABLE users (id INT PRIMARY KEY, email TEXT)`},
 		{"mysql", registry.DriverMySQL, testdb.MySQL, `CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(200)) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`},
 		{"sqlite", registry.DriverSQLite, testdb.SQLite, `CREATE TABLE users (id INT PRIMARY KEY, email TEXT)`},
 	} {
@@ -78,6 +80,19 @@ collections:
 			got, err = res.EmailBySHA256(ctx, sha256Hex("nobody@example.com"))
 			if err != nil || got != "" {
 				t.Errorf("unknown address: got %q, %v; want nothing", got, err)
+			}
+			expr, err := st.SHA256Expr("users", "email")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(tc.name, "pgcrypto") != strings.Contains(expr, "digest(") {
+				t.Errorf("expression %s: pgcrypto's digest is used exactly when installed", expr)
+			}
+			if strings.HasSuffix(tc.name, "pgcrypto") {
+				// The point of digest(): the expression can be indexed.
+				if err := db.Exec("CREATE INDEX users_email_sha256 ON users ((" + expr + "))").Error; err != nil {
+					t.Fatalf("index on %s: %v", expr, err)
+				}
 			}
 		})
 	}

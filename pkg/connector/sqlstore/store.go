@@ -38,6 +38,10 @@ type Store struct {
 	// (see checkKey), and times how their cut-off columns store time (see
 	// timeColumn).
 	keyed, times sync.Map
+	// digest caches whether a Postgres store has pgcrypto's digest(text,
+	// text), whose SHA-256 can be indexed: 0 unknown, 1 yes, 2 no. See
+	// sha256.go.
+	digest atomic.Int32
 }
 
 var (
