@@ -70,7 +70,7 @@ func validate(in *NewRequest, legacy bool) error {
 		return invalid("subject_identities field is required")
 	}
 	for i, id := range in.Identities {
-		where := "subject_identities[" + itoa(i) + "]"
+		where := "subject_identities[" + strconv.Itoa(i) + "]"
 		switch {
 		case id.Type == "":
 			return invalid(where + ".identity_type field is required")
@@ -90,11 +90,11 @@ func validate(in *NewRequest, legacy bool) error {
 		return invalid("subject_identities: no supported identity; send an email identity in format raw or sha256")
 	}
 	if len(in.CallbackURLs) > maxCallbacks {
-		return invalid("status_callback_urls: at most " + itoa(maxCallbacks) + " URLs")
+		return invalid("status_callback_urls: at most " + strconv.Itoa(maxCallbacks) + " URLs")
 	}
 	for i, u := range in.CallbackURLs {
 		if err := CheckCallbackURL(u); err != nil {
-			return invalid("status_callback_urls[" + itoa(i) + "] " + dsr.ErrorMessage(err))
+			return invalid("status_callback_urls[" + strconv.Itoa(i) + "] " + dsr.ErrorMessage(err))
 		}
 	}
 	return nil
@@ -135,5 +135,3 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
