@@ -134,6 +134,14 @@ func TestOpenDSRDiscoveryAndCreate(t *testing.T) {
 		if len(list.Items) != 1 || list.Items[0].Source != "opendsr" || list.Items[0].Type != "access" {
 			t.Fatalf("GET /v1/requests = %+v; want one access request from opendsr", list.Items)
 		}
+		plain := b.fileRequest(t, adminToken, "erasure", "grace@example.com", "")
+		for source, want := range map[string]string{"opendsr": list.Items[0].ID, "api": plain.ID} {
+			got := decode[struct{ Items []struct{ ID string } }](t, b.do(t, "GET", "/v1/requests?source="+source, adminToken, ""), http.StatusOK)
+			if len(got.Items) != 1 || got.Items[0].ID != want {
+				t.Fatalf("GET /v1/requests?source=%s = %+v; want %s only", source, got.Items, want)
+			}
+		}
+		wantError(t, b.do(t, "GET", "/v1/requests?source=fax", adminToken, ""), http.StatusUnprocessableEntity, "unprocessable")
 
 		st := b.do(t, "GET", "/opendsr/v2/requests/"+odsrID, adminToken, "")
 		status := decode[opendsr.Status](t, st, http.StatusOK)

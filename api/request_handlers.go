@@ -102,7 +102,7 @@ type listJSON struct {
 func (s *Server) listRequests(c echo.Context) error {
 	f := dsr.RequestFilter{
 		Status: dsr.Status(c.QueryParam("status")), Type: dsr.Type(c.QueryParam("type")),
-		Tenant: c.QueryParam("tenant"), Cursor: c.QueryParam("cursor"),
+		Tenant: c.QueryParam("tenant"), Cursor: c.QueryParam("cursor"), Source: c.QueryParam("source"),
 	}
 	switch c.QueryParam("overdue") {
 	case "", "false":

@@ -40,8 +40,13 @@ type NewRequest struct {
 	Source string
 }
 
-// SourceOpenDSR marks requests filed by an OpenDSR controller.
-const SourceOpenDSR = "opendsr"
+// Request sources: SourceAPI selects, in a RequestFilter, the requests
+// filed through the API (stored with Source ""); SourceOpenDSR marks those
+// an OpenDSR controller filed.
+const (
+	SourceAPI     = "api"
+	SourceOpenDSR = "opendsr"
+)
 
 // RequestFilter selects requests in List. Zero fields do not filter.
 type RequestFilter struct {
@@ -49,8 +54,11 @@ type RequestFilter struct {
 	Type    Type
 	Tenant  string
 	Overdue bool
-	Cursor  string
-	Limit   int
+	// Source selects requests by how they came in: SourceAPI or a way in
+	// such as SourceOpenDSR.
+	Source string
+	Cursor string
+	Limit  int
 }
 
 // RequestPage is one page of a listing; NextCursor is "" on the last page.

@@ -178,6 +178,15 @@ func (s *RequestService) List(ctx context.Context, c dsr.Caller, f dsr.RequestFi
 	if f.Type != "" {
 		q = q.Where("type = ?", string(f.Type))
 	}
+	switch f.Source {
+	case "":
+	case dsr.SourceAPI:
+		q = q.Where("source = ''")
+	case dsr.SourceOpenDSR:
+		q = q.Where("source = ?", f.Source)
+	default:
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, `source: must be "api" or "opendsr"`)
+	}
 	if f.Overdue {
 		q = q.Where("due_at < ? AND status IN ?", s.DB.now(), openStatuses())
 	}
