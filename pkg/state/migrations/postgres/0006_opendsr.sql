@@ -1,3 +1,4 @@
+-- +goose Up
 -- OpenDSR (issue 14). lethe_requests.source marks requests that came in
 -- other than through the API ("opendsr"); "" for the API.
 ALTER TABLE lethe_requests ADD COLUMN source TEXT NOT NULL DEFAULT '';
