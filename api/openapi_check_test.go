@@ -26,7 +26,7 @@ import (
 var apiDoc = sync.OnceValues(func() (routers.Router, error) {
 	// Bodies the document describes as files or text are checked by
 	// content type only.
-	for _, ct := range []string{"application/zip", "application/octet-stream", "text/html", "text/plain"} {
+	for _, ct := range []string{"application/zip", "application/octet-stream", "text/html", "text/plain", "application/x-pem-file"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	raw, err := os.ReadFile("openapi.json")
