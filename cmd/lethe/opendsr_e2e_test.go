@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,4 +251,67 @@ func callAs(t *testing.T, s *demoServer, token, method, path, body string, out a
 		}
 	}
 	return resp.StatusCode
+}
+
+// TestOpenDSRCallbacksSurviveRestart files a request and kills the server
+// at once, before any callback can have been sent; the server started
+// again on the same state store runs the request and the controller still
+// hears every status, in order.
+func TestOpenDSRCallbacksSurviveRestart(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "opendsr.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--opendsr-key", keyFile, "--demo-dir", filepath.Join(dir, "demo"), "--database-url", "sqlite://" + filepath.Join(dir, "state.db")}
+	first := startDemo(t, flags...)
+	resp, err := http.Get(first.base + opendsr.CertificatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl := &controller{t: t, got: map[string][]string{}}
+	ctrl.cert, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	recv := httptest.NewServer(ctrl)
+	defer recv.Close()
+
+	id := "66666666-6666-4666-8666-666666666666"
+	body := `{"regulation":"gdpr","subject_request_id":"` + id + `","subject_request_type":"erasure","submitted_time":"2026-01-02T03:04:05Z",
+		"subject_identities":[{"identity_type":"email","identity_value":"alan@example.com","identity_format":"raw"}],
+		"status_callback_urls":["` + recv.URL + `/cb"]}`
+	if code := callAs(t, first, first.token, "POST", "/opendsr/v2/requests", body, nil); code != http.StatusCreated {
+		t.Fatalf("POST: %d", code)
+	}
+	first.cmd.Process.Kill() // SIGKILL: nothing is flushed or finished
+	first.cmd.Wait()
+	if got := ctrl.statuses(id); len(got) > 0 {
+		t.Logf("callbacks before the kill: %v", got)
+	}
+
+	startDemo(t, flags...)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got := ctrl.statuses(id)
+		if len(got) > 0 && got[len(got)-1] == "completed" {
+			// At least once: a callback sent just before the kill may come
+			// again, but never out of order.
+			if got[0] != "pending" || !slices.IsSortedFunc(got, func(a, b string) int { return rankOf(a) - rankOf(b) }) ||
+				!slices.Contains(got, "in_progress") {
+				t.Fatalf("callbacks across the restart = %v; want pending, in_progress, completed in order", got)
+			}
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("callbacks across the restart = %v; bad: %v", got, ctrl.bad)
+		}
+	}
+	if len(ctrl.bad) > 0 {
+		t.Fatalf("bad callbacks: %v", ctrl.bad)
+	}
+}
+
+func rankOf(status string) int {
+	return map[string]int{"pending": 0, "in_progress": 1, "completed": 2, "cancelled": 2}[status]
 }
