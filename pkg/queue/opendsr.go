@@ -13,7 +13,10 @@ import (
 )
 
 // CallbackQueue is River's queue for OpenDSR callbacks, apart from the
-// requests' so that an unreachable controller never holds a request worker.
+// requests' so that an unreachable controller never holds a request
+// worker. It has one worker per process, so that jobs run in the order
+// they were queued; a job that fails waits for its retry without holding
+// the others back.
 const CallbackQueue = "opendsr"
 
 // callbackAttempts is how often a callback is tried: with River's backoff

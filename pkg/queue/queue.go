@@ -113,9 +113,11 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		}
 	}
 	// Always registered: callbacks queued while OpenDSR was on wait, with
-	// backoff, for it to be on again.
+	// backoff, for it to be on again. One worker: jobs are then taken in
+	// the order they were queued, so a backlog (after a restart) reaches
+	// a controller in the order the statuses happened.
 	river.AddWorker(workers, &callbackWorker{send: cfg.Callbacks})
-	queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 2}
+	queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 1}
 	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:               quiet(cfg.Logger),
