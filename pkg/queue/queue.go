@@ -2,8 +2,10 @@
 // Lethe's own state store (Postgres in production, SQLite embedded). A
 // request's job is inserted in the transaction that stores the request, so
 // neither exists without the other; River's row locks (FOR UPDATE SKIP
-// LOCKED on Postgres) hand each job to one worker across replicas, retry
-// failed attempts with backoff, and rescue jobs whose worker died.
+// LOCKED on Postgres) hand each job to one worker across replicas and retry
+// failed attempts with backoff. Around River, each process keeps a
+// heartbeat in the state store, and the jobs of a process that stopped
+// beating are given back to River within seconds (lifeline.go).
 package queue
 
 import (
@@ -41,10 +43,25 @@ type Config struct {
 	MaxAttempts int
 	// JobTimeout bounds one attempt (default 1h: a large erasure takes long).
 	JobTimeout time.Duration
-	// RescueAfter is how long a running job may go without finishing before
-	// it is taken to have lost its worker and is run again (default
-	// JobTimeout + 10m). It must exceed JobTimeout.
+	// RescueAfter is River's own rescue of a job still running after this
+	// long, kept only for jobs of processes without a heartbeat row (an
+	// older Lethe): default 7h, past every job's timeout, so a live worker,
+	// cancelled by its timeout first, is never rescued. It must exceed
+	// JobTimeout.
 	RescueAfter time.Duration
+	// Process is this process's identity in the heartbeat table and its
+	// River client id (default state.NewProcess()).
+	Process state.Process
+	// Heartbeat is how often the process renews its heartbeat and rescues
+	// the jobs of dead processes (default DefaultHeartbeat).
+	Heartbeat time.Duration
+	// DeadAfter is how long a process may go without a beat before its jobs
+	// are rescued (default state.DefaultDeadAfter); at least 2×Heartbeat.
+	DeadAfter time.Duration
+	// Exclusive says this process alone serves the state store (a SQLite
+	// store under state.LockServe): Start then resumes at once every job
+	// the previous process left running.
+	Exclusive bool
 	// PollInterval is how often idle workers look for new jobs (default 1s).
 	PollInterval time.Duration
 	// Backoff is the wait before retry number attempt (1-based); default
@@ -74,11 +91,19 @@ func (c *Config) validate() error {
 	c.Workers = cmp.Or(c.Workers, 4)
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, defaultMaxAttempts)
 	c.JobTimeout = cmp.Or(c.JobTimeout, time.Hour)
-	c.RescueAfter = cmp.Or(c.RescueAfter, c.JobTimeout+10*time.Minute)
+	c.RescueAfter = cmp.Or(c.RescueAfter, max(c.JobTimeout, sweepTimeout)+time.Hour)
+	c.Heartbeat = cmp.Or(c.Heartbeat, DefaultHeartbeat)
+	c.DeadAfter = cmp.Or(c.DeadAfter, state.DefaultDeadAfter)
+	if c.Process.ID == "" {
+		c.Process = state.NewProcess()
+	}
 	c.PollInterval = cmp.Or(c.PollInterval, time.Second)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.RescueAfter <= c.JobTimeout {
 		return errors.New("queue: Config.RescueAfter must be longer than Config.JobTimeout")
+	}
+	if c.DeadAfter < 2*c.Heartbeat {
+		return errors.New("queue: Config.DeadAfter must be at least twice Config.Heartbeat, or a late beat kills a live process")
 	}
 	return nil
 }
@@ -88,7 +113,8 @@ const defaultMaxAttempts = 8
 
 // Queue is the request queue of one process.
 type Queue struct {
-	client *river.Client[*sql.Tx]
+	client   *river.Client[*sql.Tx]
+	lifeline *lifeline
 }
 
 // New migrates River's tables and returns a Queue that is not yet working;
@@ -120,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	queues[CallbackQueue] = river.QueueConfig{MaxWorkers: 1}
 	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{
+		ID:                   cfg.Process.ID,
 		Logger:               quiet(cfg.Logger),
 		Queues:               queues,
 		PeriodicJobs:         periodic,
@@ -135,7 +162,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	return &Queue{client: client}, nil
+	life := &lifeline{db: cfg.DB, procs: &state.Processes{DB: cfg.DB, DeadAfter: cfg.DeadAfter}, self: cfg.Process,
+		every: cfg.Heartbeat, exclusive: cfg.Exclusive, log: cfg.Logger}
+	return &Queue{client: client, lifeline: life}, nil
 }
 
 // quiet keeps River's own chatter at warnings and above.
@@ -148,12 +177,23 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, id string) error {
 	return insertRequest(ctx, q.client, tx, id)
 }
 
-// Start starts working jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start records this process's first heartbeat, resumes the jobs that
+// dead processes left running, and starts working jobs until Stop.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.lifeline.start(ctx); err != nil {
+		return err
+	}
+	if err := q.client.Start(ctx); err != nil {
+		q.lifeline.close()
+		return err
+	}
+	return nil
+}
 
 // Stop waits for running jobs to finish, up to ctx's deadline, then cancels
 // them; a cancelled job is retried by whichever worker takes it next.
 func (q *Queue) Stop(ctx context.Context) error {
+	defer q.lifeline.close()
 	if err := q.client.Stop(ctx); err != nil {
 		return q.client.StopAndCancel(context.WithoutCancel(ctx))
 	}

@@ -167,9 +167,14 @@ func TestTwoServersRunEachRequestOnce(t *testing.T) {
 	}
 }
 
-// TestKilledWorkerIsPickedUpAgain starts a worker in a child process, kills
-// it (SIGKILL) while it executes a request, and checks that another worker
-// rescues the request and completes it.
+// lifelineCfg beats fast so that tests see a death within a second.
+var lifelineCfg = queue.Config{Workers: 1, Heartbeat: 200 * time.Millisecond, DeadAfter: time.Second}
+
+// TestKilledWorkerIsPickedUpAgain starts a worker in a child process and
+// lets it run a request slowly while a second replica watches: a live
+// worker, however slow, is not rescued. Then it kills the child (SIGKILL)
+// and checks that the other replica resumes the request within seconds of
+// the death, long before River's own rescue timer, and completes it.
 func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 	for _, dialect := range []string{state.Postgres, state.SQLite} {
 		t.Run(dialect, func(t *testing.T) {
@@ -179,8 +184,7 @@ func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 				url = testdb.Postgres(t)
 			}
 			counter := &countingExecutor{runs: map[string]int{}}
-			cfg := queue.Config{Workers: 1, JobTimeout: time.Second, RescueAfter: 2 * time.Second}
-			parent := newServer(t, url, counter, cfg)
+			parent := newServer(t, url, counter, lifelineCfg)
 			id := parent.file(t, 1)[0]
 
 			child := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingWorker$")
@@ -191,13 +195,21 @@ func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 			}
 			parent.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
 			waitStep(t, parent.runStore.Journal(id), "blocked")
+			parent.start(t)
+			time.Sleep(4 * lifelineCfg.DeadAfter) // the slow child keeps beating
+			if r := parent.waitStatus(t, id, dsr.StatusRunning, time.Second); counter.count(id) != 0 || r.Attempts != 1 {
+				t.Fatalf("a live, slow worker's request was taken over: %d runs elsewhere, %d attempts", counter.count(id), r.Attempts)
+			}
 			if err := child.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
 			child.Wait()
+			killed := time.Now()
 
-			parent.start(t)
-			r := parent.waitStatus(t, id, dsr.StatusCompleted, 90*time.Second)
+			r := parent.waitStatus(t, id, dsr.StatusCompleted, 30*time.Second)
+			if took := time.Since(killed); took > 5*time.Second {
+				t.Errorf("request resumed %s after the kill; want within DeadAfter plus a beat or two", took)
+			}
 			if got := counter.count(id); got != 1 {
 				t.Errorf("surviving worker executed the request %d times; want 1", got)
 			}
@@ -231,7 +243,7 @@ func TestHelperBlockingWorker(t *testing.T) {
 	if url == "" {
 		return
 	}
-	s := newServer(t, url, blockingExecutor{}, queue.Config{Workers: 1, JobTimeout: time.Second, RescueAfter: 2 * time.Second})
+	s := newServer(t, url, blockingExecutor{}, lifelineCfg)
 	s.start(t)
 	select {}
 }

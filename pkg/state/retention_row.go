@@ -30,6 +30,7 @@ type retentionRunRow struct {
 	ErrorCode       *string
 	ErrorMessage    *string
 	RegistryVersion string
+	ProcessID       string
 }
 
 func (retentionRunRow) TableName() string { return "lethe_retention_runs" }

@@ -24,6 +24,14 @@ type RetentionRuns struct {
 	// Enqueue queues the job of run id inside tx (see Queue); nil makes
 	// Queue fail.
 	Enqueue func(ctx context.Context, tx *sql.Tx, id string) error
+	// Process is the id of this lethe serve process (see Processes), kept
+	// in the runs it begins; "" for a one-shot command. A run whose process
+	// stopped beating is taken over at once, and one whose process still
+	// beats is never taken over, however slow.
+	Process string
+	// Processes judges the liveness of other runs' processes; nil falls
+	// back to the runs' own heartbeats (StaleAfter) alone.
+	Processes *Processes
 }
 
 var _ retention.RunStore = (*RetentionRuns)(nil)
@@ -96,15 +104,30 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 			} else if err != nil {
 				return err
 			}
-			if row.Status != string(retention.StatusQueued) {
+			switch {
+			case row.Status == string(retention.StatusRunning) && s.orphaned(ctx, tx, row, now, b.StaleAfter):
+				// Its job was rescued from a dead process: carry the run on
+				// under a new id that resumes it.
+				if err := s.interrupt(tx, row, now); err != nil {
+					return err
+				}
+				next := *row
+				next.ID, next.CreatedAt, next.ProcessID, next.Resumes, next.ResumedBy = uuid.Must(uuid.NewV7()).String(), now, "", "", ""
+				next.FinishedAt, next.ErrorCode, next.ErrorMessage = nil, nil, nil
+				row = &next
+				if row.DryRun {
+					row.AsOf, row.Cursor, row.Counts = now, "{}", "[]"
+				}
+			case row.Status != string(retention.StatusQueued):
 				return dsr.Errorf(dsr.ECONFLICT, "retention run %s is %s, not queued", b.ID, row.Status)
+			default:
+				row.AsOf = now
 			}
-			row.AsOf = now
 		} else {
 			row.ID = uuid.Must(uuid.NewV7()).String()
 		}
 		if !row.DryRun {
-			if err := s.takeOver(tx, row.Kind, row.ID, now, b.StaleAfter); err != nil {
+			if err := s.takeOver(ctx, tx, row.Kind, row.ID, now, b.StaleAfter); err != nil {
 				return err
 			}
 			if err := s.resume(tx, row); err != nil {
@@ -112,6 +135,7 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 			}
 		}
 		row.Status, row.StartedAt, row.HeartbeatAt, row.RegistryVersion = string(retention.StatusRunning), &now, &now, b.RegistryVersion
+		row.ProcessID = s.Process
 		if err := tx.Save(row).Error; err != nil {
 			return err
 		}
@@ -127,28 +151,61 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 	return out, err
 }
 
-// takeOver marks failed the running real runs of kind whose heartbeat is
-// older than staleAfter (their process died) and returns ECONFLICT for a
-// live one or for another queued run.
-func (s *RetentionRuns) takeOver(tx *gorm.DB, kind, id string, now time.Time, staleAfter time.Duration) error {
+// takeOver marks failed the running real runs of kind whose process died
+// (see orphaned) and returns ECONFLICT for a live one or for another queued
+// run.
+func (s *RetentionRuns) takeOver(ctx context.Context, tx *gorm.DB, kind, id string, now time.Time, staleAfter time.Duration) error {
 	var rows []retentionRunRow
 	if err := s.DB.lock(tx).Where("status IN ? AND dry_run = ? AND id <> ? AND kind = ?",
 		[]string{string(retention.StatusQueued), string(retention.StatusRunning)}, false, id, kind).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read running retention runs: %w", err)
 	}
-	for _, r := range rows {
-		beat := r.CreatedAt
-		if r.HeartbeatAt != nil {
-			beat = *r.HeartbeatAt
-		}
-		if r.Status == string(retention.StatusQueued) || now.Sub(beat) < staleAfter {
+	for i := range rows {
+		r := &rows[i]
+		if r.Status == string(retention.StatusQueued) || !s.orphaned(ctx, tx, r, now, staleAfter) {
 			return dsr.Errorf(dsr.ECONFLICT, "retention run %s is already %s; wait for it to finish", r.ID, r.Status)
 		}
-		code, msg := dsr.EUNAVAILABLE, fmt.Sprintf("interrupted: no progress since %s; the next run resumes here", beat.UTC().Format(time.RFC3339))
-		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-			"status": string(retention.StatusFailed), "finished_at": now, "error_code": code, "error_message": msg}).Error; err != nil {
-			return fmt.Errorf("mark retention run %s interrupted: %w", r.ID, err)
+		if err := s.interrupt(tx, r, now); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// orphaned reports whether running run r lost its process: one that kept
+// its process id is orphaned exactly when that process stopped beating; one
+// without (begun by a one-shot command) when it made no progress for
+// staleAfter. A liveness that cannot be read counts as alive: two sweeps at
+// once are worse than a late one.
+func (s *RetentionRuns) orphaned(ctx context.Context, tx *gorm.DB, r *retentionRunRow, now time.Time, staleAfter time.Duration) bool {
+	if r.ProcessID != "" && s.Processes != nil {
+		if r.ProcessID == s.Process {
+			return false
+		}
+		sqlTx, err := SQLTx(tx)
+		if err != nil {
+			return false
+		}
+		live, err := s.Processes.live(ctx, sqlTx, r.ProcessID)
+		return err == nil && !live
+	}
+	beat := r.CreatedAt
+	if r.HeartbeatAt != nil {
+		beat = *r.HeartbeatAt
+	}
+	return now.Sub(beat) >= staleAfter
+}
+
+// interrupt marks running run r failed, to be resumed by the next run.
+func (s *RetentionRuns) interrupt(tx *gorm.DB, r *retentionRunRow, now time.Time) error {
+	beat := r.CreatedAt
+	if r.HeartbeatAt != nil {
+		beat = *r.HeartbeatAt
+	}
+	code, msg := dsr.EUNAVAILABLE, fmt.Sprintf("interrupted: no progress since %s; the next run resumes here", beat.UTC().Format(time.RFC3339))
+	if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(map[string]any{
+		"status": string(retention.StatusFailed), "finished_at": now, "error_code": code, "error_message": msg}).Error; err != nil {
+		return fmt.Errorf("mark retention run %s interrupted: %w", r.ID, err)
 	}
 	return nil
 }
