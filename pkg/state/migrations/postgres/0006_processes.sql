@@ -1,3 +1,4 @@
+-- +goose Up
 -- Liveness of lethe serve processes: each renews its row every few seconds
 -- (beat_at, the database's clock), so the work of a process that stopped
 -- beating is resumed by a live one within seconds, and a slow but live

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Liveness of lethe serve processes: each renews its row every few seconds,
 -- so the work of a process that stopped beating is resumed at once. On
 -- SQLite one process serves a state file at a time (a lock file beside it),
