@@ -1,0 +1,94 @@
+package state_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// TestRetentionRunOfADeadProcessIsTakenOver: a sweep whose process still
+// beats is never taken over, however long since its last batch; once that
+// process stops beating, the next sweep takes it over at once, with the
+// same cut-off (AsOf) and cursor; and a rescued job of a queued run whose
+// process died carries that run on under a new id. A process that finds
+// its own heartbeat lapsed is told so.
+func TestRetentionRunOfADeadProcessIsTakenOver(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		procs := &state.Processes{DB: b.db, DeadAfter: 300 * time.Millisecond}
+		beat := func(p state.Process) bool {
+			t.Helper()
+			lapsed, err := procs.Beat(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return lapsed
+		}
+		// Postgres judges beats by its own clock, SQLite by the process's.
+		silence := func() {
+			time.Sleep(2 * procs.DeadAfter)
+			b.clock.Advance(2 * procs.DeadAfter)
+		}
+		p1, p2 := state.NewProcess(), state.NewProcess()
+		if beat(p1) || beat(p2) {
+			t.Fatal("a first beat reports a lapse")
+		}
+		runs := func(p state.Process) *state.RetentionRuns {
+			return &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Process: p.ID, Processes: procs}
+		}
+		begin := func(p state.Process, id string) (*retention.Run, error) {
+			return runs(p).Begin(ctx, retention.Begin{ID: id, Trigger: retention.TriggerSchedule, Actor: "schedule",
+				Now: b.clock.Now(), StaleAfter: time.Nanosecond})
+		}
+		first, err := begin(p1, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := "users.7"
+		first.Cursor = retention.Cursor{Done: []string{"app.chats"}, Unit: "app.users", AfterKey: &after}
+		if err := runs(p1).Save(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Advance(time.Millisecond) // older than StaleAfter, but its process lives
+		if _, err := begin(p2, ""); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Fatalf("a sweep beside a live process's slow sweep: %v; want ECONFLICT", err)
+		}
+
+		silence()
+		beat(p2)
+		if dead, err := procs.Dead(ctx, p2.ID); err != nil || !reflect.DeepEqual(dead, []string{p1.ID}) {
+			t.Fatalf("dead processes %v (%v); want only %s", dead, err, p1.ID)
+		}
+		next, err := begin(p2, "")
+		if err != nil {
+			t.Fatalf("the sweep of a dead process was not taken over: %v", err)
+		}
+		if next.Resumes != first.ID || !next.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(next.Cursor, first.Cursor) {
+			t.Fatalf("take-over resumes %q as of %s at %+v; want %s as of %s at %+v",
+				next.Resumes, next.AsOf, next.Cursor, first.ID, first.AsOf, first.Cursor)
+		}
+		if old, err := runs(p2).Run(ctx, first.ID); err != nil || old.Status != retention.StatusFailed {
+			t.Fatalf("interrupted run: %+v %v; want failed", old, err)
+		}
+		if !beat(p1) {
+			t.Error("a process whose heartbeat lapsed is not told so on its next beat")
+		}
+
+		// The job of next is rescued to p1 after p2 dies: Begin with next's
+		// id carries it on.
+		silence()
+		beat(p1)
+		carried, err := begin(p1, next.ID)
+		if err != nil {
+			t.Fatalf("a rescued job's run: %v", err)
+		}
+		if carried.ID == next.ID || carried.Resumes != next.ID || !carried.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(carried.Cursor, first.Cursor) {
+			t.Fatalf("rescued run %+v; want a new run resuming %s with its cut-off and cursor", carried, next.ID)
+		}
+	})
+}
