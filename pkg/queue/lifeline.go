@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,9 @@ func (l *lifeline) rescue(ctx context.Context, owner *string) error {
 			args = append(args, *owner)
 		}
 	}
+	if err := l.resign(ctx, owner); err != nil {
+		return err
+	}
 	rows, err := l.db.SQL.QueryContext(ctx, q+` RETURNING id, kind`, args...)
 	if err != nil {
 		return fmt.Errorf("queue: rescue jobs of a dead process: %w", err)
@@ -162,6 +166,24 @@ func (l *lifeline) rescue(ctx context.Context, owner *string) error {
 	}
 	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("queue: rescue jobs of a dead process: %w", err)
+	}
+	return nil
+}
+
+// resign ends the leadership of dead process owner (of any process but
+// this one when owner is nil), so that a live process is elected at its
+// next attempt, within seconds, rather than after the dead leader's term
+// runs out: the leader's own work (schedules, periodic jobs) goes on.
+func (l *lifeline) resign(ctx context.Context, owner *string) error {
+	q, arg := `DELETE FROM river_leader WHERE leader_id <> ?`, l.self.ID
+	if owner != nil {
+		q, arg = `DELETE FROM river_leader WHERE leader_id = ?`, *owner
+	}
+	if l.db.Dialect == state.Postgres {
+		q = strings.Replace(q, "?", "$1", 1)
+	}
+	if _, err := l.db.SQL.ExecContext(ctx, q, arg); err != nil {
+		return fmt.Errorf("queue: end a dead process's leadership: %w", err)
 	}
 	return nil
 }

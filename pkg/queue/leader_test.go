@@ -1,0 +1,156 @@
+package queue_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testdb"
+)
+
+// leaderWork counts what a surviving process runs of the leader's work.
+type leaderWork struct {
+	mu     sync.Mutex
+	sweeps []string
+	outbox int
+}
+
+func (w *leaderWork) config() queue.Config {
+	cfg := lifelineCfg
+	cfg.Sweep = func(ctx context.Context, runID string) error {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.sweeps = append(w.sweeps, runID)
+		return nil
+	}
+	cfg.Periodic = []queue.Periodic{{Name: "outbox", Every: time.Hour, Run: func(context.Context) error {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.outbox++
+		return nil
+	}}}
+	return cfg
+}
+
+func (w *leaderWork) counts() ([]string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.sweeps...), w.outbox
+}
+
+// waitFor polls ok until it holds or within passes.
+func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > within {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// TestLeaderWorkSurvivesItsDeath: the elected leader runs a sweep and a
+// periodic job (both attempted once only) and is killed with SIGKILL while
+// they run. The surviving process (on Postgres, a replica that watched
+// without touching the live leader's work; on SQLite, the restart) runs
+// the interrupted sweep and periodic job again within seconds, and becomes
+// the leader, running the leader's work at its start, within 30 seconds.
+func TestLeaderWorkSurvivesItsDeath(t *testing.T) {
+	for _, dialect := range []string{state.Postgres, state.SQLite} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			url := "sqlite://" + testdb.SQLite(t)
+			if dialect == state.Postgres {
+				url = testdb.Postgres(t)
+			}
+			work := &leaderWork{}
+			cfg := work.config()
+			cfg.Exclusive = dialect == state.SQLite // the restart on a store it serves alone
+			survivor := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
+			tx, err := survivor.db.SQL.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := survivor.queue.EnqueueRetention(context.Background(), tx, "run-1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+
+			marks := t.TempDir()
+			leader := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingLeader$")
+			leader.Env = append(os.Environ(), "LETHE_HELPER_LEADER_URL="+url, "LETHE_HELPER_MARKS="+marks)
+			leader.Stderr = os.Stderr
+			if err := leader.Start(); err != nil {
+				t.Fatal(err)
+			}
+			marked := func(name string) func() bool {
+				return func() bool { _, err := os.Stat(filepath.Join(marks, name)); return err == nil }
+			}
+			waitFor(t, 30*time.Second, "the leader runs the sweep", marked("sweep-run-1"))
+			waitFor(t, 30*time.Second, "the leader runs its periodic work", marked("outbox"))
+
+			if dialect == state.Postgres {
+				survivor.start(t)
+				time.Sleep(4 * lifelineCfg.DeadAfter)
+				if sweeps, outbox := work.counts(); len(sweeps) != 0 || outbox != 0 {
+					t.Fatalf("a replica ran the live leader's work: sweeps %v, outbox %d", sweeps, outbox)
+				}
+			}
+			if err := leader.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			leader.Wait()
+			killed := time.Now()
+			if dialect == state.SQLite {
+				survivor.start(t)
+			}
+			waitFor(t, 10*time.Second, "the interrupted sweep runs again", func() bool {
+				sweeps, _ := work.counts()
+				return len(sweeps) == 1 && sweeps[0] == "run-1"
+			})
+			t.Logf("sweep resumed %s after the kill", time.Since(killed).Round(time.Millisecond))
+			waitFor(t, 10*time.Second, "the interrupted periodic job runs again", func() bool { _, n := work.counts(); return n >= 1 })
+			waitFor(t, 30*time.Second, "a new leader runs the periodic work at its start", func() bool { _, n := work.counts(); return n >= 2 })
+			if took := time.Since(killed); took > 30*time.Second {
+				t.Errorf("a new leader ran the leader's work %s after the kill; want within 30s", took)
+			} else {
+				t.Logf("new leader's work ran %s after the kill", took.Round(time.Millisecond))
+			}
+			if sweeps, _ := work.counts(); len(sweeps) != 1 {
+				t.Errorf("sweeps run %v; want run-1 once", sweeps)
+			}
+		})
+	}
+}
+
+// TestHelperBlockingLeader is the leader process of
+// TestLeaderWorkSurvivesItsDeath: its sweep and periodic work mark that
+// they started, then hang until the process is killed. It does nothing
+// when run on its own.
+func TestHelperBlockingLeader(t *testing.T) {
+	url, marks := os.Getenv("LETHE_HELPER_LEADER_URL"), os.Getenv("LETHE_HELPER_MARKS")
+	if url == "" {
+		return
+	}
+	mark := func(name string) {
+		if err := os.WriteFile(filepath.Join(marks, name), nil, 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	cfg := lifelineCfg
+	cfg.Sweep = func(ctx context.Context, runID string) error { mark("sweep-" + runID); select {} }
+	cfg.Periodic = []queue.Periodic{{Name: "outbox", Every: time.Hour, Run: func(context.Context) error { mark("outbox"); select {} }}}
+	s := newServer(t, url, blockingExecutor{}, cfg)
+	s.start(t)
+	select {}
+}
