@@ -38,6 +38,12 @@ type Runner struct {
 // ErrRetry wraps the error of an attempt that should be tried again.
 var ErrRetry = errors.New("retry")
 
+// ErrTakenOver is returned by a RunStore or Journal when another process
+// has since started the request (this one stalled past its heartbeat and
+// its work was resumed elsewhere): the attempt stops at once and is not
+// retried, so one request never runs twice at once.
+var ErrTakenOver = errors.New("request taken over by another process")
+
 // Run executes request id. finalAttempt says whether the queue will give up
 // after this attempt. It returns nil when the request reached a terminal
 // status (completed, failed, or found cancelled), and an error wrapping
@@ -57,6 +63,10 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 		return err
 	}
 	out, err := r.Executor.Execute(ctx, req, r.Store.Journal(req.ID))
+	if errors.Is(err, ErrTakenOver) {
+		log.Warn("request taken over by another process; this attempt stops", "error", err)
+		return nil
+	}
 	retryable := err != nil && (ErrorCode(err) == EUNAVAILABLE || ErrorCode(err) == EINTERNAL)
 	if retryable && !finalAttempt {
 		log.Warn("request attempt failed; will retry", "code", ErrorCode(err), "error", err)
@@ -92,7 +102,10 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 	}
 	ev := AuditEvent{Actor: "lethe", Action: "request." + string(req.Status), RequestID: req.ID,
 		Tenant: req.Tenant, Subject: req.Subject, Details: details}
-	if err := r.Store.Finish(ctx, req, ev); err != nil {
+	if err := r.Store.Finish(ctx, req, ev); errors.Is(err, ErrTakenOver) {
+		log.Warn("request taken over by another process; this attempt's end is not recorded", "error", err)
+		return nil
+	} else if err != nil {
 		return errors.Join(ErrRetry, err)
 	}
 	r.notify(ctx, req, log)

@@ -306,3 +306,34 @@ func TestRetriesWithBackoff(t *testing.T) {
 		t.Errorf("executed %d times; want 3 (MaxAttempts)", down.calls)
 	}
 }
+
+// takenOverExecutor finds its request taken over by another process.
+type takenOverExecutor struct{ flakyExecutor }
+
+func (e *takenOverExecutor) Execute(ctx context.Context, r *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls++
+	return nil, fmt.Errorf("journal: save step x: %w", dsr.ErrTakenOver)
+}
+
+// TestTakenOverAttemptStops: an attempt whose request another process has
+// taken over stops without failing the request and is not retried (the
+// other process owns the request now).
+func TestTakenOverAttemptStops(t *testing.T) {
+	t.Parallel()
+	exec := &takenOverExecutor{}
+	s := newServer(t, "sqlite://"+testdb.SQLite(t), exec, queue.Config{Backoff: func(int) time.Duration { return 50 * time.Millisecond }})
+	id := s.file(t, 1)[0]
+	s.start(t)
+	s.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
+	time.Sleep(2 * time.Second) // a retry would have come by now
+	if r := s.waitStatus(t, id, dsr.StatusRunning, time.Second); r.Attempts != 1 {
+		t.Errorf("attempts = %d; want 1: a taken-over attempt is not retried", r.Attempts)
+	}
+	exec.mu.Lock()
+	defer exec.mu.Unlock()
+	if exec.calls != 1 {
+		t.Errorf("executed %d times; want 1", exec.calls)
+	}
+}

@@ -15,6 +15,10 @@ import (
 type Journal struct {
 	DB        *DB
 	RequestID string
+	// Process, when set, fences the journal: a step is saved only while
+	// the request is this process's, else SaveStep fails with
+	// dsr.ErrTakenOver.
+	Process string
 }
 
 var _ dsr.Journal = (*Journal)(nil)
@@ -58,18 +62,28 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 
 // SaveStep implements dsr.Journal in one statement (one round trip): the
 // engine saves a step after every batch, so its cost is on the hot path.
+// A fenced journal's statement inserts only while the request is still its
+// process's.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	if s.At.IsZero() {
 		s.At = j.DB.now()
 	}
-	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor)
-		VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?)
+	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
+	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At.UTC().Truncate(time.Microsecond), strPtr(s.Cursor)}
+	rows := "VALUES (" + cols + ")"
+	if j.Process != "" {
+		rows = "SELECT " + cols + " WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?)"
+		args = append(args, j.RequestID, j.Process)
+	}
+	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
 			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
-	err := j.DB.Gorm.WithContext(ctx).Exec(q, j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail,
-		s.At.UTC().Truncate(time.Microsecond), strPtr(s.Cursor)).Error
-	if err != nil {
-		return fmt.Errorf("journal: save step %s: %w", s.Name, err)
+	res := j.DB.Gorm.WithContext(ctx).Exec(q, args...)
+	if res.Error != nil {
+		return fmt.Errorf("journal: save step %s: %w", s.Name, res.Error)
+	}
+	if j.Process != "" && res.RowsAffected == 0 {
+		return fmt.Errorf("journal: save step %s: %w", s.Name, dsr.ErrTakenOver)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -89,6 +90,53 @@ func TestRetentionRunOfADeadProcessIsTakenOver(t *testing.T) {
 		}
 		if carried.ID == next.ID || carried.Resumes != next.ID || !carried.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(carried.Cursor, first.Cursor) {
 			t.Fatalf("rescued run %+v; want a new run resuming %s with its cut-off and cursor", carried, next.ID)
+		}
+	})
+}
+
+// TestTakenOverRequestIsFenced: once another process has started a
+// request (its first process stalled and the request was rescued), the
+// first process's journal writes and finish fail with dsr.ErrTakenOver, so
+// its attempt stops; the new owner's go through. Unfenced use (no process)
+// is unchanged.
+func TestTakenOverRequestIsFenced(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, dsr.Caller{Admin: true}, dsr.TypeErasure, "fenced@example.com", "")
+		stalled := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-stalled"}
+		rescuer := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-rescuer"}
+		if _, err := stalled.Start(ctx, r.ID, b.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := stalled.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "delete app.users", Status: "done", Count: 1}); err != nil {
+			t.Fatalf("the owner's step: %v", err)
+		}
+		started, err := rescuer.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = stalled.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "delete app.chats", Status: "done", Count: 2})
+		if !errors.Is(err, dsr.ErrTakenOver) {
+			t.Fatalf("the stalled process's step after the take-over: %v; want ErrTakenOver", err)
+		}
+		started.Status = dsr.StatusCompleted
+		ev := dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: r.ID}
+		if err := stalled.Finish(ctx, started, ev); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Fatalf("the stalled process's finish: %v; want ErrTakenOver", err)
+		}
+		if err := rescuer.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "delete app.chats", Status: "done", Count: 2}); err != nil {
+			t.Fatalf("the rescuer's step: %v", err)
+		}
+		steps, err := rescuer.Journal(r.ID).Steps(ctx)
+		if err != nil || len(steps) != 2 {
+			t.Fatalf("journal %+v %v; want the owner's and the rescuer's steps only", steps, err)
+		}
+		if err := rescuer.Finish(ctx, started, ev); err != nil {
+			t.Fatalf("the rescuer's finish: %v", err)
+		}
+		unfenced := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests}
+		if err := unfenced.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "note", Status: "done"}); err != nil {
+			t.Fatalf("an unfenced journal: %v", err)
 		}
 	})
 }

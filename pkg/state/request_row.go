@@ -32,6 +32,7 @@ type requestRow struct {
 	IdemHash         *string
 	RegistrySnapshot *string
 	Source           string
+	ProcessID        string
 }
 
 func (requestRow) TableName() string { return "lethe_requests" }

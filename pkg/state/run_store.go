@@ -16,6 +16,11 @@ type RunStore struct {
 	DB       *DB
 	Audit    *AuditLog
 	Requests *RequestService
+	// Process is the id of this lethe serve process (see Processes), kept
+	// in the requests it starts; "" (one-shot use, tests) fences nothing.
+	// When another process has since started a request, this one's journal
+	// writes and finish fail with dsr.ErrTakenOver.
+	Process string
 }
 
 var _ dsr.RunStore = (*RunStore)(nil)
@@ -44,7 +49,7 @@ func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Re
 			return dsr.Errorf(dsr.ECONFLICT, "request is %s", st)
 		}
 		first := st == dsr.StatusPending
-		row.Status, row.Attempts, row.UpdatedAt = string(dsr.StatusRunning), row.Attempts+1, now
+		row.Status, row.Attempts, row.UpdatedAt, row.ProcessID = string(dsr.StatusRunning), row.Attempts+1, now, s.Process
 		if row.StartedAt == nil {
 			row.StartedAt = &now
 		}
@@ -77,9 +82,15 @@ func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent
 		if r.Err != nil {
 			upd["error_code"], upd["error_message"] = r.Err.Code, r.Err.Message
 		}
-		res := tx.Model(&requestRow{}).Where("id = ? AND status = ?", r.ID, string(dsr.StatusRunning)).Updates(upd)
+		q := tx.Model(&requestRow{}).Where("id = ? AND status = ?", r.ID, string(dsr.StatusRunning))
+		if s.Process != "" {
+			q = q.Where("process_id = ?", s.Process)
+		}
+		res := q.Updates(upd)
 		if res.Error != nil {
 			return fmt.Errorf("finish request: %w", res.Error)
+		} else if res.RowsAffected == 0 && s.Process != "" && s.takenOver(tx, r.ID) {
+			return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
 		} else if res.RowsAffected == 0 {
 			return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
 		}
@@ -99,4 +110,13 @@ func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent
 }
 
 // Journal implements dsr.RunStore.
-func (s *RunStore) Journal(id string) dsr.Journal { return &Journal{DB: s.DB, RequestID: id} }
+func (s *RunStore) Journal(id string) dsr.Journal {
+	return &Journal{DB: s.DB, RequestID: id, Process: s.Process}
+}
+
+// takenOver reports whether running request id is now another process's.
+func (s *RunStore) takenOver(tx *gorm.DB, id string) bool {
+	var n int64
+	tx.Model(&requestRow{}).Where("id = ? AND status = ? AND process_id <> ?", id, string(dsr.StatusRunning), s.Process).Count(&n)
+	return n > 0
+}

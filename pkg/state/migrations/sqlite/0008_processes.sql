@@ -16,3 +16,8 @@ CREATE TABLE lethe_processes (
 -- The process running a retention run: a run whose process stopped beating
 -- is taken over at once, one whose process lives never is.
 ALTER TABLE lethe_retention_runs ADD COLUMN process_id TEXT NOT NULL DEFAULT '';
+
+-- The process running a request: a process whose request was taken over
+-- (it stalled past its heartbeat) finds so at its next journal write and
+-- stops, so one erasure never runs twice at once.
+ALTER TABLE lethe_requests ADD COLUMN process_id TEXT NOT NULL DEFAULT '';
