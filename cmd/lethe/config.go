@@ -32,6 +32,9 @@ type Config struct {
 	// ResponsesEvery is how often the responses of tenants that stopped
 	// collecting them are purged, as a Go duration ("1m").
 	ResponsesEvery string
+	// Heartbeat is how often lethe serve renews its heartbeat, as a Go
+	// duration ("5s"); a process silent for three beats is taken for dead.
+	Heartbeat string
 	// HTTP bounds the server's connections (see httpserver.go).
 	HTTP Timeouts
 	// AuditKey is the Ed25519 seed (hex or base64) that signs the audit
@@ -101,6 +104,8 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	c.auditFlags(fs)
 	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", "1m", "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h")
 	bindEnv(fs, "responses-sweep-every", "LETHE_RESPONSES_SWEEP_EVERY")
+	fs.StringVar(&c.Heartbeat, "heartbeat", "5s", "how often this process renews its heartbeat in the state store; the requests and sweeps of a process silent for three beats are resumed by a live one: a Go duration, 100ms to 10s")
+	bindEnv(fs, "heartbeat", "LETHE_HEARTBEAT")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP server for end users' codes and links: smtp://user:pass@host:587?from=privacy@example.com, STARTTLS required; smtps:// for implicit TLS; ?tls=none sends in clear (unset: mails are logged with codes masked)")
 	bindEnv(fs, "smtp-url", "LETHE_SMTP_URL")
 	fs.BoolVar(&c.SMTPInsecure, "smtp-insecure", false, "allow an SMTP URL with ?tls=none outside --demo: codes and links then cross the network in clear (1 or true)")
@@ -124,6 +129,17 @@ func (c *Config) responsesEvery() (time.Duration, error) {
 	d, err := time.ParseDuration(cmp.Or(c.ResponsesEvery, "1m"))
 	if err != nil || d < time.Second || d > 24*time.Hour {
 		return 0, fmt.Errorf("%w: LETHE_RESPONSES_SWEEP_EVERY (or --responses-sweep-every) %q: give a duration from 1s to 24h, such as 1m", errUsage, c.ResponsesEvery)
+	}
+	return d, nil
+}
+
+// heartbeat parses Heartbeat. Errors: a usage error naming the variable
+// when it is not a duration from 100ms to 10s (longer would let a dead
+// process's requests wait past 30 seconds).
+func (c *Config) heartbeat() (time.Duration, error) {
+	d, err := time.ParseDuration(cmp.Or(c.Heartbeat, "5s"))
+	if err != nil || d < 100*time.Millisecond || d > 10*time.Second {
+		return 0, fmt.Errorf("%w: LETHE_HEARTBEAT (or --heartbeat) %q: give a duration from 100ms to 10s, such as 5s", errUsage, c.Heartbeat)
 	}
 	return d, nil
 }

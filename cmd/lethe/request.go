@@ -89,7 +89,7 @@ func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*stat
 			return err
 		}
 	}
-	svc, err := newServices(db, cfg.SubjectKey, enq, nil)
+	svc, err := newServices(db, cfg.SubjectKey, enq, nil, nil)
 	if err != nil {
 		return err
 	}

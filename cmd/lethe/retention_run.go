@@ -52,7 +52,7 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 		return err
 	}
 	defer db.Close()
-	svc, err := newServices(db, cfg.SubjectKey, nil, nil)
+	svc, err := newServices(db, cfg.SubjectKey, nil, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,10 @@ type Main struct {
 	DemoDir string
 	Workers int
 
-	DB  *state.DB
-	App *appStores // nil without a registry
+	DB *state.DB
+	// Lock holds a SQLite state store for this process alone.
+	Lock *state.ServeLock
+	App  *appStores // nil without a registry
 	// Exports stores and serves access packages; nil without LETHE_EXPORT_KEY.
 	Exports *export.Service
 	// Anchor is the bucket of the audit chain's signed checkpoints; nil
@@ -114,9 +116,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	publicURL := cmp.Or(opts.publicURL, "http://"+m.ln.Addr().String())
+	if m.Lock, err = state.LockServe(cfg.DatabaseURL); err != nil {
+		return err
+	}
 	if m.DB, err = state.Open(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	life := &liveness{Process: state.NewProcess(), Processes: &state.Processes{DB: m.DB, DeadAfter: 3 * opts.heartbeat},
+		Every: opts.heartbeat, Exclusive: m.Lock.Exclusive()}
 	enq, err := queue.NewEnqueuer(ctx, queue.EnqueuerConfig{DB: m.DB, Logger: m.Logger})
 	if err != nil {
 		return err
@@ -131,7 +138,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newServices(m.DB, cfg.SubjectKey, enq, anchor)
+	svc, err := newServices(m.DB, cfg.SubjectKey, enq, anchor, life)
 	if err != nil {
 		return err
 	}
@@ -174,7 +181,8 @@ func (m *Main) start(ctx context.Context) error {
 		}
 		m.serveErr <- err
 	}()
-	m.Logger.Info("lethe serving", "addr", m.ln.Addr().String(), "state", m.DB.Dialect, "demo", m.Demo)
+	m.Logger.Info("lethe serving", "addr", m.ln.Addr().String(), "state", m.DB.Dialect, "demo", m.Demo,
+		"process", m.Queue.Process())
 	return nil
 }
 
@@ -208,6 +216,7 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
+	errs = append(errs, m.Lock.Release())
 	m.Logger.Info("lethe stopped")
 	for _, err := range errs {
 		if err != nil {

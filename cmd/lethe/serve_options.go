@@ -9,6 +9,7 @@ import (
 // before anything is opened so that a mistyped one fails fast.
 type serveOptions struct {
 	responsesEvery time.Duration
+	heartbeat      time.Duration
 	proxies        []*net.IPNet
 	// publicURL is LETHE_PUBLIC_URL or its fallback; "" means the listen
 	// address, known once listening.
@@ -27,6 +28,9 @@ func checkServe(cfg Config, demo bool) (serveOptions, error) {
 		return o, err
 	}
 	if o.responsesEvery, err = cfg.responsesEvery(); err != nil {
+		return o, err
+	}
+	if o.heartbeat, err = cfg.heartbeat(); err != nil {
 		return o, err
 	}
 	if o.proxies, err = cfg.trustedProxies(); err != nil {

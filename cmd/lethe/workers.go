@@ -43,6 +43,10 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 	}
 	runner := &dsr.Runner{Store: svc.RunStore, Executor: executor, Now: time.Now, Logger: m.Logger,
 		Holds: svc.Holds, Notifier: notifier}
-	return queue.New(ctx, queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
-		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()})
+	cfg := queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
+		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()}
+	if life := svc.Life; life != nil {
+		cfg.Process, cfg.Heartbeat, cfg.DeadAfter, cfg.Exclusive = life.Process, life.Every, life.Processes.DeadAfter, life.Exclusive
+	}
+	return queue.New(ctx, cfg)
 }

@@ -177,6 +177,9 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, id string) error {
 	return insertRequest(ctx, q.client, tx, id)
 }
 
+// Process is this process's id in the heartbeat table.
+func (q *Queue) Process() string { return q.lifeline.self.ID }
+
 // Start records this process's first heartbeat, resumes the jobs that
 // dead processes left running, and starts working jobs until Stop.
 func (q *Queue) Start(ctx context.Context) error {
