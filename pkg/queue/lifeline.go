@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -164,7 +162,7 @@ func (l *lifeline) rescue(ctx context.Context, owner *string) error {
 		}
 		l.log.Warn("job of a dead process resumed", "job", id, "kind", kind, "dead_process", from, "process", l.self.ID)
 	}
-	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("queue: rescue jobs of a dead process: %w", err)
 	}
 	return nil
