@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -53,19 +54,14 @@ func (p *Processes) deadAfter() time.Duration {
 // (other processes may have taken its work over): the caller must then stop
 // that work.
 func (p *Processes) Beat(ctx context.Context, pr Process) (lapsed bool, err error) {
-	live, err := p.Live(ctx, pr.ID)
-	if err != nil {
-		return false, err
-	}
-	var n int
-	q := `SELECT count(*) FROM lethe_processes WHERE id = ?`
+	q, args := `SELECT beat_at < ? FROM lethe_processes WHERE id = ?`, []any{p.DB.now().Add(-p.deadAfter()), pr.ID}
 	if p.DB.Dialect == Postgres {
-		q = `SELECT count(*) FROM lethe_processes WHERE id = $1`
+		q, args[0] = `SELECT beat_at < clock_timestamp() - make_interval(secs => $1) FROM lethe_processes WHERE id = $2`, p.deadAfter().Seconds()
 	}
-	if err := p.DB.SQL.QueryRowContext(ctx, q, pr.ID).Scan(&n); err != nil {
+	if err := p.DB.SQL.QueryRowContext(ctx, q, args...).Scan(&lapsed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("state: heartbeat of process %s: %w", pr.ID, err)
 	}
-	args := []any{pr.ID, pr.Host, pr.PID}
+	args = []any{pr.ID, pr.Host, pr.PID}
 	if p.DB.Dialect == Postgres {
 		q = `INSERT INTO lethe_processes (id, host, pid, started_at, beat_at) VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp())
 			ON CONFLICT (id) DO UPDATE SET beat_at = clock_timestamp()`
@@ -78,7 +74,7 @@ func (p *Processes) Beat(ctx context.Context, pr Process) (lapsed bool, err erro
 	if _, err := p.DB.SQL.ExecContext(ctx, q, args...); err != nil {
 		return false, fmt.Errorf("state: heartbeat of process %s: %w", pr.ID, err)
 	}
-	return n > 0 && !live, nil
+	return lapsed, nil
 }
 
 // Dead returns the ids of the processes other than self whose last beat is
