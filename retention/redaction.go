@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -114,9 +115,13 @@ func (s *Sweeper) textOnly(ctx context.Context, st Store, c *registry.Collection
 // redacted number becomes a string, so the document stays valid JSON); a
 // JSON column whose value does not parse is redacted as text. A JSON column
 // without paths is never redacted whole (the registry refuses it too):
-// pseudonyms would replace its numbers unquoted.
+// pseudonyms would replace its numbers unquoted. A column or path whose
+// category identifies a person (user.name, user.contact.*, or one marked
+// under identifying) is replaced whole by its pseudonym, whatever the
+// detectors find in it; a pseudonym is left as it is.
 func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
-	paths := map[string][]*registry.Path{}
+	paths := map[string][]registry.Field{}
+	kinds := map[string]redact.Kind{} // whole columns replaced by their pseudonym
 	var cols []string
 	for _, f := range c.Retention.Redact {
 		if _, isJSON := c.JSON[f.Column]; isJSON && f.Path == nil {
@@ -127,12 +132,18 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 			paths[f.Column] = nil
 		}
 		if f.Path != nil {
-			paths[f.Column] = append(paths[f.Column], f.Path)
+			paths[f.Column] = append(paths[f.Column], f)
+		} else if k := c.PseudonymKind(f); k != "" {
+			kinds[f.Column] = redact.Kind(k)
 		}
 	}
 	edit := func(tenant, col, old string) (string, bool, error) {
 		r := s.Redactors.For(tenant)
 		if len(paths[col]) == 0 {
+			if k, ok := kinds[col]; ok {
+				out, changed := r.Whole(k, old)
+				return out, changed, nil
+			}
 			out, spans := r.Redact(old)
 			return out, len(spans) > 0, nil
 		}
@@ -142,8 +153,9 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 			return out, len(spans) > 0, nil
 		}
 		changed := false
-		for _, p := range paths[col] {
-			doc, _ = p.Rewrite(doc, func(v any) any {
+		for _, f := range paths[col] {
+			kind := redact.Kind(c.PseudonymKind(f))
+			doc, _ = f.Path.Rewrite(doc, func(v any) any {
 				var str string
 				switch x := v.(type) {
 				case string:
@@ -153,8 +165,16 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 				default:
 					return v
 				}
-				out, spans := r.Redact(str)
-				if len(spans) == 0 {
+				var out string
+				var ok bool
+				if kind != "" {
+					out, ok = r.Whole(kind, str)
+				} else {
+					var spans []redact.Span
+					out, spans = r.Redact(str)
+					ok = len(spans) > 0
+				}
+				if !ok {
 					return v
 				}
 				changed = true

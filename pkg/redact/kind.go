@@ -15,6 +15,9 @@ const (
 	IPv6           Kind = "ipv6"            // an IPv6 address other than :: and ::1
 	URLCredentials Kind = "url_credentials" // the user:password of a URL
 	Identity       Kind = "identity"        // one of the subject's known identities given by the caller
+	// Name is the kind of a person's name replaced whole, as in a column
+	// the registry declares user.name; it is normalised as Identity is.
+	Name Kind = "name"
 )
 
 // Kinds returns every Kind, most specific first: the order in which the

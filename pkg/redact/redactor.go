@@ -134,7 +134,7 @@ func normalise(buf []byte, k Kind, v string) []byte {
 	switch k {
 	case Email:
 		return appendLower(buf, deobfuscate(v), false)
-	case Identity:
+	case Identity, Name:
 		return appendLower(buf, v, true)
 	case Phone:
 		v = strings.ReplaceAll(v, "(0)", "")

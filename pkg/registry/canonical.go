@@ -11,6 +11,14 @@ import (
 func marshalCanonical(r *Registry) ([]byte, error) {
 	f := fileRegistry{Stores: map[string]*fileStore{}, Collections: map[string]*fileCollection{},
 		Purposes: r.Purposes, Recipients: r.Recipients}
+	for cat, kind := range r.Identifying {
+		if builtinIdentifying[cat] != kind {
+			if f.Identifying == nil {
+				f.Identifying = map[string]string{}
+			}
+			f.Identifying[cat] = kind
+		}
+	}
 	for name, s := range r.Stores {
 		fs := &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
 			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv,
@@ -22,7 +30,7 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 	}
 	for key, c := range r.Collections {
 		fc := &fileCollection{Table: c.Table, PrimaryKey: c.PrimaryKey, Tenant: c.Tenant,
-			Categories: c.Categories, Files: c.Files, Responses: c.Responses, Purposes: c.Purposes}
+			Categories: mergeCategories(c), Files: c.Files, Responses: c.Responses, Purposes: c.Purposes}
 		if c.Identity() {
 			fc.Identity = &fileIdentity{Email: c.Email}
 		}
@@ -74,4 +82,20 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 		f.Retention = &fileSchedule{Schedule: r.Schedule.Cron, BatchSize: r.Schedule.BatchSize}
 	}
 	return yaml.Marshal(&f)
+}
+
+// mergeCategories returns c's column and JSON path categories in one map,
+// as the file writes them.
+func mergeCategories(c *Collection) map[string]string {
+	if len(c.PathCategories) == 0 {
+		return c.Categories
+	}
+	m := copyMap(c.Categories)
+	if m == nil {
+		m = map[string]string{}
+	}
+	for k, v := range c.PathCategories {
+		m[k] = v
+	}
+	return m
 }

@@ -27,7 +27,7 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 		return nil
 	}
 	c := &Collection{Key: key, Store: storeName, Name: name, Table: fc.Table, PrimaryKey: fc.PrimaryKey,
-		Tenant: fc.Tenant, Categories: fc.Categories, Files: fc.Files, Responses: fc.Responses,
+		Tenant: fc.Tenant, Categories: copyMap(fc.Categories), Files: fc.Files, Responses: fc.Responses,
 		JSON: map[string][]*Path{}}
 	if c.Table == "" {
 		c.Table = name
@@ -70,6 +70,8 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 			c.JSON[col] = append(c.JSON[col], path)
 		}
 	}
+	buildPathCategories(p, at, c)
+	buildIdentifyingFields(r, c)
 	for _, col := range sortedKeys(fc.Files) {
 		bs := r.Stores[fc.Files[col]]
 		if bs == nil || bs.Kind != KindBlob {
@@ -139,4 +141,15 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

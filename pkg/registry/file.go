@@ -18,6 +18,9 @@ type fileRegistry struct {
 	// CollectResponses false purges every collection marked responses,
 	// in every tenant: the switch for single-tenant applications.
 	CollectResponses *bool `yaml:"collect_responses,omitempty"`
+	// Identifying marks the application's own categories as identifying a
+	// person: category (or "prefix.*") → pseudonym kind.
+	Identifying map[string]string `yaml:"identifying,omitempty"`
 }
 
 type fileStore struct {

@@ -49,6 +49,7 @@ func parse(b []byte, file string) (*Registry, error) {
 	if len(f.Collections) == 0 {
 		p.add([]string{"collections"}, "no collections: declare the tables that hold personal data")
 	}
+	buildIdentifying(p, r, f.Identifying)
 	for _, key := range sortedKeys(f.Collections) {
 		if c := buildCollection(p, r, key, f.Collections[key]); c != nil {
 			r.Collections[key] = c

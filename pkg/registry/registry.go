@@ -36,6 +36,12 @@ type Registry struct {
 	// applications without tenants; true (the default) leaves it to each
 	// tenant's settings.
 	CollectResponses bool
+	// Identifying maps the categories that identify a person (or
+	// "prefix.*" for every category below prefix) to the kind of pseudonym
+	// that replaces their values whole: the built-in user.name (name),
+	// user.contact.email (email), user.contact.phone (phone) and
+	// user.contact.* (contact), and those of the identifying section.
+	Identifying map[string]string
 
 	order     []*Collection // parents first
 	canonical []byte
@@ -91,6 +97,13 @@ type Collection struct {
 	Tenant      string   // tenant column, "" when rows belong to no tenant
 	References  []Reference
 	Categories  map[string]string  // column → data category
+	// PathCategories maps JSON paths ("body.author.name", as Field.Name
+	// writes them) to their data category.
+	PathCategories map[string]string
+	// Identifying maps the columns and JSON paths (by Field.Name) whose
+	// category identifies a person to the kind of their pseudonym; see
+	// Registry.Identifying.
+	Identifying map[string]string
 	JSON        map[string][]*Path // column → paths inside the JSON document holding personal data
 	Files       map[string]string  // column → blob store whose object keys it holds
 	Erasure     Erasure
