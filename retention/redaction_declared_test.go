@@ -66,7 +66,7 @@ func TestRedactDeclaredPathsWhole(t *testing.T) {
 			name := r.Pseudonym(redact.Name, "Grace Hopper")
 			var doc struct {
 				Author struct{ Email, Name string } `json:"author"`
-				N      int                           `json:"n"`
+				N      int                          `json:"n"`
 			}
 			if err := json.Unmarshal([]byte(row[0]), &doc); err != nil {
 				t.Fatalf("message %s: meta is no longer JSON: %s", id, row[0])

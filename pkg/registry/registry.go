@@ -96,7 +96,7 @@ type Collection struct {
 	Email       []string // identity columns holding an email, matched case-insensitively
 	Tenant      string   // tenant column, "" when rows belong to no tenant
 	References  []Reference
-	Categories  map[string]string  // column → data category
+	Categories  map[string]string // column → data category
 	// PathCategories maps JSON paths ("body.author.name", as Field.Name
 	// writes them) to their data category.
 	PathCategories map[string]string
