@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
 // TestRetentionTour is the README's retention step on the demo: a dry run
@@ -64,6 +67,20 @@ func TestRetentionTour(t *testing.T) {
 		if !strings.Contains(progress, want) {
 			t.Errorf("progress on stderr lacks %q:\n%s", want, progress)
 		}
+	}
+	// The authors' names, declared user.name, are pseudonymised whole in
+	// every redacted message, as their addresses are.
+	app, err := sqlstore.Open("app", registry.DriverSQLite, filepath.Join(s.dir, "demo", "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	var emails, names, grace int64
+	app.DB().Raw(`SELECT count(*) FROM messages WHERE body LIKE '%"email":"<email:%'`).Scan(&emails)
+	app.DB().Raw(`SELECT count(*) FROM messages WHERE body LIKE '%"name":"<name:%'`).Scan(&names)
+	app.DB().Raw(`SELECT count(*) FROM messages WHERE body LIKE '%"email":"<email:%' AND body LIKE '%Grace Hopper%'`).Scan(&grace)
+	if emails == 0 || names != emails || grace != 0 {
+		t.Errorf("redacted messages: %d with the author's address pseudonymised, %d with the name, %d still naming Grace Hopper; want as many names as addresses, none in clear", emails, names, grace)
 	}
 	if after := countFiles(t, uploads); after != before-2 {
 		t.Errorf("upload files: %d before, %d after; want 2 deleted", before, after)
