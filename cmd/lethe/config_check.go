@@ -38,7 +38,7 @@ registry would not start the service.`,
 
 // runConfig checks the registry cfg.Registry and prints what it found.
 func runConfig(ctx context.Context, c Config, getenv func(string) string, stdout io.Writer) error {
-	app, err := openRegistry(ctx, c.Registry, getenv, dsr.NewSubjectHasher(nil))
+	app, err := openRegistry(ctx, c.Registry, getenv, dsr.NewSubjectHasher(nil), nil)
 	if err != nil {
 		fmt.Fprintln(stdout, err)
 		return fmt.Errorf("%w: %s does not pass", errFailed, c.Registry)

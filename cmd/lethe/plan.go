@@ -39,7 +39,7 @@ is changed. Reads LETHE_CONFIG and the variables the registry names; no secret.`
 
 // runPlan prints the plan of an erasure of email.
 func runPlan(ctx context.Context, c Config, getenv func(string) string, email, tenant string, stdout io.Writer) error {
-	app, err := openRegistry(ctx, c.Registry, getenv, dsr.NewSubjectHasher(nil))
+	app, err := openRegistry(ctx, c.Registry, getenv, dsr.NewSubjectHasher(nil), nil)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/redisstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/export"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -28,18 +29,20 @@ type appStores struct {
 
 // openRegistry loads the registry at path for a command: its engine has
 // no exporter. See openApp.
-func openRegistry(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher) (*appStores, error) {
-	return openApp(ctx, path, getenv, hasher, nil, nil)
+func openRegistry(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, redactors *redact.Keyring) (*appStores, error) {
+	return openApp(ctx, path, getenv, hasher, redactors, nil, nil)
 }
 
 // openApp loads the registry at path, checks that every variable it names
 // is set, opens its stores, checks the live schemas against it and builds
-// the engine over them with exporter (nil: access requests fail). getenv
+// the engine over them with exporter (nil: access requests fail) and
+// redactors (nil: the redact strategy writes [redacted] in declared name
+// and contact fields too). getenv
 // resolves the variables the registry names (os.Getenv but in the demo).
 // Any problem is an error that names the path in the file and what to
 // change: a registry that cannot be walked never starts the service.
 // Nothing connects to the blob and redis stores yet: /readyz pings them.
-func openApp(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, exporter engine.Exporter, copies dsr.Copies) (*appStores, error) {
+func openApp(ctx context.Context, path string, getenv func(string) string, hasher *dsr.SubjectHasher, redactors *redact.Keyring, exporter engine.Exporter, copies dsr.Copies) (*appStores, error) {
 	reg, err := registry.Load(path)
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func openApp(ctx context.Context, path string, getenv func(string) string, hashe
 		a.Close()
 		return nil, fmt.Errorf("registry %s: %w", path, err)
 	}
-	a.Engine = &engine.Engine{Registry: reg, Stores: a.Stores.Engine(), Hasher: hasher,
+	a.Engine = &engine.Engine{Registry: reg, Stores: a.Stores.Engine(), Hasher: hasher, Redactors: redactors,
 		Blobs: a.Blobs.Engine(), KeyStores: a.Redis.Engine(), Processors: procs, Exporter: exporter,
 		Copies: copies}
 	return a, nil
@@ -118,7 +121,7 @@ func (m *Main) openApp(ctx context.Context, path string, getenv func(string) str
 	if m.Exports != nil {
 		exporter, copies.Bucket = m.Exports, m.Exports.Bucket
 	}
-	app, err := openApp(ctx, path, getenv, svc.Hasher, exporter, copies)
+	app, err := openApp(ctx, path, getenv, svc.Hasher, svc.Redactors, exporter, copies)
 	if err != nil {
 		return nil, err
 	}

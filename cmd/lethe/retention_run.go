@@ -56,7 +56,7 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 	if err != nil {
 		return err
 	}
-	app, err := openRegistry(ctx, cfg.Registry, c.getenv, svc.Hasher)
+	app, err := openRegistry(ctx, cfg.Registry, c.getenv, svc.Hasher, svc.Redactors)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -34,8 +35,8 @@ func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
 		}
 	}
 	for col, f := range whole {
-		switch f.Strategy {
-		case registry.StrategyHMAC:
+		switch {
+		case f.Strategy == registry.StrategyHMAC || r.pseudonymKind(c, f) != "":
 			an.Rewrite = append(an.Rewrite, col)
 		default:
 			an.Set[col] = constant(f)
@@ -51,7 +52,11 @@ func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
 		if old == nil {
 			return nil, nil
 		}
-		if _, ok := whole[col]; ok { // only hmac columns are rewritten whole
+		if f, ok := whole[col]; ok { // hmac and pseudonymised columns are rewritten whole
+			if k := r.pseudonymKind(c, f); k != "" {
+				v, _ := r.e.Redactors.For(r.tenant).Whole(k, *old)
+				return &v, nil
+			}
 			h := r.hmac(*old)
 			return &h, nil
 		}
@@ -60,7 +65,8 @@ func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
 			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: column %s of a row holds no valid JSON; fix the row or the registry", c.Key, col)
 		}
 		for _, f := range paths[col] {
-			doc, _ = f.Path.Rewrite(doc, func(v any) any { return r.rewriteJSON(f, v) })
+			kind := r.pseudonymKind(c, f)
+			doc, _ = f.Path.Rewrite(doc, func(v any) any { return r.rewriteJSON(f, kind, v) })
 		}
 		out, err := encodeJSON(doc)
 		if err != nil {
@@ -92,12 +98,33 @@ func (r *run) hmac(v string) string {
 	return r.e.Hasher.Anonymize(v)
 }
 
-func (r *run) rewriteJSON(f registry.Field, v any) any {
+// pseudonymKind returns the kind of pseudonym the redact strategy writes
+// in f, whose category identifies a person, or "" when it writes
+// registry.Redacted.
+func (r *run) pseudonymKind(c *registry.Collection, f registry.Field) redact.Kind {
+	if f.Strategy != registry.StrategyRedact || r.e.Redactors == nil {
+		return ""
+	}
+	return redact.Kind(c.PseudonymKind(f))
+}
+
+func (r *run) rewriteJSON(f registry.Field, kind redact.Kind, v any) any {
 	switch f.Strategy {
 	case registry.StrategyNull:
 		return nil
 	case registry.StrategyRedact:
-		return registry.Redacted
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		}
+		if kind == "" || s == "" {
+			return registry.Redacted
+		}
+		out, _ := r.e.Redactors.For(r.tenant).Whole(kind, s)
+		return out
 	case registry.StrategyFixed:
 		return f.Fixed
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -33,6 +34,11 @@ type Engine struct {
 	// Hasher computes the hmac anonymisation strategy; nil makes a registry
 	// that uses hmac fail its erasures with EUNPROCESSABLE.
 	Hasher *dsr.SubjectHasher
+	// Redactors gives the pseudonyms that the redact strategy writes in a
+	// column or JSON path whose category identifies a person (user.name,
+	// user.contact.*): keyed to the request's tenant (redact.NoTenant for
+	// a request without one). Nil writes registry.Redacted there too.
+	Redactors *redact.Keyring
 	// BatchSize bounds the rows of one delete; 0 means DefaultBatchSize.
 	// Deletes never bring rows into Lethe, so the bound is about lock and
 	// transaction size, not memory.
