@@ -52,3 +52,7 @@ func (k *Keyring) For(tenant string) *Redactor {
 	k.byTen[tenant] = r
 	return r
 }
+
+// SetPeople sets the dictionary of tenant's known people (nil: none) on
+// its Redactor; see Redactor.SetPeople.
+func (k *Keyring) SetPeople(tenant string, p *People) { k.For(tenant).SetPeople(p) }

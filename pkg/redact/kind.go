@@ -58,6 +58,9 @@ type Span struct {
 	// Token is the pseudonym that replaced the value ("<email:4f9a1c>"); it
 	// is set by Redactor.Redact and empty in spans returned by Detect.
 	Token string
+	// value, when set, is what the pseudonym is computed from instead of
+	// the text of the span: a known person's full name.
+	value string
 }
 
 // better reports whether s should replace o when they overlap: the longer

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -31,7 +32,16 @@ var (
 type Redactor struct {
 	key  [sha256.Size]byte // HMAC-SHA256(secret, "redact\x00" + tenant)
 	macs sync.Pool         // of hash.Hash: HMAC-SHA256 keyed with key
+	// people is the tenant's dictionary of known people, nil until set.
+	people atomic.Pointer[People]
 }
+
+// SetPeople makes Redact find the names of p (nil: none) in every text,
+// without the caller listing them; it replaces the previous dictionary.
+func (r *Redactor) SetPeople(p *People) { r.people.Store(p) }
+
+// People returns the dictionary SetPeople set, or nil.
+func (r *Redactor) People() *People { return r.people.Load() }
 
 // NewRedactor returns the Redactor of tenant, whose key is derived from
 // secret as HMAC-SHA256(secret, "redact\x00"+tenant): the same secret and
@@ -66,7 +76,7 @@ func NewRedactor(secret []byte, tenant string) (*Redactor, error) {
 // kind can share a pseudonym, which is one in about 4,000 for a tenant
 // with a hundred addresses.
 func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
-	spans := Detect(text, known...)
+	spans := mergeSpans(Detect(text, known...), r.people.Load().Find(text))
 	if len(spans) == 0 {
 		return text, nil
 	}
@@ -77,7 +87,11 @@ func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
 	prev := 0
 	for _, sp := range spans {
 		b.WriteString(text[prev:sp.Start])
-		writeToken(&b, mac, sp.Kind, text[sp.Start:sp.End])
+		v := text[sp.Start:sp.End]
+		if sp.value != "" {
+			v = sp.value
+		}
+		writeToken(&b, mac, sp.Kind, v)
 		prev = sp.End
 	}
 	b.WriteString(text[prev:])
@@ -88,6 +102,7 @@ func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
 		n := tokenLen(sp.Kind)
 		sp.Token = out[sp.Start+shift : sp.Start+shift+n]
 		shift += n - (sp.End - sp.Start)
+		sp.value = ""
 	}
 	return out, spans
 }
@@ -203,4 +218,29 @@ func appendLower(buf []byte, v string, identity bool) []byte {
 		buf = utf8.AppendRune(buf, r)
 	}
 	return buf
+}
+
+// mergeSpans adds to the detectors' spans the names that overlap none of
+// them (an e-mail address holding a name stays an e-mail address), in
+// order.
+func mergeSpans(spans, names []Span) []Span {
+	if len(names) == 0 {
+		return spans
+	}
+	out := make([]Span, 0, len(spans)+len(names))
+	i := 0
+	for _, n := range names {
+		for i < len(spans) && spans[i].End <= n.Start {
+			out = append(out, spans[i])
+			i++
+		}
+		if i < len(spans) && spans[i].Start < n.End {
+			continue
+		}
+		if len(out) > 0 && out[len(out)-1].End > n.Start {
+			continue
+		}
+		out = append(out, n)
+	}
+	return append(out, spans[i:]...)
 }
