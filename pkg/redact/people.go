@@ -114,10 +114,11 @@ func (p *People) Find(text string) []Span {
 	}
 	folded, orig := fold(text)
 	var out []Span
+	done := 0 // the iterator can report the tail of a match again: skip it
 	it := p.ac.Iter(folded)
 	for m := it.Next(); m != nil; m = it.Next() {
 		s, e := m.Start(), m.End()
-		if wordBefore(folded, s) || wordAfter(folded, e) {
+		if s < done || wordBefore(folded, s) || wordAfter(folded, e) {
 			continue
 		}
 		ent := p.entries[m.Pattern()]
@@ -126,6 +127,7 @@ func (p *People) Find(text string) []Span {
 			continue
 		}
 		out = append(out, Span{Kind: Name, Start: start, End: end, value: ent.name})
+		done = e
 	}
 	return out
 }
