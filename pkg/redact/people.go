@@ -92,7 +92,9 @@ func NewPeople(names []string, max int) *People {
 		add(first, name, true)
 		add(last, name, true)
 	}
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.LeftMostLongestMatch, DFA: true})
+	// ASCII case-insensitivity lets plain ASCII text be searched as it
+	// is, without folding it first (see Find).
+	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.LeftMostLongestMatch, DFA: false, AsciiCaseInsensitive: true})
 	p.ac = b.Build(patterns)
 	return p
 }
@@ -112,7 +114,16 @@ func (p *People) Find(text string) []Span {
 	if p == nil || p.n == 0 || text == "" {
 		return nil
 	}
-	folded, orig := fold(text)
+	folded, orig := text, []int(nil)
+	if !plain(text) {
+		folded, orig = fold(text)
+	}
+	at := func(i int) int {
+		if orig == nil {
+			return i
+		}
+		return orig[i]
+	}
 	var out []Span
 	done := 0 // the iterator can report the tail of a match again: skip it
 	it := p.ac.Iter(folded)
@@ -122,8 +133,8 @@ func (p *People) Find(text string) []Span {
 			continue
 		}
 		ent := p.entries[m.Pattern()]
-		start, end := orig[s], orig[e]
-		if ent.weak && !p.evidence(text, folded, start, e) {
+		start, end := at(s), at(e)
+		if ent.weak && !p.evidence(text, folded, start, s, e) {
 			continue
 		}
 		out = append(out, Span{Kind: Name, Start: start, End: end, value: ent.name})
@@ -132,15 +143,15 @@ func (p *People) Find(text string) []Span {
 	return out
 }
 
-// evidence reports whether the single word at start in text (ending at
-// fe in folded) is a name rather than a word: capitalised, and, when it is
+// evidence reports whether the single word at start in text (at fs to fe
+// in folded) is a name rather than a word: capitalised, and, when it is
 // a common word, capitalised mid-sentence, followed by a known surname or
 // introduced as a name.
-func (p *People) evidence(text, folded string, start, fe int) bool {
+func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 	intro := introduced(text[:start])
 	r, _ := utf8.DecodeRuneInString(text[start:])
 	capital := unicode.IsUpper(r)
-	word := folded[strings.LastIndexByte(folded[:fe], ' ')+1 : fe]
+	word := strings.ToLower(folded[fs:fe])
 	if !commonWords[word] {
 		return capital || intro
 	}
@@ -161,7 +172,7 @@ func (p *People) surnameAfter(folded string, fe int) bool {
 	if n < 0 {
 		n = len(rest)
 	}
-	return p.surnames[rest[:n]]
+	return p.surnames[strings.ToLower(rest[:n])]
 }
 
 // introductions end the words before a self-introduction, lower-cased.
@@ -186,6 +197,21 @@ func midSentence(before string) bool {
 	}
 	last, _ := utf8.DecodeLastRuneInString(b)
 	return !slices.Contains([]rune{'.', '!', '?', '\n', '\r', ':', '"', '“', '(', '-', '*', '>'}, last)
+}
+
+// plain reports whether text reads the same folded, but for the case of
+// ASCII letters: ASCII without hyphens or runs of white space other than
+// single spaces.
+func plain(text string) bool {
+	prev := byte(0)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf || c == '-' || c == '\t' || c == '\n' || c == '\r' || (c == ' ' && prev == ' ') {
+			return false
+		}
+		prev = c
+	}
+	return true
 }
 
 // fold returns text lower-cased, without the diacritics of Latin letters
