@@ -218,3 +218,29 @@ func TestRedactEndpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestRedactEndpointKnownPeople: once a tenant's dictionary of known
+// people is set on the keyring, POST /v1/redact hides their names without
+// known, in that tenant only.
+func TestRedactEndpointKnownPeople(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		withRetention(t, b)
+		b.srv.Redactors.SetPeople("career-coach", redact.NewPeople([]string{"Grace Hopper"}, 0))
+		type answer struct {
+			Text  string `json:"text"`
+			Spans []struct {
+				Kind string `json:"kind"`
+			} `json:"spans"`
+		}
+		body := `{"tenant":"%s","text":"Hi, I'm Grace Hopper; G. Hopper signs, by the grace of the board"}`
+		a := decode[answer](t, b.do(t, "POST", "/v1/redact", adminToken, fmt.Sprintf(body, "career-coach")), http.StatusOK)
+		want := b.srv.Redactors.For("career-coach").Pseudonym(redact.Name, "Grace Hopper")
+		if len(a.Spans) != 2 || a.Spans[0].Kind != "name" || strings.Count(a.Text, want) != 2 || !strings.Contains(a.Text, "by the grace of") {
+			t.Errorf("career-coach: %+v; want both mentions as %s and the common word kept", a, want)
+		}
+		c := decode[answer](t, b.do(t, "POST", "/v1/redact", adminToken, fmt.Sprintf(body, "calm-mind")), http.StatusOK)
+		if len(c.Spans) != 0 {
+			t.Errorf("calm-mind, which has no dictionary: %+v", c)
+		}
+	})
+}
