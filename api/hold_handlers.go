@@ -26,6 +26,9 @@ func (s *Server) createHold(c echo.Context) error {
 	if s.Holds == nil {
 		return dsr.Errorf(dsr.EUNPROCESSABLE, "legal holds are not configured on this server")
 	}
+	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
+		return err
+	}
 	h, err := retention.NewHold{Tenant: body.Tenant, Email: body.Email, Reason: body.Reason}.Check(s.Subject)
 	if err != nil {
 		return err

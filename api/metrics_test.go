@@ -120,7 +120,7 @@ func TestMetricsWithoutRegistry(t *testing.T) {
 	t.Parallel()
 	b := setup(t, state.SQLite)
 	srv := &api.Server{AdminToken: adminToken, Requests: b.srv.Requests, Keys: b.srv.Keys, Audit: b.srv.Audit,
-		Ready: b.srv.Ready, Logger: b.logger, Now: b.clock.Now}
+		Tenants: b.srv.Tenants, Ready: b.srv.Ready, Logger: b.logger, Now: b.clock.Now}
 	hs := checkedServer(t, srv.Handler())
 	b.url = hs.URL
 	b.do(t, "GET", "/healthz", "", "")

@@ -36,6 +36,9 @@ func (s *Server) plan(c echo.Context) error {
 		}
 		body.Tenant = cl.Tenant
 	}
+	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
+		return err
+	}
 	if s.Planner == nil {
 		return dsr.NoRegistryExecutor{}.Refusal()
 	}

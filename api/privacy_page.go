@@ -70,7 +70,7 @@ type pageData struct {
 // privacyHome serves the form that asks for an email and a choice.
 func (s *Server) privacyHome(c echo.Context) error {
 	tenant := c.Param("tenant")
-	if tenant != "" && dsr.ValidateTenant(tenant) != nil {
+	if tenant != "" && (dsr.ValidateTenant(tenant) != nil || s.known(c.Request().Context(), tenant) != nil) {
 		return s.renderPage(c, http.StatusNotFound, pageData{Step: "ask", Error: "There is no such page: check the address."})
 	}
 	return s.renderPage(c, http.StatusOK, pageData{Step: "ask", Tenant: tenant})
@@ -84,6 +84,10 @@ func (s *Server) privacyAsk(c echo.Context) error {
 	}
 	self, err := s.selfService()
 	if err != nil {
+		return s.pageError(c, d, err)
+	}
+	if err := s.knownField(c.Request().Context(), d.Tenant); err != nil {
+		d.Tenant = ""
 		return s.pageError(c, d, err)
 	}
 	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant, IP: s.clientIP(c)})

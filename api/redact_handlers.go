@@ -60,6 +60,9 @@ func (s *Server) redact(c echo.Context) error {
 	if !cl.CanSee(tenant) {
 		return dsr.Errorf(dsr.EFORBIDDEN, "a tenant key may redact for its own tenant only")
 	}
+	if err := s.knownField(c.Request().Context(), tenant); err != nil {
+		return err
+	}
 	if len(body.Known) > maxKnown {
 		return dsr.Errorf(dsr.EUNPROCESSABLE, "known: at most %d identities", maxKnown)
 	}

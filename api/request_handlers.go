@@ -66,6 +66,9 @@ func (s *Server) createRequest(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
+	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
+		return err
+	}
 	r, created, err := s.Requests.Create(c.Request().Context(), caller(c), dsr.NewRequest{
 		Type: body.Type, Email: body.Email, Tenant: body.Tenant,
 		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
@@ -117,6 +120,13 @@ func (s *Server) listRequests(c echo.Context) error {
 			return dsr.Errorf(dsr.EINVALID, "limit: a whole number from 1 to 200")
 		}
 		f.Limit = n
+	}
+	// Another tenant's filter stays an empty page for a key, which so
+	// learns nothing of which studios are registered.
+	if caller(c).CanSee(f.Tenant) {
+		if err := s.known(c.Request().Context(), f.Tenant); err != nil {
+			return err
+		}
 	}
 	page, err := s.Requests.List(c.Request().Context(), caller(c), f)
 	if err != nil {

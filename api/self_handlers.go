@@ -72,6 +72,9 @@ func (s *Server) createSelfRequest(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
+	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
+		return err
+	}
 	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: body.Type, Email: body.Email, Tenant: body.Tenant, IP: s.clientIP(c)})
 	if err != nil {
 		return err

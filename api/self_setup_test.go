@@ -129,6 +129,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	requests.Enqueue, sb.store.Enqueue = b.queue.Enqueue, b.queue.Enqueue
 	b.srv = &api.Server{
 		AdminToken: adminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit}, Audit: audit,
+		Tenants: registerStudios(t, db, audit, hasher),
 		Ready: map[string]api.Pinger{"state": db}, Metrics: prometheus.NewRegistry(), Logger: b.logger, Now: b.clock.Now,
 		Exports: exports, Self: sb.svc,
 	}

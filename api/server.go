@@ -27,6 +27,9 @@ type Server struct {
 	AdminToken string
 	Requests   dsr.RequestService
 	Keys       dsr.KeyService
+	// Tenants is the registry of studios: a slug it does not know is
+	// refused on every route that names a tenant.
+	Tenants dsr.TenantService
 	Audit      dsr.AuditLog
 	// Planner answers POST /v1/plan; nil without a registry.
 	Planner Planner
@@ -115,6 +118,10 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/requests/:id/cancel", s.cancelRequest, auth...)
 	v1.POST("/requests/:id/extend", s.extendRequest, auth...)
 	v1.GET("/requests/:id/export", s.getExport, auth...)
+	v1.POST("/tenants", s.createTenant, admin...)
+	v1.GET("/tenants", s.listTenants, admin...)
+	v1.GET("/tenants/:tenant", s.getTenant, auth...)
+	v1.PUT("/tenants/:tenant", s.putTenant, auth...)
 	v1.POST("/tenants/:tenant/keys", s.createKey, admin...)
 	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, admin...)
 	v1.POST("/plan", s.plan, auth...)

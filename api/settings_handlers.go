@@ -17,7 +17,8 @@ import (
 // ownTenant returns the tenant of the path after checking that the caller
 // is the admin or a key of that tenant. Another tenant's key gets 404, as
 // on every route: it learns nothing about a tenant it cannot see.
-func ownTenant(c echo.Context) (string, error) {
+// A slug nobody registered is 404 too.
+func (s *Server) ownTenant(c echo.Context) (string, error) {
 	t := c.Param("tenant")
 	if err := dsr.ValidateTenant(t); err != nil {
 		return "", err
@@ -25,11 +26,11 @@ func ownTenant(c echo.Context) (string, error) {
 	if !caller(c).CanSee(t) {
 		return "", dsr.Errorf(dsr.ENOTFOUND, "tenant %s not found: a tenant key sees its own tenant only", t)
 	}
-	return t, nil
+	return t, s.known(c.Request().Context(), t)
 }
 
 func (s *Server) getSettings(c echo.Context) error {
-	t, err := ownTenant(c)
+	t, err := s.ownTenant(c)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (body *settingsBody) readOnly(t string, cur *retention.Settings) error {
 // collect_responses off without "confirm_purge": true, with a message that
 // says what would be purged.
 func (s *Server) putSettings(c echo.Context) error {
-	t, err := ownTenant(c)
+	t, err := s.ownTenant(c)
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ type historyPolicyJSON struct {
 // getPolicy is GET /v1/tenants/{tenant}/policy: what the application may
 // store for the tenant and for how long, the tenant's overrides applied.
 func (s *Server) getPolicy(c echo.Context) error {
-	t, err := ownTenant(c)
+	t, err := s.ownTenant(c)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	reg.MustRegister(api.NewRequestCollector(&state.Stats{DB: db}))
 	b.srv = &api.Server{
 		AdminToken: adminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit}, Audit: audit,
+		Tenants: registerStudios(t, db, audit, hasher),
 		Ready: map[string]api.Pinger{"state": db}, Metrics: reg, Logger: b.logger, Now: b.clock.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runs.Journal(id).Steps(ctx) },
 	}
@@ -272,4 +273,21 @@ func (b *bundle) rows(t *testing.T) [3]int64 {
 		}
 	}
 	return out
+}
+
+// studios are the tenants every API test may name; anything else is a slug
+// nobody registered.
+var studios = []string{"studio-a", "studio-b", "calm-mind", "career-coach", "studio-secret-name"}
+
+// registerStudios registers studios in a fresh state store, as the admin
+// would, and returns the registry the server checks tenants against.
+func registerStudios(t *testing.T, db *state.DB, audit *state.AuditLog, hasher *dsr.SubjectHasher) *state.Tenants {
+	t.Helper()
+	tenants := &state.Tenants{DB: db, Audit: audit, Subject: hasher}
+	for _, slug := range studios {
+		if _, err := tenants.Create(context.Background(), "admin", &dsr.Tenant{Slug: slug, DisplayName: slug}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tenants
 }

@@ -36,7 +36,7 @@ func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		api.NewRequestCollector(&state.Stats{DB: m.DB}), retMetrics, api.NewLastSweepCollector(svc.Runs.LastFinished))
 	return &api.Server{
-		AdminToken: cfg.AdminToken, Requests: svc.Requests, Keys: svc.Keys, Audit: svc.Audit, Ready: ready,
+		AdminToken: cfg.AdminToken, Requests: svc.Requests, Keys: svc.Keys, Tenants: svc.Tenants, Audit: svc.Audit, Ready: ready,
 		Planner: planner, Subject: svc.Hasher, Metrics: metrics, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.RunStore.Journal(id).Steps(ctx) },
 		Holds: svc.Holds, Settings: svc.Settings, LastSweep: svc.Runs.LastFinished,

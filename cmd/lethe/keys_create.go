@@ -15,7 +15,7 @@ func newKeysCreateCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --tenant T",
 		Short: "Issue a tenant key (the token is printed once)",
-		Long: `Issue a key that acts for one tenant. The token is printed once and stored
+		Long: `Issue a key that acts for one registered tenant. The token is printed once and stored
 hashed. Reads LETHE_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -28,6 +28,9 @@ hashed. Reads LETHE_DATABASE_URL.`,
 				return err
 			}
 			defer db.Close()
+			if err := (&state.Tenants{DB: db}).Known(ctx, tenant); err != nil {
+				return cliError(err)
+			}
 			keys := &state.KeyService{DB: db, Audit: &state.AuditLog{DB: db}}
 			k, err := keys.Create(ctx, "cli", tenant)
 			if err != nil {

@@ -33,6 +33,11 @@ stored as their keyed hash).`,
 			}
 			ctx := cmd.Context()
 			return withRequests(ctx, cfg, true, func(requests *state.RequestService) error {
+				if tenant != "" && dsr.ValidateTenant(tenant) == nil {
+					if err := (&state.Tenants{DB: requests.DB}).Known(ctx, tenant); err != nil {
+						return cliError(err)
+					}
+				}
 				r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.Type(typ), Email: email, Tenant: tenant})
 				if err != nil {
 					return cliError(err)

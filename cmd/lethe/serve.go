@@ -17,6 +17,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/api"
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/opendsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
@@ -141,6 +142,11 @@ func (m *Main) Run(ctx context.Context) error {
 	svc, err := newServices(m.DB, cfg.SubjectKey, enq, anchor, life)
 	if err != nil {
 		return err
+	}
+	if m.Demo {
+		if err := registerStudios(ctx, svc.Tenants, demo.Studios()); err != nil {
+			return err
+		}
 	}
 	if m.Exports, err = openExports(ctx, cfg, m.DB, svc.Requests, m.Logger); err != nil {
 		return err

@@ -20,6 +20,7 @@ type services struct {
 	Requests *state.RequestService
 	RunStore *state.RunStore
 	Keys     *state.KeyService
+	Tenants  *state.Tenants
 	Self     *state.SelfStore
 	Exports  *state.ExportStore
 	Runs     *state.RetentionRuns
@@ -64,6 +65,7 @@ func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *s
 		Requests: requests,
 		RunStore: &state.RunStore{DB: db, Audit: audit, Requests: requests, Process: process},
 		Keys:     &state.KeyService{DB: db, Audit: audit},
+		Tenants:  &state.Tenants{DB: db, Audit: audit, Subject: hasher},
 		Self:     self,
 		Exports:  &state.ExportStore{DB: db},
 		Runs: &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher, Enqueue: enqueueRun,

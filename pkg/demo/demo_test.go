@@ -388,3 +388,4 @@ func TestSeedAtRejectsForeignDatabase(t *testing.T) {
 		t.Fatalf("SeedAt over another app's users table: error %v, want one naming users", err)
 	}
 }
+
