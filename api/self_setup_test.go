@@ -130,7 +130,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	b.srv = &api.Server{
 		AdminToken: adminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit}, Audit: audit,
 		Tenants: registerStudios(t, db, audit, hasher),
-		Ready: map[string]api.Pinger{"state": db}, Metrics: prometheus.NewRegistry(), Logger: b.logger, Now: b.clock.Now,
+		Ready:   map[string]api.Pinger{"state": db}, Metrics: prometheus.NewRegistry(), Logger: b.logger, Now: b.clock.Now,
 		Exports: exports, Self: sb.svc,
 	}
 	hs := checkedServer(t, b.srv.Handler())

@@ -30,7 +30,7 @@ type Server struct {
 	// Tenants is the registry of studios: a slug it does not know is
 	// refused on every route that names a tenant.
 	Tenants dsr.TenantService
-	Audit      dsr.AuditLog
+	Audit   dsr.AuditLog
 	// Planner answers POST /v1/plan; nil without a registry.
 	Planner Planner
 	// Subject hashes emails for the audit trail.

@@ -114,7 +114,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	b.srv = &api.Server{
 		AdminToken: adminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit}, Audit: audit,
 		Tenants: registerStudios(t, db, audit, hasher),
-		Ready: map[string]api.Pinger{"state": db}, Metrics: reg, Logger: b.logger, Now: b.clock.Now,
+		Ready:   map[string]api.Pinger{"state": db}, Metrics: reg, Logger: b.logger, Now: b.clock.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return runs.Journal(id).Steps(ctx) },
 	}
 	hs := checkedServer(t, b.srv.Handler())

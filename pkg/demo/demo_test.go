@@ -388,4 +388,3 @@ func TestSeedAtRejectsForeignDatabase(t *testing.T) {
 		t.Fatalf("SeedAt over another app's users table: error %v, want one naming users", err)
 	}
 }
-
