@@ -23,11 +23,11 @@ func (s *Server) createHold(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	if s.Holds == nil {
-		return dsr.Errorf(dsr.EUNPROCESSABLE, "legal holds are not configured on this server")
-	}
 	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
 		return err
+	}
+	if s.Holds == nil {
+		return dsr.Errorf(dsr.EUNPROCESSABLE, "legal holds are not configured on this server")
 	}
 	h, err := retention.NewHold{Tenant: body.Tenant, Email: body.Email, Reason: body.Reason}.Check(s.Subject)
 	if err != nil {
