@@ -202,6 +202,7 @@ func TestDemoTour(t *testing.T) {
 		t.Fatalf("keys create: exit %d: %s", code, out)
 	}
 	token := strings.TrimSpace(out[strings.LastIndex(out, "lethe_"):])
+	demoStudios(t, s)
 	req, _ := http.NewRequest("GET", s.base+"/v1/requests", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -317,5 +318,39 @@ func TestConfigCheck(t *testing.T) {
 	out, code := run([]string{dbEnv}, "plan", "--config", path, "--email", "GRACE@example.com ")
 	if code != 0 || !strings.Contains(out, "messages") || !strings.Contains(out, "nothing was changed") {
 		t.Fatalf("lethe plan: exit %d: %s", code, out)
+	}
+}
+
+// demoStudios checks that the demo registered both studios with profiles,
+// that lethe tenants create and list work on its store, and that a key for
+// a slug nobody registered is refused.
+func demoStudios(t *testing.T, s *demoServer) {
+	t.Helper()
+	var calm struct {
+		DisplayName string   `json:"display_name"`
+		LegalName   string   `json:"legal_name"`
+		BrandColor  string   `json:"brand_color"`
+		OwnerEmails []string `json:"owner_emails"`
+	}
+	if code := s.call(t, "GET", "/v1/tenants/calm-mind", "", &calm); code != http.StatusOK ||
+		calm.LegalName == "" || calm.DisplayName != "Calm Mind" || len(calm.OwnerEmails) == 0 || calm.BrandColor == "" {
+		t.Fatalf("GET /v1/tenants/calm-mind: %d %+v", code, calm)
+	}
+	out, code := s.lethe(t, "tenants", "list")
+	if code != 0 || !strings.Contains(out, "calm-mind\tCalm Mind\tCalm Mind Practice GmbH") || !strings.Contains(out, "career-coach\tCareer Coach\t") {
+		t.Fatalf("tenants list: exit %d: %s", code, out)
+	}
+	if out, code = s.lethe(t, "keys", "create", "--tenant", "no-such-studio"); code == 0 || !strings.Contains(out, "not a registered tenant") {
+		t.Fatalf("keys create for an unregistered slug: exit %d: %s", code, out)
+	}
+	out, code = s.lethe(t, "tenants", "create", "--slug", "new-studio", "--name", "New Studio", "--owner", "o@new.example.com", "--color", "#123456")
+	if code != 0 || !strings.Contains(out, "tenant new-studio registered") {
+		t.Fatalf("tenants create: exit %d: %s", code, out)
+	}
+	if out, code = s.lethe(t, "tenants", "create", "--slug", "new-studio", "--name", "Again"); code != 1 || !strings.Contains(out, "already registered") {
+		t.Fatalf("tenants create twice: exit %d: %s", code, out)
+	}
+	if out, code = s.lethe(t, "keys", "create", "--tenant", "new-studio"); code != 0 {
+		t.Fatalf("keys create for the new studio: exit %d: %s", code, out)
 	}
 }
