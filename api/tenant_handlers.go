@@ -12,6 +12,10 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
+// errNoTenants answers where a server was built without Tenants: every
+// tenant is then refused rather than accepted unchecked.
+var errNoTenants = dsr.Errorf(dsr.EUNAVAILABLE, "tenants: this server has no tenant registry")
+
 // known refuses a tenant nobody registered with ENOTFOUND: the tenant of a
 // path or a query. An empty slug (no tenant) is left to the route.
 func (s *Server) known(ctx context.Context, slug string) error {
@@ -19,7 +23,7 @@ func (s *Server) known(ctx context.Context, slug string) error {
 		return nil
 	}
 	if s.Tenants == nil {
-		return dsr.Errorf(dsr.EUNAVAILABLE, "tenants: this server has no tenant registry")
+		return errNoTenants
 	}
 	return s.Tenants.Known(ctx, slug)
 }
@@ -68,7 +72,7 @@ func (s *Server) createTenant(c echo.Context) error {
 		return err
 	}
 	if s.Tenants == nil {
-		return s.known(c.Request().Context(), "-")
+		return errNoTenants
 	}
 	t, err := s.Tenants.Create(c.Request().Context(), caller(c).Actor(), &dsr.Tenant{Slug: deref(body.Slug),
 		DisplayName: deref(body.DisplayName), LegalName: deref(body.LegalName), PrivacyContact: deref(body.PrivacyContact),
@@ -96,7 +100,7 @@ func (s *Server) listTenants(c echo.Context) error {
 		limit = n
 	}
 	if s.Tenants == nil {
-		return s.known(c.Request().Context(), "-")
+		return errNoTenants
 	}
 	page, err := s.Tenants.List(c.Request().Context(), c.QueryParam("cursor"), limit)
 	if err != nil {
