@@ -44,7 +44,7 @@ func TestTenantRoutes(t *testing.T) {
 			}
 			path = "/v1/tenants?limit=2&cursor=" + url.QueryEscape(*page.NextCursor)
 		}
-		if strings.Join(slugs, ",") != "calm-mind,career-coach,new-studio,studio-a,studio-b,studio-secret-name" {
+		if strings.Join(slugs, ",") != "acme,calm-mind,career-coach,globex,new-studio,studio-a,studio-b,studio-secret-name" {
 			t.Errorf("listed %v", slugs)
 		}
 		wantError(t, b.do(t, "GET", "/v1/tenants?cursor=forged", adminToken, ""), 400, dsr.EINVALID)
