@@ -1,7 +1,6 @@
 package retention
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -147,7 +146,7 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 			out, spans := r.Redact(old)
 			return out, len(spans) > 0, nil
 		}
-		doc, err := decodeDocument(old)
+		doc, err := registry.DecodeDocument(old)
 		if err != nil {
 			out, spans := r.Redact(old)
 			return out, len(spans) > 0, nil
@@ -184,7 +183,7 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 		if !changed {
 			return old, false, nil
 		}
-		out, err := encodeDocument(doc)
+		out, err := registry.EncodeDocument(doc)
 		return out, err == nil, err
 	}
 	return Rewrite{Columns: cols, TenantPath: s.tenantPath(c), Edit: edit}
@@ -204,24 +203,4 @@ func (s *Sweeper) tenantPath(c *registry.Collection) []TenantHop {
 		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn, Where: ref.Where}}, s.tenantPath(p)...)
 	}
 	return nil
-}
-
-func decodeDocument(s string) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
-}
-
-func encodeDocument(doc any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
 }

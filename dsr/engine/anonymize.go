@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -60,7 +59,7 @@ func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
 			h := r.hmac(*old)
 			return &h, nil
 		}
-		doc, err := decodeJSON(*old)
+		doc, err := registry.DecodeDocument(*old)
 		if err != nil {
 			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: column %s of a row holds no valid JSON; fix the row or the registry", c.Key, col)
 		}
@@ -68,7 +67,7 @@ func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
 			kind := r.pseudonymKind(c, f)
 			doc, _ = f.Path.Rewrite(doc, func(v any) any { return r.rewriteJSON(f, kind, v) })
 		}
-		out, err := encodeJSON(doc)
+		out, err := registry.EncodeDocument(doc)
 		if err != nil {
 			return nil, fmt.Errorf("collection %s: encode column %s: %w", c.Key, col, err)
 		}
@@ -138,26 +137,6 @@ func (r *run) rewriteJSON(f registry.Field, kind redact.Kind, v any) any {
 	return r.hmac(string(b))
 }
 
-func decodeJSON(s string) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
-}
-
-func encodeJSON(doc any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
-}
-
 // anonymizedColumns returns the columns c's anonymised fields live in.
 func anonymizedColumns(c *registry.Collection) []string {
 	var cols []string
@@ -184,7 +163,7 @@ func holdsEmail(c *registry.Collection, cols []string, vals []*string, email str
 			}
 			continue
 		}
-		doc, err := decodeJSON(*v)
+		doc, err := registry.DecodeDocument(*v)
 		if err != nil {
 			if strings.Contains(strings.ToLower(*v), needle) {
 				return true
