@@ -149,23 +149,24 @@ func anonymizedColumns(c *registry.Collection) []string {
 }
 
 // holdsEmail reports whether an anonymised field of a row (values in the
-// order of cols) still contains email, compared case-insensitively.
+// order of cols) still contains email, both folded by dsr.FoldEmail as
+// stores match addresses.
 func holdsEmail(c *registry.Collection, cols []string, vals []*string, email string) bool {
-	needle := strings.ToLower(email)
+	needle := dsr.FoldEmail(email)
 	for _, f := range c.Erasure.Fields {
 		v := vals[slices.Index(cols, f.Column)]
 		if v == nil {
 			continue
 		}
 		if f.Path == nil {
-			if strings.Contains(strings.ToLower(*v), needle) {
+			if strings.Contains(dsr.FoldEmail(*v), needle) {
 				return true
 			}
 			continue
 		}
 		doc, err := registry.DecodeDocument(*v)
 		if err != nil {
-			if strings.Contains(strings.ToLower(*v), needle) {
+			if strings.Contains(dsr.FoldEmail(*v), needle) {
 				return true
 			}
 			continue
@@ -175,7 +176,7 @@ func holdsEmail(c *registry.Collection, cols []string, vals []*string, email str
 			if s, ok := found.(string); ok {
 				b = []byte(s)
 			}
-			if strings.Contains(strings.ToLower(string(b)), needle) {
+			if strings.Contains(dsr.FoldEmail(string(b)), needle) {
 				return true
 			}
 		}
