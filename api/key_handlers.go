@@ -4,13 +4,11 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/lethe-privacy/lethe/dsr"
 )
 
 // createKey issues a tenant key; the token is in this answer and nowhere else.
 func (s *Server) createKey(c echo.Context) error {
-	if err := s.tenantPath(c); err != nil {
+	if _, err := s.ownTenant(c); err != nil {
 		return err
 	}
 	k, err := s.Keys.Create(c.Request().Context(), caller(c).Actor(), c.Param("tenant"))
@@ -21,20 +19,11 @@ func (s *Server) createKey(c echo.Context) error {
 }
 
 func (s *Server) revokeKey(c echo.Context) error {
-	if err := s.tenantPath(c); err != nil {
+	if _, err := s.ownTenant(c); err != nil {
 		return err
 	}
 	if err := s.Keys.Revoke(c.Request().Context(), caller(c).Actor(), c.Param("tenant"), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// tenantPath refuses the path's tenant when it is not a valid slug (422) or
-// nobody registered it (404).
-func (s *Server) tenantPath(c echo.Context) error {
-	if err := dsr.ValidateTenant(c.Param("tenant")); err != nil {
-		return err
-	}
-	return s.known(c.Request().Context(), c.Param("tenant"))
 }

@@ -66,6 +66,11 @@ func (s *Server) createRequest(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
+	// A key naming another tenant is refused before the registry is asked,
+	// so that it learns nothing of which studios are registered.
+	if cl := caller(c); body.Tenant != "" && !cl.Admin && cl.Tenant != "" && !cl.CanSee(body.Tenant) {
+		return dsr.Errorf(dsr.EFORBIDDEN, "tenant: a tenant key may file requests for its own tenant only")
+	}
 	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
 		return err
 	}

@@ -167,3 +167,19 @@ func TestUnknownTenantSelfService(t *testing.T) {
 		t.Errorf("registered career-coach: %d %s", r.status, r.body)
 	}
 }
+
+// TestKeyCannotProbeTenants: a studio's key that names another studio in a
+// request's body gets the same answer whether that studio is registered or
+// not, so it cannot find out which studios exist.
+func TestKeyCannotProbeTenants(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		_, token := b.tenantKey(t, "studio-a")
+		for _, other := range []string{"studio-b", "no-such-studio"} {
+			body := `{"type":"erasure","email":"ada@example.com","tenant":"` + other + `"}`
+			msg := wantError(t, b.do(t, "POST", "/v1/requests", token, body), http.StatusForbidden, dsr.EFORBIDDEN)
+			if strings.Contains(msg, "registered") {
+				t.Errorf("%s: message %q tells whether the studio is registered", other, msg)
+			}
+		}
+	})
+}

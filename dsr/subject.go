@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"strings"
 
 	"golang.org/x/crypto/hkdf"
 )
@@ -76,7 +77,7 @@ func (h *SubjectHasher) Subject(email string) Subject {
 // (HMAC keyed with the secret itself): requests filed then still carry it,
 // and an erasure looks for their copies under both.
 func (h *SubjectHasher) Legacy(email string) Subject {
-	return Subject(mac(h.secret, FoldEmail(email)))
+	return Subject(mac(h.secret, strings.ToLower(email))) // as it was then: no sigma folding
 }
 
 // Subjects returns the Subject of email and its Legacy one.

@@ -1,7 +1,11 @@
 package dsr_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -47,5 +51,18 @@ func TestSubjectKeysAreSeparate(t *testing.T) {
 	other := dsr.NewSubjectHasher([]byte("another-key-0123456789abcdef0123"))
 	if other.Subject(email) == audit || other.Anonymize(email) == values["anonymized"] {
 		t.Error("another secret gives the same values")
+	}
+}
+
+// TestLegacyIsTheOldHash: requests filed before keys were derived carry
+// hex(HMAC-SHA256(secret, lower(email))), with no sigma folding; Legacy must
+// give exactly that, or an erasure misses a Greek address's old copies.
+func TestLegacyIsTheOldHash(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	email := "Οδυσσεύς@example.gr"
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strings.ToLower(email)))
+	if got, want := dsr.NewSubjectHasher(secret).Legacy(email), dsr.Subject(hex.EncodeToString(m.Sum(nil))); got != want {
+		t.Errorf("Legacy = %s, want the old hash %s", got, want)
 	}
 }

@@ -104,24 +104,7 @@ func withoutLetheEnv() []string {
 
 func (s *demoServer) call(t *testing.T, method, path, body string, out any) int {
 	t.Helper()
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, path, err, raw)
-		}
-	}
-	return resp.StatusCode
+	return callAs(t, s, s.token, method, path, body, out)
 }
 
 // lethe runs a one-shot command against the demo's state store.

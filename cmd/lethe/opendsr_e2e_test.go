@@ -228,29 +228,17 @@ func TestOpenDSRController(t *testing.T) {
 	}
 }
 
-// callAs sends one JSON call with token ("" sends none).
+// callAs sends one JSON call with token ("" sends none) and decodes the
+// answer into out when out is not nil.
 func callAs(t *testing.T, s *demoServer, token, method, path, body string, out any) int {
 	t.Helper()
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	status, raw := s.send(t, token, method, path, body)
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: %v in %s", method, path, err, raw)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
 
 // TestOpenDSRCallbacksSurviveRestart files a request and kills the server

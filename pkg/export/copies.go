@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,10 @@ var _ dsr.Copies = (*Copies)(nil)
 
 // EraseCopies implements dsr.Copies. Errors: the bucket's as EUNAVAILABLE
 // (the erasure is retried), the store's.
+// errNoBucket is why a package cannot be deleted by a process that has no
+// export bucket open.
+var errNoBucket = errors.New("no export bucket is open in this process")
+
 func (c *Copies) EraseCopies(ctx context.Context, s dsr.CopyScope) (map[string]int64, error) {
 	list, err := c.Records.SubjectExports(ctx, s)
 	if err != nil {
@@ -43,10 +48,15 @@ func (c *Copies) EraseCopies(ctx context.Context, s dsr.CopyScope) (map[string]i
 	}
 	out := map[string]int64{}
 	for _, e := range list {
-		if c.Bucket != nil {
+		switch {
+		case c.Bucket != nil:
 			if err := c.Bucket.Delete(ctx, e.Object); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 				return nil, unavailable(fmt.Sprintf("delete the package of request %s", e.RequestID), err)
 			}
+		case e.DeletedAt == nil:
+			// Never mark a package erased that is still in the bucket: the
+			// expiry sweep would not look at it again.
+			return nil, unavailable(fmt.Sprintf("delete the package of request %s", e.RequestID), errNoBucket)
 		}
 		if e.DeletedAt == nil {
 			if err := c.Records.MarkExportErased(ctx, e.RequestID, s.RequestID, c.now()); err != nil {

@@ -323,6 +323,14 @@ func TestCopiesScope(t *testing.T) {
 			if err != nil || left["lethe.exports"] != 1 || left["lethe.self_requests"] != 1 || left["lethe.requests"] != 1 {
 				t.Fatalf("before the erasure FindCopies = %v, %v; want the tenant's package and the waiting request's address", left, err)
 			}
+			// A process without the export bucket refuses, and marks nothing
+			// erased that is still in the bucket.
+			if _, err := (&export.Copies{Records: records}).EraseCopies(ctx, scope); dsr.ErrorCode(err) != dsr.EUNAVAILABLE {
+				t.Fatalf("EraseCopies without a bucket = %v, want EUNAVAILABLE", err)
+			}
+			if left, err := copies.FindCopies(ctx, scope); err != nil || left["lethe.exports"] != 1 {
+				t.Fatalf("after a refused EraseCopies FindCopies = %v, %v; want the package still named", left, err)
+			}
 			removed, err := copies.EraseCopies(ctx, scope)
 			if err != nil || removed["lethe.exports"] != 1 || removed["lethe.self_requests"] != 1 {
 				t.Fatalf("EraseCopies = %v, %v", removed, err)

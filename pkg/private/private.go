@@ -66,6 +66,9 @@ func Tree(root string) error {
 		return err
 	}
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted meanwhile (another replica's sweep): nothing to tighten
+		}
 		if err != nil {
 			return fmt.Errorf("make %s private: %w", path, err)
 		}
@@ -75,7 +78,7 @@ func Tree(root string) error {
 		case d.Type().IsRegular():
 			err = os.Chmod(path, File)
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("make %s private: %w", path, err)
 		}
 		return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
+	"gorm.io/gorm"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -56,6 +57,7 @@ type fold struct {
 // copies of a Store made for transactions and probes through the root
 // handle, outside any transaction.
 type foldCache struct {
+	db    *gorm.DB // the root handle: a failed probe never aborts a transaction
 	mu    sync.Mutex
 	folds map[string]fold // by table + "\x00" + column
 }
@@ -75,7 +77,8 @@ func (s *Store) foldExpr(table, col string) (string, error) {
 	if !ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		f = s.probeFold(ctx, table, col)
+		root := &Store{name: s.name, driver: s.driver, db: s.folds.db, folds: s.folds}
+		f = root.probeFold(ctx, table, col)
 		if f.err != nil && dsr.ErrorCode(f.err) != dsr.EUNPROCESSABLE {
 			return "", f.err // an outage or a timeout is not remembered
 		}

@@ -99,7 +99,7 @@ func Open(name, driver, dsn string) (*Store, error) {
 			sqlDB.SetMaxOpenConns(1) // one writer; readers wait on the busy timeout otherwise
 		}
 	}
-	return &Store{name: name, driver: driver, db: db, folds: &foldCache{folds: map[string]fold{}}}, nil
+	return &Store{name: name, driver: driver, db: db, folds: &foldCache{db: db, folds: map[string]fold{}}}, nil
 }
 
 // Name returns the store's name in the registry.
