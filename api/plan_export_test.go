@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 )
 
@@ -18,11 +19,11 @@ func TestPlanRoute(t *testing.T) {
 		sw := withRetention(t, b)
 		_, coach := b.tenantKey(t, "career-coach")
 		wantError(t, b.do(t, "POST", "/v1/plan", adminToken, `{"email":"ada@example.com"}`), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE)
-		st, ok := sw.Stores["app"].(engine.Store)
+		st, ok := sw.Stores["app"].(connector.Store)
 		if !ok {
-			t.Fatalf("the demo store is a %T, not an engine.Store", sw.Stores["app"])
+			t.Fatalf("the demo store is a %T, not an connector.Store", sw.Stores["app"])
 		}
-		b.srv.Planner = engine.New(sw.Registry, map[string]engine.Store{"app": st}, dsr.NewSubjectHasher([]byte(subjectKey)))
+		b.srv.Planner = engine.New(sw.Registry, map[string]connector.Store{"app": st}, dsr.NewSubjectHasher([]byte(subjectKey)))
 		all := decode[engine.Plan](t, b.do(t, "POST", "/v1/plan", adminToken, `{"email":"ada@example.com"}`), http.StatusOK)
 		if all.Total == 0 || len(all.Collections) == 0 {
 			t.Fatalf("Ada's plan: %+v", all)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/queue"
@@ -46,7 +47,7 @@ func withRetention(t *testing.T, b *bundle) *retention.Sweeper {
 		t.Fatal(err)
 	}
 	sw := &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"app": st},
-		Engine: engine.New(reg, map[string]engine.Store{"app": st}, hasher), Runs: runs, Holds: holds,
+		Engine: engine.New(reg, map[string]connector.Store{"app": st}, hasher), Runs: runs, Holds: holds,
 		Settings: settings, Now: b.clock.Now, Pause: -1, Logger: b.logger, Redactors: keys}
 	q, err := queue.New(ctx, queue.Config{DB: b.db, Logger: b.logger, PollInterval: 50 * time.Millisecond,
 		Runner: &dsr.Runner{Logger: b.logger, Now: b.clock.Now},

@@ -28,7 +28,7 @@ import (
 
 // selfBundle is a service with self-service wired as lethe serve wires
 // it: a real SMTP server in-process, packages encrypted in a bucket and
-// served back through pkg/export, and a Runner whose Notifier is the
+// served back through pkg/export, and a Runner whose Observer is the
 // self-service.
 type selfBundle struct {
 	*bundle
@@ -107,7 +107,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
 	audit := &state.AuditLog{DB: db}
 	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit}
-	runs := &state.RunStore{DB: db, Audit: audit, Requests: requests}
+	runs := &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}
 	records := &state.ExportStore{DB: db}
 	bucket := memblob.OpenBucket(nil)
 	t.Cleanup(func() { bucket.Close() })
@@ -121,7 +121,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	sb.store = &state.SelfStore{DB: db, Audit: audit, Requests: requests}
 	sb.svc = &selfservice.Service{Store: sb.store, Mail: mailer, Subject: hasher, Packages: exports, Exports: records,
 		PublicURL: "http://lethe.test", Limits: limits, Now: b.clock.Now, Logger: b.logger}
-	runner := &dsr.Runner{Store: runs, Executor: sb.exec, Now: b.clock.Now, Logger: b.logger, Notifier: sb.svc}
+	runner := &dsr.Runner{Store: runs, Executor: sb.exec, Now: b.clock.Now, Logger: b.logger, Observer: sb.svc}
 	b.queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: b.logger, Workers: 1, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

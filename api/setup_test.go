@@ -101,7 +101,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
 	audit := &state.AuditLog{DB: db}
 	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit}
-	runs := &state.RunStore{DB: db, Audit: audit, Requests: requests}
+	runs := &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}
 	runner := &dsr.Runner{Store: runs, Executor: dsr.NoRegistryExecutor{}, Now: b.clock.Now, Logger: b.logger}
 	b.queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: b.logger, Workers: 1, PollInterval: 50 * time.Millisecond})
 	if err != nil {

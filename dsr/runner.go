@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// RunStore is the privileged side of the request store that only the Runner
+// ExecutionStore is the privileged side of the request store that only the Runner
 // holds: it moves requests through execution. The API's RequestService
 // cannot reach it.
-type RunStore interface {
+type ExecutionStore interface {
 	// Load returns a request by id without a tenant check, or ENOTFOUND.
 	Load(ctx context.Context, id string) (*Request, error)
 	// Start marks a pending (or, on a retry, running) request as running and
@@ -25,20 +25,20 @@ type RunStore interface {
 
 // Runner executes queued requests: it is what a queue worker calls.
 type Runner struct {
-	Store    RunStore
+	Store    ExecutionStore
 	Executor Executor
 	Now      Clock
 	Logger   *slog.Logger
 	// Holds, when set, denies erasures that a legal hold covers.
 	Holds HoldChecker
-	// Notifier, when set, is told of every request the Runner ends.
-	Notifier Notifier
+	// Observer, when set, is told of every request the Runner ends.
+	Observer EndObserver
 }
 
 // ErrRetry wraps the error of an attempt that should be tried again.
 var ErrRetry = errors.New("retry")
 
-// ErrTakenOver is returned by a RunStore or Journal when another process
+// ErrTakenOver is returned by a ExecutionStore or Journal when another process
 // has since started the request (this one stalled past its heartbeat and
 // its work was resumed elsewhere): the attempt stops at once and is not
 // retried, so one request never runs twice at once.
@@ -112,13 +112,13 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 	return nil
 }
 
-// notify tells the Notifier that req has ended; its failure is only logged,
+// notify tells the EndObserver that req has ended; its failure is only logged,
 // as the request's end is already stored.
 func (r *Runner) notify(ctx context.Context, req *Request, log *slog.Logger) {
-	if r.Notifier == nil {
+	if r.Observer == nil {
 		return
 	}
-	if err := r.Notifier.RequestEnded(ctx, req); err != nil {
+	if err := r.Observer.RequestEnded(ctx, req); err != nil {
 		log.Warn("end-of-request notice not sent", "error", err)
 	}
 }

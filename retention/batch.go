@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -13,7 +13,7 @@ import (
 func (s *Sweeper) work(ctx context.Context, run *Run, u *unit) error {
 	st := s.Stores[u.c.Store]
 	if u.held {
-		ns, err := st.Count(ctx, []engine.Selection{u.base, u.self})
+		ns, err := st.Count(ctx, []connector.Selection{u.base, u.self})
 		if err != nil {
 			return &stepError{where: "count held rows of " + u.c.Key, err: err}
 		}
@@ -35,7 +35,7 @@ func (s *Sweeper) work(ctx context.Context, run *Run, u *unit) error {
 
 // purge deletes sel's rows of c batch by batch until a short batch. For
 // the unit's own rows (own) the batches go oldest first from the cursor.
-func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel engine.Selection, own bool) error {
+func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel connector.Selection, own bool) error {
 	st := s.Stores[c.Store]
 	fileCols := make([]string, 0, len(c.Files))
 	for col := range c.Files {
@@ -108,7 +108,7 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 // cursor to the table's end as of the start, sizing each slice so that a
 // batch deletes about BatchSize rows. Rows added later land in fresh pages
 // and are not expired.
-func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel engine.Selection,
+func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel connector.Selection,
 	rs RangeStore, fileCols []string, pages int64, perPage float64) error {
 	where := "purge " + c.Key
 	batch := int64(s.batchSize())

@@ -24,6 +24,6 @@
 //
 // The package imports neither echo nor gorm: it talks to the application's
 // stores through Store, to the erasure engine through Engine, and to
-// Lethe's own state through RunStore, HoldStore and SettingsStore, all
+// Lethe's own state through RunLog, HoldStore and SettingsStore, all
 // defined here and implemented in pkg/.
 package retention

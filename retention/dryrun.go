@@ -3,7 +3,7 @@ package retention
 import (
 	"context"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -11,9 +11,9 @@ import (
 // hold, changing nothing. Rows a unit would already have removed are not
 // counted again by a later one (the real run would not find them).
 func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
-	gone := map[string][]engine.Selection{} // collection → selections counted as purged
-	minus := func(sel engine.Selection) engine.Selection {
-		sel.Except = append(append([]engine.Selection(nil), sel.Except...), gone[sel.Collection.Key]...)
+	gone := map[string][]connector.Selection{} // collection → selections counted as purged
+	minus := func(sel connector.Selection) connector.Selection {
+		sel.Except = append(append([]connector.Selection(nil), sel.Except...), gone[sel.Collection.Key]...)
 		return sel
 	}
 	for _, u := range units {
@@ -25,7 +25,7 @@ func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 		}
 		type item struct {
 			c   *registry.Collection
-			sel engine.Selection
+			sel connector.Selection
 		}
 		var items []item
 		if u.action == registry.ActionDelete {
@@ -34,7 +34,7 @@ func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 			}
 		}
 		items = append(items, item{u.c, u.self})
-		sels := make([]engine.Selection, 0, len(items)+2)
+		sels := make([]connector.Selection, 0, len(items)+2)
 		for _, it := range items {
 			sels = append(sels, minus(it.sel))
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -136,7 +137,7 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	f.parts.runs = &state.RetentionRuns{DB: f.db, Audit: audit, Subject: f.hasher}
 	f.parts.holds = &state.Holds{DB: f.db, Audit: audit}
 	f.parts.settings = &state.TenantSettings{DB: f.db, Audit: audit}
-	f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+	f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 	if f.blobs, err = blobstore.Open(ctx, "files", "mem://", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestHeldSubjectErasureIsDenied(t *testing.T) {
 	audit := &state.AuditLog{DB: f.db}
 	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
 		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	runs := &state.RunStore{DB: f.db, Audit: audit, Requests: requests}
+	runs := &state.ExecutionStore{DB: f.db, Audit: audit, Requests: requests}
 	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	erase := func() *dsr.Request {
@@ -120,7 +120,7 @@ func TestTenantHoldDeniesOnlyErasuresThatTouchTheTenant(t *testing.T) {
 	audit := &state.AuditLog{DB: f.db}
 	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
 		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	runs := &state.RunStore{DB: f.db, Audit: audit, Requests: requests}
+	runs := &state.ExecutionStore{DB: f.db, Audit: audit, Requests: requests}
 	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -37,7 +38,7 @@ retention: {batch_size: 2}`
 		}
 		f.reg = reg
 		blobs := f.eng.Blobs
-		f.eng = engine.New(reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		f.eng = engine.New(reg, map[string]connector.Store{"app": f.store}, f.hasher)
 		f.eng.Blobs = blobs
 
 		run, err := f.sweeper(nil).Run(context.Background(), retention.Options{})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
@@ -58,7 +59,7 @@ func newPrivacyFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) 
 	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(privacyRegistry, driver))); err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+	eng := engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 	eng.Blobs = f.eng.Blobs
 	f.eng = eng
 	db := f.store.DB()

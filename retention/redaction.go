@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -16,10 +16,10 @@ import (
 // window are gone by then: c's delete units run before it.
 func (p *planner) redactUnit(c *registry.Collection) *unit {
 	ret := c.Retention
-	base := engine.Selection{Collection: c, All: true,
-		Older: &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.RedactAfter)}}
+	base := connector.Selection{Collection: c, All: true,
+		Older: &connector.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.RedactAfter)}}
 	u := &unit{key: c.Key + "#redact", c: c, redact: true, base: base, self: base}
-	u.self.Except = append([]engine.Selection(nil), p.holds[c.Key]...)
+	u.self.Except = append([]connector.Selection(nil), p.holds[c.Key]...)
 	u.held = len(u.self.Except) > 0
 	return u
 }
@@ -29,7 +29,7 @@ func (p *planner) redactUnit(c *registry.Collection) *unit {
 // run counts the rows it would change. A row is counted and written only
 // when redaction changes it, and a pseudonym is never detected again, so a
 // second sweep over the same rows changes nothing.
-func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel engine.Selection, dry bool) error {
+func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel connector.Selection, dry bool) error {
 	where := "redact " + u.c.Key
 	rw := s.rewrite(u.c)
 	rw.DryRun = dry

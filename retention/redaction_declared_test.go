@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
@@ -31,7 +32,7 @@ func TestRedactDeclaredPathsWhole(t *testing.T) {
 		if f.reg, err = registry.Parse([]byte(src)); err != nil {
 			t.Fatal(err)
 		}
-		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 		db := f.store.DB()
 		for _, s := range []string{`ALTER TABLE messages ADD COLUMN sender TEXT`, `ALTER TABLE messages ADD COLUMN nick TEXT`} {
 			if err := db.Exec(s).Error; err != nil {

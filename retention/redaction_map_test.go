@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -25,7 +26,7 @@ func TestRedactMapWildcard(t *testing.T) {
 		if f.reg, err = registry.Parse([]byte(src)); err != nil {
 			t.Fatal(err)
 		}
-		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 		meta := `{"history":{"currentId":"b","messages":{"a":{"content":"card ` + card + `","role":"user"},"b":{"content":"write to alice@example.com","role":"assistant"}}}}`
 		if err := f.store.DB().Exec(`UPDATE messages SET meta = ?`, meta).Error; err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
@@ -49,7 +50,7 @@ func newNumbersFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) 
 	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(numbersRegistry, driver))); err != nil {
 		t.Fatal(err)
 	}
-	f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+	f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 	db := f.store.DB()
 	for _, s := range []string{`ALTER TABLE messages ADD COLUMN meta TEXT`, `ALTER TABLE messages ADD COLUMN card_no BIGINT`} {
 		if err := db.Exec(s).Error; err != nil {

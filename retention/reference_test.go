@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -28,7 +29,7 @@ retention: {batch_size: 2}
 		if f.reg, err = registry.Parse([]byte(src)); err != nil {
 			t.Fatal(err)
 		}
-		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 		for _, stmt := range []string{
 			`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL)`,
 			// Chat 10 (40 days old) is purged, chat 11 (5 days) is not; 10 is also an upload's id here.
@@ -71,7 +72,7 @@ func TestRedactTenantFollowsReferenceConditions(t *testing.T) {
 		if f.reg, err = registry.Parse([]byte(src)); err != nil {
 			t.Fatal(err)
 		}
-		f.eng = engine.New(f.reg, map[string]engine.Store{"app": f.store}, f.hasher)
+		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
 		const body = "write to alice@example.com"
 		if err := f.store.DB().Exec(`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL, body TEXT, created_at ` + ts + ` NOT NULL)`).Error; err != nil {
 			t.Fatal(err)

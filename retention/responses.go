@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -31,8 +31,8 @@ func (p *planner) responseUnits(tenants []string) []*unit {
 			if c.Retention == nil || c.Retention.Timestamp == "" {
 				continue // refused by the registry; kept safe here
 			}
-			base := engine.Selection{Collection: c, All: true,
-				Older: &engine.Older{Column: c.Retention.Timestamp, Before: p.asOf}}
+			base := connector.Selection{Collection: c, All: true,
+				Older: &connector.Older{Column: c.Retention.Timestamp, Before: p.asOf}}
 			out = append(out, p.unit(c, "", base, registry.ActionDelete))
 		}
 		return out
@@ -45,7 +45,7 @@ func (p *planner) responseUnits(tenants []string) []*unit {
 			}
 			base := *scope
 			if c.Retention != nil && c.Retention.Timestamp != "" {
-				base.Older = &engine.Older{Column: c.Retention.Timestamp, Before: p.asOf}
+				base.Older = &connector.Older{Column: c.Retention.Timestamp, Before: p.asOf}
 			}
 			u := p.unit(c, t, base, registry.ActionDelete)
 			u.noRange = true
@@ -80,7 +80,7 @@ func (s *Sweeper) RunResponses(ctx context.Context, o Options) (*Run, error) {
 	}
 	left := false
 	for _, u := range p.responseUnits(tenants) {
-		sels := []engine.Selection{u.self}
+		sels := []connector.Selection{u.self}
 		for _, ph := range u.cascades {
 			sels = append(sels, ph.sel)
 		}

@@ -137,7 +137,7 @@ type File struct {
 	Tenant     string `json:"-"`
 }
 
-// Begin is how a sweep asks RunStore.Begin for its run.
+// Begin is how a sweep asks RunLog.Begin for its run.
 type Begin struct {
 	// ID is the queued run to start; "" creates a new run.
 	ID string
@@ -177,8 +177,8 @@ type RunReader interface {
 	Runs(ctx context.Context, f RunFilter) (*RunPage, error)
 }
 
-// RunStore is the privileged side that only the Sweeper holds.
-type RunStore interface {
+// RunLog is the privileged side that only the Sweeper holds.
+type RunLog interface {
 	RunReader
 	// Begin starts a run: the queued run b.ID or a new one. A real run
 	// resumes the latest failed run of its kind that nothing resumed yet

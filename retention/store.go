@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -15,21 +15,21 @@ import (
 // dsr.EUNAVAILABLE naming the store; other errors name the collection.
 type Store interface {
 	// Count returns, for each selection, how many rows it selects.
-	Count(ctx context.Context, sels []engine.Selection) ([]int64, error)
+	Count(ctx context.Context, sels []connector.Selection) ([]int64, error)
 	// Purge deletes up to limit rows that sel selects, oldest first when
 	// sel.Older is set, in one transaction, and returns how many it deleted
 	// and, per deleted row, the values of cols.
-	Purge(ctx context.Context, sel engine.Selection, cols []string, limit int) (int64, [][]any, error)
+	Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
 	// it rewrote and the key of the last one.
-	Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error)
+	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error)
 	// Rewrite reads up to limit rows that sel selects after the key *after
 	// (primary-key order) with their tenant, and writes back, in one
 	// transaction, the columns rw.Edit changes (nothing when rw.DryRun). It
 	// returns the rows read, the rows changed and the key of the last row
 	// read.
-	Rewrite(ctx context.Context, sel engine.Selection, rw Rewrite, after *string, limit int) (read, changed int64, last string, err error)
+	Rewrite(ctx context.Context, sel connector.Selection, rw Rewrite, after *string, limit int) (read, changed int64, last string, err error)
 }
 
 // Rewrite is how Store.Rewrite edits the text of rows: the redact action.
@@ -61,9 +61,9 @@ type TenantHop struct {
 // Engine is what a sweep borrows from the erasure engine.
 type Engine interface {
 	// SubjectRows returns, per collection, the rows tied to a person.
-	SubjectRows(ctx context.Context, email, tenant string) (map[string]engine.Selection, error)
+	SubjectRows(ctx context.Context, email, tenant string) (map[string]connector.Selection, error)
 	// Anonymization returns how c's erasure strategies rewrite a row.
-	Anonymization(c *registry.Collection) (engine.Anonymization, error)
+	Anonymization(c *registry.Collection) (connector.Anonymization, error)
 }
 
 // FileDeleter deletes files from blob stores; nil leaves the files of
@@ -101,5 +101,5 @@ type RangeStore interface {
 	Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error)
 	// PurgeRange deletes the rows sel selects stored in pages [from, to), in
 	// one transaction, and returns how many and, per row, the values of cols.
-	PurgeRange(ctx context.Context, sel engine.Selection, cols []string, from, to int64) (int64, [][]any, error)
+	PurgeRange(ctx context.Context, sel connector.Selection, cols []string, from, to int64) (int64, [][]any, error)
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -35,7 +35,7 @@ type Sweeper struct {
 	// Stores holds one Store per sql store of the registry, by name.
 	Stores   map[string]Store
 	Engine   Engine
-	Runs     RunStore
+	Runs     RunLog
 	Holds    HoldStore
 	Settings SettingsStore
 	// Files deletes the files of purged rows; nil leaves them pending.
@@ -57,7 +57,7 @@ type Sweeper struct {
 
 // Options says what run to make.
 type Options struct {
-	// ID is a queued run to start (see RunStore.Begin); "" for a new one.
+	// ID is a queued run to start (see RunLog.Begin); "" for a new one.
 	ID string
 	// Kind of a new run: KindRetention ("") or KindResponses.
 	Kind    string
@@ -100,7 +100,7 @@ func (s *Sweeper) now() time.Time {
 func (s *Sweeper) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
 // Run runs one sweep to its end and returns the recorded run. A real run
-// first resumes the latest interrupted one (RunStore.Begin); a dry run
+// first resumes the latest interrupted one (RunLog.Begin); a dry run
 // counts what a real run would do and changes nothing.
 //
 // Errors: ECONFLICT while another real run is running (nothing is
@@ -213,7 +213,7 @@ func (s *Sweeper) plan(ctx context.Context, asOf time.Time) (*planner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read tenant overrides: %w", err)
 	}
-	p := &planner{reg: s.Registry, asOf: asOf, overrides: overrides, holds: map[string][]engine.Selection{}}
+	p := &planner{reg: s.Registry, asOf: asOf, overrides: overrides, holds: map[string][]connector.Selection{}}
 	holds, err := s.Holds.Holds(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("read legal holds: %w", err)

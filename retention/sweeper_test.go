@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -118,7 +118,7 @@ type failingStore struct {
 	cancel context.CancelFunc
 }
 
-func (s *failingStore) Purge(ctx context.Context, sel engine.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *failingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
 	if s.calls.Add(1) == s.failAt {
 		if s.cancel != nil {
 			s.cancel()
@@ -215,7 +215,7 @@ type blockingStore struct {
 	started, release chan struct{}
 }
 
-func (s *blockingStore) Purge(ctx context.Context, sel engine.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *blockingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
 	if s.once.CompareAndSwap(false, true) {
 		close(s.started)
 		<-s.release

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -18,7 +18,7 @@ type unit struct {
 	action registry.Action
 	// base selects the expiring rows ignoring holds; self excepts the held
 	// ones and is what the unit purges. held is false when nothing is held.
-	base, self engine.Selection
+	base, self connector.Selection
 	held       bool
 	cascades   []phase
 	// redact marks a unit of the redact action: the expiring rows' text is
@@ -32,7 +32,7 @@ type unit struct {
 // phase is the purge of one child collection's rows under a unit.
 type phase struct {
 	c   *registry.Collection
-	sel engine.Selection
+	sel connector.Selection
 }
 
 // planner builds a run's units.
@@ -40,7 +40,7 @@ type planner struct {
 	reg       *registry.Registry
 	asOf      time.Time
 	overrides map[string]map[string]string // tenant → collection → window
-	holds     map[string][]engine.Selection
+	holds     map[string][]connector.Selection
 	skipped   []string // cross-store children not cascaded
 }
 
@@ -58,7 +58,7 @@ func (p *planner) units() []*unit {
 		if ret == nil || ret.Timestamp == "" {
 			continue
 		}
-		var others []engine.Selection
+		var others []connector.Selection
 		for _, t := range tenants {
 			raw, ok := p.overrides[t][c.Key]
 			if !ok {
@@ -73,13 +73,13 @@ func (p *planner) units() []*unit {
 				continue
 			}
 			base := *scope
-			base.Older = &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-d)}
+			base.Older = &connector.Older{Column: ret.Timestamp, Before: p.asOf.Add(-d)}
 			out = append(out, p.unit(c, t, base, ret.Action))
 			others = append(others, *scope)
 		}
 		if !ret.Never {
-			base := engine.Selection{Collection: c, All: true, Except: others,
-				Older: &engine.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.Window)}}
+			base := connector.Selection{Collection: c, All: true, Except: others,
+				Older: &connector.Older{Column: ret.Timestamp, Before: p.asOf.Add(-ret.Window)}}
 			out = append(out, p.unit(c, "", base, ret.Action))
 		}
 		if ret.RedactAfter > 0 {
@@ -89,13 +89,13 @@ func (p *planner) units() []*unit {
 	return out
 }
 
-func (p *planner) unit(c *registry.Collection, tenant string, base engine.Selection, action registry.Action) *unit {
+func (p *planner) unit(c *registry.Collection, tenant string, base connector.Selection, action registry.Action) *unit {
 	u := &unit{key: c.Key, c: c, tenant: tenant, action: action, base: base}
 	if tenant != "" {
 		u.key += "@" + tenant
 	}
 	u.self = base
-	u.self.Except = append(append([]engine.Selection(nil), base.Except...), p.holds[c.Key]...)
+	u.self.Except = append(append([]connector.Selection(nil), base.Except...), p.holds[c.Key]...)
 	if u.action == registry.ActionDelete {
 		u.self.Except = append(u.self.Except, p.blockers(c)...)
 	}
@@ -110,21 +110,21 @@ func (p *planner) unit(c *registry.Collection, tenant string, base engine.Select
 // that stays hangs from them: a child kept for a legal reason, held, or
 // itself staying because of a staying row below it, at any depth (the
 // registry has no cycles, so the recursion ends).
-func (p *planner) blockers(c *registry.Collection) []engine.Selection {
-	var out []engine.Selection
+func (p *planner) blockers(c *registry.Collection) []connector.Selection {
+	var out []connector.Selection
 	for _, ch := range p.reg.Children(c.Key) {
 		d, ref := ch.Child, ch.Reference
 		if d.Store != c.Store {
 			continue
 		}
-		var staying []engine.Selection
+		var staying []connector.Selection
 		if d.Erasure.Action == registry.ActionKeep {
-			staying = []engine.Selection{{Collection: d, All: true}}
+			staying = []connector.Selection{{Collection: d, All: true}}
 		} else {
-			staying = append(append([]engine.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
+			staying = append(append([]connector.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
 		}
 		for i := range staying {
-			out = append(out, engine.Selection{Collection: c, Matches: []engine.Match{{
+			out = append(out, connector.Selection{Collection: c, Matches: []connector.Match{{
 				Columns: []string{ref.TargetColumn}, Parent: &staying[i], ParentColumn: ref.Column}}})
 		}
 	}
@@ -133,7 +133,7 @@ func (p *planner) blockers(c *registry.Collection) []engine.Selection {
 
 // cascade returns the phases purging the rows of c's descendants that hang
 // from the rows parent selects, deepest first.
-func (p *planner) cascade(c *registry.Collection, parent engine.Selection) []phase {
+func (p *planner) cascade(c *registry.Collection, parent connector.Selection) []phase {
 	byChild := map[string][]registry.Reference{}
 	var order []*registry.Collection
 	for _, ch := range p.reg.Children(c.Key) {
@@ -152,11 +152,11 @@ func (p *planner) cascade(c *registry.Collection, parent engine.Selection) []pha
 	}
 	var out []phase
 	for _, d := range order {
-		sel := engine.Selection{Collection: d}
+		sel := connector.Selection{Collection: d}
 		for _, ref := range byChild[d.Key] {
-			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: &parent, ParentColumn: ref.TargetColumn, Where: ref.Where})
+			sel.Matches = append(sel.Matches, connector.Match{Columns: []string{ref.Column}, Parent: &parent, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		}
-		sel.Except = append(append([]engine.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
+		sel.Except = append(append([]connector.Selection(nil), p.holds[d.Key]...), p.blockers(d)...)
 		out = append(out, p.cascade(d, sel)...)
 		out = append(out, phase{c: d, sel: sel})
 	}
@@ -166,18 +166,18 @@ func (p *planner) cascade(c *registry.Collection, parent engine.Selection) []pha
 // tenantScope selects the rows of c that belong to tenant: by c's tenant
 // column, or through its references to collections of its store that
 // have one. nil when c's rows cannot be told apart by tenant.
-func (p *planner) tenantScope(c *registry.Collection, tenant string) *engine.Selection {
+func (p *planner) tenantScope(c *registry.Collection, tenant string) *connector.Selection {
 	if c.Tenant != "" {
-		return &engine.Selection{Collection: c, All: true, Tenant: tenant}
+		return &connector.Selection{Collection: c, All: true, Tenant: tenant}
 	}
-	sel := engine.Selection{Collection: c}
+	sel := connector.Selection{Collection: c}
 	for _, ref := range c.References {
 		par := p.reg.Collections[ref.Target]
 		if par == nil || par.Store != c.Store {
 			continue
 		}
 		if ps := p.tenantScope(par, tenant); ps != nil {
-			sel.Matches = append(sel.Matches, engine.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn, Where: ref.Where})
+			sel.Matches = append(sel.Matches, connector.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		}
 	}
 	if len(sel.Matches) == 0 {

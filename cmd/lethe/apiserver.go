@@ -38,7 +38,7 @@ func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service
 	return &api.Server{
 		AdminToken: cfg.AdminToken, Requests: svc.Requests, Keys: svc.Keys, Tenants: svc.Tenants, Audit: svc.Audit, Ready: ready,
 		Planner: planner, Subject: svc.Hasher, Metrics: metrics, Logger: m.Logger, Now: time.Now,
-		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.RunStore.Journal(id).Steps(ctx) },
+		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.Execution.Journal(id).Steps(ctx) },
 		Holds: svc.Holds, Settings: svc.Settings, LastSweep: svc.Runs.LastFinished,
 		Redactors: svc.Redactors, ResponsesEvery: responsesEvery,
 		Retention: runs, Registry: reg, Exports: exports, Self: self,

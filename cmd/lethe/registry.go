@@ -75,7 +75,7 @@ func openApp(ctx context.Context, path string, getenv func(string) string, hashe
 
 // openOthers opens the registry's blob and redis stores and returns its
 // processors.
-func (a *appStores) openOthers(ctx context.Context, getenv func(string) string) (map[string]engine.Notifier, error) {
+func (a *appStores) openOthers(ctx context.Context, getenv func(string) string) (map[string]engine.ProcessorNotifier, error) {
 	var err error
 	if a.Blobs, err = blobstore.OpenRegistry(ctx, a.Registry); err != nil {
 		return nil, err

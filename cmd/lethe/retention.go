@@ -19,7 +19,7 @@ type sweepOptions struct {
 	Logger    *slog.Logger
 	Progress  func(*retention.Run)
 	BatchSize int
-	Runs      retention.RunStore
+	Runs      retention.RunLog
 }
 
 // sweeper returns the Sweeper over app's stores. The files of purged rows
@@ -38,7 +38,7 @@ func (s *services) sweeper(app *appStores, o sweepOptions) *retention.Sweeper {
 		_, err := bs.Delete(ctx, key)
 		return err
 	})
-	var runs retention.RunStore = s.Runs
+	var runs retention.RunLog = s.Runs
 	if o.Runs != nil {
 		runs = o.Runs
 	}

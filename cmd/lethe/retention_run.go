@@ -97,7 +97,7 @@ func countSweep(ctx context.Context, svc *services, app *appStores, opts sweepOp
 	return tallyOf(run), nil
 }
 
-// countRuns is the RunStore of the count: the run lives in memory only.
+// countRuns is the RunLog of the count: the run lives in memory only.
 type countRuns struct{}
 
 func (countRuns) Begin(_ context.Context, b retention.Begin) (*retention.Run, error) {

@@ -15,17 +15,17 @@ import (
 // services are Lethe's own stores over one state DB, each built once with
 // everything it needs: lethe serve and the commands share them.
 type services struct {
-	Hasher   *dsr.SubjectHasher
-	Audit    *state.AuditLog
-	Requests *state.RequestService
-	RunStore *state.RunStore
-	Keys     *state.KeyService
-	Tenants  *state.Tenants
-	Self     *state.SelfStore
-	Exports  *state.ExportStore
-	Runs     *state.RetentionRuns
-	Holds    *state.Holds
-	Settings *state.TenantSettings
+	Hasher    *dsr.SubjectHasher
+	Audit     *state.AuditLog
+	Requests  *state.RequestService
+	Execution *state.ExecutionStore
+	Keys      *state.KeyService
+	Tenants   *state.Tenants
+	Self      *state.SelfStore
+	Exports   *state.ExportStore
+	Runs      *state.RetentionRuns
+	Holds     *state.Holds
+	Settings  *state.TenantSettings
 	// Copies is what an erasure removes of its person from Lethe's own
 	// state store (pkg/export adds the packages' bucket).
 	Copies *state.Copies
@@ -60,14 +60,14 @@ func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *s
 		process, processes = life.Process.ID, life.Processes
 	}
 	return &services{
-		Hasher:   hasher,
-		Audit:    audit,
-		Requests: requests,
-		RunStore: &state.RunStore{DB: db, Audit: audit, Requests: requests, Process: process},
-		Keys:     &state.KeyService{DB: db, Audit: audit},
-		Tenants:  &state.Tenants{DB: db, Audit: audit, Subject: hasher},
-		Self:     self,
-		Exports:  &state.ExportStore{DB: db},
+		Hasher:    hasher,
+		Audit:     audit,
+		Requests:  requests,
+		Execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests, Process: process},
+		Keys:      &state.KeyService{DB: db, Audit: audit},
+		Tenants:   &state.Tenants{DB: db, Audit: audit, Subject: hasher},
+		Self:      self,
+		Exports:   &state.ExportStore{DB: db},
 		Runs: &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher, Enqueue: enqueueRun,
 			Process: process, Processes: processes},
 		Holds:     &state.Holds{DB: db, Audit: audit},

@@ -35,14 +35,14 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 		// sweeper, every responsesEvery.
 		periodic = append(periodic, responsesSweep(sw, responsesEvery, m.Logger))
 	}
-	var notifier dsr.Notifier = self
+	var notifier dsr.EndObserver = self
 	if svc.Audit.Anchor != nil { // checkpoints regularly and after each completed erasure
-		notifier = dsr.Notifiers{self, state.Checkpointer{Audit: svc.Audit}}
+		notifier = dsr.EndObservers{self, state.Checkpointer{Audit: svc.Audit}}
 		periodic = append(periodic, queue.Periodic{Name: "audit-checkpoint", Every: auditCheckpointEvery,
 			Run: func(ctx context.Context) error { _, err := svc.Audit.Checkpoint(ctx); return err }})
 	}
-	runner := &dsr.Runner{Store: svc.RunStore, Executor: executor, Now: time.Now, Logger: m.Logger,
-		Holds: svc.Holds, Notifier: notifier}
+	runner := &dsr.Runner{Store: svc.Execution, Executor: executor, Now: time.Now, Logger: m.Logger,
+		Holds: svc.Holds, Observer: notifier}
 	cfg := queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
 		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()}
 	if life := svc.Life; life != nil {

@@ -24,7 +24,7 @@ import (
 type letheState struct {
 	db       *state.DB
 	requests *state.RequestService
-	runStore *state.RunStore
+	execution *state.ExecutionStore
 	schema   string
 	drop     func()
 }
@@ -49,7 +49,7 @@ func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte("bench-subject-key")), Audit: audit,
 		// The benchmark runs each request itself instead of through the queue.
 		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	ls := &letheState{db: db, requests: requests, runStore: &state.RunStore{DB: db, Audit: audit, Requests: requests}, schema: schema}
+	ls := &letheState{db: db, requests: requests, execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}, schema: schema}
 	ls.drop = func() {
 		db.Close()
 		b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
@@ -64,11 +64,11 @@ func (ls *letheState) erase(ctx context.Context, eng *engine.Engine, email strin
 	if err != nil {
 		return nil, err
 	}
-	runner := &dsr.Runner{Store: ls.runStore, Executor: eng, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	runner := &dsr.Runner{Store: ls.execution, Executor: eng, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := runner.Run(ctx, r.ID, true); err != nil {
 		return nil, err
 	}
-	done, err := ls.runStore.Load(ctx, r.ID)
+	done, err := ls.execution.Load(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -119,7 +120,7 @@ func (b *bench) engineFor(ctx context.Context, d *dataset) (*engine.Engine, *sql
 		st.Close()
 		return nil, nil, err
 	}
-	eng := engine.New(b.reg, map[string]engine.Store{"app": st}, dsr.NewSubjectHasher([]byte("bench")))
+	eng := engine.New(b.reg, map[string]connector.Store{"app": st}, dsr.NewSubjectHasher([]byte("bench")))
 	eng.BatchSize = b.batch
 	return eng, st, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -206,7 +207,7 @@ func (b *bench) retentionSweeper(ctx context.Context, dsn string) (*retention.Sw
 	audit := &state.AuditLog{DB: db}
 	times := &batchTimes{}
 	sw := &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"app": st},
-		Engine: engine.New(reg, map[string]engine.Store{"app": st}, hasher),
+		Engine: engine.New(reg, map[string]connector.Store{"app": st}, hasher),
 		Runs:   &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher}, Holds: &state.Holds{DB: db, Audit: audit},
 		Settings: &state.TenantSettings{DB: db, Audit: audit}, Observer: times,
 		Now: func() time.Time { return retentionNow }, BatchSize: *retentionBatch, Pause: *retentionPause,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -19,8 +20,8 @@ var subjectRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // anonymization turns c's anonymised fields into the rewrite the store
 // applies: constant columns are set in one UPDATE, hmac columns and JSON
 // columns are read and rewritten row by row.
-func (r *run) anonymization(c *registry.Collection) (Anonymization, error) {
-	an := Anonymization{Set: map[string]*string{}}
+func (r *run) anonymization(c *registry.Collection) (connector.Anonymization, error) {
+	an := connector.Anonymization{Set: map[string]*string{}}
 	whole := map[string]registry.Field{}
 	paths := map[string][]registry.Field{}
 	for _, f := range c.Erasure.Fields {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -51,7 +52,7 @@ func TestAnonymiseDeclaredNamesPseudonymised(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eng := engine.New(reg, map[string]engine.Store{"app": app}, dsr.NewSubjectHasher([]byte("k")))
+			eng := engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("k")))
 			eng.Redactors = k
 			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
 			if err != nil {

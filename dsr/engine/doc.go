@@ -30,7 +30,7 @@
 // through the frozen file keys; a key the store refuses as unsafe is
 // counted and reported, never followed), KeyStore for redis keys (templates
 // filled from frozen values and the email, each value escaped for glob
-// matching, removed after the rows), and Notifier for processors (told
+// matching, removed after the rows), and ProcessorNotifier for processors (told
 // after verification, each outcome journaled so a resumed run never tells
 // one twice). Verification checks objects and keys as well as rows. An
 // access request hands an Access, which streams rows (Streamer), files and

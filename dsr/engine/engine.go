@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -22,15 +22,13 @@ const (
 	DefaultMaxInline = 20000 // keys a pushed-down sub-selection may carry
 )
 
-var errBadKey = errors.New("malformed composite key")
-
 // Engine executes data-subject requests against the stores of a registry.
 // It implements dsr.Executor. The zero value is not usable: set Registry
 // and Stores (or use New).
 type Engine struct {
 	Registry *registry.Registry
 	// Stores holds one Store per sql store of the registry, by store name.
-	Stores map[string]Store
+	Stores map[string]connector.Store
 	// Hasher computes the hmac anonymisation strategy; nil makes a registry
 	// that uses hmac fail its erasures with EUNPROCESSABLE.
 	Hasher *dsr.SubjectHasher
@@ -57,7 +55,7 @@ type Engine struct {
 	// registry names one that is missing; Plan needs only the sql stores.
 	Blobs      map[string]BlobStore
 	KeyStores  map[string]KeyStore
-	Processors map[string]Notifier
+	Processors map[string]ProcessorNotifier
 	// Exporter writes access packages; nil fails access requests with
 	// EUNPROCESSABLE.
 	Exporter Exporter
@@ -70,7 +68,7 @@ type Engine struct {
 }
 
 // New returns an Engine over reg and stores with default bounds.
-func New(reg *registry.Registry, stores map[string]Store, hasher *dsr.SubjectHasher) *Engine {
+func New(reg *registry.Registry, stores map[string]connector.Store, hasher *dsr.SubjectHasher) *Engine {
 	return &Engine{Registry: reg, Stores: stores, Hasher: hasher}
 }
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 )
 
 func erasure(email, tenant string) *dsr.Request {
@@ -168,11 +168,11 @@ func TestPlanChangesNothing(t *testing.T) {
 // dropDeletes is a connector bug: it claims deletes on one collection that
 // it never makes. Verification must catch it.
 type dropDeletes struct {
-	engine.Store
+	connector.Store
 	collection string
 }
 
-func (s dropDeletes) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+func (s dropDeletes) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
 	if sel.Collection.Key == s.collection {
 		return 0, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -76,7 +77,7 @@ func setupPaths(t *testing.T, driver, opts string) *pathEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	e.eng = engine.New(reg, map[string]engine.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
+	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
 	e.eng.Blobs = blobs.Engine()
 	return e
 }

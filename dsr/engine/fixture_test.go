@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -117,7 +118,7 @@ func setup(t *testing.T, driver string) *env {
 	e.app = openStore(t, "app", driver, appDDL)
 	e.billing = openStore(t, "billing", driver, billingDDL)
 	e.seed(t)
-	e.eng = engine.New(reg, map[string]engine.Store{"app": e.app, "billing": e.billing}, dsr.NewSubjectHasher([]byte("test-key")))
+	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app, "billing": e.billing}, dsr.NewSubjectHasher([]byte("test-key")))
 	e.eng.Blobs = fileBlobs(t)
 	e.eng.BatchSize = 4 // several batches per collection
 	e.eng.RowBatch = 3

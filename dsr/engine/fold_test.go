@@ -13,6 +13,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
@@ -155,5 +156,5 @@ func foldEngine(t *testing.T, driver string, app *sqlstore.Store) *engine.Engine
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.New(reg, map[string]engine.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
+	return engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -15,7 +16,7 @@ import (
 // Errors: EUNPROCESSABLE for an email or tenant that is not valid, a store
 // of the registry that is not configured, or more keys under one hop than
 // MaxInline; EUNAVAILABLE when a store cannot be reached.
-func (e *Engine) SubjectRows(ctx context.Context, email, tenant string) (map[string]Selection, error) {
+func (e *Engine) SubjectRows(ctx context.Context, email, tenant string) (map[string]connector.Selection, error) {
 	norm, err := dsr.NormalizeEmail(email)
 	if err != nil {
 		return nil, err
@@ -33,7 +34,7 @@ func (e *Engine) SubjectRows(ctx context.Context, email, tenant string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Selection, len(targets))
+	out := make(map[string]connector.Selection, len(targets))
 	for _, t := range targets {
 		sel, err := t.inline(ctx, r)
 		if err != nil {
@@ -47,6 +48,6 @@ func (e *Engine) SubjectRows(ctx context.Context, email, tenant string) (map[str
 // Anonymization returns how c's erasure strategies rewrite a row, for
 // retention rules whose action is anonymize. Errors: EUNPROCESSABLE when c
 // uses hmac and the engine has no Hasher.
-func (e *Engine) Anonymization(c *registry.Collection) (Anonymization, error) {
+func (e *Engine) Anonymization(c *registry.Collection) (connector.Anonymization, error) {
 	return e.newRun(e.Registry, "", "", nil).anonymization(c)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -67,7 +68,7 @@ func TestErasureCompositeLiveKey(t *testing.T) {
 			if got := snap.Collections["app.tags"].PrimaryKey; !slices.Equal(got, []string{"id", "user_id"}) {
 				t.Errorf("snapshot key = %v, want (id, user_id)", got)
 			}
-			eng := engine.New(reg, map[string]engine.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
+			eng := engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 			out, err := eng.Execute(ctx, erasure("alice@example.com", ""), newJournal())
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +102,7 @@ func TestStoreRefusesKeyNotOfTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eng := engine.New(reg, map[string]engine.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
+			eng := engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 			if _, err := eng.Execute(ctx, erasure("alice@example.com", ""), newJournal()); err == nil {
 				t.Fatal("erasure with key (id) on a table keyed (id, user_id) succeeded")
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/redact"
@@ -163,7 +164,7 @@ func TestOpenWebUIExample(t *testing.T) {
 			}
 			t.Cleanup(func() { blobs.Close() })
 			hasher := dsr.NewSubjectHasher([]byte("test-key"))
-			eng := engine.New(reg, map[string]engine.Store{"webui": app}, hasher)
+			eng := engine.New(reg, map[string]connector.Store{"webui": app}, hasher)
 			eng.Blobs = blobs.Engine()
 
 			plan, err := eng.Plan(ctx, "Alice@Example.com", "")

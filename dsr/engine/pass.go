@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/lethe-privacy/lethe/pkg/connector"
 )
 
 // iterator yields a key set in chunks; next returns nil at the end.
@@ -48,7 +50,7 @@ type liveIter struct {
 	t      *target
 	cols   []string
 	passes *passIter
-	cur    *Selection
+	cur    *connector.Selection
 	after  *string
 }
 
@@ -108,8 +110,8 @@ func (t *target) open(r *run) *passIter {
 }
 
 // next returns the next pass, ok=false after the last one.
-func (p *passIter) next(ctx context.Context) (Selection, bool, error) {
-	sel := Selection{Collection: p.t.c, Tenant: p.t.tenant}
+func (p *passIter) next(ctx context.Context) (connector.Selection, bool, error) {
+	sel := connector.Selection{Collection: p.t.c, Tenant: p.t.tenant}
 	if p.i == 0 {
 		sel.Matches = append(sel.Matches, p.t.fixed...)
 	}
@@ -127,7 +129,7 @@ func (p *passIter) next(ctx context.Context) (Selection, bool, error) {
 			continue
 		}
 		any = true
-		sel.Matches = append(sel.Matches, Match{Columns: p.t.lits[k].columns, Values: chunk, Where: p.t.lits[k].where})
+		sel.Matches = append(sel.Matches, connector.Match{Columns: p.t.lits[k].columns, Values: chunk, Where: p.t.lits[k].where})
 	}
 	if p.i > 0 && !any {
 		return sel, false, nil
@@ -137,8 +139,8 @@ func (p *passIter) next(ctx context.Context) (Selection, bool, error) {
 }
 
 // selections returns every pass of t.
-func (t *target) selections(ctx context.Context, r *run) ([]Selection, error) {
-	var out []Selection
+func (t *target) selections(ctx context.Context, r *run) ([]connector.Selection, error) {
+	var out []connector.Selection
 	it := t.open(r)
 	for {
 		sel, ok, err := it.next(ctx)

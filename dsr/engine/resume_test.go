@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -38,11 +39,11 @@ func (k *killer) hit(ctx context.Context) (context.Context, bool) {
 }
 
 type killingStore struct {
-	engine.Store
+	connector.Store
 	k *killer
 }
 
-func (s killingStore) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+func (s killingStore) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
 	ctx, kill := s.k.hit(ctx)
 	n, err := s.Store.Delete(ctx, sel, limit)
 	if kill && err == nil {
@@ -52,7 +53,7 @@ func (s killingStore) Delete(ctx context.Context, sel engine.Selection, limit in
 	return n, err
 }
 
-func (s killingStore) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
+func (s killingStore) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
 	ctx, kill := s.k.hit(ctx)
 	n, last, err := s.Store.Anonymize(ctx, sel, a, after, limit)
 	if kill && err == nil {
@@ -87,7 +88,7 @@ func TestErasureResumesAfterKill(t *testing.T) {
 					if kp.store == 0 {
 						k.at = -1
 					}
-					killed := engine.New(e.reg, map[string]engine.Store{
+					killed := engine.New(e.reg, map[string]connector.Store{
 						"app": killingStore{e.app, k}, "billing": killingStore{e.billing, k}}, e.eng.Hasher)
 					killed.BatchSize, killed.RowBatch = e.eng.BatchSize, e.eng.RowBatch
 					j := newJournal()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -83,7 +84,7 @@ func setupShapes(t *testing.T, driver string) *shapesEnv {
 	} {
 		exec(t, e.app, s.sql, s.args...)
 	}
-	e.eng = engine.New(reg, map[string]engine.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
+	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
 	e.eng.RowBatch = 1
 	return e
 }
@@ -169,11 +170,11 @@ func TestErasureShapes(t *testing.T) {
 // skipAnonymize is a connector bug: it claims to rewrite one collection's
 // rows and never does. Verification must see the rows still linked.
 type skipAnonymize struct {
-	engine.Store
+	connector.Store
 	collection string
 }
 
-func (s skipAnonymize) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
+func (s skipAnonymize) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
 	if sel.Collection.Key == s.collection {
 		return 0, "", nil
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/processor"
 	"github.com/lethe-privacy/lethe/pkg/connector/redisstore"
@@ -222,7 +223,7 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 		p.(*processor.Processor).MinBackoff = 20 * time.Millisecond
 		p.(*processor.Processor).AttemptTimeout = 300 * time.Millisecond
 	}
-	e.eng = engine.New(reg, map[string]engine.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
+	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
 	e.eng.Blobs, e.eng.KeyStores, e.eng.Processors = blobs.Engine(), map[string]engine.KeyStore{"cache": e.redis}, procs
 	return e
 }

@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/lethe-privacy/lethe/pkg/connector"
+)
 
 // Streamer reads every column of a selection's rows one row at a time: what
 // an access package is written from. The sql connector implements it.
@@ -9,5 +13,5 @@ type Streamer interface {
 	// the table's column names and the row's values (nil for NULL; string,
 	// []byte, int64, float64, bool or time.Time otherwise). Values are only
 	// valid during the call. fn's error stops the stream and is returned.
-	Stream(ctx context.Context, sel Selection, fn func(columns []string, values []any) error) error
+	Stream(ctx context.Context, sel connector.Selection, fn func(columns []string, values []any) error) error
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -17,7 +18,7 @@ const countGroup = 32
 func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, error) {
 	type item struct {
 		key string
-		sel Selection
+		sel connector.Selection
 	}
 	byStore := map[string][]item{}
 	for _, t := range targets {
@@ -42,7 +43,7 @@ func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, e
 		items := byStore[store]
 		for start := 0; start < len(items); start += countGroup {
 			group := items[start:min(start+countGroup, len(items))]
-			sels := make([]Selection, len(group))
+			sels := make([]connector.Selection, len(group))
 			for i, it := range group {
 				sels[i] = it.sel
 			}
@@ -165,7 +166,7 @@ func (r *run) stillLinked(ctx context.Context, t *target) (int64, error) {
 		if len(linked.Matches) == 0 {
 			continue
 		}
-		ns, err := t.store.Count(ctx, []Selection{linked})
+		ns, err := t.store.Count(ctx, []connector.Selection{linked})
 		if err != nil {
 			return 0, err
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -40,8 +41,8 @@ func (e *Engine) newRun(reg *registry.Registry, email, tenant string, j dsr.Jour
 // that go to the store as they are, plus key sets loaded in chunks.
 type target struct {
 	c      *registry.Collection
-	store  Store
-	fixed  []Match
+	store  connector.Store
+	fixed  []connector.Match
 	lits   []literal
 	tenant string
 }
@@ -97,7 +98,7 @@ func (r *run) build(ctx context.Context, c *registry.Collection, m mode) (*targe
 		t.tenant = r.tenant
 	}
 	for _, col := range c.Email {
-		t.fixed = append(t.fixed, Match{Columns: []string{col}, Email: r.email})
+		t.fixed = append(t.fixed, connector.Match{Columns: []string{col}, Email: r.email})
 	}
 	if set := setName(modeFound, c, c.PrimaryKey); c.Identity() && r.frozen[set] {
 		t.lits = append(t.lits, literal{columns: c.PrimaryKey, src: r.frozenKeys(set)})
@@ -135,7 +136,7 @@ func (r *run) hop(ctx context.Context, t *target, ref registry.Reference, pt *ta
 		if err != nil {
 			return err
 		}
-		t.fixed = append(t.fixed, Match{Columns: []string{ref.Column}, Parent: &sel, ParentColumn: ref.TargetColumn, Where: ref.Where})
+		t.fixed = append(t.fixed, connector.Match{Columns: []string{ref.Column}, Parent: &sel, ParentColumn: ref.TargetColumn, Where: ref.Where})
 		return nil
 	}
 	t.lits = append(t.lits, literal{columns: []string{ref.Column}, src: r.frozenKeys(set), where: ref.Where})
@@ -144,8 +145,8 @@ func (r *run) hop(ctx context.Context, t *target, ref registry.Reference, pt *ta
 
 // inline returns t as one Selection with every key set loaded, for nesting
 // under a pushed-down hop; EUNPROCESSABLE past Engine.MaxInline keys.
-func (t *target) inline(ctx context.Context, r *run) (Selection, error) {
-	sel := Selection{Collection: t.c, Matches: append([]Match(nil), t.fixed...), Tenant: t.tenant}
+func (t *target) inline(ctx context.Context, r *run) (connector.Selection, error) {
+	sel := connector.Selection{Collection: t.c, Matches: append([]connector.Match(nil), t.fixed...), Tenant: t.tenant}
 	for _, l := range t.lits {
 		var vals []string
 		it := l.src()
@@ -162,7 +163,7 @@ func (t *target) inline(ctx context.Context, r *run) (Selection, error) {
 			}
 		}
 		if len(vals) > 0 {
-			sel.Matches = append(sel.Matches, Match{Columns: l.columns, Values: vals, Where: l.where})
+			sel.Matches = append(sel.Matches, connector.Match{Columns: l.columns, Values: vals, Where: l.where})
 		}
 	}
 	return sel, nil

@@ -115,8 +115,8 @@ func newTrail(t *testing.T, dialect string) *trail {
 	eng := engine.New(reg, stores.Engine(), hasher)
 	eng.Blobs, eng.Exporter = blobs.Engine(), tr.exports
 	eng.Copies = &export.Copies{Bucket: bucket, Records: &state.Copies{DB: db, Self: selfStore}}
-	tr.runner = &dsr.Runner{Store: &state.RunStore{DB: db, Audit: audit, Requests: tr.requests}, Executor: eng,
-		Now: time.Now, Logger: slog.New(slog.DiscardHandler), Notifier: tr.self}
+	tr.runner = &dsr.Runner{Store: &state.ExecutionStore{DB: db, Audit: audit, Requests: tr.requests}, Executor: eng,
+		Now: time.Now, Logger: slog.New(slog.DiscardHandler), Observer: tr.self}
 	return tr
 }
 

@@ -53,7 +53,7 @@ const subjectKey = "a-test-subject-key-of-32-characters!!"
 type server struct {
 	db       *state.DB
 	requests *state.RequestService
-	runStore *state.RunStore
+	execution *state.ExecutionStore
 	queue    *queue.Queue
 }
 
@@ -75,9 +75,9 @@ func newServer(t *testing.T, url string, exec dsr.Executor, cfg queue.Config) *s
 	}
 	s := &server{db: db}
 	s.requests = &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)), Audit: audit, Enqueue: enq.Request}
-	s.runStore = &state.RunStore{DB: db, Audit: audit, Requests: s.requests}
+	s.execution = &state.ExecutionStore{DB: db, Audit: audit, Requests: s.requests}
 	cfg.DB, cfg.Logger = db, log
-	cfg.Runner = &dsr.Runner{Store: s.runStore, Executor: exec, Now: time.Now, Logger: log}
+	cfg.Runner = &dsr.Runner{Store: s.execution, Executor: exec, Now: time.Now, Logger: log}
 	cfg.PollInterval = 50 * time.Millisecond
 	if s.queue, err = queue.New(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func (s *server) waitStatus(t *testing.T, id string, want dsr.Status, within tim
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		r, err := s.runStore.Load(context.Background(), id)
+		r, err := s.execution.Load(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			parent.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
-			waitStep(t, parent.runStore.Journal(id), "blocked")
+			waitStep(t, parent.execution.Journal(id), "blocked")
 			parent.start(t)
 			time.Sleep(4 * lifelineCfg.DeadAfter) // the slow child keeps beating
 			if r := parent.waitStatus(t, id, dsr.StatusRunning, time.Second); counter.count(id) != 0 || r.Attempts != 1 {

@@ -2,7 +2,7 @@
 // the studio: ask for their data or its erasure, prove they own the email
 // with a six-digit code, and download their access package from an
 // emailed link (dsr.SelfService), and tells them when their request ends
-// (dsr.Notifier).
+// (dsr.EndObserver).
 //
 // Nothing answers differently for an address Lethe knows: a request row is
 // created and a code is sent whatever the address, and whether anything is

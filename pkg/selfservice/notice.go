@@ -15,7 +15,7 @@ import (
 // tokenBytes is the randomness of a download link: 256 bits.
 const tokenBytes = 32
 
-// RequestEnded implements dsr.Notifier: for a self-service request it sends
+// RequestEnded implements dsr.EndObserver: for a self-service request it sends
 // the closing notice to the outbox address — the download link of a
 // completed access request, the confirmation of a completed erasure, or
 // why the request did not complete — and then deletes the address. Other

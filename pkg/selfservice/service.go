@@ -48,7 +48,7 @@ type ExportRecords interface {
 	GetExport(ctx context.Context, requestID string) (*dsr.Export, error)
 }
 
-// Service implements dsr.SelfService and dsr.Notifier.
+// Service implements dsr.SelfService and dsr.EndObserver.
 type Service struct {
 	Store   Store
 	Mail    mail.Mailer
@@ -67,7 +67,7 @@ type Service struct {
 
 var (
 	_ dsr.SelfService = (*Service)(nil)
-	_ dsr.Notifier    = (*Service)(nil)
+	_ dsr.EndObserver = (*Service)(nil)
 )
 
 func (s *Service) now() time.Time {

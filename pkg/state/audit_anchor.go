@@ -146,13 +146,13 @@ func (l *AuditLog) Export(ctx context.Context, w io.Writer) error {
 	})
 }
 
-// Checkpointer is a dsr.Notifier that checkpoints the audit chain after
+// Checkpointer is a dsr.EndObserver that checkpoints the audit chain after
 // every completed erasure, so that its certificate is anchored at once.
 type Checkpointer struct {
 	Audit *AuditLog
 }
 
-// RequestEnded implements dsr.Notifier.
+// RequestEnded implements dsr.EndObserver.
 func (c Checkpointer) RequestEnded(ctx context.Context, r *dsr.Request) error {
 	if r.Type != dsr.TypeErasure || r.Status != dsr.StatusCompleted {
 		return nil

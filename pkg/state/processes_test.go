@@ -103,8 +103,8 @@ func TestTakenOverRequestIsFenced(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		r := b.create(t, dsr.Caller{Admin: true}, dsr.TypeErasure, "fenced@example.com", "")
-		stalled := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-stalled"}
-		rescuer := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-rescuer"}
+		stalled := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-stalled"}
+		rescuer := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-rescuer"}
 		if _, err := stalled.Start(ctx, r.ID, b.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestTakenOverRequestIsFenced(t *testing.T) {
 		if err := rescuer.Finish(ctx, started, ev); err != nil {
 			t.Fatalf("the rescuer's finish: %v", err)
 		}
-		unfenced := &state.RunStore{DB: b.db, Audit: b.audit, Requests: b.requests}
+		unfenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests}
 		if err := unfenced.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "note", Status: "done"}); err != nil {
 			t.Fatalf("an unfenced journal: %v", err)
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// RetentionRuns implements retention.RunStore: the record of sweeps.
+// RetentionRuns implements retention.RunLog: the record of sweeps.
 type RetentionRuns struct {
 	DB      *DB
 	Audit   *AuditLog
@@ -34,7 +34,7 @@ type RetentionRuns struct {
 	Processes *Processes
 }
 
-var _ retention.RunStore = (*RetentionRuns)(nil)
+var _ retention.RunLog = (*RetentionRuns)(nil)
 
 // maxPendingShown bounds the pending files Run returns.
 const maxPendingShown = 1000
@@ -91,7 +91,7 @@ func (s *RetentionRuns) activeConflict(tx *gorm.DB, kind, except string) error {
 	return nil
 }
 
-// Begin implements retention.RunStore.
+// Begin implements retention.RunLog.
 func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retention.Run, error) {
 	now := b.Now.UTC().Truncate(time.Microsecond)
 	var out *retention.Run
@@ -229,7 +229,7 @@ func (s *RetentionRuns) resume(tx *gorm.DB, row *retentionRunRow) error {
 	return tx.Model(&retentionRunRow{}).Where("id = ?", last.ID).Update("resumed_by", row.ID).Error
 }
 
-// Save implements retention.RunStore.
+// Save implements retention.RunLog.
 func (s *RetentionRuns) Save(ctx context.Context, r *retention.Run, files []retention.File) error {
 	now := s.DB.now()
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -252,7 +252,7 @@ func (s *RetentionRuns) Save(ctx context.Context, r *retention.Run, files []rete
 	})
 }
 
-// FilesDone implements retention.RunStore.
+// FilesDone implements retention.RunLog.
 func (s *RetentionRuns) FilesDone(ctx context.Context, files []retention.File) error {
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, f := range files {
@@ -265,7 +265,7 @@ func (s *RetentionRuns) FilesDone(ctx context.Context, files []retention.File) e
 	})
 }
 
-// Finish implements retention.RunStore. The audit entry carries the counts
+// Finish implements retention.RunLog. The audit entry carries the counts
 // (collections, tenants and numbers: no personal data).
 func (s *RetentionRuns) Finish(ctx context.Context, r *retention.Run) error {
 	now := s.DB.now()

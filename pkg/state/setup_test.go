@@ -67,7 +67,7 @@ type bundle struct {
 	hasher   *dsr.SubjectHasher
 	audit    *state.AuditLog
 	requests *state.RequestService
-	runs     *state.RunStore
+	runs     *state.ExecutionStore
 	keys     *state.KeyService
 
 	mu       sync.Mutex
@@ -96,7 +96,7 @@ func setup(t *testing.T, dialect string) *bundle {
 	b.db = db
 	b.audit = &state.AuditLog{DB: db}
 	b.requests = &state.RequestService{DB: db, Subject: b.hasher, Audit: b.audit, Enqueue: b.enqueue}
-	b.runs = &state.RunStore{DB: db, Audit: b.audit, Requests: b.requests}
+	b.runs = &state.ExecutionStore{DB: db, Audit: b.audit, Requests: b.requests}
 	b.keys = &state.KeyService{DB: db, Audit: b.audit}
 	return b
 }

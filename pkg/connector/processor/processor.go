@@ -38,7 +38,7 @@ type Processor struct {
 	Now func() time.Time
 }
 
-var _ engine.Notifier = (*Processor)(nil)
+var _ engine.ProcessorNotifier = (*Processor)(nil)
 
 // body is the JSON a processor receives.
 type body struct {
@@ -47,7 +47,7 @@ type body struct {
 	SentAt    time.Time `json:"sent_at"`
 }
 
-// Notify implements engine.Notifier: it POSTs the signed notice until a 2xx
+// Notify implements engine.ProcessorNotifier: it POSTs the signed notice until a 2xx
 // answer or the deadline (since + Deadline), waiting with exponential
 // backoff between attempts. Each attempt is signed afresh with its own
 // timestamp. Errors: one wrapping engine.ErrUnconfirmed naming the

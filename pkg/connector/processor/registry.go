@@ -12,8 +12,8 @@ import (
 // getenv. A store that speaks OpenDSR only is left out (not supported yet),
 // so the engine fails erasures naming it. Errors: an empty secret, named by
 // store and variable.
-func FromRegistry(reg *registry.Registry, getenv func(string) string) (map[string]engine.Notifier, error) {
-	out := map[string]engine.Notifier{}
+func FromRegistry(reg *registry.Registry, getenv func(string) string) (map[string]engine.ProcessorNotifier, error) {
+	out := map[string]engine.ProcessorNotifier{}
 	for name, st := range reg.Stores {
 		if st.Kind != registry.KindProcessor {
 			continue

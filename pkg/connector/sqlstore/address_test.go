@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
@@ -76,8 +76,8 @@ collections:
 		return out
 	}
 
-	n, err := st.Delete(ctx, engine.Selection{Collection: c, Tenant: "a",
-		Matches: []engine.Match{{Columns: []string{"email"}, Email: "victim@example.com"}}}, 1)
+	n, err := st.Delete(ctx, connector.Selection{Collection: c, Tenant: "a",
+		Matches: []connector.Match{{Columns: []string{"email"}, Email: "victim@example.com"}}}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,8 @@ collections:
 		t.Fatalf("Delete removed %d rows and left %v; want 1 removed, the other tenant's 2 rows intact", n, got)
 	}
 
-	n, _, err = st.Purge(ctx, engine.Selection{Collection: c, Tenant: "b", All: true,
-		Older: &engine.Older{Column: "created_at", Before: time.Now()}}, nil, 1)
+	n, _, err = st.Purge(ctx, connector.Selection{Collection: c, Tenant: "b", All: true,
+		Older: &connector.Older{Column: "created_at", Before: time.Now()}}, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -25,7 +25,7 @@ import (
 // inherited one takes the IN form (see addressable). A row updated between
 // the sub-select and the delete moves and is left to the next batch (and to
 // verification).
-func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (int64, error) {
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
 	if err := bounded(sel); err != nil {
 		return 0, err
 	}
@@ -66,7 +66,7 @@ func (s *Store) Delete(ctx context.Context, sel engine.Selection, limit int) (in
 // order, in one transaction: the rows are read (locked where the dialect
 // can), constant columns are set with one UPDATE … WHERE pk IN (…), and
 // rewritten columns with one UPDATE per row by primary key.
-func (s *Store) Anonymize(ctx context.Context, sel engine.Selection, a engine.Anonymization, after *string, limit int) (int64, string, error) {
+func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
 	c := sel.Collection
 	if err := bounded(sel); err != nil {
 		return 0, "", err

@@ -9,7 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -31,7 +31,7 @@ import (
 //
 // Errors: a selection of every row without a cutoff is refused; a store
 // that cannot be reached is EUNAVAILABLE; other errors name the collection.
-func (s *Store) Purge(ctx context.Context, sel engine.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
 	if err := bounded(sel); err != nil {
 		return 0, nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Store) Purge(ctx context.Context, sel engine.Selection, cols []string, 
 }
 
 // purgeMySQL is Purge for MySQL servers without DELETE … RETURNING.
-func (s *Store) purgeMySQL(ctx context.Context, sel engine.Selection, where *query, tail string, cols []string) (int64, [][]any, error) {
+func (s *Store) purgeMySQL(ctx context.Context, sel connector.Selection, where *query, tail string, cols []string) (int64, [][]any, error) {
 	c := sel.Collection
 	q := s.newQuery()
 	q.write("SELECT ", q.orderBy(c.PrimaryKey), ", ", q.orderBy(cols), " FROM ", q.ident(c.Table), " WHERE ",
@@ -117,7 +117,7 @@ func (s *Store) purgeMySQL(ctx context.Context, sel engine.Selection, where *que
 			for j := range parts {
 				parts[j] = text(r[j])
 			}
-			keys[i] = engine.EncodeKey(parts)
+			keys[i] = connector.EncodeKey(parts)
 			out = append(out, r[len(c.PrimaryKey):])
 		}
 		d := s.newQuery()

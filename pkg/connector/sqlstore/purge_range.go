@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -37,7 +37,7 @@ func (s *Store) Extent(ctx context.Context, c *registry.Collection) (pages int64
 // Postgres runs it as a TID range scan: a sweep walks the table once, in
 // storage order, however its rows are dated, so it reads what one big
 // DELETE would read, in bounded transactions. Errors as for Purge.
-func (s *Store) PurgeRange(ctx context.Context, sel engine.Selection, cols []string, from, to int64) (int64, [][]any, error) {
+func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []string, from, to int64) (int64, [][]any, error) {
 	if err := bounded(sel); err != nil {
 		return 0, nil, err
 	}

@@ -6,14 +6,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 )
 
 func (s *Store) newQuery() *query { return &query{driver: s.driver, fold: s.foldExpr} }
 
 // Count counts each selection's rows in one statement:
 // SELECT (SELECT count(*) FROM … WHERE …), (SELECT count(*) …), ….
-func (s *Store) Count(ctx context.Context, sels []engine.Selection) ([]int64, error) {
+func (s *Store) Count(ctx context.Context, sels []connector.Selection) ([]int64, error) {
 	out := make([]int64, len(sels))
 	if len(sels) == 0 {
 		return out, nil
@@ -47,7 +47,7 @@ func (s *Store) Count(ctx context.Context, sels []engine.Selection) ([]int64, er
 
 // Values returns distinct non-NULL values of cols in sel's rows, ascending,
 // after *after: SELECT DISTINCT cols FROM t WHERE … AND cols > ? ORDER BY cols LIMIT n.
-func (s *Store) Values(ctx context.Context, sel engine.Selection, cols []string, after *string, limit int) ([]string, error) {
+func (s *Store) Values(ctx context.Context, sel connector.Selection, cols []string, after *string, limit int) ([]string, error) {
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (s *Store) Values(ctx context.Context, sel engine.Selection, cols []string,
 
 // Rows returns up to limit of sel's rows in primary-key order after *after,
 // with the values of cols.
-func (s *Store) Rows(ctx context.Context, sel engine.Selection, cols []string, after *string, limit int) ([]engine.Row, error) {
+func (s *Store) Rows(ctx context.Context, sel connector.Selection, cols []string, after *string, limit int) ([]connector.Row, error) {
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
 		return nil, err
@@ -102,14 +102,14 @@ func (s *Store) Rows(ctx context.Context, sel engine.Selection, cols []string, a
 }
 
 // scan runs q and reads each row as nKey key columns (encoded with
-// engine.EncodeKey) followed by nVal nullable values.
-func (s *Store) scan(ctx context.Context, q *query, nKey, nVal int) ([]engine.Row, error) {
+// connector.EncodeKey) followed by nVal nullable values.
+func (s *Store) scan(ctx context.Context, q *query, nKey, nVal int) ([]connector.Row, error) {
 	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []engine.Row
+	var out []connector.Row
 	dest := make([]sql.NullString, nKey+nVal)
 	ptrs := make([]any, len(dest))
 	for i := range dest {
@@ -123,7 +123,7 @@ func (s *Store) scan(ctx context.Context, q *query, nKey, nVal int) ([]engine.Ro
 		for i := range parts {
 			parts[i] = dest[i].String
 		}
-		row := engine.Row{Key: engine.EncodeKey(parts), Values: make([]*string, nVal)}
+		row := connector.Row{Key: connector.EncodeKey(parts), Values: make([]*string, nVal)}
 		for i := range nVal {
 			if d := dest[nKey+i]; d.Valid {
 				v := d.String
@@ -135,7 +135,7 @@ func (s *Store) scan(ctx context.Context, q *query, nKey, nVal int) ([]engine.Ro
 	return out, rows.Err()
 }
 
-func keys(sels []engine.Selection) string {
+func keys(sels []connector.Selection) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range sels {

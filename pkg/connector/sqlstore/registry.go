@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -35,8 +35,8 @@ func OpenRegistry(reg *registry.Registry, getenv func(string) string) (Stores, e
 }
 
 // Engine returns the stores as the engine's Store map.
-func (ss Stores) Engine() map[string]engine.Store {
-	out := make(map[string]engine.Store, len(ss))
+func (ss Stores) Engine() map[string]connector.Store {
+	out := make(map[string]connector.Store, len(ss))
 	for k, v := range ss {
 		out[k] = v
 	}

@@ -8,7 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -28,7 +28,7 @@ var (
 // key only the rows whose text rw.Edit changed, only the columns it
 // changed. Columns whose SQL type is not text are neither read nor written
 // (see NonTextColumns). Errors: as Purge's.
-func (s *Store) Rewrite(ctx context.Context, sel engine.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
+func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
 	c := sel.Collection
 	if err := bounded(sel); err != nil {
 		return 0, 0, "", err

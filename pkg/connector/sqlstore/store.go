@@ -16,7 +16,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -45,7 +45,7 @@ type Store struct {
 }
 
 var (
-	_ engine.Store          = (*Store)(nil)
+	_ connector.Store       = (*Store)(nil)
 	_ registry.SchemaReader = (*Store)(nil)
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 )
 
 var _ engine.Streamer = (*Store)(nil)
@@ -12,7 +13,7 @@ var _ engine.Streamer = (*Store)(nil)
 // as the driver delivers it, so a subject with a million rows is never held
 // in memory. The values slice is reused between rows. Errors name the
 // collection; a store that stopped answering is EUNAVAILABLE.
-func (s *Store) Stream(ctx context.Context, sel engine.Selection, fn func(columns []string, values []any) error) error {
+func (s *Store) Stream(ctx context.Context, sel connector.Selection, fn func(columns []string, values []any) error) error {
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
 		return err

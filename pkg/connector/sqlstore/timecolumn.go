@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -84,7 +84,7 @@ func (s *Store) timeColumn(ctx context.Context, c *registry.Collection, col stri
 
 // resolveTimes reads, into q, how the cut-off columns of sel (and of the
 // selections inside it) store time, before q.where writes their conditions.
-func (s *Store) resolveTimes(ctx context.Context, q *query, sel engine.Selection) error {
+func (s *Store) resolveTimes(ctx context.Context, q *query, sel connector.Selection) error {
 	if o := sel.Older; o != nil {
 		tc, err := s.timeColumn(ctx, sel.Collection, o.Column)
 		if err != nil {
@@ -111,7 +111,7 @@ func (s *Store) resolveTimes(ctx context.Context, q *query, sel engine.Selection
 }
 
 // selecting returns a new query ready to write sel's condition.
-func (s *Store) selecting(ctx context.Context, sel engine.Selection) (*query, error) {
+func (s *Store) selecting(ctx context.Context, sel connector.Selection) (*query, error) {
 	q := s.newQuery()
 	return q, s.resolveTimes(ctx, q, sel)
 }

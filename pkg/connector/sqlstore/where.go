@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -51,7 +51,7 @@ func (q *query) cols(names []string) string {
 }
 
 // where writes the condition selecting sel's rows.
-func (q *query) where(sel engine.Selection) error {
+func (q *query) where(sel connector.Selection) error {
 	c := sel.Collection
 	q.write("(")
 	n := 0
@@ -105,7 +105,7 @@ func (q *query) where(sel engine.Selection) error {
 	return nil
 }
 
-func (q *query) match(table string, m engine.Match) error {
+func (q *query) match(table string, m connector.Match) error {
 	if len(m.Where) > 0 {
 		q.write("(")
 		defer q.conditions(m.Where)
@@ -149,7 +149,7 @@ func (q *query) in(cols []string, keys []string) error {
 		if i > 0 {
 			q.write(", ")
 		}
-		vals, err := engine.DecodeKey(key, len(cols))
+		vals, err := connector.DecodeKey(key, len(cols))
 		if err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (q *query) after(cols []string, key *string) error {
 	if key == nil {
 		return nil
 	}
-	vals, err := engine.DecodeKey(*key, len(cols))
+	vals, err := connector.DecodeKey(*key, len(cols))
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (q *query) orderBy(cols []string) string {
 
 // bounded refuses a selection of every row without a cutoff or a tenant:
 // no statement that deletes or rewrites may take a whole table.
-func bounded(sel engine.Selection) error {
+func bounded(sel connector.Selection) error {
 	if sel.All && sel.Older == nil && sel.Tenant == "" {
 		return fmt.Errorf("collection %s: a selection of every row needs a cutoff or a tenant", sel.Collection.Key)
 	}

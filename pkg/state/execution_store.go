@@ -10,9 +10,9 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
-// RunStore implements dsr.RunStore: the privileged side of the request
+// ExecutionStore implements dsr.ExecutionStore: the privileged side of the request
 // store, held only by the dsr.Runner.
-type RunStore struct {
+type ExecutionStore struct {
 	DB       *DB
 	Audit    *AuditLog
 	Requests *RequestService
@@ -23,10 +23,10 @@ type RunStore struct {
 	Process string
 }
 
-var _ dsr.RunStore = (*RunStore)(nil)
+var _ dsr.ExecutionStore = (*ExecutionStore)(nil)
 
-// Load implements dsr.RunStore.
-func (s *RunStore) Load(ctx context.Context, id string) (*dsr.Request, error) {
+// Load implements dsr.ExecutionStore.
+func (s *ExecutionStore) Load(ctx context.Context, id string) (*dsr.Request, error) {
 	row, err := s.Requests.load(ctx, s.DB.Gorm, id)
 	if err != nil {
 		return nil, err
@@ -34,9 +34,9 @@ func (s *RunStore) Load(ctx context.Context, id string) (*dsr.Request, error) {
 	return row.toDomain(), nil
 }
 
-// Start implements dsr.RunStore. The first start is audited; a retry only
+// Start implements dsr.ExecutionStore. The first start is audited; a retry only
 // counts its attempt.
-func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, error) {
+func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var out *dsr.Request
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -68,10 +68,10 @@ func (s *RunStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Re
 	return out, err
 }
 
-// Finish implements dsr.RunStore. The email, the frozen keys and the steps'
+// Finish implements dsr.ExecutionStore. The email, the frozen keys and the steps'
 // cursors are forgotten once the request has ended, in the transaction
 // that ends it: the certificate names the subject by its hash only.
-func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
+func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
 	now := s.DB.now()
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
@@ -109,13 +109,13 @@ func (s *RunStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent
 	return nil
 }
 
-// Journal implements dsr.RunStore.
-func (s *RunStore) Journal(id string) dsr.Journal {
+// Journal implements dsr.ExecutionStore.
+func (s *ExecutionStore) Journal(id string) dsr.Journal {
 	return &Journal{DB: s.DB, RequestID: id, Process: s.Process}
 }
 
 // takenOver reports whether running request id is now another process's.
-func (s *RunStore) takenOver(tx *gorm.DB, id string) bool {
+func (s *ExecutionStore) takenOver(tx *gorm.DB, id string) bool {
 	var n int64
 	tx.Model(&requestRow{}).Where("id = ? AND status = ? AND process_id <> ?", id, string(dsr.StatusRunning), s.Process).Count(&n)
 	return n > 0

@@ -1,8 +1,13 @@
-package engine
+// Package connector is the contract between Lethe's domain and the stores it
+// reaches: a Selection of rows of one collection, and what a Store does with
+// it (count, read, delete, anonymise). The engine and retention speak it; the
+// SQL store implements it.
+package connector
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -102,6 +107,8 @@ type Store interface {
 	// rows it rewrote and the key of the last one.
 	Anonymize(ctx context.Context, sel Selection, a Anonymization, after *string, limit int) (n int64, last string, err error)
 }
+
+var errBadKey = errors.New("malformed composite key")
 
 // EncodeKey encodes the values of one row's columns as one key: the value
 // itself for one column, a JSON array of strings for several.

@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// ErrUnconfirmed is wrapped by Notifier.Notify's error when the processor
+// ErrUnconfirmed is wrapped by ProcessorNotifier.Notify's error when the processor
 // did not confirm the notice before its deadline.
 var ErrUnconfirmed = errors.New("processor did not confirm before its deadline")
 
-// Notifier tells one processor (a downstream recipient, GDPR Art. 19) of an
+// ProcessorNotifier tells one processor (a downstream recipient, GDPR Art. 19) of an
 // erasure.
-type Notifier interface {
+type ProcessorNotifier interface {
 	// Notify delivers n and retries with backoff until the processor
 	// confirms or its deadline, counted from since (the first attempt, kept
 	// in the journal across restarts), has passed. It returns the number of
