@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/opendsr"
@@ -325,6 +326,46 @@ func TestOpenDSRUnmatchedHashAndPrivateCallbacks(t *testing.T) {
 		}
 		if err := svc.SendCallback(context.Background(), opendsr.NewCallbackClient(true), stale, false); err != nil || hits != 2 {
 			t.Fatalf("first attempt of a callback: err %v, hits %d; want sent", err, hits)
+		}
+	})
+}
+
+// raceStore lets another controller take a subject_request_id between the
+// service's check and its insert, as a concurrent filing would.
+type raceStore struct {
+	opendsr.Store
+	first *opendsr.Record
+}
+
+func (s *raceStore) Insert(ctx context.Context, r *opendsr.Record) (*opendsr.Record, bool, error) {
+	if s.first != nil {
+		first := s.first
+		s.first = nil
+		if _, _, err := s.Store.Insert(ctx, first); err != nil {
+			return nil, false, err
+		}
+	}
+	return s.Store.Insert(ctx, r)
+}
+
+// TestOpenDSRSameIDFiledConcurrently: when another controller takes the
+// id between the check and the insert, the loser is refused as if it had
+// come second, sees nothing of the winner's record, and the request filed
+// for it is withdrawn rather than left without a record.
+func TestOpenDSRSameIDFiledConcurrently(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		svc := withOpenDSR(t, b)
+		now := b.clock.Now().UTC().Truncate(time.Second)
+		svc.Store = &raceStore{Store: svc.Store, first: &opendsr.Record{SubjectRequestID: odsrID, Tenant: "career-coach",
+			ControllerID: "career-coach", Type: "erasure", Regulation: "gdpr", ReceivedAt: now, ExpectedAt: now}}
+		_, token := b.tenantKey(t, "calm-mind")
+		wantODSRError(t, b.do(t, "POST", "/opendsr/v2/requests", token, odsrBody(odsrID, "erasure", adaRaw)), http.StatusBadRequest, "another controller")
+		wantODSRError(t, b.do(t, "GET", "/opendsr/v2/requests/"+odsrID, token, ""), http.StatusNotFound, "subject_request_id")
+		list := decode[struct {
+			Items []struct{ Status string }
+		}](t, b.do(t, "GET", "/v1/requests", token, ""), http.StatusOK)
+		if len(list.Items) != 1 || list.Items[0].Status != string(dsr.StatusCancelled) {
+			t.Fatalf("the loser's request = %+v; want it withdrawn (cancelled)", list.Items)
 		}
 	})
 }

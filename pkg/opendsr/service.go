@@ -118,11 +118,31 @@ func (s *Service) Create(ctx context.Context, c dsr.Caller, raw []byte, legacy b
 	} else if err := s.auditNoMatch(ctx, c, rec); err != nil {
 		return nil, err
 	}
-	stored, _, err := s.Store.Insert(ctx, rec)
+	stored, created, err := s.Store.Insert(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
+	if !created && (stored.ControllerID != rec.ControllerID || stored.Tenant != rec.Tenant) {
+		// Another controller filed the same id between the check above and
+		// the insert: it owns the id, so the request just filed for it is
+		// withdrawn and this caller is told as if it had come second.
+		s.withdraw(ctx, c, rec.RequestID)
+		return nil, invalid("subject_request_id is already used by another controller: generate a new UUID v4")
+	}
 	return answer(stored), nil
+}
+
+// withdraw cancels the Lethe request id filed for a subject_request_id that
+// another controller took meanwhile. A request that already started runs
+// on: it is the caller's own request within its own tenant. Failures are
+// logged, never returned, as the caller's answer does not depend on them.
+func (s *Service) withdraw(ctx context.Context, c dsr.Caller, id string) {
+	if id == "" {
+		return
+	}
+	if _, err := s.Requests.Cancel(ctx, c, id); err != nil && s.Logger != nil {
+		s.Logger.Warn("opendsr: withdraw a request whose subject_request_id another controller took", "request", id, "err", err)
+	}
 }
 
 // email returns the one address the identities name: a raw email as
