@@ -51,10 +51,10 @@ const subjectKey = "a-test-subject-key-of-32-characters!!"
 
 // server is one "replica": its own pool on the shared store and a queue.
 type server struct {
-	db       *state.DB
-	requests *state.RequestService
+	db        *state.DB
+	requests  *state.RequestService
 	execution *state.ExecutionStore
-	queue    *queue.Queue
+	queue     *queue.Queue
 }
 
 func newServer(t *testing.T, url string, exec dsr.Executor, cfg queue.Config) *server {
