@@ -183,6 +183,9 @@ func (r *Registry) indexWarnings(c *Collection, idx []Index) []Problem {
 				ok = true
 			}
 		}
+		if driver == DriverSQLite {
+			continue // no index serves lethe_fold: said in Notes
+		}
 		// MySQL compares lower(col) without an expression index; a plain one is the best advice.
 		if !ok && (driver != DriverMySQL || !leads(col)) {
 			warn([]string{"collections", c.Key, "identity", "email"}, col, "identity column", true)
@@ -239,6 +242,14 @@ func (r *Registry) Notes(now time.Time) []string {
 	var out []string
 	for _, c := range r.order {
 		at := "collections." + c.Key
+		if r.Stores[c.Store].Driver == DriverSQLite {
+			// Lethe folds SQLite columns with its own function, exact in
+			// every script; an index on it would break every other
+			// connection that writes the table, so none is advised.
+			for _, col := range c.Email {
+				out = append(out, fmt.Sprintf("%s.identity.email: column %q is matched through Lethe's own fold function, which no SQLite index serves: each request reads table %q whole", at, col, c.Table))
+			}
+		}
 		if !c.KeyDeclared {
 			out = append(out, fmt.Sprintf("%s: primary key %s, read from table %q", at, FormatKey(c.PrimaryKey), c.Table))
 		}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -148,6 +149,35 @@ func forgetKeys(tx *gorm.DB, id string) error {
 	}
 	if err := tx.Model(&stepRow{}).Where("request_id = ? AND cursor IS NOT NULL", id).Update("cursor", nil).Error; err != nil {
 		return fmt.Errorf("journal: forget the cursors of request %s: %w", id, err)
+	}
+	return forgetLegacyResumes(tx, id)
+}
+
+// forgetLegacyResumes removes the "after" resume point from the details of
+// request id's steps journaled before cursors had their own column (see
+// migration 0010, which did so for requests that had already ended). A
+// detail that is not a JSON object is left as it is.
+func forgetLegacyResumes(tx *gorm.DB, id string) error {
+	var rows []stepRow
+	if err := tx.Where("request_id = ? AND detail LIKE ?", id, `%"after"%`).Find(&rows).Error; err != nil {
+		return fmt.Errorf("journal: read the details of request %s: %w", id, err)
+	}
+	for _, r := range rows {
+		var detail map[string]json.RawMessage
+		if json.Unmarshal([]byte(r.Detail), &detail) != nil {
+			continue
+		}
+		if _, ok := detail["after"]; !ok {
+			continue
+		}
+		delete(detail, "after")
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return fmt.Errorf("journal: rewrite a detail of request %s: %w", id, err)
+		}
+		if err := tx.Model(&stepRow{}).Where("request_id = ? AND name = ?", id, r.Name).Update("detail", string(b)).Error; err != nil {
+			return fmt.Errorf("journal: forget a resume point of request %s: %w", id, err)
+		}
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package state_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,8 +158,13 @@ func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
 				Detail: `{"pass":0}`, Cursor: addr}); err != nil {
 				t.Fatal(err)
 			}
+			// A step journaled before cursors had their own column.
+			if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.legacy", Status: "running", Count: 1,
+				Detail: `{"pass":1,"after":"` + addr + `"}`}); err != nil {
+				t.Fatal(err)
+			}
 			steps, err := j.Steps(ctx)
-			if err != nil || len(steps) != 1 || steps[0].Cursor != addr {
+			if err != nil || len(steps) != 2 || steps[0].Cursor != addr {
 				t.Fatalf("the cursor is not kept while the request runs: %+v, %v", steps, err)
 			}
 		}
@@ -187,15 +194,73 @@ func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
 				t.Errorf("request %s ended with %d step cursors left", id, n)
 			}
 			steps, err := b.runs.Journal(id).Steps(ctx)
-			if err != nil || len(steps) != 1 || steps[0].Count != 1 || steps[0].Cursor != "" {
-				t.Errorf("steps of ended request %s: %+v, %v; want the step and its count, no cursor", id, steps, err)
+			if err != nil || len(steps) != 2 || steps[0].Count != 1 || steps[0].Cursor != "" || steps[1].Detail != `{"pass":1}` {
+				t.Errorf("steps of ended request %s: %+v, %v; want the steps and their counts, no cursor, no legacy resume point", id, steps, err)
 			}
 		}
 		if n := b.count(t, "lethe_request_keys", "request_id = ?", open.ID); n != 1 {
 			t.Errorf("an open request lost its frozen keys: %d left", n)
 		}
-		if n := b.count(t, "lethe_request_keys", "key = ?", addr) + b.count(t, "lethe_request_steps", "cursor = ?", addr); n != 2 {
-			t.Errorf("the address is held %d times; want only by the open request's key and cursor", n)
+		if n := b.count(t, "lethe_request_keys", "key = ?", addr) + b.count(t, "lethe_request_steps", "cursor = ?", addr) +
+			b.count(t, "lethe_request_steps", "detail LIKE ?", "%"+addr+"%"); n != 3 {
+			t.Errorf("the address is held %d times; want only by the open request's key, cursor and legacy step", n)
 		}
 	})
+}
+
+// TestStepDetailsMigration: migration 0010 removes the legacy resume point
+// from the step details of requests that ended before it, leaves a running
+// request's (it resumes from it) and a detail that is not JSON as they are.
+func TestStepDetailsMigration(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := newURL(t, dialect)
+			versions, files := embedded(t, dialect)
+			at := migrationVersion(t, files, versions, "_step_details.sql")
+			raw := openRaw(t, dialect, url)
+			for i, f := range files {
+				if versions[i] >= at {
+					break
+				}
+				body, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustExec(t, raw, string(body))
+			}
+			for _, r := range []struct{ id, status string }{{"ended", "completed"}, {"running", "running"}} {
+				mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
+					VALUES (?, 'erasure', ?, '', 's', ?, ?, ?)`), r.id, r.status, t0, t0, t0)
+				mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
+					VALUES (?, 'erase app.users', 1, 'running', 3, ?, ?)`), r.id, `{"pass":1,"after":"ann@example.com"}`, t0)
+			}
+			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
+				VALUES ('ended', 'odd', 2, 'done', 0, ?, ?)`), `not json "after"`, t0)
+			raw.Close()
+
+			db, err := openAt(ctx, t, dialect, url, versions, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			details := map[string]string{}
+			var rows []struct{ RequestID, Name, Detail string }
+			if err := db.Gorm.Raw("SELECT request_id, name, detail FROM lethe_request_steps").Scan(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				details[r.RequestID+"/"+r.Name] = strings.ReplaceAll(r.Detail, " ", "")
+			}
+			want := map[string]string{"ended/erase app.users": `{"pass":1}`, "ended/odd": `not json "after"`,
+				"running/erase app.users": `{"pass":1,"after":"ann@example.com"}`}
+			for k, v := range want {
+				if details[k] != strings.ReplaceAll(v, " ", "") {
+					t.Errorf("detail of %s = %q, want %q", k, details[k], v)
+				}
+			}
+		})
+	}
 }

@@ -78,12 +78,19 @@ func TestTenantsMigrationRegistersNamedTenants(t *testing.T) {
 // tenantsVersion is the version of the migration that adds lethe_tenants.
 func tenantsVersion(t *testing.T, files []string, versions []int64) int64 {
 	t.Helper()
+	return migrationVersion(t, files, versions, "_tenants.sql")
+}
+
+// migrationVersion is the version of the migration whose file name ends
+// in suffix.
+func migrationVersion(t *testing.T, files []string, versions []int64, suffix string) int64 {
+	t.Helper()
 	for i, f := range files {
-		if strings.HasSuffix(f, "_tenants.sql") {
+		if strings.HasSuffix(f, suffix) {
 			return versions[i]
 		}
 	}
-	t.Fatal("no NNNN_tenants.sql migration")
+	t.Fatalf("no NNNN%s migration", suffix)
 	return 0
 }
 
