@@ -22,11 +22,11 @@ import (
 // as the service runs it (request row, journal, frozen keys, audit
 // certificate), so Lethe's side of a ratio pays for its bookkeeping too.
 type letheState struct {
-	db       *state.DB
-	requests *state.RequestService
+	db        *state.DB
+	requests  *state.RequestService
 	execution *state.ExecutionStore
-	schema   string
-	drop     func()
+	schema    string
+	drop      func()
 }
 
 func (b *bench) openState(ctx context.Context) (*letheState, error) {
