@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -484,4 +485,51 @@ func (b *selfBundle) Sweep(t *testing.T) {
 	if err := b.svc.Sweep(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSelfConcurrentGuessesBounded: wrong codes sent all at once from one
+// client are bounded by its failure limit as surely as codes sent one
+// after another: each is counted before it is checked.
+func TestSelfConcurrentGuessesBounded(t *testing.T) {
+	t.Parallel()
+	limits := selfservice.Limits{FailuresPerIP: 3, FailuresPerEmail: 1000, VerifiesPerIP: 1000, AsksPerIP: 1000,
+		TrustedProxies: cidrs(t, "127.0.0.0/8", "::1/128")}
+	forEachDialectSelf(t, limits, func(t *testing.T, b *selfBundle) {
+		const guesser = "203.0.113.80"
+		type ticket struct{ id, code string }
+		var tickets []ticket
+		for range 8 {
+			tk := decode[ticketBody](t, b.do(t, "POST", "/v1/self/requests", "", `{"type":"erasure","email":"ada@example.com","tenant":"calm-mind"}`,
+				"X-Forwarded-For", "198.51.100.9"), http.StatusAccepted)
+			msgs := b.smtp.Messages()
+			tickets = append(tickets, ticket{tk.ID, msgs[len(msgs)-1].Code()})
+		}
+		statuses := make(chan int, 3*len(tickets))
+		var wg sync.WaitGroup
+		for _, tk := range tickets {
+			for range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses <- b.do(t, "POST", "/v1/self/requests/"+tk.id+"/verify", "", `{"code":"`+wrong(tk.code)+`"}`,
+						"X-Forwarded-For", guesser).status
+				}()
+			}
+		}
+		wg.Wait()
+		close(statuses)
+		checked := 0
+		for s := range statuses {
+			switch s {
+			case http.StatusTooManyRequests:
+			case http.StatusUnprocessableEntity, http.StatusForbidden:
+				checked++
+			default:
+				t.Errorf("a wrong code answered %d", s)
+			}
+		}
+		if checked > limits.FailuresPerIP {
+			t.Errorf("%d wrong codes sent at once were checked; the client's limit is %d", checked, limits.FailuresPerIP)
+		}
+	})
 }

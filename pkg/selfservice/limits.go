@@ -101,30 +101,36 @@ func (s *Service) limit(ctx context.Context, kind, value string, max int, w time
 	return s.limited(start, w)
 }
 
-// spent returns a *dsr.RateLimitError when (kind, value) already has max
-// hits in its window of w, without counting one: the failure limits are
-// checked before a code is and counted (fail) only when it is wrong.
-func (s *Service) spent(ctx context.Context, kind, value string, max int, w time.Duration) error {
+// reserve counts one wrong code on (kind, value) in windows of w before
+// the code is checked, and returns a *dsr.RateLimitError (with nothing
+// counted) once max are counted. Counting first is what bounds concurrent
+// guesses: a check made before any of them was counted would let them all
+// through. The caller gives the reservation back (release) when the code
+// turns out not to be wrong.
+func (s *Service) reserve(ctx context.Context, kind, value string, max int, w time.Duration) error {
 	if value == "" {
 		return nil
 	}
-	hits, start, err := s.Store.Hits(ctx, s.bucket(kind, value), w)
+	hits, start, err := s.Store.Hit(ctx, s.bucket(kind, value), w)
 	if err != nil {
 		return err
 	}
-	if hits < max {
+	if hits <= max {
 		return nil
 	}
+	s.release(ctx, kind, value, w)
 	return s.limited(start, w)
 }
 
-// fail counts one wrong code on (kind, value) in windows of w.
-func (s *Service) fail(ctx context.Context, kind, value string, w time.Duration) error {
+// release gives back a reservation on (kind, value). A failure is logged:
+// it leaves one wrong code too many counted until the window ends.
+func (s *Service) release(ctx context.Context, kind, value string, w time.Duration) {
 	if value == "" {
-		return nil
+		return
 	}
-	_, _, err := s.Store.Hit(ctx, s.bucket(kind, value), w)
-	return err
+	if err := s.Store.Release(ctx, s.bucket(kind, value), w); err != nil && s.Logger != nil {
+		s.Logger.Warn("self-service: rate limit not given back", "kind", kind, "error", err)
+	}
 }
 
 // limited is the error for a window of w that started at start.

@@ -58,8 +58,11 @@ func TestIPLimitsCountIPv6By64(t *testing.T) {
 	}
 }
 
-func (h *hitStore) Hits(_ context.Context, bucket string, _ time.Duration) (int, time.Time, error) {
-	return h.hits[bucket], time.Now(), nil
+func (h *hitStore) Release(_ context.Context, bucket string, _ time.Duration) error {
+	if h.hits[bucket] > 0 {
+		h.hits[bucket]--
+	}
+	return nil
 }
 
 // wrongCodeStore is a hitStore whose one request, of subject "subject-ada",

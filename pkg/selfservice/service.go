@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,7 +31,8 @@ type Store interface {
 	SaveLink(ctx context.Context, id, tokenHash string, expires time.Time) error
 	Link(ctx context.Context, tokenHash string) (string, time.Time, error)
 	Hit(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error)
-	Hits(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error)
+	// Release takes back one hit on bucket in its current window, if any.
+	Release(ctx context.Context, bucket string, window time.Duration) error
 	ExpireUnverified(ctx context.Context, before time.Time, limit int) (int, error)
 	PruneLinks(ctx context.Context, before time.Time) error
 	PruneLimits(ctx context.Context, before time.Time) error
@@ -123,32 +123,38 @@ func (s *Service) Verify(ctx context.Context, id, code, ip string) (*dsr.Request
 	if err := s.limit(ctx, "verify-ip", ip, l.verifiesPerIP(), l.window()); err != nil {
 		return nil, err
 	}
-	if err := s.spent(ctx, "fail-ip", ip, l.failuresPerIP(), l.window()); err != nil {
+	if err := s.reserve(ctx, "fail-ip", ip, l.failuresPerIP(), l.window()); err != nil {
 		return nil, err
+	}
+	subject := ""
+	release := func() {
+		s.release(ctx, "fail-ip", ip, l.window())
+		s.release(ctx, "fail-email", subject, l.failureWindow())
 	}
 	req, err := s.Store.Load(ctx, id)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	if err := s.spent(ctx, "fail-email", string(req.Subject), l.failuresPerEmail(), l.failureWindow()); err != nil {
+	if err := s.reserve(ctx, "fail-email", string(req.Subject), l.failuresPerEmail(), l.failureWindow()); err != nil {
+		release()
 		return nil, err
 	}
+	subject = string(req.Subject)
 	code = strings.TrimSpace(code)
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		release()
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "code: the six digits from the email")
 	}
 	want := s.codeHash(id, code)
 	out, err := s.Store.Verify(ctx, id, func(h string) bool { return hmac.Equal([]byte(h), []byte(want)) })
+	// Only a code checked and found wrong stays counted against the client
+	// and the address (422 with attempts left, 403 for the last).
+	if c := dsr.ErrorCode(err); err == nil || (c != dsr.EUNPROCESSABLE && c != dsr.EFORBIDDEN) {
+		release()
+	}
 	if err != nil {
 		s.Logger.Info("self-service verification refused", "request", id, "code", dsr.ErrorCode(err))
-		// Only a code checked and found wrong counts against the client
-		// and the address (422 with attempts left, 403 for the last).
-		if c := dsr.ErrorCode(err); c == dsr.EUNPROCESSABLE || c == dsr.EFORBIDDEN {
-			if ferr := errors.Join(s.fail(ctx, "fail-ip", ip, l.window()),
-				s.fail(ctx, "fail-email", string(req.Subject), l.failureWindow())); ferr != nil {
-				return nil, ferr
-			}
-		}
 		return nil, err
 	}
 	s.Logger.Info("self-service request verified; queued", "request", id, "subject", out.Subject)

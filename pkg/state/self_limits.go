@@ -39,21 +39,13 @@ func (s *SelfStore) PruneLimits(ctx context.Context, before time.Time) error {
 	return nil
 }
 
-// Hits returns the hits counted on bucket in its current window of
-// length window and when that window started, without counting one: 0
-// and the zero time for a bucket never hit or whose window has ended.
-func (s *SelfStore) Hits(ctx context.Context, bucket string, window time.Duration) (int, time.Time, error) {
-	var out struct {
-		Hits        int
-		WindowStart time.Time
-	}
-	err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT hits, window_start FROM lethe_self_limits WHERE bucket = ? AND window_start > ?`,
-		bucket, s.DB.now().Add(-window)).Scan(&out).Error
+// Release takes back one hit on bucket in its current window of length
+// window; nothing when the window ended or holds no hit.
+func (s *SelfStore) Release(ctx context.Context, bucket string, window time.Duration) error {
+	err := s.DB.Gorm.WithContext(ctx).Exec(`UPDATE lethe_self_limits SET hits = hits - 1 WHERE bucket = ? AND window_start > ? AND hits > 0`,
+		bucket, s.DB.now().Add(-window)).Error
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("self-service: rate limit: %w", err)
+		return fmt.Errorf("self-service: rate limit: %w", err)
 	}
-	if out.Hits == 0 {
-		return 0, time.Time{}, nil
-	}
-	return out.Hits, out.WindowStart.UTC(), nil
+	return nil
 }
