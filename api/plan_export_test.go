@@ -3,7 +3,6 @@ package api_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
@@ -48,14 +47,8 @@ func TestExportRoute(t *testing.T) {
 		req := b.fileRequest(t, coach, "access", "grace@example.com", "")
 		wantError(t, b.do(t, "GET", "/v1/requests/"+req.ID+"/export", coach, ""), http.StatusConflict, dsr.ECONFLICT)
 		b.start(t)
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			r := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+req.ID, coach, ""), http.StatusOK)
-			if r.Status == "completed" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("request still %s after 20s", r.Status)
-			}
+		if r := b.ended(t, coach, req.ID); r.Status != "completed" {
+			t.Fatalf("request ended %s, want completed", r.Status)
 		}
 		r := b.do(t, "GET", "/v1/requests/"+req.ID+"/export", coach, "")
 		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/zip" || zipEntry(t, r.body, "request.txt") != req.ID {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -122,15 +124,15 @@ func TestRetentionRunsThroughTheAPI(t *testing.T) {
 
 func waitRun(t *testing.T, b *bundle, id string) runBody {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r := decode[runBody](t, b.do(t, "GET", "/v1/retention/runs/"+id, adminToken, ""), http.StatusOK)
-		if r.Status == "completed" || r.Status == "failed" {
-			return r
+	var r runBody
+	testkit.Eventually(t, 30*time.Second, "run "+id+" ended", func() error {
+		r = decode[runBody](t, b.do(t, "GET", "/v1/retention/runs/"+id, adminToken, ""), http.StatusOK)
+		if r.Status != "completed" && r.Status != "failed" {
+			return fmt.Errorf("still %s", r.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run %s still %s after 30s", id, r.Status)
-		}
-	}
+		return nil
+	})
+	return r
 }
 
 func TestTenantSettingsAndPolicy(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -23,7 +23,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 	"github.com/lethe-privacy/lethe/pkg/state"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // selfBundle is a service with self-service wired as lethe serve wires
@@ -36,6 +36,49 @@ type selfBundle struct {
 	exec  *packageExecutor
 	store *state.SelfStore
 	svc   *selfservice.Service
+	// notices receives every closing notice the Runner's Observer tried.
+	notices chan notice
+}
+
+// notice is one call of the Runner's Observer: the request and what the
+// self-service answered.
+type notice struct {
+	id  string
+	err error
+}
+
+// observed is the self-service as the Runner's Observer, telling the test
+// on notices of each call once it has returned, so a test waits for the
+// attempt itself rather than for a while.
+type observed struct {
+	svc     *selfservice.Service
+	notices chan<- notice
+}
+
+func (o observed) RequestEnded(ctx context.Context, r *dsr.Request) error {
+	err := o.svc.RequestEnded(ctx, r)
+	select {
+	case o.notices <- notice{id: r.ID, err: err}:
+	default: // nobody waits for so many; never hold the Runner back
+	}
+	return err
+}
+
+// noticeTried waits for the Runner's notice of request id and returns
+// its error.
+func (b *selfBundle) noticeTried(t *testing.T, id string) error {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case n := <-b.notices:
+			if n.id == id {
+				return n.err
+			}
+		case <-timeout:
+			t.Fatalf("no closing notice of request %s tried within 20s", id)
+		}
+	}
 }
 
 // packageExecutor stands in for the registry engine: an access request
@@ -90,19 +133,9 @@ func (e *packageExecutor) Execute(ctx context.Context, req *dsr.Request, _ dsr.J
 func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBundle {
 	t.Helper()
 	ctx := context.Background()
-	url := "sqlite://" + testdb.SQLite(t)
-	if dialect == state.Postgres {
-		url = testdb.Postgres(t)
-	}
-	db, err := state.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	b := &bundle{dialect: dialect, db: db, clock: &clock{t: t0}, logs: &lockedBuffer{}}
-	b.logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db.Now = b.clock.Now
-	sb := &selfBundle{bundle: b, smtp: mailtest.Start(t)}
+	b := newBundle(t, dialect)
+	db := b.db
+	sb := &selfBundle{bundle: b, smtp: mailtest.Start(t), notices: make(chan notice, 256)}
 
 	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
 	audit := &state.AuditLog{DB: db}
@@ -121,7 +154,8 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	sb.store = &state.SelfStore{DB: db, Audit: audit, Requests: requests}
 	sb.svc = &selfservice.Service{Store: sb.store, Mail: mailer, Subject: hasher, Packages: exports, Exports: records,
 		PublicURL: "http://lethe.test", Limits: limits, Now: b.clock.Now, Logger: b.logger}
-	runner := &dsr.Runner{Store: runs, Executor: sb.exec, Now: b.clock.Now, Logger: b.logger, Observer: sb.svc}
+	runner := &dsr.Runner{Store: runs, Executor: sb.exec, Now: b.clock.Now, Logger: b.logger,
+		Observer: observed{sb.svc, sb.notices}}
 	b.queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: b.logger, Workers: 1, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -186,15 +220,12 @@ func (b *selfBundle) ask(t *testing.T, typ, email, tenant string) (ticketBody, s
 // the mail may be a moment early.
 func (b *selfBundle) forgotten(t *testing.T, id string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		outbox, email := b.selfColumns(t, id)
-		if outbox == "" && email == "" {
-			return
+	testkit.Eventually(t, 10*time.Second, "the address forgotten after the notice", func() error {
+		if outbox, email := b.selfColumns(t, id); outbox != "" || email != "" {
+			return fmt.Errorf("still held (outbox %q, request %q)", outbox, email)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("10 s after the notice the address is still held (outbox %q, request %q)", outbox, email)
-		}
-	}
+		return nil
+	})
 }
 
 // verify sends code for request id.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 var dialects = []string{state.SQLite, state.Postgres}
@@ -29,24 +31,6 @@ const (
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is the injected time of the store and the server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // lockedBuffer collects log output written from several goroutines.
 type lockedBuffer struct {
@@ -71,7 +55,7 @@ func (l *lockedBuffer) String() string {
 type bundle struct {
 	dialect string
 	db      *state.DB
-	clock   *clock
+	clock   *testkit.Clock
 	queue   *queue.Queue
 	srv     *api.Server
 	url     string
@@ -82,21 +66,31 @@ type bundle struct {
 	replies []string // every response body, for the email check
 }
 
-func setup(t *testing.T, dialect string) *bundle {
+// newBundle opens a fresh state store of dialect on the bundle's clock,
+// with a logger that keeps everything in b.logs.
+func newBundle(t *testing.T, dialect string) *bundle {
 	t.Helper()
-	ctx := context.Background()
 	url := "sqlite://" + testdb.SQLite(t)
 	if dialect == state.Postgres {
 		url = testdb.Postgres(t)
 	}
-	db, err := state.Open(ctx, url)
+	db, err := state.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b := &bundle{dialect: dialect, db: db, clock: &clock{t: t0}, logs: &lockedBuffer{}}
+	b := &bundle{dialect: dialect, db: db, clock: testkit.NewClock(t0), logs: &lockedBuffer{}}
 	b.logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db.Now = b.clock.Now
+	return b
+}
+
+func setup(t *testing.T, dialect string) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	b := newBundle(t, dialect)
+	db := b.db
+	var err error
 
 	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
 	audit := &state.AuditLog{DB: db}
@@ -226,6 +220,21 @@ func wantError(t *testing.T, r reply, status int, code string) string {
 }
 
 // requestBody is the request shape scripts read.
+// ended waits until request id, read with token, has ended (a terminal
+// status) and returns it.
+func (b *bundle) ended(t *testing.T, token, id string) requestBody {
+	t.Helper()
+	var r requestBody
+	testkit.Eventually(t, 20*time.Second, "request "+id+" ended", func() error {
+		r = decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+id, token, ""), http.StatusOK)
+		if !dsr.Status(r.Status).Terminal() {
+			return fmt.Errorf("still %s", r.Status)
+		}
+		return nil
+	})
+	return r
+}
+
 type requestBody struct {
 	ID           string            `json:"id"`
 	Type         string            `json:"type"`

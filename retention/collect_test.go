@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -31,13 +32,10 @@ collections:
 // responses sweep purges every stored response dated before it, in an
 // application without tenants, and leaves the rest of the data alone.
 func TestRunResponsesWithoutTenants(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f := newFixtureOf(t, driver, "", fmt.Sprintf(singleTenantRegistry, driver), func(f *fixture, t *testing.T) {
-			ts := map[string]string{"mysql": "DATETIME(6)"}[driver]
-			if ts == "" {
-				ts = "TIMESTAMP"
-			}
+			ts := testkit.TimestampType(driver)
 			for _, stmt := range []string{
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE answers (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body TEXT, created_at ` + ts + ` NOT NULL)`,

@@ -17,10 +17,9 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
-
-var drivers = []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite}
 
 const subjectKey = "retention-test-subject-key-0123456789"
 
@@ -93,16 +92,6 @@ type fixture struct {
 	blobs  *blobstore.Store // mem://, holding every upload's file
 }
 
-func appDSN(t *testing.T, driver string) string {
-	switch driver {
-	case registry.DriverPostgres:
-		return testdb.Postgres(t)
-	case registry.DriverMySQL:
-		return testdb.MySQL(t)
-	}
-	return testdb.SQLite(t)
-}
-
 // newFixture creates and fills the application tables on driver, and a
 // SQLite state store (stateURL "" ) or the one given.
 func newFixture(t *testing.T, driver, stateURL string) *fixture {
@@ -120,7 +109,7 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	if f.reg, err = registry.Parse([]byte(reg)); err != nil {
 		t.Fatal(err)
 	}
-	if f.store, err = sqlstore.Open("app", driver, appDSN(t, driver)); err != nil {
+	if f.store, err = sqlstore.Open("app", driver, testkit.DSN(t, driver)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Close() })
@@ -172,10 +161,7 @@ func (f *fixture) files(t *testing.T) []string {
 
 func (f *fixture) fill(t *testing.T) {
 	t.Helper()
-	ts := map[string]string{registry.DriverMySQL: "DATETIME(6)"}[f.driver]
-	if ts == "" {
-		ts = "TIMESTAMP"
-	}
+	ts := testkit.TimestampType(f.driver)
 	stmts := []string{
 		`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 		`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL REFERENCES users(id), created_at ` + ts + ` NOT NULL)`,
@@ -300,13 +286,4 @@ func sums(runs ...*retention.Run) map[string]retention.Count {
 		}
 	}
 	return out
-}
-
-func forEachDriver(t *testing.T, fn func(t *testing.T, driver string)) {
-	for _, d := range drivers {
-		t.Run(d, func(t *testing.T) {
-			t.Parallel()
-			fn(t, d)
-		})
-	}
 }

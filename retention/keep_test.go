@@ -10,6 +10,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -19,7 +20,7 @@ import (
 // or fail on its foreign key and stall every sweep), while the other
 // expired chats go as before.
 func TestKeptGrandchildKeepsItsAncestors(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		f := newFixture(t, driver, "")
 		db := f.store.DB()
 		if err := db.Exec(`CREATE TABLE reports (id BIGINT PRIMARY KEY, message_id BIGINT NOT NULL REFERENCES messages(id))`).Error; err != nil {

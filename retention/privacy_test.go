@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -136,7 +137,7 @@ func (f *fixture) collect(t *testing.T, tenant string, on bool) {
 // records a run of its own kind, and a row s1's app stores later is purged
 // by the next tick.
 func TestResponsesPurgedForTheTenantThatStoppedCollecting(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newPrivacyFixture(t, driver)
 		f.hold(t, "", "carol@example.com") // chat 12 is carol's, in s1
@@ -235,7 +236,7 @@ func TestResponsesPurgedForTheTenantThatStoppedCollecting(t *testing.T) {
 // keep their text; a dry run counts the same rows; a second sweep changes
 // nothing.
 func TestRedactActionRewritesTextOnce(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newPrivacyFixture(t, driver)
 		f.hold(t, "", "carol@example.com")

@@ -11,6 +11,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -20,7 +21,7 @@ import (
 // pseudonym, though no detector finds a name; a second sweep changes
 // nothing.
 func TestRedactDeclaredPathsWhole(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newNumbersFixture(t, driver)
 		src := strings.NewReplacer(

@@ -10,6 +10,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -17,7 +18,7 @@ import (
 // map keyed by message id (history.messages.*.content), as chat apps store
 // them, and leaves the rest of the document as it was.
 func TestRedactMapWildcard(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newNumbersFixture(t, driver)
 		src := strings.Replace(fmt.Sprintf(numbersRegistry, driver), `json: {meta: ["payment.card", "author.email"]}`,

@@ -11,6 +11,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -73,7 +74,7 @@ func newNumbersFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) 
 // valid JSON; the BIGINT column card_no, categorised and so redacted by
 // default, is skipped (not text), and the sweep completes.
 func TestRedactNumbersKeepsJSONAndColumnTypes(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newNumbersFixture(t, driver)
 		sw := f.sweeper(nil)
@@ -114,7 +115,7 @@ func TestRedactNumbersKeepsJSONAndColumnTypes(t *testing.T) {
 // alone rather than redact the document as text, which would write the
 // pseudonym of a number unquoted.
 func TestRedactNeverRewritesAWholeJSONColumn(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
 		f, k := newNumbersFixture(t, driver)
 		f.reg.Collections["app.messages"].Retention.Redact = []registry.Field{{Column: "meta"}}

@@ -10,6 +10,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -17,7 +18,7 @@ import (
 // (subject_type, subject_id); purging old chats removes the notes of those
 // chats only, not an upload's note that has the same id.
 func TestPurgeFollowsReferenceConditions(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		f := newFixture(t, driver, "")
 		src := strings.Replace(fmt.Sprintf(fixtureRegistry, driver), "retention: {batch_size: 2}\n", `  app.notes:
     references:
@@ -55,12 +56,9 @@ retention: {batch_size: 2}
 // same id has no tenant by it, so it is not redacted with the chat's
 // tenant's pseudonyms.
 func TestRedactTenantFollowsReferenceConditions(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		f, k := newNumbersFixture(t, driver)
-		ts := map[string]string{registry.DriverMySQL: "DATETIME(6)"}[driver]
-		if ts == "" {
-			ts = "TIMESTAMP"
-		}
+		ts := testkit.TimestampType(driver)
 		src := strings.Replace(fmt.Sprintf(numbersRegistry, driver), "  app.uploads:", `  app.notes:
     references:
       subject_id: {ref: chats.id, where: {subject_type: chat}}

@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -41,6 +43,8 @@ func TestTwoReplicasSweepOnce(t *testing.T) {
 	f := newFixture(t, "postgres", url)
 	setupPolicies(t, f)
 	var sweeps atomic.Int32
+	elections := testkit.NewElections()
+	var replicas []string
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	for range 2 {
 		db, err := state.Open(context.Background(), url)
@@ -53,7 +57,7 @@ func TestTwoReplicasSweepOnce(t *testing.T) {
 		sw := f.sweeper(nil)
 		sw.Runs = &state.RetentionRuns{DB: db, Audit: audit, Subject: f.hasher}
 		sw.Holds, sw.Settings = &state.Holds{DB: db, Audit: audit}, &state.TenantSettings{DB: db, Audit: audit}
-		q, err := queue.New(context.Background(), queue.Config{DB: db, Logger: log, PollInterval: 50 * time.Millisecond,
+		q, err := queue.New(context.Background(), queue.Config{DB: db, Logger: log, RiverLogger: elections.Logger(), PollInterval: 50 * time.Millisecond,
 			Runner: &dsr.Runner{Logger: log, Now: time.Now}, Schedule: &onceSchedule{},
 			Sweep: func(ctx context.Context, runID string) error {
 				sweeps.Add(1)
@@ -66,26 +70,25 @@ func TestTwoReplicasSweepOnce(t *testing.T) {
 		if err := q.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		replicas = append(replicas, q.Process())
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			q.Stop(ctx)
 		})
 	}
-	var page *retention.RunPage
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		var err error
-		if page, err = f.parts.runs.Runs(context.Background(), retention.RunFilter{}); err != nil {
-			t.Fatal(err)
-		}
-		if len(page.Items) > 0 && page.Items[0].Status == retention.StatusCompleted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no completed scheduled sweep within 60s (runs: %d)", len(page.Items))
-		}
+	// Once both replicas have bid, one leads and the other follows: only a
+	// second leader could enqueue a second sweep.
+	if won := elections.Decided(t, 60*time.Second, replicas...); len(won) != 1 {
+		t.Fatalf("%d of 2 replicas won their first election, want 1", len(won))
 	}
-	time.Sleep(2 * time.Second) // a second enqueuer, if any, would have fired by now
+	testkit.Eventually(t, 60*time.Second, "a completed scheduled sweep", func() error {
+		page, err := f.parts.runs.Runs(context.Background(), retention.RunFilter{})
+		if err == nil && (len(page.Items) == 0 || page.Items[0].Status != retention.StatusCompleted) {
+			err = fmt.Errorf("%d run(s), none completed", len(page.Items))
+		}
+		return err
+	})
 	page, err := f.parts.runs.Runs(context.Background(), retention.RunFilter{})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -29,7 +30,7 @@ func setupPolicies(t *testing.T, f *fixture) {
 }
 
 func TestSweepPurgesExpiredKeepsHeldAndNewer(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		f := newFixture(t, driver, "")
 		setupPolicies(t, f)
 		run, err := f.sweeper(nil).Run(context.Background(), retention.Options{Trigger: retention.TriggerCLI})
@@ -77,7 +78,7 @@ func TestSweepPurgesExpiredKeepsHeldAndNewer(t *testing.T) {
 }
 
 func TestDryRunChangesNothingAndCountsWhatARunWouldDo(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		f := newFixture(t, driver, "")
 		setupPolicies(t, f)
 		before := f.snapshot(t)
@@ -134,7 +135,7 @@ func (s *failingStore) Purge(ctx context.Context, sel connector.Selection, cols 
 // with its error, that the next sweep resumes it, and that the end state and
 // the counts equal those of one uninterrupted sweep on identical data.
 func TestInterruptedSweepResumes(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		for _, how := range []string{"cancel", "store lost"} {
 			t.Run(how, func(t *testing.T) {
 				ref := newFixture(t, driver, "")

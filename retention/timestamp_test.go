@@ -10,6 +10,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -86,7 +87,7 @@ func TestSweepEpochAndTextTimestamps(t *testing.T) {
 		{"nanos 30d", "BIGINT", "{column: created_at, unit: ns}", epochRows(time.Time.UnixNano), "30d", []string{"1", "2"}},
 		{"text 30d", "VARCHAR(64)", "created_at", text, "30d", []string{"1", "2", "5"}},
 	}
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		for _, tc := range cases {
 			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 				f := newFixtureOf(t, driver, "", fmt.Sprintf(stampRegistry, driver, tc.window, tc.timestamp), stampFill(tc.typ, tc.rows))
@@ -124,7 +125,7 @@ func TestSweepRefusesUndatedTimestamp(t *testing.T) {
 		{"unit on date/time", "TIMESTAMP", "{column: created_at, unit: s}", func(v time.Time) any { return v }, "remove unit"},
 		{"boolean", "BOOLEAN", "created_at", func(time.Time) any { return true }, "not a date/time, a number or text"},
 	}
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		for _, tc := range cases {
 			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 				typ := tc.typ
@@ -161,7 +162,7 @@ func TestSweepRefusesUndatedTimestamp(t *testing.T) {
 // and a native date/time column, on every dialect.
 func TestNotesShowCutoffAsStored(t *testing.T) {
 	native := map[string]string{registry.DriverPostgres: "TIMESTAMP", registry.DriverMySQL: "DATETIME(6)", registry.DriverSQLite: "DATETIME"}
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		for _, tc := range []struct{ typ, timestamp, want string }{
 			{"BIGINT", "{column: created_at, unit: s}", "created_at < 1448841600 (2015-11-30)"},
 			{"BIGINT", "{column: created_at, unit: ms}", "created_at < 1448841600000 (2015-11-30)"},
@@ -206,7 +207,7 @@ func TestSQLiteDatetimeHoldingNumbers(t *testing.T) {
 // would date every row in 1970 and purge it; CheckLive reads a sample and
 // refuses the unit, naming the date the values would read as.
 func TestCheckLiveDoubtsEpochUnit(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, driver string) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		for _, tc := range []struct {
 			unit string
 			want string

@@ -19,6 +19,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // accessPackage runs an access request for email with a real export
@@ -207,7 +208,7 @@ func TestAccessPackage(t *testing.T) {
 // and a subject whose email holds markup cannot inject it.
 func TestAccessReportEscapes(t *testing.T) {
 	e := setupSide(t, "deadline: 700ms, best_effort: true")
-	exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, 5, `"<script>x</script>"@example.com`, "S")
+	testkit.Exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, 5, `"<script>x</script>"@example.com`, "S")
 	_, plain, _ := accessPackage(t, e.eng, "req-s", `"<script>x</script>"@example.com`, "")
 	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // pseudonymRegistry anonymises profiles with the redact strategy: the
@@ -40,12 +41,12 @@ func TestAnonymiseDeclaredNamesPseudonymised(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			app := openStore(t, "app", d, []string{
+			app := testkit.OpenStore(t, "app", d, []string{
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE profiles (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, display_name VARCHAR(255), note TEXT, doc TEXT)`,
-			})
-			exec(t, app, `INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'grace@example.com')`)
-			exec(t, app, `INSERT INTO profiles (id, user_id, display_name, note, doc) VALUES (10, 1, ?, ?, ?), (20, 2, ?, ?, ?)`,
+			}...)
+			testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'grace@example.com')`)
+			testkit.Exec(t, app, `INSERT INTO profiles (id, user_id, display_name, note, doc) VALUES (10, 1, ?, ?, ?), (20, 2, ?, ?, ?)`,
 				"Ada Lovelace", "likes engines", `{"author":{"email":"ada@example.com","name":"Ada Lovelace"},"n":1}`,
 				"Grace Hopper", "likes compilers", `{"author":{"email":"grace@example.com","name":"Grace Hopper"},"n":2}`)
 			k, err := redact.NewKeyring([]byte("0123456789abcdef-engine"))

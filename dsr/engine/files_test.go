@@ -15,6 +15,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // pathRegistry is an app whose rows hold absolute paths of uploads, as
@@ -59,17 +60,17 @@ func setupPaths(t *testing.T, driver, opts string) *pathEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.app = openStore(t, "app", driver, []string{
+	e.app = testkit.OpenStore(t, "app", driver, []string{
 		`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 		`CREATE TABLE files (id VARCHAR(64) PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT)`,
-	})
+	}...)
 	for _, u := range []struct {
 		id    int64
 		email string
 	}{{1, "ada@example.com"}, {2, "grace@example.com"}} {
-		exec(t, e.app, `INSERT INTO users (id, email) VALUES (?, ?)`, u.id, u.email)
+		testkit.Exec(t, e.app, `INSERT INTO users (id, email) VALUES (?, ?)`, u.id, u.email)
 		name := fmt.Sprintf("f%d_cv.txt", u.id)
-		exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES (?, ?, ?)`, fmt.Sprintf("f%d", u.id), u.id, "/app/backend/data/uploads/"+name)
+		testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES (?, ?, ?)`, fmt.Sprintf("f%d", u.id), u.id, "/app/backend/data/uploads/"+name)
 		e.write(t, filepath.Join(e.bucket, name), u.email+" CV")
 	}
 	blobs, err := blobstore.OpenRegistry(context.Background(), reg)
@@ -140,7 +141,7 @@ func TestErasureStopsOnRefusedFile(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			e := setupPaths(t, d, "")
-			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+			testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
 			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
 			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || !pf.Stops {
 				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, stops", pf)
@@ -172,7 +173,7 @@ func TestErasureBestEffortRefusedFile(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			e := setupPaths(t, d, ", best_effort: true")
-			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+			testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
 			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
 			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || pf.Stops {
 				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, not stopping", pf)
@@ -236,7 +237,7 @@ func TestFilesSymlinks(t *testing.T) {
 			if err := os.Symlink(filepath.Join(e.outside, "dir"), filepath.Join(e.bucket, "linked")); err != nil {
 				t.Fatal(err)
 			}
-			exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f7', 1, '/app/backend/data/uploads/link.txt'), ('f8', 1, 'linked/y.txt')`)
+			testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f7', 1, '/app/backend/data/uploads/link.txt'), ('f8', 1, 'linked/y.txt')`)
 
 			fr := &fileReader{}
 			e.eng.Exporter = fr

@@ -15,10 +15,10 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
-var dialects = []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite}
+var dialects = testkit.Drivers
 
 // testRegistry covers every feature the scenarios need: identity in two
 // collections, a tenant column, hops two deep, a composite key, JSON paths,
@@ -115,8 +115,8 @@ func setup(t *testing.T, driver string) *env {
 		t.Fatal(err)
 	}
 	e := &env{driver: driver, reg: reg}
-	e.app = openStore(t, "app", driver, appDDL)
-	e.billing = openStore(t, "billing", driver, billingDDL)
+	e.app = testkit.OpenStore(t, "app", driver, appDDL...)
+	e.billing = testkit.OpenStore(t, "billing", driver, billingDDL...)
 	e.seed(t)
 	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app, "billing": e.billing}, dsr.NewSubjectHasher([]byte("test-key")))
 	e.eng.Blobs = fileBlobs(t)
@@ -125,64 +125,34 @@ func setup(t *testing.T, driver string) *env {
 	return e
 }
 
-func dsnFor(t *testing.T, driver string) string {
-	switch driver {
-	case registry.DriverPostgres:
-		return testdb.Postgres(t)
-	case registry.DriverMySQL:
-		return testdb.MySQL(t)
-	}
-	return testdb.SQLite(t)
-}
-
-func openStore(t *testing.T, name, driver string, ddl []string) *sqlstore.Store {
-	t.Helper()
-	s, err := sqlstore.Open(name, driver, dsnFor(t, driver))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, stmt := range ddl {
-		exec(t, s, stmt)
-	}
-	return s
-}
-
-func exec(t *testing.T, s *sqlstore.Store, stmt string, args ...any) {
-	t.Helper()
-	if err := s.DB().Exec(stmt, args...).Error; err != nil {
-		t.Fatalf("%s: %v", stmt, err)
-	}
-}
-
 // seed gives every user two chats (studios acme and globex) of three
 // messages and one upload each, two profiles, a newsletter row, a billing
 // customer and two invoices.
 func (e *env) seed(t *testing.T) {
 	for _, u := range fixtureUsers {
-		exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, u.id, u.email, fmt.Sprintf("User %d", u.id))
+		testkit.Exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, u.id, u.email, fmt.Sprintf("User %d", u.id))
 		if u.id != 6 { // a case-insensitive MySQL key would take it for user 3's
-			exec(t, e.app, `INSERT INTO newsletter (email, note) VALUES (?, ?)`, u.email, "weekly")
+			testkit.Exec(t, e.app, `INSERT INTO newsletter (email, note) VALUES (?, ?)`, u.email, "weekly")
 		}
 		for k, studio := range []string{"acme", "globex"} {
 			chat := u.id*10 + int64(k)
-			exec(t, e.app, `INSERT INTO chats (id, studio_id, user_id, title) VALUES (?, ?, ?, ?)`, chat, studio, u.id, "chat")
+			testkit.Exec(t, e.app, `INSERT INTO chats (id, studio_id, user_id, title) VALUES (?, ?, ?, ?)`, chat, studio, u.id, "chat")
 			for m := range int64(3) {
 				body, _ := json.Marshal(map[string]any{"author": map[string]any{"email": u.email, "name": "n"},
 					"parts": []any{map[string]any{"text": "hello from " + u.email}}})
-				exec(t, e.app, `INSERT INTO messages (id, chat_id, body) VALUES (?, ?, ?)`, chat*10+m, chat, string(body))
+				testkit.Exec(t, e.app, `INSERT INTO messages (id, chat_id, body) VALUES (?, ?, ?)`, chat*10+m, chat, string(body))
 			}
-			exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, chat, chat, fmt.Sprintf("cv/%d.pdf", chat))
+			testkit.Exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, chat, chat, fmt.Sprintf("cv/%d.pdf", chat))
 		}
 		for _, kind := range []string{"main", "work"} {
 			doc, _ := json.Marshal(map[string]any{"contact": map[string]any{"email": u.email, "phone": "1"},
 				"notes": []any{map[string]any{"text": "mail " + u.email}}, "keep": "x"})
-			exec(t, e.app, `INSERT INTO profiles (user_id, kind, bio, contact, label, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+			testkit.Exec(t, e.app, `INSERT INTO profiles (user_id, kind, bio, contact, label, doc) VALUES (?, ?, ?, ?, ?, ?)`,
 				u.id, kind, "bio of "+u.email, u.email, "vip", string(doc))
 		}
-		exec(t, e.billing, `INSERT INTO customers (id, user_ref, email, name) VALUES (?, ?, ?, ?)`, u.id+100, u.id, u.email, "Name")
+		testkit.Exec(t, e.billing, `INSERT INTO customers (id, user_ref, email, name) VALUES (?, ?, ?, ?)`, u.id+100, u.id, u.email, "Name")
 		for k := range int64(2) {
-			exec(t, e.billing, `INSERT INTO invoices (id, customer_id, amount) VALUES (?, ?, ?)`, (u.id+100)*10+k, u.id+100, 42)
+			testkit.Exec(t, e.billing, `INSERT INTO invoices (id, customer_id, amount) VALUES (?, ?, ?)`, (u.id+100)*10+k, u.id+100, 42)
 		}
 	}
 }

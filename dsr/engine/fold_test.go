@@ -17,6 +17,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const foldRegistry = `
@@ -67,14 +68,14 @@ func TestErasureFoldsEveryScript(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := openStore(t, "app", tc.driver, []string{
+			app := testkit.OpenStore(t, "app", tc.driver, []string{
 				fmt.Sprintf(`CREATE TABLE people (id BIGINT PRIMARY KEY, email %s NOT NULL)`, tc.emailType),
 				fmt.Sprintf(`CREATE TABLE optins (email %s PRIMARY KEY)`, tc.emailType),
-			})
+			}...)
 			for id, email := range foldPeople {
-				exec(t, app, `INSERT INTO people (id, email) VALUES (?, ?)`, id, email)
+				testkit.Exec(t, app, `INSERT INTO people (id, email) VALUES (?, ?)`, id, email)
 				if id%2 == 1 { // a ci collation's primary key would take a decoy for its address
-					exec(t, app, `INSERT INTO optins (email) VALUES (?)`, email)
+					testkit.Exec(t, app, `INSERT INTO optins (email) VALUES (?)`, email)
 				}
 			}
 			eng := foldEngine(t, tc.driver, app)
@@ -135,9 +136,9 @@ func TestErasureRefusesAStoreThatCannotFold(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	exec(t, app, `CREATE TABLE people (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`)
-	exec(t, app, `CREATE TABLE optins (email VARCHAR(255) PRIMARY KEY)`)
-	exec(t, app, `INSERT INTO people (id, email) VALUES (1, 'ÄRGER@example.com')`)
+	testkit.Exec(t, app, `CREATE TABLE people (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`)
+	testkit.Exec(t, app, `CREATE TABLE optins (email VARCHAR(255) PRIMARY KEY)`)
+	testkit.Exec(t, app, `INSERT INTO people (id, email) VALUES (1, 'ÄRGER@example.com')`)
 	out, err := foldEngine(t, registry.DriverPostgres, app).Execute(context.Background(), erasure("ärger@example.com", ""), newJournal())
 	if err == nil {
 		t.Fatalf("erasure on a store that cannot fold: %+v, want an error", out)

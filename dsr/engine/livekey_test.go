@@ -11,6 +11,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // tagRegistry declares no primary key for tables whose key is (id,
@@ -44,10 +45,10 @@ func TestErasureCompositeLiveKey(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			app := openStore(t, "app", d, tagDDL)
-			exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
-			exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career'), ('travel', 'u1', 'Travel')`)
-			exec(t, app, `INSERT INTO prefs (id, user_id, value) VALUES ('theme', 'u1', 'dark'), ('theme', 'u2', 'light')`)
+			app := testkit.OpenStore(t, "app", d, tagDDL...)
+			testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
+			testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career'), ('travel', 'u1', 'Travel')`)
+			testkit.Exec(t, app, `INSERT INTO prefs (id, user_id, value) VALUES ('theme', 'u1', 'dark'), ('theme', 'u2', 'light')`)
 			reg, err := registry.Parse([]byte(fmt.Sprintf(tagRegistry, d)))
 			if err != nil {
 				t.Fatal(err)
@@ -95,9 +96,9 @@ func TestStoreRefusesKeyNotOfTable(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			app := openStore(t, "app", d, tagDDL)
-			exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
-			exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career')`)
+			app := testkit.OpenStore(t, "app", d, tagDDL...)
+			testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
+			testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career')`)
 			reg, err := registry.Parse([]byte(fmt.Sprintf(tagRegistry, d)))
 			if err != nil {
 				t.Fatal(err)

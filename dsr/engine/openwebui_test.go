@@ -23,6 +23,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -58,40 +59,40 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 			stmts = append(stmts, s)
 		}
 	}
-	app := openStore(t, "webui", driver, stmts)
+	app := testkit.OpenStore(t, "webui", driver, stmts...)
 	uploads := t.TempDir()
 	ago := func(d time.Duration) int64 { return now.Add(-d).Unix() }
 	for i, u := range []string{"u1", "u2", "u3"} {
 		email := map[string]string{"u1": "alice@example.com", "u2": "bob@example.com", "u3": "carol@example.com"}[u]
-		exec(t, app, `INSERT INTO "user" (id, name, email, role, profile_image_url, last_active_at, updated_at, created_at, settings, info)
+		testkit.Exec(t, app, `INSERT INTO "user" (id, name, email, role, profile_image_url, last_active_at, updated_at, created_at, settings, info)
 			VALUES (?, ?, ?, 'user', '/user.png', ?, ?, ?, '{"ui":{}}', NULL)`, u, strings.Split(email, "@")[0], email, ago(0), ago(0), ago(500*day))
-		exec(t, app, `INSERT INTO auth (id, email, password, active) VALUES (?, ?, '$2b$12$hash', TRUE)`, u, email)
+		testkit.Exec(t, app, `INSERT INTO auth (id, email, password, active) VALUES (?, ?, '$2b$12$hash', TRUE)`, u, email)
 		for j, age := range []time.Duration{day, 100 * day, 400 * day} {
 			id := fmt.Sprintf("%s-chat%d", u, j)
 			doc := fmt.Sprintf(`{"title":"chat %d","history":{"currentId":"m2","messages":{"m1":{"id":"m1","role":"user","content":"I am %[2]s, looking for a new job"},"m2":{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}}},`+
 				`"messages":[{"id":"m1","role":"user","content":"I am %[2]s, looking for a new job"},{"id":"m2","parentId":"m1","role":"assistant","content":"Tell me more"}]}`, j, email)
-			exec(t, app, `INSERT INTO chat (id, user_id, title, chat, created_at, updated_at, archived, pinned, meta)
+			testkit.Exec(t, app, `INSERT INTO chat (id, user_id, title, chat, created_at, updated_at, archived, pinned, meta)
 				VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, '{"tags":["career"]}')`, id, u, "Career chat", doc, ago(age), ago(age))
 		}
-		exec(t, app, `INSERT INTO memory (id, user_id, content, created_at, updated_at) VALUES (?, ?, 'Works as a nurse', ?, ?)`,
+		testkit.Exec(t, app, `INSERT INTO memory (id, user_id, content, created_at, updated_at) VALUES (?, ?, 'Works as a nurse', ?, ?)`,
 			u+"-mem", u, ago(3*day), ago(3*day))
-		exec(t, app, `INSERT INTO file (id, user_id, filename, meta, created_at, updated_at, path) VALUES (?, ?, 'cv.pdf', '{"name":"cv.pdf"}', ?, ?, ?)`,
+		testkit.Exec(t, app, `INSERT INTO file (id, user_id, filename, meta, created_at, updated_at, path) VALUES (?, ?, 'cv.pdf', '{"name":"cv.pdf"}', ?, ?, ?)`,
 			u+"-file", u, ago(time.Duration(i*200)*day), ago(0), "/app/backend/data/uploads/"+u+"-file_cv.pdf")
 		if err := os.WriteFile(filepath.Join(uploads, u+"-file_cv.pdf"), []byte(email+" CV"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		exec(t, app, `INSERT INTO chatidtag (id, tag_name, chat_id, user_id, timestamp) VALUES (?, 'career', ?, ?, ?)`, u+"-cit", u+"-chat0", u, ago(day))
+		testkit.Exec(t, app, `INSERT INTO chatidtag (id, tag_name, chat_id, user_id, timestamp) VALUES (?, 'career', ?, ?, ?)`, u+"-cit", u+"-chat0", u, ago(day))
 	}
 	// Two people's "career" tag and "Work" folder share their ids: the tables are keyed (id, user_id).
-	exec(t, app, `INSERT INTO tag (id, name, user_id, meta) VALUES ('career', 'career', 'u1', '{}'), ('career', 'career', 'u2', '{}'), ('travel', 'travel', 'u1', '{}')`)
-	exec(t, app, `INSERT INTO folder (id, user_id, name, is_expanded, created_at, updated_at) VALUES ('work', 'u1', 'Work', FALSE, ?, ?), ('work', 'u2', 'Work', TRUE, ?, ?)`,
+	testkit.Exec(t, app, `INSERT INTO tag (id, name, user_id, meta) VALUES ('career', 'career', 'u1', '{}'), ('career', 'career', 'u2', '{}'), ('travel', 'travel', 'u1', '{}')`)
+	testkit.Exec(t, app, `INSERT INTO folder (id, user_id, name, is_expanded, created_at, updated_at) VALUES ('work', 'u1', 'Work', FALSE, ?, ?), ('work', 'u2', 'Work', TRUE, ?, ?)`,
 		ago(day), ago(day), ago(day), ago(day))
 	// Alice's channel, where Bob talks and reacts too.
 	ns := now.UnixNano()
-	exec(t, app, `INSERT INTO channel (id, user_id, name, type, created_at, updated_at) VALUES ('c1', 'u1', 'jobs', NULL, ?, ?)`, ns, ns)
-	exec(t, app, `INSERT INTO channel_member (id, channel_id, user_id, created_at) VALUES ('cm1', 'c1', 'u1', ?), ('cm2', 'c1', 'u2', ?)`, ns, ns)
-	exec(t, app, `INSERT INTO message (id, user_id, channel_id, content, created_at, updated_at) VALUES ('msg1', 'u1', 'c1', 'hello', ?, ?), ('msg2', 'u2', 'c1', 'hi alice', ?, ?)`, ns, ns, ns, ns)
-	exec(t, app, `INSERT INTO message_reaction (id, user_id, message_id, name, created_at) VALUES ('r1', 'u2', 'msg1', 'thumbsup', ?), ('r2', 'u1', 'msg2', 'heart', ?)`, ns, ns)
+	testkit.Exec(t, app, `INSERT INTO channel (id, user_id, name, type, created_at, updated_at) VALUES ('c1', 'u1', 'jobs', NULL, ?, ?)`, ns, ns)
+	testkit.Exec(t, app, `INSERT INTO channel_member (id, channel_id, user_id, created_at) VALUES ('cm1', 'c1', 'u1', ?), ('cm2', 'c1', 'u2', ?)`, ns, ns)
+	testkit.Exec(t, app, `INSERT INTO message (id, user_id, channel_id, content, created_at, updated_at) VALUES ('msg1', 'u1', 'c1', 'hello', ?, ?), ('msg2', 'u2', 'c1', 'hi alice', ?, ?)`, ns, ns, ns, ns)
+	testkit.Exec(t, app, `INSERT INTO message_reaction (id, user_id, message_id, name, created_at) VALUES ('r1', 'u2', 'msg1', 'thumbsup', ?), ('r2', 'u1', 'msg2', 'heart', ?)`, ns, ns)
 
 	raw, err := os.ReadFile("../../deploy/registries/open-webui.yaml")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // shapesRegistry has the shapes of real chat apps: chats as JSON maps keyed
@@ -70,7 +71,7 @@ func setupShapes(t *testing.T, driver string) *shapesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &shapesEnv{app: openStore(t, "app", driver, shapesDDL)}
+	e := &shapesEnv{app: testkit.OpenStore(t, "app", driver, shapesDDL...)}
 	twice, _ := json.Marshal(chatDoc("ada"))
 	for _, s := range []struct {
 		sql  string
@@ -82,7 +83,7 @@ func setupShapes(t *testing.T, driver string) *shapesEnv {
 		{`INSERT INTO teams (id, owner_id, name) VALUES (20, 1, 'core'), (21, 2, 'ops')`, nil},
 		{`INSERT INTO grants (id, principal_type, principal_id, perm) VALUES (1, 'user', 1, 'read'), (2, 'group', 1, 'write'), (3, 'User', 1, 'admin'), (4, 'user', 2, 'read')`, nil},
 	} {
-		exec(t, e.app, s.sql, s.args...)
+		testkit.Exec(t, e.app, s.sql, s.args...)
 	}
 	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
 	e.eng.RowBatch = 1

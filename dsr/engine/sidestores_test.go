@@ -25,6 +25,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // sideRegistry has every kind of store: rows in SQL, files on disk, keys in
@@ -166,7 +167,7 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 		t.Fatal(err)
 	}
 	e.reg = reg
-	e.app = openStore(t, "app", registry.DriverSQLite, sideDDL)
+	e.app = testkit.OpenStore(t, "app", registry.DriverSQLite, sideDDL...)
 	if err := os.MkdirAll(filepath.Join(e.uploads, "cv"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -187,15 +188,15 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 	rc := e.redis.Client()
 	now := time.Now().UTC()
 	for _, p := range []person{ada, grace, tricky, decoy} {
-		exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, p.id, p.email, p.marker+" name")
+		testkit.Exec(t, e.app, `INSERT INTO users (id, email, name) VALUES (?, ?, ?)`, p.id, p.email, p.marker+" name")
 		chat := p.id * 10
-		exec(t, e.app, `INSERT INTO chats (id, studio_id, user_id, title, created_at) VALUES (?, ?, ?, ?, ?)`, chat, "acme", p.id, p.marker+" chat", now)
+		testkit.Exec(t, e.app, `INSERT INTO chats (id, studio_id, user_id, title, created_at) VALUES (?, ?, ?, ?, ?)`, chat, "acme", p.id, p.marker+" chat", now)
 		for m := range int64(3) {
 			body, _ := json.Marshal(map[string]any{"author": map[string]any{"email": p.email}, "parts": []any{map[string]any{"text": p.marker + " says, \"hi\"\nnewline"}}})
-			exec(t, e.app, `INSERT INTO messages (id, chat_id, body, created_at) VALUES (?, ?, ?, ?)`, chat*10+m, chat, string(body), now)
+			testkit.Exec(t, e.app, `INSERT INTO messages (id, chat_id, body, created_at) VALUES (?, ?, ?, ?)`, chat*10+m, chat, string(body), now)
 		}
 		key := fmt.Sprintf("cv/%d.txt", p.id)
-		exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, chat, chat, key)
+		testkit.Exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, chat, chat, key)
 		if err := os.WriteFile(filepath.Join(e.uploads, key), []byte(p.marker+" CV"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +207,7 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 	}
 	rc.Set(ctx, e.pre+"session:11:web", "DECOY-MARK not ada's: session 11", 0)
 	// Ada's second upload names a file outside the bucket: refused, never followed.
-	exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, 99, ada.id*10, "../outside.txt")
+	testkit.Exec(t, e.app, `INSERT INTO uploads (id, chat_id, storage_key) VALUES (?, ?, ?)`, 99, ada.id*10, "../outside.txt")
 
 	blobs, err := blobstore.OpenRegistry(ctx, reg)
 	if err != nil {

@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // leaderWork counts what a surviving process runs of the leader's work.
@@ -44,17 +46,15 @@ func (w *leaderWork) counts() ([]string, int) {
 	return append([]string(nil), w.sweeps...), w.outbox
 }
 
-// waitFor polls ok until it holds or within passes.
-func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) time.Duration {
+// waitFor waits until ok holds, failing t with what after within.
+func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
-	start := time.Now()
-	for !ok() {
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %s", what, within)
+	testkit.Eventually(t, within, what, func() error {
+		if !ok() {
+			return errors.New("not yet")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return time.Since(start)
+		return nil
+	})
 }
 
 // TestLeaderWorkSurvivesItsDeath: the elected leader runs a sweep and a

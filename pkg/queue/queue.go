@@ -37,6 +37,9 @@ type Config struct {
 	DB     *state.DB
 	Runner *dsr.Runner
 	Logger *slog.Logger
+	// RiverLogger receives River's own log at every level it writes
+	// (leader elections, fetches); default Logger at warnings and above.
+	RiverLogger *slog.Logger
 	// Workers is how many requests run at once in this process (default 4).
 	Workers int
 	// MaxAttempts is how often a request is tried before it fails (default 8).
@@ -147,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	periodic = append(periodic, periodicJobs(workers, cfg.Periodic)...)
 	client, err := river.NewClient(driver, &river.Config{
 		ID:                   cfg.Process.ID,
-		Logger:               quiet(cfg.Logger),
+		Logger:               cmp.Or(cfg.RiverLogger, quiet(cfg.Logger)),
 		Queues:               queues,
 		PeriodicJobs:         periodic,
 		Workers:              workers,

@@ -14,6 +14,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // countingExecutor completes every request and counts executions per id.
@@ -114,20 +115,45 @@ func (s *server) file(t *testing.T, n int) []string {
 // waitStatus polls until request id reaches want or the deadline passes.
 func (s *server) waitStatus(t *testing.T, id string, want dsr.Status, within time.Duration) *dsr.Request {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		r, err := s.execution.Load(context.Background(), id)
-		if err != nil {
+	var r *dsr.Request
+	testkit.Eventually(t, within, fmt.Sprintf("request %s %s", id, want), func() error {
+		var err error
+		if r, err = s.execution.Load(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if r.Status == want {
-			return r
+		if r.Status != want {
+			return fmt.Errorf("it is %s", r.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("request %s is %s after %s; want %s", id, r.Status, within, want)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	return r
+}
+
+// riverJob is the row River keeps of a request's job.
+type riverJob struct {
+	state   string
+	attempt int
+}
+
+// finalJob waits until River has finalised the job of request id
+// (completed, cancelled or discarded: it is never tried again) and
+// returns it.
+func (s *server) finalJob(t *testing.T, id string, within time.Duration) riverJob {
+	t.Helper()
+	arg := "json_extract(args, '$.request_id')"
+	if s.db.Dialect == state.Postgres {
+		arg = "args->>'request_id'"
 	}
+	var job riverJob
+	testkit.Eventually(t, within, "the job of request "+id+" finalised", func() error {
+		err := s.db.SQL.QueryRow(`SELECT state, attempt FROM river_job WHERE kind = 'lethe.request' AND `+arg+` = $1`, id).
+			Scan(&job.state, &job.attempt)
+		if err == nil && job.state != "completed" && job.state != "cancelled" && job.state != "discarded" {
+			err = fmt.Errorf("it is %s after %d attempt(s)", job.state, job.attempt)
+		}
+		return err
+	})
+	return job
 }
 
 // TestTwoServersRunEachRequestOnce runs two replicas on one Postgres and
@@ -222,18 +248,18 @@ func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 
 func waitStep(t *testing.T, j dsr.Journal, name string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testkit.Eventually(t, 30*time.Second, "step "+name+" journaled", func() error {
 		steps, err := j.Steps(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range steps {
 			if s.Name == name {
-				return
+				return nil
 			}
 		}
-	}
-	t.Fatalf("step %q never journaled", name)
+		return fmt.Errorf("%d other step(s)", len(steps))
+	})
 }
 
 // TestHelperBlockingWorker is the child process of
@@ -327,7 +353,11 @@ func TestTakenOverAttemptStops(t *testing.T) {
 	id := s.file(t, 1)[0]
 	s.start(t)
 	s.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
-	time.Sleep(2 * time.Second) // a retry would have come by now
+	// Once River has finalised the job no retry can come.
+	job := s.finalJob(t, id, 30*time.Second)
+	if job.state != "completed" || job.attempt != 1 {
+		t.Errorf("job %s after %d attempts; want completed after 1: a taken-over attempt is not retried", job.state, job.attempt)
+	}
 	if r := s.waitStatus(t, id, dsr.StatusRunning, time.Second); r.Attempts != 1 {
 		t.Errorf("attempts = %d; want 1: a taken-over attempt is not retried", r.Attempts)
 	}

@@ -2,11 +2,13 @@ package state_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -102,6 +104,7 @@ func TestUpdateSettingsSerialisesMerges(t *testing.T) {
 		ctx := context.Background()
 		s := &state.TenantSettings{DB: b.db, Audit: b.audit}
 		second := make(chan error, 1)
+		waitingForLock := lockWaiter(b)
 		_, err := s.UpdateSettings(ctx, "admin", "calm-mind", func(cur *retention.Settings) (*retention.Settings, error) {
 			go func() { // a concurrent PUT of another field
 				_, err := s.UpdateSettings(ctx, "key:other", "calm-mind", func(cur *retention.Settings) (*retention.Settings, error) {
@@ -111,7 +114,7 @@ func TestUpdateSettingsSerialisesMerges(t *testing.T) {
 				})
 				second <- err
 			}()
-			time.Sleep(200 * time.Millisecond) // the other update is now waiting for this one
+			waitingForLock(t) // the other update now waits for this one
 			next := *cur
 			next.CollectResponses = false
 			return &next, nil
@@ -127,4 +130,33 @@ func TestUpdateSettingsSerialisesMerges(t *testing.T) {
 			t.Fatalf("settings = %+v %v; want collection off and obfuscation on: one update undid the other", got, err)
 		}
 	})
+}
+
+// lockWaiter returns a function that returns once a transaction of b's
+// store began after lockWaiter waits for a lock: on Postgres a backend
+// waiting on a lock, on SQLite (one connection) a caller waiting for the
+// connection.
+func lockWaiter(b *bundle) func(t *testing.T) {
+	before := b.db.SQL.Stats().WaitCount
+	waiting := func() error {
+		if b.db.SQL.Stats().WaitCount == before {
+			return errors.New("none waits for the connection")
+		}
+		return nil
+	}
+	if b.dialect == state.Postgres {
+		waiting = func() error {
+			var n int
+			err := b.db.SQL.QueryRow(`SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+			if err == nil && n == 0 {
+				err = errors.New("no backend waits for a lock")
+			}
+			return err
+		}
+	}
+	return func(t *testing.T) {
+		t.Helper()
+		testkit.Eventually(t, 10*time.Second, "a second transaction waiting", waiting)
+	}
 }

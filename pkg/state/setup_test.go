@@ -20,6 +20,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // dialects are the state stores every test runs on.
@@ -40,30 +41,12 @@ func tenantCaller(tenant string) dsr.Caller {
 	return dsr.Caller{Tenant: tenant, KeyID: "key-" + tenant}
 }
 
-// clock is the injected time; safe for the queue's and server's goroutines.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // bundle is one test's state store and the services over it.
 type bundle struct {
 	dialect  string
 	url      string
 	db       *state.DB
-	clock    *clock
+	clock    *testkit.Clock
 	hasher   *dsr.SubjectHasher
 	audit    *state.AuditLog
 	requests *state.RequestService
@@ -85,7 +68,7 @@ func newURL(t *testing.T, dialect string) string {
 
 func setup(t *testing.T, dialect string) *bundle {
 	t.Helper()
-	b := &bundle{dialect: dialect, url: newURL(t, dialect), clock: &clock{t: t0},
+	b := &bundle{dialect: dialect, url: newURL(t, dialect), clock: testkit.NewClock(t0),
 		hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
 	db, err := state.Open(context.Background(), b.url)
 	if err != nil {

@@ -1,0 +1,8 @@
+// Package testkit is what Lethe's tests share: Eventually (poll a condition
+// until a deadline, failing with what was last seen), Clock (an injected
+// time that a test moves by hand) and the chat application's stores
+// (DSN, OpenStore, Exec) on every driver Lethe reaches.
+//
+// It is imported only from _test files. It never stands in for a store:
+// OpenStore opens a real database from pkg/testdb.
+package testkit
