@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/hkdf"
 )
@@ -33,7 +35,15 @@ type SubjectHasher struct {
 	secret []byte
 	audit  []byte
 	anon   []byte
+	// tenants caches the derived key of each tenant seen (TenantView runs
+	// once per request listed); bounded by maxCachedTenants.
+	tenants     sync.Map // tenant → []byte
+	tenantCount atomic.Int64
 }
+
+// maxCachedTenants bounds the per-tenant key cache; past it keys are
+// derived on every call, as they were before there was a cache.
+const maxCachedTenants = 4096
 
 // HKDF info strings; changing one changes every value derived with it.
 const (
@@ -93,7 +103,21 @@ func (h *SubjectHasher) TenantView(tenant string, s Subject) Subject {
 	if tenant == "" || s == "" {
 		return s
 	}
-	return Subject(mac(derive(h.secret, infoTenant+tenant), string(s)))
+	return Subject(mac(h.tenantKey(tenant), string(s)))
+}
+
+// tenantKey returns tenant's derived key, from the cache when it is there.
+func (h *SubjectHasher) tenantKey(tenant string) []byte {
+	if k, ok := h.tenants.Load(tenant); ok {
+		return k.([]byte)
+	}
+	k := derive(h.secret, infoTenant+tenant)
+	if h.tenantCount.Load() < maxCachedTenants {
+		if _, loaded := h.tenants.LoadOrStore(tenant, k); !loaded {
+			h.tenantCount.Add(1)
+		}
+	}
+	return k
 }
 
 // Anonymize returns the pseudonym the hmac anonymisation strategy writes
