@@ -28,6 +28,10 @@ type Page struct {
 	Nav, Path string
 	// Admin pages answer 404 to owners.
 	Admin bool
+	// Studio pages are about one studio: the owner's, or for the admin
+	// the one ?studio= names, so the admin reaches them from Studios and
+	// not from the navigation.
+	Studio bool
 	// Handle serves the page; it ends with v.Render or v.Redirect, or
 	// returns an error shown on the error page.
 	Handle func(v *Visit) error
@@ -218,7 +222,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (c *Console) nav(who *visitor, path string) []navLink {
 	var out []navLink
 	for _, p := range c.pages() {
-		if p.Nav == "" || (p.Admin && !who.Admin) {
+		if p.Nav == "" || (p.Admin && !who.Admin) || (p.Studio && who.Admin) {
 			continue
 		}
 		out = append(out, navLink{Label: p.Nav, Path: p.Path, Current: p.Path == path})

@@ -3,7 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"image"
 	_ "image/gif" // the logo formats accepted
 	_ "image/jpeg"
@@ -159,20 +159,18 @@ func (c *Console) logo(v *Visit) error {
 	if (!v.Who.Admin && slug != v.Who.Tenant) || c.Logos == nil || dsr.ValidateTenant(slug) != nil {
 		return dsr.Errorf(dsr.ENOTFOUND, "There is no such logo.")
 	}
-	ctx := v.R.Context()
-	attrs, err := c.Logos.Attributes(ctx, logoKey(slug))
+	data, err := c.Logos.ReadAll(v.R.Context(), logoKey(slug))
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return dsr.Errorf(dsr.ENOTFOUND, "There is no such logo.")
 	} else if err != nil {
 		return err
 	}
-	data, err := c.Logos.ReadAll(ctx, logoKey(slug))
-	if err != nil {
-		return err
-	}
-	ctype := attrs.ContentType
-	if !isLogoType(ctype) {
-		return errors.New("console: stored logo of " + slug + " has type " + ctype)
+	// The type is read from the image itself: a file bucket keeps no
+	// attributes, and only what the upload accepted is served.
+	_, format, err := image.DecodeConfig(bytes.NewReader(data))
+	ctype, ok := logoTypes[format]
+	if err != nil || !ok {
+		return fmt.Errorf("console: the stored logo of %s is not an image of an accepted type", slug)
 	}
 	h := v.W.Header()
 	h.Set("Content-Type", ctype)
@@ -181,13 +179,4 @@ func (c *Console) logo(v *Visit) error {
 	h.Set("Content-Security-Policy", "default-src 'none'")
 	_, _ = v.W.Write(data)
 	return nil
-}
-
-func isLogoType(t string) bool {
-	for _, v := range logoTypes {
-		if v == t {
-			return true
-		}
-	}
-	return false
 }
