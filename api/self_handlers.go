@@ -42,15 +42,22 @@ func (s *Server) clientIP(c echo.Context) string {
 	if p, ok := s.Self.(proxyTruster); ok {
 		trusted = p.TrustedProxies()
 	}
+	return ClientIP(trusted)(c.Request())
+}
+
+// ClientIP returns how a request's client address is found behind the
+// trusted proxies (none: the connection's address), for the limits of
+// self-service and of the console's sign-in.
+func ClientIP(trusted []*net.IPNet) func(*http.Request) string {
 	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()(c.Request())
+		return echo.ExtractIPDirect()
 	}
 	opts := make([]echo.TrustOption, 0, len(trusted)+3)
 	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
 	for _, n := range trusted {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
-	return echo.ExtractIPFromXFFHeader(opts...)(c.Request())
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // selfService answers 503 on the self-service routes when it is not wired.

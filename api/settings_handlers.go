@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -122,41 +121,13 @@ func (s *Server) putSettings(c echo.Context) error {
 		if err := body.readOnly(t, cur); err != nil {
 			return nil, err
 		}
-		next := &retention.Settings{Tenant: t, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
-			ObfuscateHistory: cur.ObfuscateHistory}
-		if body.Retention != nil {
-			next.Retention = overrides
-		}
-		if body.ObfuscateHistory != nil {
-			next.ObfuscateHistory = *body.ObfuscateHistory
-		}
-		if body.CollectResponses != nil {
-			next.CollectResponses = *body.CollectResponses
-			if cur.CollectResponses && !next.CollectResponses && !body.ConfirmPurge {
-				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "collect_responses: turning it off purges the responses already stored for tenant %s "+
-					"(%s, with the rows and files that hang from them; rows under a legal hold stay) within %s, and tells the application "+
-					"to store no more; send \"confirm_purge\": true with the change to confirm", t, s.responseNames(), s.responsesEvery())
-			}
-		}
-		return next, nil
+		return retention.SettingsChange{Retention: overrides, CollectResponses: body.CollectResponses,
+			ObfuscateHistory: body.ObfuscateHistory, ConfirmPurge: body.ConfirmPurge}.Apply(cur, s.Registry, s.ResponsesEvery)
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
-}
-
-// responseNames lists the collections the registry marks as responses.
-func (s *Server) responseNames() string {
-	var names []string
-	for _, c := range s.Registry.ResponseCollections() {
-		names = append(names, c.Key)
-	}
-	if len(names) == 0 {
-		return "no collection is marked responses in the registry"
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
 
 func (s *Server) responsesEvery() time.Duration {

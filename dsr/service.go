@@ -9,8 +9,11 @@ import (
 // own tenant. The zero Caller is anonymous and may do nothing.
 type Caller struct {
 	Admin  bool
-	Tenant string // set for tenant keys
+	Tenant string // set for tenant keys and console owners
 	KeyID  string // the tenant key's id, for the audit trail
+	// Owner is the subject (the HMAC of the address) of a studio owner
+	// signed in to the console, for the audit trail; "" otherwise.
+	Owner Subject
 }
 
 // Actor names the caller in the audit trail.
@@ -18,6 +21,8 @@ func (c Caller) Actor() string {
 	switch {
 	case c.Admin:
 		return "admin"
+	case c.Tenant != "" && c.Owner != "":
+		return "owner:" + string(c.Owner)
 	case c.Tenant != "":
 		return "key:" + c.KeyID
 	}

@@ -80,6 +80,20 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
+// screenshotDir is where screenshots are kept: LETHE_TEST_SCREENSHOTS, or
+// a new folder under the system's temporary folder, which outlives the test.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("LETHE_TEST_SCREENSHOTS"); dir != "" {
+		return dir
+	}
+	dir, err := os.MkdirTemp("", "lethe-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestBrowserSelfService drives the end user's whole flow in headless
 // Chromium against lethe serve --demo, as a person would: the page, the
 // code read from the mailbox, the confirmation, the emailed link, and the
@@ -88,13 +102,7 @@ func TestBrowserSelfService(t *testing.T) {
 	ctx := newBrowser(t)
 	smtp := mailtest.Start(t)
 	s := startDemo(t, "--smtp-url", smtp.URL())
-	shots := os.Getenv("LETHE_TEST_SCREENSHOTS")
-	if shots == "" {
-		var err error
-		if shots, err = os.MkdirTemp("", "lethe-screenshots-"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shots := screenshotDir(t)
 	const email = "grace@example.com" // a demo user of the career-coach studio
 
 	step(t, ctx, "open the page",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/api"
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/console"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/opendsr"
@@ -77,8 +78,10 @@ type Main struct {
 	Anchor *blob.Bucket
 	Queue  *queue.Queue
 	Server *api.Server
-	HTTP   *http.Server
-	Logger *slog.Logger
+	// Console is the owners' console at /console.
+	Console *console.Console
+	HTTP    *http.Server
+	Logger  *slog.Logger
 	// OpenDSR is the OpenDSR processor; nil without LETHE_OPENDSR_KEY.
 	OpenDSR *opendsr.Service
 
@@ -167,7 +170,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server = m.newAPIServer(cfg, svc, self, retMetrics, opts.responsesEvery)
 	m.Server.OpenDSR = m.OpenDSR
-	m.HTTP = newHTTPServer(m.Server.Handler(), cfg.HTTP, m.Logger)
+	m.Console = m.newConsole(cfg, svc, self, opts.responsesEvery)
+	m.HTTP = newHTTPServer(withConsole(m.Server.Handler(), m.Console.Handler()), cfg.HTTP, m.Logger)
 	return m.start(ctx)
 }
 

@@ -142,3 +142,11 @@ func (s *Service) limited(start time.Time, w time.Duration) error {
 	return &dsr.RateLimitError{RetryAfter: wait,
 		Coded: dsr.Errorf(dsr.ERATELIMITED, "too many attempts; try again in %s", wait)}
 }
+
+// Limit counts a hit on (kind, value) in windows of w, as the self-service
+// limits do (keyed buckets in the state store, IPv6 clients by /64 for
+// kinds ending in "-ip"), and returns a *dsr.RateLimitError past max: the
+// owners' console signs in under it.
+func (s *Service) Limit(ctx context.Context, kind, value string, max int, w time.Duration) error {
+	return s.limit(ctx, kind, value, max, w)
+}

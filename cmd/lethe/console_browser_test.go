@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/lethe-privacy/lethe/pkg/mail/mailtest"
+)
+
+var consoleLinkRE = regexp.MustCompile(`http://\S+/console/signin/[A-Za-z0-9_-]+`)
+
+// consoleSignIn signs owner in at /console by the link the console emails.
+func consoleSignIn(t *testing.T, ctx context.Context, s *demoServer, smtp *mailtest.Server, owner string) {
+	t.Helper()
+	before := len(smtp.Messages())
+	step(t, ctx, "ask for a sign-in link",
+		chromedp.Navigate(s.base+"/console"),
+		chromedp.SendKeys(chromedp.ID("email"), owner),
+		chromedp.Click(chromedp.ID("send-link")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	var link string
+	for deadline := time.Now().Add(20 * time.Second); link == ""; time.Sleep(50 * time.Millisecond) {
+		for _, m := range smtp.Messages()[before:] {
+			if len(m.To) == 1 && m.To[0] == owner {
+				link = consoleLinkRE.FindString(m.Body)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sign-in link mailed to %s", owner)
+		}
+	}
+	step(t, ctx, "open the emailed link and sign in",
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.ID("continue")),
+		chromedp.WaitVisible(chromedp.ID("signout")))
+}
+
+// text reads the text of the element with id.
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+	if err != nil {
+		t.Fatalf("browser: read #%s: %v", id, err)
+	}
+	return out
+}
+
+// status opens path and returns the HTTP status the browser got.
+func status(t *testing.T, ctx context.Context, url string) int64 {
+	t.Helper()
+	res, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		t.Fatalf("browser: open %s: %v", url, err)
+	}
+	return res.Status
+}
+
+// TestBrowserConsole drives the owners' console in headless Chromium
+// against lethe serve --demo: an owner signs in by the emailed link, files
+// an erasure, confirms its plan, follows it to completed and opens its
+// certificate; changes settings that the policy then shows; sees the
+// retention chart; another studio's owner sees none of it; the admin
+// signs in with the token. Every page is kept as a screenshot.
+func TestBrowserConsole(t *testing.T) {
+	ctx := newBrowser(t)
+	smtp := mailtest.Start(t)
+	s := startDemo(t, "--smtp-url", smtp.URL())
+	shots := screenshotDir(t)
+	const owner, other = "owner@career-coach.example.com", "owner@calm-mind.example.com"
+
+	step(t, ctx, "open the console", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("email")))
+	screenshot(t, ctx, shots, "console-1-signin.png")
+	consoleSignIn(t, ctx, s, smtp, owner)
+	if h := text(t, ctx, "main"); !strings.Contains(text(t, ctx, "main"), "Overview") || !strings.Contains(h, "Your studio's switches") {
+		t.Fatalf("after sign-in the page shows:\n%s", h)
+	}
+
+	// An erasure: the plan first, then the confirmation.
+	step(t, ctx, "fill in a new erasure",
+		chromedp.Navigate(s.base+"/console/requests/new"),
+		chromedp.SendKeys(chromedp.ID("email"), "grace@example.com"),
+		chromedp.Click(chromedp.ID("type-erasure")),
+		chromedp.Click(chromedp.ID("file")),
+		chromedp.WaitVisible(chromedp.ID("plan")))
+	if n, _ := strconv.Atoi(text(t, ctx, "plan-total")); n == 0 {
+		t.Fatalf("the plan touches nothing:\n%s", text(t, ctx, "main"))
+	}
+	screenshot(t, ctx, shots, "console-2-plan.png")
+	step(t, ctx, "confirm the plan", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("timeline")))
+	requestURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(requestURL, "/console/requests/") {
+		t.Fatalf("after confirming: %q (%v)", requestURL, err)
+	}
+	requestURL = strings.SplitN(requestURL, "?", 2)[0]
+	id := requestURL[strings.LastIndexByte(requestURL, '/')+1:]
+	for deadline := time.Now().Add(90 * time.Second); !strings.Contains(text(t, ctx, "status"), "completed"); time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the erasure did not complete:\n%s", text(t, ctx, "main"))
+		}
+		step(t, ctx, "reload the request", chromedp.Navigate(requestURL), chromedp.WaitVisible(chromedp.ID("status")))
+	}
+	if v := text(t, ctx, "verification"); !strings.Contains(v, "passed") {
+		t.Fatalf("verification: %q", v)
+	}
+	screenshot(t, ctx, shots, "console-3-request.png")
+	step(t, ctx, "open the certificate", chromedp.Click(chromedp.ID("certificate")), chromedp.WaitVisible(chromedp.ID("proof")))
+	if st := text(t, ctx, "cert-status"); st != "completed" || len(text(t, ctx, "proof")) != 64 {
+		t.Fatalf("certificate: status %q, proof %q", st, text(t, ctx, "proof"))
+	}
+	screenshot(t, ctx, shots, "console-4-certificate.png")
+
+	// Settings, as the application reads them in the policy.
+	step(t, ctx, "shorten a window and obfuscate history",
+		chromedp.Navigate(s.base+"/console/settings"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="retention.app.chats"]`), "10d"),
+		chromedp.Click(chromedp.ID("obfuscate")),
+		chromedp.Click(chromedp.ID("save-settings")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	screenshot(t, ctx, shots, "console-5-settings.png")
+	var policy struct {
+		ObfuscateHistory bool `json:"obfuscate_history"`
+		Collections      []struct {
+			Collection, Window, Source string
+		} `json:"collections"`
+	}
+	if code := s.call(t, "GET", "/v1/tenants/career-coach/policy", "", &policy); code != 200 || !policy.ObfuscateHistory {
+		t.Fatalf("policy after the settings: %d %+v", code, policy)
+	}
+	for _, c := range policy.Collections {
+		if c.Collection == "app.chats" && (c.Window != "10d" || c.Source != "tenant") {
+			t.Fatalf("policy of app.chats: %+v, want the studio's 10d", c)
+		}
+	}
+	step(t, ctx, "try a window longer than the registry's",
+		chromedp.Navigate(s.base+"/console/settings"),
+		chromedp.Clear(chromedp.CSS(`input[name="retention.app.uploads"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="retention.app.uploads"]`), "90d"),
+		chromedp.Click(chromedp.ID("save-settings")),
+		chromedp.WaitVisible(chromedp.ID("error")))
+	if e := text(t, ctx, "error"); !strings.Contains(e, "longer than the registry's") {
+		t.Fatalf("a longer window: %q", e)
+	}
+
+	// A logo, shown in the header.
+	logo := filepath.Join(t.TempDir(), "logo.png")
+	writeLogo(t, logo)
+	step(t, ctx, "upload a logo",
+		chromedp.Navigate(s.base+"/console/studio"),
+		chromedp.SetUploadFiles(chromedp.ID("logo"), []string{logo}),
+		chromedp.Click(chromedp.ID("upload-logo")),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+		chromedp.WaitVisible(chromedp.CSS(`header img[src="/console/logo/career-coach"]`)))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("header img").naturalWidth`))
+		if err == nil && w == 96 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the header's logo did not load: width %d (%v)", w, err)
+		}
+	}
+	screenshot(t, ctx, shots, "console-studio.png")
+
+	// A real sweep, then its chart.
+	var run struct{ ID, Status string }
+	if code := s.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != 202 {
+		t.Fatalf("POST /v1/retention/runs: %d", code)
+	}
+	for deadline := time.Now().Add(60 * time.Second); run.Status != "completed"; time.Sleep(200 * time.Millisecond) {
+		if s.call(t, "GET", "/v1/retention/runs/"+run.ID, "", &run); time.Now().After(deadline) {
+			t.Fatalf("the sweep did not complete: %+v", run)
+		}
+	}
+	step(t, ctx, "open the retention page",
+		chromedp.Navigate(s.base+"/console/retention"),
+		chromedp.WaitVisible(chromedp.CSS("#chart rect.bar-rows")))
+	screenshot(t, ctx, shots, "console-6-retention.png")
+	step(t, ctx, "open the overview", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("switches")))
+	screenshot(t, ctx, shots, "console-7-overview.png")
+	step(t, ctx, "narrow the window to a phone's", chromedp.EmulateViewport(390, 800))
+	screenshot(t, ctx, shots, "console-8-phone.png")
+	step(t, ctx, "widen the window again", chromedp.EmulateViewport(900, 700))
+	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("email")))
+
+	// Another studio's owner sees none of it.
+	consoleSignIn(t, ctx, s, smtp, other)
+	if main := text(t, ctx, "main"); strings.Contains(main, id) {
+		t.Fatalf("another studio's overview shows request %s", id)
+	}
+	if code := status(t, ctx, requestURL); code != 404 {
+		t.Fatalf("another studio's owner opened the request: %d", code)
+	}
+	if code := status(t, ctx, requestURL+"/certificate"); code != 404 {
+		t.Fatalf("another studio's owner opened the certificate: %d", code)
+	}
+	step(t, ctx, "sign out", chromedp.Navigate(s.base+"/console"), chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("email")))
+
+	// The admin, by the token.
+	step(t, ctx, "sign in as the admin",
+		chromedp.Navigate(s.base+"/console/admin/signin"),
+		chromedp.SendKeys(chromedp.ID("token"), s.token),
+		chromedp.Click(chromedp.ID("admin-signin")),
+		chromedp.WaitVisible(chromedp.ID("signout")))
+	step(t, ctx, "open the studios", chromedp.Navigate(s.base+"/console/studios"), chromedp.WaitVisible(chromedp.ID("studios")))
+	screenshot(t, ctx, shots, "console-9-studios.png")
+	step(t, ctx, "queue a dry run", chromedp.Navigate(s.base+"/console/retention"), chromedp.Click(chromedp.ID("dry-run")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	step(t, ctx, "open the audit trail", chromedp.Navigate(s.base+"/console/audit"), chromedp.WaitVisible(chromedp.ID("audit")))
+	if c := text(t, ctx, "audit-check"); !strings.Contains(c, "verified") {
+		t.Fatalf("audit check: %q", c)
+	}
+	if trail := text(t, ctx, "audit"); !strings.Contains(trail, "owner:") || strings.Contains(trail, owner) {
+		t.Fatalf("the trail should name owners by subject only:\n%s", trail)
+	}
+	screenshot(t, ctx, shots, "console-10-audit.png")
+	step(t, ctx, "open the holds", chromedp.Navigate(s.base+"/console/holds"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	screenshot(t, ctx, shots, "console-11-holds.png")
+}
+
+// writeLogo writes a small PNG.
+func writeLogo(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 96, 96))
+	for x := range 96 {
+		for y := range 96 {
+			img.Set(x, y, color.RGBA{R: uint8(31 + x), G: 111, B: uint8(235 - y), A: 255})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,72 @@
+package console
+
+import (
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// runSummary is a sweep with the counts the visitor may see: every count
+// for the admin; for an owner, the rows under the studio's own windows
+// and those under the registry's, which every studio shares.
+type runSummary struct {
+	*retention.Run
+	Totals retention.Count
+}
+
+// retentionData is what the retention page shows.
+type retentionData struct {
+	Runs  []runSummary
+	Chart *chart
+}
+
+// recentRuns returns up to n sweeps, newest first.
+func (c *Console) recentRuns(v *Visit, n int) ([]runSummary, error) {
+	if c.Runs == nil {
+		return nil, nil
+	}
+	page, err := c.Runs.Runs(v.R.Context(), retention.RunFilter{Limit: n})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runSummary, 0, len(page.Items))
+	for _, r := range page.Items {
+		out = append(out, runSummary{Run: r, Totals: visibleTotals(v.Who, r)})
+	}
+	return out, nil
+}
+
+// visibleTotals sums the counts of r that who may see.
+func visibleTotals(who *visitor, r *retention.Run) retention.Count {
+	if who.Admin {
+		return r.Totals()
+	}
+	mine := &retention.Run{}
+	for _, c := range r.Counts {
+		if c.Tenant == "" || c.Tenant == who.Tenant {
+			mine.Counts = append(mine.Counts, c)
+		}
+	}
+	return mine.Totals()
+}
+
+// retentionPage lists the sweeps with a chart of what each purged.
+func (c *Console) retentionPage(v *Visit) error {
+	runs, err := c.recentRuns(v, 50)
+	if err != nil {
+		return err
+	}
+	return v.Render("retention", "Retention", retentionData{Runs: runs, Chart: newChart(runs)})
+}
+
+// dryRun queues a dry run (admin): it counts what a sweep would purge and
+// changes nothing.
+func (c *Console) dryRun(v *Visit) error {
+	if c.Runs == nil {
+		return dsr.NoRegistryExecutor{}.Refusal()
+	}
+	run, err := c.Runs.Queue(v.R.Context(), v.Caller().Actor(), true)
+	if err != nil {
+		return err
+	}
+	return v.Redirect("/console/retention", "Dry run "+run.ID+" queued: it counts what a sweep would purge and changes nothing.")
+}
