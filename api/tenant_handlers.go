@@ -14,7 +14,7 @@ import (
 
 // errNoTenants answers where a server was built without Tenants: every
 // tenant is then refused rather than accepted unchecked.
-var errNoTenants = dsr.Errorf(dsr.EUNAVAILABLE, "tenants: this server has no tenant registry")
+var errNoTenants = dsr.Errorf(dsr.EUNAVAILABLE, "tenants: this server keeps no studios (no tenant store is configured)")
 
 // known refuses a tenant nobody registered with ENOTFOUND: the tenant of a
 // path or a query. An empty slug (no tenant) is left to the route.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // binary is the lethe binary built once for the end-to-end tests.
@@ -81,15 +83,25 @@ func startDemo(t *testing.T, extra ...string) *demoServer {
 		}
 	}
 	go io.Copy(io.Discard, stdout)
-	for deadline := time.Now().Add(30 * time.Second); s.base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := addrLine.FindStringSubmatch(s.stderr.String()); m != nil {
-			s.base = "http://" + m[1]
-		}
+	if s.token == "" {
+		t.Fatalf("demo printed no token; log:\n%s", s.stderr.String())
 	}
-	if s.token == "" || s.base == "" {
-		t.Fatalf("demo did not start; log:\n%s", s.stderr.String())
-	}
+	s.waitServing(t)
 	return s
+}
+
+// waitServing waits until s's log names the address it serves, and sets
+// s.base.
+func (s *demoServer) waitServing(t *testing.T) {
+	t.Helper()
+	testkit.Eventually(t, 30*time.Second, "lethe serve listening", func() error {
+		m := addrLine.FindStringSubmatch(s.stderr.String())
+		if m == nil {
+			return fmt.Errorf("no address in the log:\n%s", s.stderr.String())
+		}
+		s.base = "http://" + m[1]
+		return nil
+	})
 }
 
 func withoutLetheEnv() []string {
@@ -107,17 +119,36 @@ func (s *demoServer) call(t *testing.T, method, path, body string, out any) int 
 	return callAs(t, s, s.token, method, path, body, out)
 }
 
-// lethe runs a one-shot command against the demo's state store.
+// lethe runs a one-shot command against the demo's state store with its
+// subject key; stdout and stderr together.
 func (s *demoServer) lethe(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	stdout, stderr, code := s.letheSplit(t, nil, args...)
+	return stdout + stderr, code
+}
+
+// letheSplit is lethe with extra environment variables, its stdout and
+// stderr apart, each in a buffer (not a terminal).
+func (s *demoServer) letheSplit(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	key, err := os.ReadFile(filepath.Join(s.dir, "demo", "subject.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s.letheBare(t, append([]string{"LETHE_SUBJECT_KEY=" + string(key)}, env...), args...)
+}
+
+// letheBare runs a one-shot command against the demo's state store with
+// LETHE_DATABASE_URL, env and no other LETHE_ variable: no secret unless
+// env names it.
+func (s *demoServer) letheBare(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(withoutLetheEnv(), "LETHE_DATABASE_URL="+s.stateURL, "LETHE_SUBJECT_KEY="+string(key))
-	out, _ := cmd.CombinedOutput()
-	return string(out), cmd.ProcessState.ExitCode()
+	cmd.Env = append(append(withoutLetheEnv(), "LETHE_DATABASE_URL="+s.stateURL), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	_ = cmd.Run()
+	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
 // TestDemoTour files a request as the README's tour does, lists it, issues a
@@ -158,14 +189,8 @@ func TestDemoTour(t *testing.T) {
 		Counts       map[string]int64
 		Verification struct{ Passed bool }
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		s.call(t, "GET", "/v1/requests/"+created.ID, "", &got)
-		if got.Status != "pending" && got.Status != "running" {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("request still %s", got.Status)
-		}
-	}
+	s.waitDone(t, s.token, created.ID)
+	s.call(t, "GET", "/v1/requests/"+created.ID, "", &got)
 	if got.Status != "completed" || got.Counts["app.users"] != 1 || got.Counts["app.messages"] == 0 || !got.Verification.Passed {
 		t.Fatalf("request ended %+v; want completed, verified, with Ada's user row and messages counted", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // send calls the demo with token (none when empty) and returns the status
@@ -39,16 +42,16 @@ func (s *demoServer) send(t *testing.T, token, method, path, body string) (int, 
 // waitDone polls a request until it leaves pending and running.
 func (s *demoServer) waitDone(t *testing.T, token, id string) string {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	var r struct{ Status string }
+	testkit.Eventually(t, 30*time.Second, "request "+id+" done", func() error {
 		_, raw := s.send(t, token, "GET", "/v1/requests/"+id, "")
-		var r struct{ Status string }
 		json.Unmarshal(raw, &r)
-		if r.Status != "pending" && r.Status != "running" {
-			return r.Status
-		} else if time.Now().After(deadline) {
-			t.Fatalf("request %s still %s", id, r.Status)
+		if r.Status == "pending" || r.Status == "running" {
+			return fmt.Errorf("still %s", r.Status)
 		}
-	}
+		return nil
+	})
+	return r.Status
 }
 
 func (s *demoServer) tenantKey(t *testing.T, tenant string) string {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // The processes of these tests beat every 250ms: a killed one is taken for
@@ -89,14 +90,7 @@ func (a *app) serve(t *testing.T) *demoServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); s.base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := addrLine.FindStringSubmatch(s.stderr.String()); m != nil {
-			s.base = "http://" + m[1]
-		}
-	}
-	if s.base == "" {
-		t.Fatalf("lethe serve did not start; log:\n%s", s.stderr.String())
-	}
+	s.waitServing(t)
 	return s
 }
 
@@ -129,24 +123,24 @@ func (s *demoServer) request(t *testing.T, id string) request {
 // waitEnded polls request id until it leaves pending and running.
 func (s *demoServer) waitEnded(t *testing.T, id string, within time.Duration) request {
 	t.Helper()
-	for deadline := time.Now().Add(within); ; time.Sleep(50 * time.Millisecond) {
-		r := s.request(t, id)
-		if r.Status != "pending" && r.Status != "running" {
-			return r
+	var r request
+	testkit.Eventually(t, within, "request "+id+" ended", func() error {
+		if r = s.request(t, id); r.Status == "pending" || r.Status == "running" {
+			return fmt.Errorf("still %s; log:\n%s", r.Status, s.stderr.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("request %s still %s after %s; log:\n%s", id, r.Status, within, s.stderr.String())
-		}
-	}
+		return nil
+	})
+	return r
 }
 
 func waitHits(t *testing.T, h *hook, n int32) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); h.hits.Load() < n; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the processor was told %d times in 30s; want %d", h.hits.Load(), n)
+	testkit.Eventually(t, 30*time.Second, fmt.Sprintf("the processor told %d times", n), func() error {
+		if got := h.hits.Load(); got < n {
+			return fmt.Errorf("told %d times", got)
 		}
-	}
+		return nil
+	})
 }
 
 // kill ends s with SIGKILL, as an OOM kill or a lost node would.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/opendsr"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // controller is the test's OpenDSR controller: it receives callbacks and
@@ -152,13 +154,12 @@ func TestOpenDSRController(t *testing.T) {
 	// completed, signed, even through one failed delivery.
 	for _, f := range reqs {
 		want := "pending,in_progress,completed"
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if strings.Join(ctrl.statuses(f.id), ",") == want {
-				break
-			} else if time.Now().After(deadline) {
-				t.Fatalf("callbacks of %s (%s) = %v; want %s; bad: %v; log:\n%s", f.id, f.typ, ctrl.statuses(f.id), want, ctrl.bad, s.stderr.String())
+		testkit.Eventually(t, 60*time.Second, "callbacks of "+f.id+" ("+f.typ+") "+want, func() error {
+			if got := strings.Join(ctrl.statuses(f.id), ","); got != want {
+				return fmt.Errorf("got %s; bad: %v; log:\n%s", got, ctrl.bad, s.stderr.String())
 			}
-		}
+			return nil
+		})
 	}
 	if len(ctrl.bad) > 0 || !ctrl.flakyFailed {
 		t.Fatalf("bad callbacks: %v (flaky failed once: %v)", ctrl.bad, ctrl.flakyFailed)
@@ -281,19 +282,18 @@ func TestOpenDSRCallbacksSurviveRestart(t *testing.T) {
 	}
 
 	startDemo(t, flags...)
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		got := ctrl.statuses(id)
-		if len(got) > 0 && got[len(got)-1] == "completed" {
-			// At least once: a callback sent just before the kill may come
-			// again, but never out of order.
-			if got[0] != "pending" || !slices.IsSortedFunc(got, func(a, b string) int { return rankOf(a) - rankOf(b) }) ||
-				!slices.Contains(got, "in_progress") {
-				t.Fatalf("callbacks across the restart = %v; want pending, in_progress, completed in order", got)
-			}
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("callbacks across the restart = %v; bad: %v", got, ctrl.bad)
+	var got []string
+	testkit.Eventually(t, 60*time.Second, "the completed callback across the restart", func() error {
+		if got = ctrl.statuses(id); len(got) == 0 || got[len(got)-1] != "completed" {
+			return fmt.Errorf("callbacks %v; bad: %v", got, ctrl.bad)
 		}
+		return nil
+	})
+	// At least once: a callback sent just before the kill may come again,
+	// but never out of order.
+	if got[0] != "pending" || !slices.IsSortedFunc(got, func(a, b string) int { return rankOf(a) - rankOf(b) }) ||
+		!slices.Contains(got, "in_progress") {
+		t.Fatalf("callbacks across the restart = %v; want pending, in_progress, completed in order", got)
 	}
 	if len(ctrl.bad) > 0 {
 		t.Fatalf("bad callbacks: %v", ctrl.bad)

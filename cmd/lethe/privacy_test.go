@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // TestPrivacyTour is the README's privacy step on the real binary: Calm
@@ -42,11 +44,12 @@ func TestPrivacyTour(t *testing.T) {
 	var list struct {
 		Items []run `json:"items"`
 	}
-	for deadline := time.Now().Add(30 * time.Second); len(list.Items) == 0 || list.Items[0].Status != "completed"; time.Sleep(200 * time.Millisecond) {
-		if s.call(t, "GET", "/v1/retention/runs?kind=responses", "", &list); time.Now().After(deadline) {
-			t.Fatalf("no completed responses run after 30s: %+v\n%s", list.Items, s.stderr.String())
+	testkit.Eventually(t, 30*time.Second, "a completed responses run", func() error {
+		if s.call(t, "GET", "/v1/retention/runs?kind=responses", "", &list); len(list.Items) == 0 || list.Items[0].Status != "completed" {
+			return fmt.Errorf("runs %+v; log:\n%s", list.Items, s.stderr.String())
 		}
-	}
+		return nil
+	})
 	if r := list.Items[0]; r.Kind != "responses" || r.Totals.RowsPurged != 24 {
 		t.Errorf("responses run %+v; want Calm Mind's 4 chats and 20 messages", r)
 	}

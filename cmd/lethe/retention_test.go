@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // TestRetentionTour is the README's retention step on the demo: a dry run
@@ -35,11 +35,12 @@ func TestRetentionTour(t *testing.T) {
 		} `json:"totals"`
 	}
 	var dry run
-	for deadline := time.Now().Add(30 * time.Second); dry.Status != "completed"; time.Sleep(100 * time.Millisecond) {
-		if s.call(t, "GET", "/v1/retention/runs/"+queued.ID, "", &dry); time.Now().After(deadline) {
-			t.Fatalf("dry run still %s after 30s", dry.Status)
+	testkit.Eventually(t, 30*time.Second, "the dry run completed", func() error {
+		if s.call(t, "GET", "/v1/retention/runs/"+queued.ID, "", &dry); dry.Status != "completed" {
+			return fmt.Errorf("still %s", dry.Status)
 		}
-	}
+		return nil
+	})
 	// The demo: three chats older than 30 days with their 14 messages, two
 	// uploads older than 7 days.
 	if !dry.DryRun || dry.Totals.RowsPurged != 19 || dry.Totals.FilesPurged != 2 {
@@ -122,22 +123,6 @@ func TestConfigCheckRetentionSchedule(t *testing.T) {
 			t.Errorf("%s: exit %d, output %q; want exit 1 naming %s", tc.to, code, out, tc.want)
 		}
 	}
-}
-
-// letheSplit is lethe with extra environment variables, its stdout and
-// stderr apart, each in a buffer (not a terminal).
-func (s *demoServer) letheSplit(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	key, err := os.ReadFile(filepath.Join(s.dir, "demo", "subject.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(append(withoutLetheEnv(), "LETHE_DATABASE_URL="+s.stateURL, "LETHE_SUBJECT_KEY="+string(key)), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	_ = cmd.Run()
-	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
 // letheEnv is lethe with extra environment variables.

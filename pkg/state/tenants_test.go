@@ -53,8 +53,8 @@ func TestTenantsMigrationRegistersNamedTenants(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			registry := &state.Tenants{DB: db, Audit: &state.AuditLog{DB: db}, Subject: dsr.NewSubjectHasher([]byte("k"))}
-			page, err := registry.List(ctx, "", 50)
+			studios := &state.Tenants{DB: db, Audit: &state.AuditLog{DB: db}, Subject: dsr.NewSubjectHasher([]byte("k"))}
+			page, err := studios.List(ctx, "", 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestTenantsMigrationRegistersNamedTenants(t *testing.T) {
 			if strings.Join(got, ",") != "from-keys,from-requests,from-settings" {
 				t.Errorf("registered %v, want from-keys, from-requests, from-settings", got)
 			}
-			if err := registry.Known(ctx, "from-keys"); err != nil {
+			if err := studios.Known(ctx, "from-keys"); err != nil {
 				t.Errorf("migrated tenant unknown: %v", err)
 			}
 		})
