@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -16,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/lethe-privacy/lethe/pkg/mail/mailtest"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 var consoleLinkRE = regexp.MustCompile(`http://\S+/console/signin/[A-Za-z0-9_-]+`)
@@ -30,16 +33,17 @@ func consoleSignIn(t *testing.T, ctx context.Context, s *demoServer, smtp *mailt
 		chromedp.Click(chromedp.ID("send-link")),
 		chromedp.WaitVisible(chromedp.ID("notice")))
 	var link string
-	for deadline := time.Now().Add(20 * time.Second); link == ""; time.Sleep(50 * time.Millisecond) {
+	testkit.Eventually(t, 20*time.Second, "a sign-in link mailed to "+owner, func() error {
 		for _, m := range smtp.Messages()[before:] {
 			if len(m.To) == 1 && m.To[0] == owner {
 				link = consoleLinkRE.FindString(m.Body)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no sign-in link mailed to %s", owner)
+		if link == "" {
+			return errors.New("none yet")
 		}
-	}
+		return nil
+	})
 	step(t, ctx, "open the emailed link and sign in",
 		chromedp.Navigate(link),
 		chromedp.Click(chromedp.ID("continue")),
@@ -104,12 +108,13 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	requestURL = strings.SplitN(requestURL, "?", 2)[0]
 	id := requestURL[strings.LastIndexByte(requestURL, '/')+1:]
-	for deadline := time.Now().Add(90 * time.Second); !strings.Contains(text(t, ctx, "status"), "completed"); time.Sleep(500 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the erasure did not complete:\n%s", text(t, ctx, "main"))
-		}
+	testkit.Eventually(t, 90*time.Second, "the erasure completed", func() error {
 		step(t, ctx, "reload the request", chromedp.Navigate(requestURL), chromedp.WaitVisible(chromedp.ID("status")))
-	}
+		if st := text(t, ctx, "status"); !strings.Contains(st, "completed") {
+			return fmt.Errorf("status %s", st)
+		}
+		return nil
+	})
 	if v := text(t, ctx, "verification"); !strings.Contains(v, "passed") {
 		t.Fatalf("verification: %q", v)
 	}
@@ -161,14 +166,13 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click(chromedp.ID("upload-logo")),
 		chromedp.WaitVisible(chromedp.ID("notice")),
 		chromedp.WaitVisible(chromedp.CSS(`header img[src="/console/logo/career-coach"]`)))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	testkit.Eventually(t, 10*time.Second, "the header's logo loaded", func() error {
 		w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("header img").naturalWidth`))
-		if err == nil && w == 96 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the header's logo did not load: width %d (%v)", w, err)
+		if err == nil && w != 96 {
+			err = fmt.Errorf("width %d", w)
 		}
-	}
+		return err
+	})
 	screenshot(t, ctx, shots, "console-studio.png")
 
 	// A real sweep, then its chart.
@@ -176,11 +180,12 @@ func TestBrowserConsole(t *testing.T) {
 	if code := s.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != 202 {
 		t.Fatalf("POST /v1/retention/runs: %d", code)
 	}
-	for deadline := time.Now().Add(60 * time.Second); run.Status != "completed"; time.Sleep(200 * time.Millisecond) {
-		if s.call(t, "GET", "/v1/retention/runs/"+run.ID, "", &run); time.Now().After(deadline) {
-			t.Fatalf("the sweep did not complete: %+v", run)
+	testkit.Eventually(t, 60*time.Second, "the sweep completed", func() error {
+		if s.call(t, "GET", "/v1/retention/runs/"+run.ID, "", &run); run.Status != "completed" {
+			return fmt.Errorf("status %s", run.Status)
 		}
-	}
+		return nil
+	})
 	step(t, ctx, "open the retention page",
 		chromedp.Navigate(s.base+"/console/retention"),
 		chromedp.WaitVisible(chromedp.CSS("#chart rect.bar-rows")))

@@ -53,7 +53,7 @@ func newChart(runs []runSummary) *chart {
 	}
 	plotH := chartHeight - chartBottom - 10
 	slot := (chartWidth - chartLeft) / max(len(shown), 1)
-	bw := max(slot/3, 2)
+	bw := min(max(slot/3, 2), 28)
 	scale := func(n int64) int {
 		if ch.Max == 0 {
 			return 0
@@ -61,7 +61,7 @@ func newChart(runs []runSummary) *chart {
 		return int(int64(plotH) * n / ch.Max)
 	}
 	for i, r := range shown {
-		x := chartLeft + i*slot + slot/6
+		x := chartLeft + i*slot + (slot-2*bw)/2
 		when := r.CreatedAt.UTC().Format("2 Jan 15:04")
 		rows := r.Totals.RowsPurged + r.Totals.RowsAnonymized
 		for j, b := range []struct {

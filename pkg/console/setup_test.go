@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const (
@@ -33,20 +33,11 @@ const (
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // bundle is one test's console on a real state store, a real HTTP
 // listener and a real SMTP server.
 type bundle struct {
 	db       *state.DB
-	clock    *clock
+	clock    *testkit.Clock
 	console  *console.Console
 	url      string
 	smtp     *mailtest.Server
@@ -69,7 +60,7 @@ func setup(t *testing.T, dialect string) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b := &bundle{db: db, clock: &clock{t: t0}, smtp: mailtest.Start(t)}
+	b := &bundle{db: db, clock: testkit.NewClock(t0), smtp: mailtest.Start(t)}
 	db.Now = b.clock.Now
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.hasher = dsr.NewSubjectHasher([]byte(subjectKey))
