@@ -73,7 +73,7 @@ func (s *Sweeper) validate() error {
 	case s.BatchSize < 0 || s.BatchTimeout < 0:
 		return errors.New("retention: Sweeper.BatchSize and BatchTimeout must not be negative")
 	}
-	for _, name := range s.Registry.SQLStores() {
+	for _, name := range s.Registry.CollectionStores() {
 		if s.Stores[name] == nil {
 			return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s of the registry is not configured", name)
 		}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
+	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/connector/processor"
 	"github.com/lethe-privacy/lethe/pkg/connector/redisstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
@@ -21,6 +23,7 @@ import (
 type appStores struct {
 	Registry *registry.Registry
 	Stores   sqlstore.Stores
+	Mongo    mongostore.Stores
 	Blobs    blobstore.Stores
 	Redis    redisstore.Stores
 	Engine   *engine.Engine
@@ -62,12 +65,16 @@ func openApp(ctx context.Context, path string, getenv func(string) string, hashe
 		a.Stores.Close()
 		return nil, err
 	}
+	if err := a.openMongo(ctx, getenv); err != nil {
+		a.Stores.Close()
+		return nil, fmt.Errorf("registry %s: %w", path, err)
+	}
 	procs, err := a.openOthers(ctx, getenv)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("registry %s: %w", path, err)
 	}
-	a.Engine = &engine.Engine{Registry: reg, Stores: a.Stores.Engine(), Hasher: hasher, Redactors: redactors,
+	a.Engine = &engine.Engine{Registry: reg, Stores: a.collectionStores(), Hasher: hasher, Redactors: redactors,
 		Blobs: a.Blobs.Engine(), KeyStores: a.Redis.Engine(), Processors: procs, Exporter: exporter,
 		Copies: copies}
 	return a, nil
@@ -99,12 +106,38 @@ func (a *appStores) Pingers() map[string]interface{ Ping(context.Context) error 
 	for name, s := range a.Redis {
 		out["store "+name] = s
 	}
+	for name, s := range a.Mongo {
+		out["store "+name] = s
+	}
+	return out
+}
+
+// openMongo opens the registry's mongo stores and checks their live
+// collections (CheckLiveDocuments), adding its warnings.
+func (a *appStores) openMongo(ctx context.Context, getenv func(string) string) error {
+	var err error
+	if a.Mongo, err = mongostore.OpenRegistry(a.Registry, getenv); err != nil {
+		return err
+	}
+	warnings, err := a.Registry.CheckLiveDocuments(ctx, a.Mongo.Documents())
+	a.Warnings = append(a.Warnings, warnings...)
+	if err != nil {
+		a.Mongo.Close()
+	}
+	return err
+}
+
+// collectionStores returns the sql and mongo stores by name: the engine's
+// and the sweeper's Stores.
+func (a *appStores) collectionStores() map[string]connector.Store {
+	out := a.Stores.Engine()
+	a.Mongo.AddTo(out)
 	return out
 }
 
 // Close closes the stores.
 func (a *appStores) Close() error {
-	return errors.Join(a.Stores.Close(), a.Blobs.Close(), a.Redis.Close())
+	return errors.Join(a.Stores.Close(), a.Mongo.Close(), a.Blobs.Close(), a.Redis.Close())
 }
 
 // openApp opens lethe serve's registry with the access packages' exporter;

@@ -26,8 +26,11 @@ type sweepOptions struct {
 // are deleted from app's blob stores after their rows; one that fails (or
 // whose store is not configured) stays pending in the run's report.
 func (s *services) sweeper(app *appStores, o sweepOptions) *retention.Sweeper {
-	stores := make(map[string]retention.Store, len(app.Stores))
+	stores := make(map[string]retention.Store, len(app.Stores)+len(app.Mongo))
 	for name, st := range app.Stores {
+		stores[name] = st
+	}
+	for name, st := range app.Mongo {
 		stores[name] = st
 	}
 	files := retention.DeleteFileFunc(func(ctx context.Context, store, key string) error {

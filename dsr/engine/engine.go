@@ -131,9 +131,9 @@ func (e *Engine) keyChunk() int  { return cmp.Or(e.KeyChunk, DefaultKeyChunk) }
 func (e *Engine) rowBatch() int  { return cmp.Or(e.RowBatch, DefaultRowBatch) }
 func (e *Engine) maxInline() int { return cmp.Or(e.MaxInline, DefaultMaxInline) }
 
-// checkStores fails when a sql store of the registry has no Store.
+// checkStores fails when a sql or mongo store of the registry has no Store.
 func (r *run) checkStores() error {
-	for _, name := range r.reg.SQLStores() {
+	for _, name := range r.reg.CollectionStores() {
 		if r.e.Stores[name] == nil {
 			return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s of the registry is not configured", name)
 		}

@@ -239,7 +239,7 @@ func TestOpenWebUIExample(t *testing.T) {
 			kept["file"] = webuiRows(t, app, fmt.Sprintf("created_at >= %d", cutoff), "file")["file"]
 			redactCols := `SELECT id, user_id, title, created_at, updated_at, share_id, archived, pinned, folder_id FROM chat WHERE created_at < %d AND created_at >= %d ORDER BY id`
 			redactedBefore := dumpRows(t, app, fmt.Sprintf(redactCols, redactBefore, cutoff))
-			sw := sweeperFor(t, reg, app, eng, now)
+			sw := sweeperFor(t, reg, map[string]retention.Store{"webui": app}, eng, now)
 			sw.Files = retention.DeleteFileFunc(func(ctx context.Context, store, key string) error {
 				_, err := blobs[store].Delete(ctx, key)
 				return err
@@ -339,9 +339,9 @@ func (es exporters) Export(ctx context.Context, r *dsr.Request, a *engine.Access
 	return res, nil
 }
 
-// sweeperFor is a retention Sweeper over app with its state in SQLite and
-// the clock at now.
-func sweeperFor(t *testing.T, reg *registry.Registry, app *sqlstore.Store, eng *engine.Engine, now time.Time) *retention.Sweeper {
+// sweeperFor is a retention Sweeper over stores with its state in SQLite
+// and the clock at now.
+func sweeperFor(t *testing.T, reg *registry.Registry, stores map[string]retention.Store, eng *engine.Engine, now time.Time) *retention.Sweeper {
 	t.Helper()
 	db, err := state.Open(context.Background(), "sqlite://"+testdb.SQLite(t))
 	if err != nil {
@@ -351,7 +351,7 @@ func sweeperFor(t *testing.T, reg *registry.Registry, app *sqlstore.Store, eng *
 	db.Now = func() time.Time { return now }
 	audit := &state.AuditLog{DB: db}
 	hasher := dsr.NewSubjectHasher([]byte("test-key"))
-	return &retention.Sweeper{Registry: reg, Stores: map[string]retention.Store{"webui": app}, Engine: eng,
+	return &retention.Sweeper{Registry: reg, Stores: stores, Engine: eng,
 		Runs: &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher}, Holds: &state.Holds{DB: db, Audit: audit},
 		Settings: &state.TenantSettings{DB: db, Audit: audit}, Now: func() time.Time { return now }, Pause: -1,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}

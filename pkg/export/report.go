@@ -85,6 +85,8 @@ func buildReport(reg *registry.Registry, info PackageInfo, rows map[string]int64
 			r.Sources = append(r.Sources, Named{name, "a Redis cache (sessions, rate limits and similar short-lived data)"})
 		case registry.KindSQL:
 			r.Sources = append(r.Sources, Named{name, "a " + st.Driver + " database"})
+		case registry.KindMongo:
+			r.Sources = append(r.Sources, Named{name, "a MongoDB database"})
 		case registry.KindProcessor:
 			desc := reg.Recipients[name]
 			if desc == "" {

@@ -20,7 +20,7 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 		}
 	}
 	for name, s := range r.Stores {
-		fs := &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL,
+		fs := &fileStore{Kind: s.Kind, Driver: s.Driver, DSNEnv: s.DSNEnv, URL: s.URL, URIEnv: s.URIEnv, Database: s.Database,
 			AddrEnv: s.AddrEnv, Keys: s.Keys, Webhook: s.Webhook, OpenDSR: s.OpenDSR, SecretEnv: s.SecretEnv,
 			Prefix: s.Prefix, BestEffort: s.BestEffort, PathPrefix: s.PathPrefix}
 		if s.Kind == KindProcessor {

@@ -19,8 +19,8 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 	case st == nil:
 		p.add(at, "unknown store %q: declare it under stores", storeName)
 		return nil
-	case st.Kind != KindSQL:
-		p.add(at, "store %q is a %s store: collections live in sql stores", storeName, st.Kind)
+	case st.Kind != KindSQL && st.Kind != KindMongo:
+		p.add(at, "store %q is a %s store: collections live in sql and mongo stores", storeName, st.Kind)
 		return nil
 	case fc == nil:
 		p.add(at, "empty collection: give it at least an identity or references, and an erasure")
@@ -35,6 +35,9 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 	c.KeyDeclared = len(c.PrimaryKey) > 0
 	if !c.KeyDeclared {
 		c.PrimaryKey = []string{"id"}
+		if st.Kind == KindMongo {
+			c.PrimaryKey = []string{MongoID}
+		}
 	}
 	for i, col := range c.PrimaryKey {
 		if col == "" {
@@ -80,6 +83,7 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 	}
 	buildErasure(p, at, c, fc.Erasure)
 	buildRetention(p, at, c, fc.Retention)
+	checkMongoCollection(p, at, r, c)
 	c.Purposes = append([]string(nil), fc.Purposes...)
 	if fc.Purpose != "" {
 		c.Purposes = append([]string{fc.Purpose}, c.Purposes...)

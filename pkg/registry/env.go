@@ -7,7 +7,7 @@ func (r *Registry) CheckEnv(lookup func(string) (string, bool)) error {
 	p := &problems{file: "lethe.yaml"}
 	for _, name := range sortedKeys(r.Stores) {
 		s := r.Stores[name]
-		for field, env := range map[string]string{"dsn_env": s.DSNEnv, "addr_env": s.AddrEnv, "secret_env": s.SecretEnv} {
+		for field, env := range map[string]string{"dsn_env": s.DSNEnv, "addr_env": s.AddrEnv, "secret_env": s.SecretEnv, "uri_env": s.URIEnv} {
 			if env == "" {
 				continue
 			}

@@ -37,6 +37,8 @@ type fileStore struct {
 	Deadline   string   `yaml:"deadline,omitempty"`
 	BestEffort bool     `yaml:"best_effort,omitempty"`
 	PathPrefix string   `yaml:"path_prefix,omitempty"`
+	URIEnv     string   `yaml:"uri_env,omitempty"`
+	Database   string   `yaml:"database,omitempty"`
 }
 
 type fileCollection struct {

@@ -85,12 +85,12 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 		return nil
 	}
 	if fs == nil {
-		p.add(at, "empty store: give it a kind (sql, blob, redis, processor)")
+		p.add(at, "empty store: give it a kind (sql, mongo, blob, redis, processor)")
 		return nil
 	}
 	s := &Store{Name: name, Kind: fs.Kind, Driver: fs.Driver, DSNEnv: fs.DSNEnv, URL: fs.URL,
 		AddrEnv: fs.AddrEnv, Keys: fs.Keys, Webhook: fs.Webhook, OpenDSR: fs.OpenDSR, SecretEnv: fs.SecretEnv,
-		Prefix: fs.Prefix, BestEffort: fs.BestEffort}
+		Prefix: fs.Prefix, BestEffort: fs.BestEffort, URIEnv: fs.URIEnv, Database: fs.Database}
 	need := func(field, v, what string) {
 		if v == "" {
 			p.add(append(at, field), "required for a %s store: %s", s.Kind, what)
@@ -108,6 +108,7 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 			}
 		}
 	}
+	checkMongoStore(p, at, s, fs)
 	if s.Kind != KindBlob && fs.Prefix != "" {
 		p.add(append(at, "prefix"), "not used by a %s store: remove it", s.Kind)
 	}
@@ -162,10 +163,12 @@ func buildStore(p *problems, name string, fs *fileStore) *Store {
 		env("secret_env", s.SecretEnv)
 		unused(map[string]string{"driver": s.Driver, "dsn_env": s.DSNEnv, "url": s.URL, "addr_env": s.AddrEnv})
 		s.Deadline = buildDeadline(p, append(at, "deadline"), fs.Deadline)
+	case KindMongo:
+		unused(map[string]string{"driver": s.Driver, "dsn_env": s.DSNEnv, "url": s.URL, "addr_env": s.AddrEnv, "webhook": s.Webhook, "opendsr": s.OpenDSR, "secret_env": s.SecretEnv})
 	case "":
-		p.add(append(at, "kind"), "required: use sql, blob, redis or processor")
+		p.add(append(at, "kind"), "required: use sql, mongo, blob, redis or processor")
 	default:
-		p.add(append(at, "kind"), "unknown kind %q: use sql, blob, redis or processor", s.Kind)
+		p.add(append(at, "kind"), "unknown kind %q: use sql, mongo, blob, redis or processor", s.Kind)
 	}
 	return s
 }

@@ -15,6 +15,7 @@ const (
 	KindBlob      = "blob"
 	KindRedis     = "redis"
 	KindProcessor = "processor"
+	KindMongo     = "mongo"
 )
 
 // SQL drivers.
@@ -51,7 +52,7 @@ type Registry struct {
 // Store is one data store of the application.
 type Store struct {
 	Name      string
-	Kind      string   // KindSQL, KindBlob, KindRedis or KindProcessor
+	Kind      string   // KindSQL, KindMongo, KindBlob, KindRedis or KindProcessor
 	Driver    string   // sql: DriverPostgres, DriverMySQL or DriverSQLite
 	DSNEnv    string   // sql: the environment variable holding the DSN
 	URL       string   // blob: gocloud URL
@@ -74,6 +75,8 @@ type Store struct {
 	// "/app/backend/data/uploads/": removed from a reference that starts
 	// with it, before the key is checked. "" or ending in "/".
 	PathPrefix string
+	URIEnv     string // mongo: the environment variable holding the connection URI
+	Database   string // mongo: the database holding the collections
 }
 
 // DefaultDeadline is a processor's Deadline when the registry sets none.
@@ -83,7 +86,9 @@ const DefaultDeadline = 10 * time.Minute
 // it waits, and Art. 12(3) gives the whole request a month.
 const MaxDeadline = 24 * time.Hour
 
-// Collection is one table of a sql store.
+// Collection is one table of a sql store, or one collection of a mongo
+// store (Table is then the collection's name, columns are the documents'
+// top-level fields and JSON paths lead inside them).
 type Collection struct {
 	Key        string   // "<store>.<name>", the name used in counts and errors
 	Store      string   // store name
@@ -254,16 +259,7 @@ type ChildReference struct {
 }
 
 // SQLStores returns the names of the sql stores, sorted.
-func (r *Registry) SQLStores() []string {
-	var out []string
-	for name, s := range r.Stores {
-		if s.Kind == KindSQL {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *Registry) SQLStores() []string { return r.storesOf(KindSQL) }
 
 func (r *Registry) seal() error {
 	b, err := marshalCanonical(r)

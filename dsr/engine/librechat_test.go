@@ -1,0 +1,305 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
+	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testdb"
+)
+
+// libreChatCross adds to the LibreChat example a billing table in Postgres
+// whose rows point at LibreChat users, and a mongo collection of invoices
+// pointing back at those rows: references across stores both ways.
+const (
+	libreChatCrossStore = "stores:\n  billing: {kind: sql, driver: postgres, dsn_env: BILLING_DSN}\n"
+	libreChatCrossColls = `collections:
+  billing.customers:
+    references: {librechat_user: chat.users._id}
+    categories: {name: user.name}
+    erasure: delete
+  chat.invoices:
+    references: {customer_id: billing.customers.id}
+    categories: {amount: user.billing}
+    retention: {window: 30d, timestamp: {column: issued, unit: ms}}
+    erasure: delete
+`
+)
+
+// libreChatCollections are the example's collections plus the test's invoices.
+var libreChatCollections = []string{"users", "conversations", "messages", "files", "sessions", "tokens", "keys",
+	"presets", "transactions", "shares", "invoices"}
+
+// libreChatUsers are the people of the fixture. The awkward addresses
+// prove that regular-expression and query syntax in an address is plain
+// text: each matches only itself, case aside.
+var libreChatUsers = []string{
+	"alice@example.com", "bob@example.com", "carol@example.com",
+	"a.b*c+d@example.com", "aXb*c+d@example.com", "a.bbbc+d@example.com", "A.B*C+D@EXAMPLE.COM",
+	"a|b@example.com", "b@example.com",
+	`{"$ne": null}`, ".*", "^alice@example.com", "alice@example.com\n", "ALİCE@example.com",
+}
+
+// libreChat is the LibreChat example on FerretDB, with its uploads in a
+// folder and the billing table in Postgres.
+type libreChat struct {
+	chat    *mongostore.Store
+	billing *sqlstore.Store
+	reg     *registry.Registry
+	eng     *engine.Engine
+	uploads string
+	ids     map[string]bson.ObjectID // user ids by address
+}
+
+// setupLibreChat seeds every collection as LibreChat writes it: each user
+// has two conversations (one 400 days old) of two messages, an upload (400
+// days old for carol), a session, a verification token, a key, a preset,
+// a transaction, a share, a billing customer and two invoices.
+func setupLibreChat(t *testing.T, now time.Time) *libreChat {
+	t.Helper()
+	ctx := context.Background()
+	uri, database := testdb.Mongo(t)
+	chat, err := mongostore.Open("chat", uri, database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { chat.Close() })
+	lc := &libreChat{chat: chat, uploads: t.TempDir(), ids: map[string]bson.ObjectID{}}
+	lc.billing = openStore(t, "billing", registry.DriverPostgres,
+		[]string{`CREATE TABLE customers (id BIGINT PRIMARY KEY, librechat_user VARCHAR(24) NOT NULL, name VARCHAR(255))`})
+	db := chat.Database()
+	for _, idx := range []struct{ coll, field string }{{"users", "email"}, {"conversations", "user"},
+		{"conversations", "conversationId"}, {"messages", "conversationId"}, {"messages", "user"}, {"files", "user"}} {
+		if _, err := db.Collection(idx.coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: idx.field, Value: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, email := range libreChatUsers {
+		lc.seedUser(t, i, email, now)
+	}
+	raw, err := os.ReadFile("../../deploy/registries/librechat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(raw), `url: "file:///var/lib/librechat"`, `url: "file://`+lc.uploads+`"`, 1)
+	src = strings.Replace(src, "database: LibreChat", "database: "+database, 1)
+	src = strings.Replace(src, "stores:\n", libreChatCrossStore, 1)
+	src = strings.Replace(src, "collections:\n", libreChatCrossColls, 1)
+	if !strings.Contains(src, lc.uploads) || !strings.Contains(src, database) {
+		t.Fatal("the example's stores cannot be pointed at the test's")
+	}
+	if lc.reg, err = registry.Parse([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.reg.CheckLive(ctx, sqlstore.Stores{"billing": lc.billing}.Schemas()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.reg.CheckLiveDocuments(ctx, mongostore.Stores{"chat": chat}.Documents()); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blobstore.OpenRegistry(ctx, lc.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	lc.eng = engine.New(lc.reg, map[string]connector.Store{"chat": chat, "billing": lc.billing}, dsr.NewSubjectHasher([]byte("test-key")))
+	lc.eng.Blobs = blobs.Engine()
+	lc.eng.BatchSize, lc.eng.RowBatch, lc.eng.KeyChunk = 2, 2, 3 // several batches and passes
+	return lc
+}
+
+// seedUser writes user i's documents in the shapes LibreChat's Mongoose
+// schemas give them: owner ids as ObjectIds or hex strings as each schema
+// declares, dates as BSON dates.
+func (lc *libreChat) seedUser(t *testing.T, i int, email string, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	db := lc.chat.Database()
+	uid := bson.NewObjectID()
+	lc.ids[email] = uid
+	hex := uid.Hex()
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	insert := func(coll string, docs ...any) {
+		if _, err := db.Collection(coll).InsertMany(ctx, docs); err != nil {
+			t.Fatalf("seed %s: %v", coll, err)
+		}
+	}
+	insert("users", bson.D{{Key: "_id", Value: uid}, {Key: "name", Value: fmt.Sprintf("User %d", i)}, {Key: "username", Value: fmt.Sprintf("user%d", i)},
+		{Key: "email", Value: email}, {Key: "emailVerified", Value: true}, {Key: "password", Value: "$2a$10$hash"},
+		{Key: "avatar", Value: nil}, {Key: "provider", Value: "local"}, {Key: "role", Value: "USER"},
+		{Key: "plugins", Value: bson.A{}}, {Key: "refreshToken", Value: bson.A{}},
+		{Key: "createdAt", Value: ago(500 * day)}, {Key: "updatedAt", Value: ago(day)}})
+	var msgIDs bson.A
+	for j, age := range []time.Duration{10 * day, 400 * day} {
+		convo := fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
+		var ids bson.A
+		for k, byUser := range []bool{true, false} {
+			mid := bson.NewObjectID()
+			ids = append(ids, mid)
+			text := fmt.Sprintf("I am %s and I need a new job (%d)", email, k)
+			msg := bson.D{{Key: "_id", Value: mid}, {Key: "messageId", Value: fmt.Sprintf("%s-m%d", convo, k)},
+				{Key: "conversationId", Value: convo}, {Key: "user", Value: hex}, {Key: "model", Value: "gpt-4o"},
+				{Key: "endpoint", Value: "openAI"}, {Key: "parentMessageId", Value: "00000000-0000-0000-0000-000000000000"},
+				{Key: "tokenCount", Value: int32(12 + k)}, {Key: "sender", Value: map[bool]string{true: "User", false: "GPT-4o"}[byUser]},
+				{Key: "text", Value: text}, {Key: "isCreatedByUser", Value: byUser}, {Key: "unfinished", Value: false}, {Key: "error", Value: false},
+				{Key: "createdAt", Value: ago(age)}, {Key: "updatedAt", Value: ago(age)}}
+			if !byUser {
+				msg = append(msg, bson.E{Key: "content", Value: bson.A{bson.D{{Key: "type", Value: "text"}, {Key: "text", Value: "Tell me more, " + email}}}})
+			}
+			insert("messages", msg)
+		}
+		msgIDs = append(msgIDs, ids...)
+		insert("conversations", bson.D{{Key: "conversationId", Value: convo}, {Key: "title", Value: "Career chat"},
+			{Key: "user", Value: hex}, {Key: "messages", Value: ids}, {Key: "isArchived", Value: false}, {Key: "endpoint", Value: "openAI"},
+			{Key: "model", Value: "gpt-4o"}, {Key: "tags", Value: bson.A{}}, {Key: "createdAt", Value: ago(age)}, {Key: "updatedAt", Value: ago(age)}})
+		insert("transactions", bson.D{{Key: "user", Value: uid}, {Key: "conversationId", Value: convo}, {Key: "tokenType", Value: "prompt"},
+			{Key: "model", Value: "gpt-4o"}, {Key: "rate", Value: 2.5}, {Key: "rawAmount", Value: int32(-120)}, {Key: "tokenValue", Value: -300.0},
+			{Key: "createdAt", Value: ago(age)}, {Key: "updatedAt", Value: ago(age)}})
+	}
+	fileID := fmt.Sprintf("%08d-f000-4000-8000-000000000000", i)
+	filepathOf := "/uploads/" + hex + "/" + fileID + "__cv.pdf"
+	fileAge := 10 * day
+	if email == "carol@example.com" {
+		fileAge = 400 * day
+	}
+	insert("files", bson.D{{Key: "user", Value: uid}, {Key: "file_id", Value: fileID}, {Key: "bytes", Value: int32(len(email) + 3)},
+		{Key: "filename", Value: "cv.pdf"}, {Key: "filepath", Value: filepathOf}, {Key: "object", Value: "file"}, {Key: "type", Value: "application/pdf"},
+		{Key: "usage", Value: int32(0)}, {Key: "source", Value: "local"}, {Key: "embedded", Value: false},
+		{Key: "createdAt", Value: ago(fileAge)}, {Key: "updatedAt", Value: ago(fileAge)}})
+	if err := os.MkdirAll(filepath.Join(lc.uploads, "uploads", hex), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lc.uploads, filepath.FromSlash(filepathOf)), []byte(email+" CV"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	insert("sessions", bson.D{{Key: "refreshTokenHash", Value: fmt.Sprintf("%064d", i)}, {Key: "expiration", Value: now.Add(7 * day)}, {Key: "user", Value: uid}})
+	insert("tokens", bson.D{{Key: "userId", Value: uid}, {Key: "email", Value: email}, {Key: "token", Value: fmt.Sprintf("tok%d", i)},
+		{Key: "createdAt", Value: ago(day)}, {Key: "expiresAt", Value: now.Add(day)}})
+	insert("keys", bson.D{{Key: "userId", Value: uid}, {Key: "name", Value: "openAI"}, {Key: "value", Value: "encrypted-key"}, {Key: "expiresAt", Value: now.Add(30 * day)}})
+	insert("presets", bson.D{{Key: "presetId", Value: fmt.Sprintf("p%d", i)}, {Key: "title", Value: "Interview coach"}, {Key: "user", Value: hex},
+		{Key: "endpoint", Value: "openAI"}, {Key: "promptPrefix", Value: "Coach " + email}, {Key: "createdAt", Value: ago(day)}})
+	insert("shares", bson.D{{Key: "conversationId", Value: fmt.Sprintf("%08d-0000-4000-8000-%012d", i, 0)}, {Key: "title", Value: "Career chat"},
+		{Key: "user", Value: hex}, {Key: "messages", Value: msgIDs[:2]}, {Key: "shareId", Value: fmt.Sprintf("s%d", i)}, {Key: "isPublic", Value: true},
+		{Key: "createdAt", Value: ago(day)}})
+	exec(t, lc.billing, `INSERT INTO customers (id, librechat_user, name) VALUES (?, ?, ?)`, i+1, hex, fmt.Sprintf("User %d", i))
+	insert("invoices", bson.D{{Key: "customer_id", Value: int64(i + 1)}, {Key: "amount", Value: int32(10)}, {Key: "issued", Value: ago(5 * day).UnixMilli()}},
+		bson.D{{Key: "customer_id", Value: int32(i + 1)}, {Key: "amount", Value: int32(20)}, {Key: "issued", Value: ago(60 * day).UnixMilli()}})
+}
+
+// digests returns every document of the example's collections as
+// canonical Extended JSON, and every billing row, sorted, by collection.
+func (lc *libreChat) digests(t *testing.T) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	for _, coll := range libreChatCollections {
+		cur, err := lc.chat.Database().Collection(coll).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			b, err := bson.MarshalExtJSON(cur.Current, true, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[coll] = append(out[coll], string(b))
+		}
+		if err := cur.Err(); err != nil {
+			t.Fatal(err)
+		}
+		cur.Close(ctx)
+		slices.Sort(out[coll])
+	}
+	for _, r := range dumpRows(t, lc.billing, `SELECT * FROM customers ORDER BY id`) {
+		out["billing.customers"] = append(out["billing.customers"], strings.Join(r, "|"))
+	}
+	return out
+}
+
+// without returns d less the documents and rows that name any of texts.
+func without(d map[string][]string, texts ...string) map[string][]string {
+	out := map[string][]string{}
+	for k, docs := range d {
+		out[k] = []string{}
+		for _, doc := range docs {
+			if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(doc, s) }) {
+				out[k] = append(out[k], doc)
+			}
+		}
+	}
+	return out
+}
+
+func equalDigests(t *testing.T, got, want map[string][]string) {
+	t.Helper()
+	for k := range want {
+		if !slices.Equal(got[k], want[k]) {
+			t.Errorf("%s:\n got %d: %v\nwant %d: %v", k, len(got[k]), got[k], len(want[k]), want[k])
+		}
+	}
+}
+
+// planCounts returns a plan's rows per collection.
+func planCounts(t *testing.T, eng *engine.Engine, email string) map[string]int64 {
+	t.Helper()
+	p, err := eng.Plan(context.Background(), email, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, it := range p.Collections {
+		if it.Count > 0 {
+			out[it.Store+"."+it.Collection] = it.Count
+		}
+	}
+	return out
+}
+
+// libreChatPerson is what the example holds of one person: the plan's counts.
+var libreChatPerson = map[string]int64{"chat.users": 1, "chat.conversations": 2, "chat.messages": 4, "chat.files": 1,
+	"chat.sessions": 1, "chat.tokens": 1, "chat.keys": 1, "chat.presets": 1, "chat.transactions": 2, "chat.shares": 1,
+	"billing.customers": 1, "chat.invoices": 2}
+
+// TestLibreChatHostileAddresses plans erasures of addresses full of
+// regular-expression and query syntax: each finds only its own account
+// (and the same address in other case), never a decoy that a pattern or
+// an operator would have matched.
+func TestLibreChatHostileAddresses(t *testing.T) {
+	lc := setupLibreChat(t, time.Now().UTC())
+	twice := maps.Clone(libreChatPerson)
+	for k, n := range twice {
+		twice[k] = 2 * n
+	}
+	for _, tc := range []struct {
+		email string
+		want  map[string]int64
+	}{
+		{"alice@example.com", libreChatPerson}, // not ^alice…, alice…\n, ALİCE… (İ folds to i̇) nor .*
+		{"ALICE@example.com", libreChatPerson},
+		{"a.b*c+d@example.com", twice}, // itself and A.B*C+D@EXAMPLE.COM
+		{"a|b@example.com", libreChatPerson},
+		{"b@example.com", libreChatPerson},
+		{"nobody@example.com", map[string]int64{}},
+	} {
+		if got := planCounts(t, lc.eng, tc.email); !maps.Equal(got, tc.want) {
+			t.Errorf("plan %q = %v, want %v", tc.email, got, tc.want)
+		}
+	}
+}

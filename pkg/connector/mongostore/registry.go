@@ -1,0 +1,64 @@
+package mongostore
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+var _ retention.Store = (*Store)(nil)
+
+// Stores are the open mongo stores of a registry, by name.
+type Stores map[string]*Store
+
+// OpenRegistry opens every mongo store of reg, reading each URI from the
+// environment variable the store names through getenv. It does not
+// connect (see Open). Errors: a variable that is empty, named by store and
+// variable, never by its value.
+func OpenRegistry(reg *registry.Registry, getenv func(string) string) (Stores, error) {
+	out := Stores{}
+	for _, name := range reg.MongoStores() {
+		st := reg.Stores[name]
+		uri := getenv(st.URIEnv)
+		if uri == "" {
+			out.Close()
+			return nil, fmt.Errorf("store %s: environment variable %s is not set", name, st.URIEnv)
+		}
+		s, err := Open(name, uri, st.Database)
+		if err != nil {
+			out.Close()
+			return nil, err
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// AddTo adds the stores to the engine's Store map.
+func (ss Stores) AddTo(stores map[string]connector.Store) {
+	for k, v := range ss {
+		stores[k] = v
+	}
+}
+
+// Documents returns the stores as the registry's DocumentReader map, for
+// CheckLive.
+func (ss Stores) Documents() map[string]registry.DocumentReader {
+	out := make(map[string]registry.DocumentReader, len(ss))
+	for k, v := range ss {
+		out[k] = v
+	}
+	return out
+}
+
+// Close closes every store.
+func (ss Stores) Close() error {
+	var errs []error
+	for _, s := range ss {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}

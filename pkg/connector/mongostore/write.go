@@ -1,0 +1,168 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Delete deletes up to limit documents that sel selects and returns how
+// many it deleted: their _ids are read first (only the _ids), then deleted
+// by _id together with sel's filter, so a document changed in between is
+// left alone.
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
+	n, _, err := s.purge(ctx, sel, nil, limit, nil)
+	return n, err
+}
+
+// Purge deletes up to limit documents that sel selects, oldest first by
+// sel.Older's field when set, and returns how many and, per document, the
+// values of cols (a time.Time for a date, an int64 for an integer, a
+// string otherwise; nil when missing). It implements retention.Store.
+func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+	sort := bson.D{{Key: registry.MongoID, Value: 1}}
+	if sel.Older != nil {
+		sort = bson.D{{Key: sel.Older.Column, Value: 1}, {Key: registry.MongoID, Value: 1}}
+	}
+	return s.purge(ctx, sel, cols, limit, sort)
+}
+
+func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, limit int, sort bson.D) (int64, [][]any, error) {
+	c := sel.Collection
+	if sel.All && sel.Older == nil && sel.Tenant == "" {
+		return 0, nil, fmt.Errorf("collection %s: a selection of every document needs a cutoff or a tenant", c.Key)
+	}
+	coll := s.db.Collection(c.Table)
+	f, err := s.filter(ctx, sel)
+	if err != nil {
+		return 0, nil, s.fail(ctx, "delete", c.Key, err)
+	}
+	opts := options.Find().SetLimit(int64(limit)).SetProjection(projection(cols))
+	if sort != nil {
+		opts.SetSort(sort)
+	}
+	cur, err := coll.Find(ctx, f, opts)
+	if err != nil {
+		return 0, nil, s.fail(ctx, "delete", c.Key, err)
+	}
+	ids := bson.A{}
+	var vals [][]any
+	for cur.Next(ctx) {
+		ids = append(ids, cur.Current.Lookup(registry.MongoID))
+		if cols != nil {
+			row := make([]any, len(cols))
+			for i, col := range cols {
+				row[i] = plain(cur.Current.Lookup(col))
+			}
+			vals = append(vals, row)
+		}
+	}
+	err = cur.Err()
+	cur.Close(ctx)
+	if err != nil {
+		return 0, nil, s.fail(ctx, "delete", c.Key, err)
+	}
+	if len(ids) == 0 {
+		return 0, nil, nil
+	}
+	byID := bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: registry.MongoID, Value: bson.D{{Key: "$in", Value: ids}}}}, f}}}
+	res, err := coll.DeleteMany(ctx, byID)
+	if err != nil {
+		return 0, nil, s.fail(ctx, "delete", c.Key, err)
+	}
+	return res.DeletedCount, vals, nil
+}
+
+// plain returns a value as a driver would: time.Time, int64, float64,
+// string, or its key text; nil when missing or null.
+func plain(v bson.RawValue) any {
+	switch v.Type {
+	case 0, bson.TypeNull, bson.TypeUndefined:
+		return nil
+	case bson.TypeDateTime:
+		return v.Time().UTC()
+	case bson.TypeInt32, bson.TypeInt64:
+		n, _ := v.AsInt64OK()
+		return n
+	case bson.TypeDouble:
+		return v.Double()
+	}
+	k, _ := keyOf(v)
+	return k
+}
+
+// Anonymize rewrites up to limit documents that sel selects after the key
+// *after, in _id order: a.Set fields are set alike, each a.Rewrite field
+// is read and written back as a.Edit returns it (a string stays a string;
+// a document or array comes back as canonical Extended JSON and is stored
+// with its BSON types). Each document is one update; MongoDB makes each
+// atomic, and the engine journals the last key so a resumed run continues
+// after it.
+func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int) (int64, string, error) {
+	c := sel.Collection
+	var models []mongo.WriteModel
+	var last string
+	err := s.page(ctx, sel, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
+		id := doc.Lookup(registry.MongoID)
+		last, _ = keyOf(id)
+		set, err := rewrite(doc, a)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", c.Key, err)
+		}
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: registry.MongoID, Value: id}}).
+			SetUpdate(bson.D{{Key: "$set", Value: set}}))
+		return nil
+	})
+	if err != nil || len(models) == 0 {
+		return 0, "", err
+	}
+	if _, err := s.db.Collection(c.Table).BulkWrite(ctx, models); err != nil {
+		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
+	}
+	return int64(len(models)), last, nil
+}
+
+// rewrite returns the $set of one document.
+func rewrite(doc bson.Raw, a connector.Anonymization) (bson.D, error) {
+	set := bson.D{}
+	for col, v := range a.Set {
+		if v == nil {
+			set = append(set, bson.E{Key: col, Value: nil})
+		} else {
+			set = append(set, bson.E{Key: col, Value: *v})
+		}
+	}
+	for _, col := range a.Rewrite {
+		old := doc.Lookup(col)
+		nv, err := a.Edit(col, fieldText(old))
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		switch {
+		case nv == nil:
+		case old.Type == bson.TypeString:
+			v = *nv
+		default:
+			if v, err = fromExtJSON(*nv); err != nil {
+				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
+			}
+		}
+		set = append(set, bson.E{Key: col, Value: v})
+	}
+	return set, nil
+}
+
+// Rewrite is the retention redact action, which a mongo store does not
+// offer: the registry refuses redact_after on mongo collections.
+func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
+	return 0, 0, "", dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: redact_after is not offered on mongo stores", sel.Collection.Key)
+}
