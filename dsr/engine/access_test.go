@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,6 +78,28 @@ func accessPackage(t *testing.T, eng *engine.Engine, id, email, tenant string) (
 	return out, plain, dir
 }
 
+// zipEntries returns the files of a ZIP by name.
+func zipEntries(b []byte) (map[string][]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	entries := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		entries[f.Name] = b
+	}
+	return entries, nil
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
@@ -92,22 +115,9 @@ func TestAccessPackage(t *testing.T) {
 	e := setupSide(t, "deadline: 700ms, best_effort: true")
 	out, plain, dir := accessPackage(t, e.eng, "req-access-ada", ada.email, "")
 
-	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
+	entries, err := zipEntries(plain)
 	if err != nil {
 		t.Fatalf("the package is not a ZIP: %v", err)
-	}
-	entries := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		entries[f.Name] = b
 	}
 	var man export.Manifest
 	if err := json.Unmarshal(entries["manifest.json"], &man); err != nil {

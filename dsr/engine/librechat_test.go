@@ -23,6 +23,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // libreChatCross adds to the LibreChat example a billing table in Postgres
@@ -55,6 +56,7 @@ var libreChatUsers = []string{
 	"a.b*c+d@example.com", "aXb*c+d@example.com", "a.bbbc+d@example.com", "A.B*C+D@EXAMPLE.COM",
 	"a|b@example.com", "b@example.com",
 	`{"$ne": null}`, ".*", "^alice@example.com", "alice@example.com\n", "ALİCE@example.com",
+	"ÄRGER@example.com", "brger@example.com", "ΟΔΥΣΣΕΥΣ@example.com",
 }
 
 // libreChat is the LibreChat example on FerretDB, with its uploads in a
@@ -296,10 +298,205 @@ func TestLibreChatHostileAddresses(t *testing.T) {
 		{"a.b*c+d@example.com", twice}, // itself and A.B*C+D@EXAMPLE.COM
 		{"a|b@example.com", libreChatPerson},
 		{"b@example.com", libreChatPerson},
+		{"ärger@example.com", libreChatPerson}, // ÄRGER…, not brger… (which the server's pattern lets through)
+		{"οδυσσευς@example.com", libreChatPerson},
 		{"nobody@example.com", map[string]int64{}},
 	} {
 		if got := planCounts(t, lc.eng, tc.email); !maps.Equal(got, tc.want) {
 			t.Errorf("plan %q = %v, want %v", tc.email, got, tc.want)
 		}
 	}
+}
+
+// erased returns the digests before less everything of the person at
+// address (her documents name her id; her invoices, her customer number
+// i+1) and with her transactions unlinked, as an erasure must leave them.
+func (lc *libreChat) erased(before map[string][]string, address string) map[string][]string {
+	hex := lc.ids[address].Hex()
+	customer := fmt.Sprint(slices.Index(libreChatUsers, address) + 1)
+	want := without(before, hex, `"customer_id":{"$numberLong":"`+customer+`"}`, `"customer_id":{"$numberInt":"`+customer+`"}`)
+	for _, doc := range before["transactions"] {
+		if strings.Contains(doc, hex) {
+			want["transactions"] = append(want["transactions"], strings.Replace(doc, `"user":{"$oid":"`+hex+`"}`, `"user":null`, 1))
+		}
+	}
+	slices.Sort(want["transactions"])
+	return want
+}
+
+// uploadsLeft lists the uploads left in the example's folder.
+func (lc *libreChat) uploadsLeft(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(lc.uploads, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, strings.TrimPrefix(p, lc.uploads))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ids returns the _ids (hex) of coll's documents meeting filter, read
+// with the driver directly.
+func (lc *libreChat) idsWhere(t *testing.T, coll string, filter bson.D) []string {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := lc.chat.Database().Collection(coll).Find(ctx, filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	var out []string
+	for cur.Next(ctx) {
+		out = append(out, cur.Current.Lookup("_id").ObjectID().Hex())
+	}
+	return out
+}
+
+// dropIDs removes from d[coll] the documents whose _id is one of ids.
+func dropIDs(d map[string][]string, coll string, ids []string) {
+	d[coll] = slices.DeleteFunc(d[coll], func(doc string) bool {
+		return slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(doc, `{"_id":{"$oid":"`+id+`"}`) })
+	})
+}
+
+// TestLibreChatExample runs the LibreChat example on FerretDB: plan,
+// access and erasure of one person (across the billing table in Postgres
+// and back), then a retention sweep; each leaves every other document,
+// row and upload as it was, compared by digest.
+func TestLibreChatExample(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	lc := setupLibreChat(t, now)
+	if got := planCounts(t, lc.eng, "Alice@Example.com"); !maps.Equal(got, libreChatPerson) {
+		t.Errorf("plan = %v, want %v", got, libreChatPerson)
+	}
+
+	_, plain, _ := accessPackage(t, lc.eng, "req-access-alice", "alice@example.com", "")
+	zr, err := zipEntries(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := string(zr["data/chat/messages.json"])
+	if strings.Count(msgs, `"isCreatedByUser":true`) != 2 || !strings.Contains(msgs, `"$date"`) || !strings.Contains(msgs, "I am alice@example.com") {
+		t.Errorf("messages.json = %s, want Alice's four messages as Extended JSON", msgs)
+	}
+	if string(zr["files/uploads/uploads/"+lc.ids["alice@example.com"].Hex()+"/00000000-f000-4000-8000-000000000000__cv.pdf"]) != "alice@example.com CV" {
+		t.Errorf("the package lacks Alice's upload: %v", slices.Sorted(maps.Keys(zr)))
+	}
+	for name, b := range zr {
+		for _, other := range []string{"bob@example.com", "carol@example.com", lc.ids["bob@example.com"].Hex()} {
+			if strings.Contains(string(b), other) {
+				t.Errorf("%s holds someone else's data (%s)", name, other)
+			}
+		}
+	}
+
+	before := lc.digests(t)
+	uploadsBefore := lc.uploadsLeft(t)
+	out, err := lc.eng.Execute(ctx, erasure("alice@example.com", ""), newJournal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Verification.Passed {
+		t.Fatalf("verification: %+v", out.Verification)
+	}
+	if out.Counts["chat.messages"] != 4 || out.Counts["billing.customers"] != 1 || out.Counts["chat.invoices"] != 2 ||
+		out.Counts["chat.transactions"] != 2 || out.Counts["uploads.files"] != 1 {
+		t.Errorf("counts = %v", out.Counts)
+	}
+	equalDigests(t, lc.digests(t), lc.erased(before, "alice@example.com"))
+	aliceUpload := "/uploads/" + lc.ids["alice@example.com"].Hex() + "/00000000-f000-4000-8000-000000000000__cv.pdf"
+	if got, want := lc.uploadsLeft(t), slices.DeleteFunc(uploadsBefore, func(s string) bool { return s == aliceUpload }); !slices.Equal(got, want) {
+		t.Errorf("uploads after erasure = %v, want %v", got, want)
+	}
+
+	// The sweep purges conversations, messages and uploads older than 365
+	// days (dates) and invoices older than 30 days (epoch milliseconds).
+	kept := lc.digests(t)
+	for coll, f := range map[string]bson.D{
+		"conversations": {{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-365 * day)}}}},
+		"messages":      {{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-365 * day)}}}},
+		"files":         {{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-365 * day)}}}},
+		"invoices":      {{Key: "issued", Value: bson.D{{Key: "$lt", Value: now.Add(-30 * day).UnixMilli()}}}},
+	} {
+		dropIDs(kept, coll, lc.idsWhere(t, coll, f))
+	}
+	sw := sweeperFor(t, lc.reg, map[string]retention.Store{"chat": lc.chat, "billing": lc.billing}, lc.eng, now)
+	sw.Files = retention.DeleteFileFunc(func(ctx context.Context, store, key string) error {
+		_, err := lc.eng.Blobs[store].(*blobstore.Store).Delete(ctx, key)
+		return err
+	})
+	run, err := sw.Run(ctx, retention.Options{Trigger: retention.TriggerCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	purged := map[string]int64{}
+	for _, c := range run.Counts {
+		purged[c.Collection] += c.RowsPurged
+	}
+	n := int64(len(libreChatUsers) - 1)
+	if want := map[string]int64{"chat.conversations": n, "chat.messages": 2 * n, "chat.files": 1, "chat.invoices": n}; !maps.Equal(purged, want) {
+		t.Errorf("sweep purged %v, want %v", purged, want)
+	}
+	equalDigests(t, lc.digests(t), kept)
+	carol := "/uploads/" + lc.ids["carol@example.com"].Hex() + "/00000002-f000-4000-8000-000000000000__cv.pdf"
+	if slices.Contains(lc.uploadsLeft(t), carol) || len(lc.uploadsLeft(t)) != len(libreChatUsers)-2 {
+		t.Errorf("uploads after the sweep = %v, want all but Alice's and Carol's", lc.uploadsLeft(t))
+	}
+}
+
+// TestLibreChatErasureResumes interrupts an erasure of the LibreChat
+// example at a write to FerretDB or Postgres (before it reaches the store,
+// or after it did but before the journal heard of it) or at a journal
+// write, as a killed process would (the run's context is cancelled and the
+// run abandoned), then resumes it from the same journal: the result is
+// the uninterrupted one, every other document as it was.
+func TestLibreChatErasureResumes(t *testing.T) {
+	for _, kp := range []struct {
+		store       int
+		afterCommit bool
+		journal     int
+	}{{store: 1}, {store: 3, afterCommit: true}, {store: 7}, {store: 12, afterCommit: true}, {journal: 2}, {journal: 6}} {
+		t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
+			lc := setupLibreChat(t, time.Now().UTC())
+			before := lc.digests(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
+			if kp.store == 0 {
+				k.at = -1
+			}
+			killed := engine.New(lc.reg, map[string]connector.Store{
+				"chat": killingStore{lc.chat, k}, "billing": killingStore{lc.billing, k}}, lc.eng.Hasher)
+			killed.Blobs, killed.BatchSize, killed.RowBatch, killed.KeyChunk = lc.eng.Blobs, lc.eng.BatchSize, lc.eng.RowBatch, lc.eng.KeyChunk
+			j := newJournal()
+			j.failAfter = kp.journal
+			if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
+				t.Fatal("the interrupted run did not fail")
+			}
+			want := lc.erased(before, "alice@example.com")
+			if mid := lc.digests(t); kp.store >= 3 && (sameDigests(mid, before) || sameDigests(mid, want)) {
+				t.Fatal("the run was not interrupted mid-erasure")
+			}
+			j.failAfter = 0
+			out, err := lc.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Verification.Passed {
+				t.Errorf("verification after resume: %+v", out.Verification)
+			}
+			equalDigests(t, lc.digests(t), want)
+		})
+	}
+}
+
+func sameDigests(a, b map[string][]string) bool {
+	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
