@@ -3,6 +3,7 @@ package mongostore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -155,6 +156,7 @@ func rewrite(doc bson.Raw, a connector.Anonymization) (bson.D, error) {
 			if v, err = fromExtJSON(*nv); err != nil {
 				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
 			}
+			v = inOrder(old, v)
 		}
 		set = append(set, bson.E{Key: col, Value: v})
 	}
@@ -165,4 +167,44 @@ func rewrite(doc bson.Raw, a connector.Anonymization) (bson.D, error) {
 // offer: the registry refuses redact_after on mongo collections.
 func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
 	return 0, 0, "", dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: redact_after is not offered on mongo stores", sel.Collection.Key)
+}
+
+// inOrder puts the fields of the rewritten documents inside v back in the
+// order they had in old (the rewrite goes through JSON objects, which
+// have none), recursively; fields old lacks come last.
+func inOrder(old bson.RawValue, v any) any {
+	switch x := v.(type) {
+	case bson.D:
+		doc, ok := old.DocumentOK()
+		if !ok {
+			return v
+		}
+		elems, _ := doc.Elements()
+		rank := make(map[string]int, len(elems))
+		for i, e := range elems {
+			rank[e.Key()] = i
+		}
+		pos := func(k string) int {
+			if r, ok := rank[k]; ok {
+				return r
+			}
+			return len(elems)
+		}
+		slices.SortStableFunc(x, func(a, b bson.E) int { return pos(a.Key) - pos(b.Key) })
+		for i := range x {
+			x[i].Value = inOrder(doc.Lookup(x[i].Key), x[i].Value)
+		}
+	case bson.A:
+		arr, ok := old.ArrayOK()
+		if !ok {
+			return v
+		}
+		vals, _ := arr.Values()
+		for i := range x {
+			if i < len(vals) {
+				x[i] = inOrder(vals[i], x[i])
+			}
+		}
+	}
+	return v
 }
