@@ -12,8 +12,9 @@ run:
 test: lint
 	$(GO) test -count=1 -timeout 20m ./...
 
-## bench: speed and memory, as ratios against a raw-SQL baseline run alongside
+## bench: speed and memory, as ratios against a raw-SQL (or raw deleteMany) baseline run alongside
 bench:
+	bash deploy/ferretdb/start.sh
 	$(GO) run ./cmd/lethebench
 
 ## lint: gofmt and go vet

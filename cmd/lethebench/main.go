@@ -6,7 +6,9 @@
 //	bench: NAME ratio=R key=value…
 //
 // where ratio is Lethe's time over the baseline's (the median of -reps
-// runs), and erasure_heavy reports the process's peak heap growth while
+// runs; erasure_mongo against raw deleteMany calls on a MongoDB-wire
+// server, LETHE_TEST_MONGO_URI or FerretDB on 127.0.0.1:27017), and
+// erasure_heavy reports the process's peak heap growth while
 // Lethe erased.
 package main
 
@@ -79,7 +81,7 @@ func run() error {
 	for _, bm := range []struct {
 		name string
 		fn   func(context.Context) (string, error)
-	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"access_heavy", b.accessHeavy}} {
+	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}} {
 		if b.only != "" && b.only != bm.name {
 			continue
 		}

@@ -21,5 +21,6 @@
 //
 // Only features that FerretDB 1.x (the MongoDB-wire server the tests run
 // on) shares with MongoDB are used: no transactions, no collations, no
-// $lookup or $expr, no change streams; indexes are read with listIndexes.
+// case-insensitive regex option (PCRE and Go's engine fold differently),
+// no $lookup; indexes are read with listIndexes.
 package mongostore
