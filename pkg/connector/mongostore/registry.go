@@ -1,7 +1,6 @@
 package mongostore
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
@@ -55,10 +54,4 @@ func (ss Stores) Documents() map[string]registry.DocumentReader {
 }
 
 // Close closes every store.
-func (ss Stores) Close() error {
-	var errs []error
-	for _, s := range ss {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
-}
+func (ss Stores) Close() error { return connector.CloseAll(ss) }

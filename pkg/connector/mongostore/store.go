@@ -74,18 +74,7 @@ func (s *Store) maxKeys() int {
 	return DefaultMaxKeys
 }
 
-// unavailableError is EUNAVAILABLE with the driver's error kept for logs.
-type unavailableError struct {
-	coded *dsr.Error
-	cause error
-}
-
-func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
-
-func (s *Store) unavailable(cause error) error {
-	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "store %s is unreachable", s.name), cause: cause}
-}
+func (s *Store) unavailable(cause error) error { return connector.Unavailable(s.name, cause) }
 
 // fail classifies a command's error: context errors pass through, a server
 // that no longer answers a ping is EUNAVAILABLE, anything else is wrapped

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
@@ -53,10 +52,4 @@ func (ss Stores) Schemas() map[string]registry.SchemaReader {
 }
 
 // Close closes every store.
-func (ss Stores) Close() error {
-	var errs []error
-	for _, s := range ss {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
-}
+func (ss Stores) Close() error { return connector.CloseAll(ss) }

@@ -15,7 +15,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -128,18 +127,7 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-// unavailableError is EUNAVAILABLE with the driver's error kept for logs.
-type unavailableError struct {
-	coded *dsr.Error
-	cause error
-}
-
-func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
-
-func (s *Store) unavailable(cause error) error {
-	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "store %s is unreachable", s.name), cause: cause}
-}
+func (s *Store) unavailable(cause error) error { return connector.Unavailable(s.name, cause) }
 
 // fail classifies a statement's error: context errors pass through, a store
 // that no longer answers a ping is EUNAVAILABLE, anything else is wrapped
