@@ -23,6 +23,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -84,8 +85,8 @@ func setupLibreChat(t *testing.T, now time.Time) *libreChat {
 	}
 	t.Cleanup(func() { chat.Close() })
 	lc := &libreChat{chat: chat, uploads: t.TempDir(), ids: map[string]bson.ObjectID{}}
-	lc.billing = openStore(t, "billing", registry.DriverPostgres,
-		[]string{`CREATE TABLE customers (id BIGINT PRIMARY KEY, librechat_user VARCHAR(24) NOT NULL, name VARCHAR(255))`})
+	lc.billing = testkit.OpenStore(t, "billing", registry.DriverPostgres,
+		`CREATE TABLE customers (id BIGINT PRIMARY KEY, librechat_user VARCHAR(24) NOT NULL, name VARCHAR(255))`)
 	db := chat.Database()
 	for _, idx := range []struct{ coll, field string }{{"users", "email"}, {"conversations", "user"},
 		{"conversations", "conversationId"}, {"messages", "conversationId"}, {"messages", "user"}, {"files", "user"}} {
@@ -200,7 +201,7 @@ func (lc *libreChat) seedUser(t *testing.T, i int, email string, now time.Time) 
 	insert("shares", bson.D{{Key: "conversationId", Value: fmt.Sprintf("%08d-0000-4000-8000-%012d", i, 0)}, {Key: "title", Value: "Career chat"},
 		{Key: "user", Value: hex}, {Key: "messages", Value: msgIDs[:2]}, {Key: "shareId", Value: fmt.Sprintf("s%d", i)}, {Key: "isPublic", Value: true},
 		{Key: "createdAt", Value: ago(day)}})
-	exec(t, lc.billing, `INSERT INTO customers (id, librechat_user, name) VALUES (?, ?, ?)`, i+1, hex, fmt.Sprintf("User %d", i))
+	testkit.Exec(t, lc.billing, `INSERT INTO customers (id, librechat_user, name) VALUES (?, ?, ?)`, i+1, hex, fmt.Sprintf("User %d", i))
 	insert("invoices", bson.D{{Key: "customer_id", Value: int64(i + 1)}, {Key: "amount", Value: int32(10)}, {Key: "issued", Value: ago(5 * day).UnixMilli()}},
 		bson.D{{Key: "customer_id", Value: int32(i + 1)}, {Key: "amount", Value: int32(20)}, {Key: "issued", Value: ago(60 * day).UnixMilli()}})
 }

@@ -44,6 +44,11 @@ func checkMongoCollection(p *problems, at []string, r *Registry, c *Collection) 
 	if strings.HasPrefix(c.Table, "system.") || strings.ContainsAny(c.Table, "$\x00") || c.Table == "" {
 		p.add(append(at, "table"), "%q is not a collection name", c.Table)
 	}
+	for _, col := range c.Columns() {
+		if strings.HasPrefix(col, "$") || strings.Contains(col, ".") {
+			p.add(at, "%q is not a top-level field name: a field starts with a letter or _ and holds no dot (declare nested fields as json paths)", col)
+		}
+	}
 	if len(c.PrimaryKey) != 1 || c.PrimaryKey[0] != MongoID {
 		p.add(append(at, "primary_key"), "a mongo collection is keyed by _id: remove primary_key")
 	}
