@@ -14,6 +14,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 const mongoPathsRegistry = `
@@ -38,7 +39,8 @@ collections:
 // a map keyed by ids, an array of documents) with every other field and
 // BSON type kept, her chats there (from either profile) are deleted, and
 // her profile and chats in the other tenant, like everyone else's, are
-// left as they were.
+// left as they were; then the responses sweep of a tenant that stopped
+// collecting responses purges that tenant's chats only.
 func TestMongoPathsAndTenant(t *testing.T) {
 	ctx := context.Background()
 	uri, database := testdb.Mongo(t)
@@ -97,6 +99,22 @@ func TestMongoPathsAndTenant(t *testing.T) {
 	}
 	if n, _ := db.Collection("chats").CountDocuments(ctx, bson.D{{Key: "profile", Value: "p1"}, {Key: "studio", Value: "globex"}}); n != 1 {
 		t.Errorf("Alice's acme profile's chat in globex: %d left, want 1 (out of the tenant)", n)
+	}
+
+	// Globex stops collecting responses: the responses sweep purges its
+	// chats (marked responses), acme's stay.
+	sw := sweeperFor(t, reg, map[string]retention.Store{"app": app}, eng, time.Now())
+	if _, err := sw.Settings.PutSettings(ctx, "test", &retention.Settings{Tenant: "globex", CollectResponses: false}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := sw.RunResponses(ctx, retention.Options{Trigger: retention.TriggerCLI})
+	if err != nil || run == nil {
+		t.Fatalf("responses sweep = %v, %v", run, err)
+	}
+	for studio, want := range map[string]int64{"globex": 0, "acme": 1} {
+		if n, err := db.Collection("chats").CountDocuments(ctx, bson.D{{Key: "studio", Value: studio}}); err != nil || n != want {
+			t.Errorf("%s chats after the responses sweep: %d (%v), want %d", studio, n, err, want)
+		}
 	}
 }
 
