@@ -41,8 +41,8 @@ collections:
 // mongoShape: one subject with 40 conversations × 50 messages among 50
 // other users (4 conversations × 5 messages each).
 const (
-	mongoUsers, mongoConvos, mongoMessages           = 51, 4, 5
-	mongoHeavyConvos, mongoHeavyMessages, mongoBatch = 40, 50, 500
+	mongoUsers, mongoConvos, mongoMessages = 51, 4, 5
+	mongoHeavyConvos, mongoHeavyMessages   = 40, 50
 )
 
 // mongoErasure: Lethe's erasure of one subject on a MongoDB-wire server
@@ -93,7 +93,7 @@ func (b *bench) mongoOnce(ctx context.Context, uri string, base, lethe *mongo.Da
 	}
 	defer st.Close()
 	eng := engine.New(reg, map[string]connector.Store{"chat": st}, dsr.NewSubjectHasher([]byte("bench")))
-	eng.BatchSize = mongoBatch
+	eng.BatchSize = b.batch
 	const email = "user1@example.com"
 	runBase := func() error {
 		start := time.Now()

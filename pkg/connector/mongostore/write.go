@@ -16,9 +16,10 @@ import (
 )
 
 // Delete deletes up to limit documents that sel selects and returns how
-// many it deleted: their _ids are read first (only the _ids), then deleted
-// by _id together with sel's filter, so a document changed in between is
-// left alone.
+// many it deleted: their _ids are read first (only the _ids); a full batch
+// is then deleted by _id together with sel's filter, so a document changed
+// in between is left alone, and a short one (every document sel selects)
+// by sel's filter alone.
 func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
 	n, _, err := s.purge(ctx, sel, nil, limit, nil)
 	return n, err
@@ -74,8 +75,13 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	if len(ids) == 0 {
 		return 0, nil, nil
 	}
-	byID := bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: registry.MongoID, Value: bson.D{{Key: "$in", Value: ids}}}}, f}}}
-	res, err := coll.DeleteMany(ctx, byID)
+	if len(ids) == limit || cols != nil {
+		// A full batch (or one whose values were read) is deleted by _id,
+		// still under sel's filter; a short one is all that sel selects,
+		// deleted by the filter alone, without a long $in.
+		f = bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: registry.MongoID, Value: bson.D{{Key: "$in", Value: ids}}}}, f}}}
+	}
+	res, err := coll.DeleteMany(ctx, f)
 	if err != nil {
 		return 0, nil, s.fail(ctx, "delete", c.Key, err)
 	}
