@@ -459,33 +459,15 @@ func TestLibreChatExample(t *testing.T) {
 // run abandoned), then resumes it from the same journal: the result is
 // the uninterrupted one, every other document as it was.
 func TestLibreChatErasureResumes(t *testing.T) {
-	for _, kp := range []struct {
-		store       int
-		afterCommit bool
-		journal     int
-	}{{store: 1}, {store: 3, afterCommit: true}, {store: 7}, {store: 12, afterCommit: true}, {journal: 2}, {journal: 6}} {
+	for _, kp := range []killPoint{{store: 1}, {store: 3, afterCommit: true}, {store: 7}, {store: 12, afterCommit: true}, {journal: 2}, {journal: 6}} {
 		t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
 			lc := setupLibreChat(t, time.Now().UTC())
 			before := lc.digests(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
-			if kp.store == 0 {
-				k.at = -1
-			}
-			killed := engine.New(lc.reg, map[string]connector.Store{
-				"chat": killingStore{lc.chat, k}, "billing": killingStore{lc.billing, k}}, lc.eng.Hasher)
-			killed.Blobs, killed.BatchSize, killed.RowBatch, killed.KeyChunk = lc.eng.Blobs, lc.eng.BatchSize, lc.eng.RowBatch, lc.eng.KeyChunk
-			j := newJournal()
-			j.failAfter = kp.journal
-			if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
-				t.Fatal("the interrupted run did not fail")
-			}
+			j := interrupted(t, lc.eng, kp)
 			want := lc.erased(before, "alice@example.com")
 			if mid := lc.digests(t); kp.store >= 3 && (sameDigests(mid, before) || sameDigests(mid, want)) {
 				t.Fatal("the run was not interrupted mid-erasure")
 			}
-			j.failAfter = 0
 			out, err := lc.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
 			if err != nil {
 				t.Fatal(err)

@@ -63,6 +63,39 @@ func (s killingStore) Anonymize(ctx context.Context, sel connector.Selection, a 
 	return n, last, err
 }
 
+// killPoint is where an interrupted erasure stops: at the store-th write
+// (before it commits or, afterCommit, after), or at the journal-th save.
+type killPoint struct {
+	store       int
+	afterCommit bool
+	journal     int
+}
+
+// interrupted runs an erasure of alice@example.com with a copy of eng
+// whose stores and journal stop at kp, as a killed process would, fails
+// the test unless the run fails, and returns its journal to resume from.
+func interrupted(t *testing.T, eng *engine.Engine, kp killPoint) *memJournal {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
+	if kp.store == 0 {
+		k.at = -1
+	}
+	killed := *eng
+	killed.Stores = map[string]connector.Store{}
+	for name, st := range eng.Stores {
+		killed.Stores[name] = killingStore{st, k}
+	}
+	j := newJournal()
+	j.failAfter = kp.journal
+	if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
+		t.Fatal("the interrupted run did not fail")
+	}
+	j.failAfter = 0
+	return j
+}
+
 func TestErasureResumesAfterKill(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
@@ -72,31 +105,13 @@ func TestErasureResumesAfterKill(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := ref.dump(t)
-			for _, kp := range []struct {
-				store       int
-				afterCommit bool
-				journal     int
-			}{
+			for _, kp := range []killPoint{
 				{store: 1}, {store: 2, afterCommit: true}, {store: 4}, {store: 6, afterCommit: true}, {store: 8},
 				{journal: 1}, {journal: 3}, {journal: 7},
 			} {
 				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
 					e := setup(t, d)
-					ctx, cancel := context.WithCancel(context.Background())
-					defer cancel()
-					k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
-					if kp.store == 0 {
-						k.at = -1
-					}
-					killed := engine.New(e.reg, map[string]connector.Store{
-						"app": killingStore{e.app, k}, "billing": killingStore{e.billing, k}}, e.eng.Hasher)
-					killed.BatchSize, killed.RowBatch = e.eng.BatchSize, e.eng.RowBatch
-					j := newJournal()
-					j.failAfter = kp.journal
-					if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
-						t.Fatal("the interrupted run did not fail")
-					}
-					j.failAfter = 0
+					j := interrupted(t, e.eng, kp)
 					out, err := e.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
 					if err != nil {
 						t.Fatal(err)
