@@ -18,7 +18,10 @@ type Item struct {
 func (m *Map) Items() []Item {
 	out := make([]Item, 0, len(m.Nodes))
 	for _, n := range m.Nodes {
-		it := Item{Title: n.Title, Kind: n.Kind, Lines: n.Lines}
+		it := Item{Title: n.Title, Kind: n.Kind}
+		for _, l := range n.Lines {
+			it.Lines = append(it.Lines, strings.TrimPrefix(l, "• ")) // a list has its own bullets
+		}
 		for _, e := range m.Edges {
 			if e.From == n {
 				it.Arrows = append(it.Arrows, e.Label)
