@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/opendsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -96,6 +97,34 @@ func TestReviewRoutes(t *testing.T) {
 			if !strings.Contains(audit, action) {
 				t.Errorf("the audit trail lacks %s", action)
 			}
+		}
+	})
+}
+
+// TestReviewOpenDSR: an erasure an OpenDSR controller files for a studio
+// that reviews erasures waits like any other; the controller reads it
+// pending, and cancelled once denied (the specification has no denied).
+func TestReviewOpenDSR(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		withGate(t, b)
+		withOpenDSR(t, b)
+		_, coach := b.tenantKey(t, "career-coach")
+		decode[retention.Settings](t, b.do(t, "PUT", "/v1/tenants/career-coach/settings", coach, `{"approval":{"erasure":true}}`), http.StatusOK)
+		b.do(t, "POST", "/opendsr/v2/requests", coach, odsrBody(odsrID, "erasure", adaRaw))
+		status := func() string {
+			return decode[opendsr.Status](t, b.do(t, "GET", "/opendsr/v2/requests/"+odsrID, coach, ""), http.StatusOK).RequestStatus
+		}
+		if st := status(); st != opendsr.StatusPending {
+			t.Fatalf("a held OpenDSR request reads %q; want pending", st)
+		}
+		waiting := decode[struct{ Items []heldBody }](t, b.do(t, "GET", "/v1/requests?status=awaiting_approval&source=opendsr", coach, ""), http.StatusOK)
+		if len(waiting.Items) != 1 || waiting.Items[0].Review == nil {
+			t.Fatalf("waiting OpenDSR requests %+v; want the one filed, with its plan", waiting.Items)
+		}
+		decode[heldBody](t, b.do(t, "POST", "/v1/requests/"+waiting.Items[0].ID+"/deny", coach, `{"reason":"An open legal claim"}`), http.StatusOK)
+		if st := status(); st != opendsr.StatusCancelled {
+			t.Errorf("a denied OpenDSR request reads %q; want cancelled", st)
 		}
 	})
 }
