@@ -59,6 +59,7 @@ type pageData struct {
 	Email       string
 	Type        string
 	RequestID   string
+	Held        bool // the review gate holds the request for approval
 	Error       string
 	CSRF        string
 	Home        string
@@ -110,7 +111,8 @@ func (s *Server) privacyVerify(c echo.Context) error {
 	r, err := self.Verify(c.Request().Context(), d.RequestID, c.FormValue("code"), s.clientIP(c))
 	switch dsr.ErrorCode(err) {
 	case "":
-		return s.renderPage(c, http.StatusOK, pageData{Step: "done", Tenant: r.Tenant, Type: string(r.Type), RequestID: r.ID})
+		return s.renderPage(c, http.StatusOK, pageData{Step: "done", Tenant: r.Tenant, Type: string(r.Type), RequestID: r.ID,
+			Held: r.Status == dsr.StatusAwaitingApproval})
 	case dsr.EUNPROCESSABLE, dsr.ERATELIMITED:
 		return s.pageError(c, d, err) // the same code form, to try again
 	}

@@ -33,6 +33,8 @@ type requestJSON struct {
 	Steps           []dsr.Step        `json:"steps,omitempty"`
 	// Source is "opendsr" for a request an OpenDSR controller filed.
 	Source string `json:"source,omitempty"`
+	// Review is set for a request the review gate held.
+	Review *reviewJSON `json:"review,omitempty"`
 }
 
 // toJSON shapes r for caller c. A tenant's key is shown the subject as the
@@ -48,7 +50,7 @@ func (s *Server) toJSON(c dsr.Caller, r *dsr.Request) requestJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt, Overdue: r.Overdue(s.Now()),
 		ExtendedDays: r.ExtendedDays, ExtensionReason: r.ExtensionReason, StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, Attempts: r.Attempts, Counts: counts, Verification: r.Verification, Error: r.Err,
-		Source: r.Source,
+		Source: r.Source, Review: toReviewJSON(r.Review),
 	}
 }
 

@@ -90,7 +90,7 @@ func (s *Server) createSelfRequest(c echo.Context) error {
 }
 
 // verifySelfRequest checks the emailed code: 200 with the request, now
-// pending and queued.
+// pending and queued, or awaiting_approval when the review gate holds it.
 func (s *Server) verifySelfRequest(c echo.Context) error {
 	self, err := s.selfService()
 	if err != nil {

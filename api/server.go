@@ -64,6 +64,9 @@ type Server struct {
 	// OpenDSR serves the OpenDSR 2.0 and OpenGDPR routes; nil (no
 	// LETHE_OPENDSR_KEY) answers 503 there.
 	OpenDSR *opendsr.Service
+	// Ended is told of a request the API ended (a denial), so the person
+	// hears of it at once; nil leaves it to the outbox sweep.
+	Ended dsr.EndObserver
 
 	echo        *echo.Echo
 	redactSpans *prometheus.CounterVec // lethe_redact_spans_total by kind
@@ -117,6 +120,8 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/requests/:id", s.getRequest, auth...)
 	v1.POST("/requests/:id/cancel", s.cancelRequest, auth...)
 	v1.POST("/requests/:id/extend", s.extendRequest, auth...)
+	v1.POST("/requests/:id/approve", s.approveRequest, auth...)
+	v1.POST("/requests/:id/deny", s.denyRequest, auth...)
 	v1.GET("/requests/:id/export", s.getExport, auth...)
 	v1.POST("/tenants", s.createTenant, admin...)
 	v1.GET("/tenants", s.listTenants, admin...)

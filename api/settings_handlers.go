@@ -47,6 +47,8 @@ type settingsBody struct {
 	Retention        map[string]string `json:"retention"`
 	CollectResponses *bool             `json:"collect_responses"`
 	ObfuscateHistory *bool             `json:"obfuscate_history"`
+	// Approval sets the fields given of the studio's review gate.
+	Approval *approvalBody `json:"approval"`
 	// ConfirmPurge confirms turning collect_responses off, which purges the
 	// responses already stored.
 	ConfirmPurge bool `json:"confirm_purge"`
@@ -115,6 +117,10 @@ func (s *Server) putSettings(c echo.Context) error {
 			return err
 		}
 	}
+	approve := approvalBody{}
+	if body.Approval != nil {
+		approve = *body.Approval
+	}
 	// The merge runs under the settings row's lock, so a concurrent PUT of
 	// other fields cannot undo this one's (nor this one undo it).
 	st, err := s.Settings.UpdateSettings(ctx, caller(c).Actor(), t, func(cur *retention.Settings) (*retention.Settings, error) {
@@ -122,7 +128,8 @@ func (s *Server) putSettings(c echo.Context) error {
 			return nil, err
 		}
 		return retention.SettingsChange{Retention: overrides, CollectResponses: body.CollectResponses,
-			ObfuscateHistory: body.ObfuscateHistory, ConfirmPurge: body.ConfirmPurge}.Apply(cur, s.Registry, s.ResponsesEvery)
+			ObfuscateHistory: body.ObfuscateHistory, ConfirmPurge: body.ConfirmPurge,
+			ApproveErasure: approve.Erasure, ApproveAccess: approve.Access}.Apply(cur, s.Registry, s.ResponsesEvery)
 	})
 	if err != nil {
 		return err
@@ -132,6 +139,13 @@ func (s *Server) putSettings(c echo.Context) error {
 
 func (s *Server) responsesEvery() time.Duration {
 	return cmp.Or(s.ResponsesEvery, retention.DefaultResponsesEvery)
+}
+
+// approvalBody is the approval object of PUT settings: a field left out
+// keeps its value.
+type approvalBody struct {
+	Erasure *bool `json:"erasure"`
+	Access  *bool `json:"access"`
 }
 
 type policyJSON struct {
@@ -147,6 +161,9 @@ type policyJSON struct {
 	// History.Via returns it.
 	ObfuscateHistory bool              `json:"obfuscate_history"`
 	History          historyPolicyJSON `json:"history"`
+	// Approval is the review gate in force for the tenant: the registry's
+	// approval: section and the studio's own choice together.
+	Approval dsr.ApprovalRule `json:"approval"`
 }
 
 // responsesPolicyJSON says what collect_responses covers.
@@ -185,7 +202,8 @@ func (s *Server) getPolicy(c echo.Context) error {
 	out := policyJSON{Tenant: t, Collections: retention.Rules(s.Registry, st.Retention), Schedule: s.Registry.Schedule.Cron,
 		CollectResponses: collect, ObfuscateHistory: st.ObfuscateHistory,
 		Responses: responsesPolicyJSON{Store: collect, Collections: []string{}, PurgeEvery: s.responsesEvery().String()},
-		History:   historyPolicyJSON{Obfuscate: st.ObfuscateHistory}}
+		History:   historyPolicyJSON{Obfuscate: st.ObfuscateHistory},
+		Approval:  st.Approval.Or(dsr.ApprovalRule{Erasure: s.Registry.Approval.Erasure, Access: s.Registry.Approval.Access})}
 	for _, c := range s.Registry.ResponseCollections() {
 		out.Responses.Collections = append(out.Responses.Collections, c.Key)
 	}

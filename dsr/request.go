@@ -17,24 +17,28 @@ const (
 // Valid reports whether t is a known request type.
 func (t Type) Valid() bool { return t == TypeAccess || t == TypeErasure }
 
-// Status is where a request stands in its lifecycle:
-// received → (verifying) → pending → running → completed | failed | cancelled | denied.
+// Status is where a request stands in its lifecycle: received →
+// (verifying) → (awaiting_approval) → pending → running → completed |
+// failed | cancelled | denied.
 type Status string
 
 // Request statuses.
 const (
 	StatusReceived  Status = "received"
 	StatusVerifying Status = "verifying"
-	StatusPending   Status = "pending"
-	StatusRunning   Status = "running"
-	StatusCompleted Status = "completed"
-	StatusFailed    Status = "failed"
-	StatusCancelled Status = "cancelled"
-	StatusDenied    Status = "denied"
+	// StatusAwaitingApproval: the review gate holds the request, with its
+	// plan, until an owner or the admin approves or denies it.
+	StatusAwaitingApproval Status = "awaiting_approval"
+	StatusPending          Status = "pending"
+	StatusRunning          Status = "running"
+	StatusCompleted        Status = "completed"
+	StatusFailed           Status = "failed"
+	StatusCancelled        Status = "cancelled"
+	StatusDenied           Status = "denied"
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []Status{StatusReceived, StatusVerifying, StatusPending, StatusRunning,
+var Statuses = []Status{StatusReceived, StatusVerifying, StatusAwaitingApproval, StatusPending, StatusRunning,
 	StatusCompleted, StatusFailed, StatusCancelled, StatusDenied}
 
 // Valid reports whether s is a known status.
@@ -55,7 +59,7 @@ func (s Status) Terminal() bool {
 // Cancellable reports whether a request in status s may still be cancelled:
 // only before its execution starts.
 func (s Status) Cancellable() bool {
-	return s == StatusReceived || s == StatusVerifying || s == StatusPending
+	return s == StatusReceived || s == StatusVerifying || s == StatusAwaitingApproval || s == StatusPending
 }
 
 // Deadlines (GDPR Art. 12(3)): one month, extendable by two more.
@@ -88,6 +92,9 @@ type Request struct {
 	// Source is how the request came in: "" through the API, or a way in
 	// such as SourceOpenDSR.
 	Source string
+	// Review is the review gate's record: the plan a held request was
+	// filed with and who approved it; nil for a request never held.
+	Review *Review
 }
 
 // Verification is the outcome of re-walking the registry after an erasure.

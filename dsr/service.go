@@ -90,6 +90,13 @@ type RequestService interface {
 	// Extend moves the deadline by days (total ≤ 60) with a reason;
 	// EUNPROCESSABLE past the limit or without a reason, ECONFLICT once ended.
 	Extend(ctx context.Context, c Caller, id string, days int, reason string) (*Request, error)
+	// Approve lets a request waiting in StatusAwaitingApproval run: it
+	// becomes pending and is queued. ECONFLICT for any other status.
+	Approve(ctx context.Context, c Caller, id string) (*Request, error)
+	// Deny ends a request waiting in StatusAwaitingApproval as
+	// StatusDenied with reason, which the person is told (see
+	// CheckDenialReason for EUNPROCESSABLE). ECONFLICT for any other status.
+	Deny(ctx context.Context, c Caller, id, reason string) (*Request, error)
 }
 
 // Clock returns the current time; injected so deadline tests do not sleep.

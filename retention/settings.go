@@ -3,6 +3,8 @@ package retention
 import (
 	"context"
 	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
 )
 
 // Settings are one tenant's privacy settings.
@@ -18,9 +20,12 @@ type Settings struct {
 	CollectResponses bool `json:"collect_responses"`
 	// ObfuscateHistory (default false) true means the application's owner
 	// views must show the tenant's history only through POST /v1/redact.
-	ObfuscateHistory bool       `json:"obfuscate_history"`
-	UpdatedAt        *time.Time `json:"updated_at"`
-	UpdatedBy        string     `json:"updated_by,omitempty"`
+	ObfuscateHistory bool `json:"obfuscate_history"`
+	// Approval is what the studio's own review gate holds for an owner's
+	// approval, on top of the registry's approval: section.
+	Approval  dsr.ApprovalRule `json:"approval"`
+	UpdatedAt *time.Time       `json:"updated_at"`
+	UpdatedBy string           `json:"updated_by,omitempty"`
 }
 
 // SettingsStore keeps tenant settings in Lethe's state.

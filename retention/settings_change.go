@@ -21,6 +21,10 @@ type SettingsChange struct {
 	// ConfirmPurge confirms turning CollectResponses off, which purges the
 	// responses already stored.
 	ConfirmPurge bool
+	// ApproveErasure and ApproveAccess, when not nil, set the studio's
+	// review gate (Settings.Approval).
+	ApproveErasure *bool
+	ApproveAccess  *bool
 }
 
 // Apply returns the settings of tenant cur.Tenant after ch. Turning
@@ -29,7 +33,13 @@ type SettingsChange struct {
 // within how long (every; 0 is DefaultResponsesEvery).
 func (ch SettingsChange) Apply(cur *Settings, reg *registry.Registry, every time.Duration) (*Settings, error) {
 	next := &Settings{Tenant: cur.Tenant, Retention: cur.Retention, CollectResponses: cur.CollectResponses,
-		ObfuscateHistory: cur.ObfuscateHistory}
+		ObfuscateHistory: cur.ObfuscateHistory, Approval: cur.Approval}
+	if ch.ApproveErasure != nil {
+		next.Approval.Erasure = *ch.ApproveErasure
+	}
+	if ch.ApproveAccess != nil {
+		next.Approval.Access = *ch.ApproveAccess
+	}
 	if ch.Retention != nil {
 		next.Retention = ch.Retention
 	}

@@ -35,12 +35,16 @@ func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		api.NewRequestCollector(&state.Stats{DB: m.DB}), retMetrics, api.NewLastSweepCollector(svc.Runs.LastFinished))
+	var ended dsr.EndObserver
+	if self != nil {
+		ended = self
+	}
 	return &api.Server{
 		AdminToken: cfg.AdminToken, Requests: svc.Requests, Keys: svc.Keys, Tenants: svc.Tenants, Audit: svc.Audit, Ready: ready,
 		Planner: planner, Subject: svc.Hasher, Metrics: metrics, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.Execution.Journal(id).Steps(ctx) },
 		Holds: svc.Holds, Settings: svc.Settings, LastSweep: svc.Runs.LastFinished,
 		Redactors: svc.Redactors, ResponsesEvery: responsesEvery,
-		Retention: runs, Registry: reg, Exports: exports, Self: self,
+		Retention: runs, Registry: reg, Exports: exports, Self: self, Ended: ended,
 	}
 }

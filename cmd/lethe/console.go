@@ -21,7 +21,7 @@ func (m *Main) newConsole(cfg Config, svc *services, self *selfservice.Service, 
 		Sessions: &state.ConsoleSessions{DB: m.DB}, Mail: self.Mail, Limiter: self, ClientIP: api.ClientIP(self.Limits.TrustedProxies),
 		AdminToken: cfg.AdminToken, PublicURL: self.PublicURL, Holds: svc.Holds, ResponsesEvery: responsesEvery,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.Execution.Journal(id).Steps(ctx) },
-		Now:   time.Now, Logger: m.Logger,
+		Now:   time.Now, Logger: m.Logger, Ended: self,
 	}
 	if m.App != nil {
 		c.Planner, c.Registry, c.Settings, c.Runs = m.App.Engine, m.App.Registry, svc.Settings, svc.Runs

@@ -75,7 +75,9 @@ func status(t *testing.T, ctx context.Context, url string) int64 {
 // an erasure, confirms its plan, follows it to completed and opens its
 // certificate; changes settings that the policy then shows; sees the
 // retention chart; another studio's owner sees none of it; the admin
-// signs in with the token. Every page is kept as a screenshot.
+// signs in with the token; a gated request is approved and another
+// denied, and the data map and the Art. 30 records render
+// (consoleReview). Every page is kept as a screenshot.
 func TestBrowserConsole(t *testing.T) {
 	ctx := newBrowser(t)
 	smtp := mailtest.Start(t)
@@ -124,6 +126,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("certificate: status %q, proof %q", st, text(t, ctx, "proof"))
 	}
 	screenshot(t, ctx, shots, "console-4-certificate.png")
+	consoleReview(t, ctx, s, shots)
 
 	// Settings, as the application reads them in the policy.
 	step(t, ctx, "shorten a window and obfuscate history",

@@ -92,6 +92,7 @@ the command line beats its variable, which beats the default.`,
 		group("tenants", "Register and list studios", newTenantsCreateCmd(c), newTenantsListCmd(c)),
 		group("audit", "Check, export and anchor the audit trail", newAuditVerifyCmd(c), newAuditExportCmd(c), newAuditPubkeyCmd(c)),
 		group("retention", "Run retention sweeps", newRetentionRunCmd(c)),
+		newRopaCmd(c),
 		newVersionCmd(c),
 	)
 	return root

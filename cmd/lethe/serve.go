@@ -157,6 +157,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.App, err = m.openApp(ctx, cfg.Registry, getenv, svc); err != nil {
 		return err
 	}
+	svc.Requests.Gate = newGate(m.App, svc)
 	self, err := newSelfService(cfg, m.Demo, svc, m.Exports, publicURL, opts.proxies, m.Logger)
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ type Console struct {
 	// Logos is the bucket studio logos are kept in (the export bucket);
 	// nil: no logo can be uploaded.
 	Logos *blob.Bucket
+	// Ended is told of a request the console ended (a denial), so the
+	// person hears of it at once; nil leaves it to the outbox sweep.
+	Ended dsr.EndObserver
 	// ResponsesEvery is how often the responses sweep runs (0: default).
 	ResponsesEvery time.Duration
 

@@ -13,7 +13,9 @@ const maxListed = 500
 
 // overviewData is what the overview shows.
 type overviewData struct {
-	Open     []openRequest
+	Open []openRequest
+	// Waiting are the open requests the review gate holds.
+	Waiting  []openRequest
 	Overdue  int
 	Runs     []runSummary
 	Settings *retention.Settings // nil for the admin
@@ -39,6 +41,9 @@ func (c *Console) overview(v *Visit) error {
 	for _, r := range open {
 		if r.Overdue {
 			d.Overdue++
+		}
+		if r.Status == dsr.StatusAwaitingApproval {
+			d.Waiting = append(d.Waiting, r)
 		}
 	}
 	if d.Runs, err = c.recentRuns(v, 5); err != nil {

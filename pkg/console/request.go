@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
 )
 
 // requestData is what a request's page and its certificate show.
@@ -21,6 +22,8 @@ type requestData struct {
 	Proof      *dsr.AuditEntry // the audit entry that closed the request
 	Days       int
 	Reason     string
+	// Plan is the plan a held request was filed with.
+	Plan *engine.Plan
 }
 
 type countLine struct {
@@ -37,6 +40,7 @@ func (c *Console) loadRequest(v *Visit) (*requestData, error) {
 		return nil, err
 	}
 	d := &requestData{Request: r, Overdue: r.Overdue(c.now()), Subject: r.Subject}
+	d.Plan = heldPlan(d)
 	if !v.Who.Admin {
 		d.Subject = c.Subject.TenantView(v.Who.Tenant, r.Subject)
 	}

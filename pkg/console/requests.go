@@ -103,6 +103,9 @@ func (c *Console) fileRequest(v *Visit) error {
 	if err != nil {
 		return retry(err)
 	}
+	if req.Status == dsr.StatusAwaitingApproval {
+		return v.Redirect("/console/requests/"+req.ID, "Request filed: it waits for an owner's approval before it runs.")
+	}
 	return v.Redirect("/console/requests/"+req.ID, "Request filed: Lethe works on it now.")
 }
 

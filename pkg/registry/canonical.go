@@ -10,7 +10,8 @@ import (
 // and every map sorted, so equal registries give equal bytes.
 func marshalCanonical(r *Registry) ([]byte, error) {
 	f := fileRegistry{Stores: map[string]*fileStore{}, Collections: map[string]*fileCollection{},
-		Purposes: r.Purposes, Recipients: r.Recipients}
+		Purposes: r.Purposes, Recipients: r.Recipients, Approval: fileApproval(r.Approval),
+		Subjects: r.Subjects, Transfers: r.Transfers}
 	for cat, kind := range r.Identifying {
 		if builtinIdentifying[cat] != kind {
 			if f.Identifying == nil {

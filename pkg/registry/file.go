@@ -21,6 +21,13 @@ type fileRegistry struct {
 	// Identifying marks the application's own categories as identifying a
 	// person: category (or "prefix.*") → pseudonym kind.
 	Identifying map[string]string `yaml:"identifying,omitempty"`
+	// Approval holds requests for an owner's approval (approval.go).
+	Approval *Approval `yaml:"approval,omitempty"`
+	// Subjects (purpose → categories of people) and Transfers (recipient
+	// → where outside the EEA, under which safeguard) feed the records of
+	// processing (records.go).
+	Subjects  map[string][]string `yaml:"subjects,omitempty"`
+	Transfers map[string]string   `yaml:"transfers,omitempty"`
 }
 
 type fileStore struct {

@@ -37,7 +37,8 @@ func parse(b []byte, file string) (*Registry, error) {
 	}
 	p := newProblems(file, &root)
 	r := &Registry{Stores: map[string]*Store{}, Collections: map[string]*Collection{},
-		Purposes: f.Purposes, Recipients: f.Recipients, CollectResponses: f.CollectResponses == nil || *f.CollectResponses}
+		Purposes: f.Purposes, Recipients: f.Recipients, CollectResponses: f.CollectResponses == nil || *f.CollectResponses,
+		Approval: approvalOf(f.Approval)}
 	if len(f.Stores) == 0 {
 		p.add([]string{"stores"}, "no stores: declare at least one sql store")
 	}
@@ -66,6 +67,7 @@ func parse(b []byte, file string) (*Registry, error) {
 			}
 		}
 	}
+	buildRecords(p, r, &f)
 	checkGraph(p, r)
 	checkResponses(p, r)
 	checkRedisKeys(p, r)

@@ -43,6 +43,14 @@ type Registry struct {
 	// user.contact.email (email), user.contact.phone (phone) and
 	// user.contact.* (contact), and those of the identifying section.
 	Identifying map[string]string
+	// Approval says which requests wait for an owner's approval.
+	Approval Approval
+	// Subjects maps a purpose to the categories of people whose data it
+	// processes; Transfers maps a recipient or processor store to where
+	// it takes the data outside the EEA, and under which safeguard. Both
+	// for the records of processing; nil when not declared.
+	Subjects  map[string][]string
+	Transfers map[string]string
 
 	order     []*Collection // parents first
 	canonical []byte

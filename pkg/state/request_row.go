@@ -33,6 +33,9 @@ type requestRow struct {
 	RegistrySnapshot *string
 	Source           string
 	ProcessID        string
+	Plan             *string
+	ApprovedBy       *string
+	ApprovedAt       *time.Time
 }
 
 func (requestRow) TableName() string { return "lethe_requests" }
@@ -65,6 +68,12 @@ func (r *requestRow) toDomain() *dsr.Request {
 		req.Verification = &dsr.Verification{}
 		if json.Unmarshal([]byte(*r.Verification), req.Verification) != nil {
 			req.Verification = nil
+		}
+	}
+	if r.Plan != nil {
+		req.Review = &dsr.Review{Plan: json.RawMessage(*r.Plan), ApprovedAt: utcPtr(r.ApprovedAt)}
+		if r.ApprovedBy != nil {
+			req.Review.ApprovedBy = *r.ApprovedBy
 		}
 	}
 	if r.ErrorCode != nil {

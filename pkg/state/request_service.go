@@ -22,6 +22,10 @@ type RequestService struct {
 	// Enqueue queues request id for execution inside tx, so that a request
 	// is never stored without its job nor queued without its row.
 	Enqueue func(ctx context.Context, tx *sql.Tx, id string) error
+	// Gate holds the requests that need an owner's approval, with their
+	// plan, in StatusAwaitingApproval instead of queueing them; nil
+	// holds none.
+	Gate *dsr.Gate
 }
 
 var _ dsr.RequestService = (*RequestService)(nil)
@@ -68,13 +72,24 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 			return prev, false, err
 		}
 	}
+	held, err := s.hold(ctx, row)
+	if err != nil {
+		return nil, false, err
+	}
+	details := createdDetails(in)
+	if held {
+		details["awaiting_approval"] = true
+	}
 	err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
 		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
-			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: createdDetails(in)}); err != nil {
+			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: details}); err != nil {
 			return err
+		}
+		if held {
+			return nil // queued once approved
 		}
 		sqlTx, err := SQLTx(tx)
 		if err != nil {
@@ -266,6 +281,13 @@ func (s *RequestService) Extend(ctx context.Context, c dsr.Caller, id string, da
 // appends an audit entry, all in one transaction.
 func (s *RequestService) update(ctx context.Context, c dsr.Caller, id, action string, details map[string]any,
 	change func(r *requestRow, now time.Time) error) (*dsr.Request, error) {
+	return s.updateThen(ctx, c, id, action, details, change, nil)
+}
+
+// updateThen is update, calling then (when not nil) inside the
+// transaction once the row is saved.
+func (s *RequestService) updateThen(ctx context.Context, c dsr.Caller, id, action string, details map[string]any,
+	change func(r *requestRow, now time.Time) error, then func(tx *gorm.DB, r *requestRow) error) (*dsr.Request, error) {
 	var out *dsr.Request
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row, err := s.load(ctx, s.DB.lock(tx), id)
@@ -282,6 +304,11 @@ func (s *RequestService) update(ctx context.Context, c dsr.Caller, id, action st
 		row.UpdatedAt = now
 		if err := tx.Save(row).Error; err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(tx, row); err != nil {
+				return err
+			}
 		}
 		if dsr.Status(row.Status).Terminal() {
 			if err := forgetKeys(tx, row.ID); err != nil {

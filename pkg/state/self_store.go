@@ -99,9 +99,13 @@ func (s *SelfStore) end(tx *gorm.DB, r *requestRow, st dsr.Status, code, msg str
 // left, and EFORBIDDEN for the last wrong code, which denies the request.
 // A wrong attempt is stored even though an error is returned.
 func (s *SelfStore) Verify(ctx context.Context, id string, matches func(codeHash string) bool) (*dsr.Request, error) {
+	review, err := s.review(ctx, id, matches)
+	if err != nil {
+		return nil, fmt.Errorf("self-service: verify: %w", err)
+	}
 	var out *dsr.Request
 	var refusal error
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row, err := s.Requests.load(ctx, s.DB.lock(tx), id)
 		if err != nil {
 			return err
@@ -120,7 +124,7 @@ func (s *SelfStore) Verify(ctx context.Context, id string, matches func(codeHash
 		case !now.Before(self.CodeExpiresAt):
 			return dsr.Errorf(dsr.EGONE, "code: expired after %d minutes; ask again for a new code", int(dsr.CodeTTL/time.Minute))
 		case matches(*self.CodeHash):
-			return s.verified(ctx, tx, row, now, &out)
+			return s.verified(ctx, tx, row, now, review, &out)
 		}
 		self.Attempts++
 		if self.Attempts >= dsr.MaxCodeAttempts {
@@ -140,30 +144,64 @@ func (s *SelfStore) Verify(ctx context.Context, id string, matches func(codeHash
 	return out, refusal
 }
 
-// verified makes row pending, forgets its code, queues it and audits it.
-func (s *SelfStore) verified(ctx context.Context, tx *gorm.DB, row *requestRow, now time.Time, out **dsr.Request) error {
+// review asks the review gate about request id before the transaction
+// that verifies it, when the code matches: the gate reads the studio's
+// settings and plans in the application's stores, which must not wait on
+// the transaction's lock (SQLite has one writer). nil when the gate does
+// not hold the request, or the code does not match (the transaction then
+// refuses it).
+func (s *SelfStore) review(ctx context.Context, id string, matches func(codeHash string) bool) (*dsr.Review, error) {
+	if s.Requests.Gate == nil {
+		return nil, nil
+	}
+	var self selfRow
+	err := s.DB.Gorm.WithContext(ctx).Where("request_id = ?", id).Take(&self).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && (self.CodeHash == nil || !matches(*self.CodeHash))) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	row, err := s.Requests.load(ctx, s.DB.Gorm, id)
+	if err != nil || row.Email == nil {
+		return nil, nil // the transaction answers for it
+	}
+	return s.Requests.Gate.Hold(ctx, dsr.Type(row.Type), *row.Email, row.Tenant)
+}
+
+// verified makes row pending, forgets its code, queues it and audits it;
+// a request the review gate holds (review not nil) waits with its plan
+// instead of being queued.
+func (s *SelfStore) verified(ctx context.Context, tx *gorm.DB, row *requestRow, now time.Time, review *dsr.Review, out **dsr.Request) error {
 	row.Status, row.UpdatedAt = string(dsr.StatusPending), now
+	held := review != nil
+	if held {
+		row.held(review)
+	}
 	if err := tx.Model(&requestRow{}).Where("id = ?", row.ID).
-		Updates(map[string]any{"status": row.Status, "updated_at": now}).Error; err != nil {
+		Updates(map[string]any{"status": row.Status, "updated_at": now, "plan": row.Plan}).Error; err != nil {
 		return err
 	}
 	if err := tx.Model(&selfRow{}).Where("request_id = ?", row.ID).
 		Updates(map[string]any{"code_hash": nil, "verified_at": now}).Error; err != nil {
 		return err
 	}
+	details := map[string]any{"type": row.Type}
+	if held {
+		details["awaiting_approval"] = true
+	}
 	if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: selfActor, Action: "request.verified", RequestID: row.ID,
-		Tenant: row.Tenant, Subject: dsr.Subject(row.Subject), Details: map[string]any{"type": row.Type}}); err != nil {
+		Tenant: row.Tenant, Subject: dsr.Subject(row.Subject), Details: details}); err != nil {
 		return err
+	}
+	*out = row.toDomain()
+	if held {
+		return nil // queued once approved
 	}
 	sqlTx, err := SQLTx(tx)
 	if err != nil {
 		return err
 	}
-	if err := s.Enqueue(ctx, sqlTx, row.ID); err != nil {
-		return err
-	}
-	*out = row.toDomain()
-	return nil
+	return s.Enqueue(ctx, sqlTx, row.ID)
 }
 
 // Load returns request id without a tenant check, or ENOTFOUND.

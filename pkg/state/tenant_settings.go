@@ -20,6 +20,8 @@ type tenantSettingsRow struct {
 	Retention        string
 	CollectResponses bool
 	ObfuscateHistory bool
+	ApproveErasure   bool
+	ApproveAccess    bool
 	UpdatedAt        time.Time `gorm:"autoUpdateTime:false"`
 	UpdatedBy        string
 }
@@ -28,7 +30,8 @@ func (tenantSettingsRow) TableName() string { return "lethe_tenant_settings" }
 
 func (r *tenantSettingsRow) toDomain() *retention.Settings {
 	s := &retention.Settings{Tenant: r.Tenant, Retention: map[string]string{}, UpdatedBy: r.UpdatedBy,
-		CollectResponses: r.CollectResponses, ObfuscateHistory: r.ObfuscateHistory}
+		CollectResponses: r.CollectResponses, ObfuscateHistory: r.ObfuscateHistory,
+		Approval: dsr.ApprovalRule{Erasure: r.ApproveErasure, Access: r.ApproveAccess}}
 	_ = json.Unmarshal([]byte(r.Retention), &s.Retention)
 	if s.Retention == nil {
 		s.Retention = map[string]string{}
@@ -98,9 +101,11 @@ func (s *TenantSettings) UpdateSettings(ctx context.Context, actor, tenant strin
 		}
 		in.Tenant = tenant
 		row = &tenantSettingsRow{Tenant: tenant, Retention: encodeJSON(in.Retention), CollectResponses: in.CollectResponses,
-			ObfuscateHistory: in.ObfuscateHistory, UpdatedAt: now, UpdatedBy: actor}
+			ObfuscateHistory: in.ObfuscateHistory, ApproveErasure: in.Approval.Erasure, ApproveAccess: in.Approval.Access,
+			UpdatedAt: now, UpdatedBy: actor}
 		err = tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "tenant"}},
-			DoUpdates: clause.AssignmentColumns([]string{"retention", "collect_responses", "obfuscate_history", "updated_at", "updated_by"})}).Create(row).Error
+			DoUpdates: clause.AssignmentColumns([]string{"retention", "collect_responses", "obfuscate_history",
+				"approve_erasure", "approve_access", "updated_at", "updated_by"})}).Create(row).Error
 		if err != nil {
 			return err
 		}
@@ -114,9 +119,12 @@ func (s *TenantSettings) UpdateSettings(ctx context.Context, actor, tenant strin
 		if old.ObfuscateHistory != row.ObfuscateHistory {
 			changed = append(changed, "obfuscate_history")
 		}
+		if old.ApproveErasure != row.ApproveErasure || old.ApproveAccess != row.ApproveAccess {
+			changed = append(changed, "approval")
+		}
 		if _, err = s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: "settings.updated", Tenant: in.Tenant,
 			Details: map[string]any{"retention": in.Retention, "collect_responses": in.CollectResponses,
-				"obfuscate_history": in.ObfuscateHistory, "changed": changed}}); err != nil {
+				"obfuscate_history": in.ObfuscateHistory, "approval": in.Approval, "changed": changed}}); err != nil {
 			return err
 		}
 		if old.CollectResponses && !row.CollectResponses {
@@ -156,4 +164,14 @@ func (s *TenantSettings) Overrides(ctx context.Context) (map[string]map[string]s
 		}
 	}
 	return out, nil
+}
+
+// StudioApproval implements dsr.StudioApproval: the review gate the
+// tenant chose in its settings.
+func (s *TenantSettings) StudioApproval(ctx context.Context, tenant string) (dsr.ApprovalRule, error) {
+	st, err := s.Settings(ctx, tenant)
+	if err != nil {
+		return dsr.ApprovalRule{}, err
+	}
+	return st.Approval, nil
 }
