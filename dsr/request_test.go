@@ -17,6 +17,7 @@ func TestStatusLifecycle(t *testing.T) {
 	}{
 		{StatusReceived, true, false, true},
 		{StatusVerifying, true, false, true},
+		{StatusAwaitingApproval, true, false, true},
 		{StatusPending, true, false, true},
 		{StatusRunning, true, false, false},
 		{StatusCompleted, true, true, false},
@@ -36,8 +37,8 @@ func TestStatusLifecycle(t *testing.T) {
 			t.Errorf("%q.Cancellable() = %v; want %v", tc.status, got, tc.cancellable)
 		}
 	}
-	if len(Statuses) != 8 {
-		t.Errorf("Statuses lists %d statuses; the table above knows 8", len(Statuses))
+	if len(Statuses) != 9 {
+		t.Errorf("Statuses lists %d statuses; the table above knows 9", len(Statuses))
 	}
 }
 
@@ -57,6 +58,7 @@ func TestOverdue(t *testing.T) {
 		{"pending past the deadline", StatusPending, due.Add(time.Second), true},
 		{"running past the deadline", StatusRunning, due.Add(time.Hour), true},
 		{"verifying past the deadline", StatusVerifying, due.Add(time.Hour), true},
+		{"awaiting approval past the deadline", StatusAwaitingApproval, due.Add(time.Hour), true},
 		{"completed past the deadline", StatusCompleted, due.Add(time.Hour), false},
 		{"denied past the deadline", StatusDenied, due.Add(time.Hour), false},
 	} {
