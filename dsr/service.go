@@ -37,6 +37,9 @@ type NewRequest struct {
 	Type   Type
 	Email  string
 	Tenant string
+	// Identities names the person by other identities than Email, by type
+	// ("phone": "+44 7700 900123"); an "email" entry stands for Email.
+	Identities map[string]string
 	// IdempotencyKey, when set, makes a repeated Create by the same caller
 	// return the request the first call created.
 	IdempotencyKey string

@@ -120,6 +120,9 @@ func (c *Collection) Columns() []string {
 	}
 	add(c.PrimaryKey...)
 	add(c.Email...)
+	for _, cols := range c.Identities {
+		add(cols...)
+	}
 	add(c.Tenant)
 	for _, r := range c.References {
 		add(r.Column)

@@ -50,6 +50,7 @@ func parse(b []byte, file string) (*Registry, error) {
 		p.add([]string{"collections"}, "no collections: declare the tables that hold personal data")
 	}
 	buildIdentifying(p, r, f.Identifying)
+	buildIdentityTypes(p, r, f.Identities)
 	for _, key := range sortedKeys(f.Collections) {
 		if c := buildCollection(p, r, key, f.Collections[key]); c != nil {
 			r.Collections[key] = c
@@ -67,6 +68,8 @@ func parse(b []byte, file string) (*Registry, error) {
 		}
 	}
 	checkGraph(p, r)
+	buildLookups(p, r, f.Enrich)
+	checkTemplateParams(p, r)
 	checkResponses(p, r)
 	checkRedisKeys(p, r)
 	if err := p.err(); err != nil {
