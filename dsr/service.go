@@ -95,5 +95,13 @@ type RequestService interface {
 	Extend(ctx context.Context, c Caller, id string, days int, reason string) (*Request, error)
 }
 
+// IdentityNormalizer normalises an identity a request is filed with by
+// the registry's rules (an E.164 phone number, a trimmed id): what the
+// registry implements. Errors are EUNPROCESSABLE *Error naming the type,
+// never the value.
+type IdentityNormalizer interface {
+	NormalizeIdentity(kind, raw string) (string, error)
+}
+
 // Clock returns the current time; injected so deadline tests do not sleep.
 type Clock func() time.Time

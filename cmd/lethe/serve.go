@@ -157,6 +157,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.App, err = m.openApp(ctx, cfg.Registry, getenv, svc); err != nil {
 		return err
 	}
+	if m.App != nil { // requests may then be filed by phone or user id
+		svc.Requests.Identities = m.App.Registry
+	}
 	self, err := newSelfService(cfg, m.Demo, svc, m.Exports, publicURL, opts.proxies, m.Logger)
 	if err != nil {
 		return err

@@ -75,6 +75,12 @@ func (e *Engine) dryRun(ctx context.Context, ids map[string]string, tenant strin
 	return r.plan(ctx, withFiles)
 }
 
+// NormalizeIdentities implements the API's Planner: NormalizeIdentities
+// with the engine's registry.
+func (e *Engine) NormalizeIdentities(ids map[string]string) (map[string]string, error) {
+	return NormalizeIdentities(e.Registry, ids)
+}
+
 // NormalizeIdentities normalises identities by type with reg's rules (see
 // registry.Registry.NormalizeIdentity), dropping empty ones. Errors:
 // EUNPROCESSABLE for none left, an unknown type or a value that does not
