@@ -68,7 +68,12 @@ type fileLookup struct {
 // columns holding it, such as {email: email, phone: [mobile, landline]}.
 type fileIdentity map[string]stringList
 
-var identityNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+var (
+	identityNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	// phoneRE is what a phone number is written with; the library alone
+	// would find a number in any text that holds digits.
+	phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 ().-]*$`)
+)
 
 // builtinIdentityTypes are the types a registry has without declaring them.
 func builtinIdentityTypes() map[string]*IdentityType {
@@ -261,7 +266,7 @@ func (t *IdentityType) normalize(raw string) (string, error) {
 		return "", dsr.Errorf(dsr.EUNPROCESSABLE, "identities.%s: longer than 255 characters", t.Name)
 	case t.Normalize == NormalizeE164:
 		num, err := phonenumbers.Parse(s, t.Region)
-		if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		if !phoneRE.MatchString(s) || err != nil || !phonenumbers.IsPossibleNumber(num) {
 			return "", dsr.Errorf(dsr.EUNPROCESSABLE, "identities.%s: not a phone number such as +44 7700 900123", t.Name)
 		}
 		return phonenumbers.Format(num, phonenumbers.E164), nil
