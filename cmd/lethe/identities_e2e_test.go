@@ -125,6 +125,10 @@ func TestRequestFiledByPhone(t *testing.T) {
 					t.Errorf("the log holds %q", secret)
 				}
 			}
+			out, _, code := runCLI(t, map[string]string{"PHONE_APP_DSN": appDSN}, "plan", "--config", path, "--identity", "phone=07700 900456")
+			if code != 0 || !strings.Contains(out, "identities stripe_customer: 1") || !strings.Contains(out, "total 4 ") {
+				t.Errorf("lethe plan --identity phone=… of Bob: exit %d:\n%s", code, out)
+			}
 			var audit struct{ Items []map[string]any }
 			s.call(t, "GET", "/v1/audit", "", &audit)
 			if raw := fmt.Sprint(audit.Items); len(audit.Items) == 0 || strings.Contains(raw, "7700900123") || strings.Contains(raw, "cus_ANN") {
