@@ -38,6 +38,7 @@ func buildErasure(p *problems, at []string, c *Collection, fe *fileErasure) {
 				p.add(append(at, "anonymize"), "the identity column %q keeps the email: anonymise it (hmac, redact, null or fixed:<value>)", col)
 			}
 		}
+		checkIdentitiesAnonymized(p, at, c)
 	default:
 		p.add(at, "unknown action %q: use delete, {anonymize: {field: strategy}} or {keep: \"reason\"}", fe.Action)
 	}

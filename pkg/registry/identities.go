@@ -319,3 +319,16 @@ func (r *Registry) Derived(emails []string) map[string][]string {
 	}
 	return out
 }
+
+// checkIdentitiesAnonymized requires an anonymised collection to rewrite
+// every identity column besides the email ones: a row left holding the
+// phone number would still be the person's.
+func checkIdentitiesAnonymized(p *problems, at []string, c *Collection) {
+	for _, kind := range sortedKeys(c.Identities) {
+		for _, col := range c.Identities[kind] {
+			if !c.anonymizesColumn(col) {
+				p.add(append(at, "anonymize"), "the identity column %q keeps the %s: anonymise it (hmac, redact, null or fixed:<value>)", col, kind)
+			}
+		}
+	}
+}
