@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // identityRegistry reaches people beyond their email: support tickets keyed
@@ -81,19 +82,19 @@ func setupIdentities(t *testing.T, driver string) *identityEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &identityEnv{app: openStore(t, "app", driver, identityAppDDL), billing: openStore(t, "billing", driver, identityBillingDDL)}
+	e := &identityEnv{app: testkit.OpenStore(t, "app", driver, identityAppDDL...), billing: testkit.OpenStore(t, "billing", driver, identityBillingDDL...)}
 	for _, u := range []struct {
 		id                  int64
 		email, phone, cusID string
 	}{{1, "Ann@Example.com", "+447700900123", "cus_ANN"}, {2, "bob@example.com", "+447700900456", "cus_BOB"}} {
-		exec(t, e.app, `INSERT INTO users (id, email, phone, stripe_id) VALUES (?, ?, ?, ?)`, u.id, u.email, u.phone, u.cusID)
-		exec(t, e.app, `INSERT INTO tickets (id, caller, body) VALUES (?, ?, ?)`, u.id, u.phone, "call me")
-		exec(t, e.app, `INSERT INTO analytics (id, email_hash, event) VALUES (?, ?, ?)`, u.id, emailHash(dsr.FoldEmail(u.email)), "login")
-		exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (?, ?, ?, ?, ?)`, u.id*10, "acme", "user", u.id, "cv.pdf")
-		exec(t, e.billing, `INSERT INTO charges (id, customer, amount) VALUES (?, ?, ?)`, u.id, u.cusID, 42)
+		testkit.Exec(t, e.app, `INSERT INTO users (id, email, phone, stripe_id) VALUES (?, ?, ?, ?)`, u.id, u.email, u.phone, u.cusID)
+		testkit.Exec(t, e.app, `INSERT INTO tickets (id, caller, body) VALUES (?, ?, ?)`, u.id, u.phone, "call me")
+		testkit.Exec(t, e.app, `INSERT INTO analytics (id, email_hash, event) VALUES (?, ?, ?)`, u.id, emailHash(dsr.FoldEmail(u.email)), "login")
+		testkit.Exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (?, ?, ?, ?, ?)`, u.id*10, "acme", "user", u.id, "cv.pdf")
+		testkit.Exec(t, e.billing, `INSERT INTO charges (id, customer, amount) VALUES (?, ?, ?)`, u.id, u.cusID, 42)
 	}
-	exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (11, 'globex', 'user', 1, 'photo.png')`)
-	exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (99, 'acme', 'team', 1, 'logo.png')`)
+	testkit.Exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (11, 'globex', 'user', 1, 'photo.png')`)
+	testkit.Exec(t, e.app, `INSERT INTO attachments (id, studio_id, owner_type, owner_id, name) VALUES (99, 'acme', 'team', 1, 'logo.png')`)
 	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app, "billing": e.billing}, dsr.NewSubjectHasher([]byte("test-key")))
 	return e
 }
@@ -194,7 +195,7 @@ func TestEnrichmentIsFrozen(t *testing.T) {
 	if _, err := e.eng.Execute(ctx, erasure("ann@example.com", ""), j); err == nil {
 		t.Fatal("the first attempt should fail")
 	}
-	exec(t, e.app, `UPDATE users SET phone = '+447700900999', stripe_id = 'cus_OTHER' WHERE id = 1`)
+	testkit.Exec(t, e.app, `UPDATE users SET phone = '+447700900999', stripe_id = 'cus_OTHER' WHERE id = 1`)
 	j.failAfter = 0
 	out, err := e.eng.Execute(ctx, erasure("ann@example.com", ""), j)
 	if err != nil {
