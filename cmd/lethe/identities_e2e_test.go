@@ -93,7 +93,21 @@ func TestRequestFiledByPhone(t *testing.T) {
 				strings.Contains(bad.Error.Message, "31337") {
 				t.Fatalf("a bad phone = %d %q; want 422 without the value", code, bad.Error.Message)
 			}
+			// A legal hold on Ann's email covers an erasure filed by her phone.
+			var hold struct{ ID string }
+			if code := s.call(t, "POST", "/v1/holds", `{"email":"ann@example.com","reason":"claim 7"}`, &hold); code != http.StatusCreated {
+				t.Fatalf("POST /v1/holds = %d", code)
+			}
 			var r request
+			if code := s.call(t, "POST", "/v1/requests", `{"type":"erasure","identities":{"phone":"+44 7700 900123"}}`, &r); code != http.StatusAccepted {
+				t.Fatalf("POST /v1/requests = %d", code)
+			}
+			if got := s.waitEnded(t, r.ID, 60*time.Second); got.Status != "denied" {
+				t.Fatalf("an erasure by phone under a hold on the email: %+v", got)
+			}
+			if code := s.call(t, "DELETE", "/v1/holds/"+hold.ID, "", nil); code != http.StatusOK {
+				t.Fatalf("DELETE /v1/holds = %d", code)
+			}
 			if code := s.call(t, "POST", "/v1/requests", `{"type":"erasure","identities":{"phone":"+44 7700 900123"}}`, &r); code != http.StatusAccepted {
 				t.Fatalf("POST /v1/requests = %d", code)
 			}

@@ -149,4 +149,29 @@ func (e *Engine) Touches(ctx context.Context, email, tenant string) (bool, error
 	return false, nil
 }
 
-var _ dsr.TenantProbe = (*Engine)(nil)
+// Subjects implements dsr.SubjectFinder: the subjects (current and legacy)
+// of the emails enrichment reaches from req's identities, read live.
+// Errors as for Plan; none without a Hasher.
+func (e *Engine) Subjects(ctx context.Context, req *dsr.Request) ([]dsr.Subject, error) {
+	if e.Hasher == nil {
+		return nil, nil
+	}
+	r := e.newRun(e.Registry, req.Email, req.Tenant, nil)
+	r.ids = newIdentities(req.Email, req.Identities)
+	if err := r.checkStores(); err != nil {
+		return nil, err
+	}
+	if err := r.enrich(ctx, nil); err != nil {
+		return nil, err
+	}
+	var out []dsr.Subject
+	for _, email := range r.ids[registry.IdentityEmail] {
+		out = append(out, e.Hasher.Subjects(email)...)
+	}
+	return out, nil
+}
+
+var (
+	_ dsr.TenantProbe   = (*Engine)(nil)
+	_ dsr.SubjectFinder = (*Engine)(nil)
+)
