@@ -99,7 +99,7 @@ func setupIdentities(t *testing.T, driver string) *identityEnv {
 	return e
 }
 
-func planCounts(p *engine.Plan) map[string]int64 {
+func identityPlanCounts(p *engine.Plan) map[string]int64 {
 	out := map[string]int64{}
 	for _, it := range p.Collections {
 		out[it.Store+"."+it.Collection] = it.Count
@@ -133,7 +133,7 @@ func TestEnrichedIdentitiesAndTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantCounts(t, "plan by phone", planCounts(byPhone), want)
+			wantCounts(t, "plan by phone", identityPlanCounts(byPhone), want)
 			if byPhone.Total != 6 || byPhone.Identities["stripe_customer"] != 1 || byPhone.Identities["email_sha256"] != 1 {
 				t.Errorf("plan by phone: total %d, identities %v", byPhone.Total, byPhone.Identities)
 			}
@@ -141,7 +141,7 @@ func TestEnrichedIdentitiesAndTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := planCounts(scoped); got["app.attachments"] != 1 || len(got) != 1 {
+			if got := identityPlanCounts(scoped); got["app.attachments"] != 1 || len(got) != 1 {
 				t.Errorf("plan within globex: %v, want only the globex attachment", got)
 			}
 
