@@ -58,6 +58,9 @@ type createRequestBody struct {
 	Type   dsr.Type `json:"type"`
 	Email  string   `json:"email"`
 	Tenant string   `json:"tenant"`
+	// Identities names the person by other identities, such as
+	// {"phone": "+44 7700 900123"} or {"user_id": "42"}.
+	Identities map[string]string `json:"identities"`
 }
 
 // createRequest answers 202 with a new request, or 202 and
@@ -77,7 +80,7 @@ func (s *Server) createRequest(c echo.Context) error {
 		return err
 	}
 	r, created, err := s.Requests.Create(c.Request().Context(), caller(c), dsr.NewRequest{
-		Type: body.Type, Email: body.Email, Tenant: body.Tenant,
+		Type: body.Type, Email: body.Email, Tenant: body.Tenant, Identities: body.Identities,
 		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
 	})
 	if err != nil {

@@ -60,7 +60,7 @@ func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (
 	if r.Holds == nil || req.Type != TypeErasure {
 		return false, nil
 	}
-	holds, err := r.Holds.HoldsOn(ctx, req)
+	holds, err := r.holdsOn(ctx, req)
 	if err != nil {
 		log.Warn("legal holds unreadable; will retry", "error", err)
 		return false, errors.Join(ErrRetry, err)
@@ -91,4 +91,36 @@ func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (
 	}
 	r.notify(ctx, req, log)
 	return true, nil
+}
+
+// SubjectFinder finds the subjects of a request filed by another identity
+// than email (a phone number): the subjects of the emails enrichment
+// reaches from it. The registry engine implements it, so that a legal hold
+// on a person's email also covers an erasure filed by their phone.
+type SubjectFinder interface {
+	Subjects(ctx context.Context, req *Request) ([]Subject, error)
+}
+
+// holdsOn returns the holds on req, and for a request filed without an
+// email those on the subjects the executor finds for it too.
+func (r *Runner) holdsOn(ctx context.Context, req *Request) ([]HeldBy, error) {
+	holds, err := r.Holds.HoldsOn(ctx, req)
+	finder, ok := r.Executor.(SubjectFinder)
+	if err != nil || req.Email != "" || !ok {
+		return holds, err
+	}
+	subjects, err := finder.Subjects(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subjects {
+		alias := *req
+		alias.Subject = s
+		more, err := r.Holds.HoldsOn(ctx, &alias)
+		if err != nil {
+			return nil, err
+		}
+		holds = append(holds, more...)
+	}
+	return holds, nil
 }

@@ -71,15 +71,19 @@ const (
 // Request is one data-subject request. Email is held only while the request
 // needs it; everything that leaves Lethe names the person by Subject.
 type Request struct {
-	ID        string
-	Type      Type
-	Status    Status
-	Tenant    string // "" for a request across all tenants (admin only)
-	Email     string // normalised; never logged
-	Subject   Subject
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DueAt     time.Time
+	ID     string
+	Type   Type
+	Status Status
+	Tenant string // "" for a request across all tenants (admin only)
+	Email  string // normalised; never logged
+	// Identities holds the other identities the request was filed with,
+	// normalised, by type ("phone", "user_id", ...): held and forgotten
+	// with Email, never logged.
+	Identities map[string]string
+	Subject    Subject
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DueAt      time.Time
 	// ExtendedDays is the total extension granted so far, at most 60.
 	ExtendedDays    int
 	ExtensionReason string

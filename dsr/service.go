@@ -37,6 +37,9 @@ type NewRequest struct {
 	Type   Type
 	Email  string
 	Tenant string
+	// Identities names the person by other identities than Email, by type
+	// ("phone": "+44 7700 900123"); an "email" entry stands for Email.
+	Identities map[string]string
 	// IdempotencyKey, when set, makes a repeated Create by the same caller
 	// return the request the first call created.
 	IdempotencyKey string
@@ -97,6 +100,14 @@ type RequestService interface {
 	// StatusDenied with reason, which the person is told (see
 	// CheckDenialReason for EUNPROCESSABLE). ECONFLICT for any other status.
 	Deny(ctx context.Context, c Caller, id, reason string) (*Request, error)
+}
+
+// IdentityNormalizer normalises an identity a request is filed with by
+// the registry's rules (an E.164 phone number, a trimmed id): what the
+// registry implements. Errors are EUNPROCESSABLE *Error naming the type,
+// never the value.
+type IdentityNormalizer interface {
+	NormalizeIdentity(kind, raw string) (string, error)
 }
 
 // Clock returns the current time; injected so deadline tests do not sleep.

@@ -83,6 +83,32 @@ func (h *SubjectHasher) Subject(email string) Subject {
 	return Subject(mac(h.audit, FoldEmail(email)))
 }
 
+// IdentitySubject returns the Subject of a request filed without an email,
+// by another identity (kind "phone", value "+447700900123" normalised): a
+// keyed hash of both under the audit key. For kind "email" it is Subject.
+func (h *SubjectHasher) IdentitySubject(kind, value string) Subject {
+	if kind == "email" {
+		return h.Subject(value)
+	}
+	return Subject(mac(h.audit, kind, "\x00", value))
+}
+
+// SubjectOf returns the Subject of a person named by normalised
+// identities by type: the email's when there is one, else that of the
+// first type by name.
+func (h *SubjectHasher) SubjectOf(ids map[string]string) Subject {
+	if e := ids["email"]; e != "" {
+		return h.Subject(e)
+	}
+	first := ""
+	for k, v := range ids {
+		if v != "" && (first == "" || k < first) {
+			first = k
+		}
+	}
+	return h.IdentitySubject(first, ids[first])
+}
+
 // Legacy returns the Subject an email had before keys were derived per use
 // (HMAC keyed with the secret itself): requests filed then still carry it,
 // and an erasure looks for their copies under both.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
@@ -20,25 +21,39 @@ import (
 func newRequestCmd(c *cli) *cobra.Command {
 	var cfg Config
 	var typ, email, tenant string
+	var ids map[string]string
 	cmd := &cobra.Command{
-		Use:   "request --type access|erasure --email E [--tenant T]",
+		Use:   "request --type access|erasure --email E | --identity TYPE=VALUE [--tenant T]",
 		Short: "File an access or erasure request (lethe serve executes it)",
 		Long: `File a request as the admin; a running lethe serve executes it. Prints the
 request as JSON. Reads LETHE_DATABASE_URL and LETHE_SUBJECT_KEY (emails are
-stored as their keyed hash).`,
+stored as their keyed hash). A person named by another identity than email
+(--identity phone=+447700900123) needs the registry (LETHE_CONFIG), whose
+rules normalise it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(cmd, "type", "email"); err != nil {
+			if err := required(cmd, "type"); err != nil {
+				return err
+			}
+			all, err := identityFlags(cmd, email, ids)
+			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			return withRequests(ctx, cfg, true, func(requests *state.RequestService) error {
+				if cfg.Registry != "" {
+					reg, err := registry.Load(cfg.Registry)
+					if err != nil {
+						return err
+					}
+					requests.Identities = reg
+				}
 				if tenant != "" && dsr.ValidateTenant(tenant) == nil {
 					if err := (&state.Tenants{DB: requests.DB}).Known(ctx, tenant); err != nil {
 						return cliError(err)
 					}
 				}
-				r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.Type(typ), Email: email, Tenant: tenant})
+				r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.Type(typ), Tenant: tenant, Identities: all})
 				if err != nil {
 					return cliError(err)
 				}
@@ -49,8 +64,10 @@ stored as their keyed hash).`,
 	cfg.databaseFlag(cmd.Flags())
 	cfg.subjectKeyFlag(cmd.Flags())
 	cmd.Flags().StringVar(&typ, "type", "", "access or erasure (required)")
-	cmd.Flags().StringVar(&email, "email", "", "the person's email (required)")
+	cmd.Flags().StringVar(&email, "email", "", "the person's email (or --identity)")
+	cmd.Flags().StringToStringVar(&ids, "identity", nil, "another identity of the person, TYPE=VALUE (repeatable; needs the registry)")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "restrict to one tenant")
+	cfg.registryFlag(cmd)
 	cmd.AddCommand(newRequestShowCmd(c))
 	return cmd
 }

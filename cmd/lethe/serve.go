@@ -158,6 +158,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	svc.Requests.Gate = newGate(m.App, svc)
+	if m.App != nil { // requests may then be filed by phone or user id
+		svc.Requests.Identities = m.App.Registry
+	}
 	self, err := newSelfService(cfg, m.Demo, svc, m.Exports, publicURL, opts.proxies, m.Logger)
 	if err != nil {
 		return err

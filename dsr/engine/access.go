@@ -65,6 +65,12 @@ func (a *Access) Rows(ctx context.Context, c *registry.Collection, fn func(colum
 	if t == nil {
 		return nil
 	}
+	if c.Templates != nil {
+		if err := a.r.queryTemplate(ctx, t, c.Templates.Access, fn); err != nil {
+			return fmt.Errorf("export %s: %w", c.Key, err)
+		}
+		return nil
+	}
 	s, ok := t.store.(Streamer)
 	if !ok {
 		return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s cannot stream rows for an access package", c.Store)
@@ -205,6 +211,9 @@ func (r *run) access(ctx context.Context) (*dsr.Outcome, error) {
 	}
 	if r.e.Exporter == nil {
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "access packages need an export key: start lethe with LETHE_EXPORT_KEY (or --export-key)")
+	}
+	if err := r.enrich(ctx, stepsByName(steps)); err != nil {
+		return nil, err
 	}
 	p, err := r.plan(ctx, false)
 	if err != nil {

@@ -92,7 +92,7 @@ func (e *Engine) Execute(ctx context.Context, req *dsr.Request, j dsr.Journal) (
 		return nil, err
 	}
 	r := e.newRun(reg, req.Email, req.Tenant, j)
-	r.req = req
+	r.req, r.ids = req, newIdentities(req.Email, req.Identities)
 	if err := r.checkStores(); err != nil {
 		return nil, err
 	}

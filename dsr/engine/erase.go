@@ -35,9 +35,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the journal: %w", err)
 	}
-	steps := map[string]dsr.Step{}
-	for _, s := range list {
-		steps[s.Name] = s
+	steps := stepsByName(list)
+	if err := r.enrich(ctx, steps); err != nil {
+		return nil, err
 	}
 	if _, err := r.freeze(ctx, steps); err != nil {
 		return nil, err
@@ -54,12 +54,14 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		t := targets[i]
 		name := "erase " + t.c.Key
 		var n int64
-		switch t.c.Erasure.Action {
-		case registry.ActionDelete:
+		switch {
+		case t.c.Templates != nil && t.c.Erasure.Action != registry.ActionKeep:
+			n, err = r.eraseTemplate(ctx, t, name, steps[name])
+		case t.c.Erasure.Action == registry.ActionDelete:
 			n, err = r.deleteAll(ctx, t, name, steps[name])
-		case registry.ActionAnonymize:
+		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err = r.anonymizeAll(ctx, t, name, steps[name])
-		case registry.ActionKeep:
+		case t.c.Erasure.Action == registry.ActionKeep:
 			n, err = r.keep(ctx, t, name, steps[name])
 			kept[t.c.Key] = map[string]any{"rows": n, "reason": t.c.Erasure.KeepReason}
 			continue

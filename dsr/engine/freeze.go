@@ -73,6 +73,9 @@ func (r *run) freeze(ctx context.Context, steps map[string]dsr.Step) (*frozenRec
 	if err := r.freezePlaceholders(ctx, targets); err != nil {
 		return nil, err
 	}
+	if err := r.freezeTemplateParams(ctx); err != nil {
+		return nil, err
+	}
 	for set := range r.frozen {
 		rec.Sets = append(rec.Sets, set)
 	}

@@ -70,7 +70,7 @@ func (r *run) keyPatterns(ctx context.Context, st *registry.Store, targets []*ta
 
 func (r *run) placeholderValues(ctx context.Context, name string, byKey map[string]*target, frozen bool) ([]string, error) {
 	if name == "email" {
-		if r.tenant != "" {
+		if r.tenant != "" || r.email == "" {
 			return []string{}, nil
 		}
 		vals := []string{r.email}

@@ -95,10 +95,13 @@ func (r *run) notify(ctx context.Context, steps map[string]dsr.Step, counts map[
 // frozen primary keys of the identity collections.
 func (r *run) notice(ctx context.Context) (Notice, error) {
 	n := Notice{RequestID: r.req.ID, Type: string(r.req.Type), Tenant: r.tenant,
-		Identities: map[string][]string{"email": {r.email}}}
+		Identities: map[string][]string{}}
+	for kind, vals := range r.ids {
+		n.Identities[kind] = vals
+	}
 	var sets []string
 	for _, c := range r.reg.Order() {
-		if c.Identity() && len(c.PrimaryKey) == 1 && c.PrimaryKey[0] != c.Email[0] {
+		if c.Identity() && len(c.PrimaryKey) == 1 && (len(c.Email) == 0 || c.PrimaryKey[0] != c.Email[0]) {
 			sets = append(sets, c.Key)
 		}
 	}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
 // Plan is what an erasure would touch: the dry run's answer.
@@ -15,6 +17,9 @@ type Plan struct {
 	// Files lists, per file column, the objects an erasure would delete
 	// and the references it would refuse.
 	Files []PlanFiles `json:"files"`
+	// Identities counts, by type, the identities the walk matched: those
+	// given and those enrichment found. Values are never shown.
+	Identities map[string]int `json:"identities"`
 }
 
 // PlanItem is one collection of a Plan.
@@ -34,12 +39,21 @@ type PlanItem struct {
 // store of the registry that is not configured; EUNAVAILABLE when a store
 // cannot be reached.
 func (e *Engine) Plan(ctx context.Context, email, tenant string) (*Plan, error) {
-	return e.dryRun(ctx, email, tenant, true)
+	return e.dryRun(ctx, map[string]string{registry.IdentityEmail: email}, tenant, true)
+}
+
+// PlanIdentities is Plan for a person named by identities by type, such as
+// {"phone": "+44 7700 900123"}: each is normalised by the registry's rules,
+// then enrichment finds the others before the walk. Errors as for Plan,
+// and EUNPROCESSABLE for no identity, an unknown type or a value that
+// does not normalise.
+func (e *Engine) PlanIdentities(ctx context.Context, ids map[string]string, tenant string) (*Plan, error) {
+	return e.dryRun(ctx, ids, tenant, true)
 }
 
 // dryRun is Plan, resolving file references only withFiles.
-func (e *Engine) dryRun(ctx context.Context, email, tenant string, withFiles bool) (*Plan, error) {
-	norm, err := dsr.NormalizeEmail(email)
+func (e *Engine) dryRun(ctx context.Context, ids map[string]string, tenant string, withFiles bool) (*Plan, error) {
+	norm, err := NormalizeIdentities(e.Registry, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -48,11 +62,45 @@ func (e *Engine) dryRun(ctx context.Context, email, tenant string, withFiles boo
 			return nil, err
 		}
 	}
-	r := e.newRun(e.Registry, norm, tenant, nil)
+	email := norm[registry.IdentityEmail]
+	delete(norm, registry.IdentityEmail)
+	r := e.newRun(e.Registry, email, tenant, nil)
+	r.ids = newIdentities(email, norm)
 	if err := r.checkStores(); err != nil {
 		return nil, err
 	}
+	if err := r.enrich(ctx, nil); err != nil {
+		return nil, err
+	}
 	return r.plan(ctx, withFiles)
+}
+
+// NormalizeIdentities implements the API's Planner: NormalizeIdentities
+// with the engine's registry.
+func (e *Engine) NormalizeIdentities(ids map[string]string) (map[string]string, error) {
+	return NormalizeIdentities(e.Registry, ids)
+}
+
+// NormalizeIdentities normalises identities by type with reg's rules (see
+// registry.Registry.NormalizeIdentity), dropping empty ones. Errors:
+// EUNPROCESSABLE for none left, an unknown type or a value that does not
+// normalise; the message never repeats a value.
+func NormalizeIdentities(reg *registry.Registry, ids map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for kind, raw := range ids {
+		if strings.TrimSpace(raw) == "" && len(ids) > 1 {
+			continue
+		}
+		v, err := reg.NormalizeIdentity(kind, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[kind] = v
+	}
+	if len(out) == 0 {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "identities: give at least one, such as {\"email\": …} or {\"phone\": …}")
+	}
+	return out, nil
 }
 
 // plan counts the targets' rows and, withFiles, resolves their file
@@ -66,7 +114,7 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Collections: []PlanItem{}}
+	p := &Plan{Collections: []PlanItem{}, Identities: r.identityCounts()}
 	for _, t := range targets {
 		n := counts[t.c.Key]
 		p.Collections = append(p.Collections, PlanItem{Store: t.c.Store, Collection: t.c.Name, Count: n,
@@ -86,7 +134,10 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 // Touches implements dsr.TenantProbe: whether an erasure of email within
 // tenant would touch any record. It counts rows only. Errors as for Plan.
 func (e *Engine) Touches(ctx context.Context, email, tenant string) (bool, error) {
-	p, err := e.dryRun(ctx, email, tenant, false)
+	if email == "" {
+		return true, nil // filed by another identity: the cautious answer
+	}
+	p, err := e.dryRun(ctx, map[string]string{registry.IdentityEmail: email}, tenant, false)
 	if err != nil {
 		return false, err
 	}
@@ -98,4 +149,29 @@ func (e *Engine) Touches(ctx context.Context, email, tenant string) (bool, error
 	return false, nil
 }
 
-var _ dsr.TenantProbe = (*Engine)(nil)
+// Subjects implements dsr.SubjectFinder: the subjects (current and legacy)
+// of the emails enrichment reaches from req's identities, read live.
+// Errors as for Plan; none without a Hasher.
+func (e *Engine) Subjects(ctx context.Context, req *dsr.Request) ([]dsr.Subject, error) {
+	if e.Hasher == nil {
+		return nil, nil
+	}
+	r := e.newRun(e.Registry, req.Email, req.Tenant, nil)
+	r.ids = newIdentities(req.Email, req.Identities)
+	if err := r.checkStores(); err != nil {
+		return nil, err
+	}
+	if err := r.enrich(ctx, nil); err != nil {
+		return nil, err
+	}
+	var out []dsr.Subject
+	for _, email := range r.ids[registry.IdentityEmail] {
+		out = append(out, e.Hasher.Subjects(email)...)
+	}
+	return out, nil
+}
+
+var (
+	_ dsr.TenantProbe   = (*Engine)(nil)
+	_ dsr.SubjectFinder = (*Engine)(nil)
+)

@@ -21,7 +21,17 @@ func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, e
 		sel connector.Selection
 	}
 	byStore := map[string][]item{}
+	out := map[string]int64{}
 	for _, t := range targets {
+		out[t.c.Key] = 0
+		if t.c.Templates != nil {
+			n, err := r.templateCount(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			out[t.c.Key] = n
+			continue
+		}
 		sels, err := t.selections(ctx, r)
 		if err != nil {
 			return nil, err
@@ -29,10 +39,6 @@ func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, e
 		for _, s := range sels {
 			byStore[t.c.Store] = append(byStore[t.c.Store], item{t.c.Key, s})
 		}
-	}
-	out := map[string]int64{}
-	for _, t := range targets {
-		out[t.c.Key] = 0
 	}
 	stores := make([]string, 0, len(byStore))
 	for s := range byStore {
@@ -70,10 +76,19 @@ func (r *run) verify(ctx context.Context) (*dsr.Verification, error) {
 	var deleted []*target
 	found := map[string]int64{}
 	for _, t := range targets {
-		switch t.c.Erasure.Action {
-		case registry.ActionDelete:
+		switch {
+		case t.c.Templates != nil && t.c.Templates.Verify != nil:
+			n, err := r.templateLeft(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("verify %s: %w", t.c.Key, err)
+			}
+			if n > 0 {
+				found[t.c.Key] = n
+			}
+		case t.c.Templates != nil:
+		case t.c.Erasure.Action == registry.ActionDelete:
 			deleted = append(deleted, t)
-		case registry.ActionAnonymize:
+		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err := r.stillHolding(ctx, t)
 			if err != nil {
 				return nil, fmt.Errorf("verify %s: %w", t.c.Key, err)
@@ -123,7 +138,7 @@ func (r *run) stillHolding(ctx context.Context, t *target) (int64, error) {
 				return 0, err
 			}
 			for _, row := range rows {
-				if holdsEmail(t.c, cols, row.Values, r.email) {
+				if r.email != "" && holdsEmail(t.c, cols, row.Values, r.email) {
 					n++
 				}
 			}
@@ -145,6 +160,11 @@ func (r *run) stillLinked(ctx context.Context, t *target) (int64, error) {
 	for _, ref := range t.c.References {
 		if t.c.Detaches(ref) {
 			detached[ref.Column] = true
+		}
+	}
+	for _, cols := range t.c.Identities { // anonymised, as the registry requires
+		for _, col := range cols {
+			detached[col] = true
 		}
 	}
 	if len(detached) == 0 {

@@ -25,15 +25,18 @@ type run struct {
 	req           *dsr.Request // nil for a dry run
 	reg           *registry.Registry
 	email, tenant string
-	j             dsr.Journal // nil for a dry run
-	freezing      bool        // key sets of hops are frozen as the walk builds them
-	frozen        map[string]bool
-	frozenN       int64 // keys frozen by this run
-	memo          map[string]*target
+	// ids holds the subject's identities by type (email included): those
+	// the request was filed with, then those enrichment found.
+	ids      map[string][]string
+	j        dsr.Journal // nil for a dry run
+	freezing bool        // key sets of hops are frozen as the walk builds them
+	frozen   map[string]bool
+	frozenN  int64 // keys frozen by this run
+	memo     map[string]*target
 }
 
 func (e *Engine) newRun(reg *registry.Registry, email, tenant string, j dsr.Journal) *run {
-	return &run{e: e, reg: reg, email: email, tenant: tenant, j: j,
+	return &run{e: e, reg: reg, email: email, tenant: tenant, j: j, ids: newIdentities(email, nil),
 		frozen: map[string]bool{}, memo: map[string]*target{}}
 }
 
@@ -75,6 +78,9 @@ func (r *run) target(ctx context.Context, c *registry.Collection, m mode) (*targ
 
 func (r *run) build(ctx context.Context, c *registry.Collection, m mode) (*target, error) {
 	t := &target{c: c, store: r.e.Stores[c.Store]}
+	if c.Templates != nil {
+		return r.templateTarget(t, m), nil
+	}
 	if m == modeScoped && c.Tenant == "" {
 		// No tenant column: only the rows hanging from in-scope parents.
 		for _, ref := range c.References {
@@ -97,9 +103,7 @@ func (r *run) build(ctx context.Context, c *registry.Collection, m mode) (*targe
 	if m == modeScoped {
 		t.tenant = r.tenant
 	}
-	for _, col := range c.Email {
-		t.fixed = append(t.fixed, connector.Match{Columns: []string{col}, Email: r.email})
-	}
+	t.fixed = append(t.fixed, r.identityMatches(c)...)
 	if set := setName(modeFound, c, c.PrimaryKey); c.Identity() && r.frozen[set] {
 		t.lits = append(t.lits, literal{columns: c.PrimaryKey, src: r.frozenKeys(set)})
 	}
@@ -113,6 +117,25 @@ func (r *run) build(ctx context.Context, c *registry.Collection, m mode) (*targe
 		}
 	}
 	return t, nil
+}
+
+// identityMatches returns the matches of c's identity columns: each email
+// matched case-insensitively, the other identities by their values.
+func (r *run) identityMatches(c *registry.Collection) []connector.Match {
+	var out []connector.Match
+	for _, col := range c.Email {
+		for _, email := range r.ids[registry.IdentityEmail] {
+			out = append(out, connector.Match{Columns: []string{col}, Email: email})
+		}
+	}
+	for _, kind := range sortedKinds(c.Identities) {
+		if vals := r.ids[kind]; len(vals) > 0 {
+			for _, col := range c.Identities[kind] {
+				out = append(out, connector.Match{Columns: []string{col}, Values: vals})
+			}
+		}
+	}
+	return out
 }
 
 // hop adds to t the match for reference ref into the parent row set pt: a

@@ -32,8 +32,11 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 	for key, c := range r.Collections {
 		fc := &fileCollection{Table: c.Table, PrimaryKey: c.PrimaryKey, Tenant: c.Tenant,
 			Categories: mergeCategories(c), Files: c.Files, Responses: c.Responses, Purposes: c.Purposes}
-		if c.Identity() {
-			fc.Identity = &fileIdentity{Email: c.Email}
+		fc.Identity = marshalIdentity(c)
+		if c.Templates != nil {
+			marshalTemplates(c, fc)
+			f.Collections[key] = fc
+			continue
 		}
 		if len(c.References) > 0 {
 			fc.References = fileReferences{}
@@ -76,6 +79,7 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 		}
 		f.Collections[key] = fc
 	}
+	f.Identities, f.Enrich = marshalIdentityTypes(r), marshalLookups(r)
 	if !r.CollectResponses {
 		f.CollectResponses = new(bool)
 	}

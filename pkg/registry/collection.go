@@ -45,11 +45,9 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 		}
 	}
 	if fc.Identity != nil {
-		c.Email = fc.Identity.Email
-		if len(c.Email) == 0 {
-			p.add(append(at, "identity", "email"), "required: name the column holding the email")
-		}
+		buildIdentityColumns(p, r, at, c, *fc.Identity)
 	}
+
 	for _, col := range sortedKeys(fc.References) {
 		if ref, ok := buildReference(p, at, storeName, col, fc.References[col]); ok {
 			c.References = append(c.References, ref)
@@ -81,7 +79,11 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 			p.add(append(at, "files", col), "%q is not a blob store: declare it under stores with kind: blob", fc.Files[col])
 		}
 	}
-	buildErasure(p, at, c, fc.Erasure)
+	if fc.hasTemplates() {
+		buildTemplates(p, r, at, c, fc)
+	} else {
+		buildErasure(p, at, c, fc.Erasure)
+	}
 	buildRetention(p, at, c, fc.Retention)
 	checkMongoCollection(p, at, r, c)
 	c.Purposes = append([]string(nil), fc.Purposes...)

@@ -38,6 +38,7 @@ func buildErasure(p *problems, at []string, c *Collection, fe *fileErasure) {
 				p.add(append(at, "anonymize"), "the identity column %q keeps the email: anonymise it (hmac, redact, null or fixed:<value>)", col)
 			}
 		}
+		checkIdentitiesAnonymized(p, at, c)
 	default:
 		p.add(at, "unknown action %q: use delete, {anonymize: {field: strategy}} or {keep: \"reason\"}", fe.Action)
 	}
@@ -120,6 +121,9 @@ func (c *Collection) Columns() []string {
 	}
 	add(c.PrimaryKey...)
 	add(c.Email...)
+	for _, cols := range c.Identities {
+		add(cols...)
+	}
 	add(c.Tenant)
 	for _, r := range c.References {
 		add(r.Column)

@@ -28,6 +28,10 @@ type fileRegistry struct {
 	// processing (records.go).
 	Subjects  map[string][]string `yaml:"subjects,omitempty"`
 	Transfers map[string]string   `yaml:"transfers,omitempty"`
+	// Identities declares identity types beyond email, phone and user_id.
+	Identities map[string]*fileIdentityType `yaml:"identities,omitempty"`
+	// Enrich lists the lookups that find a subject's other identities.
+	Enrich []fileLookup `yaml:"enrich,omitempty"`
 }
 
 type fileStore struct {
@@ -49,23 +53,20 @@ type fileStore struct {
 }
 
 type fileCollection struct {
-	Table      string              `yaml:"table,omitempty"`
-	PrimaryKey stringList          `yaml:"primary_key,omitempty"`
-	Identity   *fileIdentity       `yaml:"identity,omitempty"`
-	Tenant     string              `yaml:"tenant,omitempty"`
-	References fileReferences      `yaml:"references,omitempty"`
-	Categories map[string]string   `yaml:"categories,omitempty"`
-	JSON       map[string][]string `yaml:"json,omitempty"`
-	Files      map[string]string   `yaml:"files,omitempty"`
-	Erasure    *fileErasure        `yaml:"erasure,omitempty"`
-	Retention  *fileRetention      `yaml:"retention,omitempty"`
-	Purpose    string              `yaml:"purpose,omitempty"`
-	Purposes   []string            `yaml:"purposes,omitempty"`
-	Responses  bool                `yaml:"responses,omitempty"`
-}
-
-type fileIdentity struct {
-	Email stringList `yaml:"email"`
+	Table         string              `yaml:"table,omitempty"`
+	PrimaryKey    stringList          `yaml:"primary_key,omitempty"`
+	Identity      *fileIdentity       `yaml:"identity,omitempty"`
+	Tenant        string              `yaml:"tenant,omitempty"`
+	References    fileReferences      `yaml:"references,omitempty"`
+	Categories    map[string]string   `yaml:"categories,omitempty"`
+	JSON          map[string][]string `yaml:"json,omitempty"`
+	Files         map[string]string   `yaml:"files,omitempty"`
+	Erasure       *fileErasure        `yaml:"erasure,omitempty"`
+	Retention     *fileRetention      `yaml:"retention,omitempty"`
+	Purpose       string              `yaml:"purpose,omitempty"`
+	Purposes      []string            `yaml:"purposes,omitempty"`
+	Responses     bool                `yaml:"responses,omitempty"`
+	fileTemplates `yaml:",inline"`
 }
 
 type fileRetention struct {

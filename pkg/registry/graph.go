@@ -50,7 +50,7 @@ func checkGraph(p *problems, r *Registry) {
 	r.order = order
 	reach := map[string]bool{}
 	for _, c := range order {
-		reach[c.Key] = c.Identity()
+		reach[c.Key] = c.Identity() || c.Templates != nil
 		for _, ref := range c.References {
 			reach[c.Key] = reach[c.Key] || reach[ref.Target]
 		}

@@ -72,6 +72,12 @@ func (r *Registry) CheckLive(ctx context.Context, schemas map[string]SchemaReade
 			p.add([]string{"stores", c.Store}, "no connection to this store")
 			continue
 		}
+		if c.Templates != nil {
+			if err := checkLiveTemplates(ctx, p, s, c); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		at := []string{"collections", c.Key}
 		cols, exists, err := s.Columns(ctx, c.Table)
 		if err != nil {
@@ -245,6 +251,9 @@ func (r *Registry) Notes(now time.Time) []string {
 	var out []string
 	for _, c := range r.order {
 		at := "collections." + c.Key
+		if c.Templates != nil {
+			continue
+		}
 		if r.Stores[c.Store].Driver == DriverSQLite {
 			// Lethe folds SQLite columns with its own function, exact in
 			// every script; an index on it would break every other

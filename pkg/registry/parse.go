@@ -51,6 +51,7 @@ func parse(b []byte, file string) (*Registry, error) {
 		p.add([]string{"collections"}, "no collections: declare the tables that hold personal data")
 	}
 	buildIdentifying(p, r, f.Identifying)
+	buildIdentityTypes(p, r, f.Identities)
 	for _, key := range sortedKeys(f.Collections) {
 		if c := buildCollection(p, r, key, f.Collections[key]); c != nil {
 			r.Collections[key] = c
@@ -69,6 +70,8 @@ func parse(b []byte, file string) (*Registry, error) {
 	}
 	buildRecords(p, r, &f)
 	checkGraph(p, r)
+	buildLookups(p, r, f.Enrich)
+	checkTemplateParams(p, r)
 	checkResponses(p, r)
 	checkRedisKeys(p, r)
 	if err := p.err(); err != nil {

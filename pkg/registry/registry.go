@@ -51,6 +51,12 @@ type Registry struct {
 	// for the records of processing; nil when not declared.
 	Subjects  map[string][]string
 	Transfers map[string]string
+	// Identities holds the identity types by name: the built-in email,
+	// phone and user_id, and those of the identities section.
+	Identities map[string]*IdentityType
+	// Enrich lists the lookups that find a subject's other identities
+	// before the walk, in the order they run.
+	Enrich []Lookup
 
 	order     []*Collection // parents first
 	canonical []byte
@@ -107,9 +113,12 @@ type Collection struct {
 	// PrimaryKey is "id" until CheckLive reads the table's own key.
 	KeyDeclared bool
 	Email       []string // identity columns holding an email, matched case-insensitively
-	Tenant      string   // tenant column, "" when rows belong to no tenant
-	References  []Reference
-	Categories  map[string]string // column → data category
+	// Identities maps the other identity types (phone, user_id, ...) to
+	// the columns holding them, matched exactly against their values.
+	Identities map[string][]string
+	Tenant     string // tenant column, "" when rows belong to no tenant
+	References []Reference
+	Categories map[string]string // column → data category
 	// PathCategories maps JSON paths ("body.author.name", as Field.Name
 	// writes them) to their data category.
 	PathCategories map[string]string
@@ -123,6 +132,9 @@ type Collection struct {
 	Retention   *Retention // nil when the collection has no retention rule
 	Purposes    []string
 	Responses   bool // end-user responses: purged when a tenant stops collecting them
+	// Templates, when not nil, holds the bound-parameter SQL that reaches
+	// the collection instead of identities and references.
+	Templates *Templates
 }
 
 // Reference says that Column holds values of TargetColumn in Target, in
@@ -136,8 +148,9 @@ type Reference struct {
 	Where        []Condition
 }
 
-// Identity reports whether the collection is found directly by email.
-func (c *Collection) Identity() bool { return len(c.Email) > 0 }
+// Identity reports whether the collection is found directly by an
+// identity (email, phone, ...).
+func (c *Collection) Identity() bool { return len(c.Email) > 0 || len(c.Identities) > 0 }
 
 // Action is what erasure does to a collection's rows.
 type Action string

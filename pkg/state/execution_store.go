@@ -75,7 +75,7 @@ func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.Audi
 	now := s.DB.now()
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
-			"status": string(r.Status), "updated_at": now, "finished_at": now, "email": nil,
+			"status": string(r.Status), "updated_at": now, "finished_at": now, "email": nil, "identities": nil,
 			"counts": jsonPtr(r.Counts), "verification": jsonPtr(r.Verification),
 			"error_code": nil, "error_message": nil,
 		}

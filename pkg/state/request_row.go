@@ -14,6 +14,7 @@ type requestRow struct {
 	Status           string
 	Tenant           string
 	Email            *string
+	Identities       *string // JSON object by type, cleared with Email
 	Subject          string
 	CreatedAt        time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt        time.Time `gorm:"autoUpdateTime:false"`
@@ -60,6 +61,9 @@ func (r *requestRow) toDomain() *dsr.Request {
 	}
 	if r.Email != nil {
 		req.Email = *r.Email
+	}
+	if r.Identities != nil {
+		_ = json.Unmarshal([]byte(*r.Identities), &req.Identities)
 	}
 	if r.Counts != nil {
 		_ = json.Unmarshal([]byte(*r.Counts), &req.Counts)

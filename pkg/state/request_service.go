@@ -26,6 +26,9 @@ type RequestService struct {
 	// plan, in StatusAwaitingApproval instead of queueing them; nil
 	// holds none.
 	Gate *dsr.Gate
+	// Identities normalises the identities other than email a request may
+	// be filed with (the registry); nil accepts email only.
+	Identities dsr.IdentityNormalizer
 }
 
 var _ dsr.RequestService = (*RequestService)(nil)
@@ -35,7 +38,7 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 	if !in.Type.Valid() {
 		return nil, false, dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
 	}
-	email, err := dsr.NormalizeEmail(in.Email)
+	email, others, err := s.identities(in)
 	if err != nil {
 		return nil, false, err
 	}
@@ -57,16 +60,16 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 		return nil, false, dsr.Errorf(dsr.EINVALID, "Idempotency-Key: at most 200 characters")
 	}
 	now := s.DB.now()
-	subject := s.Subject.Subject(email)
+	subject := s.Subject.SubjectOf(withEmail(others, email))
 	row := &requestRow{
 		ID: uuid.Must(uuid.NewV7()).String(), Type: string(in.Type), Status: string(dsr.StatusPending),
-		Tenant: tenant, Email: &email, Subject: string(subject),
+		Tenant: tenant, Email: strPtr(email), Identities: jsonPtr(others), Subject: string(subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow), Source: in.Source,
 	}
 	if in.IdempotencyKey != "" {
 		// Keyed, not a bare SHA-256: the hash outlives the email column, and
 		// a bare hash of an address is reversed by hashing guesses.
-		sum := s.Subject.Sign("idempotency", []byte(string(in.Type)+"\x00"+email+"\x00"+tenant))
+		sum := s.Subject.Sign("idempotency", []byte(string(in.Type)+"\x00"+email+"\x00"+tenant+idemIdentities(others)))
 		row.IdemScope, row.IdemKey, row.IdemHash = strPtr(idemScope(c)), &in.IdempotencyKey, strPtr(sum)
 		if prev, err := s.byIdempotencyKey(ctx, row); prev != nil || err != nil {
 			return prev, false, err
@@ -246,7 +249,7 @@ func (s *RequestService) Cancel(ctx context.Context, c dsr.Caller, id string) (*
 		}
 		r.Status, r.FinishedAt = string(dsr.StatusCancelled), &now
 		r.ErrorCode, r.ErrorMessage = strPtr(dsr.ECONFLICT), strPtr("cancelled by "+c.Actor())
-		r.Email = nil // nothing more will be done for this person
+		r.Email, r.Identities = nil, nil // nothing more will be done for this person
 		return nil
 	})
 }

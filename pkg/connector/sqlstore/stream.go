@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
@@ -27,10 +28,16 @@ func (s *Store) Stream(ctx context.Context, sel connector.Selection, fn func(col
 	if err != nil {
 		return s.fail(ctx, "stream", sel.Collection.Key, err)
 	}
+	return s.streamRows(ctx, rows, "stream", sel.Collection.Key, fn)
+}
+
+// streamRows calls fn for each of rows and closes them. fn's error is
+// returned as it is; the driver's are classified by fail with what and key.
+func (s *Store) streamRows(ctx context.Context, rows *sql.Rows, what, key string, fn func(columns []string, values []any) error) error {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return s.fail(ctx, "stream", sel.Collection.Key, err)
+		return s.fail(ctx, what, key, err)
 	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
@@ -39,14 +46,14 @@ func (s *Store) Stream(ctx context.Context, sel connector.Selection, fn func(col
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return s.fail(ctx, "stream", sel.Collection.Key, err)
+			return s.fail(ctx, what, key, err)
 		}
 		if err := fn(cols, vals); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return s.fail(ctx, "stream", sel.Collection.Key, err)
+		return s.fail(ctx, what, key, err)
 	}
 	return nil
 }
