@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,24 +31,6 @@ const (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // bundle is one test's running service: state store, queue (not started),
 // server and a real listener.
 type bundle struct {
@@ -59,7 +40,7 @@ type bundle struct {
 	queue   *queue.Queue
 	srv     *api.Server
 	url     string
-	logs    *lockedBuffer
+	logs    *testkit.Buffer
 	logger  *slog.Logger
 
 	mu      sync.Mutex
@@ -79,7 +60,7 @@ func newBundle(t *testing.T, dialect string) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	b := &bundle{dialect: dialect, db: db, clock: testkit.NewClock(t0), logs: &lockedBuffer{}}
+	b := &bundle{dialect: dialect, db: db, clock: testkit.NewClock(t0), logs: &testkit.Buffer{}}
 	b.logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db.Now = b.clock.Now
 	return b

@@ -144,3 +144,60 @@ func TestDocumentedVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeLayoutListsEveryPackage: the README's Layout table has a row
+// for every package of the module, or names it in its parent's row (as
+// `sqlstore` under `pkg/connector/`).
+func TestReadmeLayoutListsEveryPackage(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, _ := strings.Cut(string(raw), "\n## Layout\n")
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	rows := map[string]string{} // path → its row
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9/_-]+)/` \\|(.*)$").FindAllStringSubmatch(layout, -1) {
+		rows[m[1]] = m[2]
+	}
+	if len(rows) == 0 {
+		t.Fatal("no Layout table in README.md")
+	}
+	for _, pkg := range packageDirs(t, "../..") {
+		parent, base := filepath.Dir(pkg), filepath.Base(pkg)
+		if _, ok := rows[pkg]; ok || strings.Contains(rows[parent], "`"+base+"`") || strings.Contains(rows[parent], "`"+base+"/`") {
+			continue
+		}
+		t.Errorf("README's Layout table does not list %s/", pkg)
+	}
+}
+
+// packageDirs returns the folders below root, relative to it, that hold a
+// Go package (a .go file other than a test), leaving out testdata and
+// hidden folders.
+func packageDirs(t *testing.T, root string) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		dir, err := filepath.Rel(root, filepath.Dir(path))
+		if err == nil && dir != "." && !seen[dir] {
+			seen[dir] = true
+			out = append(out, filepath.ToSlash(dir))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,7 +48,7 @@ type demoServer struct {
 	token    string
 	dir      string
 	stateURL string
-	stderr   *lockedBuffer
+	stderr   *testkit.Buffer
 }
 
 var (
@@ -62,7 +61,7 @@ var (
 func startDemo(t *testing.T, extra ...string) *demoServer {
 	t.Helper()
 	dir := t.TempDir()
-	s := &demoServer{dir: dir, stateURL: "sqlite://" + filepath.Join(dir, "state.db"), stderr: &lockedBuffer{}}
+	s := &demoServer{dir: dir, stateURL: "sqlite://" + filepath.Join(dir, "state.db"), stderr: &testkit.Buffer{}}
 	s.cmd = exec.Command(binary, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0",
 		"--demo-dir", filepath.Join(dir, "demo"), "--database-url", s.stateURL}, extra...)...)
 	s.cmd.Env = withoutLetheEnv()
@@ -258,24 +257,6 @@ func TestDemoTour(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), "lethe stopped") {
 		t.Error("no graceful-shutdown line in the log")
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestConfigCheck runs lethe config check on the demo registry and on broken

@@ -83,7 +83,7 @@ func newApp(t *testing.T, seed, hookURL, stateURL string) *app {
 // serve starts lethe serve on a's state store and returns once it serves.
 func (a *app) serve(t *testing.T) *demoServer {
 	t.Helper()
-	s := &demoServer{token: lifelineAdminToken, stderr: &lockedBuffer{}}
+	s := &demoServer{token: lifelineAdminToken, stderr: &testkit.Buffer{}}
 	s.cmd = exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
 	s.cmd.Env, s.cmd.Stderr = a.env, s.stderr
 	if err := s.cmd.Start(); err != nil {

@@ -3,11 +3,12 @@
 // freezing the root keys into the request's journal, erasing children first
 // in bounded, journaled batches, and verifying the erasure by walking again.
 //
-// The engine is domain code: it imports dsr and pkg/registry only and talks
-// to the application's databases through the narrow Reader and Store
-// interfaces defined here, which describe row sets as Selections (an email
-// match, key sets, and sub-selections pushed down while they stay in one
-// store). pkg/connector/sqlstore turns Selections into SQL.
+// The engine is domain code: it imports dsr, pkg/registry and
+// pkg/connector only and talks to the application's databases through the
+// narrow Reader and Store interfaces of pkg/connector, which describe row
+// sets as Selections (an email match, key sets, and sub-selections pushed
+// down while they stay in one store). pkg/connector/sqlstore turns
+// Selections into SQL.
 //
 // The walk: identity collections match the email; every other collection
 // matches rows whose reference column holds a value of the referenced

@@ -3,7 +3,6 @@ package state_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -221,16 +220,7 @@ func TestStepDetailsMigration(t *testing.T) {
 			versions, files := embedded(t, dialect)
 			at := migrationVersion(t, files, versions, "_step_details.sql")
 			raw := openRaw(t, dialect, url)
-			for i, f := range files {
-				if versions[i] >= at {
-					break
-				}
-				body, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				mustExec(t, raw, string(body))
-			}
+			applyBelow(t, raw, files, versions, at)
 			for _, r := range []struct{ id, status string }{{"ended", "completed"}, {"running", "running"}} {
 				mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
 					VALUES (?, 'erasure', ?, '', 's', ?, ?, ?)`), r.id, r.status, t0, t0, t0)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // outcomeExecutor returns a fixed outcome or error: a fake of the registry
@@ -89,7 +90,7 @@ func TestRunner(t *testing.T) {
 		ctx := context.Background()
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				var logs lockedBuffer
+				var logs testkit.Buffer
 				r := b.create(t, admin, dsr.TypeErasure, email, "studio-a")
 				if tc.cancel {
 					if _, err := b.requests.Cancel(ctx, admin, r.ID); err != nil {
@@ -170,7 +171,7 @@ func TestRunner(t *testing.T) {
 			})
 		}
 		t.Run("unknown request", func(t *testing.T) {
-			runner := &dsr.Runner{Store: b.runs, Executor: dsr.NoRegistryExecutor{}, Now: b.clock.Now, Logger: jsonLogger(&lockedBuffer{})}
+			runner := &dsr.Runner{Store: b.runs, Executor: dsr.NoRegistryExecutor{}, Now: b.clock.Now, Logger: jsonLogger(&testkit.Buffer{})}
 			if err := runner.Run(ctx, "0190f3a0-0000-7000-8000-000000000000", false); err != nil {
 				t.Errorf("Run of an unknown request = %v, want nil (nothing to do)", err)
 			}

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,16 +27,7 @@ func TestTenantsMigrationRegistersNamedTenants(t *testing.T) {
 			versions, files := embedded(t, dialect)
 			tenants := tenantsVersion(t, files, versions)
 			raw := openRaw(t, dialect, url)
-			for i, f := range files {
-				if versions[i] >= tenants { // NNNN_tenants and later run through Open
-					break
-				}
-				body, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				mustExec(t, raw, string(body))
-			}
+			applyBelow(t, raw, files, versions, tenants) // NNNN_tenants and later run through Open
 			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
 				VALUES (?, 'erasure', 'completed', ?, 's', ?, ?, ?)`), "r1", "from-requests", t0, t0, t0)
 			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
@@ -92,6 +84,22 @@ func migrationVersion(t *testing.T, files []string, versions []int64, suffix str
 	}
 	t.Fatalf("no NNNN%s migration", suffix)
 	return 0
+}
+
+// applyBelow runs in raw, in order, the migration files whose version is
+// below upTo, as a store of an older Lethe has them.
+func applyBelow(t *testing.T, raw *sql.DB, files []string, versions []int64, upTo int64) {
+	t.Helper()
+	for i, f := range files {
+		if versions[i] >= upTo {
+			break
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, raw, string(body))
+	}
 }
 
 // openAt records the versions before upTo as applied, as Lethe's earlier
