@@ -104,7 +104,8 @@ func (s *Sweeper) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()
 // counts what a real run would do and changes nothing.
 //
 // Errors: ECONFLICT while another real run is running (nothing is
-// recorded); a run that starts and then fails is recorded as failed with
+// recorded); ErrTakenOver when another process took the run over meanwhile
+// (this one stopped, recording nothing more); a run that starts and then fails is recorded as failed with
 // its error, progress and cursor, and returned together with the error,
 // which names the store and collection. A cancelled ctx interrupts the run
 // after the batch in flight; it is recorded as failed and resumed next time.
@@ -120,6 +121,10 @@ func (s *Sweeper) Run(ctx context.Context, o Options) (*Run, error) {
 	log := s.logger().With("run", run.ID, "kind", run.Kind, "dry_run", run.DryRun)
 	log.Info("retention sweep started", "as_of", run.AsOf, "resumes", run.Resumes)
 	err = s.sweep(ctx, run)
+	if errors.Is(err, ErrTakenOver) {
+		log.Warn("retention sweep taken over by another process; this one stops", "error", err)
+		return run, err
+	}
 	fin := context.WithoutCancel(ctx)
 	now := s.now()
 	run.FinishedAt = &now

@@ -27,6 +27,9 @@ type letheState struct {
 	execution *state.ExecutionStore
 	schema    string
 	drop      func()
+	// stmts counts the state store's statements (gorm's; transactions'
+	// BEGIN and COMMIT are not among them).
+	stmts *statements
 }
 
 func (b *bench) openState(ctx context.Context) (*letheState, error) {
@@ -45,11 +48,13 @@ func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	if err != nil {
 		return nil, err
 	}
+	stmts := &statements{}
+	db.Gorm.Logger = stmts
 	audit := &state.AuditLog{DB: db}
 	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte("bench-subject-key")), Audit: audit,
 		// The benchmark runs each request itself instead of through the queue.
 		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	ls := &letheState{db: db, requests: requests, execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}, schema: schema}
+	ls := &letheState{db: db, requests: requests, execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}, schema: schema, stmts: stmts}
 	ls.drop = func() {
 		db.Close()
 		b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
