@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -51,8 +52,10 @@ type Sweeper struct {
 
 	BatchSize    int
 	BatchTimeout time.Duration // bounds one batch's statement
-	Pause        time.Duration // between batches, so other writers get the table; negative: none
-	StaleAfter   time.Duration // a running run without progress this long is dead
+	Pause        time.Duration // mean (jittered) pause between batches, so other writers get the table; negative: none
+	// Sleep, when set, replaces the timer of the pauses (tests).
+	Sleep      func(ctx context.Context, d time.Duration) error
+	StaleAfter time.Duration // a running run without progress this long is dead
 }
 
 // Options says what run to make.
@@ -260,21 +263,8 @@ func (s *Sweeper) save(ctx context.Context, run *Run, files []File) error {
 	return nil
 }
 
-// pause waits between batches; false when ctx ended.
-func (s *Sweeper) pause(ctx context.Context) bool {
-	d := s.Pause
-	if d == 0 {
-		d = DefaultPause
-	}
-	if d < 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// loop returns the batch loop of a unit: size rows (or pages) per batch,
+// the Sweeper's timeout and pause.
+func (s *Sweeper) loop(size int) *batch.Loop {
+	return &batch.Loop{Size: size, Timeout: s.batchTimeout(), Pause: cmp.Or(s.Pause, DefaultPause), Sleep: s.Sleep}
 }
