@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // The application of the scale-out test, on Postgres: users; chats in three
@@ -86,19 +86,15 @@ func TestThreeReplicasScaleOut(t *testing.T) {
 	}
 
 	leader := c.serve(t)
-	waitFor(t, 30*time.Second, "the first replica to lead", func() bool {
-		var n int
-		state.QueryRow(`SELECT count(*) FROM river_leader`).Scan(&n)
-		return n == 1
+	testkit.Eventually(t, 30*time.Second, "the first replica to lead", func() error {
+		return count(state, one, `SELECT count(*) FROM river_leader`)
 	})
 	var run struct{ ID string }
 	if code := leader.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != http.StatusAccepted {
 		t.Fatalf("POST /v1/retention/runs = %d", code)
 	}
-	waitFor(t, 60*time.Second, "the sweep to purge a first batch", func() bool {
-		var n int
-		state.QueryRow(`SELECT count(*) FROM lethe_retention_runs WHERE id = $1 AND status = 'running' AND counts <> '[]'`, run.ID).Scan(&n)
-		return n == 1
+	testkit.Eventually(t, 60*time.Second, "the sweep to purge a first batch", func() error {
+		return count(state, one, `SELECT count(*) FROM lethe_retention_runs WHERE id = $1 AND status = 'running' AND counts <> '[]'`, run.ID)
 	})
 	if p := processOf(t, state, leader); p != runProcess(t, state, run.ID) {
 		t.Fatalf("the sweep runs on %s, not on the leader %s", runProcess(t, state, run.ID), p)
@@ -114,24 +110,18 @@ func TestThreeReplicasScaleOut(t *testing.T) {
 	ids := fileScaleRequests(t, replicas)
 
 	worker := replicas[0]
-	waitFor(t, 60*time.Second, "a replica to run an erasure", func() bool {
-		var n int
-		state.QueryRow(`SELECT count(*) FROM lethe_requests WHERE status = 'running' AND type = 'erasure' AND process_id = $1`,
-			processOf(t, state, worker)).Scan(&n)
-		return n > 0
+	workerID := processOf(t, state, worker)
+	testkit.Eventually(t, 60*time.Second, "a replica to run an erasure", func() error {
+		return count(state, positive, `SELECT count(*) FROM lethe_requests WHERE status = 'running' AND type = 'erasure' AND process_id = $1`, workerID)
 	})
 	kill(t, worker)
 	replicas = []*demoServer{c.serve(t), replicas[1], replicas[2]}
 
-	waitFor(t, 5*time.Minute, "every request to end", func() bool {
-		var n int
-		state.QueryRow(`SELECT count(*) FROM lethe_requests WHERE status IN ('pending', 'running')`).Scan(&n)
-		return n == 0
+	testkit.Eventually(t, 5*time.Minute, "every request to end", func() error {
+		return count(state, zero, `SELECT count(*) FROM lethe_requests WHERE status IN ('pending', 'running')`)
 	})
-	waitFor(t, 2*time.Minute, "the sweep to be carried on to its end", func() bool {
-		var n int
-		state.QueryRow(`SELECT count(*) FROM lethe_retention_runs WHERE status IN ('queued', 'running')`).Scan(&n)
-		return n == 0
+	testkit.Eventually(t, 2*time.Minute, "the sweep to be carried on to its end", func() error {
+		return count(state, zero, `SELECT count(*) FROM lethe_retention_runs WHERE status IN ('queued', 'running')`)
 	})
 	checkScaleRequests(t, state, replicas[1], ids)
 	checkScaleApp(t, app)
@@ -393,8 +383,8 @@ func checkSweeps(t *testing.T, state *sql.DB, first string) {
 func processOf(t *testing.T, state *sql.DB, s *demoServer) string {
 	t.Helper()
 	var id string
-	waitFor(t, 10*time.Second, "the replica's heartbeat", func() bool {
-		return state.QueryRow(`SELECT id FROM lethe_processes WHERE pid = $1 ORDER BY started_at DESC LIMIT 1`, s.cmd.Process.Pid).Scan(&id) == nil
+	testkit.Eventually(t, 10*time.Second, "the replica's heartbeat", func() error {
+		return state.QueryRow(`SELECT id FROM lethe_processes WHERE pid = $1 ORDER BY started_at DESC LIMIT 1`, s.cmd.Process.Pid).Scan(&id)
 	})
 	return id
 }
@@ -408,16 +398,19 @@ func runProcess(t *testing.T, state *sql.DB, run string) string {
 	return p
 }
 
-// waitFor polls cond every 50ms until it holds or within has passed.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waited %s for %s", within, what)
-		case <-time.After(50 * time.Millisecond):
-		}
+// count runs a count query on db for a testkit.Eventually check: nil once
+// want(n) holds, else an error saying what was counted.
+func count(db *sql.DB, want func(n int) bool, q string, args ...any) error {
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		return err
 	}
+	if !want(n) {
+		return fmt.Errorf("counted %d", n)
+	}
+	return nil
 }
+
+func zero(n int) bool     { return n == 0 }
+func one(n int) bool      { return n == 1 }
+func positive(n int) bool { return n > 0 }

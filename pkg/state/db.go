@@ -150,6 +150,15 @@ func (db *DB) Progress() *gorm.DB {
 	return db.progress
 }
 
+// SetLogger gives both pools the statement logger l (lethebench counts
+// statements with one).
+func (db *DB) SetLogger(l logger.Interface) {
+	db.Gorm.Logger = l
+	if db.progress != nil {
+		db.progress.Logger = l
+	}
+}
+
 // Close closes the pools.
 func (db *DB) Close() error {
 	if db.progress != nil {

@@ -198,7 +198,7 @@ func forgetKeys(tx *gorm.DB, id string) error {
 		if err != nil {
 			return fmt.Errorf("journal: forget the keys of request %s: %w", id, err)
 		}
-		return nil
+		return forgetLegacyResumes(tx, id)
 	}
 	if err := tx.Where("request_id = ?", id).Delete(&keyRow{}).Error; err != nil {
 		return fmt.Errorf("journal: forget the frozen keys of request %s: %w", id, err)
