@@ -282,6 +282,12 @@ func checkScaleRequests(t *testing.T, state *sql.DB, s *demoServer, reqs []scale
 			t.Errorf("%s request of user %d ended %s with %d ends in the audit trail; want completed once", q.kind, q.user, r.Status, ends[q.id])
 			continue
 		}
+		if r.Attempts > 1 {
+			// Killed mid-erasure: a batch committed just before the kill and
+			// not yet journaled is deleted but not counted. Its data is
+			// checked with everyone's (checkScaleApp).
+			continue
+		}
 		for coll, n := range want[q.kind] {
 			if r.Counts[coll] != n {
 				t.Errorf("%s request of user %d counts %v; want %s: %d", q.kind, q.user, r.Counts, coll, n)

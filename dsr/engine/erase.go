@@ -112,16 +112,15 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 }
 
 // deleteAll deletes t's rows in batches, pass by pass, journaling the count
-// and pass after every full batch and before a pass that follows rows
-// deleted unjournaled (a short batch ends a pass; the done step usually
-// follows at once). A done step is skipped.
+// and pass after every batch that deleted rows, at once: a process killed
+// between a batch's commit and its step loses that batch's count. A done
+// step is skipped.
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
 	var at progress
 	total := resume(prev, &at)
-	unsaved := false
 	it := t.open(r)
 	for pass := 0; ; pass++ {
 		sel, ok, err := it.next(ctx)
@@ -134,22 +133,12 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 		if pass < at.Pass {
 			continue
 		}
-		if unsaved {
-			if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil); err != nil {
-				return total, err
-			}
-			unsaved = false
-		}
 		err = r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			n, err := t.store.Delete(bctx, sel, b.Size)
-			if err != nil {
+			if err != nil || n == 0 {
 				return err
 			}
 			b.N, total = n, total+n
-			if n < int64(b.Size) {
-				unsaved = unsaved || n > 0
-				return nil
-			}
 			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil)
 		})
 		if err != nil {
