@@ -28,6 +28,9 @@ type fileRegistry struct {
 	// processing (records.go).
 	Subjects  map[string][]string `yaml:"subjects,omitempty"`
 	Transfers map[string]string   `yaml:"transfers,omitempty"`
+	// Labels names data categories in words for report.html: category →
+	// label, over Lethe's own labels of the common categories.
+	Labels map[string]string `yaml:"labels,omitempty"`
 }
 
 type fileStore struct {
@@ -62,6 +65,8 @@ type fileCollection struct {
 	Purpose    string              `yaml:"purpose,omitempty"`
 	Purposes   []string            `yaml:"purposes,omitempty"`
 	Responses  bool                `yaml:"responses,omitempty"`
+	Label      string              `yaml:"label,omitempty"`
+	Report     *fileReport         `yaml:"report,omitempty"`
 }
 
 type fileIdentity struct {

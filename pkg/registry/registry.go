@@ -51,6 +51,9 @@ type Registry struct {
 	// for the records of processing; nil when not declared.
 	Subjects  map[string][]string
 	Transfers map[string]string
+	// Labels names data categories in words for report.html (category →
+	// label); categories without one get Lethe's own label.
+	Labels map[string]string
 
 	order     []*Collection // parents first
 	canonical []byte
@@ -123,6 +126,12 @@ type Collection struct {
 	Retention   *Retention // nil when the collection has no retention rule
 	Purposes    []string
 	Responses   bool // end-user responses: purged when a tenant stops collecting them
+	// Label names the collection in report.html ("Your invoices"); ""
+	// lets the report name it by its categories.
+	Label string
+	// Report says how report.html shows the rows; nil shows them as
+	// records counted under "what else is kept".
+	Report *Report
 }
 
 // Reference says that Column holds values of TargetColumn in Target, in
