@@ -41,12 +41,28 @@ func (p *Printer) T(id string, pairs ...any) string {
 	return p.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(pairs)})
 }
 
-// N returns the plural form of message id for count n, with {{.Count}}
-// written as a number of this language, and the other pairs as T's.
-func (p *Printer) N(id string, n int64, pairs ...any) string {
+// N returns the plural form of message id for count n (any integer), with
+// {{.Count}} written as a number of this language, and the other pairs as
+// T's.
+func (p *Printer) N(id string, n any, pairs ...any) string {
+	count := toInt64(n)
 	d := data(pairs)
-	d["Count"] = p.Number(n)
-	return p.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: n})
+	d["Count"] = p.Number(count)
+	return p.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+}
+
+func toInt64(n any) int64 {
+	switch n := n.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case uint64:
+		return int64(n)
+	}
+	return 0
 }
 
 // Has reports whether this language has message id, for optional
