@@ -88,13 +88,8 @@ type pageData struct {
 // a 404 page that says so.
 func (s *Server) privacyHome(c echo.Context) error {
 	d := pageData{Step: "ask", Tenant: c.Param("tenant")}
-	if d.Tenant == "" {
-		d.Studios = s.studios(c.Request().Context())
-		return s.renderPage(c, http.StatusOK, d)
-	}
-	if dsr.ValidateTenant(d.Tenant) != nil || s.known(c.Request().Context(), d.Tenant) != nil {
+	if d.Tenant != "" && (dsr.ValidateTenant(d.Tenant) != nil || s.known(c.Request().Context(), d.Tenant) != nil) {
 		d.Step, d.Tenant = "unknown", ""
-		d.Studios = s.studios(c.Request().Context())
 		return s.renderPage(c, http.StatusNotFound, d)
 	}
 	return s.renderPage(c, http.StatusOK, d)
@@ -112,6 +107,9 @@ func (s *Server) privacyAsk(c echo.Context) error {
 	}
 	if err := s.knownField(c.Request().Context(), d.Tenant); err != nil {
 		d.Tenant = ""
+		if dsr.ErrorCode(err) == dsr.EUNPROCESSABLE {
+			err = errUnknownStudio
+		}
 		return s.pageError(c, d, err)
 	}
 	if !dsr.Type(d.Type).Valid() {
@@ -216,6 +214,8 @@ func (s *Server) renderPage(c echo.Context, status int, d pageData) error {
 	if d.Tenant != "" && dsr.ValidateTenant(d.Tenant) == nil {
 		d.Home += "/" + d.Tenant
 		d.Studio = s.studio(ctx, d.Tenant)
+	} else if d.Step == "ask" || d.Step == "unknown" {
+		d.Studios = s.studios(ctx) // a page of no studio offers every studio
 	}
 	d.Lang = s.pageLanguage(c, d.Tenant)
 	d.P = locale.Shipped().Printer(d.Lang)

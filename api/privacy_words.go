@@ -11,10 +11,11 @@ import (
 // What the page refuses before anything reaches the self-service: each
 // has its own sentence on the page (problemOf).
 var (
-	errOtherSite = dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
-	errSession   = dsr.Errorf(dsr.EFORBIDDEN, "Your session has expired: reload the page and try again.")
-	errNoChoice  = dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
-	errCodeShape = dsr.Errorf(dsr.EUNPROCESSABLE, "code: the six digits from the email")
+	errOtherSite     = dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
+	errSession       = dsr.Errorf(dsr.EFORBIDDEN, "Your session has expired: reload the page and try again.")
+	errNoChoice      = dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
+	errCodeShape     = dsr.Errorf(dsr.EUNPROCESSABLE, "code: the six digits from the email")
+	errUnknownStudio = dsr.Errorf(dsr.EUNPROCESSABLE, "tenant: not a registered tenant")
 )
 
 // problem is an error as the page tells it: a message id of pkg/locale,
@@ -50,6 +51,8 @@ func problemOf(step string, err error) problem {
 		return problem{id: "error.choose"}
 	case err == errCodeShape:
 		return problem{id: "error.code_shape"}
+	case err == errUnknownStudio:
+		return problem{id: "error.unknown_studio"}
 	case errors.As(err, &wrong) && wrong.Left > 0:
 		return problem{id: "error.code_wrong", n: int64(wrong.Left), count: true}
 	case errors.As(err, &wrong):
