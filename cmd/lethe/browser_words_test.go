@@ -233,17 +233,3 @@ func wrongOf(code string) string {
 	}
 	return "000000"
 }
-
-// screenshotDir is where screenshots are kept: LETHE_TEST_SCREENSHOTS, or
-// a new folder under the system's temporary folder that outlives the test.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("LETHE_TEST_SCREENSHOTS"); dir != "" {
-		return dir
-	}
-	dir, err := os.MkdirTemp("", "lethe-screenshots-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
