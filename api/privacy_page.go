@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/locale"
 )
 
 // The end user's page (GET /privacy, /privacy/{tenant}): server-rendered,
@@ -31,9 +32,15 @@ var privacyFiles embed.FS
 var (
 	privacyPage = template.Must(template.ParseFS(privacyFiles, "privacy/page.html.tmpl"))
 	privacyCSS  = mustRead(privacyFiles, "privacy/page.css")
-	privacyCSP  = "default-src 'none'; style-src 'sha256-" + sha256Base64(privacyCSS) + "'; " +
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+// pageCSP allows the page's one style element (by its hash: the studio's
+// colour makes it differ between studios), forms posted back here, and
+// nothing else.
+func pageCSP(css string) string {
+	return "default-src 'none'; style-src 'sha256-" + sha256Base64(css) + "'; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
 
 // csrfCookie holds the token that each form of the page must echo back
 // (double submit); SameSite=Strict keeps other sites from sending it.
@@ -52,29 +59,40 @@ func sha256Base64(s string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// pageData is what the template shows; Step is "ask", "code" or "done".
+// pageData is what the template shows; Step is "ask", "code", "done" or
+// "unknown" (a studio nobody registered).
 type pageData struct {
-	Step        string
-	Tenant      string
-	Email       string
-	Type        string
-	RequestID   string
-	Held        bool // the review gate holds the request for approval
-	Error       string
-	CSRF        string
-	Home        string
-	CodeMinutes int
-	Attempts    int
-	Style       template.CSS
+	Step      string
+	Tenant    string
+	Studio    *dsr.Tenant   // the studio of the page, nil for none
+	Studios   []*dsr.Tenant // on /privacy: every studio, to choose from
+	Email     string
+	Type      string
+	RequestID string
+	Held      bool   // the review gate holds the request for approval
+	Error     string // in the page's language
+	problem   problem
+	CSRF      string
+	Home      string
+	Lang      string // the language chosen, carried by the forms
+	P         *locale.Printer
+	Languages []languageLink
+	Brand     brand
+	Style     template.CSS
+	CodeTTL   int64 // minutes a code works
+	LinkDays  int64 // days a download link works
 }
 
-// privacyHome serves the form that asks for an email and a choice.
+// privacyHome serves the form that asks for an email and a choice; on
+// /privacy, the studios to choose from too. A studio nobody registered is
+// a 404 page that says so.
 func (s *Server) privacyHome(c echo.Context) error {
-	tenant := c.Param("tenant")
-	if tenant != "" && (dsr.ValidateTenant(tenant) != nil || s.known(c.Request().Context(), tenant) != nil) {
-		return s.renderPage(c, http.StatusNotFound, pageData{Step: "ask", Error: "There is no such page: check the address."})
+	d := pageData{Step: "ask", Tenant: c.Param("tenant")}
+	if d.Tenant != "" && (dsr.ValidateTenant(d.Tenant) != nil || s.known(c.Request().Context(), d.Tenant) != nil) {
+		d.Step, d.Tenant = "unknown", ""
+		return s.renderPage(c, http.StatusNotFound, d)
 	}
-	return s.renderPage(c, http.StatusOK, pageData{Step: "ask", Tenant: tenant})
+	return s.renderPage(c, http.StatusOK, d)
 }
 
 // privacyAsk files the request from the page's form and asks for the code.
@@ -89,9 +107,17 @@ func (s *Server) privacyAsk(c echo.Context) error {
 	}
 	if err := s.knownField(c.Request().Context(), d.Tenant); err != nil {
 		d.Tenant = ""
+		if dsr.ErrorCode(err) == dsr.EUNPROCESSABLE {
+			err = errUnknownStudio
+		}
 		return s.pageError(c, d, err)
 	}
-	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant, IP: s.clientIP(c)})
+	if !dsr.Type(d.Type).Valid() {
+		return s.pageError(c, d, errNoChoice)
+	}
+	lang := s.pageLanguage(c, d.Tenant)
+	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: dsr.Type(d.Type), Email: d.Email, Tenant: d.Tenant,
+		IP: s.clientIP(c), Language: lang})
 	if err != nil {
 		return s.pageError(c, d, err)
 	}
@@ -100,7 +126,7 @@ func (s *Server) privacyAsk(c echo.Context) error {
 
 // privacyVerify checks the code from the page's form.
 func (s *Server) privacyVerify(c echo.Context) error {
-	d := pageData{Step: "code", Tenant: c.FormValue("tenant"), RequestID: c.FormValue("id")}
+	d := pageData{Step: "code", Tenant: c.FormValue("tenant"), RequestID: c.FormValue("id"), Type: c.FormValue("type")}
 	if err := s.checkForm(c); err != nil {
 		return s.pageError(c, d, err)
 	}
@@ -108,7 +134,11 @@ func (s *Server) privacyVerify(c echo.Context) error {
 	if err != nil {
 		return s.pageError(c, d, err)
 	}
-	r, err := self.Verify(c.Request().Context(), d.RequestID, c.FormValue("code"), s.clientIP(c))
+	code := strings.TrimSpace(c.FormValue("code"))
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return s.pageError(c, d, errCodeShape)
+	}
+	r, err := self.Verify(c.Request().Context(), d.RequestID, code, s.clientIP(c))
 	switch dsr.ErrorCode(err) {
 	case "":
 		return s.renderPage(c, http.StatusOK, pageData{Step: "done", Tenant: r.Tenant, Type: string(r.Type), RequestID: r.ID,
@@ -130,12 +160,12 @@ type publicOriginer interface {
 // token must match the cookie, and a browser's Origin must be this site.
 func (s *Server) checkForm(c echo.Context) error {
 	if o := c.Request().Header.Get("Origin"); o != "" && !s.sameOrigin(c, o) {
-		return dsr.Errorf(dsr.EFORBIDDEN, "This form was sent from another site: open this page and try again.")
+		return errOtherSite
 	}
 	ck, err := c.Cookie(csrfCookie)
 	form := c.FormValue("csrf")
 	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
-		return dsr.Errorf(dsr.EFORBIDDEN, "Your session has expired: reload the page and try again.")
+		return errSession
 	}
 	return nil
 }
@@ -157,7 +187,8 @@ func (s *Server) sameOrigin(c echo.Context, origin string) bool {
 	return u.Host == c.Request().Host
 }
 
-// pageError shows err on the page with its status (and Retry-After).
+// pageError shows err on the page, in the page's words, with its status
+// (and Retry-After).
 func (s *Server) pageError(c echo.Context, d pageData, err error) error {
 	code := dsr.ErrorCode(err)
 	status := statusOf[code]
@@ -165,29 +196,42 @@ func (s *Server) pageError(c echo.Context, d pageData, err error) error {
 		s.Logger.Error("internal error", "method", c.Request().Method, "route", c.Path(), "error", err)
 		status = http.StatusInternalServerError
 	}
-	d.Error = dsr.ErrorMessage(err)
 	var limited *dsr.RateLimitError
 	if errors.As(err, &limited) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Round(time.Second)/time.Second)))
 	}
+	d.problem = problemOf(d.Step, err)
 	return s.renderPage(c, status, d)
 }
 
-// renderPage writes the page with its security headers and the form token.
+// renderPage writes the page in the language of its reader, with its
+// studio's name and colour, its security headers and the form token.
 func (s *Server) renderPage(c echo.Context, status int, d pageData) error {
+	ctx := c.Request().Context()
 	d.CSRF = s.csrfToken(c)
-	d.Style = template.CSS(privacyCSS)
-	d.CodeMinutes, d.Attempts = int(dsr.CodeTTL/time.Minute), dsr.MaxCodeAttempts
+	d.CodeTTL, d.LinkDays = int64(dsr.CodeTTL/time.Minute), int64(dsr.DefaultExportTTL/(24*time.Hour))
 	d.Home = "/privacy"
 	if d.Tenant != "" && dsr.ValidateTenant(d.Tenant) == nil {
 		d.Home += "/" + d.Tenant
+		d.Studio = s.studio(ctx, d.Tenant)
+	} else if d.Step == "ask" || d.Step == "unknown" {
+		d.Studios = s.studios(ctx) // a page of no studio offers every studio
 	}
+	d.Lang = s.pageLanguage(c, d.Tenant)
+	d.P = locale.Shipped().Printer(d.Lang)
+	d.Error = d.problem.say(d.P)
+	d.Languages = languageLinks(c.Request().URL.Path, d.Home, d.Lang)
+	d.Brand = brandOf(d.Studio)
+	css := privacyCSS + d.Brand.CSS()
+	d.Style = template.CSS(css)
 	var buf bytes.Buffer
 	if err := privacyPage.Execute(&buf, d); err != nil {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", privacyCSP)
+	h.Set("Content-Security-Policy", pageCSP(css))
+	h.Set("Content-Language", d.Lang)
+	h.Set("Vary", "Accept-Language")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	// same-origin, not no-referrer: with no-referrer browsers send

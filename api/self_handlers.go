@@ -82,7 +82,9 @@ func (s *Server) createSelfRequest(c echo.Context) error {
 	if err := s.knownField(c.Request().Context(), body.Tenant); err != nil {
 		return err
 	}
-	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: body.Type, Email: body.Email, Tenant: body.Tenant, IP: s.clientIP(c)})
+	// The mails speak the language the client's Accept-Language asks for.
+	t, err := self.Ask(c.Request().Context(), dsr.SelfAsk{Type: body.Type, Email: body.Email, Tenant: body.Tenant,
+		IP: s.clientIP(c), Language: c.Request().Header.Get("Accept-Language")})
 	if err != nil {
 		return err
 	}

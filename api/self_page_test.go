@@ -96,11 +96,11 @@ func TestPrivacyPageFlow(t *testing.T) {
 	code := b.smtp.Wait(t, "ada@example.com", "code", 0).Code()
 	id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)[1]
 	res, page = p.post("/privacy/verify", url.Values{"csrf": {csrf}, "tenant": {"career-coach"}, "id": {id}, "code": {wrong(code)}})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "2 attempt(s) left") || !strings.Contains(page, `role="alert"`) {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "That code is not right. You can try 2 more times.") || !strings.Contains(page, `role="alert"`) {
 		t.Fatalf("wrong code: %d %s", res.StatusCode, page)
 	}
 	res, page = p.post("/privacy/verify", url.Values{"csrf": {csrf}, "tenant": {"career-coach"}, "id": {id}, "code": {code}})
-	if res.StatusCode != 200 || !strings.Contains(page, "Confirmed") || !strings.Contains(page, "erased") {
+	if res.StatusCode != 200 || !strings.Contains(page, "your request is confirmed") || !strings.Contains(page, "we forget your address") {
 		t.Fatalf("right code: %d %s", res.StatusCode, page)
 	}
 }

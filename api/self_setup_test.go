@@ -152,8 +152,9 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 		t.Fatal(err)
 	}
 	sb.store = &state.SelfStore{DB: db, Audit: audit, Requests: requests}
+	tenants := registerStudios(t, db, audit, hasher)
 	sb.svc = &selfservice.Service{Store: sb.store, Mail: mailer, Subject: hasher, Packages: exports, Exports: records,
-		PublicURL: "http://lethe.test", Limits: limits, Now: b.clock.Now, Logger: b.logger}
+		PublicURL: "http://lethe.test", Limits: limits, Studios: tenants, Now: b.clock.Now, Logger: b.logger}
 	runner := &dsr.Runner{Store: runs, Executor: sb.exec, Now: b.clock.Now, Logger: b.logger,
 		Observer: observed{sb.svc, sb.notices}}
 	b.queue, err = queue.New(ctx, queue.Config{DB: db, Runner: runner, Logger: b.logger, Workers: 1, PollInterval: 50 * time.Millisecond})
@@ -163,7 +164,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 	requests.Enqueue, sb.store.Enqueue = b.queue.Enqueue, b.queue.Enqueue
 	b.srv = &api.Server{
 		AdminToken: adminToken, Requests: requests, Keys: &state.KeyService{DB: db, Audit: audit}, Audit: audit,
-		Tenants: registerStudios(t, db, audit, hasher),
+		Tenants: tenants,
 		Ready:   map[string]api.Pinger{"state": db}, Metrics: prometheus.NewRegistry(), Logger: b.logger, Now: b.clock.Now,
 		Exports: exports, Self: sb.svc,
 	}

@@ -214,7 +214,8 @@ func TestSelfErasureConfirmation(t *testing.T) {
 		tk, code := b.ask(t, "erasure", "alan@example.com", "calm-mind")
 		decode[map[string]any](t, b.verify(t, tk.ID, code), http.StatusOK)
 		m := b.smtp.Wait(t, "alan@example.com", "erased", 20*time.Second)
-		if !strings.Contains(m.Body, "3 record(s)") || !strings.Contains(m.Body, tk.ID) {
+		if !strings.Contains(m.Body, "You asked calm-mind to delete") || !strings.Contains(m.Body, "3 records were deleted") ||
+			!strings.Contains(m.Body, tk.ID) {
 			t.Errorf("confirmation: %q", m.Body)
 		}
 		got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)

@@ -53,6 +53,7 @@ type tenantBody struct {
 	PrivacyContact *string         `json:"privacy_contact"`
 	OwnerEmails    *[]string       `json:"owner_emails"`
 	BrandColor     *string         `json:"brand_color"`
+	Language       *string         `json:"language"`
 	CreatedAt      json.RawMessage `json:"created_at"`
 	UpdatedAt      json.RawMessage `json:"updated_at"`
 }
@@ -76,7 +77,7 @@ func (s *Server) createTenant(c echo.Context) error {
 	}
 	t, err := s.Tenants.Create(c.Request().Context(), caller(c).Actor(), &dsr.Tenant{Slug: deref(body.Slug),
 		DisplayName: deref(body.DisplayName), LegalName: deref(body.LegalName), PrivacyContact: deref(body.PrivacyContact),
-		OwnerEmails: deref(body.OwnerEmails), BrandColor: deref(body.BrandColor)})
+		OwnerEmails: deref(body.OwnerEmails), BrandColor: deref(body.BrandColor), Language: deref(body.Language)})
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (s *Server) getTenant(c echo.Context) error {
 // putTenant is PUT /v1/tenants/{tenant}: it sets the fields given and
 // keeps the others. The slug never changes. The admin may change every
 // other field; the tenant's own key changes the profile (display_name,
-// legal_name, privacy_contact, brand_color) but not owner_emails, which
+// legal_name, privacy_contact, brand_color, language) but not owner_emails, which
 // decide who owns the studio: that is 403.
 func (s *Server) putTenant(c echo.Context) error {
 	slug, err := s.ownTenant(c)
@@ -156,7 +157,7 @@ func (s *Server) putTenant(c echo.Context) error {
 		body.OwnerEmails = nil
 	}
 	t, err := s.Tenants.Update(c.Request().Context(), cl.Actor(), slug, dsr.TenantProfile{DisplayName: body.DisplayName,
-		LegalName: body.LegalName, PrivacyContact: body.PrivacyContact, BrandColor: body.BrandColor, OwnerEmails: body.OwnerEmails})
+		LegalName: body.LegalName, PrivacyContact: body.PrivacyContact, BrandColor: body.BrandColor, Language: body.Language, OwnerEmails: body.OwnerEmails})
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func TestUnknownTenantSelfService(t *testing.T) {
 	}
 	p := newPageClient(t, b.url)
 	res, page := p.get("/privacy/no-such-studio")
-	if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, "no such page") {
+	if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(page, "We do not know this studio") {
 		t.Errorf("GET /privacy/no-such-studio: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	res, page = p.get("/privacy/career-coach")
@@ -157,7 +157,7 @@ func TestUnknownTenantSelfService(t *testing.T) {
 	}
 	csrf := csrfField.FindStringSubmatch(page)[1]
 	res, page = p.post("/privacy/request", url.Values{"csrf": {csrf}, "tenant": {"no-such-studio"}, "email": {"ada@example.com"}, "type": {"erasure"}})
-	if res.StatusCode != 422 || !strings.Contains(page, "not a registered tenant") || strings.Contains(page, `<label for="code">`) {
+	if res.StatusCode != 422 || !strings.Contains(page, "We do not know the studio this form names") || strings.Contains(page, `<label for="code">`) {
 		t.Errorf("form with an unknown tenant: %d", res.StatusCode)
 	}
 	if after := b.rows(t); after != before {

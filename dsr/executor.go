@@ -35,10 +35,18 @@ type Step struct {
 	// (the last row or file handled). It is never shown, and the journal
 	// forgets it when the request ends; Detail holds no keys.
 	Cursor string `json:"-"`
+	// Durable asks SaveStep to return only once this step, and everything
+	// journaled before it, would survive a crash of the state store itself:
+	// set on the step after which an execution starts changing data.
+	Durable bool `json:"-"`
 }
 
 // Journal is a request's durable record of progress, kept in Lethe's state
-// store so that a restarted execution resumes where it stopped.
+// store so that a restarted execution resumes where it stopped. Steps,
+// frozen keys and the snapshot are visible to every process once written,
+// but a crash of the state store itself (not of Lethe) may lose those
+// written since the last Durable step, which an execution redoes: its
+// steps are idempotent.
 type Journal interface {
 	// Steps returns the steps recorded so far, in the order first recorded.
 	Steps(ctx context.Context) ([]Step, error)

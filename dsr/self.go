@@ -21,6 +21,10 @@ type SelfAsk struct {
 	Email  string
 	Tenant string // "" asks across every tenant
 	IP     string // the client's address, for rate limits only; never stored in clear
+	// Language is the tag of the language the person used ("de"), or
+	// their Accept-Language header, for the mails that follow; "" (or a
+	// language Lethe does not have) for the studio's default.
+	Language string
 }
 
 // SelfTicket is the answer to SelfAsk. It is the same for an address Lethe
@@ -71,3 +75,16 @@ func (e *RateLimitError) Error() string { return e.Coded.Error() }
 
 // Unwrap returns the coded error, so ErrorCode and ErrorMessage see it.
 func (e *RateLimitError) Unwrap() error { return e.Coded }
+
+// WrongCodeError is the EUNPROCESSABLE (attempts left) or EFORBIDDEN
+// (locked) error of a wrong code, with how many attempts are left, for a
+// page to say so in its own words.
+type WrongCodeError struct {
+	Coded *Error
+	Left  int
+}
+
+func (e *WrongCodeError) Error() string { return e.Coded.Error() }
+
+// Unwrap returns the coded error, so ErrorCode and ErrorMessage see it.
+func (e *WrongCodeError) Unwrap() error { return e.Coded }

@@ -20,9 +20,12 @@ type Tenant struct {
 	PrivacyContact string   `json:"privacy_contact"`
 	OwnerEmails    []string `json:"owner_emails"`
 	// BrandColor is "#rrggbb" or "" for Lethe's own colours.
-	BrandColor string    `json:"brand_color"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	BrandColor string `json:"brand_color"`
+	// Language is the tag of the language the studio speaks to people
+	// when their browser asks for none Lethe has ("de"), "" for English.
+	Language  string    `json:"language"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // TenantProfile is what a tenant's own key may change: every field but
@@ -32,6 +35,7 @@ type TenantProfile struct {
 	LegalName      *string
 	PrivacyContact *string
 	BrandColor     *string
+	Language       *string
 	// OwnerEmails is for the admin only (see TenantService.Update).
 	OwnerEmails *[]string
 }
@@ -60,7 +64,10 @@ type TenantService interface {
 	Known(ctx context.Context, slug string) error
 }
 
-var brandColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+var (
+	brandColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	languageRE   = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+)
 
 // Validate checks every field of t and returns EUNPROCESSABLE naming the
 // first bad one. Owner emails are folded to lower case.
@@ -77,6 +84,8 @@ func (t *Tenant) Validate() error {
 		return Errorf(EUNPROCESSABLE, "legal_name: at most 200 characters")
 	case t.BrandColor != "" && !brandColorRE.MatchString(t.BrandColor):
 		return Errorf(EUNPROCESSABLE, `brand_color: a colour as "#rrggbb", or "" for none`)
+	case t.Language != "" && !languageRE.MatchString(t.Language):
+		return Errorf(EUNPROCESSABLE, `language: a language tag such as "en" or "de", or "" for English`)
 	case len(t.OwnerEmails) > 20:
 		return Errorf(EUNPROCESSABLE, "owner_emails: at most 20 addresses")
 	}

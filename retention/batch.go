@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -47,7 +48,7 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	if own {
 		cols = append(append([]string(nil), fileCols...), sel.Older.Column)
 	}
-	batch := s.batchSize()
+	size := s.batchSize()
 	where := "purge " + c.Key
 	if rs, ok := st.(RangeStore); ok && own && !u.noRange {
 		pages, perPage, ok, err := rs.Extent(ctx, c)
@@ -57,51 +58,62 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 			return s.purgeRange(ctx, run, u, c, sel, rs, fileCols, pages, perPage)
 		}
 	}
-	for {
+	err := s.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		if own && run.Cursor.After != nil {
 			o := *sel.Older
 			o.After = run.Cursor.After.value()
 			sel.Older = &o
 		}
-		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
 		start := time.Now()
-		n, vals, err := st.Purge(bctx, sel, cols, batch)
-		cancel()
+		n, vals, err := st.Purge(bctx, sel, cols, b.Size)
 		took := time.Since(start)
 		if err != nil {
-			return &stepError{where: where, err: err}
+			return err
 		}
+		b.N = n
 		cnt := run.count(c.Key, u.tenant)
 		cnt.RowsPurged += n
 		var files []File
 		for _, row := range vals {
-			for i, col := range fileCols {
-				if key := text(row[i]); key != "" {
-					files = append(files, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
-				}
-			}
+			files = append(files, s.files(c, u, row, fileCols)...)
 			if own {
 				run.Cursor.After = run.Cursor.After.max(row[len(row)-1])
 			}
 		}
-		cnt.FilesPending += int64(len(files))
-		if err := s.save(ctx, run, files); err != nil {
-			return err
-		}
-		deleted, err := s.deleteFiles(ctx, run, files)
-		if s.Observer != nil {
-			s.Observer.Batch(c.Key, n, deleted, took)
-		}
-		if err != nil {
-			return &stepError{where: where, err: err}
-		}
-		if n < int64(batch) {
-			return nil
-		}
-		if !s.pause(ctx) {
-			return &stepError{where: where, err: ctx.Err()}
+		return s.recordPurge(ctx, run, c, files, n, took)
+	})
+	if err != nil {
+		return &stepError{where: where, err: err}
+	}
+	return nil
+}
+
+// files returns the files named by the file columns of a purged row of c
+// (its first values, in fileCols' order).
+func (s *Sweeper) files(c *registry.Collection, u *unit, row []any, fileCols []string) []File {
+	var out []File
+	for i, col := range fileCols {
+		if key := text(row[i]); key != "" {
+			out = append(out, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
 		}
 	}
+	return out
+}
+
+// recordPurge saves a purge batch's progress with its files as pending,
+// deletes the files and tells the observer.
+func (s *Sweeper) recordPurge(ctx context.Context, run *Run, c *registry.Collection, files []File, n int64, took time.Duration) error {
+	if len(files) > 0 {
+		run.count(c.Key, files[0].Tenant).FilesPending += int64(len(files))
+	}
+	if err := s.save(ctx, run, files); err != nil {
+		return err
+	}
+	deleted, err := s.deleteFiles(ctx, run, files)
+	if s.Observer != nil {
+		s.Observer.Batch(c.Key, n, deleted, took)
+	}
+	return err
 }
 
 // purgeRange deletes sel's rows of c slice by slice of pages, from the
@@ -111,66 +123,55 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel connector.Selection,
 	rs RangeStore, fileCols []string, pages int64, perPage float64) error {
 	where := "purge " + c.Key
-	batch := int64(s.batchSize())
+	batchRows := int64(s.batchSize())
 	from := int64(0)
 	if p := run.Cursor.After; p != nil && p.Page != nil {
 		from = *p.Page
 	}
-	span := int64(1)
+	span := 1
 	if perPage > 0 {
-		span = max(1, int64(float64(batch)/perPage))
+		span = max(1, int(float64(batchRows)/perPage))
 	}
 	const maxSpan = 1 << 20
-	for from < pages {
-		to := min(from+span, pages)
-		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+	// The loop's unit is a page: a slice short of its span reached the
+	// table's end as of the start.
+	err := s.loop(span).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+		to := min(from+int64(b.Size), pages)
+		if from >= pages {
+			return nil
+		}
 		start := time.Now()
 		n, vals, err := rs.PurgeRange(bctx, sel, fileCols, from, to)
-		cancel()
 		took := time.Since(start)
 		if err != nil {
-			return &stepError{where: where, err: err}
-		}
-		cnt := run.count(c.Key, u.tenant)
-		cnt.RowsPurged += n
-		var files []File
-		for _, row := range vals {
-			for i, col := range fileCols {
-				if key := text(row[i]); key != "" {
-					files = append(files, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
-				}
-			}
-		}
-		cnt.FilesPending += int64(len(files))
-		next := to
-		run.Cursor.After = &Position{Page: &next}
-		if err := s.save(ctx, run, files); err != nil {
 			return err
 		}
-		deleted, err := s.deleteFiles(ctx, run, files)
-		if s.Observer != nil {
-			s.Observer.Batch(c.Key, n, deleted, took)
+		run.count(c.Key, u.tenant).RowsPurged += n
+		var files []File
+		for _, row := range vals {
+			files = append(files, s.files(c, u, row, fileCols)...)
 		}
-		if err != nil {
-			return &stepError{where: where, err: err}
-		}
-		// Aim the next slice at BatchSize deleted rows, changing it by at
-		// most a factor of two per batch.
-		if n == 0 {
-			span *= 2
-		} else {
-			span = min(max(span*batch/n, span/2), span*2)
-		}
-		span = min(max(span, 1), maxSpan)
-		from = to
-		if n > 0 && from < pages && !s.pause(ctx) {
-			return &stepError{where: where, err: ctx.Err()}
-		}
-		if err := ctx.Err(); err != nil {
-			return &stepError{where: where, err: err}
-		}
+		next := to
+		run.Cursor.After = &Position{Page: &next}
+		b.N, from = to-from, to
+		b.Next = nextSpan(b.Size, n, batchRows, maxSpan)
+		return s.recordPurge(ctx, run, c, files, n, took)
+	})
+	if err != nil {
+		return &stepError{where: where, err: err}
 	}
 	return nil
+}
+
+// nextSpan aims the next slice of pages at batchRows deleted rows from a
+// slice of span pages that deleted n, changing it by at most a factor of
+// two per batch, within [1, maxSpan].
+func nextSpan(span int, n, batchRows int64, maxSpan int) int {
+	next := int64(span) * 2
+	if n > 0 {
+		next = min(max(int64(span)*batchRows/n, int64(span)/2), int64(span)*2)
+	}
+	return int(min(max(next, 1), int64(maxSpan)))
 }
 
 // deleteFiles deletes the files of purged rows (already journaled as
@@ -208,15 +209,13 @@ func (s *Sweeper) anonymize(ctx context.Context, run *Run, u *unit) error {
 		return &stepError{where: "anonymise " + u.c.Key, err: err}
 	}
 	st := s.Stores[u.c.Store]
-	batch := s.batchSize()
-	for {
-		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+	err = s.loop(s.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		start := time.Now()
-		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, batch)
-		cancel()
+		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, b.Size)
 		if err != nil {
-			return &stepError{where: "anonymise " + u.c.Key, err: err}
+			return err
 		}
+		b.N = n
 		run.count(u.c.Key, u.tenant).RowsAnonymized += n
 		if n > 0 {
 			run.Cursor.AfterKey = &last
@@ -227,11 +226,10 @@ func (s *Sweeper) anonymize(ctx context.Context, run *Run, u *unit) error {
 		if s.Observer != nil {
 			s.Observer.Batch(u.c.Key, n, 0, time.Since(start))
 		}
-		if n < int64(batch) {
-			return nil
-		}
-		if !s.pause(ctx) {
-			return &stepError{where: "anonymise " + u.c.Key, err: ctx.Err()}
-		}
+		return nil
+	})
+	if err != nil {
+		return &stepError{where: "anonymise " + u.c.Key, err: err}
 	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -40,19 +41,17 @@ func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel connect
 	if len(rw.Columns) == 0 {
 		return nil
 	}
-	batch := s.batchSize()
 	after := run.Cursor.AfterKey
 	if dry {
 		after = nil
 	}
-	for {
-		bctx, cancel := context.WithTimeout(ctx, s.batchTimeout())
+	err := s.loop(s.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		start := time.Now()
-		n, changed, last, err := st.Rewrite(bctx, sel, rw, after, batch)
-		cancel()
+		n, changed, last, err := st.Rewrite(bctx, sel, rw, after, b.Size)
 		if err != nil {
-			return &stepError{where: where, err: err}
+			return err
 		}
+		b.N = n
 		run.count(u.c.Key, u.tenant).RowsRedacted += changed
 		if n > 0 {
 			after = &last
@@ -66,13 +65,12 @@ func (s *Sweeper) redactRows(ctx context.Context, run *Run, u *unit, sel connect
 		if s.Observer != nil && !dry {
 			s.Observer.Batch(u.c.Key, changed, 0, time.Since(start))
 		}
-		if n < int64(batch) {
-			return nil
-		}
-		if !s.pause(ctx) {
-			return &stepError{where: where, err: ctx.Err()}
-		}
+		return nil
+	})
+	if err != nil {
+		return &stepError{where: where, err: err}
 	}
+	return nil
 }
 
 // ColumnTyper is implemented by stores that know their columns' SQL types

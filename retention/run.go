@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -177,6 +178,13 @@ type RunReader interface {
 	Runs(ctx context.Context, f RunFilter) (*RunPage, error)
 }
 
+// ErrTakenOver is returned by RunLog.Save and Finish when the run is no
+// longer this process's to write: its process stalled past its heartbeat
+// and another sweep took the run over (marking it failed and resuming it).
+// The sweep stops at once and records nothing more, so that two sweeps
+// never write at once.
+var ErrTakenOver = errors.New("retention run taken over by another process")
+
 // RunLog is the privileged side that only the Sweeper holds.
 type RunLog interface {
 	RunReader
@@ -188,10 +196,12 @@ type RunLog interface {
 	// dry run never waits and never resumes.
 	Begin(ctx context.Context, b Begin) (*Run, error)
 	// Save records r's counts, cursor and heartbeat, and files, in one
-	// transaction.
+	// transaction; ErrTakenOver once r is no longer running as this
+	// process's.
 	Save(ctx context.Context, r *Run, files []File) error
 	// Finish records r's final status and error, and appends an audit
-	// entry with its counts, in one transaction.
+	// entry with its counts, in one transaction; ErrTakenOver (recording
+	// nothing) once r is no longer running as this process's.
 	Finish(ctx context.Context, r *Run) error
 	// FilesDone marks files deleted from their blob store.
 	FilesDone(ctx context.Context, files []File) error

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -51,8 +52,10 @@ type Sweeper struct {
 
 	BatchSize    int
 	BatchTimeout time.Duration // bounds one batch's statement
-	Pause        time.Duration // between batches, so other writers get the table; negative: none
-	StaleAfter   time.Duration // a running run without progress this long is dead
+	Pause        time.Duration // mean (jittered) pause between batches, so other writers get the table; negative: none
+	// Sleep, when set, replaces the timer of the pauses (tests).
+	Sleep      func(ctx context.Context, d time.Duration) error
+	StaleAfter time.Duration // a running run without progress this long is dead
 }
 
 // Options says what run to make.
@@ -104,7 +107,8 @@ func (s *Sweeper) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()
 // counts what a real run would do and changes nothing.
 //
 // Errors: ECONFLICT while another real run is running (nothing is
-// recorded); a run that starts and then fails is recorded as failed with
+// recorded); ErrTakenOver when another process took the run over meanwhile
+// (this one stopped, recording nothing more); a run that starts and then fails is recorded as failed with
 // its error, progress and cursor, and returned together with the error,
 // which names the store and collection. A cancelled ctx interrupts the run
 // after the batch in flight; it is recorded as failed and resumed next time.
@@ -120,6 +124,10 @@ func (s *Sweeper) Run(ctx context.Context, o Options) (*Run, error) {
 	log := s.logger().With("run", run.ID, "kind", run.Kind, "dry_run", run.DryRun)
 	log.Info("retention sweep started", "as_of", run.AsOf, "resumes", run.Resumes)
 	err = s.sweep(ctx, run)
+	if errors.Is(err, ErrTakenOver) {
+		log.Warn("retention sweep taken over by another process; this one stops", "error", err)
+		return run, err
+	}
 	fin := context.WithoutCancel(ctx)
 	now := s.now()
 	run.FinishedAt = &now
@@ -255,21 +263,8 @@ func (s *Sweeper) save(ctx context.Context, run *Run, files []File) error {
 	return nil
 }
 
-// pause waits between batches; false when ctx ended.
-func (s *Sweeper) pause(ctx context.Context) bool {
-	d := s.Pause
-	if d == 0 {
-		d = DefaultPause
-	}
-	if d < 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// loop returns the batch loop of a unit: size rows (or pages) per batch,
+// the Sweeper's timeout and pause.
+func (s *Sweeper) loop(size int) *batch.Loop {
+	return &batch.Loop{Size: size, Timeout: s.batchTimeout(), Pause: cmp.Or(s.Pause, DefaultPause), Sleep: s.Sleep}
 }

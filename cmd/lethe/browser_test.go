@@ -122,7 +122,7 @@ func TestBrowserSelfService(t *testing.T) {
 		chromedp.Click(chromedp.ID("verify")),
 		chromedp.WaitVisible(chromedp.ID("done")))
 	done, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("done")))
-	if err != nil || !strings.Contains(done, "Confirmed") {
+	if err != nil || !strings.Contains(done, "your request is confirmed") {
 		t.Fatalf("after the code the page says %q (%v)", done, err)
 	}
 	screenshot(t, ctx, shots, "privacy-2-done.png")

@@ -154,9 +154,7 @@ func TestDemoExport(t *testing.T) {
 	if !job || !bytes.Contains(entries["data/app/messages.json"], []byte("compiler engineering lead")) {
 		t.Errorf("Grace's upload or messages are missing: %v", keys(entries))
 	}
-	if !bytes.Contains(entries["report.html"], []byte("Run the studios and their chats")) {
-		t.Error("report.html lacks the purposes")
-	}
+	checkDemoReport(t, string(entries["report.html"]))
 
 	var erasure struct{ ID string }
 	s.call(t, "POST", "/v1/requests", `{"type":"erasure","email":"ada@example.com"}`, &erasure)
@@ -199,4 +197,33 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// checkDemoReport: Grace's report.html names the studio and its
+// controller, shows her chat as a conversation (her messages as "You",
+// the studio's answers by its name, in order), links her upload into
+// files/, explains in plain words, and mentions no folder the package
+// lacks.
+func checkDemoReport(t *testing.T, report string) {
+	t.Helper()
+	for _, want := range []string{
+		"Your personal data at Career Coach", "Career Coach Ltd", "privacy@career-coach.example.com",
+		`<h3>Interview prep: compiler engineering lead</h3>`, "<strong>You</strong>", "<strong>Career Coach</strong>",
+		`Compiler_Lead_Job_Description.txt</a>`, `href="files/uploads/jobs/`,
+		"Run the studios and their chats", "Your conversations", "Deleted 30 days after it was recorded.",
+		"The language-model vendor that answers chat messages", "/privacy/career-coach",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	first, second := strings.Index(report, "Team growth."), strings.Index(report, "Prepare two stories")
+	if first < 0 || second < first {
+		t.Errorf("the messages are not in order (%d, %d)", first, second)
+	}
+	for _, absent := range []string{"redis/", "app.chats", "sqlite", "⟦"} {
+		if strings.Contains(report, absent) {
+			t.Errorf("report.html mentions %q", absent)
+		}
+	}
 }

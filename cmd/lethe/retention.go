@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -84,6 +85,8 @@ func queueSweep(sw *retention.Sweeper, log *slog.Logger) func(ctx context.Contex
 		switch {
 		case dsr.ErrorCode(err) == dsr.ECONFLICT && run == nil:
 			log.Info("retention sweep not started", "reason", dsr.ErrorMessage(err))
+		case errors.Is(err, retention.ErrTakenOver):
+			log.Warn("retention sweep taken over by another process; it carries the run on", "run", run.ID)
 		case err != nil:
 			log.Warn("retention sweep failed; the next one resumes it", "run", run.ID, "error", err)
 		}

@@ -146,7 +146,7 @@ func denySelfService(t *testing.T, s *demoServer, smtp *mailtest.Server, app *sq
 		t.Fatalf("deny: %d %+v", st, denied)
 	}
 	mail := smtp.Wait(t, email, "could not be completed", 20*time.Second)
-	if !strings.Contains(mail.Body, reason) || !strings.Contains(mail.Body, "denied") {
+	if !strings.Contains(mail.Body, reason) || !strings.Contains(mail.Body, "declined") {
 		t.Errorf("the denial mail does not carry the reason:\n%s", mail.Body)
 	}
 	if n := countRows(t, app, adaChats); n != before || n == 0 {

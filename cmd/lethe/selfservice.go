@@ -44,7 +44,7 @@ func newSelfService(cfg Config, demo bool, svc *services, exports *export.Servic
 	}
 	return &selfservice.Service{Store: svc.Self, Mail: mailer, Subject: svc.Hasher, PublicURL: publicURL,
 		Packages: packages, Exports: records, Limits: selfservice.Limits{TrustedProxies: proxies},
-		Now: time.Now, Logger: log}, nil
+		Studios: svc.Tenants, Now: time.Now, Logger: log}, nil
 }
 
 // selfSweep is the periodic job of self-service.

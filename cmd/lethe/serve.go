@@ -154,6 +154,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Exports, err = openExports(ctx, cfg, m.DB, svc.Requests, m.Logger); err != nil {
 		return err
 	}
+	if m.Exports != nil { // report.html names the studio, speaks the person's language, links the page
+		m.Exports.Studios, m.Exports.Languages, m.Exports.PublicURL = svc.Tenants, svc.Self, publicURL
+	}
 	if m.App, err = m.openApp(ctx, cfg.Registry, getenv, svc); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func newTenantsCreateCmd(c *cli) *cobra.Command {
 	var cfg Config
 	var t dsr.Tenant
 	cmd := &cobra.Command{
-		Use:   "create --slug S --name N [--legal-name L] [--privacy-contact E] [--owner E]... [--color #rrggbb]",
+		Use:   "create --slug S --name N [--legal-name L] [--privacy-contact E] [--owner E]... [--color #rrggbb] [--language de]",
 		Short: "Register a studio (tenant)",
 		Long: `Register a studio. Only a registered slug is accepted where a tenant is
 named (requests, keys, settings, holds, self-service); the slug never changes.
@@ -49,6 +49,7 @@ Reads LETHE_DATABASE_URL.`,
 	fs.StringVar(&t.PrivacyContact, "privacy-contact", "", "the address people write to about their data")
 	fs.StringArrayVar(&t.OwnerEmails, "owner", nil, "an owner's email (repeat for several)")
 	fs.StringVar(&t.BrandColor, "color", "", "brand colour as #rrggbb")
+	fs.StringVar(&t.Language, "language", "", `the language people are spoken to when their browser asks for none Lethe has ("de"; default English)`)
 	return cmd
 }
 

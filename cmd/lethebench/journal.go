@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,7 +30,12 @@ type letheState struct {
 	execution *state.ExecutionStore
 	schema    string
 	drop      func()
+	// stmts counts the state store's statements (gorm's; transactions'
+	// BEGIN and COMMIT are not among them).
+	stmts *statements
 }
+
+var stateDialect = flag.String("state", state.Postgres, "Lethe's own state store in the benchmarks: postgres or sqlite")
 
 func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	schema := "lethebench_state_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
@@ -41,18 +49,30 @@ func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := state.Open(ctx, u.String())
+	dsn, dir := u.String(), ""
+	if *stateDialect == state.SQLite {
+		if dir, err = os.MkdirTemp("", "lethebench-state"); err != nil {
+			return nil, err
+		}
+		dsn = "sqlite://" + filepath.Join(dir, "state.db")
+	}
+	db, err := state.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
+	stmts := &statements{}
+	db.SetLogger(stmts)
 	audit := &state.AuditLog{DB: db}
 	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte("bench-subject-key")), Audit: audit,
 		// The benchmark runs each request itself instead of through the queue.
 		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	ls := &letheState{db: db, requests: requests, execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}, schema: schema}
+	ls := &letheState{db: db, requests: requests, execution: &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}, schema: schema, stmts: stmts}
 	ls.drop = func() {
 		db.Close()
 		b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	return ls, nil
 }

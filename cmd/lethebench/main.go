@@ -81,7 +81,8 @@ func run() error {
 	for _, bm := range []struct {
 		name string
 		fn   func(context.Context) (string, error)
-	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}} {
+	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"retention_purge_mariadb", b.retentionMariaDB},
+		{"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}, {"throughput_replicas", b.replicas}} {
 		if b.only != "" && b.only != bm.name {
 			continue
 		}

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 )
+
+var manySubjects = flag.Int("subjects", 1000, "subjects erased one by one in erasure_many")
 
 // many: 1,000 subjects with 10 chats × 20 messages each, erased one request
 // at a time, among 1,000 other users of the same shape. ratio is the engine
@@ -17,10 +20,11 @@ import (
 // request filed, started, journaled in the Postgres state store, certified
 // in the audit chain, about twenty durable commits per subject.
 func (b *bench) many(ctx context.Context) (string, error) {
-	const subjects = 1000
+	subjects := *manySubjects
 	s := shape{users: 2 * subjects, chats: 10, messages: 20}
 	var ratios, service []float64
 	var lastBase, lastLethe, lastService time.Duration
+	var stmts float64
 	engineOnly := func(ctx context.Context, eng *engine.Engine, email string) error {
 		out, err := eng.Execute(ctx, &dsr.Request{ID: email, Type: dsr.TypeErasure, Email: email}, newJournal())
 		if err == nil && !out.Verification.Passed {
@@ -46,7 +50,9 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		before := b.state.stmts.n.Load()
 		tb2, ts, err := b.manyOnce(ctx, base2, lethe2, subjects, rep%2 == 0, fullPath)
+		stmts = float64(b.state.stmts.n.Load()-before) / float64(subjects)
 		drop2()
 		if err != nil {
 			return "", err
@@ -54,9 +60,9 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		ratios, service = append(ratios, float64(tl)/float64(tb)), append(service, float64(ts)/float64(tb2))
 		lastBase, lastLethe, lastService = tb, tl, ts
 	}
-	return fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f reps=%d",
+	return fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f state_statements_per_subject=%.1f reps=%d",
 		median(ratios), median(service), ms(lastLethe), ms(lastService), ms(lastBase), subjects,
-		float64(lastLethe.Microseconds())/1000/subjects, float64(lastService.Microseconds())/1000/subjects, b.reps), nil
+		float64(lastLethe.Microseconds())/1000/float64(subjects), float64(lastService.Microseconds())/1000/float64(subjects), stmts, b.reps), nil
 }
 
 func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int, letheFirst bool,

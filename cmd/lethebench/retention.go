@@ -35,7 +35,7 @@ var (
 
 const retentionRegistry = `
 stores:
-  app: {kind: sql, driver: postgres, dsn_env: LETHEBENCH_APP_URL}
+  app: {kind: sql, driver: %s, dsn_env: LETHEBENCH_APP_URL}
 collections:
   app.users:
     identity: {email: email}
@@ -59,35 +59,44 @@ var retentionNow = time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC)
 // single-row inserts by another connection during the sweep over the same
 // inserts while the table is idle.
 func (b *bench) retentionPurge(ctx context.Context) (string, error) {
+	return b.retentionOn(ctx, postgresTarget(b))
+}
+
+// retentionMariaDB is retentionPurge on MariaDB.
+func (b *bench) retentionMariaDB(ctx context.Context) (string, error) {
+	return b.retentionOn(ctx, mariadbTarget())
+}
+
+func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, error) {
 	id := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	base, lethe := "lethebench_rbase_"+id, "lethebench_rlethe_"+id
 	defer func() {
 		for _, s := range []string{base, lethe} {
-			b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+s+" CASCADE")
+			tg.drop(s)
 		}
 	}()
 	n := *retentionRows
-	baseURL, err := b.retentionData(ctx, base, n)
+	baseURL, err := tg.create(ctx, base, n)
 	if err != nil {
 		return "", err
 	}
-	letheURL, err := b.retentionData(ctx, lethe, n)
+	letheURL, err := tg.create(ctx, lethe, n)
 	if err != nil {
 		return "", err
 	}
 	cutoff := retentionNow.Add(-30 * 24 * time.Hour)
 
 	// The baseline: one statement.
-	bdb, err := sql.Open("pgx", baseURL)
+	bdb, err := sql.Open(tg.sqlDriver, baseURL)
 	if err != nil {
 		return "", err
 	}
 	defer bdb.Close()
-	if _, err := bdb.ExecContext(ctx, "CHECKPOINT"); err != nil {
+	if err := tg.checkpoint(ctx, bdb); err != nil {
 		return "", err
 	}
 	start := time.Now()
-	res, err := bdb.ExecContext(ctx, "DELETE FROM messages WHERE created_at < $1", cutoff)
+	res, err := bdb.ExecContext(ctx, tg.sql("DELETE FROM messages WHERE created_at < $1"), cutoff)
 	if err != nil {
 		return "", err
 	}
@@ -95,20 +104,20 @@ func (b *bench) retentionPurge(ctx context.Context) (string, error) {
 	baseRows, _ := res.RowsAffected()
 
 	// Lethe: idle insert latency first, then the sweep with the same inserts.
-	ldb, err := sql.Open("pgx", letheURL)
+	ldb, err := sql.Open(tg.sqlDriver, letheURL)
 	if err != nil {
 		return "", err
 	}
 	defer ldb.Close()
-	inserter := &inserter{db: ldb, next: int64(n) + 1}
+	inserter := &inserter{db: ldb, next: int64(n) + 1, insert: tg.sql(`INSERT INTO messages (id, chat_id, body, created_at) VALUES ($1, $2, 'a new message', $3)`)}
 	idle, err := inserter.run(ctx, 1000, nil)
 	if err != nil {
 		return "", err
 	}
-	if _, err := ldb.ExecContext(ctx, "CHECKPOINT"); err != nil {
+	if err := tg.checkpoint(ctx, ldb); err != nil {
 		return "", err
 	}
-	sw, batches, cleanup, err := b.retentionSweeper(ctx, letheURL)
+	sw, batches, cleanup, err := b.retentionSweeper(ctx, tg.driver, letheURL)
 	if err != nil {
 		return "", err
 	}
@@ -137,7 +146,7 @@ func (b *bench) retentionPurge(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("lethe purged %d rows, the baseline %d", got, baseRows)
 	}
 	var left int64
-	if err := ldb.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE created_at < $1", cutoff).Scan(&left); err != nil || left != 0 {
+	if err := ldb.QueryRowContext(ctx, tg.sql("SELECT count(*) FROM messages WHERE created_at < $1"), cutoff).Scan(&left); err != nil || left != 0 {
 		return "", fmt.Errorf("lethe left %d expired rows (%v)", left, err)
 	}
 	bt := batches.durations()
@@ -147,7 +156,7 @@ func (b *bench) retentionPurge(ctx context.Context) (string, error) {
 }
 
 // retentionData creates schema with users, chats and n messages, a fifth
-// of them older than 30 days, spread through the table.
+// of them older than 30 days, spread through the table (Postgres).
 func (b *bench) retentionData(ctx context.Context, schema string, n int) (string, error) {
 	if _, err := b.admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return "", err
@@ -183,12 +192,12 @@ func (b *bench) retentionData(ctx context.Context, schema string, n int) (string
 
 // retentionSweeper builds a Sweeper over the dataset at url with its own
 // SQLite state store, and a recorder of its batch times.
-func (b *bench) retentionSweeper(ctx context.Context, dsn string) (*retention.Sweeper, *batchTimes, func(), error) {
-	reg, err := registry.Parse([]byte(retentionRegistry))
+func (b *bench) retentionSweeper(ctx context.Context, driver, dsn string) (*retention.Sweeper, *batchTimes, func(), error) {
+	reg, err := registry.Parse([]byte(fmt.Sprintf(retentionRegistry, driver)))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, err := sqlstore.Open("app", registry.DriverPostgres, dsn)
+	st, err := sqlstore.Open("app", driver, dsn)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -241,8 +250,9 @@ func (t *batchTimes) durations() []time.Duration {
 // runs. A tight loop would instead measure a core taken from the sweep on
 // a small machine.
 type inserter struct {
-	db   *sql.DB
-	next int64
+	db     *sql.DB
+	next   int64
+	insert string // the statement, with parameters id, chat_id, created_at
 }
 
 // run inserts up to count rows, or until stop closes, and returns each
@@ -263,8 +273,7 @@ func (in *inserter) run(ctx context.Context, count int, stop chan struct{}) ([]t
 		id := in.next
 		in.next++
 		start := time.Now()
-		if _, err := in.db.ExecContext(ctx, `INSERT INTO messages (id, chat_id, body, created_at) VALUES ($1, $2, 'a new message', $3)`,
-			id, 1+id%10000, retentionNow); err != nil {
+		if _, err := in.db.ExecContext(ctx, in.insert, id, 1+id%10000, retentionNow); err != nil {
 			return out, err
 		}
 		out = append(out, time.Since(start))

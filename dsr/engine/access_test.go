@@ -194,9 +194,9 @@ func TestAccessPackage(t *testing.T) {
 
 	report := string(entries["report.html"])
 	for _, want := range []string{"Run the studios and their chats", "Coach you through your job search", // purposes
-		"The language-model vendor that answers chat messages", "analytics", // recipients
-		"deleted 30 days after", "deleted 2 weeks after", "no fixed period", // retention windows
-		"contact email", "content chat", "the sqlite database", "Files from the store <strong>uploads</strong>: 1"} {
+		"The language-model vendor that answers chat messages", "A service that works on this data for the studio", // recipients
+		"Deleted 30 days after", "Deleted 2 weeks after", "Kept while you use the service", // retention windows
+		"Email address", "Your conversations", `<a href="files/uploads/cv/1.txt">`} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report.html lacks %q", want)
 		}

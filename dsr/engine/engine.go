@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -20,6 +21,13 @@ const (
 	DefaultRowBatch  = 1000  // rows read into memory per anonymise or verification batch
 	DefaultKeyChunk  = 5000  // keys per statement for a key set
 	DefaultMaxInline = 20000 // keys a pushed-down sub-selection may carry
+	// DefaultBatchTimeout bounds one delete or anonymise batch; a batch that
+	// times out is tried again at half the size.
+	DefaultBatchTimeout = 30 * time.Second
+	// DefaultPause is the mean pause between two batches of one collection,
+	// so that the application's own writers get the table; a subject whose
+	// rows fit in one batch never waits.
+	DefaultPause = 10 * time.Millisecond
 )
 
 // Engine executes data-subject requests against the stores of a registry.
@@ -44,6 +52,14 @@ type Engine struct {
 	// RowBatch bounds the rows read into memory at once: one anonymise
 	// transaction, one page of verification reads. 0 means DefaultRowBatch.
 	RowBatch int
+	// BatchTimeout bounds one delete or anonymise batch; 0 means
+	// DefaultBatchTimeout.
+	BatchTimeout time.Duration
+	// Pause is the mean (jittered) pause between batches; 0 means
+	// DefaultPause, negative none.
+	Pause time.Duration
+	// Sleep, when set, replaces the timer of the pauses (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
 	// KeyChunk bounds the keys of one statement; 0 means DefaultKeyChunk.
 	KeyChunk int
 	// MaxInline bounds the keys a pushed-down sub-selection may carry (for
@@ -128,6 +144,12 @@ func (e *Engine) snapshot(ctx context.Context, j dsr.Journal) (*registry.Registr
 
 func (e *Engine) batchSize() int { return cmp.Or(e.BatchSize, DefaultBatchSize) }
 func (e *Engine) keyChunk() int  { return cmp.Or(e.KeyChunk, DefaultKeyChunk) }
+
+// loop returns the batch loop of a delete (rows per batch: size) or an
+// anonymisation.
+func (e *Engine) loop(size int) *batch.Loop {
+	return &batch.Loop{Size: size, Timeout: cmp.Or(e.BatchTimeout, DefaultBatchTimeout), Pause: cmp.Or(e.Pause, DefaultPause), Sleep: e.Sleep}
+}
 func (e *Engine) rowBatch() int  { return cmp.Or(e.RowBatch, DefaultRowBatch) }
 func (e *Engine) maxInline() int { return cmp.Or(e.MaxInline, DefaultMaxInline) }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/batch"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -113,14 +114,15 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 }
 
 // deleteAll deletes t's rows in batches, pass by pass, journaling the count
-// and pass after every batch. A done step is skipped.
+// and pass after every batch that deleted rows, at once: a process killed
+// between a batch's commit and its step loses that batch's count. A done
+// step is skipped.
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
 	var at progress
 	total := resume(prev, &at)
-	batch := r.e.batchSize()
 	it := t.open(r)
 	for pass := 0; ; pass++ {
 		sel, ok, err := it.next(ctx)
@@ -133,19 +135,16 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 		if pass < at.Pass {
 			continue
 		}
-		for {
-			n, err := t.store.Delete(ctx, sel, batch)
-			if err != nil {
-				return total, err
+		err = r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+			n, err := t.store.Delete(bctx, sel, b.Size)
+			if err != nil || n == 0 {
+				return err
 			}
-			if total += n; n > 0 {
-				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil); err != nil {
-					return total, err
-				}
-			}
-			if n < int64(batch) {
-				break
-			}
+			b.N, total = n, total+n
+			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil)
+		})
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
@@ -166,7 +165,6 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if prev.Status == stepRunning && prev.Cursor != "" {
 		at.After = &prev.Cursor
 	}
-	batch := r.e.rowBatch()
 	it := t.open(r)
 	for pass := 0; ; pass++ {
 		sel, ok, err := it.next(ctx)
@@ -183,20 +181,16 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 		if pass > at.Pass {
 			after = nil
 		}
-		for {
-			n, last, err := t.store.Anonymize(ctx, sel, an, after, batch)
-			if err != nil {
-				return total, err
+		err = r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+			n, last, err := t.store.Anonymize(bctx, sel, an, after, b.Size)
+			if err != nil || n == 0 {
+				return err
 			}
-			if n > 0 {
-				total, after = total+n, &last
-				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after); err != nil {
-					return total, err
-				}
-			}
-			if n < int64(batch) {
-				break
-			}
+			b.N, total, after = n, total+n, &last
+			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
+		})
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)

@@ -81,7 +81,7 @@ func (r *run) freeze(ctx context.Context, steps map[string]dsr.Step) (*frozenRec
 	}
 	sort.Strings(rec.Sets)
 	detail, _ := json.Marshal(rec)
-	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepFreeze, Status: stepDone, Count: r.frozenN, Detail: string(detail)}); err != nil {
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepFreeze, Status: stepDone, Count: r.frozenN, Detail: string(detail), Durable: true}); err != nil {
 		return nil, fmt.Errorf("journal the freeze step: %w", err)
 	}
 	return rec, nil

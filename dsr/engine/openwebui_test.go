@@ -1,9 +1,12 @@
 package engine_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -19,6 +22,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -188,9 +192,18 @@ func TestOpenWebUIExample(t *testing.T) {
 
 			rc := rowCounter{rows: map[string]int64{}}
 			fr := &fileReader{}
-			eng.Exporter = exporters{rc, fr}
+			var report string
+			eng.Exporter = exporters{reportReader{&report}, rc, fr}
 			if _, err := eng.Execute(ctx, &dsr.Request{ID: "access", Type: dsr.TypeAccess, Email: "alice@example.com"}, newJournal()); err != nil {
 				t.Fatal(err)
+			}
+			// report.html shows each chat as a conversation from the
+			// messages inside its document, and links the upload.
+			for _, want := range []string{"<h3>Career chat</h3>", "<strong>You</strong>", "I am alice@example.com, looking for a new job",
+				"Tell me more", `href="files/uploads/u1-file_cv.pdf"`, "Your account"} {
+				if !strings.Contains(report, want) {
+					t.Errorf("report.html lacks %q", want)
+				}
 			}
 			if !maps.Equal(rc.rows, want) {
 				t.Errorf("access read %v, want %v", rc.rows, want)
@@ -323,6 +336,29 @@ func uploadsIn(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// reportReader writes the access package and keeps its report.html.
+type reportReader struct{ html *string }
+
+func (r reportReader) Export(ctx context.Context, req *dsr.Request, a *engine.Access) (*engine.ExportResult, error) {
+	var buf bytes.Buffer
+	now := time.Now()
+	if _, err := export.Write(ctx, &buf, export.PackageInfo{RequestID: req.ID, Email: req.Email, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, a); err != nil {
+		return nil, err
+	}
+	z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, err
+	}
+	f, err := z.Open("report.html")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	*r.html = string(b)
+	return &engine.ExportResult{}, err
 }
 
 // exporters runs each Exporter in turn over one access request.

@@ -8,7 +8,7 @@ var studioProfiles = map[string]dsr.Tenant{
 	"career-coach": {LegalName: "Career Coach Ltd", PrivacyContact: "privacy@career-coach.example.com",
 		OwnerEmails: []string{"owner@career-coach.example.com"}, BrandColor: "#1f6feb"},
 	"calm-mind": {LegalName: "Calm Mind Practice GmbH", PrivacyContact: "datenschutz@calm-mind.example.com",
-		OwnerEmails: []string{"owner@calm-mind.example.com"}, BrandColor: "#2e7d32"},
+		OwnerEmails: []string{"owner@calm-mind.example.com"}, BrandColor: "#2e7d32", Language: "de"},
 }
 
 // Studios returns the demo's studios as Lethe registers them (`lethe serve

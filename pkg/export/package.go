@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
@@ -29,6 +30,15 @@ type PackageInfo struct {
 	// SpoolDir is where CSV entries are spooled, encrypted ("" for the
 	// system's temporary folder).
 	SpoolDir string
+	// Studio is the studio that holds the data (nil for a request of no
+	// studio), as report.html names it.
+	Studio *dsr.Tenant
+	// Language is the tag of the language report.html is written in; ""
+	// or one Lethe does not have is English.
+	Language string
+	// SelfServiceURL is the privacy page where the person can make
+	// another request; "" when Lethe has no public address.
+	SelfServiceURL string
 }
 
 // Manifest is manifest.json.
@@ -61,13 +71,16 @@ type builder struct {
 	names   map[string]bool
 	refused []RefusedFile
 	counts  map[string]int64
+	view    *view
+	written []string // the files/ entries, in the order written
 }
 
 // Write writes the access package of a to w as a ZIP and returns the
 // number of entries. Rows, files and keys are read from the stores as the
 // ZIP is written. Errors name the collection or store that failed.
 func Write(ctx context.Context, w io.Writer, info PackageInfo, a *engine.Access) (int, error) {
-	b := &builder{ctx: ctx, z: zip.NewWriter(w), info: info, a: a, names: map[string]bool{}, counts: map[string]int64{}}
+	b := &builder{ctx: ctx, z: zip.NewWriter(w), info: info, a: a, names: map[string]bool{}, counts: map[string]int64{},
+		view: newView(a.Registry)}
 	b.z.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, compressionLevel)
 	})
@@ -141,6 +154,7 @@ func (b *builder) table(c *registry.Collection) (err error) {
 			enc = newRowEncoder(cols, jsonCols)
 			csv.Write(enc.header())
 		}
+		b.view.add(c, cols, vals)
 		j, v := enc.row(vals)
 		if rows > 0 {
 			js.Write([]byte(",\n"))
@@ -195,6 +209,7 @@ func (b *builder) files() error {
 			return fmt.Errorf("export files of %s.%s from store %s: %w", f.Collection, f.Column, f.Store, err)
 		}
 		b.entries = append(b.entries, hw.entry(name))
+		b.written = append(b.written, name)
 		return nil
 	})
 }

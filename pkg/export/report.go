@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/lethe-privacy/lethe/pkg/locale"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -17,158 +19,368 @@ var reportSource string
 
 var reportTemplate = template.Must(template.New("report").Parse(reportSource))
 
-// Report is what report.html shows: everything comes from the registry and
-// the counts of this package.
+// Report is what report.html shows, in the person's language: who holds
+// the data, the data itself in readable form, and the facts of GDPR
+// Art. 15 in plain words. Everything comes from the registry, the rows
+// of this package and the studio's profile.
 type Report struct {
-	RequestID   string
-	Email       string
-	Tenant      string
-	CreatedAt   string
-	ExpiresAt   string
-	Holdings    []Holding
-	Files       []SourceCount
-	Keys        []SourceCount
-	Refused     int
-	Purposes    []Named
-	Recipients  []Named
-	Sources     []Named
-	HasRetained bool
+	P              *locale.Printer
+	Email          string
+	RequestID      string
+	Created        string
+	Expires        string
+	Holder         Holder
+	Account        []Section
+	Conversations  []Conversation
+	Files          []FileLink
+	Kept           []Holding
+	LeftOut        int // messages and fields past maxShown, in data/ only
+	Holdings       []Holding
+	Purposes       []string
+	Categories     []string
+	Recipients     []string
+	Folders        []Folder
+	Refused        int
+	SelfServiceURL string
 }
 
-// Holding is one collection as the report tells it.
+// Holder is who holds the data: the studio and its controller.
+type Holder struct {
+	Studio, Controller, Contact string
+	Color, Text                 string // the studio's colours
+}
+
+// Section is a titled list of labelled values (the account).
+type Section struct {
+	Title  string
+	Fields []Labelled
+}
+
+// Labelled is one value with its label.
+type Labelled struct{ Label, Value string }
+
+// Conversation is one chat, its messages in order.
+type Conversation struct {
+	Title    string
+	Started  string
+	Messages []Message
+}
+
+// Message is one message: who wrote it, when, and what.
+type Message struct {
+	Author string
+	Mine   bool
+	When   string
+	Text   string
+}
+
+// FileLink is an uploaded file and where it is in the package.
+type FileLink struct{ Name, Href, When string }
+
+// Holding is one collection as Art. 15 asks to explain it.
 type Holding struct {
-	What       string // the data categories, in words
-	Collection string
-	Rows       int64
-	Purposes   []string
-	Kept       string // how long it is kept, in words
-	Source     string
+	What       string // the collection's label
+	Categories string // its categories' labels
+	Count      string
+	Purposes   string
+	Kept       string // the retention, as a sentence
+	Reason     string // why it is kept after an erasure request, "" if it is not
 }
 
-// SourceCount is a number of files or keys from one store.
-type SourceCount struct {
-	Store string
-	N     int64
+// Folder is one folder (or file) of the package that exists.
+type Folder struct{ Name, Description string }
+
+// reportInput is what report.html is built from.
+type reportInput struct {
+	reg     *registry.Registry
+	info    PackageInfo
+	rows    map[string]int64
+	counts  map[string]int64
+	refused int
+	view    *view
+	written []string
 }
 
-// Named is a name with its description.
-type Named struct{ Name, Description string }
-
-// buildReport gathers the report from the registry and the counts.
-func buildReport(reg *registry.Registry, info PackageInfo, rows map[string]int64, counts map[string]int64, refused int) *Report {
-	r := &Report{RequestID: info.RequestID, Email: info.Email, Tenant: info.Tenant,
-		CreatedAt: info.CreatedAt.UTC().Format("2 January 2006, 15:04 MST"),
-		ExpiresAt: info.ExpiresAt.UTC().Format("2 January 2006, 15:04 MST"), Refused: refused}
-	for _, c := range reg.Order() {
-		n, ok := rows[c.Key]
-		if !ok {
+// buildReport gathers the report.
+func buildReport(in reportInput) *Report {
+	p := locale.Shipped().Printer(locale.Shipped().Choose(in.info.Language, "", ""))
+	r := &Report{P: p, Email: in.info.Email, RequestID: in.info.RequestID, Created: p.DateTime(in.info.CreatedAt),
+		Expires: p.DateTime(in.info.ExpiresAt), Refused: in.refused, LeftOut: in.view.left, SelfServiceURL: in.info.SelfServiceURL}
+	r.Holder = holderOf(p, in.info)
+	r.Account = accountSections(p, in.reg, in.view)
+	r.Conversations = conversations(p, r.Holder.Studio, in.info.Email, in.view)
+	r.Files = fileLinks(p, in.view, in.written)
+	cats := map[string]bool{}
+	for _, c := range in.reg.Order() {
+		n, ok := in.rows[c.Key]
+		if !ok || n == 0 {
 			continue
 		}
-		h := Holding{What: categories(c), Collection: c.Key, Rows: n, Kept: kept(c),
-			Source: fmt.Sprintf("the %s database %q, table %s", reg.Stores[c.Store].Driver, c.Store, c.Table)}
-		for _, p := range c.Purposes {
-			h.Purposes = append(h.Purposes, reg.Purposes[p])
-		}
-		if len(h.Purposes) == 0 {
-			h.Purposes = []string{"not stated in the registry"}
-		}
+		h := holding(p, in.reg, c, n)
 		r.Holdings = append(r.Holdings, h)
-	}
-	for _, name := range sortedNames(reg.Stores) {
-		st := reg.Stores[name]
-		switch st.Kind {
-		case registry.KindBlob:
-			r.Files = append(r.Files, SourceCount{Store: name, N: counts[name+".files"]})
-			r.Sources = append(r.Sources, Named{name, "file storage (" + scheme(st.URL) + ")"})
-		case registry.KindRedis:
-			r.Keys = append(r.Keys, SourceCount{Store: name, N: counts[name+".keys"]})
-			r.Sources = append(r.Sources, Named{name, "a Redis cache (sessions, rate limits and similar short-lived data)"})
-		case registry.KindSQL:
-			r.Sources = append(r.Sources, Named{name, "a " + st.Driver + " database"})
-		case registry.KindMongo:
-			r.Sources = append(r.Sources, Named{name, "a MongoDB database"})
-		case registry.KindProcessor:
-			desc := reg.Recipients[name]
-			if desc == "" {
-				desc = "a processor that receives data from this service"
-			}
-			endpoint := st.Webhook + st.OpenDSR
-			if u, err := url.Parse(endpoint); err == nil {
-				desc += " (" + u.Host + "); it is told when your data is erased"
-			}
-			r.Recipients = append(r.Recipients, Named{name, desc})
+		if showOf(c) == "" {
+			r.Kept = append(r.Kept, h)
+		}
+		for _, cat := range c.Categories {
+			cats[categoryLabel(p, in.reg, cat)] = true
+		}
+		for _, cat := range c.PathCategories {
+			cats[categoryLabel(p, in.reg, cat)] = true
 		}
 	}
-	for _, name := range sortedNames(reg.Recipients) {
-		if st := reg.Stores[name]; st != nil && st.Kind == registry.KindProcessor {
-			continue
-		}
-		r.Recipients = append(r.Recipients, Named{name, reg.Recipients[name]})
-	}
-	for _, name := range sortedNames(reg.Purposes) {
-		r.Purposes = append(r.Purposes, Named{name, reg.Purposes[name]})
-	}
+	r.Categories = sortedNames(cats)
+	r.Purposes = purposes(in.reg, in.rows)
+	r.Recipients = recipients(p, in.reg)
+	r.Folders = folders(p, in)
 	return r
 }
 
-// categories names a collection's data categories in words:
-// user.contact.email becomes "contact email".
-func categories(c *registry.Collection) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, col := range sortedNames(c.Categories) {
-		words := strings.ReplaceAll(strings.TrimPrefix(c.Categories[col], "user."), ".", " ")
-		words = strings.ReplaceAll(words, "_", " ")
-		if !seen[words] {
-			seen[words] = true
-			out = append(out, words)
-		}
+func holderOf(p *locale.Printer, info PackageInfo) Holder {
+	h := Holder{Studio: p.T("mail.this_service")}
+	h.Color, h.Text = info.Studio.Colors()
+	if st := info.Studio; st != nil {
+		h.Studio, h.Controller, h.Contact = st.DisplayName, st.LegalName, st.PrivacyContact
 	}
-	if len(out) == 0 {
-		return "records linked to your account (" + c.Name + ")"
-	}
-	return strings.Join(out, ", ")
+	return h
 }
 
-// kept says how long a collection's rows are kept.
-func kept(c *registry.Collection) string {
-	switch {
-	case c.Retention != nil && c.Retention.Never:
-		return "kept until you ask for erasure"
-	case c.Retention != nil:
-		verb := "deleted"
-		if c.Retention.Action == registry.ActionAnonymize {
-			verb = "anonymised"
+func accountSections(p *locale.Printer, reg *registry.Registry, v *view) []Section {
+	var out []Section
+	for _, rec := range v.account {
+		s := Section{Title: collectionLabel(p, reg, rec.collection)}
+		for _, f := range rec.fields {
+			s.Fields = append(s.Fields, Labelled{Label: categoryLabel(p, reg, f.category), Value: f.value})
 		}
-		return fmt.Sprintf("%s %s after it is recorded (retention window %s)", verb, words(c.Retention.Window), registry.FormatWindow(c.Retention.Window, false))
-	case c.Erasure.Action == registry.ActionKeep:
-		return "kept even after an erasure request: " + c.Erasure.KeepReason
+		out = append(out, s)
 	}
-	return "no fixed period: kept while your account exists, deleted when you ask for erasure"
+	return out
 }
 
-// words writes a window in plain language: "30 days", "12 hours".
-func words(d time.Duration) string {
-	for _, u := range []struct {
-		name string
-		d    time.Duration
-	}{{"week", 7 * 24 * time.Hour}, {"day", 24 * time.Hour}, {"hour", time.Hour}, {"minute", time.Minute}} {
-		if d%u.d == 0 {
-			n := int64(d / u.d)
-			if n == 1 {
-				return "1 " + u.name
+// conversations writes the chats: the person's own messages as "You",
+// the others by their author (the studio for an assistant).
+func conversations(p *locale.Printer, studio, email string, v *view) []Conversation {
+	var out []Conversation
+	for _, c := range v.conversations() {
+		conv := Conversation{Title: c.title, Started: when(p, c.started)}
+		if conv.Title == "" {
+			conv.Title = p.T("report.chat.untitled")
+		}
+		for _, m := range c.messages {
+			mine := m.author == "user" || m.author == "human" || strings.EqualFold(m.author, email)
+			author := m.author
+			switch {
+			case mine:
+				author = p.T("report.chat.you")
+			case m.author == "assistant" || m.author == "bot" || m.author == "ai":
+				author = studio
 			}
-			return fmt.Sprintf("%d %ss", n, u.name)
+			conv.Messages = append(conv.Messages, Message{Author: author, Mine: mine, When: when(p, m.at), Text: m.text})
+		}
+		out = append(out, conv)
+	}
+	return out
+}
+
+func when(p *locale.Printer, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return p.DateTime(t)
+}
+
+// fileLinks lists the files copied into files/, by the names they were
+// uploaded under where the registry says which column holds it.
+func fileLinks(p *locale.Printer, v *view, written []string) []FileLink {
+	out := make([]FileLink, 0, len(written))
+	for _, name := range written {
+		key := strings.TrimPrefix(name, "files/")
+		shown := v.files[key]
+		if shown == "" {
+			shown = path.Base(key)
+		}
+		href := (&url.URL{Path: name}).EscapedPath()
+		out = append(out, FileLink{Name: shown, Href: href, When: when(p, v.fileWhen[key])})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func holding(p *locale.Printer, reg *registry.Registry, c *registry.Collection, n int64) Holding {
+	h := Holding{What: collectionLabel(p, reg, c), Count: p.Number(n), Kept: retention(p, c)}
+	var cats []string
+	seen := map[string]bool{}
+	for _, col := range sortedNames(c.Categories) {
+		if l := categoryLabel(p, reg, c.Categories[col]); !seen[l] {
+			seen[l] = true
+			cats = append(cats, l)
+		}
+	}
+	h.Categories = strings.Join(cats, ", ")
+	var why []string
+	for _, pu := range c.Purposes {
+		why = append(why, describe(reg.Purposes, pu))
+	}
+	h.Purposes = strings.Join(why, "; ")
+	if c.Erasure.Action == registry.ActionKeep {
+		h.Reason = c.Erasure.KeepReason
+	}
+	return h
+}
+
+func describe(m map[string]string, key string) string {
+	if d := m[key]; d != "" {
+		return d
+	}
+	return key
+}
+
+// retention says in a sentence how long a collection's rows are kept.
+func retention(p *locale.Printer, c *registry.Collection) string {
+	ret := c.Retention
+	switch {
+	case ret != nil && ret.Never:
+		return p.T("report.kept.until_asked")
+	case ret != nil:
+		id := "report.kept.deleted_after"
+		if ret.Action == registry.ActionAnonymize {
+			id = "report.kept.anonymised_after"
+		}
+		s := p.T(id, "Period", period(p, ret.Window))
+		if ret.RedactAfter > 0 {
+			s += " " + p.T("report.kept.redacted_after", "Period", period(p, ret.RedactAfter))
+		}
+		return s
+	case c.Erasure.Action == registry.ActionKeep:
+		return p.T("report.kept.by_law")
+	}
+	return p.T("report.kept.while_account")
+}
+
+// period writes a window in words: "30 days", "2 weeks".
+func period(p *locale.Printer, d time.Duration) string {
+	for _, u := range []struct {
+		id string
+		d  time.Duration
+	}{{"report.period.weeks", 7 * 24 * time.Hour}, {"report.period.days", 24 * time.Hour},
+		{"report.period.hours", time.Hour}, {"report.period.minutes", time.Minute}} {
+		if d%u.d == 0 {
+			return p.N(u.id, int64(d/u.d))
 		}
 	}
 	return d.String()
 }
 
-func scheme(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
-		return u.Scheme
+// collectionLabel names a collection: the registry's label, else what its
+// report hint shows, else its categories.
+func collectionLabel(p *locale.Printer, reg *registry.Registry, c *registry.Collection) string {
+	if c.Label != "" {
+		return c.Label
 	}
-	return "blob"
+	if c.Report != nil {
+		return p.T("report.label." + c.Report.Show)
+	}
+	if showOf(c) == registry.ShowAccount {
+		return p.T("report.label.account")
+	}
+	var cats []string
+	for _, col := range sortedNames(c.Categories) {
+		cats = append(cats, categoryLabel(p, reg, c.Categories[col]))
+	}
+	if len(cats) == 0 {
+		return p.T("report.label.records", "Name", c.Name)
+	}
+	return strings.Join(dedupe(cats), ", ")
+}
+
+// categoryLabel names a data category: the registry's label, else
+// Lethe's label of it or of the nearest category above it
+// (user.content.chat.title → user.content.chat), else its last words.
+func categoryLabel(p *locale.Printer, reg *registry.Registry, cat string) string {
+	if l := reg.Labels[cat]; l != "" {
+		return l
+	}
+	for c := cat; c != ""; {
+		if p.Has("category." + c) {
+			return p.T("category." + c)
+		}
+		i := strings.LastIndexByte(c, '.')
+		if i < 0 {
+			break
+		}
+		c = c[:i]
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(cat, "user."), ".", " "), "_", " ")
+}
+
+// purposes are the descriptions of the purposes of the collections that
+// hold something of the person.
+func purposes(reg *registry.Registry, rows map[string]int64) []string {
+	seen := map[string]bool{}
+	for key, n := range rows {
+		if c := reg.Collections[key]; c != nil && n > 0 {
+			for _, pu := range c.Purposes {
+				seen[describe(reg.Purposes, pu)] = true
+			}
+		}
+	}
+	return sortedNames(seen)
+}
+
+// recipients describes who receives the data: processors by what they
+// do (and where), and the recipients the registry declares.
+func recipients(p *locale.Printer, reg *registry.Registry) []string {
+	var out []string
+	for _, name := range sortedNames(reg.Stores) {
+		st := reg.Stores[name]
+		if st.Kind != registry.KindProcessor {
+			continue
+		}
+		host := ""
+		if u, err := url.Parse(st.Webhook + st.OpenDSR); err == nil {
+			host = u.Host
+		}
+		desc := reg.Recipients[name]
+		if desc == "" {
+			desc = p.T("report.recipient.processor")
+		}
+		out = append(out, p.T("report.recipient.told", "Recipient", desc, "Host", host))
+	}
+	for _, name := range sortedNames(reg.Recipients) {
+		if st := reg.Stores[name]; st == nil || st.Kind != registry.KindProcessor {
+			out = append(out, reg.Recipients[name])
+		}
+	}
+	return out
+}
+
+// folders describes the parts of the package that exist.
+func folders(p *locale.Printer, in reportInput) []Folder {
+	out := []Folder{{"report.html", p.T("report.folder.report")}}
+	if len(in.rows) > 0 {
+		out = append(out, Folder{"data/", p.T("report.folder.data")})
+	}
+	if len(in.written) > 0 {
+		out = append(out, Folder{"files/", p.T("report.folder.files")})
+	}
+	for k, n := range in.counts {
+		if strings.HasSuffix(k, ".keys") && n > 0 {
+			out = append(out, Folder{"redis/", p.T("report.folder.redis")})
+			break
+		}
+	}
+	return append(out, Folder{"manifest.json", p.T("report.folder.manifest")})
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func sortedNames[V any](m map[string]V) []string {
@@ -186,7 +398,8 @@ func (b *builder) report() error {
 	for _, it := range b.a.Plan.Collections {
 		rows[it.Store+"."+it.Collection] = it.Count
 	}
-	rep := buildReport(b.a.Registry, b.info, rows, b.counts, len(b.refused))
+	rep := buildReport(reportInput{reg: b.a.Registry, info: b.info, rows: rows, counts: b.counts,
+		refused: len(b.refused), view: b.view, written: b.written})
 	hw, err := b.create("report.html")
 	if err != nil {
 		return err

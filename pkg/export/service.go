@@ -40,7 +40,13 @@ type Service struct {
 	// SpoolDir is where CSV entries are spooled, encrypted; "" for the
 	// system's temporary folder.
 	SpoolDir string
-	Now      func() time.Time
+	// Studios, Languages and PublicURL let report.html name the studio,
+	// speak the person's language and link the privacy page; each may be
+	// unset.
+	Studios   Studios
+	Languages Languages
+	PublicURL string
+	Now       func() time.Time
 }
 
 var (
@@ -119,6 +125,7 @@ func (s *Service) Export(ctx context.Context, req *dsr.Request, a *engine.Access
 	now := s.now().UTC().Truncate(time.Second)
 	info := PackageInfo{RequestID: req.ID, Tenant: req.Tenant, Email: req.Email, CreatedAt: now,
 		ExpiresAt: now.Add(cmp.Or(s.TTL, dsr.DefaultExportTTL)), SpoolDir: s.SpoolDir}
+	s.audience(ctx, req, &info)
 	object := objectName(req.ID)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

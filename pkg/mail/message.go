@@ -10,11 +10,15 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// Message is one plain-text email.
+// Message is one email: plain text, and optionally its HTML twin.
 type Message struct {
 	To      string // a normalised address (dsr.NormalizeEmail)
 	Subject string
 	Body    string
+	// HTML, when set, is the same message as an HTML page, sent as the
+	// alternative to Body (multipart/alternative); mail clients that show
+	// HTML show it, the others Body.
+	HTML string
 	// Secret is the part of Body that grants access (a code, a link
 	// token): Log masks it unless told to show it.
 	Secret string
@@ -61,5 +65,8 @@ func (s *SMTP) message(m Message) (*gomail.Msg, error) {
 	// The sender's domain, not this host's name, after the random part.
 	msg.SetMessageIDWithValue(rand.Text() + "@" + s.from[strings.LastIndexByte(s.from, '@')+1:])
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return msg, nil
 }

@@ -11,7 +11,7 @@ import (
 func marshalCanonical(r *Registry) ([]byte, error) {
 	f := fileRegistry{Stores: map[string]*fileStore{}, Collections: map[string]*fileCollection{},
 		Purposes: r.Purposes, Recipients: r.Recipients, Approval: fileApproval(r.Approval),
-		Subjects: r.Subjects, Transfers: r.Transfers}
+		Subjects: r.Subjects, Transfers: r.Transfers, Labels: r.Labels}
 	for cat, kind := range r.Identifying {
 		if builtinIdentifying[cat] != kind {
 			if f.Identifying == nil {
@@ -31,7 +31,8 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 	}
 	for key, c := range r.Collections {
 		fc := &fileCollection{Table: c.Table, PrimaryKey: c.PrimaryKey, Tenant: c.Tenant,
-			Categories: mergeCategories(c), Files: c.Files, Responses: c.Responses, Purposes: c.Purposes}
+			Categories: mergeCategories(c), Files: c.Files, Responses: c.Responses, Purposes: c.Purposes,
+			Label: c.Label, Report: marshalReport(c.Report)}
 		fc.Identity = marshalIdentity(c)
 		if c.Templates != nil {
 			marshalTemplates(c, fc)

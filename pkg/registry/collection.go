@@ -72,6 +72,8 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 		}
 	}
 	buildPathCategories(p, at, c)
+	c.Label = fc.Label
+	buildReport(p, at, c, fc.Report)
 	buildIdentifyingFields(r, c)
 	for _, col := range sortedKeys(fc.Files) {
 		bs := r.Stores[fc.Files[col]]

@@ -32,6 +32,9 @@ type fileRegistry struct {
 	Identities map[string]*fileIdentityType `yaml:"identities,omitempty"`
 	// Enrich lists the lookups that find a subject's other identities.
 	Enrich []fileLookup `yaml:"enrich,omitempty"`
+	// Labels names data categories in words for report.html: category →
+	// label, over Lethe's own labels of the common categories.
+	Labels map[string]string `yaml:"labels,omitempty"`
 }
 
 type fileStore struct {
@@ -66,6 +69,8 @@ type fileCollection struct {
 	Purpose       string              `yaml:"purpose,omitempty"`
 	Purposes      []string            `yaml:"purposes,omitempty"`
 	Responses     bool                `yaml:"responses,omitempty"`
+	Label         string              `yaml:"label,omitempty"`
+	Report        *fileReport         `yaml:"report,omitempty"`
 	fileTemplates `yaml:",inline"`
 }
 

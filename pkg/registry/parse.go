@@ -37,7 +37,7 @@ func parse(b []byte, file string) (*Registry, error) {
 	}
 	p := newProblems(file, &root)
 	r := &Registry{Stores: map[string]*Store{}, Collections: map[string]*Collection{},
-		Purposes: f.Purposes, Recipients: f.Recipients, CollectResponses: f.CollectResponses == nil || *f.CollectResponses,
+		Purposes: f.Purposes, Recipients: f.Recipients, Labels: f.Labels, CollectResponses: f.CollectResponses == nil || *f.CollectResponses,
 		Approval: approvalOf(f.Approval)}
 	if len(f.Stores) == 0 {
 		p.add([]string{"stores"}, "no stores: declare at least one sql store")
@@ -73,6 +73,12 @@ func parse(b []byte, file string) (*Registry, error) {
 	buildLookups(p, r, f.Enrich)
 	checkTemplateParams(p, r)
 	checkResponses(p, r)
+	checkReports(p, r)
+	for _, cat := range sortedKeys(f.Labels) {
+		if !categoryRE.MatchString(cat) {
+			p.add([]string{"labels", cat}, "%q is not a category: use dotted lower-case words such as user.contact.email", cat)
+		}
+	}
 	checkRedisKeys(p, r)
 	if err := p.err(); err != nil {
 		return nil, err

@@ -57,6 +57,9 @@ type Registry struct {
 	// Enrich lists the lookups that find a subject's other identities
 	// before the walk, in the order they run.
 	Enrich []Lookup
+	// Labels names data categories in words for report.html (category →
+	// label); categories without one get Lethe's own label.
+	Labels map[string]string
 
 	order     []*Collection // parents first
 	canonical []byte
@@ -135,6 +138,12 @@ type Collection struct {
 	// Templates, when not nil, holds the bound-parameter SQL that reaches
 	// the collection instead of identities and references.
 	Templates *Templates
+	// Label names the collection in report.html ("Your invoices"); ""
+	// lets the report name it by its categories.
+	Label string
+	// Report says how report.html shows the rows; nil shows them as
+	// records counted under "what else is kept".
+	Report *Report
 }
 
 // Reference says that Column holds values of TargetColumn in Target, in

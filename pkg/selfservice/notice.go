@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/pkg/mail"
 )
 
 // tokenBytes is the randomness of a download link: 256 bits.
@@ -31,37 +30,27 @@ func (s *Service) RequestEnded(ctx context.Context, r *dsr.Request) error {
 
 func (s *Service) notify(ctx context.Context, n dsr.SelfNotice) error {
 	r := n.Request
-	m := mail.Message{To: n.Email}
+	lang, err := s.Store.Language(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	studio, p := s.audience(ctx, r.Tenant, lang)
+	l := newLetter(p, studio)
 	switch {
 	case r.Status == dsr.StatusCompleted && r.Type == dsr.TypeAccess:
 		link, expires, err := s.newLink(ctx, r.ID)
 		if err != nil {
 			return err
 		}
-		m.Subject, m.Secret = "Your data is ready to download", link
-		m.Body = fmt.Sprintf("You asked for a copy of your data%s. Download it here:\n\n%s\n\n"+
-			"The link works until %s; after that the package is deleted and you can ask again.\n"+
-			"If you did not ask for this, you can ignore this email.\n",
-			forTenant(r.Tenant), link, expires.UTC().Format("2 January 2006 15:04 MST"))
+		readyLetter(l, link, expires)
 	case r.Status == dsr.StatusCompleted && r.Type == dsr.TypeErasure:
-		var total int64
-		for _, n := range r.Counts {
-			total += n
-		}
-		m.Subject = "Your data has been erased"
-		m.Body = fmt.Sprintf("You asked us to erase your data%s. It is done: %d record(s) were erased or anonymised,\n"+
-			"and a second search found nothing left (request %s).\n"+
-			"This is the last email we send to this address: we have now forgotten it.\n",
-			forTenant(r.Tenant), total, r.ID)
+		erasedLetter(l, r)
 	default:
-		reason := "it was cancelled"
-		if r.Err != nil && r.Status != dsr.StatusCancelled {
-			reason = r.Err.Message
-		}
-		m.Subject = "Your privacy request could not be completed"
-		m.Body = fmt.Sprintf("Your %s request%s (request %s) ended as %s: %s.\n"+
-			"You can ask again, or write to the service that holds your data.\n",
-			r.Type, forTenant(r.Tenant), r.ID, r.Status, strings.TrimSuffix(reason, "."))
+		endedLetter(l, r)
+	}
+	m, err := l.message(n.Email)
+	if err != nil {
+		return err
 	}
 	if err := s.Mail.Send(ctx, m); err != nil {
 		return fmt.Errorf("self-service: closing notice of request %s: %w", r.ID, err)
@@ -92,24 +81,4 @@ func (s *Service) newLink(ctx context.Context, id string) (string, time.Time, er
 		return "", time.Time{}, err
 	}
 	return strings.TrimRight(s.PublicURL, "/") + "/v1/self/exports/" + token, rec.ExpiresAt, nil
-}
-
-func forTenant(t string) string {
-	if t == "" {
-		return ""
-	}
-	return " held by " + t
-}
-
-// codeMessage is the email that carries a verification code.
-func codeMessage(to string, typ dsr.Type, tenant, code string) mail.Message {
-	what := "a copy of your data"
-	if typ == dsr.TypeErasure {
-		what = "the erasure of your data"
-	}
-	return mail.Message{To: to, Subject: "Your privacy request code", Secret: code,
-		Body: fmt.Sprintf("Someone, hopefully you, asked for %s%s.\n\nYour code: %s\n\n"+
-			"Enter it on the page where you asked. It works for %d minutes and %d attempts.\n"+
-			"If you did not ask, ignore this email: nothing happens without the code.\n",
-			what, forTenant(tenant), code, int(dsr.CodeTTL/time.Minute), dsr.MaxCodeAttempts)}
 }

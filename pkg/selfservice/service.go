@@ -21,10 +21,11 @@ import (
 // Store is what the service keeps in Lethe's state store (pkg/state's
 // SelfStore implements it).
 type Store interface {
-	Create(ctx context.Context, req *dsr.Request, codeHash string, expires time.Time) (*dsr.Request, error)
+	Create(ctx context.Context, req *dsr.Request, codeHash string, expires time.Time, lang string) (*dsr.Request, error)
 	Verify(ctx context.Context, id string, matches func(codeHash string) bool) (*dsr.Request, error)
 	Load(ctx context.Context, id string) (*dsr.Request, error)
 	Notice(ctx context.Context, id string) (string, error)
+	Language(ctx context.Context, id string) (string, error)
 	Forget(ctx context.Context, id string) error
 	PendingNotices(ctx context.Context, endedBefore time.Time, limit int) ([]dsr.SelfNotice, error)
 	AbandonNotices(ctx context.Context, endedBefore time.Time) (int, error)
@@ -61,8 +62,11 @@ type Service struct {
 	// such as https://privacy.example.com; never taken from a request's Host.
 	PublicURL string
 	Limits    Limits
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Studios gives the mails the studio's name, colour, controller and
+	// default language; nil names no studio.
+	Studios Studios
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 var (
@@ -103,12 +107,17 @@ func (s *Service) Ask(ctx context.Context, in dsr.SelfAsk) (*dsr.SelfTicket, err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	expires := s.now().Add(dsr.CodeTTL)
+	studio, p := s.audience(ctx, in.Tenant, in.Language)
 	req, err := s.Store.Create(ctx, &dsr.Request{ID: id, Type: in.Type, Tenant: in.Tenant, Email: email, Subject: subject},
-		s.codeHash(id, code), expires)
+		s.codeHash(id, code), expires, p.Lang())
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Mail.Send(ctx, codeMessage(email, in.Type, in.Tenant, code)); err != nil {
+	m, err := codeLetter(p, studio, in.Type, code).message(email)
+	if err == nil {
+		err = s.Mail.Send(ctx, m)
+	}
+	if err != nil {
 		s.Logger.Error("self-service: code not sent", "request", id, "subject", subject, "error", err)
 		return nil, dsr.Errorf(dsr.EUNAVAILABLE, "the code could not be emailed just now; try again in a few minutes")
 	}

@@ -26,14 +26,17 @@ type codeStore struct {
 	expires  time.Time
 	linkTo   string
 	linkEnds time.Time
+	lang     string
 }
 
-func (c *codeStore) Create(_ context.Context, req *dsr.Request, codeHash string, expires time.Time) (*dsr.Request, error) {
+func (c *codeStore) Create(_ context.Context, req *dsr.Request, codeHash string, expires time.Time, lang string) (*dsr.Request, error) {
 	copied := *req
 	copied.Status = dsr.StatusVerifying
-	c.req, c.hash, c.expires = &copied, codeHash, expires
+	c.req, c.hash, c.expires, c.lang = &copied, codeHash, expires, lang
 	return &copied, nil
 }
+
+func (c *codeStore) Language(context.Context, string) (string, error) { return c.lang, nil }
 
 func (c *codeStore) Load(_ context.Context, id string) (*dsr.Request, error) {
 	if c.req == nil || c.req.ID != id {

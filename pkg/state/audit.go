@@ -84,15 +84,35 @@ func (l *AuditLog) appendTx(tx *gorm.DB, now time.Time, ev dsr.AuditEvent) (*dsr
 		e.Details = b
 	}
 	e.Hash = e.ComputeHash()
-	row := &auditRow{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, RequestID: e.RequestID,
-		Tenant: e.Tenant, Subject: string(e.Subject), Details: string(e.Details), PrevHash: e.PrevHash, Hash: e.Hash}
-	if err := tx.Create(row).Error; err != nil {
-		return nil, fmt.Errorf("audit: append: %w", err)
-	}
-	if err := tx.Model(&auditHead{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash}).Error; err != nil {
-		return nil, fmt.Errorf("audit: move head: %w", err)
+	if err := l.link(tx, e); err != nil {
+		return nil, err
 	}
 	return e, nil
+}
+
+// link writes entry e and moves the head to it, inside tx: on Postgres in
+// one statement, since every request pays for three entries.
+func (l *AuditLog) link(tx *gorm.DB, e *dsr.AuditEntry) error {
+	row := &auditRow{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, RequestID: e.RequestID,
+		Tenant: e.Tenant, Subject: string(e.Subject), Details: string(e.Details), PrevHash: e.PrevHash, Hash: e.Hash}
+	if l.DB.Dialect == Postgres {
+		err := tx.Exec(`WITH entry AS (INSERT INTO lethe_audit (seq, at, actor, action, request_id, tenant, subject, details, prev_hash, hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
+			UPDATE lethe_audit_head SET seq = ?, hash = ? WHERE id = 1`,
+			row.Seq, row.At, row.Actor, row.Action, row.RequestID, row.Tenant, row.Subject, row.Details, row.PrevHash, row.Hash,
+			row.Seq, row.Hash).Error
+		if err != nil {
+			return fmt.Errorf("audit: append: %w", err)
+		}
+		return nil
+	}
+	if err := tx.Create(row).Error; err != nil {
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	if err := tx.Model(&auditHead{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash}).Error; err != nil {
+		return fmt.Errorf("audit: move head: %w", err)
+	}
+	return nil
 }
 
 // List implements dsr.AuditLog.

@@ -33,6 +33,9 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string
 	Now     func() time.Time
+	// progress writes what a crash of the state database itself may lose
+	// (see Progress); nil means Gorm.
+	progress *gorm.DB
 }
 
 // Open connects to the state store at url and applies pending migrations.
@@ -53,6 +56,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 		db.SQL.SetMaxOpenConns(20)
 		db.Gorm, err = gorm.Open(postgres.New(postgres.Config{Conn: db.SQL}), gormConfig())
+		if err == nil {
+			db.progress, err = openProgress(url)
+		}
 	case strings.HasPrefix(url, "sqlite://"):
 		db.Dialect = SQLite
 		path := strings.TrimPrefix(url, "sqlite://")
@@ -113,8 +119,55 @@ func (db *DB) Scrub(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.SQL.Close() }
+// openProgress opens the Postgres pool of Progress: sessions whose commits
+// do not wait for the write-ahead log to reach the disk.
+func openProgress(url string) (*gorm.DB, error) {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	pool, err := sql.Open("pgx", url+sep+"synchronous_commit=off")
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(4)
+	return gorm.Open(postgres.New(postgres.Config{Conn: pool}), gormConfig())
+}
+
+// Progress is where progress records go: a request's journal steps and
+// registry snapshot. They are visible to every process as soon as written,
+// like any other write, but on Postgres their commit does not wait for the
+// disk (synchronous_commit off): a crash of the database server itself
+// (not of Lethe) may lose the last few, which the execution then redoes,
+// its steps being idempotent. Writes that must survive it (frozen keys,
+// files to delete, a request's end) go through Gorm, and a commit there
+// also makes every earlier progress record durable, the log being one
+// sequence. On SQLite, Progress is Gorm.
+func (db *DB) Progress() *gorm.DB {
+	if db.progress == nil {
+		return db.Gorm
+	}
+	return db.progress
+}
+
+// SetLogger gives both pools the statement logger l (lethebench counts
+// statements with one).
+func (db *DB) SetLogger(l logger.Interface) {
+	db.Gorm.Logger = l
+	if db.progress != nil {
+		db.progress.Logger = l
+	}
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	if db.progress != nil {
+		if pool, err := db.progress.DB(); err == nil {
+			pool.Close()
+		}
+	}
+	return db.SQL.Close()
+}
 
 // Ping checks that the store answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }

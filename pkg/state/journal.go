@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,6 +22,12 @@ type Journal struct {
 	// the request is this process's, else SaveStep fails with
 	// dsr.ErrTakenOver.
 	Process string
+
+	mu sync.Mutex
+	// sets holds the frozen key sets read whole, in the store's order: an
+	// execution reads a small set once per collection it erases and
+	// verifies, and a set no longer changes once read.
+	sets map[string][]string
 }
 
 var _ dsr.Journal = (*Journal)(nil)
@@ -63,6 +71,7 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 
 // SaveStep implements dsr.Journal in one statement (one round trip): the
 // engine saves a step after every batch, so its cost is on the hot path.
+// Steps are progress records (see DB.Progress) unless Durable.
 // A fenced journal's statement inserts only while the request is still its
 // process's.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
@@ -79,7 +88,11 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
 			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
-	res := j.DB.Gorm.WithContext(ctx).Exec(q, args...)
+	db := j.DB.Progress()
+	if s.Durable {
+		db = j.DB.Gorm
+	}
+	res := db.WithContext(ctx).Exec(q, args...)
 	if res.Error != nil {
 		return fmt.Errorf("journal: save step %s: %w", s.Name, res.Error)
 	}
@@ -89,8 +102,10 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	return nil
 }
 
-// FreezeKeys implements dsr.Journal.
+// FreezeKeys implements dsr.Journal: progress records (see DB.Progress),
+// made durable by the Durable step that follows them.
 func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) error {
+	j.forget(set)
 	const batch = 500
 	for len(keys) > 0 {
 		n := min(batch, len(keys))
@@ -98,7 +113,7 @@ func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) err
 		for i, k := range keys[:n] {
 			rows[i] = keyRow{RequestID: j.RequestID, SetName: set, Key: k}
 		}
-		if err := j.DB.Gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		if err := j.DB.Progress().WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
 			return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
 		}
 		keys = keys[n:]
@@ -106,36 +121,69 @@ func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) err
 	return nil
 }
 
-// FrozenKeys implements dsr.Journal.
+// FrozenKeys implements dsr.Journal. A set whose first page is its whole
+// is kept in memory and later pages are read from there.
 func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limit int) ([]string, error) {
+	if keys, ok := j.cached(set, after, limit); ok {
+		return keys, nil
+	}
 	var out []string
 	err := j.DB.Gorm.WithContext(ctx).Model(&keyRow{}).Where("request_id = ? AND set_name = ? AND key > ?", j.RequestID, set, after).
 		Order("key").Limit(limit).Pluck("key", &out).Error
 	if err != nil {
 		return nil, fmt.Errorf("journal: frozen keys of %s: %w", set, err)
 	}
+	if after == "" && len(out) < limit {
+		j.mu.Lock()
+		if j.sets == nil {
+			j.sets = map[string][]string{}
+		}
+		j.sets[set] = out
+		j.mu.Unlock()
+	}
 	return out, nil
 }
 
-// Snapshot implements dsr.Journal.
+// cached answers FrozenKeys from a set read whole: the keys after after
+// (the last key of a page read before, or "").
+func (j *Journal) cached(set, after string, limit int) ([]string, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	keys, ok := j.sets[set]
+	if !ok {
+		return nil, false
+	}
+	from := 0
+	if after != "" {
+		i := slices.Index(keys, after)
+		if i < 0 {
+			return nil, false
+		}
+		from = i + 1
+	}
+	return slices.Clone(keys[from:min(len(keys), from+limit)]), true
+}
+
+// forget drops a set about to change from memory.
+func (j *Journal) forget(set string) {
+	j.mu.Lock()
+	delete(j.sets, set)
+	j.mu.Unlock()
+}
+
+// Snapshot implements dsr.Journal in one statement, a progress record
+// (see DB.Progress) made durable by the frozen keys that follow it.
 func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
-	var out []byte
-	err := j.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row requestRow
-		if err := j.DB.lock(tx).Select("id", "registry_snapshot").Where("id = ?", j.RequestID).Take(&row).Error; err != nil {
-			return err
-		}
-		if row.RegistrySnapshot != nil {
-			out = []byte(*row.RegistrySnapshot)
-			return nil
-		}
-		out = data
-		return tx.Model(&requestRow{}).Where("id = ?", j.RequestID).Update("registry_snapshot", string(data)).Error
-	})
+	var stored *string
+	err := j.DB.Progress().WithContext(ctx).Raw(`UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?)
+		WHERE id = ? RETURNING registry_snapshot`, string(data), j.RequestID).Row().Scan(&stored)
 	if err != nil {
 		return nil, fmt.Errorf("journal: snapshot: %w", err)
 	}
-	return out, nil
+	if stored == nil {
+		return data, nil
+	}
+	return []byte(*stored), nil
 }
 
 // forgetKeys deletes, inside tx, what request id's journal holds of the
@@ -144,6 +192,14 @@ func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
 // it then, and the keys may be personal data (an email used as primary
 // key). Counts and step details, which hold no keys, stay.
 func forgetKeys(tx *gorm.DB, id string) error {
+	if tx.Dialector.Name() == Postgres { // one round trip
+		err := tx.Exec(`WITH keys AS (DELETE FROM lethe_request_keys WHERE request_id = ?)
+			UPDATE lethe_request_steps SET cursor = NULL WHERE request_id = ? AND cursor IS NOT NULL`, id, id).Error
+		if err != nil {
+			return fmt.Errorf("journal: forget the keys of request %s: %w", id, err)
+		}
+		return forgetLegacyResumes(tx, id)
+	}
 	if err := tx.Where("request_id = ?", id).Delete(&keyRow{}).Error; err != nil {
 		return fmt.Errorf("journal: forget the frozen keys of request %s: %w", id, err)
 	}

@@ -141,3 +141,94 @@ func TestTakenOverRequestIsFenced(t *testing.T) {
 		}
 	})
 }
+
+// TestTakenOverRetentionRunIsFenced: once another process has taken over a
+// sweep (its first process stalled past its heartbeat), the stalled
+// process's progress and finish fail with retention.ErrTakenOver and change
+// nothing, so it stops and the run's record stays the one it was resumed
+// from; the new owner's go through. A one-shot command's run (no process)
+// is fenced by its status alone.
+func TestTakenOverRetentionRunIsFenced(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		procs := &state.Processes{DB: b.db, DeadAfter: 300 * time.Millisecond}
+		stalled, rescuer := state.NewProcess(), state.NewProcess()
+		runs := func(p state.Process) *state.RetentionRuns {
+			return &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Process: p.ID, Processes: procs}
+		}
+		begin := func(r *state.RetentionRuns) (*retention.Run, error) {
+			return r.Begin(ctx, retention.Begin{Trigger: retention.TriggerSchedule, Actor: "schedule", Now: b.clock.Now(), StaleAfter: time.Nanosecond})
+		}
+		for _, p := range []state.Process{stalled, rescuer} {
+			if _, err := procs.Beat(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, err := begin(runs(stalled))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := "users.7"
+		first.Cursor = retention.Cursor{Unit: "app.users", AfterKey: &after}
+		first.Counts = []retention.Count{{Collection: "app.users", RowsPurged: 7}}
+		if err := runs(stalled).Save(ctx, first, nil); err != nil {
+			t.Fatalf("the owner's progress: %v", err)
+		}
+		time.Sleep(2 * procs.DeadAfter) // the stalled process misses its beats
+		b.clock.Advance(2 * procs.DeadAfter)
+		if _, err := procs.Beat(ctx, rescuer); err != nil {
+			t.Fatal(err)
+		}
+		next, err := begin(runs(rescuer))
+		if err != nil || next.Resumes != first.ID {
+			t.Fatalf("take-over: %+v %v; want a run resuming %s", next, err, first.ID)
+		}
+
+		later := "users.9"
+		first.Cursor.AfterKey = &later
+		first.Counts[0].RowsPurged = 9
+		if err := runs(stalled).Save(ctx, first, nil); !errors.Is(err, retention.ErrTakenOver) {
+			t.Fatalf("the stalled process's progress after the take-over: %v; want ErrTakenOver", err)
+		}
+		first.Status = retention.StatusCompleted
+		if err := runs(stalled).Finish(ctx, first); !errors.Is(err, retention.ErrTakenOver) {
+			t.Fatalf("the stalled process's finish: %v; want ErrTakenOver", err)
+		}
+		old, err := runs(rescuer).Run(ctx, first.ID)
+		if err != nil || old.Status != retention.StatusFailed || old.Totals().RowsPurged != 7 {
+			t.Fatalf("taken-over run %+v %v; want failed with the 7 rows it had recorded", old, err)
+		}
+		entries, err := b.audit.List(ctx, dsr.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Action == "retention.completed" {
+				t.Fatalf("the stalled process's finish reached the audit trail: %+v", e)
+			}
+		}
+		if err := runs(rescuer).Save(ctx, next, nil); err != nil {
+			t.Fatalf("the rescuer's progress: %v", err)
+		}
+		next.Status = retention.StatusCompleted
+		if err := runs(rescuer).Finish(ctx, next); err != nil {
+			t.Fatalf("the rescuer's finish: %v", err)
+		}
+
+		oneShot := &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher}
+		cli, err := begin(oneShot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := oneShot.Save(ctx, cli, nil); err != nil {
+			t.Fatalf("a one-shot run's progress: %v", err)
+		}
+		b.clock.Advance(time.Second) // no progress past StaleAfter: the next sweep takes it over
+		if _, err := begin(runs(rescuer)); err != nil {
+			t.Fatal(err)
+		}
+		if err := oneShot.Save(ctx, cli, nil); !errors.Is(err, retention.ErrTakenOver) {
+			t.Fatalf("a taken-over one-shot run's progress: %v; want ErrTakenOver", err)
+		}
+	})
+}

@@ -233,8 +233,8 @@ func (s *RetentionRuns) resume(tx *gorm.DB, row *retentionRunRow) error {
 func (s *RetentionRuns) Save(ctx context.Context, r *retention.Run, files []retention.File) error {
 	now := s.DB.now()
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-			"counts": encodeJSON(r.Counts), "cursor": encodeJSON(r.Cursor), "heartbeat_at": now}).Error; err != nil {
+		if err := s.update(tx, r.ID, map[string]any{
+			"counts": encodeJSON(r.Counts), "cursor": encodeJSON(r.Cursor), "heartbeat_at": now}); err != nil {
 			return fmt.Errorf("save retention run %s: %w", r.ID, err)
 		}
 		const batch = 500
@@ -250,6 +250,24 @@ func (s *RetentionRuns) Save(ctx context.Context, r *retention.Run, files []rete
 		}
 		return nil
 	})
+}
+
+// update writes upd to run id while it is running as this process's (any
+// process's for a one-shot command, Process ""), inside tx; else
+// retention.ErrTakenOver: another sweep marked it failed and resumed it.
+func (s *RetentionRuns) update(tx *gorm.DB, id string, upd map[string]any) error {
+	q := tx.Model(&retentionRunRow{}).Where("id = ? AND status = ?", id, string(retention.StatusRunning))
+	if s.Process != "" {
+		q = q.Where("process_id = ?", s.Process)
+	}
+	res := q.Updates(upd)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return retention.ErrTakenOver
+	}
+	return nil
 }
 
 // FilesDone implements retention.RunLog.
@@ -288,7 +306,7 @@ func (s *RetentionRuns) Finish(ctx context.Context, r *retention.Run) error {
 		action = strings.Replace(action, "retention.", "retention.responses.", 1)
 	}
 	return s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&retentionRunRow{}).Where("id = ?", r.ID).Updates(upd).Error; err != nil {
+		if err := s.update(tx, r.ID, upd); err != nil {
 			return fmt.Errorf("finish retention run %s: %w", r.ID, err)
 		}
 		_, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: r.Actor, Action: action, Details: details})

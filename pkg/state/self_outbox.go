@@ -27,6 +27,20 @@ func (s *SelfStore) Notice(ctx context.Context, id string) (string, error) {
 	return *row.Email, nil
 }
 
+// Language returns the tag of the language the person of request id
+// asked in, "" when it is no self-service request or they named none.
+func (s *SelfStore) Language(ctx context.Context, id string) (string, error) {
+	var langs []string
+	err := s.DB.Gorm.WithContext(ctx).Model(&selfRow{}).Where("request_id = ?", id).Limit(1).Pluck("language", &langs).Error
+	if err != nil {
+		return "", fmt.Errorf("self-service: language of request %s: %w", id, err)
+	}
+	if len(langs) == 0 {
+		return "", nil
+	}
+	return langs[0], nil
+}
+
 // Forget removes the outbox address of request id once its notice is
 // sent: Lethe then holds the address nowhere.
 func (s *SelfStore) Forget(ctx context.Context, id string) error {

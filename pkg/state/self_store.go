@@ -34,6 +34,7 @@ type selfRow struct {
 	Attempts      int
 	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
 	VerifiedAt    *time.Time
+	Language      string // the tag of the language the person asked in, "" for none
 }
 
 func (selfRow) TableName() string { return "lethe_self_requests" }
@@ -43,17 +44,18 @@ const selfActor = "self"
 
 // Create stores req (its ID, Type, Tenant, Email and Subject set by the
 // caller) in StatusVerifying with the code's hash, valid until expires,
-// and audits it, in one transaction. It returns the stored request. An
+// and audits it, in one transaction, with the tag of the language the
+// person asked in (lang, "" for none). It returns the stored request. An
 // earlier request of the same address still waiting for its code is left
 // alone: anyone can ask for any address, so a newer request cancelling
 // it would let a stranger cancel its owner's code; each code opens its
 // own request only, and the unused one expires.
-func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash string, expires time.Time) (*dsr.Request, error) {
+func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash string, expires time.Time, lang string) (*dsr.Request, error) {
 	now := s.DB.now()
 	email := req.Email
 	row := &requestRow{ID: req.ID, Type: string(req.Type), Status: string(dsr.StatusVerifying), Tenant: req.Tenant,
 		Email: &email, Subject: string(req.Subject), CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow)}
-	self := &selfRow{RequestID: req.ID, Email: &email, CodeHash: &codeHash, CodeExpiresAt: utcMicro(expires), CreatedAt: now}
+	self := &selfRow{RequestID: req.ID, Email: &email, CodeHash: &codeHash, CodeExpiresAt: utcMicro(expires), CreatedAt: now, Language: lang}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(row).Error; err != nil {
 			return err
@@ -129,10 +131,11 @@ func (s *SelfStore) Verify(ctx context.Context, id string, matches func(codeHash
 		self.Attempts++
 		if self.Attempts >= dsr.MaxCodeAttempts {
 			msg := fmt.Sprintf("locked after %d wrong codes: ask again for a new code", dsr.MaxCodeAttempts)
-			refusal = dsr.Errorf(dsr.EFORBIDDEN, "code: wrong; this request is now %s", msg)
+			refusal = &dsr.WrongCodeError{Coded: dsr.Errorf(dsr.EFORBIDDEN, "code: wrong; this request is now %s", msg)}
 			return s.end(tx, row, dsr.StatusDenied, dsr.EFORBIDDEN, msg, now)
 		}
-		refusal = dsr.Errorf(dsr.EUNPROCESSABLE, "code: wrong; %d attempt(s) left", dsr.MaxCodeAttempts-self.Attempts)
+		left := dsr.MaxCodeAttempts - self.Attempts
+		refusal = &dsr.WrongCodeError{Coded: dsr.Errorf(dsr.EUNPROCESSABLE, "code: wrong; %d attempt(s) left", left), Left: left}
 		return tx.Model(&selfRow{}).Where("request_id = ?", id).Update("attempts", self.Attempts).Error
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ type tenantRow struct {
 	PrivacyContact string
 	OwnerEmails    string
 	BrandColor     string
+	Language       string
 	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
 	UpdatedBy      string
@@ -29,7 +30,7 @@ func (tenantRow) TableName() string { return "lethe_tenants" }
 
 func (r *tenantRow) toDomain() *dsr.Tenant {
 	t := &dsr.Tenant{Slug: r.Slug, DisplayName: r.DisplayName, LegalName: r.LegalName, PrivacyContact: r.PrivacyContact,
-		BrandColor: r.BrandColor, OwnerEmails: []string{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		BrandColor: r.BrandColor, Language: r.Language, OwnerEmails: []string{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	_ = json.Unmarshal([]byte(r.OwnerEmails), &t.OwnerEmails)
 	if t.OwnerEmails == nil {
 		t.OwnerEmails = []string{}
@@ -58,7 +59,7 @@ func (s *Tenants) Create(ctx context.Context, actor string, in *dsr.Tenant) (*ds
 	}
 	now := s.DB.now()
 	row := &tenantRow{Slug: t.Slug, DisplayName: t.DisplayName, LegalName: t.LegalName, PrivacyContact: t.PrivacyContact,
-		OwnerEmails: encodeJSON(t.OwnerEmails), BrandColor: t.BrandColor, CreatedAt: now, UpdatedAt: now, UpdatedBy: actor}
+		OwnerEmails: encodeJSON(t.OwnerEmails), BrandColor: t.BrandColor, Language: t.Language, CreatedAt: now, UpdatedAt: now, UpdatedBy: actor}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(row).Error; err != nil {
 			return err
@@ -160,6 +161,7 @@ func (s *Tenants) Update(ctx context.Context, actor, slug string, p dsr.TenantPr
 		set("legal_name", &t.LegalName, p.LegalName)
 		set("privacy_contact", &t.PrivacyContact, p.PrivacyContact)
 		set("brand_color", &t.BrandColor, p.BrandColor)
+		set("language", &t.Language, p.Language)
 		owners := encodeJSON(t.OwnerEmails)
 		if p.OwnerEmails != nil {
 			t.OwnerEmails = append([]string{}, (*p.OwnerEmails)...)
@@ -172,7 +174,7 @@ func (s *Tenants) Update(ctx context.Context, actor, slug string, p dsr.TenantPr
 		}
 		now := s.DB.now()
 		row = tenantRow{Slug: slug, DisplayName: t.DisplayName, LegalName: t.LegalName, PrivacyContact: t.PrivacyContact,
-			OwnerEmails: encodeJSON(t.OwnerEmails), BrandColor: t.BrandColor, CreatedAt: row.CreatedAt, UpdatedAt: now, UpdatedBy: actor}
+			OwnerEmails: encodeJSON(t.OwnerEmails), BrandColor: t.BrandColor, Language: t.Language, CreatedAt: row.CreatedAt, UpdatedAt: now, UpdatedBy: actor}
 		if err := tx.Save(&row).Error; err != nil {
 			return err
 		}

@@ -9,10 +9,16 @@ import (
 )
 
 // Extent returns, on Postgres for a plain table, the number of pages of c's table and the
-// average rows per page from the planner's statistics, with ok=true; other
-// dialects answer ok=false (they purge with Purge). Errors name the
-// collection; an unreachable store is EUNAVAILABLE.
+// average rows per page from the planner's statistics, with ok=true. On
+// MariaDB, for a table whose primary key is one integer column, a "page" is
+// a primary-key value: Extent returns the largest key plus one and the rows
+// per key value (see keyExtent). Other tables and dialects answer ok=false
+// (they purge with Purge). Errors name the collection; an unreachable store
+// is EUNAVAILABLE.
 func (s *Store) Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error) {
+	if s.driver == registry.DriverMySQL {
+		return s.keyExtent(ctx, c)
+	}
 	// A partitioned or inherited table has no pages of its own (its rows are
 	// in its children): it is purged with Purge, like other dialects.
 	if byAddress, err := s.addressable(ctx, c); err != nil || !byAddress {
@@ -41,9 +47,6 @@ func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []
 	if err := bounded(sel); err != nil {
 		return 0, nil, err
 	}
-	if s.driver != registry.DriverPostgres {
-		return 0, nil, fmt.Errorf("purge %s: page ranges are for postgres stores", sel.Collection.Key)
-	}
 	if err := s.checkKey(ctx, sel.Collection); err != nil {
 		return 0, nil, err
 	}
@@ -51,8 +54,16 @@ func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []
 	if err != nil {
 		return 0, nil, err
 	}
-	q.write("DELETE FROM ", q.ident(sel.Collection.Table), " WHERE ctid >= CAST(").arg(fmt.Sprintf("(%d,0)", from)).
-		write(" AS tid) AND ctid < CAST(").arg(fmt.Sprintf("(%d,0)", to)).write(" AS tid) AND ")
+	switch {
+	case s.driver == registry.DriverPostgres:
+		q.write("DELETE FROM ", q.ident(sel.Collection.Table), " WHERE ctid >= CAST(").arg(fmt.Sprintf("(%d,0)", from)).
+			write(" AS tid) AND ctid < CAST(").arg(fmt.Sprintf("(%d,0)", to)).write(" AS tid) AND ")
+	case s.driver == registry.DriverMySQL && len(sel.Collection.PrimaryKey) == 1 && s.isMariaDB(ctx):
+		pk := q.col(sel.Collection.PrimaryKey[0])
+		q.write("DELETE FROM ", q.ident(sel.Collection.Table), " WHERE ", pk, " >= ").arg(from).write(" AND ", pk, " < ").arg(to).write(" AND ")
+	default:
+		return 0, nil, fmt.Errorf("purge %s: ranges are for postgres and mariadb stores", sel.Collection.Key)
+	}
 	if err := q.where(sel); err != nil {
 		return 0, nil, err
 	}

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,7 +32,8 @@ type Message struct {
 	From    string
 	To      []string
 	Subject string
-	Body    string // decoded from quoted-printable
+	Body    string // the text/plain part, decoded from quoted-printable
+	HTML    string // the text/html part of a multipart/alternative message, "" for none
 	Raw     []byte
 	User    string // who authenticated, "" for none
 	TLS     bool   // whether the message came over TLS
@@ -236,12 +239,7 @@ func (s *session) Data(r io.Reader) error {
 	if parsed, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		dec := new(mime.WordDecoder)
 		m.Subject, _ = dec.DecodeHeader(parsed.Header.Get("Subject"))
-		body := io.Reader(parsed.Body)
-		if strings.EqualFold(parsed.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			body = quotedprintable.NewReader(body)
-		}
-		b, _ := io.ReadAll(body)
-		m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+		m.Body, m.HTML = readBody(textproto.MIMEHeader(parsed.Header), parsed.Body)
 	}
 	s.srv.mu.Lock()
 	s.srv.msgs = append(s.srv.msgs, m)
@@ -261,4 +259,30 @@ func rejected(reject, to string) bool {
 		}
 	}
 	return false
+}
+
+// readBody returns the text and HTML of a message body with header h: a
+// single text part, or the parts of a multipart/alternative.
+func readBody(h textproto.MIMEHeader, body io.Reader) (text, html string) {
+	mediaType, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if strings.HasPrefix(mediaType, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextRawPart()
+			if err != nil {
+				return text, html
+			}
+			t, h := readBody(part.Header, part)
+			text, html = text+t, html+h
+		}
+	}
+	if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, _ := io.ReadAll(body)
+	decoded := strings.ReplaceAll(string(b), "\r\n", "\n")
+	if mediaType == "text/html" {
+		return "", decoded
+	}
+	return decoded, ""
 }
