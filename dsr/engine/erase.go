@@ -63,7 +63,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err = r.anonymizeAll(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionKeep:
-			n, err = r.keep(ctx, t, name, steps[name])
+			if n, err = r.keep(ctx, t, name, steps[name]); err != nil {
+				return nil, fmt.Errorf("erase %s: %w", t.c.Key, err)
+			}
 			kept[t.c.Key] = map[string]any{"rows": n, "reason": t.c.Erasure.KeepReason}
 			continue
 		}
