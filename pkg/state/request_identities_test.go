@@ -30,7 +30,7 @@ collections:
 		}
 		b.requests.Identities = reg
 		var ended []string
-		for _, end := range []string{"finish", "cancel"} {
+		for _, end := range []string{"finish", "cancel", "deny"} {
 			r, _, err := b.requests.Create(ctx, admin, in)
 			if err != nil {
 				t.Fatal(err)
@@ -39,11 +39,19 @@ collections:
 			if got.Identities["phone"] != "+447700900123" || got.Email != "" || got.Subject != b.hasher.IdentitySubject("phone", "+447700900123") {
 				t.Fatalf("stored %+v", got)
 			}
-			if end == "cancel" {
+			switch end {
+			case "cancel":
 				if _, err := b.requests.Cancel(ctx, admin, r.ID); err != nil {
 					t.Fatal(err)
 				}
-			} else {
+			case "deny": // as the review gate holds it
+				if err := b.db.Gorm.Exec("UPDATE lethe_requests SET status = 'awaiting_approval' WHERE id = ?", r.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.requests.Deny(ctx, admin, r.ID, "an open dispute"); err != nil {
+					t.Fatal(err)
+				}
+			default:
 				run, err := b.runs.Start(ctx, r.ID, b.clock.Now())
 				if err != nil {
 					t.Fatal(err)

@@ -68,7 +68,7 @@ func (s *RequestService) Deny(ctx context.Context, c dsr.Caller, id, reason stri
 		details["type"] = r.Type
 		r.Status, r.FinishedAt = string(dsr.StatusDenied), &now
 		r.ErrorCode, r.ErrorMessage = strPtr(dsr.EFORBIDDEN), strPtr(reason)
-		r.Email = nil // nothing will be done for this person
+		r.Email, r.Identities = nil, nil // nothing will be done for this person
 		return nil
 	})
 }
