@@ -73,12 +73,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 			}
 		}
 		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
-		if db.SQL, err = sql.Open("sqlite", dsn); err != nil {
+		if db.SQL, db.Gorm, err = openSQLite(ctx, dsn); err != nil {
 			return nil, fmt.Errorf("state: open sqlite: %w", err)
 		}
-		// SQLite allows one writer; one connection avoids "database is locked".
-		db.SQL.SetMaxOpenConns(1)
-		db.Gorm, err = gorm.Open(sqlite.Dialector{Conn: db.SQL}, gormConfig())
 	default:
 		return nil, fmt.Errorf("state: LETHE_DATABASE_URL must start with postgres:// or sqlite://")
 	}
@@ -95,6 +92,39 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openSQLite opens the file behind dsn with one connection (SQLite allows one
+// writer; one connection avoids "database is locked" within a process).
+// Processes opening a fresh file at the same moment race to switch it to WAL,
+// which SQLite refuses at once with SQLITE_BUSY rather than waiting out
+// busy_timeout; the loser tries again until the switch is done or ctx ends,
+// for at most ten seconds.
+func openSQLite(ctx context.Context, dsn string) (*sql.DB, *gorm.DB, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+		pool, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		pool.SetMaxOpenConns(1)
+		g, err := gorm.Open(sqlite.Dialector{Conn: pool}, gormConfig())
+		if err == nil {
+			err = pool.PingContext(ctx)
+		}
+		if err == nil {
+			return pool, g, nil
+		}
+		pool.Close()
+		if !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().Add(pause).After(deadline) {
+			return nil, nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, err
+		case <-time.After(pause):
+		}
+	}
 }
 
 func gormConfig() *gorm.Config {
