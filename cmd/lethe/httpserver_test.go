@@ -80,8 +80,10 @@ func TestStalledDownloadIsCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	start := time.Now() // and never read
+	// The server's write deadline starts once it has read the request, so
+	// no earlier than just before the request is sent.
+	start := time.Now()
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
 	select {
 	case at := <-failed:
 		if took := at.Sub(start); took < to.Write {
