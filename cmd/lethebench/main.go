@@ -115,7 +115,7 @@ func (b *bench) pair(ctx context.Context, s shape) (base, lethe *dataset, drop f
 
 // engineFor opens the Lethe side of a dataset.
 func (b *bench) engineFor(ctx context.Context, d *dataset) (*engine.Engine, *sqlstore.Store, error) {
-	st, err := sqlstore.Open("app", registry.DriverPostgres, d.url)
+	st, err := sqlstore.Open("app", registry.DriverPostgres, withApp(d.url, d.schema))
 	if err != nil {
 		return nil, nil, err
 	}
