@@ -118,8 +118,8 @@ func (s *Sweeper) recordPurge(ctx context.Context, run *Run, c *registry.Collect
 
 // purgeRange deletes sel's rows of c slice by slice of pages, from the
 // cursor to the table's end as of the start, sizing each slice so that a
-// batch takes about BatchTarget and deletes at most about BatchSize rows. Rows added later land in fresh pages
-// and are not expired.
+// batch takes about BatchTarget and deletes at most about BatchSize rows.
+// Rows added later land in fresh pages and are not expired.
 func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel connector.Selection,
 	rs RangeStore, fileCols []string, pages int64, perPage float64) error {
 	where := "purge " + c.Key
