@@ -118,8 +118,8 @@ func (s *Sweeper) recordPurge(ctx context.Context, run *Run, c *registry.Collect
 
 // purgeRange deletes sel's rows of c slice by slice of pages, from the
 // cursor to the table's end as of the start, sizing each slice so that a
-// batch deletes about BatchSize rows. Rows added later land in fresh pages
-// and are not expired.
+// batch takes about BatchTarget and deletes at most about BatchSize rows.
+// Rows added later land in fresh pages and are not expired.
 func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry.Collection, sel connector.Selection,
 	rs RangeStore, fileCols []string, pages int64, perPage float64) error {
 	where := "purge " + c.Key
@@ -134,8 +134,11 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 	}
 	const maxSpan = 1 << 20
 	// The loop's unit is a page: a slice short of its span reached the
-	// table's end as of the start.
-	err := s.loop(span).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+	// table's end as of the start. Slices follow the batch target up to
+	// maxSpan, and never aim past BatchSize deleted rows.
+	l := s.loop(span)
+	l.MaxSize = maxSpan
+	err := l.Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		to := min(from+int64(b.Size), pages)
 		if from >= pages {
 			return nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
@@ -250,4 +252,44 @@ func TestFilesWithoutBlobConnectorStayPending(t *testing.T) {
 	if len(f.files(t)) != 4 {
 		t.Errorf("files were deleted without a blob connector: %v left", f.files(t))
 	}
+}
+
+// limitsStore records the limit of every Purge call.
+type limitsStore struct {
+	retention.Store
+	mu     sync.Mutex
+	limits []int
+}
+
+func (s *limitsStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+	s.mu.Lock()
+	s.limits = append(s.limits, limit)
+	s.mu.Unlock()
+	return s.Store.Purge(ctx, sel, cols, limit)
+}
+
+// TestSweepSizesBatchesByTheirTime checks that a sweep aims its batches at
+// BatchTarget: with a target no batch can meet, each full batch is
+// followed by one half its size, and the sweep still ends as an unhurried
+// one does.
+func TestSweepSizesBatchesByTheirTime(t *testing.T) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
+		f := newFixture(t, driver, "")
+		setupPolicies(t, f)
+		st := &limitsStore{Store: f.store}
+		sw := f.sweeper(st)
+		sw.BatchSize, sw.BatchTarget = 4, time.Nanosecond
+		if _, err := sw.Run(context.Background(), retention.Options{Trigger: retention.TriggerCLI}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(st.limits, 2) || slices.Max(st.limits) != 4 {
+			t.Fatalf("batch limits %v; want batches of 4 halved after a slow full one, none above 4", st.limits)
+		}
+		got := f.snapshot(t)
+		for table, ids := range want {
+			if !slices.Equal(got[table], ids) {
+				t.Errorf("%s left %v; want %v", table, got[table], ids)
+			}
+		}
+	})
 }

@@ -35,6 +35,9 @@ type letheState struct {
 	stmts *statements
 }
 
+// stateApp names the state store's Postgres connections, for CPU figures.
+const stateApp = "lethebench_state"
+
 var stateDialect = flag.String("state", state.Postgres, "Lethe's own state store in the benchmarks: postgres or sqlite")
 
 func (b *bench) openState(ctx context.Context) (*letheState, error) {
@@ -49,7 +52,7 @@ func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	dsn, dir := u.String(), ""
+	dsn, dir := withApp(u.String(), stateApp), ""
 	if *stateDialect == state.SQLite {
 		if dir, err = os.MkdirTemp("", "lethebench-state"); err != nil {
 			return nil, err

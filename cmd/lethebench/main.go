@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +56,19 @@ func run() error {
 	flag.IntVar(&b.reps, "reps", 3, "runs per benchmark; the median ratio is reported")
 	flag.StringVar(&b.only, "run", "", "run only the benchmark with this name")
 	flag.IntVar(&b.batch, "batch", engine.DefaultBatchSize, "rows per delete batch")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if b.only == "" || strings.HasPrefix(b.only, "redact") {
 		// Redaction needs no database: its lines come first.
 		if err := runRedactBench(os.Stdout); err != nil {
@@ -115,7 +128,7 @@ func (b *bench) pair(ctx context.Context, s shape) (base, lethe *dataset, drop f
 
 // engineFor opens the Lethe side of a dataset.
 func (b *bench) engineFor(ctx context.Context, d *dataset) (*engine.Engine, *sqlstore.Store, error) {
-	st, err := sqlstore.Open("app", registry.DriverPostgres, d.url)
+	st, err := sqlstore.Open("app", registry.DriverPostgres, withApp(d.url, d.schema))
 	if err != nil {
 		return nil, nil, err
 	}

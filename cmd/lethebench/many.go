@@ -11,7 +11,10 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 )
 
-var manySubjects = flag.Int("subjects", 1000, "subjects erased one by one in erasure_many")
+var (
+	manySubjects   = flag.Int("subjects", 1000, "subjects erased one by one in erasure_many")
+	showStatements = flag.Bool("show-statements", false, "print the state store's statements of erasure_many's first request through the service to stderr")
+)
 
 // many: 1,000 subjects with 10 chats × 20 messages each, erased one request
 // at a time, among 1,000 other users of the same shape. ratio is the engine
@@ -22,7 +25,7 @@ var manySubjects = flag.Int("subjects", 1000, "subjects erased one by one in era
 func (b *bench) many(ctx context.Context) (string, error) {
 	subjects := *manySubjects
 	s := shape{users: 2 * subjects, chats: 10, messages: 20}
-	var ratios, service []float64
+	var ratios, service, cpuRatios []float64
 	var lastBase, lastLethe, lastService time.Duration
 	var stmts float64
 	engineOnly := func(ctx context.Context, eng *engine.Engine, email string) error {
@@ -33,7 +36,10 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		return err
 	}
 	fullPath := func(ctx context.Context, eng *engine.Engine, email string) error {
+		show := *showStatements && email == "user1@example.com"
+		b.state.stmts.show.Store(show)
 		_, err := b.state.erase(ctx, eng, email)
+		b.state.stmts.show.Store(false)
 		return err
 	}
 	for rep := range b.reps {
@@ -41,7 +47,7 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		tb, tl, err := b.manyOnce(ctx, base, lethe, subjects, rep%2 == 1, engineOnly)
+		tb, tl, _, err := b.manyOnce(ctx, base, lethe, subjects, rep%2 == 1, engineOnly)
 		drop()
 		if err != nil {
 			return "", err
@@ -51,23 +57,48 @@ func (b *bench) many(ctx context.Context) (string, error) {
 			return "", err
 		}
 		before := b.state.stmts.n.Load()
-		tb2, ts, err := b.manyOnce(ctx, base2, lethe2, subjects, rep%2 == 0, fullPath)
+		tb2, ts, cpu, err := b.manyOnce(ctx, base2, lethe2, subjects, rep%2 == 0, fullPath)
 		stmts = float64(b.state.stmts.n.Load()-before) / float64(subjects)
 		drop2()
 		if err != nil {
 			return "", err
 		}
 		ratios, service = append(ratios, float64(tl)/float64(tb)), append(service, float64(ts)/float64(tb2))
+		if cpu > 0 {
+			cpuRatios = append(cpuRatios, cpu)
+		}
 		lastBase, lastLethe, lastService = tb, tl, ts
 	}
-	return fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f state_statements_per_subject=%.1f reps=%d",
+	line := fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f state_statements_per_subject=%.1f reps=%d",
 		median(ratios), median(service), ms(lastLethe), ms(lastService), ms(lastBase), subjects,
-		float64(lastLethe.Microseconds())/1000/float64(subjects), float64(lastService.Microseconds())/1000/float64(subjects), stmts, b.reps), nil
+		float64(lastLethe.Microseconds())/1000/float64(subjects), float64(lastService.Microseconds())/1000/float64(subjects), stmts, b.reps)
+	if len(cpuRatios) > 0 {
+		line += fmt.Sprintf(" cpu_ratio_service=%.2f", median(cpuRatios))
+	}
+	return line, nil
 }
 
+// cpuNow is the CPU time used so far by this process and by the Postgres
+// server processes of the connections named apps.
+func (b *bench) cpuNow(ctx context.Context, apps ...string) (time.Duration, bool) {
+	d := selfCPU()
+	for _, app := range apps {
+		t, ok, err := backendCPU(ctx, b.admin, app)
+		if err != nil || !ok {
+			return 0, false
+		}
+		d += t
+	}
+	return d, true
+}
+
+// cpu is Lethe's CPU time over the baseline's (this process's and the
+// Postgres server's for their connections; 0 when the server is not on
+// this machine): a figure of work, which load on the machine does not
+// inflate as it does wall-clock time.
 func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int, letheFirst bool,
-	erase func(context.Context, *engine.Engine, string) error) (tb, tl time.Duration, err error) {
-	db, err := sql.Open("pgx", base.url)
+	erase func(context.Context, *engine.Engine, string) error) (tb, tl time.Duration, cpu float64, err error) {
+	db, err := sql.Open("pgx", withApp(base.url, base.schema))
 	if err != nil {
 		return
 	}
@@ -80,24 +111,32 @@ func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int
 		return
 	}
 	defer st.Close()
+	var cpuBase, cpuLethe time.Duration
+	cpuOK := true
 	runBase := func() error {
 		start := time.Now()
+		c0, ok0 := b.cpuNow(ctx, base.schema)
 		for i := 1; i <= subjects; i++ {
 			if err := baseline(ctx, db, fmt.Sprintf("user%d@example.com", i)); err != nil {
 				return err
 			}
 		}
 		tb = time.Since(start)
+		c1, ok1 := b.cpuNow(ctx, base.schema)
+		cpuBase, cpuOK = c1-c0, cpuOK && ok0 && ok1
 		return nil
 	}
 	runLethe := func() error {
 		start := time.Now()
+		c0, ok0 := b.cpuNow(ctx, lethe.schema, stateApp)
 		for i := 1; i <= subjects; i++ {
 			if err := erase(ctx, eng, fmt.Sprintf("user%d@example.com", i)); err != nil {
 				return err
 			}
 		}
 		tl = time.Since(start)
+		c1, ok1 := b.cpuNow(ctx, lethe.schema, stateApp)
+		cpuLethe, cpuOK = c1-c0, cpuOK && ok0 && ok1
 		return nil
 	}
 	order := []func() error{runBase, runLethe}
@@ -116,8 +155,11 @@ func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int
 		nb, err1 := base.count(ctx, db, table)
 		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
 		if err1 != nil || err2 != nil || nb != nl {
-			return tb, tl, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
+			return tb, tl, 0, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
 		}
+	}
+	if cpuOK && cpuBase > 0 {
+		cpu = float64(cpuLethe) / float64(cpuBase)
 	}
 	return
 }

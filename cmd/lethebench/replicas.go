@@ -39,12 +39,52 @@ func (b *bench) replicas(ctx context.Context) (string, error) {
 	}
 	defer os.RemoveAll(filepath.Dir(bin))
 	var rps [2]float64
+	var waits [2]waitShares
 	for i, n := range []int{1, 3} {
-		if rps[i], err = b.throughput(ctx, bin, n); err != nil {
+		if rps[i], waits[i], err = b.throughput(ctx, bin, n); err != nil {
 			return "", fmt.Errorf("%d replicas: %w", n, err)
 		}
 	}
-	return fmt.Sprintf("ratio=%.2f one_rps=%.1f three_rps=%.1f requests=%d", rps[1]/rps[0], rps[0], rps[1], *replicaRequests), nil
+	return fmt.Sprintf("ratio=%.2f one_rps=%.1f three_rps=%.1f requests=%d one_waits=%s three_waits=%s",
+		rps[1]/rps[0], rps[0], rps[1], *replicaRequests, waits[0], waits[1]), nil
+}
+
+// waitShares is a profile of the state store's side of a throughput run:
+// of the samples of the replicas' Postgres connections busy in a
+// statement or transaction, the share running (CPU), waiting on a lock
+// (the audit chain's head row, a request's row) and waiting on I/O
+// (commits' WAL flushes, reads).
+type waitShares struct{ busy, cpu, lock, io float64 }
+
+func (w waitShares) String() string {
+	if w.busy == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("cpu:%.2f,lock:%.2f,io:%.2f,other:%.2f", w.cpu/w.busy, w.lock/w.busy, w.io/w.busy, (w.busy-w.cpu-w.lock-w.io)/w.busy)
+}
+
+// sampleWaits samples, every 10 ms until stop closes, what the state
+// store's connections named app are doing.
+func sampleWaits(ctx context.Context, admin *sql.DB, app string, stop chan struct{}) waitShares {
+	var w waitShares
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return w
+		case <-tick.C:
+		}
+		var busy, cpu, lock, io float64
+		err := admin.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE state <> 'idle'),
+				count(*) FILTER (WHERE state = 'active' AND wait_event IS NULL),
+				count(*) FILTER (WHERE wait_event_type IN ('Lock', 'LWLock')),
+				count(*) FILTER (WHERE wait_event_type = 'IO')
+			FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&busy, &cpu, &lock, &io)
+		if err == nil {
+			w.busy, w.cpu, w.lock, w.io = w.busy+busy, w.cpu+cpu, w.lock+lock, w.io+io
+		}
+	}
 }
 
 // buildLethe builds the lethe binary into a temporary folder.
@@ -65,12 +105,12 @@ func buildLethe(ctx context.Context) (string, error) {
 
 // throughput starts n replicas on fresh data and state, files the
 // erasures round them and returns the requests completed per second.
-func (b *bench) throughput(ctx context.Context, bin string, n int) (float64, error) {
+func (b *bench) throughput(ctx context.Context, bin string, n int) (float64, waitShares, error) {
 	requests := *replicaRequests
 	id := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	app, err := create(ctx, b.admin, b.base, "lethebench_rapp_"+id, shape{users: requests + 100, chats: 10, messages: 20})
 	if err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	stateSchema := "lethebench_rstate_" + id
 	defer func() {
@@ -79,52 +119,65 @@ func (b *bench) throughput(ctx context.Context, bin string, n int) (float64, err
 		}
 	}()
 	if _, err := b.admin.ExecContext(ctx, "CREATE SCHEMA "+stateSchema); err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	stateURL, err := urlWithSchema(b.base, stateSchema)
 	if err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	dir, err := os.MkdirTemp("", "lethebench-replicas")
 	if err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	defer os.RemoveAll(dir)
 	reg := filepath.Join(dir, "lethe.yaml")
 	if err := os.WriteFile(reg, []byte(benchRegistry), 0o600); err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
-	env := append(os.Environ(), "LETHE_DATABASE_URL="+stateURL, "LETHE_CONFIG="+reg, "LETHE_ADMIN_TOKEN="+benchToken,
+	replicaApp := "lethebench_replica_" + id
+	env := append(os.Environ(), "LETHE_DATABASE_URL="+withApp(stateURL, replicaApp), "LETHE_CONFIG="+reg, "LETHE_ADMIN_TOKEN="+benchToken,
 		"LETHE_SUBJECT_KEY=lethebench-subject-key-of-32-characters", "LETHEBENCH_APP_URL="+app.url)
 	var addrs []string
 	for range n {
 		addr, stop, err := startServe(ctx, bin, env)
 		if err != nil {
-			return 0, err
+			return 0, waitShares{}, err
 		}
 		defer stop()
 		addrs = append(addrs, addr)
 	}
 	state, err := sql.Open("pgx", stateURL)
 	if err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	defer state.Close()
+	stop := make(chan struct{})
+	waits := make(chan waitShares, 1)
+	go func() { waits <- sampleWaits(ctx, b.admin, replicaApp, stop) }()
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+	}()
 	start := time.Now()
 	if err := fileErasures(ctx, addrs, requests); err != nil {
-		return 0, err
+		return 0, waitShares{}, err
 	}
 	for {
 		var done, failed int
 		if err := state.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'failed')
 			FROM lethe_requests`).Scan(&done, &failed); err != nil {
-			return 0, err
+			return 0, waitShares{}, err
 		}
 		if failed > 0 {
-			return 0, fmt.Errorf("%d requests failed", failed)
+			return 0, waitShares{}, fmt.Errorf("%d requests failed", failed)
 		}
 		if done == requests {
-			return float64(requests) / time.Since(start).Seconds(), nil
+			rps := float64(requests) / time.Since(start).Seconds()
+			close(stop)
+			return rps, <-waits, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

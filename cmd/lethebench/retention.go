@@ -87,12 +87,17 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 	cutoff := retentionNow.Add(-30 * 24 * time.Hour)
 
 	// The baseline: one statement.
-	bdb, err := sql.Open(tg.sqlDriver, baseURL)
+	baseApp, sweepApp := "lethebench_base_"+id, "lethebench_sweep_"+id
+	bdb, err := sql.Open(tg.sqlDriver, tg.named(baseURL, baseApp))
 	if err != nil {
 		return "", err
 	}
 	defer bdb.Close()
 	if err := tg.checkpoint(ctx, bdb); err != nil {
+		return "", err
+	}
+	cpu0, _, err := tg.cpu(ctx, baseApp)
+	if err != nil {
 		return "", err
 	}
 	start := time.Now()
@@ -102,6 +107,11 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 	}
 	tb := time.Since(start)
 	baseRows, _ := res.RowsAffected()
+	baseCPU, cpuOK, err := tg.cpu(ctx, baseApp)
+	if err != nil {
+		return "", err
+	}
+	baseCPU -= cpu0
 
 	// Lethe: idle insert latency first, then the sweep with the same inserts.
 	ldb, err := sql.Open(tg.sqlDriver, letheURL)
@@ -117,7 +127,7 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 	if err := tg.checkpoint(ctx, ldb); err != nil {
 		return "", err
 	}
-	sw, batches, cleanup, err := b.retentionSweeper(ctx, tg.driver, letheURL)
+	sw, batches, cleanup, err := b.retentionSweeper(ctx, tg.driver, tg.named(letheURL, sweepApp))
 	if err != nil {
 		return "", err
 	}
@@ -131,11 +141,15 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 		defer wg.Done()
 		busy, ierr = inserter.run(ctx, 1<<30, stop)
 	}()
-	start = time.Now()
+	start, self0 := time.Now(), selfCPU()
 	run, err := sw.Run(ctx, retention.Options{Trigger: retention.TriggerCLI, Actor: "bench"})
-	tl := time.Since(start)
+	tl, selfUsed := time.Since(start), selfCPU()-self0
 	close(stop)
 	wg.Wait()
+	if err != nil {
+		return "", err
+	}
+	sweepCPU, _, err := tg.cpu(ctx, sweepApp)
 	if err != nil {
 		return "", err
 	}
@@ -150,9 +164,24 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 		return "", fmt.Errorf("lethe left %d expired rows (%v)", left, err)
 	}
 	bt := batches.durations()
-	return fmt.Sprintf("ratio=%.2f p99_batch_ms=%s insert_p99_ratio=%.2f lethe_ms=%s baseline_ms=%s rows=%d batches=%d batch_size=%d pause_ms=%s insert_p99_idle_ms=%s insert_p99_sweep_ms=%s inserts_during=%d",
+	line := fmt.Sprintf("ratio=%.2f p99_batch_ms=%s insert_p99_ratio=%.2f lethe_ms=%s baseline_ms=%s rows=%d batches=%d batch_size=%d pause_ms=%s insert_p99_idle_ms=%s insert_p99_sweep_ms=%s inserts_during=%d",
 		float64(tl)/float64(tb), ms(p99(bt)), float64(p99(busy))/float64(p99(idle)), ms(tl), ms(tb), baseRows, len(bt),
-		*retentionBatch, ms(*retentionPause), ms(p99(idle)), ms(p99(busy)), len(busy)), nil
+		*retentionBatch, ms(*retentionPause), ms(p99(idle)), ms(p99(busy)), len(busy))
+	var inBatches time.Duration
+	for _, d := range bt {
+		inBatches += d
+	}
+	// The sweep's time in its delete statements: the rest is its own
+	// (state saves, pauses, planning).
+	line += fmt.Sprintf(" batches_ms=%s", ms(inBatches))
+	if cpuOK && baseCPU > 0 {
+		// CPU time, which load on the machine does not inflate: the server's
+		// for the sweep over the baseline's, and Lethe's own (with the
+		// inserter's) beside it.
+		line += fmt.Sprintf(" server_cpu_ratio=%.2f server_cpu_ms=%s baseline_server_cpu_ms=%s lethe_cpu_ms=%s",
+			float64(sweepCPU)/float64(baseCPU), ms(sweepCPU), ms(baseCPU), ms(selfUsed))
+	}
+	return line, nil
 }
 
 // retentionData creates schema with users, chats and n messages, a fifth

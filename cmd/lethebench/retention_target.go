@@ -27,6 +27,26 @@ type retentionTarget struct {
 	// flush writes dirty pages before a timed part, so that neither side
 	// pays for the other's; "" for none.
 	flush string
+	// admin, on Postgres, reads the server's processes for CPU figures.
+	admin *sql.DB
+}
+
+// named returns the dataset URL u naming its connections app, where the
+// target can tell connections apart (Postgres).
+func (tg *retentionTarget) named(u, app string) string {
+	if tg.admin == nil {
+		return u
+	}
+	return withApp(u, app)
+}
+
+// cpu returns the server CPU time of the connections named app; ok false
+// where it cannot tell.
+func (tg *retentionTarget) cpu(ctx context.Context, app string) (time.Duration, bool, error) {
+	if tg.admin == nil {
+		return 0, false, nil
+	}
+	return backendCPU(ctx, tg.admin, app)
 }
 
 var dollarParam = regexp.MustCompile(`\$[0-9]+`)
@@ -48,7 +68,7 @@ func (tg *retentionTarget) checkpoint(ctx context.Context, db *sql.DB) error {
 }
 
 func postgresTarget(b *bench) *retentionTarget {
-	return &retentionTarget{driver: registry.DriverPostgres, sqlDriver: "pgx", dollar: true, flush: "CHECKPOINT",
+	return &retentionTarget{driver: registry.DriverPostgres, sqlDriver: "pgx", dollar: true, flush: "CHECKPOINT", admin: b.admin,
 		create: b.retentionData,
 		drop: func(schema string) {
 			b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")

@@ -1,11 +1,13 @@
 // Package batch runs the bounded loops that delete or rewrite personal
 // data, for erasure and retention alike: one batch at a time, each under a
 // timeout; a jittered pause between batches so that other writers get the
-// table; a smaller batch after one that timed out; and an end on a batch
-// shorter than asked, which says that nothing is left.
+// table; a smaller batch after one that timed out, or, with a Target, a
+// size that follows how long batches take; and an end on a batch shorter
+// than asked, which says that nothing is left.
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -38,6 +40,18 @@ type Loop struct {
 	Rand func() float64
 	// Shrunk, when set, is told of each shrink after a timeout.
 	Shrunk func(from, to int)
+	// Target, when positive, is how long a batch should take: after each
+	// full batch the next size is scaled by Target over the batch's time,
+	// by at most a factor of two either way, so that batches stay short
+	// (locks held, other writers kept waiting) on a busy or slow store and
+	// few (statements, commits, pauses) on a quick one.
+	Target time.Duration
+	// MaxSize caps the sizes Target grows to; 0 means Size. A size the
+	// work asks for (Batch.Next) is a cap too.
+	MaxSize int
+	// Now reads the clock that times batches for Target; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Batch is one batch of a Loop's work: Size in, N and optionally Next out.
@@ -66,7 +80,9 @@ func (l *Loop) Run(ctx context.Context, work Work) error {
 	size := max(l.Size, 1)
 	for {
 		b := &Batch{Size: size}
+		start := l.now()
 		err := l.once(ctx, work, b)
+		took := l.now().Sub(start)
 		switch {
 		case err != nil && l.timedOut(ctx, err) && size > l.minSize():
 			next := max(size/2, l.minSize())
@@ -78,8 +94,8 @@ func (l *Loop) Run(ctx context.Context, work Work) error {
 			return err
 		case b.N < int64(b.Size):
 			return nil
-		case b.Next > 0:
-			size = b.Next
+		default:
+			size = l.next(b, took)
 		}
 		if err := l.pause(ctx); err != nil {
 			return err
@@ -107,6 +123,30 @@ func (l *Loop) timedOut(ctx context.Context, err error) bool {
 }
 
 func (l *Loop) minSize() int { return max(l.MinSize, 1) }
+
+func (l *Loop) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// next is the size of the batch after full batch b, which took took: the
+// size the work asked for, else b's; with a Target, aimed at it.
+func (l *Loop) next(b *Batch, took time.Duration) int {
+	if l.Target <= 0 {
+		return cmp.Or(b.Next, b.Size)
+	}
+	aim := b.Size * 2
+	if took > 0 {
+		aim = int(min(max(float64(b.Size)*float64(l.Target)/float64(took), float64(b.Size)/2), float64(b.Size)*2))
+	}
+	aim = min(aim, cmp.Or(l.MaxSize, l.Size))
+	if b.Next > 0 {
+		aim = min(aim, b.Next)
+	}
+	return max(aim, l.minSize())
+}
 
 // pause waits the jittered pause; ctx's error when ctx ends first.
 func (l *Loop) pause(ctx context.Context) error {

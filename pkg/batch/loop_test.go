@@ -135,3 +135,67 @@ func TestLoopTimesOutABatch(t *testing.T) {
 		t.Fatalf("a batch past its timeout: %v; want it reported as a timeout", err)
 	}
 }
+
+// clock is a fake clock that only Advance moves (pkg/testkit's would
+// import this package back through the engine).
+type clock struct{ t time.Time }
+
+func newClock() *clock                   { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func (c *clock) Now() time.Time          { return c.t }
+func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// timedTable is a table whose batches take perUnit for each unit asked,
+// on a fake clock.
+func timedTable(rows int64, perUnit time.Duration) (*table, *clock, Work) {
+	tb := &table{rows: rows}
+	clock := newClock()
+	return tb, clock, func(ctx context.Context, b *Batch) error {
+		clock.Advance(time.Duration(b.Size) * perUnit)
+		return tb.work(ctx, b)
+	}
+}
+
+func TestLoopAimsBatchesAtTheTarget(t *testing.T) {
+	// 1ms a unit, 100ms a batch wanted: a batch of 400 halves twice, one
+	// of 10 doubles until it is near 100, and neither passes the target.
+	tb, clock, work := timedTable(1000, time.Millisecond)
+	l := &Loop{Size: 400, MaxSize: 1000, Target: 100 * time.Millisecond, Pause: -1, Now: clock.Now}
+	if err := l.Run(context.Background(), work); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{400, 200, 100, 100, 100, 100, 100}; !reflect.DeepEqual(tb.sizes, want) || tb.rows != 0 {
+		t.Fatalf("batches %v, %d left; want %v and none left", tb.sizes, tb.rows, want)
+	}
+	tb, clock, work = timedTable(1000, time.Millisecond)
+	l = &Loop{Size: 10, MaxSize: 1000, Target: 100 * time.Millisecond, Pause: -1, Now: clock.Now}
+	if err := l.Run(context.Background(), work); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{10, 20, 40, 80, 100, 100, 100, 100, 100, 100, 100, 100, 100}; !reflect.DeepEqual(tb.sizes, want) {
+		t.Fatalf("growing: batches %v; want %v", tb.sizes, want)
+	}
+	// MaxSize (else the first Size) and the work's own Next cap the growth.
+	tb, clock, work = timedTable(200, time.Millisecond)
+	l = &Loop{Size: 10, Target: 100 * time.Millisecond, Pause: -1, Now: clock.Now}
+	if err := l.Run(context.Background(), work); err != nil {
+		t.Fatal(err)
+	}
+	if tb.sizes[1] != 10 {
+		t.Fatalf("no MaxSize: batches %v; want them capped at the first size, 10", tb.sizes)
+	}
+	var sizes []int
+	clock = newClock()
+	l = &Loop{Size: 10, MaxSize: 1000, Target: 100 * time.Millisecond, Pause: -1, Now: clock.Now}
+	err := l.Run(context.Background(), func(_ context.Context, b *Batch) error {
+		clock.Advance(time.Duration(b.Size) * time.Millisecond)
+		sizes = append(sizes, b.Size)
+		b.N, b.Next = int64(b.Size), 15
+		if len(sizes) == 3 {
+			b.N = 0
+		}
+		return nil
+	})
+	if want := []int{10, 15, 15}; err != nil || !reflect.DeepEqual(sizes, want) {
+		t.Fatalf("work asking for 15: sizes %v (%v); want %v", sizes, err, want)
+	}
+}

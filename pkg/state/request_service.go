@@ -87,18 +87,20 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
-		if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
-			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: details}); err != nil {
-			return err
+		if !held { // else queued once approved
+			sqlTx, err := SQLTx(tx)
+			if err != nil {
+				return err
+			}
+			if err := s.Enqueue(ctx, sqlTx, row.ID); err != nil {
+				return err
+			}
 		}
-		if held {
-			return nil // queued once approved
-		}
-		sqlTx, err := SQLTx(tx)
-		if err != nil {
-			return err
-		}
-		return s.Enqueue(ctx, sqlTx, row.ID)
+		// Last, so that the audit chain's head, which every replica's
+		// appends wait for, is held for no more than the commit.
+		_, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
+			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: details})
+		return err
 	})
 	if err != nil && in.IdempotencyKey != "" && isUniqueViolation(err) {
 		// A concurrent call with the same key won the race.
