@@ -10,93 +10,170 @@ import (
 )
 
 // DefaultMaxPeople bounds a People dictionary when NewPeople is given 0:
-// about 100,000 names stay within some tens of megabytes.
+// about 100,000 people stay within some tens of megabytes.
 const DefaultMaxPeople = 100_000
 
-// People is one tenant's dictionary of known people: the names its
-// application holds, found in free text without the caller listing them.
-// Full names ("Grace Hopper"), the first name with the surname only
-// ("Grace B. Hopper" is also "Grace Hopper") and the initial with the
-// surname ("G. Hopper") are replaced wherever they stand, in any case and
-// with or without diacritics; a first name or surname alone only when it
-// is capitalised, and when it is also a common word ("Grace", "Will",
-// "Hope") only with evidence: capitalised mid-sentence, followed by a
-// known surname, or after a self-introduction ("I'm …", "my name is …").
-// Each is replaced by the pseudonym of the person's full name, so every
-// mention of one person reads alike. A People is immutable and safe for
-// concurrent use.
+// People is one tenant's dictionary of known people: the names, e-mail
+// addresses and phone numbers its application holds, found in free text
+// without the caller listing them. Full names ("Grace Hopper"), the first
+// name with the surname only ("Grace B. Hopper" is also "Grace Hopper")
+// and the initial with the surname ("G. Hopper") are replaced wherever
+// they stand, in any case and with or without diacritics; a first name or
+// surname alone only when it is capitalised, and when it is also a common
+// word ("Grace", "Will", "Hope") only with evidence: capitalised
+// mid-sentence, followed by a known surname, or after a self-introduction
+// ("I'm …", "my name is …"). Each is replaced by the pseudonym of the
+// person's full name, so every mention of one person reads alike. An
+// address or number is replaced as the detectors would replace it (they
+// win where both find it). A People is immutable and safe for concurrent
+// use.
 type People struct {
 	ac       ahocorasick.AhoCorasick
 	entries  []peopleEntry // by pattern index
 	surnames map[string]bool
+	// initials maps "g hopper" (a first name's initial and a surname,
+	// folded) to the full name: an initial is read before a surname the
+	// automaton found, rather than being a pattern of its own.
+	initials map[string]string
 	n        int
+	// triggers holds, folded, the first word of two letters or more of
+	// every pattern: a text none of whose words is one holds no match,
+	// and the automaton runs only around the words that are (see Find).
+	triggers map[string]uint32 // the most bytes a pattern holds before the word <<16 | from it to the end
+	// bloom holds two bits per trigger, from wordHash: most words are
+	// refused by it without a look-up in triggers.
+	bloom []uint64
 }
 
 type peopleEntry struct {
-	name string // the person's full name, whose pseudonym replaces the match
-	weak bool   // a single word: needs a capital, and evidence if common
+	value string // the full name, address or number whose pseudonym replaces the match
+	kind  Kind   // Name, Email or Phone
+	weak  bool   // a single word: needs a capital, and evidence if common
 }
 
-// NewPeople builds the dictionary of names, keeping the first max (0:
-// DefaultMaxPeople); blank names and duplicates are skipped. A name that
-// several people share is replaced by the pseudonym of the first.
+// Person is what an application holds of one person: names, e-mail
+// addresses and phone numbers, as stored.
+type Person struct {
+	Names, Emails, Phones []string
+}
+
+// NewPeople builds the dictionary of names, each a person of its own; see
+// NewPeopleOf.
 func NewPeople(names []string, max int) *People {
+	people := make([]Person, len(names))
+	for i, n := range names {
+		people[i] = Person{Names: []string{n}}
+	}
+	return NewPeopleOf(people, max)
+}
+
+// NewPeopleOf builds the dictionary of people, keeping the first max (0:
+// DefaultMaxPeople); blank identities and people adding none are skipped.
+// A name that several people share is replaced by the pseudonym of the
+// first.
+func NewPeopleOf(people []Person, max int) *People {
 	if max <= 0 {
 		max = DefaultMaxPeople
 	}
-	p := &People{surnames: map[string]bool{}}
+	p := &People{surnames: map[string]bool{}, initials: map[string]string{}}
 	index := map[string]int{}
 	var patterns []string
-	add := func(pat, name string, weak bool) {
+	add := func(pat string, e peopleEntry) bool {
 		if len(pat) < 2 {
-			return
+			return false
 		}
 		if i, ok := index[pat]; ok {
-			if !weak && p.entries[i].weak { // a full name wins over a lone word
-				p.entries[i] = peopleEntry{name: name}
+			if !e.weak && p.entries[i].weak { // a full name wins over a lone word
+				p.entries[i] = e
 			}
-			return
+			return false
 		}
 		index[pat] = len(patterns)
 		patterns = append(patterns, pat)
-		p.entries = append(p.entries, peopleEntry{name: name, weak: weak})
+		p.entries = append(p.entries, e)
+		return true
 	}
-	seen := map[string]bool{}
-	for _, name := range names {
+	for _, person := range people {
 		if p.n >= max {
 			break
 		}
-		folded, _ := fold(strings.TrimSpace(name))
-		words := strings.Fields(strings.Map(func(r rune) rune {
-			if r == '.' || r == ',' {
-				return ' '
+		added := false
+		for _, name := range person.Names {
+			added = p.addName(name, add) || added
+		}
+		for _, email := range person.Emails {
+			email = strings.TrimSpace(email)
+			folded, _ := fold(email)
+			added = (strings.Contains(email, "@") && add(folded, peopleEntry{value: email, kind: Email})) || added
+		}
+		for _, phone := range person.Phones {
+			phone = strings.TrimSpace(phone)
+			digits := strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, phone)
+			if len(digits) < 6 { // too short to tell from any number
+				continue
 			}
-			return r
-		}, folded))
-		if len(words) == 0 || seen[strings.Join(words, " ")] {
-			continue
+			folded, _ := fold(phone)
+			added = add(folded, peopleEntry{value: phone, kind: Phone}) || added
+			added = add(digits, peopleEntry{value: phone, kind: Phone}) || added
 		}
-		seen[strings.Join(words, " ")] = true
-		p.n++
-		name = strings.Join(strings.Fields(name), " ")
-		add(strings.Join(words, " "), name, len(words) == 1)
-		if len(words) < 2 {
-			continue
+		if added {
+			p.n++
 		}
-		first, last := words[0], words[len(words)-1]
-		p.surnames[last] = true
-		add(first+" "+last, name, false)
-		initial, _ := utf8.DecodeRuneInString(first)
-		add(string(initial)+". "+last, name, false)
-		add(string(initial)+" "+last, name, false)
-		add(first, name, true)
-		add(last, name, true)
+	}
+	p.triggers = make(map[string]uint32, len(patterns))
+	for _, pat := range patterns {
+		p.addTrigger(pat)
+	}
+	p.bloom = make([]uint64, bloomWords)
+	for w := range p.triggers {
+		h := uint64(wordHashSeed)
+		for i := 0; i < len(w); i++ {
+			h = wordHash(h, w[i])
+		}
+		p.bloomSet(h)
 	}
 	// ASCII case-insensitivity lets plain ASCII text be searched as it
 	// is, without folding it first (see Find).
 	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.LeftMostLongestMatch, DFA: false, AsciiCaseInsensitive: true})
 	p.ac = b.Build(patterns)
 	return p
+}
+
+// addName adds the patterns of one full name: the name, first and last
+// word, initial and last word, and each of these words alone, weak.
+func (p *People) addName(name string, add func(string, peopleEntry) bool) bool {
+	folded, _ := fold(strings.TrimSpace(name))
+	words := strings.Fields(strings.Map(func(r rune) rune {
+		if r == '.' || r == ',' {
+			return ' '
+		}
+		return r
+	}, folded))
+	if len(words) == 0 {
+		return false
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	full := peopleEntry{value: name, kind: Name}
+	added := add(strings.Join(words, " "), peopleEntry{value: name, kind: Name, weak: len(words) == 1})
+	if len(words) < 2 {
+		return added
+	}
+	first, last := words[0], words[len(words)-1]
+	p.surnames[last] = true
+	add(first+" "+last, full)
+	initial, _ := utf8.DecodeRuneInString(first)
+	if k := string(initial) + " " + last; p.initials[k] == "" {
+		p.initials[k] = name
+	}
+	weak := peopleEntry{value: name, kind: Name, weak: true}
+	add(first, weak)
+	add(last, weak)
+	return added
 }
 
 // Len returns the number of people in the dictionary.
@@ -107,16 +184,28 @@ func (p *People) Len() int {
 	return p.n
 }
 
-// Find returns the spans of the known people's names in text, in order,
-// each of kind Name; Redactor.Redact replaces them with the pseudonym of
-// the person's full name.
+// Find returns the spans of the known people's names (kind Name),
+// addresses and numbers in text, in order; Redactor.Redact replaces a
+// name with the pseudonym of the person's full name.
+//
+// Most chat text names nobody: its words are looked up in the set of the
+// patterns' first words, folded on the fly, and a text with none of them
+// costs no allocation and never reaches the automaton. Otherwise the
+// automaton runs over windows around those words only, wide enough for
+// the longest pattern.
 func (p *People) Find(text string) []Span {
 	if p == nil || p.n == 0 || text == "" {
+		return nil
+	}
+	var buf [8][2]int
+	wins := p.windows(text, buf[:0])
+	if len(wins) == 0 {
 		return nil
 	}
 	folded, orig := text, []int(nil)
 	if !plain(text) {
 		folded, orig = fold(text)
+		wins = p.windows(folded, wins[:0])
 	}
 	at := func(i int) int {
 		if orig == nil {
@@ -126,21 +215,181 @@ func (p *People) Find(text string) []Span {
 	}
 	var out []Span
 	done := 0 // the iterator can report the tail of a match again: skip it
-	it := p.ac.Iter(folded)
-	for m := it.Next(); m != nil; m = it.Next() {
-		s, e := m.Start(), m.End()
-		if s < done || wordBefore(folded, s) || wordAfter(folded, e) {
-			continue
+	for _, w := range wins {
+		it := p.ac.Iter(folded[w[0]:w[1]])
+		for m := it.Next(); m != nil; m = it.Next() {
+			s, e := w[0]+m.Start(), w[0]+m.End()
+			if s < done || wordBefore(folded, s) || wordAfter(folded, e) {
+				continue
+			}
+			ent := p.entries[m.Pattern()]
+			if ent.weak {
+				if full, is := p.initialBefore(folded, s, e, done); is >= 0 {
+					s, ent = is, peopleEntry{value: full, kind: Name}
+				}
+			}
+			start, end := at(s), at(e)
+			if ent.weak && !p.evidence(text, folded, start, s, e) {
+				continue
+			}
+			out = append(out, Span{Kind: ent.kind, Start: start, End: end, value: ent.value})
+			done = e
 		}
-		ent := p.entries[m.Pattern()]
-		start, end := at(s), at(e)
-		if ent.weak && !p.evidence(text, folded, start, s, e) {
-			continue
-		}
-		out = append(out, Span{Kind: Name, Start: start, End: end, value: ent.name})
-		done = e
 	}
 	return out
+}
+
+// addTrigger records the first word of pattern (folded) of two letters or
+// more, or its first word when it has none, with how far a match may
+// reach before and after it.
+func (p *People) addTrigger(pattern string) {
+	first := [2]int{-1, -1}
+	eachWord(pattern, func(s, e int) bool {
+		if first[0] < 0 {
+			first = [2]int{s, e}
+		}
+		if e-s >= 2 {
+			first = [2]int{s, e}
+			return false
+		}
+		return true
+	})
+	if first[0] < 0 {
+		return
+	}
+	w := pattern[first[0]:first[1]]
+	old := p.triggers[w]
+	lead, tail := max(old>>16, uint32(first[0])), max(old&0xffff, uint32(len(pattern)-first[0]))
+	p.triggers[w] = min(lead, 0xffff)<<16 | min(tail, 0xffff)
+}
+
+// eachWord calls f with the start and end of each word of t (runs of
+// letters and digits, any non-ASCII byte counting as a letter) until f
+// returns false.
+func eachWord(t string, f func(s, e int) bool) {
+	for i := 0; i < len(t); {
+		if !wordByte(t[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(t) && wordByte(t[j]) {
+			j++
+		}
+		if !f(i, j) {
+			return
+		}
+		i = j
+	}
+}
+
+func wordByte(c byte) bool { return c >= utf8.RuneSelf || isAlnum(c) }
+
+// bloomWords is the size of a People's bloom filter in 64-bit words:
+// 2 Mbit, under one percent false positives at 100,000 triggers.
+const bloomWords = 1 << 15
+
+const wordHashSeed = 14695981039346656037 // FNV-1a offset basis
+
+// wordHash adds byte c to the FNV-1a hash h.
+func wordHash(h uint64, c byte) uint64 { return (h ^ uint64(c)) * 1099511628211 }
+
+func (p *People) bloomSet(h uint64) {
+	a, b := h&(bloomWords*64-1), (h>>32)&(bloomWords*64-1)
+	p.bloom[a/64] |= 1 << (a % 64)
+	p.bloom[b/64] |= 1 << (b % 64)
+}
+
+func (p *People) bloomHas(h uint64) bool {
+	a, b := h&(bloomWords*64-1), (h>>32)&(bloomWords*64-1)
+	return p.bloom[a/64]&(1<<(a%64)) != 0 && p.bloom[b/64]&(1<<(b%64)) != 0
+}
+
+// windows appends to out the stretches of text, merged and in order,
+// where a match may stand: around each word that is a trigger once folded,
+// from as far before it to as far after it as a pattern it starts
+// reaches. Words are folded on the fly: a text with no trigger costs no
+// allocation.
+func (p *People) windows(text string, out [][2]int) [][2]int {
+	var buf [64]byte
+	for i := 0; i < len(text); {
+		c := text[i]
+		if !wordByte(c) {
+			i++
+			continue
+		}
+		start := i
+		w, h := buf[:0], uint64(wordHashSeed)
+		for i < len(text) {
+			c = text[i]
+			if c < utf8.RuneSelf {
+				if !isAlnum(c) {
+					break
+				}
+				c = lower(c)
+				h = wordHash(h, c)
+				if len(w) < len(buf) {
+					w = append(w, c)
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(text[i:])
+			var enc [utf8.UTFMax]byte
+			m := utf8.EncodeRune(enc[:], baseLetter(r))
+			for _, b := range enc[:m] {
+				h = wordHash(h, b)
+			}
+			if len(w)+m <= len(buf) {
+				w = append(w, enc[:m]...)
+			}
+			i += n
+		}
+		if len(w) >= len(buf) || !p.bloomHas(h) {
+			continue
+		}
+		reach, ok := p.triggers[string(w)]
+		if !ok {
+			continue
+		}
+		ws, we := max(0, start-int(reach>>16)), min(len(text), start+int(reach&0xffff))
+		if n := len(out); n > 0 && ws <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], we)
+		} else {
+			out = append(out, [2]int{ws, we})
+		}
+	}
+	return out
+}
+
+// initialBefore returns the full name and the start of "g. " or "g "
+// before a surname at s to e in folded, when g is the initial of a known
+// person of that surname, and -1 otherwise; the initial must start at or
+// after done.
+func (p *People) initialBefore(folded string, s, e, done int) (string, int) {
+	i := s - 1
+	if i < 1 || folded[i] != ' ' {
+		return "", -1
+	}
+	i--
+	if folded[i] == '.' {
+		i--
+	}
+	if i < 0 {
+		return "", -1
+	}
+	r, n := utf8.DecodeLastRuneInString(folded[:i+1])
+	is := i + 1 - n
+	if is < done || !unicode.IsLetter(r) || wordBefore(folded, is) {
+		return "", -1
+	}
+	var k [64]byte
+	key := append(utf8.AppendRune(k[:0], unicode.ToLower(r)), ' ')
+	key = append(key, strings.ToLower(folded[s:e])...)
+	if full, ok := p.initials[string(key)]; ok {
+		return full, is
+	}
+	return "", -1
 }
 
 // evidence reports whether the single word at start in text (at fs to fe
@@ -178,10 +427,12 @@ func (p *People) surnameAfter(folded string, fe int) bool {
 // introductions end the words before a self-introduction, lower-cased.
 var introductions = []string{"i'm", "i’m", "im", "i am", "my name is", "my name's", "call me", "this is", "name is"}
 
+// introduced reports whether before ends with a self-introduction,
+// reading only its last words.
 func introduced(before string) bool {
-	b := strings.ToLower(strings.TrimRight(before, " \t"))
+	b := strings.TrimRight(before, " \t")
 	for _, w := range introductions {
-		if strings.HasSuffix(b, w) && !wordBefore(b, len(b)-len(w)) {
+		if len(b) >= len(w) && strings.EqualFold(b[len(b)-len(w):], w) && !wordBefore(b, len(b)-len(w)) {
 			return true
 		}
 	}
