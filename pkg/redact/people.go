@@ -380,7 +380,8 @@ func (p *People) initialBefore(folded string, s, e, done int) (string, int) {
 	}
 	r, n := utf8.DecodeLastRuneInString(folded[:i+1])
 	is := i + 1 - n
-	if is < done || !unicode.IsLetter(r) || wordBefore(folded, is) {
+	// The initial stands alone: "a hunter's green" holds no initial.
+	if is < done || !unicode.IsLetter(r) || (is > 0 && !strings.ContainsRune(" (\"“", rune(folded[is-1]))) {
 		return "", -1
 	}
 	var k [64]byte
@@ -394,8 +395,9 @@ func (p *People) initialBefore(folded string, s, e, done int) (string, int) {
 
 // evidence reports whether the single word at start in text (at fs to fe
 // in folded) is a name rather than a word: capitalised, and, when it is
-// a common word, capitalised mid-sentence, followed by a known surname or
-// introduced as a name.
+// a common word, capitalised mid-sentence (a month after a preposition of
+// time is no evidence: "in May"), followed by a known surname or a verb
+// of saying ("Rose said"), or introduced as a name.
 func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 	intro := introduced(text[:start])
 	r, _ := utf8.DecodeRuneInString(text[start:])
@@ -404,10 +406,46 @@ func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 	if !commonWords[word] {
 		return capital || intro
 	}
-	if intro || (capital && p.surnameAfter(folded, fe)) {
+	if intro || (capital && (p.surnameAfter(folded, fe) || saidAfter(folded, fe))) {
 		return true
 	}
-	return capital && midSentence(text[:start])
+	if !capital || !midSentence(text[:start]) {
+		return false
+	}
+	return !monthWords[word] || !datePreposition(folded[:fs])
+}
+
+// saidAfter reports whether the word after fe in folded is a verb of
+// saying or writing, which a name is the subject of.
+func saidAfter(folded string, fe int) bool {
+	if fe >= len(folded) || folded[fe] != ' ' {
+		return false
+	}
+	rest := folded[fe+1:]
+	n := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
+	if n < 0 {
+		n = len(rest)
+	}
+	return saidVerbs[strings.ToLower(rest[:n])]
+}
+
+var saidVerbs = map[string]bool{"said": true, "says": true, "told": true, "tells": true, "asked": true, "asks": true,
+	"wrote": true, "writes": true, "replied": true, "replies": true, "mentioned": true, "thinks": true, "thought": true,
+	"suggested": true, "recommended": true, "emailed": true, "texted": true, "called": true, "sent": true}
+
+// monthWords are common words that are also always capitalised.
+var monthWords = map[string]bool{"april": true, "may": true, "june": true, "august": true}
+
+// datePreposition reports whether before ends with a word that puts a
+// month after it ("in", "since", "next", ...).
+func datePreposition(before string) bool {
+	b := strings.TrimRight(before, " ")
+	i := strings.LastIndexFunc(b, func(r rune) bool { return !unicode.IsLetter(r) })
+	switch strings.ToLower(b[i+1:]) {
+	case "in", "on", "of", "by", "until", "till", "since", "from", "during", "next", "last", "early", "late", "mid", "this", "before", "after", "end":
+		return true
+	}
+	return false
 }
 
 // surnameAfter reports whether the word after fe in folded is a known

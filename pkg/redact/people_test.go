@@ -53,3 +53,38 @@ func TestPeopleBounded(t *testing.T) {
 		t.Errorf("Len = %d; want duplicates and blanks skipped", n)
 	}
 }
+
+// TestPeopleEvidenceRules: each rule that lets a lone common word count
+// as a name, and each that refuses one.
+func TestPeopleEvidenceRules(t *testing.T) {
+	p := NewPeople([]string{"May Lin", "April Rose", "Daisy Miller", "Sam Green", "Will Smith", "Hope Mendes"}, 0)
+	for _, tc := range []struct{ text, want string }{
+		// Capitalised mid-sentence; a month after a preposition of time is not.
+		{"I met May at the fair", "May"},
+		{"I started in May and love it", ""},
+		{"In April, the garden opens", ""},
+		{"Please sign by the end of April", ""},
+		// Followed by a known surname, or by a verb of saying.
+		{"Will Smith called", "Will Smith"},
+		{"Daisy said the CV looks great", "Daisy"},
+		{"Daisy chains are fun", ""},
+		// A self-introduction, in any case.
+		{"hi im will, the new joiner", "will"},
+		{"call me Hope, everyone does", "Hope"},
+		// Sentence-initial common words without evidence.
+		{"Will you review it?", ""},
+		{"Hope you are well", ""},
+		{"hope so", ""},
+		// An initial stands alone: not the s of "hunter's".
+		{"S. Green signed", "S. Green"},
+		{"A hunter's green jacket", ""},
+	} {
+		var got []string
+		for _, sp := range p.Find(tc.text) {
+			got = append(got, tc.text[sp.Start:sp.End])
+		}
+		if strings.Join(got, " | ") != tc.want {
+			t.Errorf("Find(%q) = %q; want %q", tc.text, got, tc.want)
+		}
+	}
+}
