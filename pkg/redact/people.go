@@ -23,10 +23,11 @@ const DefaultMaxPeople = 100_000
 // word ("Grace", "Will", "Hope") only with evidence: capitalised
 // mid-sentence, followed by a known surname, or after a self-introduction
 // ("I'm …", "my name is …"). Each is replaced by the pseudonym of the
-// person's full name, so every mention of one person reads alike. An
-// address or number is replaced as the detectors would replace it (they
-// win where both find it). A People is immutable and safe for concurrent
-// use.
+// person's full name, so every mention of one person reads alike. A
+// known phone number is replaced as the phone detector would replace it,
+// also where that detector, lacking context, does not (a bare
+// "600123456"); addresses are left to the e-mail detector, which finds
+// them all. A People is immutable and safe for concurrent use.
 type People struct {
 	ac       ahocorasick.AhoCorasick
 	entries  []peopleEntry // by pattern index
@@ -43,6 +44,11 @@ type People struct {
 	// bloom holds two bits per trigger, from wordHash: most words are
 	// refused by it without a look-up in triggers.
 	bloom []uint64
+	// bloomAny holds the triggers of the patterns that may match in lower
+	// case: a lower-case word is looked up in it alone, unless it follows
+	// a self-introduction.
+	bloomAny []uint64
+	short    bool // some trigger is a single byte
 }
 
 type peopleEntry struct {
@@ -101,11 +107,6 @@ func NewPeopleOf(people []Person, max int) *People {
 		for _, name := range person.Names {
 			added = p.addName(name, add) || added
 		}
-		for _, email := range person.Emails {
-			email = strings.TrimSpace(email)
-			folded, _ := fold(email)
-			added = (strings.Contains(email, "@") && add(folded, peopleEntry{value: email, kind: Email})) || added
-		}
 		for _, phone := range person.Phones {
 			phone = strings.TrimSpace(phone)
 			digits := strings.Map(func(r rune) rune {
@@ -126,16 +127,9 @@ func NewPeopleOf(people []Person, max int) *People {
 		}
 	}
 	p.triggers = make(map[string]uint32, len(patterns))
-	for _, pat := range patterns {
-		p.addTrigger(pat)
-	}
-	p.bloom = make([]uint64, bloomWords)
-	for w := range p.triggers {
-		h := uint64(wordHashSeed)
-		for i := 0; i < len(w); i++ {
-			h = wordHash(h, w[i])
-		}
-		p.bloomSet(h)
+	p.bloom, p.bloomAny = make([]uint64, bloomWords), make([]uint64, bloomAnyWords)
+	for i, pat := range patterns {
+		p.addTrigger(pat, !p.entries[i].weak)
 	}
 	// ASCII case-insensitivity lets plain ASCII text be searched as it
 	// is, without folding it first (see Find).
@@ -198,14 +192,15 @@ func (p *People) Find(text string) []Span {
 		return nil
 	}
 	var buf [8][2]int
-	wins := p.windows(text, buf[:0])
+	wins := p.windows(text, buf[:0], nil)
 	if len(wins) == 0 {
 		return nil
 	}
 	folded, orig := text, []int(nil)
 	if !plain(text) {
+		// The windows, found in text where capitals show, in folded.
 		folded, orig = fold(text)
-		wins = p.windows(folded, wins[:0])
+		wins = p.windows(text, wins[:0], orig)
 	}
 	at := func(i int) int {
 		if orig == nil {
@@ -239,16 +234,20 @@ func (p *People) Find(text string) []Span {
 	return out
 }
 
-// addTrigger records the first word of pattern (folded) of two letters or
-// more, or its first word when it has none, with how far a match may
-// reach before and after it.
-func (p *People) addTrigger(pattern string) {
+// addTrigger records the word of pattern (folded) that a match is looked
+// for around: its first word of two letters or more (its first word when
+// it has none), or the longest group of a number, with how far a match
+// may reach before and after it. A pattern that may match in lower case
+// (a full name, a number, not a lone word) also goes to bloomAny.
+func (p *People) addTrigger(pattern string, anyCase bool) {
 	first := [2]int{-1, -1}
+	number := isDigit(pattern[0]) || pattern[0] == '+' || pattern[0] == '('
 	eachWord(pattern, func(s, e int) bool {
-		if first[0] < 0 {
+		switch {
+		case first[0] < 0, number && e-s > first[1]-first[0]:
 			first = [2]int{s, e}
 		}
-		if e-s >= 2 {
+		if !number && e-s >= 2 {
 			first = [2]int{s, e}
 			return false
 		}
@@ -258,9 +257,21 @@ func (p *People) addTrigger(pattern string) {
 		return
 	}
 	w := pattern[first[0]:first[1]]
+	p.short = p.short || len(w) < 2
 	old := p.triggers[w]
 	lead, tail := max(old>>16, uint32(first[0])), max(old&0xffff, uint32(len(pattern)-first[0]))
 	p.triggers[w] = min(lead, 0xffff)<<16 | min(tail, 0xffff)
+	var key uint64
+	for i := 0; i < len(w) && i < 8; i++ {
+		key |= uint64(w[i]) << (8 * i)
+	}
+	h := wordKey(key, len(w))
+	i, bits := bloomBits(h, bloomWords)
+	p.bloom[i] |= bits
+	if anyCase {
+		i, bits = bloomBits(h, bloomAnyWords)
+		p.bloomAny[i] |= bits
+	}
 }
 
 // eachWord calls f with the start and end of each word of t (runs of
@@ -286,80 +297,123 @@ func eachWord(t string, f func(s, e int) bool) {
 func wordByte(c byte) bool { return c >= utf8.RuneSelf || isAlnum(c) }
 
 // bloomWords is the size of a People's bloom filter in 64-bit words:
-// 2 Mbit, under one percent false positives at 100,000 triggers.
+// 2 Mbit. The filter is blocked: a trigger's two bits are in one word, so
+// a look-up reads one cache line; under one percent false positives at
+// 100,000 triggers.
 const bloomWords = 1 << 15
 
-const wordHashSeed = 14695981039346656037 // FNV-1a offset basis
-
-// wordHash adds byte c to the FNV-1a hash h.
-func wordHash(h uint64, c byte) uint64 { return (h ^ uint64(c)) * 1099511628211 }
-
-func (p *People) bloomSet(h uint64) {
-	a, b := h&(bloomWords*64-1), (h>>32)&(bloomWords*64-1)
-	p.bloom[a/64] |= 1 << (a % 64)
-	p.bloom[b/64] |= 1 << (b % 64)
+// wordKey hashes a folded word for the filter from its first eight bytes,
+// little-endian in key, and its length n: cheap to gather while scanning.
+func wordKey(key uint64, n int) uint64 {
+	h := (key ^ uint64(n)*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
 }
 
-func (p *People) bloomHas(h uint64) bool {
-	a, b := h&(bloomWords*64-1), (h>>32)&(bloomWords*64-1)
-	return p.bloom[a/64]&(1<<(a%64)) != 0 && p.bloom[b/64]&(1<<(b%64)) != 0
+// bloomAnyWords is the size of the filter of the triggers that may match
+// in lower case (first names, numbers): 256 Kbit, which stays in cache.
+const bloomAnyWords = 1 << 12
+
+// bloomBits returns the word of a filter of size words and the two bits
+// in it for h.
+func bloomBits(h uint64, size int) (int, uint64) {
+	return int(h>>32) & (size - 1), 1<<(h&63) | 1<<((h>>6)&63)
 }
+
+// introKeys are the words, as wordKey's key, after which a lone name may
+// be written in lower case: "i'm", "im", "i am", "my name is", "call me".
+var introKeys = map[uint64]bool{'m': true, 'i' | 'm'<<8: true, 'a' | 'm'<<8: true, 'i' | 's'<<8: true, 'm' | 'e'<<8: true}
 
 // windows appends to out the stretches of text, merged and in order,
 // where a match may stand: around each word that is a trigger once folded,
 // from as far before it to as far after it as a pattern it starts
 // reaches. Words are folded on the fly: a text with no trigger costs no
 // allocation.
-func (p *People) windows(text string, out [][2]int) [][2]int {
-	var buf [64]byte
+//
+// With orig, fold's map of a folded text to text, the windows are given
+// in the folded text.
+func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
+	prevIntro := false
 	for i := 0; i < len(text); {
 		c := text[i]
 		if !wordByte(c) {
 			i++
 			continue
 		}
-		start := i
-		w, h := buf[:0], uint64(wordHashSeed)
+		start, n := i, 0
+		capital := 'A' <= c && c <= 'Z'
+		if c >= utf8.RuneSelf {
+			r, _ := utf8.DecodeRuneInString(text[i:])
+			capital = unicode.IsUpper(r)
+		}
+		var key uint64
 		for i < len(text) {
 			c = text[i]
 			if c < utf8.RuneSelf {
 				if !isAlnum(c) {
 					break
 				}
-				c = lower(c)
-				h = wordHash(h, c)
-				if len(w) < len(buf) {
-					w = append(w, c)
+				if n < 8 {
+					key |= uint64(lower(c)) << (8 * n)
 				}
+				n++
 				i++
 				continue
 			}
-			r, n := utf8.DecodeRuneInString(text[i:])
+			r, size := utf8.DecodeRuneInString(text[i:])
 			var enc [utf8.UTFMax]byte
-			m := utf8.EncodeRune(enc[:], baseLetter(r))
-			for _, b := range enc[:m] {
-				h = wordHash(h, b)
+			for _, b := range enc[:utf8.EncodeRune(enc[:], baseLetter(r))] {
+				if n < 8 {
+					key |= uint64(b) << (8 * n)
+				}
+				n++
 			}
-			if len(w)+m <= len(buf) {
-				w = append(w, enc[:m]...)
-			}
-			i += n
+			i += size
 		}
-		if len(w) >= len(buf) || !p.bloomHas(h) {
+		intro := prevIntro
+		prevIntro = n <= 2 && introKeys[key]
+		if n < 2 && !p.short {
 			continue
 		}
-		reach, ok := p.triggers[string(w)]
+		filter, size := p.bloomAny, bloomAnyWords
+		if capital || intro {
+			filter, size = p.bloom, bloomWords
+		}
+		if j, bits := bloomBits(wordKey(key, n), size); filter[j]&bits != bits {
+			continue
+		}
+		reach, ok := p.triggers[foldWord(text[start:i])]
 		if !ok {
 			continue
 		}
-		ws, we := max(0, start-int(reach>>16)), min(len(text), start+int(reach&0xffff))
-		if n := len(out); n > 0 && ws <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], we)
+		end := len(text)
+		if orig != nil {
+			start, _ = slices.BinarySearch(orig, start)
+			end = len(orig) - 1
+		}
+		ws, we := max(0, start-int(reach>>16)), min(end, start+int(reach&0xffff))
+		if k := len(out); k > 0 && ws <= out[k-1][1] {
+			out[k-1][1] = max(out[k-1][1], we)
 		} else {
 			out = append(out, [2]int{ws, we})
 		}
 	}
 	return out
+}
+
+// foldWord returns word lower-cased, without the diacritics of Latin
+// letters; a plain lower-case word is returned as it is.
+func foldWord(word string) string {
+	for i := 0; i < len(word); i++ {
+		if c := word[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			var buf [64]byte
+			w := buf[:0]
+			for _, r := range word {
+				w = utf8.AppendRune(w, baseLetter(r))
+			}
+			return string(w)
+		}
+	}
+	return word
 }
 
 // initialBefore returns the full name and the start of "g. " or "g "

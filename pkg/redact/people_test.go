@@ -21,6 +21,7 @@ func TestPeopleFindsKnownNamesWithEvidence(t *testing.T) {
 		{"my name is grace", "my name is " + grace},
 		{"Hopper will call", grace + " will call"},
 		{"jose alvarez called", r.Pseudonym(Name, "José Álvarez") + " called"},
+		{"Señor Álvarez llamó — dos veces", "Señor " + r.Pseudonym(Name, "José Álvarez") + " llamó — dos veces"},
 		{"Grace-Hopper's notes", grace + "'s notes"},
 		// Hard negatives: common words without evidence.
 		{"by the grace of god", "by the grace of god"},
