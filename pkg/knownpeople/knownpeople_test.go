@@ -70,6 +70,15 @@ func newFixture(t *testing.T, driver string, opts knownpeople.Options) *fixture 
 	return f
 }
 
+// newCoaching is a fixture where Ada and Grace use career-coach.
+func newCoaching(t *testing.T, driver string) *fixture {
+	t.Helper()
+	f := newFixture(t, driver, knownpeople.Options{})
+	f.user(t, "career-coach", "ada@example.com", "Ada Lovelace")
+	f.user(t, "career-coach", "grace@example.com", "Grace Hopper")
+	return f
+}
+
 // user adds a user with a chat in studio and a message naming its author.
 func (f *fixture) user(t *testing.T, studio, email, name string) {
 	t.Helper()
@@ -95,9 +104,7 @@ func (f *fixture) hides(studio, name string) bool {
 func TestKnownPeopleOfEachStudio(t *testing.T) {
 	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
-		f := newFixture(t, driver, knownpeople.Options{})
-		f.user(t, "career-coach", "ada@example.com", "Ada Lovelace")
-		f.user(t, "career-coach", "grace@example.com", "Grace Hopper")
+		f := newCoaching(t, driver)
 		f.user(t, "calm-mind", "alan@example.com", "Alan Turing")
 		testkit.Exec(t, f.store, `INSERT INTO messages (id, chat_id, body) VALUES (100, 3, '{"author":{"name":"Mei Chen"},"text":"hi"}')`)
 		if err := f.index.Rebuild(ctx); err != nil {
@@ -168,9 +175,7 @@ func TestKnownPeopleRefresh(t *testing.T) {
 func TestKnownPeopleErasure(t *testing.T) {
 	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
 		ctx := context.Background()
-		f := newFixture(t, driver, knownpeople.Options{})
-		f.user(t, "career-coach", "ada@example.com", "Ada Lovelace")
-		f.user(t, "career-coach", "grace@example.com", "Grace Hopper")
+		f := newCoaching(t, driver)
 		if err := f.index.Rebuild(ctx); err != nil {
 			t.Fatal(err)
 		}

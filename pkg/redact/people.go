@@ -471,16 +471,20 @@ func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 
 // saidAfter reports whether the word after fe in folded is a verb of
 // saying or writing, which a name is the subject of.
-func saidAfter(folded string, fe int) bool {
+func saidAfter(folded string, fe int) bool { return saidVerbs[nextWord(folded, fe)] }
+
+// nextWord returns the word after the one ending at fe in folded,
+// lower-cased, or "".
+func nextWord(folded string, fe int) string {
 	if fe >= len(folded) || folded[fe] != ' ' {
-		return false
+		return ""
 	}
 	rest := folded[fe+1:]
 	n := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
 	if n < 0 {
 		n = len(rest)
 	}
-	return saidVerbs[strings.ToLower(rest[:n])]
+	return strings.ToLower(rest[:n])
 }
 
 var saidVerbs = map[string]bool{"said": true, "says": true, "told": true, "tells": true, "asked": true, "asks": true,
@@ -504,17 +508,7 @@ func datePreposition(before string) bool {
 
 // surnameAfter reports whether the word after fe in folded is a known
 // surname.
-func (p *People) surnameAfter(folded string, fe int) bool {
-	if fe >= len(folded) || folded[fe] != ' ' {
-		return false
-	}
-	rest := folded[fe+1:]
-	n := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
-	if n < 0 {
-		n = len(rest)
-	}
-	return p.surnames[strings.ToLower(rest[:n])]
-}
+func (p *People) surnameAfter(folded string, fe int) bool { return p.surnames[nextWord(folded, fe)] }
 
 // introductions end the words before a self-introduction, lower-cased.
 var introductions = []string{"i'm", "i’m", "im", "i am", "my name is", "my name's", "call me", "this is", "name is"}
