@@ -319,9 +319,16 @@ func bloomBits(h uint64, size int) (int, uint64) {
 	return int(h>>32) & (size - 1), 1<<(h&63) | 1<<((h>>6)&63)
 }
 
-// introKeys are the words, as wordKey's key, after which a lone name may
-// be written in lower case: "i'm", "im", "i am", "my name is", "call me".
-var introKeys = map[uint64]bool{'m': true, 'i' | 'm'<<8: true, 'a' | 'm'<<8: true, 'i' | 's'<<8: true, 'm' | 'e'<<8: true}
+// isIntroKey reports whether key (as wordKey's) is a word after which a
+// lone name may be written in lower case: "i'm", "im", "i am", "my name
+// is", "call me".
+func isIntroKey(key uint64) bool {
+	switch key {
+	case 'm', 'i' | 'm'<<8, 'a' | 'm'<<8, 'i' | 's'<<8, 'm' | 'e'<<8:
+		return true
+	}
+	return false
+}
 
 // windows appends to out the stretches of text, merged and in order,
 // where a match may stand: around each word that is a trigger once folded,
@@ -346,6 +353,14 @@ func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
 			capital = unicode.IsUpper(r)
 		}
 		var key uint64
+		// ASCII letters and digits, the most of any text, first.
+		for i < len(text) && isAlnum(text[i]) {
+			i++
+		}
+		for j := start; j < i && j < start+8; j++ {
+			key |= uint64(lower(text[j])) << (8 * (j - start))
+		}
+		n = i - start
 		for i < len(text) {
 			c = text[i]
 			if c < utf8.RuneSelf {
@@ -370,7 +385,7 @@ func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
 			i += size
 		}
 		intro := prevIntro
-		prevIntro = n <= 2 && introKeys[key]
+		prevIntro = n <= 2 && isIntroKey(key)
 		if n < 2 && !p.short {
 			continue
 		}
