@@ -49,6 +49,11 @@ type Config struct {
 	// OpenDSRPrivateCallbacks lets callbacks reach loopback and private
 	// addresses (always on with --demo).
 	OpenDSRPrivateCallbacks bool
+	// KnownPeopleMax bounds each studio's dictionary of known people; 0
+	// turns the dictionaries off.
+	KnownPeopleMax int
+	// KnownPeopleEvery is the pace of their incremental walk ("1m").
+	KnownPeopleEvery string
 }
 
 // minSubjectKey is the shortest LETHE_SUBJECT_KEY accepted: subjects are only
@@ -121,6 +126,7 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	fs.BoolVar(&c.OpenDSRPrivateCallbacks, "opendsr-private-callbacks", false, "let OpenDSR callbacks reach loopback and private addresses, for controllers on the same network (1 or true; on with --demo)")
 	bindEnv(fs, "opendsr-private-callbacks", "LETHE_OPENDSR_PRIVATE_CALLBACKS")
 	c.timeoutFlags(fs)
+	c.knownPeopleFlags(fs)
 }
 
 // responsesEvery parses ResponsesEvery. Errors: a usage error naming the

@@ -37,6 +37,7 @@ variables the registry names. Exit 1 when the sweep failed.`,
 	cfg.databaseFlag(cmd.Flags())
 	cfg.subjectKeyFlag(cmd.Flags())
 	cfg.registryFlag(cmd)
+	cfg.knownPeopleFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "count what a sweep would purge; change nothing")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	cmd.Flags().IntVar(&batch, "batch-size", 0, "rows per batch (default: the registry's retention.batch_size, else 50000)")
@@ -61,6 +62,14 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 		return err
 	}
 	defer app.Close()
+	// The redact actions replace the studios' known people: read them first.
+	if people, err := knownPeople(cfg, app, svc, nil); err != nil {
+		return err
+	} else if people != nil {
+		if err := people.Rebuild(ctx); err != nil {
+			return cliError(err)
+		}
+	}
 	opts := sweepOptions{Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), BatchSize: batch}
 	var bar progress
 	if !quiet {

@@ -20,6 +20,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/console"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
+	"github.com/lethe-privacy/lethe/pkg/knownpeople"
 	"github.com/lethe-privacy/lethe/pkg/opendsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
@@ -84,11 +85,15 @@ type Main struct {
 	Logger  *slog.Logger
 	// OpenDSR is the OpenDSR processor; nil without LETHE_OPENDSR_KEY.
 	OpenDSR *opendsr.Service
+	// People holds each studio's dictionary of known people; nil without
+	// a registry or with LETHE_KNOWN_PEOPLE_MAX=0.
+	People *knownpeople.Index
 
 	stdout, stderr io.Writer
 	ln             net.Listener
 	serveErr       chan error
 	stopWatch      func()              // stops the OpenDSR status scan; nil when off
+	stopPeople     func()              // stops the walks of known people; nil when off
 	getenv         func(string) string // resolves the variables the registry names
 }
 
@@ -160,6 +165,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.App, err = m.openApp(ctx, cfg.Registry, getenv, svc); err != nil {
 		return err
 	}
+	if m.People, err = knownPeople(cfg, m.App, svc, m.Logger); err != nil {
+		return err
+	}
 	svc.Requests.Gate = newGate(m.App, svc)
 	if m.App != nil { // requests may then be filed by phone or user id
 		svc.Requests.Identities = m.App.Registry
@@ -190,6 +198,11 @@ func (m *Main) start(ctx context.Context) error {
 	if m.OpenDSR != nil {
 		m.watchOpenDSR(m.OpenDSR)
 	}
+	if m.People != nil { // on every replica: each serves POST /v1/redact
+		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopPeople = cancel
+		go m.People.Run(pctx)
+	}
 	m.serveErr = make(chan error, 1)
 	go func() {
 		err := m.HTTP.Serve(m.ln)
@@ -217,6 +230,9 @@ func (m *Main) Close() error {
 	}
 	if m.stopWatch != nil {
 		m.stopWatch()
+	}
+	if m.stopPeople != nil {
+		m.stopPeople()
 	}
 	if m.Queue != nil {
 		errs = append(errs, m.Queue.Stop(ctx))

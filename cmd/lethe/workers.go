@@ -30,19 +30,22 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 			return nil, fmt.Errorf("registry %s: retention.schedule: %w", m.Config.Registry, err)
 		}
 		sw := svc.sweeper(m.App, sweepOptions{Observer: obs, Logger: m.Logger})
-		sweep, schedule = queueSweep(sw, m.Logger), s
+		sweep, schedule = afterPeople(m.People, queueSweep(sw, m.Logger)), s
 		// The purge of tenants that stopped collecting responses: the same
 		// sweeper, every responsesEvery.
 		periodic = append(periodic, responsesSweep(sw, responsesEvery, m.Logger))
 	}
-	var notifier dsr.EndObserver = self
+	notifiers := dsr.EndObservers{self}
+	if m.People != nil { // an erased person leaves the dictionary of known people
+		notifiers = append(notifiers, m.People)
+	}
 	if svc.Audit.Anchor != nil { // checkpoints regularly and after each completed erasure
-		notifier = dsr.EndObservers{self, state.Checkpointer{Audit: svc.Audit}}
+		notifiers = append(notifiers, state.Checkpointer{Audit: svc.Audit})
 		periodic = append(periodic, queue.Periodic{Name: "audit-checkpoint", Every: auditCheckpointEvery,
 			Run: func(ctx context.Context) error { _, err := svc.Audit.Checkpoint(ctx); return err }})
 	}
 	runner := &dsr.Runner{Store: svc.Execution, Executor: executor, Now: time.Now, Logger: m.Logger,
-		Holds: svc.Holds, Observer: notifier}
+		Holds: svc.Holds, Observer: notifiers}
 	cfg := queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
 		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()}
 	if life := svc.Life; life != nil {

@@ -88,7 +88,7 @@ var chats = []chatFixture{
 		upload: &uploadFixture{"jobs", "Compiler_Lead_Job_Description.txt", 2 * day, graceJobDescription},
 		turns: []string{
 			"I have a final-round interview for a compiler engineering lead role. I'll upload the job description when the recruiter sends it.",
-			"Great. Lead interviews usually cover technical depth, how you grow a team, and how you handle disagreement. Which worries you most?",
+			"Great, Grace. Lead interviews usually cover technical depth, how you grow a team, and how you handle disagreement. Which worries you most?",
 			"Team growth. I've always just fixed things myself.",
 			"Prepare two stories where you taught someone instead of fixing it yourself. Tell each as situation, task, action, result, and end with what the other person did afterwards.",
 			"Here's the job description. The recruiter will call me on +1 202 555 0142 tomorrow. What should I ask?",

@@ -7,7 +7,7 @@ import "strings"
 var commonWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`
-		grace will hope joy faith mark bill rose june may april summer autumn
+		grace will hope joy faith mark bill rose june may april august summer autumn
 		dawn ruby pearl iris ivy lily daisy holly heather amber crystal honey
 		sky river rain storm sunny rich frank art don sue pat max guy ray rob
 		jack chase hunter king cook baker smith brown white black green grey

@@ -10,7 +10,7 @@ func TestNamesCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("names: precision %.3f recall %.3f (tp %d fp %d fn %d)", sc.Precision, sc.Recall, sc.TP, sc.FP, sc.FN)
-	if sc.TP < 30 || sc.Precision < 0.95 || sc.Recall < 0.9 {
+	if sc.TP < 60 || sc.Precision < 0.95 || sc.Recall < 0.9 {
 		t.Errorf("names: precision %.3f recall %.3f (tp %d fp %d fn %d); want ≥ 0.95 and ≥ 0.9", sc.Precision, sc.Recall, sc.TP, sc.FP, sc.FN)
 	}
 }

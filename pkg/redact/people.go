@@ -10,93 +10,164 @@ import (
 )
 
 // DefaultMaxPeople bounds a People dictionary when NewPeople is given 0:
-// about 100,000 names stay within some tens of megabytes.
+// about 100,000 people stay within some tens of megabytes.
 const DefaultMaxPeople = 100_000
 
-// People is one tenant's dictionary of known people: the names its
-// application holds, found in free text without the caller listing them.
-// Full names ("Grace Hopper"), the first name with the surname only
-// ("Grace B. Hopper" is also "Grace Hopper") and the initial with the
-// surname ("G. Hopper") are replaced wherever they stand, in any case and
-// with or without diacritics; a first name or surname alone only when it
-// is capitalised, and when it is also a common word ("Grace", "Will",
-// "Hope") only with evidence: capitalised mid-sentence, followed by a
-// known surname, or after a self-introduction ("I'm …", "my name is …").
-// Each is replaced by the pseudonym of the person's full name, so every
-// mention of one person reads alike. A People is immutable and safe for
-// concurrent use.
+// People is one tenant's dictionary of known people: the names, e-mail
+// addresses and phone numbers its application holds, found in free text
+// without the caller listing them. Full names ("Grace Hopper"), the first
+// name with the surname only ("Grace B. Hopper" is also "Grace Hopper")
+// and the initial with the surname ("G. Hopper") are replaced wherever
+// they stand, in any case and with or without diacritics; a first name or
+// surname alone only when it is capitalised, and when it is also a common
+// word ("Grace", "Will", "Hope") only with evidence: capitalised
+// mid-sentence, followed by a known surname, or after a self-introduction
+// ("I'm …", "my name is …"). Each is replaced by the pseudonym of the
+// person's full name, so every mention of one person reads alike. A
+// known phone number is replaced as the phone detector would replace it,
+// also where that detector, lacking context, does not (a bare
+// "600123456"); addresses are left to the e-mail detector, which finds
+// them all. A People is immutable and safe for concurrent use.
 type People struct {
 	ac       ahocorasick.AhoCorasick
 	entries  []peopleEntry // by pattern index
 	surnames map[string]bool
+	// initials maps "g hopper" (a first name's initial and a surname,
+	// folded) to the full name: an initial is read before a surname the
+	// automaton found, rather than being a pattern of its own.
+	initials map[string]string
 	n        int
+	// triggers holds, folded, the first word of two letters or more of
+	// every pattern: a text none of whose words is one holds no match,
+	// and the automaton runs only around the words that are (see Find).
+	triggers map[string]uint32 // the most bytes a pattern holds before the word <<16 | from it to the end
+	// bloom holds two bits per trigger, from wordHash: most words are
+	// refused by it without a look-up in triggers.
+	bloom []uint64
+	// bloomAny holds the triggers of the patterns that may match in lower
+	// case: a lower-case word is looked up in it alone, unless it follows
+	// a self-introduction.
+	bloomAny []uint64
+	short    bool // some trigger is a single byte
 }
 
 type peopleEntry struct {
-	name string // the person's full name, whose pseudonym replaces the match
-	weak bool   // a single word: needs a capital, and evidence if common
+	value string // the full name, address or number whose pseudonym replaces the match
+	kind  Kind   // Name, Email or Phone
+	weak  bool   // a single word: needs a capital, and evidence if common
 }
 
-// NewPeople builds the dictionary of names, keeping the first max (0:
-// DefaultMaxPeople); blank names and duplicates are skipped. A name that
-// several people share is replaced by the pseudonym of the first.
+// Person is what an application holds of one person: names, e-mail
+// addresses and phone numbers, as stored.
+type Person struct {
+	Names, Emails, Phones []string
+}
+
+// NewPeople builds the dictionary of names, each a person of its own; see
+// NewPeopleOf.
 func NewPeople(names []string, max int) *People {
+	people := make([]Person, len(names))
+	for i, n := range names {
+		people[i] = Person{Names: []string{n}}
+	}
+	return NewPeopleOf(people, max)
+}
+
+// NewPeopleOf builds the dictionary of people, keeping the first max (0:
+// DefaultMaxPeople); blank identities and people adding none are skipped.
+// A name that several people share is replaced by the pseudonym of the
+// first.
+func NewPeopleOf(people []Person, max int) *People {
 	if max <= 0 {
 		max = DefaultMaxPeople
 	}
-	p := &People{surnames: map[string]bool{}}
+	p := &People{surnames: map[string]bool{}, initials: map[string]string{}}
 	index := map[string]int{}
 	var patterns []string
-	add := func(pat, name string, weak bool) {
+	add := func(pat string, e peopleEntry) bool {
 		if len(pat) < 2 {
-			return
+			return false
 		}
 		if i, ok := index[pat]; ok {
-			if !weak && p.entries[i].weak { // a full name wins over a lone word
-				p.entries[i] = peopleEntry{name: name}
+			if !e.weak && p.entries[i].weak { // a full name wins over a lone word
+				p.entries[i] = e
 			}
-			return
+			return false
 		}
 		index[pat] = len(patterns)
 		patterns = append(patterns, pat)
-		p.entries = append(p.entries, peopleEntry{name: name, weak: weak})
+		p.entries = append(p.entries, e)
+		return true
 	}
-	seen := map[string]bool{}
-	for _, name := range names {
+	for _, person := range people {
 		if p.n >= max {
 			break
 		}
-		folded, _ := fold(strings.TrimSpace(name))
-		words := strings.Fields(strings.Map(func(r rune) rune {
-			if r == '.' || r == ',' {
-				return ' '
+		added := false
+		for _, name := range person.Names {
+			added = p.addName(name, add) || added
+		}
+		for _, phone := range person.Phones {
+			phone = strings.TrimSpace(phone)
+			digits := strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, phone)
+			if len(digits) < 6 { // too short to tell from any number
+				continue
 			}
-			return r
-		}, folded))
-		if len(words) == 0 || seen[strings.Join(words, " ")] {
-			continue
+			folded, _ := fold(phone)
+			added = add(folded, peopleEntry{value: phone, kind: Phone}) || added
+			added = add(digits, peopleEntry{value: phone, kind: Phone}) || added
 		}
-		seen[strings.Join(words, " ")] = true
-		p.n++
-		name = strings.Join(strings.Fields(name), " ")
-		add(strings.Join(words, " "), name, len(words) == 1)
-		if len(words) < 2 {
-			continue
+		if added {
+			p.n++
 		}
-		first, last := words[0], words[len(words)-1]
-		p.surnames[last] = true
-		add(first+" "+last, name, false)
-		initial, _ := utf8.DecodeRuneInString(first)
-		add(string(initial)+". "+last, name, false)
-		add(string(initial)+" "+last, name, false)
-		add(first, name, true)
-		add(last, name, true)
+	}
+	p.triggers = make(map[string]uint32, len(patterns))
+	p.bloom, p.bloomAny = make([]uint64, bloomWords), make([]uint64, bloomAnyWords)
+	for i, pat := range patterns {
+		p.addTrigger(pat, !p.entries[i].weak)
 	}
 	// ASCII case-insensitivity lets plain ASCII text be searched as it
 	// is, without folding it first (see Find).
 	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.LeftMostLongestMatch, DFA: false, AsciiCaseInsensitive: true})
 	p.ac = b.Build(patterns)
 	return p
+}
+
+// addName adds the patterns of one full name: the name, first and last
+// word, initial and last word, and each of these words alone, weak.
+func (p *People) addName(name string, add func(string, peopleEntry) bool) bool {
+	folded, _ := fold(strings.TrimSpace(name))
+	words := strings.Fields(strings.Map(func(r rune) rune {
+		if r == '.' || r == ',' {
+			return ' '
+		}
+		return r
+	}, folded))
+	if len(words) == 0 {
+		return false
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	full := peopleEntry{value: name, kind: Name}
+	added := add(strings.Join(words, " "), peopleEntry{value: name, kind: Name, weak: len(words) == 1})
+	if len(words) < 2 {
+		return added
+	}
+	first, last := words[0], words[len(words)-1]
+	p.surnames[last] = true
+	add(first+" "+last, full)
+	initial, _ := utf8.DecodeRuneInString(first)
+	if k := string(initial) + " " + last; p.initials[k] == "" {
+		p.initials[k] = name
+	}
+	weak := peopleEntry{value: name, kind: Name, weak: true}
+	add(first, weak)
+	add(last, weak)
+	return added
 }
 
 // Len returns the number of people in the dictionary.
@@ -107,16 +178,29 @@ func (p *People) Len() int {
 	return p.n
 }
 
-// Find returns the spans of the known people's names in text, in order,
-// each of kind Name; Redactor.Redact replaces them with the pseudonym of
-// the person's full name.
+// Find returns the spans of the known people's names (kind Name),
+// addresses and numbers in text, in order; Redactor.Redact replaces a
+// name with the pseudonym of the person's full name.
+//
+// Most chat text names nobody: its words are looked up in the set of the
+// patterns' first words, folded on the fly, and a text with none of them
+// costs no allocation and never reaches the automaton. Otherwise the
+// automaton runs over windows around those words only, wide enough for
+// the longest pattern.
 func (p *People) Find(text string) []Span {
 	if p == nil || p.n == 0 || text == "" {
 		return nil
 	}
+	var buf [8][2]int
+	wins := p.windows(text, buf[:0], nil)
+	if len(wins) == 0 {
+		return nil
+	}
 	folded, orig := text, []int(nil)
 	if !plain(text) {
+		// The windows, found in text where capitals show, in folded.
 		folded, orig = fold(text)
+		wins = p.windows(text, wins[:0], orig)
 	}
 	at := func(i int) int {
 		if orig == nil {
@@ -126,27 +210,263 @@ func (p *People) Find(text string) []Span {
 	}
 	var out []Span
 	done := 0 // the iterator can report the tail of a match again: skip it
-	it := p.ac.Iter(folded)
-	for m := it.Next(); m != nil; m = it.Next() {
-		s, e := m.Start(), m.End()
-		if s < done || wordBefore(folded, s) || wordAfter(folded, e) {
-			continue
+	for _, w := range wins {
+		it := p.ac.Iter(folded[w[0]:w[1]])
+		for m := it.Next(); m != nil; m = it.Next() {
+			s, e := w[0]+m.Start(), w[0]+m.End()
+			if s < done || wordBefore(folded, s) || wordAfter(folded, e) {
+				continue
+			}
+			ent := p.entries[m.Pattern()]
+			if ent.weak {
+				if full, is := p.initialBefore(folded, s, e, done); is >= 0 {
+					s, ent = is, peopleEntry{value: full, kind: Name}
+				}
+			}
+			start, end := at(s), at(e)
+			if ent.weak && !p.evidence(text, folded, start, s, e) {
+				continue
+			}
+			out = append(out, Span{Kind: ent.kind, Start: start, End: end, value: ent.value})
+			done = e
 		}
-		ent := p.entries[m.Pattern()]
-		start, end := at(s), at(e)
-		if ent.weak && !p.evidence(text, folded, start, s, e) {
-			continue
-		}
-		out = append(out, Span{Kind: Name, Start: start, End: end, value: ent.name})
-		done = e
 	}
 	return out
 }
 
+// addTrigger records the word of pattern (folded) that a match is looked
+// for around: its first word of two letters or more (its first word when
+// it has none), or the longest group of a number, with how far a match
+// may reach before and after it. A pattern that may match in lower case
+// (a full name, a number, not a lone word) also goes to bloomAny.
+func (p *People) addTrigger(pattern string, anyCase bool) {
+	first := [2]int{-1, -1}
+	number := isDigit(pattern[0]) || pattern[0] == '+' || pattern[0] == '('
+	eachWord(pattern, func(s, e int) bool {
+		switch {
+		case first[0] < 0, number && e-s > first[1]-first[0]:
+			first = [2]int{s, e}
+		}
+		if !number && e-s >= 2 {
+			first = [2]int{s, e}
+			return false
+		}
+		return true
+	})
+	if first[0] < 0 {
+		return
+	}
+	w := pattern[first[0]:first[1]]
+	p.short = p.short || len(w) < 2
+	old := p.triggers[w]
+	lead, tail := max(old>>16, uint32(first[0])), max(old&0xffff, uint32(len(pattern)-first[0]))
+	p.triggers[w] = min(lead, 0xffff)<<16 | min(tail, 0xffff)
+	var key uint64
+	for i := 0; i < len(w) && i < 8; i++ {
+		key |= uint64(w[i]) << (8 * i)
+	}
+	h := wordKey(key, len(w))
+	i, bits := bloomBits(h, bloomWords)
+	p.bloom[i] |= bits
+	if anyCase {
+		i, bits = bloomBits(h, bloomAnyWords)
+		p.bloomAny[i] |= bits
+	}
+}
+
+// eachWord calls f with the start and end of each word of t (runs of
+// letters and digits, any non-ASCII byte counting as a letter) until f
+// returns false.
+func eachWord(t string, f func(s, e int) bool) {
+	for i := 0; i < len(t); {
+		if !wordByte(t[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(t) && wordByte(t[j]) {
+			j++
+		}
+		if !f(i, j) {
+			return
+		}
+		i = j
+	}
+}
+
+func wordByte(c byte) bool { return c >= utf8.RuneSelf || isAlnum(c) }
+
+// bloomWords is the size of a People's bloom filter in 64-bit words:
+// 2 Mbit. The filter is blocked: a trigger's two bits are in one word, so
+// a look-up reads one cache line; under one percent false positives at
+// 100,000 triggers.
+const bloomWords = 1 << 15
+
+// wordKey hashes a folded word for the filter from its first eight bytes,
+// little-endian in key, and its length n: cheap to gather while scanning.
+func wordKey(key uint64, n int) uint64 {
+	h := (key ^ uint64(n)*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
+}
+
+// bloomAnyWords is the size of the filter of the triggers that may match
+// in lower case (first names, numbers): 256 Kbit, which stays in cache.
+const bloomAnyWords = 1 << 12
+
+// bloomBits returns the word of a filter of size words and the two bits
+// in it for h.
+func bloomBits(h uint64, size int) (int, uint64) {
+	return int(h>>32) & (size - 1), 1<<(h&63) | 1<<((h>>6)&63)
+}
+
+// isIntroKey reports whether key (as wordKey's) is a word after which a
+// lone name may be written in lower case: "i'm", "im", "i am", "my name
+// is", "call me".
+func isIntroKey(key uint64) bool {
+	switch key {
+	case 'm', 'i' | 'm'<<8, 'a' | 'm'<<8, 'i' | 's'<<8, 'm' | 'e'<<8:
+		return true
+	}
+	return false
+}
+
+// windows appends to out the stretches of text, merged and in order,
+// where a match may stand: around each word that is a trigger once folded,
+// from as far before it to as far after it as a pattern it starts
+// reaches. Words are folded on the fly: a text with no trigger costs no
+// allocation.
+//
+// With orig, fold's map of a folded text to text, the windows are given
+// in the folded text.
+func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
+	prevIntro := false
+	for i := 0; i < len(text); {
+		c := text[i]
+		if !wordByte(c) {
+			i++
+			continue
+		}
+		start, n := i, 0
+		capital := 'A' <= c && c <= 'Z'
+		if c >= utf8.RuneSelf {
+			r, _ := utf8.DecodeRuneInString(text[i:])
+			capital = unicode.IsUpper(r)
+		}
+		var key uint64
+		// ASCII letters and digits, the most of any text, first.
+		for i < len(text) && isAlnum(text[i]) {
+			i++
+		}
+		for j := start; j < i && j < start+8; j++ {
+			key |= uint64(lower(text[j])) << (8 * (j - start))
+		}
+		n = i - start
+		for i < len(text) {
+			c = text[i]
+			if c < utf8.RuneSelf {
+				if !isAlnum(c) {
+					break
+				}
+				if n < 8 {
+					key |= uint64(lower(c)) << (8 * n)
+				}
+				n++
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			var enc [utf8.UTFMax]byte
+			for _, b := range enc[:utf8.EncodeRune(enc[:], baseLetter(r))] {
+				if n < 8 {
+					key |= uint64(b) << (8 * n)
+				}
+				n++
+			}
+			i += size
+		}
+		intro := prevIntro
+		prevIntro = n <= 2 && isIntroKey(key)
+		if n < 2 && !p.short {
+			continue
+		}
+		filter, size := p.bloomAny, bloomAnyWords
+		if capital || intro {
+			filter, size = p.bloom, bloomWords
+		}
+		if j, bits := bloomBits(wordKey(key, n), size); filter[j]&bits != bits {
+			continue
+		}
+		reach, ok := p.triggers[foldWord(text[start:i])]
+		if !ok {
+			continue
+		}
+		end := len(text)
+		if orig != nil {
+			start, _ = slices.BinarySearch(orig, start)
+			end = len(orig) - 1
+		}
+		ws, we := max(0, start-int(reach>>16)), min(end, start+int(reach&0xffff))
+		if k := len(out); k > 0 && ws <= out[k-1][1] {
+			out[k-1][1] = max(out[k-1][1], we)
+		} else {
+			out = append(out, [2]int{ws, we})
+		}
+	}
+	return out
+}
+
+// foldWord returns word lower-cased, without the diacritics of Latin
+// letters; a plain lower-case word is returned as it is.
+func foldWord(word string) string {
+	for i := 0; i < len(word); i++ {
+		if c := word[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			var buf [64]byte
+			w := buf[:0]
+			for _, r := range word {
+				w = utf8.AppendRune(w, baseLetter(r))
+			}
+			return string(w)
+		}
+	}
+	return word
+}
+
+// initialBefore returns the full name and the start of "g. " or "g "
+// before a surname at s to e in folded, when g is the initial of a known
+// person of that surname, and -1 otherwise; the initial must start at or
+// after done.
+func (p *People) initialBefore(folded string, s, e, done int) (string, int) {
+	i := s - 1
+	if i < 1 || folded[i] != ' ' {
+		return "", -1
+	}
+	i--
+	if folded[i] == '.' {
+		i--
+	}
+	if i < 0 {
+		return "", -1
+	}
+	r, n := utf8.DecodeLastRuneInString(folded[:i+1])
+	is := i + 1 - n
+	// The initial stands alone: "a hunter's green" holds no initial.
+	if is < done || !unicode.IsLetter(r) || (is > 0 && !strings.ContainsRune(" (\"“", rune(folded[is-1]))) {
+		return "", -1
+	}
+	var k [64]byte
+	key := append(utf8.AppendRune(k[:0], unicode.ToLower(r)), ' ')
+	key = append(key, strings.ToLower(folded[s:e])...)
+	if full, ok := p.initials[string(key)]; ok {
+		return full, is
+	}
+	return "", -1
+}
+
 // evidence reports whether the single word at start in text (at fs to fe
 // in folded) is a name rather than a word: capitalised, and, when it is
-// a common word, capitalised mid-sentence, followed by a known surname or
-// introduced as a name.
+// a common word, capitalised mid-sentence (a month after a preposition of
+// time is no evidence: "in May"), followed by a known surname or a verb
+// of saying ("Rose said"), or introduced as a name.
 func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 	intro := introduced(text[:start])
 	r, _ := utf8.DecodeRuneInString(text[start:])
@@ -155,33 +475,65 @@ func (p *People) evidence(text, folded string, start, fs, fe int) bool {
 	if !commonWords[word] {
 		return capital || intro
 	}
-	if intro || (capital && p.surnameAfter(folded, fe)) {
+	if intro || (capital && (p.surnameAfter(folded, fe) || saidAfter(folded, fe))) {
 		return true
 	}
-	return capital && midSentence(text[:start])
+	if !capital || !midSentence(text[:start]) {
+		return false
+	}
+	return !monthWords[word] || !datePreposition(folded[:fs])
 }
 
-// surnameAfter reports whether the word after fe in folded is a known
-// surname.
-func (p *People) surnameAfter(folded string, fe int) bool {
+// saidAfter reports whether the word after fe in folded is a verb of
+// saying or writing, which a name is the subject of.
+func saidAfter(folded string, fe int) bool { return saidVerbs[nextWord(folded, fe)] }
+
+// nextWord returns the word after the one ending at fe in folded,
+// lower-cased, or "".
+func nextWord(folded string, fe int) string {
 	if fe >= len(folded) || folded[fe] != ' ' {
-		return false
+		return ""
 	}
 	rest := folded[fe+1:]
 	n := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
 	if n < 0 {
 		n = len(rest)
 	}
-	return p.surnames[strings.ToLower(rest[:n])]
+	return strings.ToLower(rest[:n])
 }
+
+var saidVerbs = map[string]bool{"said": true, "says": true, "told": true, "tells": true, "asked": true, "asks": true,
+	"wrote": true, "writes": true, "replied": true, "replies": true, "mentioned": true, "thinks": true, "thought": true,
+	"suggested": true, "recommended": true, "emailed": true, "texted": true, "called": true, "sent": true}
+
+// monthWords are common words that are also always capitalised.
+var monthWords = map[string]bool{"april": true, "may": true, "june": true, "august": true}
+
+// datePreposition reports whether before ends with a word that puts a
+// month after it ("in", "since", "next", ...).
+func datePreposition(before string) bool {
+	b := strings.TrimRight(before, " ")
+	i := strings.LastIndexFunc(b, func(r rune) bool { return !unicode.IsLetter(r) })
+	switch strings.ToLower(b[i+1:]) {
+	case "in", "on", "of", "by", "until", "till", "since", "from", "during", "next", "last", "early", "late", "mid", "this", "before", "after", "end":
+		return true
+	}
+	return false
+}
+
+// surnameAfter reports whether the word after fe in folded is a known
+// surname.
+func (p *People) surnameAfter(folded string, fe int) bool { return p.surnames[nextWord(folded, fe)] }
 
 // introductions end the words before a self-introduction, lower-cased.
 var introductions = []string{"i'm", "i’m", "im", "i am", "my name is", "my name's", "call me", "this is", "name is"}
 
+// introduced reports whether before ends with a self-introduction,
+// reading only its last words.
 func introduced(before string) bool {
-	b := strings.ToLower(strings.TrimRight(before, " \t"))
+	b := strings.TrimRight(before, " \t")
 	for _, w := range introductions {
-		if strings.HasSuffix(b, w) && !wordBefore(b, len(b)-len(w)) {
+		if len(b) >= len(w) && strings.EqualFold(b[len(b)-len(w):], w) && !wordBefore(b, len(b)-len(w)) {
 			return true
 		}
 	}

@@ -21,6 +21,7 @@ func TestPeopleFindsKnownNamesWithEvidence(t *testing.T) {
 		{"my name is grace", "my name is " + grace},
 		{"Hopper will call", grace + " will call"},
 		{"jose alvarez called", r.Pseudonym(Name, "José Álvarez") + " called"},
+		{"Señor Álvarez llamó — dos veces", "Señor " + r.Pseudonym(Name, "José Álvarez") + " llamó — dos veces"},
 		{"Grace-Hopper's notes", grace + "'s notes"},
 		// Hard negatives: common words without evidence.
 		{"by the grace of god", "by the grace of god"},
@@ -51,5 +52,40 @@ func TestPeopleBounded(t *testing.T) {
 	}
 	if n := NewPeople([]string{"A One", "a  ONE", " "}, 0).Len(); n != 1 {
 		t.Errorf("Len = %d; want duplicates and blanks skipped", n)
+	}
+}
+
+// TestPeopleEvidenceRules: each rule that lets a lone common word count
+// as a name, and each that refuses one.
+func TestPeopleEvidenceRules(t *testing.T) {
+	p := NewPeople([]string{"May Lin", "April Rose", "Daisy Miller", "Sam Green", "Will Smith", "Hope Mendes"}, 0)
+	for _, tc := range []struct{ text, want string }{
+		// Capitalised mid-sentence; a month after a preposition of time is not.
+		{"I met May at the fair", "May"},
+		{"I started in May and love it", ""},
+		{"In April, the garden opens", ""},
+		{"Please sign by the end of April", ""},
+		// Followed by a known surname, or by a verb of saying.
+		{"Will Smith called", "Will Smith"},
+		{"Daisy said the CV looks great", "Daisy"},
+		{"Daisy chains are fun", ""},
+		// A self-introduction, in any case.
+		{"hi im will, the new joiner", "will"},
+		{"call me Hope, everyone does", "Hope"},
+		// Sentence-initial common words without evidence.
+		{"Will you review it?", ""},
+		{"Hope you are well", ""},
+		{"hope so", ""},
+		// An initial stands alone: not the s of "hunter's".
+		{"S. Green signed", "S. Green"},
+		{"A hunter's green jacket", ""},
+	} {
+		var got []string
+		for _, sp := range p.Find(tc.text) {
+			got = append(got, tc.text[sp.Start:sp.End])
+		}
+		if strings.Join(got, " | ") != tc.want {
+			t.Errorf("Find(%q) = %q; want %q", tc.text, got, tc.want)
+		}
 	}
 }

@@ -1,0 +1,633 @@
+// Package knownpeople keeps, for each tenant, the dictionary of the people
+// the application holds for that tenant: the names, e-mail addresses and
+// phone numbers found in the columns and JSON paths that the registry
+// declares with a name or contact category (user.name, user.contact.email,
+// user.contact.phone, or a category marked under identifying). It hands
+// each tenant's dictionary to that tenant's Redactor, so that POST
+// /v1/redact and the redact retention action replace these people's names
+// in free text without being told them.
+//
+// A dictionary lives in memory only, is bounded (Options.Max people per
+// tenant) and is kept fresh by a cheap incremental walk (rows added after
+// the last primary key read), a periodic rebuild from scratch (which also
+// drops people whose rows are gone or changed) and, after each completed
+// erasure, by dropping the erased person at once (Index is a
+// dsr.EndObserver). Nothing of it is logged, and one tenant's people are
+// read only through selections scoped to that tenant and given to that
+// tenant's Redactor alone.
+//
+// A collection's rows belong to a tenant through its tenant column, a
+// reference to a tenant-scoped collection (messages → chats), or, for a
+// collection with neither such as a shared users table, through the
+// tenant-scoped rows that reference it (the users who have chats in the
+// studio). A collection reachable in none of these ways is not read.
+package knownpeople
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/redact"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+)
+
+// Defaults of Options.
+const (
+	DefaultMax          = redact.DefaultMaxPeople
+	DefaultEvery        = time.Minute
+	DefaultRebuildEvery = time.Hour
+	DefaultBatchSize    = 2000
+)
+
+// Options bound and pace an Index; zero values take the defaults.
+type Options struct {
+	// Max is the most people kept per tenant (DefaultMax, 100,000): about
+	// some tens of megabytes of automaton. People past it are not kept.
+	Max int
+	// Every is the pace of the incremental walk (DefaultEvery).
+	Every time.Duration
+	// RebuildEvery is the pace of the rebuild from scratch
+	// (DefaultRebuildEvery).
+	RebuildEvery time.Duration
+	// BatchSize is the rows read per statement (DefaultBatchSize).
+	BatchSize int
+}
+
+// Index holds every tenant's dictionary of known people. Build it with
+// New; it is safe for concurrent use.
+type Index struct {
+	reg     *registry.Registry
+	stores  map[string]connector.Reader
+	keyring *redact.Keyring
+	hasher  *dsr.SubjectHasher
+	opts    Options
+	log     *slog.Logger
+	sources []source
+
+	walk sync.Mutex // one walk at a time
+	pub  sync.Mutex // one publication at a time, of the latest dictionary
+	mu   sync.Mutex // guards what follows
+	dict map[string]*dict
+	// erased lists the erasures that ended since the walk under way
+	// started: applied again when it ends, so a row read just before its
+	// erasure does not bring the person back.
+	erased []erasure
+	built  chan struct{} // closed after the first full build
+	once   sync.Once
+}
+
+// dict is one tenant's people.
+type dict struct {
+	people map[string]*person // by key: "e:"+folded email, else "p:"+digits, else "n:"+folded name
+	byName map[string]string  // folded name → the key of the person holding it
+	cursor map[string]string  // collection key → the last primary key read
+	full   bool               // Max reached: later people are not kept
+}
+
+type person struct {
+	names, emails, phones []string
+}
+
+type erasure struct {
+	tenant  string // "" for every tenant
+	email   string // folded
+	subject dsr.Subject
+	ids     map[string]string
+}
+
+// source is one collection holding identities: the columns to read and,
+// per column, the identities they hold.
+type source struct {
+	c      *registry.Collection
+	cols   []string
+	fields map[string][]field // column → fields in it
+}
+
+type field struct {
+	path *registry.Path // nil: the column's value
+	kind string         // "name", "email" or "phone"
+}
+
+// New returns the Index of the people in reg's collections, read through
+// stores (by store name), whose dictionaries go to keyring; hasher, when
+// not nil, lets an erasure filed by hash alone find its person. Call Run
+// (or Rebuild) to fill it.
+func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *redact.Keyring, hasher *dsr.SubjectHasher, opts Options, log *slog.Logger) *Index {
+	opts.Max = cmp.Or(opts.Max, DefaultMax)
+	opts.Every = cmp.Or(opts.Every, DefaultEvery)
+	opts.RebuildEvery = cmp.Or(opts.RebuildEvery, DefaultRebuildEvery)
+	opts.BatchSize = cmp.Or(opts.BatchSize, DefaultBatchSize)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	x := &Index{reg: reg, stores: stores, keyring: keyring, hasher: hasher, opts: opts, log: log,
+		dict: map[string]*dict{}, built: make(chan struct{})}
+	for _, key := range slices.Sorted(mapKeys(reg.Collections)) {
+		c := reg.Collections[key]
+		if stores[c.Store] == nil || len(c.Identifying) == 0 {
+			continue
+		}
+		s := source{c: c, fields: map[string][]field{}}
+		for _, name := range slices.Sorted(mapKeys(c.Identifying)) {
+			kind := c.Identifying[name]
+			if kind != "name" && kind != "email" && kind != "phone" {
+				continue
+			}
+			col, f := name, field{kind: kind}
+			for jc, paths := range c.JSON {
+				for _, p := range paths {
+					if (registry.Field{Column: jc, Path: p}).Name() == name {
+						col, f.path = jc, p
+					}
+				}
+			}
+			if _, ok := s.fields[col]; !ok {
+				s.cols = append(s.cols, col)
+			}
+			s.fields[col] = append(s.fields[col], f)
+		}
+		if len(s.cols) > 0 {
+			x.sources = append(x.sources, s)
+		}
+	}
+	return x
+}
+
+func mapKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Run fills the index at once, then walks incrementally every Every and
+// rebuilds every RebuildEvery, until ctx is done. A failed walk is logged
+// (without data) and tried again at the next tick.
+func (x *Index) Run(ctx context.Context) {
+	if err := x.Rebuild(ctx); err != nil && ctx.Err() == nil {
+		x.log.Warn("known people: build failed; tried again", "error", err)
+	}
+	walk, rebuild := time.NewTicker(x.opts.Every), time.NewTicker(x.opts.RebuildEvery)
+	defer walk.Stop()
+	defer rebuild.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-rebuild.C:
+			err = x.Rebuild(ctx)
+		case <-walk.C:
+			err = x.Refresh(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			x.log.Warn("known people: walk failed; tried again", "error", err)
+		}
+	}
+}
+
+// Built returns a channel closed once the index was first filled, even
+// when that failed, so that a sweep waiting for it is not held forever.
+func (x *Index) Built() <-chan struct{} { return x.built }
+
+// Rebuild reads every tenant's people from scratch and replaces their
+// dictionaries.
+func (x *Index) Rebuild(ctx context.Context) error {
+	defer x.once.Do(func() { close(x.built) })
+	return x.run(ctx, true)
+}
+
+// Refresh reads the rows added since the last walk (by primary key) and
+// adds their people. Rows changed or deleted since are seen by Rebuild.
+func (x *Index) Refresh(ctx context.Context) error { return x.run(ctx, false) }
+
+func (x *Index) run(ctx context.Context, full bool) error {
+	x.walk.Lock()
+	defer x.walk.Unlock()
+	x.mu.Lock()
+	x.erased = x.erased[:0]
+	x.mu.Unlock()
+	tenants, err := x.tenants(ctx)
+	if err != nil {
+		return err
+	}
+	if full {
+		x.forget(tenants)
+	}
+	for _, t := range tenants {
+		x.mu.Lock()
+		old := x.dict[t]
+		x.mu.Unlock()
+		d := old
+		if full || d == nil {
+			d = &dict{people: map[string]*person{}, byName: map[string]string{}, cursor: map[string]string{}}
+		} else {
+			d = d.clone()
+		}
+		added, err := x.read(ctx, t, d)
+		if err != nil {
+			return err
+		}
+		x.mu.Lock()
+		for _, e := range x.erased {
+			if e.tenant == "" || e.tenant == t {
+				added = d.drop(e, x.hasher) || added
+			}
+		}
+		x.dict[t] = d
+		x.mu.Unlock()
+		if full || added || old == nil {
+			x.publish(t)
+		}
+	}
+	return nil
+}
+
+// publish gives tenant's Redactor its dictionary as it now stands.
+func (x *Index) publish(tenant string) {
+	x.pub.Lock()
+	defer x.pub.Unlock()
+	x.mu.Lock()
+	d := x.dict[tenant]
+	x.mu.Unlock()
+	if d == nil {
+		x.keyring.SetPeople(tenant, nil)
+		return
+	}
+	x.keyring.SetPeople(tenant, d.compile(x.opts.Max))
+}
+
+// forget drops the dictionaries of the tenants no longer found.
+func (x *Index) forget(tenants []string) {
+	x.mu.Lock()
+	var gone []string
+	for t := range x.dict {
+		if _, ok := slices.BinarySearch(tenants, t); !ok {
+			delete(x.dict, t)
+			gone = append(gone, t)
+		}
+	}
+	x.mu.Unlock()
+	for _, t := range gone {
+		x.publish(t)
+	}
+}
+
+// tenants returns the tenants found in the tenant columns of the sources'
+// stores, ascending.
+func (x *Index) tenants(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
+		c := x.reg.Collections[key]
+		st := x.stores[c.Store]
+		if c.Tenant == "" || st == nil || !x.reaches(c) {
+			continue
+		}
+		var after *string
+		for {
+			vals, err := st.Values(ctx, connector.Selection{Collection: c, All: true}, []string{c.Tenant}, after, x.opts.BatchSize)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				if v != "" {
+					seen[v] = true
+				}
+			}
+			if len(vals) < x.opts.BatchSize {
+				break
+			}
+			after = &vals[len(vals)-1]
+		}
+	}
+	return slices.Sorted(mapKeys(seen)), nil
+}
+
+// reaches reports whether some source's store is c's: only then do c's
+// tenants matter.
+func (x *Index) reaches(c *registry.Collection) bool {
+	for _, s := range x.sources {
+		if s.c.Store == c.Store {
+			return true
+		}
+	}
+	return false
+}
+
+// read adds to d the people of tenant t in the rows after d's cursors,
+// and reports whether it added any.
+func (x *Index) read(ctx context.Context, t string, d *dict) (bool, error) {
+	added := false
+	for _, s := range x.sources {
+		sel, ok := x.selection(s.c, t, map[string]bool{})
+		if !ok {
+			continue
+		}
+		st := x.stores[s.c.Store]
+		var after *string
+		if k, ok := d.cursor[s.c.Key]; ok {
+			after = &k
+		}
+		for {
+			rows, err := st.Rows(ctx, sel, s.cols, after, x.opts.BatchSize)
+			if err != nil {
+				return added, err
+			}
+			for _, row := range rows {
+				added = d.add(s.person(row), x.opts.Max) || added
+			}
+			if len(rows) == 0 {
+				break
+			}
+			last := rows[len(rows)-1].Key
+			after, d.cursor[s.c.Key] = &last, last
+			if len(rows) < x.opts.BatchSize {
+				break
+			}
+		}
+	}
+	return added, nil
+}
+
+// selection selects c's rows of tenant t: by its tenant column, through a
+// tenant-scoped collection it references, or through the tenant-scoped
+// rows that reference it; false when none leads to a tenant.
+func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool) (connector.Selection, bool) {
+	if c.Tenant != "" {
+		return connector.Selection{Collection: c, All: true, Tenant: t}, true
+	}
+	if seen[c.Key] {
+		return connector.Selection{}, false
+	}
+	seen[c.Key] = true
+	defer delete(seen, c.Key)
+	var matches []connector.Match
+	for _, ref := range c.References {
+		p := x.reg.Collections[ref.Target]
+		if p == nil || p.Store != c.Store {
+			continue
+		}
+		if ps, ok := x.selection(p, t, seen); ok {
+			matches = append(matches, connector.Match{Columns: []string{ref.Column}, Parent: &ps,
+				ParentColumn: ref.TargetColumn, Where: ref.Where})
+		}
+	}
+	if len(matches) > 0 {
+		return connector.Selection{Collection: c, Matches: matches}, true
+	}
+	// The rows that a tenant's rows reference: the users with a chat in
+	// the studio. A conditional reference (principal_type = 'user') is
+	// skipped: its condition is on the referencing rows.
+	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
+		ch := x.reg.Collections[key]
+		if ch.Store != c.Store || ch == c {
+			continue
+		}
+		for _, ref := range ch.References {
+			if ref.Target != c.Key || len(ref.Where) > 0 {
+				continue
+			}
+			if cs, ok := x.selection(ch, t, seen); ok {
+				matches = append(matches, connector.Match{Columns: []string{ref.TargetColumn}, Parent: &cs,
+					ParentColumn: ref.Column})
+			}
+		}
+	}
+	return connector.Selection{Collection: c, Matches: matches}, len(matches) > 0
+}
+
+// person returns the identities of one row.
+func (s source) person(row connector.Row) person {
+	var p person
+	for i, col := range s.cols {
+		v := row.Values[i]
+		if v == nil || strings.TrimSpace(*v) == "" {
+			continue
+		}
+		var doc any
+		parsed := false
+		for _, f := range s.fields[col] {
+			var vals []string
+			if f.path == nil {
+				vals = []string{*v}
+			} else {
+				if !parsed {
+					doc, _ = registry.DecodeDocument(*v)
+					parsed = true
+				}
+				for _, x := range f.path.Find(doc) {
+					if str, ok := x.(string); ok {
+						vals = append(vals, str)
+					}
+				}
+			}
+			for _, val := range vals {
+				val = strings.TrimSpace(val)
+				if val == "" || redact.IsPseudonym(val) {
+					continue
+				}
+				switch f.kind {
+				case "name":
+					p.names = append(p.names, val)
+				case "email":
+					p.emails = append(p.emails, val)
+				case "phone":
+					p.phones = append(p.phones, val)
+				}
+			}
+		}
+	}
+	return p
+}
+
+// key is the person's key in a dictionary: its first address, else its
+// first number, else its first name.
+func (p person) key() string {
+	switch {
+	case len(p.emails) > 0:
+		return "e:" + dsr.FoldEmail(p.emails[0])
+	case len(p.phones) > 0:
+		return "p:" + digits(p.phones[0])
+	case len(p.names) > 0:
+		return "n:" + foldName(p.names[0])
+	}
+	return ""
+}
+
+func foldName(n string) string { return strings.ToLower(strings.Join(strings.Fields(n), " ")) }
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// add merges p into d and reports whether d gained an identity. A row
+// naming someone without an address or number (a message's author) is
+// the person already known by that name, if any; a person with an address
+// takes in the one known by name alone.
+func (d *dict) add(p person, max int) bool {
+	k := p.key()
+	if k == "" {
+		return false
+	}
+	named := strings.HasPrefix(k, "n:")
+	if named {
+		if owner, ok := d.byName[k[2:]]; ok {
+			k = owner
+		}
+	}
+	have := d.people[k]
+	if have == nil {
+		if len(d.people) >= max {
+			d.full = true
+			return false
+		}
+		have = &person{}
+		d.people[k] = have
+	}
+	grew := false
+	merge := func(into *[]string, vals []string) {
+		for _, v := range vals {
+			if !slices.Contains(*into, v) {
+				*into = append(*into, v)
+				grew = true
+			}
+		}
+	}
+	if !named {
+		for _, n := range p.names {
+			if other, ok := d.people["n:"+foldName(n)]; ok && "n:"+foldName(n) != k {
+				merge(&have.names, other.names)
+				delete(d.people, "n:"+foldName(n))
+			}
+		}
+	}
+	merge(&have.names, p.names)
+	merge(&have.emails, p.emails)
+	merge(&have.phones, p.phones)
+	for _, n := range have.names {
+		d.byName[foldName(n)] = k
+	}
+	return grew
+}
+
+// drop removes the person e erased and reports whether one was.
+func (d *dict) drop(e erasure, h *dsr.SubjectHasher) bool {
+	dropped := false
+	for k, p := range d.people {
+		if p.erasedBy(e, h) {
+			delete(d.people, k)
+			for _, n := range p.names {
+				if d.byName[foldName(n)] == k {
+					delete(d.byName, foldName(n))
+				}
+			}
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+// erasedBy reports whether erasure e was of p: by its address, its
+// subject hash, or another identity it was filed with.
+func (p *person) erasedBy(e erasure, h *dsr.SubjectHasher) bool {
+	for _, em := range p.emails {
+		f := dsr.FoldEmail(em)
+		if (e.email != "" && f == e.email) || (h != nil && e.subject != "" && h.Subject(f) == e.subject) {
+			return true
+		}
+	}
+	if ph := e.ids["phone"]; ph != "" {
+		for _, v := range p.phones {
+			if digits(v) == digits(ph) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (d *dict) clone() *dict {
+	c := &dict{people: make(map[string]*person, len(d.people)), byName: maps(d.byName), cursor: maps(d.cursor), full: d.full}
+	for k, p := range d.people {
+		c.people[k] = &person{names: slices.Clone(p.names), emails: slices.Clone(p.emails), phones: slices.Clone(p.phones)}
+	}
+	return c
+}
+
+func maps(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// compile returns d as the Redactor's dictionary, its people in key order
+// so that a shared name goes to the same person on every replica.
+func (d *dict) compile(max int) *redact.People {
+	keys := slices.Sorted(mapKeys(d.people))
+	people := make([]redact.Person, 0, len(keys))
+	for _, k := range keys {
+		p := d.people[k]
+		people = append(people, redact.Person{Names: p.names, Emails: p.emails, Phones: p.phones})
+	}
+	return redact.NewPeopleOf(people, max)
+}
+
+// RequestEnded implements dsr.EndObserver: a completed erasure drops its
+// person from the dictionary of the request's tenant (of every tenant for
+// an erasure across tenants) at once.
+func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
+	if r.Type != dsr.TypeErasure || r.Status != dsr.StatusCompleted {
+		return nil
+	}
+	e := erasure{tenant: r.Tenant, subject: r.Subject, ids: r.Identities}
+	if r.Email != "" {
+		e.email = dsr.FoldEmail(r.Email)
+	}
+	x.mu.Lock()
+	x.erased = append(x.erased, e)
+	var changed []string
+	for t, d := range x.dict {
+		if e.tenant != "" && e.tenant != t {
+			continue
+		}
+		d = d.clone()
+		if d.drop(e, x.hasher) {
+			x.dict[t] = d
+			changed = append(changed, t)
+		}
+	}
+	x.mu.Unlock()
+	for _, t := range changed {
+		x.publish(t)
+	}
+	return nil
+}
+
+// Len returns the number of people known for tenant.
+func (x *Index) Len(tenant string) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if d := x.dict[tenant]; d != nil {
+		return len(d.people)
+	}
+	return 0
+}
+
+var _ dsr.EndObserver = (*Index)(nil)
