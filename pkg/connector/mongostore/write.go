@@ -12,7 +12,6 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Delete deletes up to limit documents that sel selects and returns how
@@ -153,26 +152,30 @@ func rewrite(doc bson.Raw, a connector.Anonymization) (bson.D, error) {
 		if err != nil {
 			return nil, err
 		}
-		var v any
-		switch {
-		case nv == nil:
-		case old.Type == bson.TypeString:
-			v = *nv
-		default:
-			if v, err = fromExtJSON(*nv); err != nil {
-				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
-			}
-			v = inOrder(old, v)
+		v, err := written(col, old, nv)
+		if err != nil {
+			return nil, err
 		}
 		set = append(set, bson.E{Key: col, Value: v})
 	}
 	return set, nil
 }
 
-// Rewrite is the retention redact action, which a mongo store does not
-// offer: the registry refuses redact_after on mongo collections.
-func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
-	return 0, 0, "", dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: redact_after is not offered on mongo stores", sel.Collection.Key)
+// written returns the value stored for the rewritten text nv of a field
+// that held old: a string stays a string; a document or array comes back
+// as canonical Extended JSON and keeps its BSON types and field order.
+func written(col string, old bson.RawValue, nv *string) (any, error) {
+	switch {
+	case nv == nil:
+		return nil, nil
+	case old.Type == bson.TypeString:
+		return *nv, nil
+	}
+	v, err := fromExtJSON(*nv)
+	if err != nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
+	}
+	return inOrder(old, v), nil
 }
 
 // inOrder puts the fields of the rewritten documents inside v back in the
