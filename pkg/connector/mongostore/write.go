@@ -109,15 +109,27 @@ func plain(v bson.RawValue) any {
 // *after, in _id order: a.Set fields are set alike, each a.Rewrite field
 // is read and written back as a.Edit returns it (a string stays a string;
 // a document or array comes back as canonical Extended JSON and is stored
-// with its BSON types). Each document is one update; MongoDB makes each
-// atomic, and the engine journals the last key so a resumed run continues
-// after it.
+// with its BSON types). With a.Rewrite, each document is one update by
+// _id; without, the batch is one updateMany over its _id range under
+// sel's filter (a server that cannot seek an _id, such as FerretDB on
+// SQLite, scans the collection once per batch rather than once per
+// document). MongoDB makes each document's update atomic, and the engine
+// journals the last key so a resumed run continues after it.
 func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int) (int64, string, error) {
 	c := sel.Collection
+	f, err := s.filter(ctx, sel)
+	if err != nil {
+		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
+	}
 	var models []mongo.WriteModel
+	var first, lastID bson.RawValue
 	var last string
-	err := s.page(ctx, sel, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
+	err = s.pageWhere(ctx, c, f, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
 		id := doc.Lookup(registry.MongoID)
+		if len(models) == 0 {
+			first = id
+		}
+		lastID = id
 		last, _ = keyOf(id)
 		set, err := rewrite(doc, a)
 		if err != nil {
@@ -130,7 +142,15 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 	if err != nil || len(models) == 0 {
 		return 0, "", err
 	}
-	if _, err := s.db.Collection(c.Table).BulkWrite(ctx, models); err != nil {
+	coll := s.db.Collection(c.Table)
+	if len(a.Rewrite) == 0 && first.Type == lastID.Type {
+		set, _ := rewrite(nil, a)
+		span := bson.D{{Key: registry.MongoID, Value: bson.D{{Key: "$gte", Value: first}, {Key: "$lte", Value: lastID}}}}
+		_, err = coll.UpdateMany(ctx, bson.D{{Key: "$and", Value: bson.A{f, span}}}, bson.D{{Key: "$set", Value: set}})
+	} else {
+		_, err = coll.BulkWrite(ctx, models)
+	}
+	if err != nil {
 		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
 	}
 	return int64(len(models)), last, nil
