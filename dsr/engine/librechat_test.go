@@ -47,7 +47,7 @@ const (
 
 // libreChatCollections are the example's collections plus the test's invoices.
 var libreChatCollections = []string{"users", "conversations", "messages", "files", "sessions", "tokens", "keys",
-	"presets", "transactions", "shares", "invoices"}
+	"presets", "transactions", "sharedlinks", "invoices"}
 
 // libreChatUsers are the people of the fixture. The awkward addresses
 // prove that regular-expression and query syntax in an address is plain
@@ -198,7 +198,7 @@ func (lc *libreChat) seedUser(t *testing.T, i int, email string, now time.Time) 
 	insert("keys", bson.D{{Key: "userId", Value: uid}, {Key: "name", Value: "openAI"}, {Key: "value", Value: "encrypted-key"}, {Key: "expiresAt", Value: now.Add(30 * day)}})
 	insert("presets", bson.D{{Key: "presetId", Value: fmt.Sprintf("p%d", i)}, {Key: "title", Value: "Interview coach"}, {Key: "user", Value: hex},
 		{Key: "endpoint", Value: "openAI"}, {Key: "promptPrefix", Value: "Coach " + email}, {Key: "createdAt", Value: ago(day)}})
-	insert("shares", bson.D{{Key: "conversationId", Value: fmt.Sprintf("%08d-0000-4000-8000-%012d", i, 0)}, {Key: "title", Value: "Career chat"},
+	insert("sharedlinks", bson.D{{Key: "conversationId", Value: fmt.Sprintf("%08d-0000-4000-8000-%012d", i, 0)}, {Key: "title", Value: "Career chat"},
 		{Key: "user", Value: hex}, {Key: "messages", Value: msgIDs[:2]}, {Key: "shareId", Value: fmt.Sprintf("s%d", i)}, {Key: "isPublic", Value: true},
 		{Key: "createdAt", Value: ago(day)}})
 	testkit.Exec(t, lc.billing, `INSERT INTO customers (id, librechat_user, name) VALUES (?, ?, ?)`, i+1, hex, fmt.Sprintf("User %d", i))

@@ -26,8 +26,6 @@ func TestMongoRegistryRefusals(t *testing.T) {
 	for _, tc := range []struct{ name, coll, want string }{
 		{"operator field", "identity: {email: $where}\n    erasure: delete", `"$where" is not a top-level field name`},
 		{"primary key", "primary_key: id\n    identity: {email: email}\n    erasure: delete", "keyed by _id"},
-		{"redact", "identity: {email: email}\n    retention: {window: 30d, timestamp: createdAt, redact_after: 7d, redact: [text]}\n    erasure: delete",
-			"redact_after: not offered on mongo collections"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := "stores:\n  chat: {kind: mongo, uri_env: CHAT_URI, database: chat}\ncollections:\n  chat.users:\n    " + tc.coll + "\n"

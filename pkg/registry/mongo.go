@@ -52,9 +52,6 @@ func checkMongoCollection(p *problems, at []string, r *Registry, c *Collection) 
 	if len(c.PrimaryKey) != 1 || c.PrimaryKey[0] != MongoID {
 		p.add(append(at, "primary_key"), "a mongo collection is keyed by _id: remove primary_key")
 	}
-	if c.Retention != nil && c.Retention.RedactAfter > 0 {
-		p.add(append(at, "retention", "redact_after"), "not offered on mongo collections: use a window with delete or anonymize")
-	}
 	if ret := c.Retention; ret != nil {
 		ret.Stored = TimeNative
 		if ret.Unit != "" {

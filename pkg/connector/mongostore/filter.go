@@ -46,7 +46,11 @@ func (s *Store) filter(ctx context.Context, sel connector.Selection) (bson.D, er
 		and = append(and, bson.D{{Key: c.Tenant, Value: sel.Tenant}})
 	}
 	if o := sel.Older; o != nil {
-		and = append(and, older(c, o))
+		f, err := s.older(ctx, c, o)
+		if err != nil {
+			return nil, err
+		}
+		and = append(and, f)
 	}
 	for _, ex := range sel.Except {
 		f, err := s.filter(ctx, ex)
@@ -135,19 +139,4 @@ func (s *Store) parentKeys(ctx context.Context, parent connector.Selection, col 
 		}
 		last = &vals[len(vals)-1]
 	}
-}
-
-// older returns the condition "field dated before o.Before" (and, with
-// o.After, not before the resume position): a BSON date, or an epoch
-// number of the retention rule's unit.
-func older(c *registry.Collection, o *connector.Older) bson.D {
-	var cut any = o.Before.UTC()
-	if ret := c.Retention; ret != nil && ret.Unit != "" && o.Column == ret.Timestamp {
-		cut = registry.CutoffValue(registry.TimeEpoch, ret.Unit, o.Before)
-	}
-	cond := bson.D{{Key: "$lt", Value: cut}}
-	if o.After != nil {
-		cond = append(cond, bson.E{Key: "$gte", Value: o.After})
-	}
-	return bson.D{{Key: o.Column, Value: cond}}
 }

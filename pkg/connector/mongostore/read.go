@@ -97,12 +97,16 @@ func (s *Store) Rows(ctx context.Context, sel connector.Selection, cols []string
 // the key *after, with _id and the fields cols (every field when cols is
 // nil).
 func (s *Store) page(ctx context.Context, sel connector.Selection, cols []string, afterKey *string, limit int, fn func(bson.Raw) error) error {
-	c := sel.Collection
-	coll := s.db.Collection(c.Table)
 	f, err := s.filter(ctx, sel)
 	if err != nil {
-		return s.fail(ctx, "read", c.Key, err)
+		return s.fail(ctx, "read", sel.Collection.Key, err)
 	}
+	return s.pageWhere(ctx, sel.Collection, f, cols, afterKey, limit, fn)
+}
+
+// pageWhere is page over the documents of c that filter f selects.
+func (s *Store) pageWhere(ctx context.Context, c *registry.Collection, f bson.D, cols []string, afterKey *string, limit int, fn func(bson.Raw) error) error {
+	coll := s.db.Collection(c.Table)
 	if afterKey != nil {
 		a, err := after(ctx, coll, registry.MongoID, *afterKey)
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Delete deletes up to limit documents that sel selects and returns how
@@ -110,15 +109,27 @@ func plain(v bson.RawValue) any {
 // *after, in _id order: a.Set fields are set alike, each a.Rewrite field
 // is read and written back as a.Edit returns it (a string stays a string;
 // a document or array comes back as canonical Extended JSON and is stored
-// with its BSON types). Each document is one update; MongoDB makes each
-// atomic, and the engine journals the last key so a resumed run continues
-// after it.
+// with its BSON types). With a.Rewrite, each document is one update by
+// _id; without, the batch is one updateMany over its _id range under
+// sel's filter (a server that cannot seek an _id, such as FerretDB on
+// SQLite, scans the collection once per batch rather than once per
+// document). MongoDB makes each document's update atomic, and the engine
+// journals the last key so a resumed run continues after it.
 func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int) (int64, string, error) {
 	c := sel.Collection
+	f, err := s.filter(ctx, sel)
+	if err != nil {
+		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
+	}
 	var models []mongo.WriteModel
+	var first, lastID bson.RawValue
 	var last string
-	err := s.page(ctx, sel, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
+	err = s.pageWhere(ctx, c, f, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
 		id := doc.Lookup(registry.MongoID)
+		if len(models) == 0 {
+			first = id
+		}
+		lastID = id
 		last, _ = keyOf(id)
 		set, err := rewrite(doc, a)
 		if err != nil {
@@ -131,7 +142,15 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 	if err != nil || len(models) == 0 {
 		return 0, "", err
 	}
-	if _, err := s.db.Collection(c.Table).BulkWrite(ctx, models); err != nil {
+	coll := s.db.Collection(c.Table)
+	if len(a.Rewrite) == 0 && first.Type == lastID.Type {
+		set, _ := rewrite(nil, a)
+		span := bson.D{{Key: registry.MongoID, Value: bson.D{{Key: "$gte", Value: first}, {Key: "$lte", Value: lastID}}}}
+		_, err = coll.UpdateMany(ctx, bson.D{{Key: "$and", Value: bson.A{f, span}}}, bson.D{{Key: "$set", Value: set}})
+	} else {
+		_, err = coll.BulkWrite(ctx, models)
+	}
+	if err != nil {
 		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
 	}
 	return int64(len(models)), last, nil
@@ -153,26 +172,30 @@ func rewrite(doc bson.Raw, a connector.Anonymization) (bson.D, error) {
 		if err != nil {
 			return nil, err
 		}
-		var v any
-		switch {
-		case nv == nil:
-		case old.Type == bson.TypeString:
-			v = *nv
-		default:
-			if v, err = fromExtJSON(*nv); err != nil {
-				return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
-			}
-			v = inOrder(old, v)
+		v, err := written(col, old, nv)
+		if err != nil {
+			return nil, err
 		}
 		set = append(set, bson.E{Key: col, Value: v})
 	}
 	return set, nil
 }
 
-// Rewrite is the retention redact action, which a mongo store does not
-// offer: the registry refuses redact_after on mongo collections.
-func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, after *string, limit int) (int64, int64, string, error) {
-	return 0, 0, "", dsr.Errorf(dsr.EUNPROCESSABLE, "collection %s: redact_after is not offered on mongo stores", sel.Collection.Key)
+// written returns the value stored for the rewritten text nv of a field
+// that held old: a string stays a string; a document or array comes back
+// as canonical Extended JSON and keeps its BSON types and field order.
+func written(col string, old bson.RawValue, nv *string) (any, error) {
+	switch {
+	case nv == nil:
+		return nil, nil
+	case old.Type == bson.TypeString:
+		return *nv, nil
+	}
+	v, err := fromExtJSON(*nv)
+	if err != nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "field %s: the rewritten value is not Extended JSON", col)
+	}
+	return inOrder(old, v), nil
 }
 
 // inOrder puts the fields of the rewritten documents inside v back in the

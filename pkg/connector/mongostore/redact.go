@@ -1,0 +1,130 @@
+package mongostore
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Rewrite implements retention.Store for the redact action: it reads up to
+// limit documents sel selects after the key *after, in _id order, with the
+// fields rw.Columns and each document's tenant, and sets, one update per
+// document by _id, the fields rw.Edit changed (nothing on a dry run). Edit
+// reads a string field as it is, and a document or array field of a
+// collection that declares paths in it as canonical Extended JSON, which
+// is written back with its BSON types; other values (numbers, dates,
+// ObjectIds, and documents without declared paths) are left alone, as the
+// sql store leaves columns that are not text. Each update is atomic; a
+// batch cut short is finished by the next run from the journaled key.
+func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, afterKey *string, limit int) (int64, int64, string, error) {
+	c := sel.Collection
+	cols := rw.Columns
+	if c.Tenant != "" {
+		cols = append(append([]string(nil), cols...), c.Tenant)
+	}
+	if len(rw.TenantPath) > 0 {
+		cols = append(append([]string(nil), cols...), rw.TenantPath[0].Column)
+		for _, w := range rw.TenantPath[0].Where {
+			cols = append(cols, w.Column)
+		}
+	}
+	var models []mongo.WriteModel
+	var read int64
+	var last string
+	err := s.page(ctx, sel, cols, afterKey, limit, func(doc bson.Raw) error {
+		read++
+		id := doc.Lookup(registry.MongoID)
+		last, _ = keyOf(id)
+		tenant, err := s.tenantOf(ctx, c, doc, rw.TenantPath)
+		if err != nil {
+			return err
+		}
+		set := bson.D{}
+		for _, col := range rw.Columns {
+			old := doc.Lookup(col)
+			if _, paths := c.JSON[col]; old.Type != bson.TypeString &&
+				(!paths || (old.Type != bson.TypeEmbeddedDocument && old.Type != bson.TypeArray)) {
+				continue
+			}
+			text := fieldText(old)
+			out, changed, err := rw.Edit(tenant, col, *text)
+			if err != nil {
+				return err
+			}
+			if !changed || out == *text {
+				continue
+			}
+			v, err := written(col, old, &out)
+			if err != nil {
+				return err
+			}
+			set = append(set, bson.E{Key: col, Value: v})
+		}
+		if len(set) > 0 {
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: registry.MongoID, Value: id}}).
+				SetUpdate(bson.D{{Key: "$set", Value: set}}))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
+	}
+	if len(models) > 0 && !rw.DryRun {
+		if _, err := s.db.Collection(c.Table).BulkWrite(ctx, models); err != nil {
+			return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
+		}
+	}
+	return read, int64(len(models)), last, nil
+}
+
+// tenantOf returns the tenant of doc, a document of c: its own tenant
+// field, or the one found by following path from parent to parent (one
+// lookup by the parent's field per hop); "" when it has none.
+func (s *Store) tenantOf(ctx context.Context, c *registry.Collection, doc bson.Raw, path []retention.TenantHop) (string, error) {
+	if c.Tenant != "" {
+		k, _ := keyOf(doc.Lookup(c.Tenant))
+		return k, nil
+	}
+	for i, hop := range path {
+		for _, w := range hop.Where {
+			if k, _ := keyOf(doc.Lookup(w.Column)); k != w.Value {
+				return "", nil
+			}
+		}
+		key, ok := keyOf(doc.Lookup(hop.Column))
+		if !ok {
+			return "", nil
+		}
+		next := path[i+1:]
+		proj := bson.D{{Key: hop.ParentColumn, Value: 1}}
+		if hop.Parent.Tenant != "" {
+			proj = append(proj, bson.E{Key: hop.Parent.Tenant, Value: 1})
+		}
+		if len(next) > 0 {
+			proj = append(proj, bson.E{Key: next[0].Column, Value: 1})
+			for _, w := range next[0].Where {
+				proj = append(proj, bson.E{Key: w.Column, Value: 1})
+			}
+		}
+		raw, err := s.db.Collection(hop.Parent.Table).FindOne(ctx,
+			bson.D{{Key: hop.ParentColumn, Value: bson.D{{Key: "$in", Value: inValues([]string{key})}}}},
+			options.FindOne().SetProjection(proj)).Raw()
+		if err == mongo.ErrNoDocuments {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		if hop.Parent.Tenant != "" {
+			k, _ := keyOf(raw.Lookup(hop.Parent.Tenant))
+			return k, nil
+		}
+		doc = raw
+	}
+	return "", nil
+}
