@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/batch"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -125,19 +126,8 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 	}
 	var at progress
 	total := resume(prev, &at)
-	it := t.open(r)
-	for pass := 0; ; pass++ {
-		sel, ok, err := it.next(ctx)
-		if err != nil || !ok {
-			if err != nil {
-				return total, err
-			}
-			break
-		}
-		if pass < at.Pass {
-			continue
-		}
-		err = r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
+		return r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			n, err := t.store.Delete(bctx, sel, b.Size)
 			if err != nil || n == 0 {
 				return err
@@ -145,9 +135,9 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 			b.N, total = n, total+n
 			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil)
 		})
-		if err != nil {
-			return total, err
-		}
+	})
+	if err != nil {
+		return total, err
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
 }
@@ -167,23 +157,12 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if prev.Status == stepRunning && prev.Cursor != "" {
 		at.After = &prev.Cursor
 	}
-	it := t.open(r)
-	for pass := 0; ; pass++ {
-		sel, ok, err := it.next(ctx)
-		if err != nil || !ok {
-			if err != nil {
-				return total, err
-			}
-			break
-		}
-		if pass < at.Pass {
-			continue
-		}
+	err = r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
 		after := at.After
 		if pass > at.Pass {
 			after = nil
 		}
-		err = r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+		return r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			n, last, err := t.store.Anonymize(bctx, sel, an, after, b.Size)
 			if err != nil || n == 0 {
 				return err
@@ -191,9 +170,9 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 			b.N, total, after = n, total+n, &last
 			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
 		})
-		if err != nil {
-			return total, err
-		}
+	})
+	if err != nil {
+		return total, err
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
 }
