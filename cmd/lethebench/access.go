@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/memjournal"
 	"github.com/lethe-privacy/lethe/pkg/export"
 )
 
@@ -75,7 +76,7 @@ func (b *bench) accessHeavy(ctx context.Context) (string, error) {
 			var out *dsr.Outcome
 			var err error
 			peakHeap := sampleHeap(func() {
-				out, err = eng.Execute(ctx, &dsr.Request{ID: fmt.Sprintf("access-%d", rep), Type: dsr.TypeAccess, Email: email}, newJournal())
+				out, err = eng.Execute(ctx, &dsr.Request{ID: fmt.Sprintf("access-%d", rep), Type: dsr.TypeAccess, Email: email}, memjournal.New())
 			})
 			tl = time.Since(start)
 			if err != nil {

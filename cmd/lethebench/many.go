@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/dsr/memjournal"
 )
 
 var (
@@ -29,7 +30,7 @@ func (b *bench) many(ctx context.Context) (string, error) {
 	var lastBase, lastLethe, lastService time.Duration
 	var stmts float64
 	engineOnly := func(ctx context.Context, eng *engine.Engine, email string) error {
-		out, err := eng.Execute(ctx, &dsr.Request{ID: email, Type: dsr.TypeErasure, Email: email}, newJournal())
+		out, err := eng.Execute(ctx, &dsr.Request{ID: email, Type: dsr.TypeErasure, Email: email}, memjournal.New())
 		if err == nil && !out.Verification.Passed {
 			err = fmt.Errorf("verification failed: %+v", out.Verification)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/dsr/memjournal"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -103,7 +104,7 @@ func (b *bench) mongoOnce(ctx context.Context, uri string, base, lethe *mongo.Da
 	}
 	runLethe := func() error {
 		start := time.Now()
-		out, err := eng.Execute(ctx, &dsr.Request{ID: "bench", Type: dsr.TypeErasure, Email: email}, newJournal())
+		out, err := eng.Execute(ctx, &dsr.Request{ID: "bench", Type: dsr.TypeErasure, Email: email}, memjournal.New())
 		tl = time.Since(start)
 		if err == nil && !out.Verification.Passed {
 			err = fmt.Errorf("verification failed: %+v", out.Verification)

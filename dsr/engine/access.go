@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -75,18 +76,11 @@ func (a *Access) Rows(ctx context.Context, c *registry.Collection, fn func(colum
 	if !ok {
 		return dsr.Errorf(dsr.EUNPROCESSABLE, "store %s cannot stream rows for an access package", c.Store)
 	}
-	it := t.open(a.r)
-	for {
-		sel, ok, err := it.next(ctx)
-		if err != nil {
-			return fmt.Errorf("export %s: %w", c.Key, err)
-		} else if !ok {
-			return nil
-		}
-		if err := s.Stream(ctx, sel, fn); err != nil {
-			return fmt.Errorf("export %s: %w", c.Key, err)
-		}
+	err := a.r.eachPass(ctx, t, 0, func(_ int, sel connector.Selection) error { return s.Stream(ctx, sel, fn) })
+	if err != nil {
+		return fmt.Errorf("export %s: %w", c.Key, err)
 	}
+	return nil
 }
 
 // Files calls fn for each object the subject's rows name, file column by

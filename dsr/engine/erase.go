@@ -7,6 +7,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/batch"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -115,45 +116,16 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	return &dsr.Outcome{Counts: counts, Verification: v, Details: details}, nil
 }
 
-// deleteAll deletes t's rows in batches, pass by pass, journaling the count
-// and pass after every batch that deleted rows, at once: a process killed
-// between a batch's commit and its step loses that batch's count. A done
-// step is skipped.
+// deleteAll deletes t's rows in batches, pass by pass (see eraseRows).
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
-	if prev.Status == stepDone {
-		return prev.Count, nil
-	}
-	var at progress
-	total := resume(prev, &at)
-	it := t.open(r)
-	for pass := 0; ; pass++ {
-		sel, ok, err := it.next(ctx)
-		if err != nil || !ok {
-			if err != nil {
-				return total, err
-			}
-			break
-		}
-		if pass < at.Pass {
-			continue
-		}
-		err = r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
-			n, err := t.store.Delete(bctx, sel, b.Size)
-			if err != nil || n == 0 {
-				return err
-			}
-			b.N, total = n, total+n
-			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, nil)
-		})
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
+	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), func(ctx context.Context, sel connector.Selection, _ *string, limit int) (int64, string, error) {
+		n, err := t.store.Delete(ctx, sel, limit)
+		return n, "", err
+	})
 }
 
-// anonymizeAll rewrites t's rows in primary-key order, batch by batch,
-// journaling the last key rewritten so a resumed run continues after it.
+// anonymizeAll rewrites t's rows in primary-key order, batch by batch
+// (see eraseRows).
 func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
@@ -162,38 +134,44 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if err != nil {
 		return 0, err
 	}
+	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error) {
+		return t.store.Anonymize(ctx, sel, an, after, limit)
+	})
+}
+
+// eraseRows runs step name over t's rows, pass by pass, in batches of size
+// rows at first (see batch.Loop): op deletes or rewrites up to limit rows
+// of sel after the key after (nil: from the first) and says how many and
+// the last key it rewrote ("" when it deletes). The count, pass and last
+// key are journaled after every batch that changed rows, at once: a
+// process killed between a batch's commit and its step loses that batch's
+// count, and a resumed run continues after the key. A done step is skipped.
+func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int,
+	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) (int64, error) {
+	if prev.Status == stepDone {
+		return prev.Count, nil
+	}
 	var at progress
 	total := resume(prev, &at)
 	if prev.Status == stepRunning && prev.Cursor != "" {
 		at.After = &prev.Cursor
 	}
-	it := t.open(r)
-	for pass := 0; ; pass++ {
-		sel, ok, err := it.next(ctx)
-		if err != nil || !ok {
-			if err != nil {
-				return total, err
-			}
-			break
-		}
-		if pass < at.Pass {
-			continue
-		}
+	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
 		after := at.After
 		if pass > at.Pass {
 			after = nil
 		}
-		err = r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
-			n, last, err := t.store.Anonymize(bctx, sel, an, after, b.Size)
+		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+			n, last, err := op(bctx, sel, after, b.Size)
 			if err != nil || n == 0 {
 				return err
 			}
 			b.N, total, after = n, total+n, &last
 			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
 		})
-		if err != nil {
-			return total, err
-		}
+	})
+	if err != nil {
+		return total, err
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
 }

@@ -53,35 +53,27 @@ func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.St
 			}
 		}
 		if steps[name].Status != stepDone {
-			it := &frozenIter{r: r, set: fileSet(t.c.Key, col), after: at.After}
-			for {
-				keys, err := it.next(ctx)
-				if err != nil {
+			err := r.eachFile(ctx, t, col, at.After, "erase", func(key string, no bool) error {
+				if no {
+					at.Tally.Refused++
+					return nil
+				}
+				existed, err := bs.Delete(ctx, key)
+				switch {
+				case err != nil:
 					return err
-				} else if keys == nil {
-					break
+				case existed:
+					at.Tally.Deleted++
+				default:
+					at.Tally.Missing++
 				}
-				for _, key := range keys {
-					if no, err := refused(resolveErr(bs, key)); err != nil {
-						return fmt.Errorf("erase files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
-					} else if no {
-						at.Tally.Refused++
-						continue
-					}
-					existed, err := bs.Delete(ctx, key)
-					if err != nil {
-						return fmt.Errorf("erase files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
-					}
-					if existed {
-						at.Tally.Deleted++
-					} else {
-						at.Tally.Missing++
-					}
-				}
-				at.After = keys[len(keys)-1]
-				if err := r.saveCursor(ctx, name, stepRunning, at.Tally.Deleted, fileProgress{Tally: at.Tally}, at.After); err != nil {
-					return err
-				}
+				return nil
+			}, func(last string) error {
+				at.After = last
+				return r.saveCursor(ctx, name, stepRunning, at.Tally.Deleted, fileProgress{Tally: at.Tally}, at.After)
+			})
+			if err != nil {
+				return err
 			}
 			if err := r.saveDetail(ctx, name, stepDone, at.Tally.Deleted, fileProgress{Tally: at.Tally}); err != nil {
 				return err
@@ -103,36 +95,58 @@ func (r *run) verifyFiles(ctx context.Context, targets []*target, found map[stri
 		for _, col := range fileColumns(t) {
 			storeName := t.c.Files[col]
 			bs := r.e.Blobs[storeName]
-			it := r.frozenKeys(fileSet(t.c.Key, col))()
-			for {
-				keys, err := it.next(ctx)
-				if err != nil {
-					return err
-				} else if keys == nil {
-					break
+			err := r.eachFile(ctx, t, col, "", "verify", func(key string, no bool) error {
+				if no {
+					// Never followed, so never deleted: the subject's file
+					// may still exist outside the bucket, and an erasure
+					// that cannot prove otherwise is not complete.
+					found[storeName+".files_refused"]++
+					return nil
 				}
-				for _, key := range keys {
-					if no, err := refused(resolveErr(bs, key)); err != nil {
-						return fmt.Errorf("verify files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
-					} else if no {
-						// Never followed, so never deleted: the subject's file
-						// may still exist outside the bucket, and an erasure
-						// that cannot prove otherwise is not complete.
-						found[storeName+".files_refused"]++
-						continue
-					}
-					ok, err := bs.Exists(ctx, key)
-					if err != nil {
-						return fmt.Errorf("verify files of %s.%s in store %s: %w", t.c.Key, col, storeName, err)
-					}
-					if ok {
-						found[storeName+".files"]++
-					}
+				ok, err := bs.Exists(ctx, key)
+				if ok && err == nil {
+					found[storeName+".files"]++
 				}
+				return err
+			}, nil)
+			if err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// eachFile calls do with every frozen reference of t's file column col
+// after after, chunk by chunk, and whether the column's blob store refuses
+// to follow it (see refused); chunk, when not nil, gets the last reference
+// of every chunk. An error resolving a reference or from do names what was
+// done (erase, verify), the column and its store; one reading the journal
+// or from chunk is returned as it is.
+func (r *run) eachFile(ctx context.Context, t *target, col, after, what string, do func(ref string, refused bool) error, chunk func(last string) error) error {
+	storeName := t.c.Files[col]
+	bs := r.e.Blobs[storeName]
+	it := &frozenIter{r: r, set: fileSet(t.c.Key, col), after: after}
+	for {
+		refs, err := it.next(ctx)
+		if err != nil || refs == nil {
+			return err
+		}
+		for _, ref := range refs {
+			no, err := refused(resolveErr(bs, ref))
+			if err == nil {
+				err = do(ref, no)
+			}
+			if err != nil {
+				return fmt.Errorf("%s files of %s.%s in store %s: %w", what, t.c.Key, col, storeName, err)
+			}
+		}
+		if chunk != nil {
+			if err := chunk(refs[len(refs)-1]); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // saveDetail journals a step whose Detail is v as JSON.

@@ -138,17 +138,33 @@ func (p *passIter) next(ctx context.Context) (connector.Selection, bool, error) 
 	return sel, true, nil
 }
 
+// eachPass calls do with each of t's passes, from pass from on: a resumed
+// step skips the passes it finished.
+func (r *run) eachPass(ctx context.Context, t *target, from int, do func(pass int, sel connector.Selection) error) error {
+	it := t.open(r)
+	for pass := 0; ; pass++ {
+		sel, ok, err := it.next(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		if pass < from {
+			continue
+		}
+		if err := do(pass, sel); err != nil {
+			return err
+		}
+	}
+}
+
 // selections returns every pass of t.
 func (t *target) selections(ctx context.Context, r *run) ([]connector.Selection, error) {
 	var out []connector.Selection
-	it := t.open(r)
-	for {
-		sel, ok, err := it.next(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("walk %s: %w", t.c.Key, err)
-		} else if !ok {
-			return out, nil
-		}
+	err := r.eachPass(ctx, t, 0, func(_ int, sel connector.Selection) error {
 		out = append(out, sel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walk %s: %w", t.c.Key, err)
 	}
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // Prefix is the folder of the checkpoints in the bucket.
@@ -30,7 +31,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, c *dsr.Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Bucket.WriteAll(ctx, objectName(c.Seq), b, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+	if err := s.Bucket.WriteAll(ctx, objectName(c.Seq), b, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: private.BeforeWrite}); err != nil {
 		return fmt.Errorf("audit anchor: write the checkpoint of entry %d: %w", c.Seq, err)
 	}
 	return nil

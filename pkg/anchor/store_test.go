@@ -3,6 +3,8 @@ package anchor_test
 import (
 	"context"
 	"crypto/ed25519"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +52,28 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 	if _, err := s.Checkpoints(ctx); err == nil || !strings.Contains(err.Error(), "junk.json") {
 		t.Errorf("a stray object: %v; want an error naming it", err)
+	}
+}
+
+// TestCheckpointFileIsPrivate: in a file:// bucket a checkpoint is written
+// 0600, as everything else Lethe writes, whatever the umask.
+func TestCheckpointFileIsPrivate(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	bucket, err := blob.OpenBucket(ctx, "file://"+dir+"?metadata=skip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	_, key, _ := ed25519.GenerateKey(nil)
+	if err := (&anchor.Store{Bucket: bucket}).SaveCheckpoint(ctx, dsr.SignCheckpoint(key, 7, strings.Repeat("b", 64), time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(anchor.Prefix), "00000000000000000007.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("checkpoint file mode %v; want 0600", fi.Mode().Perm())
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -239,17 +238,9 @@ func unavailable(what string, cause error) error {
 	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "export store: could not %s", what), cause: cause}
 }
 
-// privateWriter makes a file bucket write the object 0600 (gocloud's
-// fileblob creates it 0666 less the umask): its temporary file, renamed
-// into place, is set to the mode before anything is written. Other
-// buckets are left to their own access control.
+// privateWriter makes a file bucket write the object 0600 (see
+// private.BeforeWrite).
 func privateWriter(opts *blob.WriterOptions) *blob.WriterOptions {
-	opts.BeforeWrite = func(as func(any) bool) error {
-		var f *os.File
-		if as(&f) && f != nil {
-			return f.Chmod(private.File)
-		}
-		return nil
-	}
+	opts.BeforeWrite = private.BeforeWrite
 	return opts
 }

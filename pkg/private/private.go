@@ -84,3 +84,15 @@ func Tree(root string) error {
 		return nil
 	})
 }
+
+// BeforeWrite is a gocloud blob.WriterOptions.BeforeWrite that makes a
+// file:// bucket write its object File (fileblob creates it 0666 less the
+// umask): the temporary file, renamed into place, gets the mode before
+// anything is written. Other buckets are left to their own access control.
+func BeforeWrite(as func(any) bool) error {
+	var f *os.File
+	if as(&f) && f != nil {
+		return f.Chmod(File)
+	}
+	return nil
+}

@@ -180,9 +180,6 @@ func (s *RequestService) List(ctx context.Context, c dsr.Caller, f dsr.RequestFi
 	if f.Type != "" && !f.Type.Valid() {
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, `type: must be "access" or "erasure"`)
 	}
-	if f.Limit <= 0 || f.Limit > 200 {
-		f.Limit = 50
-	}
 	q := s.DB.Gorm.WithContext(ctx).Model(&requestRow{})
 	switch {
 	case !c.Admin && f.Tenant != "" && f.Tenant != c.Tenant:
@@ -210,24 +207,14 @@ func (s *RequestService) List(ctx context.Context, c dsr.Caller, f dsr.RequestFi
 	if f.Overdue {
 		q = q.Where("due_at < ? AND status IN ?", s.DB.now(), openStatuses())
 	}
-	if f.Cursor != "" {
-		cur, err := decodeCursor(s.Subject, f.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", cur.CreatedAt, cur.CreatedAt, cur.ID)
+	rows, next, err := newestFirst(s.Subject, q, f.Cursor, f.Limit, "requests", func(r *requestRow) cursor {
+		return cursor{CreatedAt: r.CreatedAt.UTC(), ID: r.ID}
+	})
+	if err != nil {
+		return nil, err
 	}
-	var rows []requestRow
-	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
-	}
-	page := &dsr.RequestPage{Items: []*dsr.Request{}}
+	page := &dsr.RequestPage{Items: make([]*dsr.Request, 0, len(rows)), NextCursor: next}
 	for i := range rows {
-		if i == f.Limit {
-			last := rows[i-1]
-			page.NextCursor = encodeCursor(s.Subject, cursor{CreatedAt: last.CreatedAt.UTC(), ID: last.ID})
-			break
-		}
 		page.Items = append(page.Items, rows[i].toDomain())
 	}
 	return page, nil

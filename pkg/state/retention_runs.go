@@ -340,31 +340,18 @@ func (s *RetentionRuns) Run(ctx context.Context, id string) (*retention.Run, err
 
 // Runs implements retention.RunReader.
 func (s *RetentionRuns) Runs(ctx context.Context, f retention.RunFilter) (*retention.RunPage, error) {
-	if f.Limit <= 0 || f.Limit > 200 {
-		f.Limit = 50
-	}
 	q := s.DB.Gorm.WithContext(ctx).Model(&retentionRunRow{})
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
-	if f.Cursor != "" {
-		c, err := decodeCursor(s.Subject, f.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", c.CreatedAt, c.CreatedAt, c.ID)
+	rows, next, err := newestFirst(s.Subject, q, f.Cursor, f.Limit, "retention runs", func(r *retentionRunRow) cursor {
+		return cursor{CreatedAt: r.CreatedAt.UTC(), ID: r.ID}
+	})
+	if err != nil {
+		return nil, err
 	}
-	var rows []retentionRunRow
-	if err := q.Order("created_at DESC, id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list retention runs: %w", err)
-	}
-	page := &retention.RunPage{Items: []*retention.Run{}}
+	page := &retention.RunPage{Items: make([]*retention.Run, 0, len(rows)), NextCursor: next}
 	for i := range rows {
-		if i == f.Limit {
-			last := rows[i-1]
-			page.NextCursor = encodeCursor(s.Subject, cursor{CreatedAt: last.CreatedAt.UTC(), ID: last.ID})
-			break
-		}
 		page.Items = append(page.Items, rows[i].toDomain())
 	}
 	return page, nil

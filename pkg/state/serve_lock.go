@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/lethe-privacy/lethe/pkg/private"
 )
 
 // ServeLock is the hold of one lethe serve on an embedded SQLite state
@@ -31,6 +34,9 @@ func LockServe(url string) (*ServeLock, error) {
 		url = DefaultURL
 	}
 	path := strings.TrimPrefix(url, "sqlite://") + ".lock"
+	if err := private.Dir(filepath.Dir(path)); err != nil { // a first start: the store's folder is not there yet
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("state: open lock file %s: %w", path, err)

@@ -112,9 +112,7 @@ func unknownTenant(slug string) error {
 
 // List implements dsr.TenantService.
 func (s *Tenants) List(ctx context.Context, cur string, limit int) (*dsr.TenantPage, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit = pageLimit(limit)
 	q := s.DB.Gorm.WithContext(ctx).Model(&tenantRow{})
 	if cur != "" {
 		c, err := decodeCursor(s.Subject, cur)

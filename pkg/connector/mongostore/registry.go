@@ -1,8 +1,6 @@
 package mongostore
 
 import (
-	"fmt"
-
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
@@ -18,22 +16,9 @@ type Stores map[string]*Store
 // connect (see Open). Errors: a variable that is empty, named by store and
 // variable, never by its value.
 func OpenRegistry(reg *registry.Registry, getenv func(string) string) (Stores, error) {
-	out := Stores{}
-	for _, name := range reg.MongoStores() {
-		st := reg.Stores[name]
-		uri := getenv(st.URIEnv)
-		if uri == "" {
-			out.Close()
-			return nil, fmt.Errorf("store %s: environment variable %s is not set", name, st.URIEnv)
-		}
-		s, err := Open(name, uri, st.Database)
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		out[name] = s
-	}
-	return out, nil
+	return connector.OpenAll[Stores](reg, registry.KindMongo, getenv, func(name string, st *registry.Store, uri string) (*Store, error) {
+		return Open(name, uri, st.Database)
+	})
 }
 
 // AddTo adds the stores to the engine's Store map.
@@ -46,11 +31,7 @@ func (ss Stores) AddTo(stores map[string]connector.Store) {
 // Documents returns the stores as the registry's DocumentReader map, for
 // CheckLive.
 func (ss Stores) Documents() map[string]registry.DocumentReader {
-	out := make(map[string]registry.DocumentReader, len(ss))
-	for k, v := range ss {
-		out[k] = v
-	}
-	return out
+	return connector.Views(ss, func(s *Store) registry.DocumentReader { return s })
 }
 
 // Close closes every store.

@@ -1,9 +1,8 @@
 package processor
 
 import (
-	"fmt"
-
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -21,9 +20,9 @@ func FromRegistry(reg *registry.Registry, getenv func(string) string) (map[strin
 		if st.Webhook == "" {
 			continue // OpenDSR is not spoken yet: the engine fails erasures naming the store
 		}
-		secret := getenv(st.SecretEnv)
-		if secret == "" {
-			return nil, fmt.Errorf("store %s: environment variable %s is not set", name, st.SecretEnv)
+		secret, err := connector.Env(getenv, name, st.SecretEnv)
+		if err != nil {
+			return nil, err
 		}
 		out[name] = &Processor{Name: name, URL: st.Webhook, Secret: []byte(secret), Deadline: st.Deadline}
 	}

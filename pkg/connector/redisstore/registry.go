@@ -1,10 +1,8 @@
 package redisstore
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 )
 
@@ -15,40 +13,15 @@ type Stores map[string]*Store
 // the environment variable the store names through getenv. Errors: a
 // variable that is empty, named by store and variable, never by value.
 func OpenRegistry(reg *registry.Registry, getenv func(string) string) (Stores, error) {
-	out := Stores{}
-	for name, st := range reg.Stores {
-		if st.Kind != registry.KindRedis {
-			continue
-		}
-		addr := getenv(st.AddrEnv)
-		if addr == "" {
-			out.Close()
-			return nil, fmt.Errorf("store %s: environment variable %s is not set", name, st.AddrEnv)
-		}
-		s, err := Open(name, addr)
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		out[name] = s
-	}
-	return out, nil
+	return connector.OpenAll[Stores](reg, registry.KindRedis, getenv, func(name string, _ *registry.Store, addr string) (*Store, error) {
+		return Open(name, addr)
+	})
 }
 
 // Engine returns the stores as the engine's KeyStore map.
 func (ss Stores) Engine() map[string]engine.KeyStore {
-	out := make(map[string]engine.KeyStore, len(ss))
-	for k, v := range ss {
-		out[k] = v
-	}
-	return out
+	return connector.Views(ss, func(s *Store) engine.KeyStore { return s })
 }
 
 // Close closes every store.
-func (ss Stores) Close() error {
-	var errs []error
-	for _, s := range ss {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
-}
+func (ss Stores) Close() error { return connector.CloseAll(ss) }
