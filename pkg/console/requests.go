@@ -39,11 +39,11 @@ type newRequestData struct {
 	Type, Email, Tenant string
 	// StudioName is the display name of Tenant, which the plan names.
 	StudioName string
-	Key                 string // idempotency key: sending the form twice files one request
-	Studios             []*dsr.Tenant
-	Plan                *engine.Plan
-	RedisKeys           []string
-	Processors          []string
+	Key        string // idempotency key: sending the form twice files one request
+	Studios    []*dsr.Tenant
+	Plan       *engine.Plan
+	RedisKeys  []string
+	Processors []string
 }
 
 // newRequestForm shows the form: an email and a type (and, for the admin,
