@@ -80,7 +80,7 @@ func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots strin
 	step(t, ctx, "deny it with a reason",
 		chromedp.SendKeys(chromedp.ID("deny-reason"), reason),
 		chromedp.Click(chromedp.ID("deny")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.WaitVisible(chromedp.ID("ended-why"))) // the page before shows a notice too
 	if st, main := text(t, ctx, "status"), text(t, ctx, "main"); !strings.Contains(st, "denied") || !strings.Contains(main, reason) {
 		t.Fatalf("after the denial %s shows status %q:\n%s", denied, st, main)
 	}
@@ -105,7 +105,7 @@ func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots strin
 		chromedp.SendKeys(chromedp.ID("cancel-reason"), why),
 		chromedp.Click(chromedp.ID("cancel-confirm")),
 		chromedp.Click(chromedp.ID("cancel")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.WaitVisible(chromedp.ID("ended-why")))
 	if st, e := text(t, ctx, "status"), text(t, ctx, "ended-why"); !strings.Contains(st, "cancelled") || !strings.Contains(e, why) {
 		t.Fatalf("after the cancellation: status %q, reason %q", st, e)
 	}
