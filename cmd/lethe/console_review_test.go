@@ -46,7 +46,9 @@ func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots strin
 		chromedp.Click(chromedp.ID("approve-access")),
 		chromedp.Click(chromedp.ID("save-settings")),
 		chromedp.WaitVisible(chromedp.ID("notice")))
-	var settings struct{ Approval struct{ Erasure, Access bool } }
+	var settings struct {
+		Approval struct{ Erasure, Access bool }
+	}
 	if code := s.call(t, "GET", "/v1/tenants/career-coach/settings", "", &settings); code != http.StatusOK || !settings.Approval.Erasure || !settings.Approval.Access {
 		t.Fatalf("settings after the console's approval switches: %d %+v", code, settings)
 	}
