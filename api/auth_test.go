@@ -82,7 +82,7 @@ func TestTenantKeyLifecycle(t *testing.T) {
 			code                     string
 		}{
 			{name: "another tenant's request", method: "GET", path: "/v1/requests/" + theirs.ID, status: 404, code: "not_found"},
-			{name: "cancel another tenant's request", method: "POST", path: "/v1/requests/" + theirs.ID + "/cancel", status: 404, code: "not_found"},
+			{name: "cancel another tenant's request", method: "POST", path: "/v1/requests/" + theirs.ID + "/cancel", body: `{"reason":"no longer wanted"}`, status: 404, code: "not_found"},
 			{name: "file for another tenant", method: "POST", path: "/v1/requests", body: `{"type":"access","email":"p@example.com","tenant":"studio-b"}`, status: 403, code: "forbidden"},
 			{name: "issue a key", method: "POST", path: "/v1/tenants/studio-a/keys", status: 403, code: "forbidden"},
 			{name: "revoke a key", method: "DELETE", path: "/v1/tenants/studio-a/keys/" + keyID, status: 403, code: "forbidden"},

@@ -54,7 +54,7 @@ func TestMetrics(t *testing.T) {
 		} {
 			ids = append(ids, b.fileRequest(t, f.token, f.typ, "vera@example.com", "").ID)
 		}
-		if r := b.do(t, "POST", "/v1/requests/"+ids[0]+"/cancel", adminToken, ""); r.status != http.StatusOK {
+		if r := b.do(t, "POST", "/v1/requests/"+ids[0]+"/cancel", adminToken, `{"reason":"no longer wanted"}`); r.status != http.StatusOK {
 			t.Fatalf("cancel: %d %s", r.status, r.body)
 		}
 		b.do(t, "GET", "/v1/requests/"+ids[1], token, "")                                      // 404: another tenant's

@@ -22,7 +22,7 @@ func TestEmailNeverLeaves(t *testing.T) {
 		access := b.fileRequest(t, adminToken, "access", email, "studio-a")
 		cancelled := b.fileRequest(t, adminToken, "erasure", "  "+email+" ", "")
 		b.do(t, "POST", "/v1/requests/"+access.ID+"/extend", adminToken, `{"days":5,"reason":"paper archive"}`)
-		b.do(t, "POST", "/v1/requests/"+cancelled.ID+"/cancel", adminToken, "")
+		b.do(t, "POST", "/v1/requests/"+cancelled.ID+"/cancel", adminToken, `{"reason":"no longer wanted"}`)
 		other, _ := json.Marshal(map[string]string{"type": "access", "email": email})
 		b.do(t, "POST", "/v1/requests", token, string(other), "Idempotency-Key", "w-1") // 409
 		bad, _ := json.Marshal(map[string]string{"type": "erasure", "email": "Wanda <" + email + ">"})

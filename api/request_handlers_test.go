@@ -43,8 +43,8 @@ func TestBadInput(t *testing.T) {
 		{name: "overdue not a boolean", method: "GET", path: "/v1/requests?overdue=yes", status: 400, code: "invalid"},
 		{name: "unknown status", method: "GET", path: "/v1/requests?status=lost", status: 422, code: "unprocessable"},
 		{name: "unknown request", method: "GET", path: "/v1/requests/0190f3a0-0000-7000-8000-000000000000", status: 404, code: "not_found"},
-		{name: "cancel unknown request", method: "POST", path: "/v1/requests/0190f3a0-0000-7000-8000-000000000000/cancel", status: 404, code: "not_found"},
-		{name: "cancel what is not an id", method: "POST", path: "/v1/requests/nope/cancel", status: 404, code: "not_found"},
+		{name: "cancel unknown request", method: "POST", path: "/v1/requests/0190f3a0-0000-7000-8000-000000000000/cancel", body: `{"reason":"no longer wanted"}`, status: 404, code: "not_found"},
+		{name: "cancel what is not an id", method: "POST", path: "/v1/requests/nope/cancel", body: `{"reason":"no longer wanted"}`, status: 404, code: "not_found"},
 		{name: "extend unknown request", method: "POST", path: "/v1/requests/0190f3a0-0000-7000-8000-000000000000/extend", body: `{"days":5,"reason":"x"}`, status: 404, code: "not_found"},
 		{name: "unknown route", method: "GET", path: "/v1/nothing-here", status: 404, code: "not_found"},
 	}
@@ -133,11 +133,11 @@ func TestCancelExtend(t *testing.T) {
 		}
 		wantError(t, b.do(t, "POST", "/v1/requests/"+r.ID+"/extend", adminToken, `{"days":1,"reason":"more"}`), 422, "unprocessable")
 
-		c := decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+r.ID+"/cancel", adminToken, ""), http.StatusOK)
+		c := decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+r.ID+"/cancel", adminToken, `{"reason":"no longer wanted"}`), http.StatusOK)
 		if c.Status != "cancelled" || c.Error == nil || c.Error.Code != "conflict" {
 			t.Errorf("cancelled request: %+v", c)
 		}
-		wantError(t, b.do(t, "POST", "/v1/requests/"+r.ID+"/cancel", adminToken, ""), 409, "conflict")
+		wantError(t, b.do(t, "POST", "/v1/requests/"+r.ID+"/cancel", adminToken, `{"reason":"no longer wanted"}`), 409, "conflict")
 		wantError(t, b.do(t, "POST", "/v1/requests/"+r.ID+"/extend", adminToken, `{"days":1,"reason":"late"}`), 409, "conflict")
 
 		b.clock.Advance(31 * 24 * time.Hour)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -39,13 +40,20 @@ func (s *Server) denyRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.Ended != nil {
-		// The notice is retried by its own outbox when this send fails.
-		if err := s.Ended.RequestEnded(ctx, r); err != nil {
-			s.Logger.Warn("denial notice not sent yet; the outbox retries", "request", r.ID, "error", err)
-		}
-	}
+	s.told(ctx, r)
 	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
+}
+
+// told tells the person of r, which the API ended (a denial, a
+// cancellation), and why. The notice is retried by its own outbox when
+// this send fails.
+func (s *Server) told(ctx context.Context, r *dsr.Request) {
+	if s.Ended == nil {
+		return
+	}
+	if err := s.Ended.RequestEnded(ctx, r); err != nil {
+		s.Logger.Warn("closing notice not sent yet; the outbox retries", "request", r.ID, "status", r.Status, "error", err)
+	}
 }
 
 // reviewJSON is the review gate's part of a request: the plan it was

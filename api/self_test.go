@@ -379,7 +379,7 @@ func TestSelfOwnerCancelForgetsTheAddress(t *testing.T) {
 	t.Parallel()
 	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
 		tk, code := b.ask(t, "erasure", "ada@example.com", "career-coach")
-		decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+tk.ID+"/cancel", adminToken, ""), http.StatusOK)
+		decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+tk.ID+"/cancel", adminToken, `{"reason":"no longer wanted"}`), http.StatusOK)
 		wantError(t, b.verify(t, tk.ID, code), http.StatusConflict, dsr.ECONFLICT)
 		if err := b.svc.Sweep(t.Context()); err != nil {
 			t.Fatal(err)

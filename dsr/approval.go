@@ -104,10 +104,22 @@ var emailInTextRE = regexp.MustCompile(`[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+`)
 // is empty, too long, or names an email address: the reason is mailed to
 // the person and kept in the audit trail, which holds no clear address.
 func CheckDenialReason(reason string) (string, error) {
+	return checkReason(reason, "denied")
+}
+
+// CheckCancelReason is CheckDenialReason for the reason of a
+// cancellation, which the person is told too.
+func CheckCancelReason(reason string) (string, error) {
+	return checkReason(reason, "cancelled")
+}
+
+// checkReason checks the reason a request is ended with (what: denied,
+// cancelled); see CheckDenialReason.
+func checkReason(reason, what string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
-		return "", Errorf(EUNPROCESSABLE, "reason: required; say why the request is denied: the person is told")
+		return "", Errorf(EUNPROCESSABLE, "reason: required; say why the request is %s: the person is told", what)
 	case len(reason) > MaxDenialReason:
 		return "", Errorf(EUNPROCESSABLE, "reason: at most %d characters", MaxDenialReason)
 	case emailInTextRE.MatchString(reason):

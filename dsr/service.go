@@ -88,8 +88,10 @@ type RequestService interface {
 	Get(ctx context.Context, c Caller, id string) (*Request, error)
 	// List returns requests newest first; EINVALID for a tampered cursor.
 	List(ctx context.Context, c Caller, f RequestFilter) (*RequestPage, error)
-	// Cancel cancels a request not yet running; ECONFLICT once it runs or ended.
-	Cancel(ctx context.Context, c Caller, id string) (*Request, error)
+	// Cancel cancels a request not yet running with reason, which the
+	// person is told (see CheckCancelReason for EUNPROCESSABLE); ECONFLICT
+	// once it runs or ended.
+	Cancel(ctx context.Context, c Caller, id, reason string) (*Request, error)
 	// Extend moves the deadline by days (total ≤ 60) with a reason;
 	// EUNPROCESSABLE past the limit or without a reason, ECONFLICT once ended.
 	Extend(ctx context.Context, c Caller, id string, days int, reason string) (*Request, error)

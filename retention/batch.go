@@ -44,9 +44,13 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	}
 	sort.Strings(fileCols)
 	own = own && sel.Older != nil // without a cutoff (a responses unit) batches simply repeat
+	tcol := tenantColumn(u, c)
 	cols := fileCols
+	if tcol != "" {
+		cols = append(append([]string(nil), fileCols...), tcol)
+	}
 	if own {
-		cols = append(append([]string(nil), fileCols...), sel.Older.Column)
+		cols = append(append([]string(nil), cols...), sel.Older.Column)
 	}
 	size := s.batchSize()
 	where := "purge " + c.Key
@@ -71,11 +75,10 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 			return err
 		}
 		b.N = n
-		cnt := run.count(c.Key, u.tenant)
-		cnt.RowsPurged += n
+		countRows(run, c, u, vals, len(fileCols), n)
 		var files []File
 		for _, row := range vals {
-			files = append(files, s.files(c, u, row, fileCols)...)
+			files = append(files, s.files(c, rowTenant(u, row, len(fileCols), tcol), row, fileCols)...)
 			if own {
 				run.Cursor.After = run.Cursor.After.max(row[len(row)-1])
 			}
@@ -88,13 +91,47 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	return nil
 }
 
+// tenantColumn is the column of c that names each purged row's tenant
+// when unit u spans every tenant (the registry's window): the run then
+// counts per tenant, so that an owner sees what was purged for the studio.
+// "" when u is one tenant's, or c has no tenant column.
+func tenantColumn(u *unit, c *registry.Collection) string {
+	if u.tenant != "" {
+		return ""
+	}
+	return c.Tenant
+}
+
+// rowTenant is the tenant a purged row is counted under: its value of
+// the tenant column (at index i of row) when there is one, else u's.
+func rowTenant(u *unit, row []any, i int, tcol string) string {
+	if tcol == "" || i >= len(row) {
+		return u.tenant
+	}
+	return text(row[i])
+}
+
+// countRows adds n purged rows of c to the run: under u's tenant, or row
+// by row under each row's tenant (its value at index i) when the unit
+// spans every tenant and c has a tenant column.
+func countRows(run *Run, c *registry.Collection, u *unit, vals [][]any, i int, n int64) {
+	tcol := tenantColumn(u, c)
+	if tcol == "" || int64(len(vals)) != n {
+		run.count(c.Key, u.tenant).RowsPurged += n
+		return
+	}
+	for _, row := range vals {
+		run.count(c.Key, rowTenant(u, row, i, tcol)).RowsPurged++
+	}
+}
+
 // files returns the files named by the file columns of a purged row of c
-// (its first values, in fileCols' order).
-func (s *Sweeper) files(c *registry.Collection, u *unit, row []any, fileCols []string) []File {
+// (its first values, in fileCols' order), as tenant's.
+func (s *Sweeper) files(c *registry.Collection, tenant string, row []any, fileCols []string) []File {
 	var out []File
 	for i, col := range fileCols {
 		if key := text(row[i]); key != "" {
-			out = append(out, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: u.tenant})
+			out = append(out, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: tenant})
 		}
 	}
 	return out
@@ -103,8 +140,8 @@ func (s *Sweeper) files(c *registry.Collection, u *unit, row []any, fileCols []s
 // recordPurge saves a purge batch's progress with its files as pending,
 // deletes the files and tells the observer.
 func (s *Sweeper) recordPurge(ctx context.Context, run *Run, c *registry.Collection, files []File, n int64, took time.Duration) error {
-	if len(files) > 0 {
-		run.count(c.Key, files[0].Tenant).FilesPending += int64(len(files))
+	for _, f := range files {
+		run.count(c.Key, f.Tenant).FilesPending++
 	}
 	if err := s.save(ctx, run, files); err != nil {
 		return err
@@ -144,15 +181,20 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 			return nil
 		}
 		start := time.Now()
-		n, vals, err := rs.PurgeRange(bctx, sel, fileCols, from, to)
+		tcol := tenantColumn(u, c)
+		cols := fileCols
+		if tcol != "" {
+			cols = append(append([]string(nil), fileCols...), tcol)
+		}
+		n, vals, err := rs.PurgeRange(bctx, sel, cols, from, to)
 		took := time.Since(start)
 		if err != nil {
 			return err
 		}
-		run.count(c.Key, u.tenant).RowsPurged += n
+		countRows(run, c, u, vals, len(fileCols), n)
 		var files []File
 		for _, row := range vals {
-			files = append(files, s.files(c, u, row, fileCols)...)
+			files = append(files, s.files(c, rowTenant(u, row, len(fileCols), tcol), row, fileCols)...)
 		}
 		next := to
 		run.Cursor.After = &Position{Page: &next}

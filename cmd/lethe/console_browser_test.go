@@ -102,6 +102,9 @@ func TestBrowserConsole(t *testing.T) {
 	if n, _ := strconv.Atoi(text(t, ctx, "plan-total")); n == 0 {
 		t.Fatalf("the plan touches nothing:\n%s", text(t, ctx, "main"))
 	}
+	if studio := text(t, ctx, "plan-studio"); studio != "Career Coach" {
+		t.Fatalf("the plan names the studio %q; want its display name", studio)
+	}
 	screenshot(t, ctx, shots, "console-2-plan.png")
 	step(t, ctx, "confirm the plan", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("timeline")))
 	requestURL, err := chromedp.Run(ctx, chromedp.Location())
@@ -179,7 +182,13 @@ func TestBrowserConsole(t *testing.T) {
 	screenshot(t, ctx, shots, "console-studio.png")
 
 	// A real sweep, then its chart.
-	var run struct{ ID, Status string }
+	var run struct {
+		ID, Status string
+		Counts     []struct {
+			Tenant     string `json:"tenant"`
+			RowsPurged int64  `json:"rows_purged"`
+		} `json:"counts"`
+	}
 	if code := s.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != 202 {
 		t.Fatalf("POST /v1/retention/runs: %d", code)
 	}
@@ -194,8 +203,24 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#chart rect.bar-rows")))
 	screenshot(t, ctx, shots, "console-6-retention.png")
 	step(t, ctx, "open the overview", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("switches")))
+	// The owner sees what the sweep purged of Career Coach's rows only.
+	var own, all int64
+	for _, c := range run.Counts {
+		all += c.RowsPurged
+		if c.Tenant == "career-coach" {
+			own += c.RowsPurged
+		}
+	}
+	if own == all {
+		t.Fatalf("the demo's sweep purged only Career Coach's rows (%+v); the test cannot tell", run.Counts)
+	}
+	if got := text(t, ctx, "rows-"+run.ID); got != strconv.FormatInt(own, 10) {
+		t.Fatalf("the owner's overview shows %s rows purged by the sweep; want the studio's %d (of %d)", got, own, all)
+	}
 	screenshot(t, ctx, shots, "console-7-overview.png")
-	step(t, ctx, "narrow the window to a phone's", chromedp.EmulateViewport(390, 800))
+	step(t, ctx, "narrow the window to a phone's", chromedp.EmulateViewport(390, 800), chromedp.Navigate(s.base+"/console"),
+		chromedp.WaitVisible(chromedp.ID("sweeps")))
+	fitsPhone(t, ctx, "#sweeps")
 	screenshot(t, ctx, shots, "console-8-phone.png")
 	step(t, ctx, "widen the window again", chromedp.EmulateViewport(900, 700))
 	step(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("email")))

@@ -40,8 +40,21 @@ func consoleFile(t *testing.T, ctx context.Context, s *demoServer, typ, email st
 // the records download as CSV.
 func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots string) {
 	t.Helper()
-	if code := s.call(t, "PUT", "/v1/tenants/career-coach/settings", `{"approval":{"erasure":true,"access":true}}`, nil); code != http.StatusOK {
-		t.Fatalf("require approval: %d", code)
+	step(t, ctx, "require approval in the settings",
+		chromedp.Navigate(s.base+"/console/settings"),
+		chromedp.Click(chromedp.ID("approve-erasure")),
+		chromedp.Click(chromedp.ID("approve-access")),
+		chromedp.Click(chromedp.ID("save-settings")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	var settings struct {
+		Approval struct{ Erasure, Access bool }
+	}
+	if code := s.call(t, "GET", "/v1/tenants/career-coach/settings", "", &settings); code != http.StatusOK || !settings.Approval.Erasure || !settings.Approval.Access {
+		t.Fatalf("settings after the console's approval switches: %d %+v", code, settings)
+	}
+	step(t, ctx, "open the overview", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("switches")))
+	if sw := text(t, ctx, "switches"); !strings.Contains(sw, "Approval before running: erasures and access requests") {
+		t.Fatalf("the overview's switches after saving: %q", sw)
 	}
 	defer s.call(t, "PUT", "/v1/tenants/career-coach/settings", `{"approval":{"erasure":false,"access":false}}`, nil)
 
@@ -69,17 +82,50 @@ func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots strin
 	step(t, ctx, "deny it with a reason",
 		chromedp.SendKeys(chromedp.ID("deny-reason"), reason),
 		chromedp.Click(chromedp.ID("deny")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.WaitVisible(chromedp.ID("ended-why"))) // the page before shows a notice too
 	if st, main := text(t, ctx, "status"), text(t, ctx, "main"); !strings.Contains(st, "denied") || !strings.Contains(main, reason) {
 		t.Fatalf("after the denial %s shows status %q:\n%s", denied, st, main)
 	}
 	screenshot(t, ctx, shots, "console-review-3-denied.png")
+
+	// A waiting request cancelled: a reason is required, and shown.
+	cancelled := consoleFile(t, ctx, s, "access", "grace@example.com")
+	// The browser itself asks for the required field; the server must too.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("cancel-reason").removeAttribute("required"); true`)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "cancel without a reason",
+		chromedp.Click(chromedp.ID("cancel-confirm")),
+		chromedp.Click(chromedp.ID("cancel")),
+		chromedp.WaitVisible(chromedp.ID("error")))
+	if e := text(t, ctx, "error"); !strings.Contains(e, "say why the request is cancelled") {
+		t.Fatalf("cancelling without a reason: %q", e)
+	}
+	const why = "The person withdrew it by phone"
+	step(t, ctx, "cancel with a reason",
+		chromedp.Navigate(cancelled),
+		chromedp.SendKeys(chromedp.ID("cancel-reason"), why),
+		chromedp.Click(chromedp.ID("cancel-confirm")),
+		chromedp.Click(chromedp.ID("cancel")),
+		chromedp.WaitVisible(chromedp.ID("ended-why")))
+	if st, e := text(t, ctx, "status"), text(t, ctx, "ended-why"); !strings.Contains(st, "cancelled") || !strings.Contains(e, why) {
+		t.Fatalf("after the cancellation: status %q, reason %q", st, e)
+	}
+	screenshot(t, ctx, shots, "console-review-4-cancelled.png")
 
 	step(t, ctx, "open the data map", chromedp.Navigate(s.base+"/console/datamap"), chromedp.WaitVisible(chromedp.CSS("#datamap svg")))
 	if list := text(t, ctx, "datamap-list"); !strings.Contains(list, "app.messages.chat_id → app.chats.id") {
 		t.Fatalf("the data map's list: %q", list)
 	}
 	screenshot(t, ctx, shots, "console-datamap.png")
+	step(t, ctx, "open the data map on a phone", chromedp.EmulateViewport(390, 800), chromedp.Navigate(s.base+"/console/datamap"),
+		chromedp.WaitVisible(chromedp.CSS("#datamap svg")))
+	fitsPhone(t, ctx, "#datamap svg")
+	if listFirst, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("datamap-list").getBoundingClientRect().top < document.querySelector("#datamap svg").getBoundingClientRect().top`)); err != nil || !listFirst {
+		t.Errorf("on a phone the data map's list should come before the picture (%v)", err)
+	}
+	screenshot(t, ctx, shots, "console-datamap-phone.png")
+	step(t, ctx, "widen the window again", chromedp.EmulateViewport(900, 700))
 	step(t, ctx, "open the records of processing", chromedp.Navigate(s.base+"/console/records"), chromedp.WaitVisible(chromedp.ID("records")))
 	if r := text(t, ctx, "records"); !strings.Contains(r, "Purpose: newsletter") || !strings.Contains(r, "end users of the studios") {
 		t.Fatalf("the records: %q", r)
@@ -87,6 +133,21 @@ func consoleReview(t *testing.T, ctx context.Context, s *demoServer, shots strin
 	screenshot(t, ctx, shots, "console-records.png")
 	if csv := consoleGet(t, ctx, s.base+"/console/records.csv"); !strings.HasPrefix(csv, "purpose,description,") || !strings.Contains(csv, "app.newsletter") {
 		t.Errorf("records.csv: %q", csv)
+	}
+}
+
+// fitsPhone fails unless the page needs no sideways scrolling and the
+// element sel ends within the window.
+func fitsPhone(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	type fit struct{ Page, Window, Right float64 }
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[fit](`({Page: document.documentElement.scrollWidth, Window: window.innerWidth,
+		Right: document.querySelector(`+"`"+sel+"`"+`).getBoundingClientRect().right})`))
+	if err != nil {
+		t.Fatalf("browser: measure %s: %v", sel, err)
+	}
+	if got.Page > got.Window || got.Right > got.Window {
+		t.Errorf("on a phone the page is %.0f px wide and %s ends at %.0f px, in a window of %.0f px", got.Page, sel, got.Right, got.Window)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 // newPlanCmd is "lethe plan --email E [--tenant T]": the dry run of an
@@ -23,7 +24,9 @@ func newPlanCmd(c *cli) *cobra.Command {
 		Long: `Count, per collection, the rows an erasure of one person would touch; nothing
 is changed. The person is named by email, or by another identity the registry
 declares (--identity phone=+447700900123, --identity user_id=42). Reads
-LETHE_CONFIG and the variables the registry names; no secret.`,
+LETHE_CONFIG and the variables the registry names; no secret. With --tenant,
+the studio must be registered: it is looked up in the state store
+(LETHE_DATABASE_URL).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Registry == "" {
@@ -33,14 +36,37 @@ LETHE_CONFIG and the variables the registry names; no secret.`,
 			if err != nil {
 				return err
 			}
+			if tenant != "" {
+				if err := knownTenant(cmd.Context(), cfg.DatabaseURL, tenant); err != nil {
+					return err
+				}
+			}
 			return runPlan(cmd.Context(), cfg, c.getenv, ids, tenant, c.stdout)
 		},
 	}
 	cfg.registryFlag(cmd)
+	cfg.databaseFlag(cmd.Flags())
 	cmd.Flags().StringVar(&email, "email", "", "the person's email (or --identity)")
 	cmd.Flags().StringToStringVar(&ids, "identity", nil, "another identity of the person, TYPE=VALUE (repeatable)")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "restrict to one tenant")
 	return cmd
+}
+
+// knownTenant refuses a tenant nobody registered in the state store at
+// url, with the API's message.
+func knownTenant(ctx context.Context, url, tenant string) error {
+	if err := dsr.ValidateTenant(tenant); err != nil {
+		return cliError(err)
+	}
+	db, err := state.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := (&state.Tenants{DB: db}).Known(ctx, tenant); err != nil {
+		return cliError(err)
+	}
+	return nil
 }
 
 // identityFlags merges --email and --identity; a usage error when neither
@@ -77,6 +103,16 @@ func runPlan(ctx context.Context, c Config, getenv func(string) string, ids map[
 		fmt.Fprintf(stdout, "files %s.%s (store %s): %d to delete, %d refused\n", f.Collection, f.Column, f.Store, f.Delete, f.Refused)
 		if f.Stops {
 			fmt.Fprintf(stdout, "  an erasure would stop before changing anything: map the paths with path_prefix, fix the rows, or set best_effort on store %s\n", f.Store)
+		}
+	}
+	for _, k := range p.Keys {
+		switch {
+		case !k.Counted:
+			fmt.Fprintf(stdout, "keys %s: not counted (the store is not configured)\n", k.Store)
+		case k.AtLeast:
+			fmt.Fprintf(stdout, "keys %s: at least %d to delete\n", k.Store, k.Count)
+		default:
+			fmt.Fprintf(stdout, "keys %s: %d to delete\n", k.Store, k.Count)
 		}
 	}
 	for _, kind := range sortedIdentityKinds(p.Identities) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
@@ -29,7 +28,9 @@ func newRequestCmd(c *cli) *cobra.Command {
 request as JSON. Reads LETHE_DATABASE_URL and LETHE_SUBJECT_KEY (emails are
 stored as their keyed hash). A person named by another identity than email
 (--identity phone=+447700900123) needs the registry (LETHE_CONFIG), whose
-rules normalise it.`,
+rules normalise it. The review gate applies as on the API: a request the
+registry's approval: section or the studio's settings hold waits in
+awaiting_approval (with its plan when LETHE_CONFIG names the registry).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := required(cmd, "type"); err != nil {
@@ -40,14 +41,18 @@ rules normalise it.`,
 				return err
 			}
 			ctx := cmd.Context()
-			return withRequests(ctx, cfg, true, func(requests *state.RequestService) error {
+			return withRequests(ctx, cfg, true, func(svc *services) error {
+				requests := svc.Requests
+				var app *appStores
 				if cfg.Registry != "" {
-					reg, err := registry.Load(cfg.Registry)
-					if err != nil {
+					var err error
+					if app, err = openRegistry(ctx, cfg.Registry, c.getenv, svc.Hasher, svc.Redactors); err != nil {
 						return err
 					}
-					requests.Identities = reg
+					defer app.Close()
+					requests.Identities = app.Registry
 				}
+				requests.Gate = newGate(app, svc) // the API's review gate
 				if tenant != "" && dsr.ValidateTenant(tenant) == nil {
 					if err := (&state.Tenants{DB: requests.DB}).Known(ctx, tenant); err != nil {
 						return cliError(err)
@@ -82,8 +87,8 @@ func newRequestShowCmd(c *cli) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return withRequests(ctx, cfg, false, func(requests *state.RequestService) error {
-				r, err := requests.Get(ctx, dsr.Caller{Admin: true}, args[0])
+			return withRequests(ctx, cfg, false, func(svc *services) error {
+				r, err := svc.Requests.Get(ctx, dsr.Caller{Admin: true}, args[0])
 				if err != nil {
 					return cliError(err)
 				}
@@ -96,10 +101,10 @@ func newRequestShowCmd(c *cli) *cobra.Command {
 	return cmd
 }
 
-// withRequests opens the state store and calls fn with its request
-// service; withQueue says whether the service files requests (it then gets an
+// withRequests opens the state store and calls fn with its services;
+// withQueue says whether the service files requests (it then gets an
 // enqueuer, which brings River's tables up to date).
-func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*state.RequestService) error) error {
+func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*services) error) error {
 	db, err := openState(ctx, &cfg)
 	if err != nil {
 		return err
@@ -115,7 +120,7 @@ func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*stat
 	if err != nil {
 		return err
 	}
-	return fn(svc.Requests)
+	return fn(svc)
 }
 
 func printRequest(w io.Writer, r *dsr.Request) error {

@@ -66,6 +66,9 @@ type Engine struct {
 	// example the frozen user ids under a chats → messages hop); a subject
 	// with more fails with EUNPROCESSABLE. 0 means DefaultMaxInline.
 	MaxInline int
+	// MaxPlanKeys bounds the redis keys a plan counts per store; 0 means
+	// DefaultMaxPlanKeys.
+	MaxPlanKeys int
 	// Blobs, KeyStores and Processors hold the registry's blob, redis and
 	// processor stores by name. Execute fails with EUNPROCESSABLE when the
 	// registry names one that is missing; Plan needs only the sql stores.

@@ -20,6 +20,9 @@ type Plan struct {
 	// Identities counts, by type, the identities the walk matched: those
 	// given and those enrichment found. Values are never shown.
 	Identities map[string]int `json:"identities"`
+	// Keys counts, per redis store, the keys an erasure would delete: those
+	// its key templates, filled with the person's values, match now.
+	Keys []PlanKeys `json:"keys"`
 }
 
 // PlanItem is one collection of a Plan.
@@ -125,6 +128,9 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 	}
 	if withFiles {
 		if p.Files, err = r.planFiles(ctx, targets); err != nil {
+			return nil, err
+		}
+		if p.Keys, err = r.planKeys(ctx, targets); err != nil {
 			return nil, err
 		}
 	}

@@ -21,7 +21,10 @@ type requestData struct {
 	Processors []dsr.Step
 	Proof      *dsr.AuditEntry // the audit entry that closed the request
 	Days       int
-	Reason     string
+	Reason     string // of an extension
+	// CancelReason is the reason of a cancellation, kept when the form
+	// comes back with an error.
+	CancelReason string
 	// Plan is the plan a held request was filed with.
 	Plan *engine.Plan
 }
@@ -98,20 +101,19 @@ func (c *Console) certificate(v *Visit) error {
 	return v.Render("certificate", "Certificate of request "+d.ID, d)
 }
 
-// cancelRequest cancels a request not yet running, once confirmed.
+// cancelRequest cancels a request not yet running, once confirmed, with a
+// reason the person is told.
 func (c *Console) cancelRequest(v *Visit) error {
 	if v.R.FormValue("confirm") != "yes" {
-		d, err := c.loadRequest(v)
-		if err != nil {
-			return err
-		}
-		return v.RenderError("request", "Request "+d.ID, d, dsr.Errorf(dsr.EUNPROCESSABLE, "Cancel: tick the box to confirm the cancellation."))
+		return c.requestError(v, dsr.Errorf(dsr.EUNPROCESSABLE, "Cancel: tick the box to confirm the cancellation."))
 	}
-	r, err := c.Requests.Cancel(v.R.Context(), v.Caller(), v.R.PathValue("id"))
+	ctx := v.R.Context()
+	r, err := c.Requests.Cancel(ctx, v.Caller(), v.R.PathValue("id"), v.R.FormValue("cancel-reason"))
 	if err != nil {
 		return c.requestError(v, err)
 	}
-	return v.Redirect("/console/requests/"+r.ID, "Request cancelled.")
+	c.told(ctx, r)
+	return v.Redirect("/console/requests/"+r.ID, "Request cancelled: the person is told why.")
 }
 
 // extendRequest moves the deadline with a reason.
@@ -133,7 +135,7 @@ func (c *Console) requestError(v *Visit, err error) error {
 	if lerr != nil {
 		return lerr
 	}
-	d.Reason = v.R.FormValue("reason")
+	d.Reason, d.CancelReason = v.R.FormValue("reason"), v.R.FormValue("cancel-reason")
 	d.Days, _ = strconv.Atoi(v.R.FormValue("days"))
 	return v.RenderError("request", "Request "+d.ID, d, err)
 }

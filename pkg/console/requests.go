@@ -37,11 +37,13 @@ func (c *Console) requestList(v *Visit) error {
 // waiting for its confirmation.
 type newRequestData struct {
 	Type, Email, Tenant string
-	Key                 string // idempotency key: sending the form twice files one request
-	Studios             []*dsr.Tenant
-	Plan                *engine.Plan
-	RedisKeys           []string
-	Processors          []string
+	// StudioName is the display name of Tenant, which the plan names.
+	StudioName string
+	Key        string // idempotency key: sending the form twice files one request
+	Studios    []*dsr.Tenant
+	Plan       *engine.Plan
+	RedisKeys  []string
+	Processors []string
 }
 
 // newRequestForm shows the form: an email and a type (and, for the admin,
@@ -126,7 +128,25 @@ func (c *Console) showPlan(v *Visit, d newRequestData, email string) error {
 	}
 	d.Plan, d.Email = p, email
 	d.RedisKeys, d.Processors = storesOf(c.Registry)
+	if d.StudioName, err = c.studioName(v, d.Tenant); err != nil {
+		return err
+	}
 	return v.Render("plan", "Confirm the erasure", d)
+}
+
+// studioName is the display name of studio slug: the owner's own, or
+// for the admin the registered studio's ("" for none).
+func (c *Console) studioName(v *Visit, slug string) (string, error) {
+	if slug == "" {
+		return "", nil
+	} else if !v.Who.Admin {
+		return v.Who.Studio, nil
+	}
+	t, err := c.Tenants.Get(v.R.Context(), slug)
+	if err != nil {
+		return "", err
+	}
+	return t.DisplayName, nil
 }
 
 // storesOf lists the registry's Redis key templates and processors: what

@@ -6,8 +6,9 @@ import (
 )
 
 // runSummary is a sweep with the counts the visitor may see: every count
-// for the admin; for an owner, the rows under the studio's own windows
-// and those under the registry's, which every studio shares.
+// for the admin; for an owner, those of the studio's own rows, whether
+// its own windows or the registry's purged them (a sweep counts the rows
+// of a collection with a tenant column per tenant).
 type runSummary struct {
 	*retention.Run
 	Totals retention.Count
@@ -42,7 +43,7 @@ func visibleTotals(who *visitor, r *retention.Run) retention.Count {
 	}
 	mine := &retention.Run{}
 	for _, c := range r.Counts {
-		if c.Tenant == "" || c.Tenant == who.Tenant {
+		if c.Tenant == who.Tenant {
 			mine.Counts = append(mine.Counts, c)
 		}
 	}

@@ -1,8 +1,10 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 
+	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 )
 
@@ -36,10 +38,17 @@ func (c *Console) denyRequest(v *Visit) error {
 	if err != nil {
 		return c.requestError(v, err)
 	}
-	if c.Ended != nil {
-		if err := c.Ended.RequestEnded(ctx, r); err != nil {
-			c.logger().Warn("denial notice not sent yet; the outbox retries", "request", r.ID, "error", err)
-		}
-	}
+	c.told(ctx, r)
 	return v.Redirect("/console/requests/"+r.ID, "Request denied: the person is told why.")
+}
+
+// told tells the person of r, which the console ended (a denial, a
+// cancellation), and why; the outbox retries a notice that fails.
+func (c *Console) told(ctx context.Context, r *dsr.Request) {
+	if c.Ended == nil {
+		return
+	}
+	if err := c.Ended.RequestEnded(ctx, r); err != nil {
+		c.logger().Warn("closing notice not sent yet; the outbox retries", "request", r.ID, "status", r.Status, "error", err)
+	}
 }

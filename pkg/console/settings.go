@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -14,6 +15,9 @@ type settingsData struct {
 	Rules     []settingsRule
 	Responses string // the collections collect_responses: false purges
 	Values    map[string]string
+	// Registry is the registry's approval: section, which every studio
+	// follows whatever its own choice.
+	Registry registry.Approval
 }
 
 // settingsRule is one collection's retention window: the registry's as
@@ -60,7 +64,7 @@ func (c *Console) settingsData(v *Visit) (*settingsData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &settingsData{Studio: slug, Settings: st, Responses: retention.ResponseNames(c.Registry)}
+	d := &settingsData{Studio: slug, Settings: st, Responses: retention.ResponseNames(c.Registry), Registry: c.Registry.Approval}
 	for _, r := range retention.Rules(c.Registry, nil) {
 		if r.Timestamp != "" {
 			d.Rules = append(d.Rules, settingsRule{Rule: r, Override: st.Retention[r.Collection]})
@@ -92,8 +96,9 @@ func (c *Console) saveSettings(v *Visit) error {
 		return retry(err)
 	}
 	collect, obfuscate := r.FormValue("collect_responses") == "on", r.FormValue("obfuscate_history") == "on"
+	approveErasure, approveAccess := r.FormValue("approve_erasure") == "on", r.FormValue("approve_access") == "on"
 	change := retention.SettingsChange{Retention: checked, CollectResponses: &collect, ObfuscateHistory: &obfuscate,
-		ConfirmPurge: r.FormValue("confirm_purge") == "on"}
+		ConfirmPurge: r.FormValue("confirm_purge") == "on", ApproveErasure: &approveErasure, ApproveAccess: &approveAccess}
 	_, err = c.Settings.UpdateSettings(r.Context(), v.Caller().Actor(), d.Studio, func(cur *retention.Settings) (*retention.Settings, error) {
 		return change.Apply(cur, c.Registry, c.ResponsesEvery)
 	})
@@ -104,6 +109,7 @@ func (c *Console) saveSettings(v *Visit) error {
 	}
 	if err != nil {
 		d.Settings.CollectResponses, d.Settings.ObfuscateHistory = collect, obfuscate
+		d.Settings.Approval = dsr.ApprovalRule{Erasure: approveErasure, Access: approveAccess}
 		return retry(err)
 	}
 	path := "/console/settings"

@@ -140,7 +140,7 @@ func (s *Service) withdraw(ctx context.Context, c dsr.Caller, id string) {
 	if id == "" {
 		return
 	}
-	if _, err := s.Requests.Cancel(ctx, c, id); err != nil && s.Logger != nil {
+	if _, err := s.Requests.Cancel(ctx, c, id, "Filed twice by the controller (OpenDSR); the other request goes on."); err != nil && s.Logger != nil {
 		s.Logger.Warn("opendsr: withdraw a request whose subject_request_id another controller took", "request", id, "err", err)
 	}
 }

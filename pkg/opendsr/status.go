@@ -80,7 +80,7 @@ func (s *Service) Cancel(ctx context.Context, c dsr.Caller, id string) (*Cancell
 	if rec.RequestID == "" {
 		return nil, invalid("the request is completed; only a pending request can be cancelled")
 	}
-	if _, err := s.Requests.Cancel(ctx, dsr.Caller{Admin: true}, rec.RequestID); dsr.ErrorCode(err) == dsr.ECONFLICT {
+	if _, err := s.Requests.Cancel(ctx, dsr.Caller{Admin: true}, rec.RequestID, "The controller withdrew it (OpenDSR)."); dsr.ErrorCode(err) == dsr.ECONFLICT {
 		st, _, lerr := s.current(ctx, rec)
 		if lerr != nil {
 			return nil, lerr

@@ -65,7 +65,7 @@ func endedLetter(l *letter, r *dsr.Request) {
 		why = "mail.ended.denied"
 	}
 	l.Before = []string{p.T(what, "Studio", l.StudioName(), "Reference", r.ID), p.T(why)}
-	if r.Status == dsr.StatusDenied && r.Err != nil && r.Err.Message != "" {
+	if (r.Status == dsr.StatusDenied || r.Status == dsr.StatusCancelled) && r.Err != nil && r.Err.Message != "" {
 		l.Before = append(l.Before, p.T("mail.ended.reason", "Reason", r.Err.Message))
 	}
 	l.After = []string{p.T("mail.ended.next")}

@@ -182,7 +182,7 @@ func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
 		if err := b.runs.Finish(ctx, run, dsr.AuditEvent{Actor: "lethe", Action: "request.failed", RequestID: run.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.requests.Cancel(ctx, admin, cancelled.ID); err != nil {
+		if _, err := b.requests.Cancel(ctx, admin, cancelled.ID, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []string{finished.ID, cancelled.ID} {

@@ -26,7 +26,7 @@ func TestListFilters(t *testing.T) {
 		r3 := file(admin, dsr.TypeErasure, "studio-b")
 		r4 := file(admin, dsr.TypeAccess, "studio-b")
 		r5 := file(admin, dsr.TypeErasure, "")
-		if _, err := b.requests.Cancel(ctx, admin, r4); err != nil {
+		if _, err := b.requests.Cancel(ctx, admin, r4, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := b.runs.Start(ctx, r5, b.clock.Now()); err != nil {

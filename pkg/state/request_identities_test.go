@@ -41,7 +41,7 @@ collections:
 			}
 			switch end {
 			case "cancel":
-				if _, err := b.requests.Cancel(ctx, admin, r.ID); err != nil {
+				if _, err := b.requests.Cancel(ctx, admin, r.ID, "no longer wanted"); err != nil {
 					t.Fatal(err)
 				}
 			case "deny": // as the review gate holds it

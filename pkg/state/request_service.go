@@ -230,14 +230,20 @@ func openStatuses() []string {
 	return out
 }
 
-// Cancel implements dsr.RequestService.
-func (s *RequestService) Cancel(ctx context.Context, c dsr.Caller, id string) (*dsr.Request, error) {
-	return s.update(ctx, c, id, "request.cancelled", nil, func(r *requestRow, now time.Time) error {
+// Cancel implements dsr.RequestService. The reason is kept as the
+// request's error message, which the closing notice and the console show,
+// and in the audit entry.
+func (s *RequestService) Cancel(ctx context.Context, c dsr.Caller, id, reason string) (*dsr.Request, error) {
+	reason, err := dsr.CheckCancelReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, c, id, "request.cancelled", map[string]any{"reason": reason}, func(r *requestRow, now time.Time) error {
 		if !dsr.Status(r.Status).Cancellable() {
 			return dsr.Errorf(dsr.ECONFLICT, "request is %s; only a request that has not started running can be cancelled", r.Status)
 		}
 		r.Status, r.FinishedAt = string(dsr.StatusCancelled), &now
-		r.ErrorCode, r.ErrorMessage = strPtr(dsr.ECONFLICT), strPtr("cancelled by "+c.Actor())
+		r.ErrorCode, r.ErrorMessage = strPtr(dsr.ECONFLICT), strPtr(reason)
 		r.Email, r.Identities = nil, nil // nothing more will be done for this person
 		return nil
 	})

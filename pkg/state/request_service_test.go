@@ -182,7 +182,7 @@ func TestIdempotencyKey(t *testing.T) {
 		// The key is remembered after the request has ended and its email
 		// is forgotten; and what remembers the body is not a bare hash of
 		// the email, which anyone could recompute from a guessed address.
-		if _, err := b.requests.Cancel(ctx, admin, first.ID); err != nil {
+		if _, err := b.requests.Cancel(ctx, admin, first.ID, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
 		r, created, err := b.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeErasure, Email: "ida@example.com", IdempotencyKey: "k1"})
@@ -214,7 +214,7 @@ func TestCancel(t *testing.T) {
 			}
 		}},
 		{name: "already cancelled", caller: admin, code: dsr.ECONFLICT, prepare: func(t *testing.T, b *bundle, id string) {
-			if _, err := b.requests.Cancel(context.Background(), admin, id); err != nil {
+			if _, err := b.requests.Cancel(context.Background(), admin, id, "no longer wanted"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -236,7 +236,7 @@ func TestCancel(t *testing.T) {
 				}
 				before, _ := b.requests.Get(ctx, admin, r.ID)
 				b.clock.Advance(time.Hour)
-				got, err := b.requests.Cancel(ctx, tc.caller, id)
+				got, err := b.requests.Cancel(ctx, tc.caller, id, "no longer wanted")
 				if tc.code != "" {
 					wantCode(t, err, tc.code)
 					if after, _ := b.requests.Get(ctx, admin, r.ID); after.Status != before.Status || after.Email != before.Email {
@@ -314,7 +314,7 @@ func TestExtend(t *testing.T) {
 		}
 		t.Run("ended request", func(t *testing.T) {
 			r := b.create(t, admin, dsr.TypeAccess, "dave@example.com", "")
-			if _, err := b.requests.Cancel(ctx, admin, r.ID); err != nil {
+			if _, err := b.requests.Cancel(ctx, admin, r.ID, "no longer wanted"); err != nil {
 				t.Fatal(err)
 			}
 			_, err := b.requests.Extend(ctx, admin, r.ID, 10, "late")
@@ -389,7 +389,7 @@ func TestTenantIsolation(t *testing.T) {
 
 		t.Run("tenant key cannot act on another tenant's request", func(t *testing.T) {
 			before := b.rowCounts(t)
-			_, err := b.requests.Cancel(ctx, keyB, a.ID)
+			_, err := b.requests.Cancel(ctx, keyB, a.ID, "no longer wanted")
 			wantCode(t, err, dsr.ENOTFOUND)
 			_, err = b.requests.Extend(ctx, keyB, a.ID, 10, "mine?")
 			wantCode(t, err, dsr.ENOTFOUND)

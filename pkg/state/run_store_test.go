@@ -82,7 +82,7 @@ func TestRunner(t *testing.T) {
 			name:     "cancelled before it ran",
 			cancel:   true,
 			attempts: []attempt{{exec: outcomeExecutor{err: errors.New("must not run")}}},
-			status:   dsr.StatusCancelled, code: dsr.ECONFLICT, msg: "cancelled by admin", tries: 0,
+			status:   dsr.StatusCancelled, code: dsr.ECONFLICT, msg: "no longer wanted", tries: 0,
 			audit: []string{"request.created", "request.cancelled"},
 		},
 	}
@@ -93,7 +93,7 @@ func TestRunner(t *testing.T) {
 				var logs testkit.Buffer
 				r := b.create(t, admin, dsr.TypeErasure, email, "studio-a")
 				if tc.cancel {
-					if _, err := b.requests.Cancel(ctx, admin, r.ID); err != nil {
+					if _, err := b.requests.Cancel(ctx, admin, r.ID, "no longer wanted"); err != nil {
 						t.Fatal(err)
 					}
 				}

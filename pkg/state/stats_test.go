@@ -19,7 +19,7 @@ func TestStats(t *testing.T) {
 		b.create(t, admin, dsr.TypeErasure, "mia@example.com", "studio-a")
 		b.create(t, admin, dsr.TypeAccess, "mia@example.com", "")
 		cancelled := b.create(t, admin, dsr.TypeErasure, "mia@example.com", "")
-		if _, err := b.requests.Cancel(ctx, admin, cancelled.ID); err != nil {
+		if _, err := b.requests.Cancel(ctx, admin, cancelled.ID, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
 		b.clock.Advance(5 * 24 * time.Hour)

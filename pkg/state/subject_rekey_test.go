@@ -22,7 +22,7 @@ func TestRehashSubjects(t *testing.T) {
 		legacy := string(b.hasher.Legacy(email))
 		open := b.create(t, admin, dsr.TypeErasure, email, "")
 		ended := b.create(t, admin, dsr.TypeErasure, email, "")
-		if _, err := b.requests.Cancel(ctx, admin, ended.ID); err != nil {
+		if _, err := b.requests.Cancel(ctx, admin, ended.ID, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
 		holds := &state.Holds{DB: b.db, Audit: b.audit}
