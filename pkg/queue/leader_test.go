@@ -154,3 +154,57 @@ func TestHelperBlockingLeader(t *testing.T) {
 	s.start(t)
 	select {}
 }
+
+// TestStoppedSweepIsHandedOn: a process stopped while it sweeps (a deploy,
+// a scale-down) cancels the sweep, which records its cursor and returns;
+// its job, attempted once only, goes back to the queue rather than being
+// discarded, and the next process runs it at once to carry the run on,
+// rather than leaving it until the next schedule.
+func TestStoppedSweepIsHandedOn(t *testing.T) {
+	for _, dialect := range []string{state.Postgres, state.SQLite} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			url := "sqlite://" + testdb.SQLite(t)
+			if dialect == state.Postgres {
+				url = testdb.Postgres(t)
+			}
+			sweeping := make(chan string, 1)
+			cfg := lifelineCfg
+			cfg.Sweep = func(ctx context.Context, runID string) error {
+				sweeping <- runID
+				<-ctx.Done() // a long sweep, interrupted after its batch in flight
+				return ctx.Err()
+			}
+			stopped := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
+			tx, err := stopped.db.SQL.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stopped.queue.EnqueueRetention(context.Background(), tx, "run-1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := stopped.queue.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-sweeping:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the sweep did not start")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			stopped.queue.Stop(ctx) // past its grace the sweep is cancelled
+			cancel()
+
+			work := &leaderWork{}
+			next := newServer(t, url, &countingExecutor{runs: map[string]int{}}, work.config())
+			next.start(t)
+			waitFor(t, 10*time.Second, "the next process carries the stopped sweep on", func() bool {
+				sweeps, _ := work.counts()
+				return len(sweeps) == 1 && sweeps[0] == "run-1"
+			})
+		})
+	}
+}
