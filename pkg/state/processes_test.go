@@ -196,6 +196,61 @@ func TestSweepJobRescuedTwiceCarriesOnItsRun(t *testing.T) {
 	})
 }
 
+// TestRestartAloneTakesOverAtOnce: lethe serve on SQLite holds the file's
+// serve lock, so when it is killed mid-sweep and restarted at once, its
+// predecessor's beat is still fresh but the predecessor is dead. The
+// restart, alone on the store, resumes the sweep's rescued job at once,
+// with its cut-off and cursor; it refused before (the run looked live),
+// leaving the sweep running on a dead process, every later sweep refused.
+func TestRestartAloneTakesOverAtOnce(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		killed, restart := state.NewProcess(), state.NewProcess()
+		shared := &state.Processes{DB: b.db, DeadAfter: time.Hour}
+		alone := &state.Processes{DB: b.db, DeadAfter: time.Hour, Alone: true}
+		runs := func(p state.Process, procs *state.Processes) *state.RetentionRuns {
+			return &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Process: p.ID, Processes: procs,
+				Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+		}
+		for _, p := range []state.Process{killed, restart} {
+			if _, err := shared.Beat(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		queued, err := runs(killed, shared).Queue(ctx, "admin", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := func(p state.Process, procs *state.Processes) (*retention.Run, error) {
+			return runs(p, procs).Begin(ctx, retention.Begin{ID: queued.ID, Now: b.clock.Now(), StaleAfter: retention.DefaultStaleAfter})
+		}
+		first, err := job(killed, shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := "messages.100"
+		first.Cursor = retention.Cursor{Unit: "app.messages", AfterKey: &after}
+		if err := runs(killed, shared).Save(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		// Beside a live process, the fresh beat keeps the sweep its own.
+		if _, err := job(restart, shared); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Fatalf("a replica's copy of the job beside the fresh beat: %v; want ECONFLICT", err)
+		}
+		if dead, err := alone.Dead(ctx, restart.ID); err != nil || !reflect.DeepEqual(dead, []string{killed.ID}) {
+			t.Fatalf("dead processes seen alone: %v %v; want %s", dead, err, killed.ID)
+		}
+		next, err := job(restart, alone)
+		if err != nil {
+			t.Fatalf("the restart, alone on the store: %v; want the sweep carried on", err)
+		}
+		if next.Resumes != first.ID || !next.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(next.Cursor, first.Cursor) {
+			t.Fatalf("the restart resumes %q as of %s at %+v; want %s as of %s at %+v",
+				next.Resumes, next.AsOf, next.Cursor, first.ID, first.AsOf, first.Cursor)
+		}
+	})
+}
+
 // TestTakenOverRequestIsFenced: once another process has started a
 // request (its first process stalled and the request was rescued), the
 // first process's journal writes and finish fail with dsr.ErrTakenOver, so
