@@ -46,6 +46,29 @@ func (w *leaderWork) counts() ([]string, int) {
 	return append([]string(nil), w.sweeps...), w.outbox
 }
 
+// storeURL returns a fresh state store of dialect.
+func storeURL(t *testing.T, dialect string) string {
+	if dialect == state.Postgres {
+		return testdb.Postgres(t)
+	}
+	return "sqlite://" + testdb.SQLite(t)
+}
+
+// enqueueSweep queues the job of retention run id, as the API does.
+func (s *server) enqueueSweep(t *testing.T, id string) {
+	t.Helper()
+	tx, err := s.db.SQL.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.queue.EnqueueRetention(context.Background(), tx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitFor waits until ok holds, failing t with what after within.
 func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
@@ -67,24 +90,12 @@ func TestLeaderWorkSurvivesItsDeath(t *testing.T) {
 	for _, dialect := range []string{state.Postgres, state.SQLite} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url := "sqlite://" + testdb.SQLite(t)
-			if dialect == state.Postgres {
-				url = testdb.Postgres(t)
-			}
+			url := storeURL(t, dialect)
 			work := &leaderWork{}
 			cfg := work.config()
 			cfg.Exclusive = dialect == state.SQLite // the restart on a store it serves alone
 			survivor := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
-			tx, err := survivor.db.SQL.Begin()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := survivor.queue.EnqueueRetention(context.Background(), tx, "run-1"); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			survivor.enqueueSweep(t, "run-1")
 
 			marks := t.TempDir()
 			leader := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingLeader$")
@@ -164,10 +175,7 @@ func TestStoppedSweepIsHandedOn(t *testing.T) {
 	for _, dialect := range []string{state.Postgres, state.SQLite} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url := "sqlite://" + testdb.SQLite(t)
-			if dialect == state.Postgres {
-				url = testdb.Postgres(t)
-			}
+			url := storeURL(t, dialect)
 			sweeping := make(chan string, 1)
 			cfg := lifelineCfg
 			cfg.Sweep = func(ctx context.Context, runID string) error {
@@ -176,16 +184,7 @@ func TestStoppedSweepIsHandedOn(t *testing.T) {
 				return ctx.Err()
 			}
 			stopped := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
-			tx, err := stopped.db.SQL.Begin()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := stopped.queue.EnqueueRetention(context.Background(), tx, "run-1"); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			stopped.enqueueSweep(t, "run-1")
 			if err := stopped.queue.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
