@@ -299,3 +299,97 @@ func dumpApp(t *testing.T, dir string) map[string][]string {
 	sort.Strings(out["files"])
 	return out
 }
+
+// TestKilledServeResumesSweep kills (SIGKILL) lethe serve on a SQLite state
+// store in the middle of a retention sweep and restarts it at once, beating
+// at the default pace, so that the killed process's last beat is still
+// fresh: the restart, alone on the file, must carry the sweep on at once
+// from its cursor with its cut-off, not take its predecessor for alive
+// and leave the sweep running on a dead process, every later sweep refused.
+func TestKilledServeResumesSweep(t *testing.T) {
+	seed := t.TempDir()
+	if _, err := demo.Seed(context.Background(), seed); err != nil {
+		t.Fatal(err)
+	}
+	stateFile := filepath.Join(t.TempDir(), "state.db")
+	a := newApp(t, seed, newHook(t, true).srv.URL, "sqlite://"+stateFile)
+	reg, err := os.ReadFile(a.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg = []byte(strings.Replace(string(reg), "batch_size: 2000", "batch_size: 20", 1))
+	if err := os.WriteFile(a.registry, reg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a.env = append(a.env, "LETHE_HEARTBEAT=5s") // the default: dead after 15s
+	const oldChats, perChat = 100, 40
+	appDB, err := sql.Open("sqlite", filepath.Join(a.dir, "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer appDB.Close()
+	old := time.Now().Add(-90 * 24 * time.Hour)
+	tx, err := appDB.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range oldChats {
+		id := 900000 + c
+		if _, err := tx.Exec(`INSERT INTO chats (id, studio_id, user_id, title, created_at) SELECT ?, studio_id, user_id, 'old', ? FROM chats LIMIT 1`, id, old); err != nil {
+			t.Fatal(err)
+		}
+		for m := range perChat {
+			if _, err := tx.Exec(`INSERT INTO messages (chat_id, role, body, created_at) VALUES (?, 'user', ?, ?)`, id, fmt.Sprint("old ", m), old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	stateDB, err := sql.Open("sqlite", stateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stateDB.Close()
+
+	first := a.serve(t)
+	var run struct{ ID string }
+	if code := first.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != http.StatusAccepted {
+		t.Fatalf("POST /v1/retention/runs = %d", code)
+	}
+	testkit.Eventually(t, 60*time.Second, "the sweep to purge a first batch", func() error {
+		return count(stateDB, one, `SELECT count(*) FROM lethe_retention_runs WHERE id = ? AND status = 'running' AND counts <> '[]'`, run.ID)
+	})
+	killed := kill(t, first)
+	var running int
+	stateDB.QueryRow(`SELECT count(*) FROM lethe_retention_runs WHERE id = ? AND status = 'running'`, run.ID).Scan(&running)
+	if running != 1 {
+		t.Fatal("the sweep ended before the kill; give it more to purge")
+	}
+	restarted := a.serve(t)
+	testkit.Eventually(t, 30*time.Second, "the sweep carried on", func() error {
+		if err := count(stateDB, one, `SELECT count(*) FROM lethe_retention_runs WHERE resumes = ?`, run.ID); err != nil {
+			return fmt.Errorf("%w; log:\n%s", err, restarted.stderr.String())
+		}
+		return nil
+	})
+	t.Logf("sweep carried on %s after the kill", time.Since(killed).Round(time.Millisecond))
+	testkit.Eventually(t, 2*time.Minute, "the sweep carried on to its end", func() error {
+		return count(stateDB, zero, `SELECT count(*) FROM lethe_retention_runs WHERE status IN ('queued', 'running')`)
+	})
+	var resumes, status string
+	var same int
+	if err := stateDB.QueryRow(`SELECT r.status, r.resumes, r.as_of = k.as_of FROM lethe_retention_runs r JOIN lethe_retention_runs k ON k.id = ?
+		WHERE r.id <> k.id`, run.ID).Scan(&status, &resumes, &same); err != nil {
+		t.Fatal(err)
+	}
+	if status != "completed" || resumes != run.ID || same != 1 {
+		t.Errorf("the carrying run is %s, resumes %q, same cut-off %v; want completed, resuming %s with its cut-off", status, resumes, same == 1, run.ID)
+	}
+	var left int
+	appDB.QueryRow(`SELECT (SELECT count(*) FROM chats WHERE id >= 900000) + (SELECT count(*) FROM messages WHERE chat_id >= 900000)`).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d expired rows left after the sweep", left)
+	}
+}

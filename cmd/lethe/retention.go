@@ -74,7 +74,9 @@ func responsesSweep(sw *retention.Sweeper, every time.Duration, log *slog.Logger
 
 // queueSweep adapts a Sweeper to the job queue: a queued run by id, or a
 // scheduled one. A sweep that cannot start because another is running is
-// not an error; a failed sweep is recorded and resumed by the next one.
+// not an error; a failed sweep is recorded and resumed by the next one. A
+// sweep interrupted by ctx (this process stops) returns ctx's error: the
+// queue gives its job to a live process, which carries the run on.
 func queueSweep(sw *retention.Sweeper, log *slog.Logger) func(ctx context.Context, runID string) error {
 	return func(ctx context.Context, runID string) error {
 		o := retention.Options{ID: runID, Trigger: retention.TriggerSchedule, Actor: "schedule"}
@@ -87,6 +89,11 @@ func queueSweep(sw *retention.Sweeper, log *slog.Logger) func(ctx context.Contex
 			log.Info("retention sweep not started", "reason", dsr.ErrorMessage(err))
 		case errors.Is(err, retention.ErrTakenOver):
 			log.Warn("retention sweep taken over by another process; it carries the run on", "run", run.ID)
+		case err != nil && ctx.Err() != nil:
+			log.Warn("retention sweep interrupted; a live process carries it on", "queued_run", runID)
+			return ctx.Err()
+		case err != nil && run == nil:
+			log.Warn("retention sweep did not start", "queued_run", runID, "error", err)
 		case err != nil:
 			log.Warn("retention sweep failed; the next one resumes it", "run", run.ID, "error", err)
 		}

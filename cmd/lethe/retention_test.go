@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,8 +14,11 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // TestRetentionTour is the README's retention step on the demo: a dry run
@@ -159,4 +166,73 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestInterruptedSweepJobIsHandedOn: a sweep interrupted by its process
+// stopping (the job's context cancelled after a batch, as River does past
+// the stop's grace) returns the context's error to the queue, which hands
+// the job to a live process, rather than nil, which made River record the
+// job done and left the sweep for the next schedule. The job's next attempt
+// carries the run on, with its cut-off, to its end.
+func TestInterruptedSweepJobIsHandedOn(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := demo.Seed(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	reg := filepath.Join(dir, "lethe.yaml")
+	if err := os.WriteFile(reg, demo.Registry(demoDSNEnv, filepath.Join(dir, "uploads")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := state.Open(ctx, "sqlite://"+filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := newServices(db, "handed-on-test-subject-key-of-32-characters", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == demoDSNEnv {
+			return filepath.Join(dir, "app.db")
+		}
+		return ""
+	}
+	app, err := openApp(ctx, reg, getenv, svc.Hasher, svc.Redactors, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	job, stop := context.WithCancel(ctx)
+	defer stop()
+	sweep := queueSweep(svc.sweeper(app, sweepOptions{Logger: log, BatchSize: 1, Progress: func(r *retention.Run) {
+		if r.Totals().RowsPurged > 0 {
+			stop() // the process stops after the sweep's first batch
+		}
+	}}), log)
+	if err := sweep(job, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("an interrupted sweep returned %v to the queue; want context.Canceled, so that its job is handed on", err)
+	}
+	runs, err := svc.Runs.Runs(ctx, retention.RunFilter{})
+	if err != nil || len(runs.Items) != 1 || runs.Items[0].Status != retention.StatusFailed {
+		t.Fatalf("runs after the interruption: %+v %v; want one, failed", runs, err)
+	}
+	first := runs.Items[0]
+	if err := sweep(ctx, ""); err != nil {
+		t.Fatalf("the job's next attempt: %v", err)
+	}
+	runs, err = svc.Runs.Runs(ctx, retention.RunFilter{})
+	if err != nil || len(runs.Items) != 2 {
+		t.Fatalf("runs after the next attempt: %+v %v; want two", runs, err)
+	}
+	next := runs.Items[0]
+	if next.Status != retention.StatusCompleted || next.Resumes != first.ID || !next.AsOf.Equal(first.AsOf) {
+		t.Errorf("the next attempt's run %+v; want completed, resuming %s as of %s", next, first.ID, first.AsOf)
+	}
+	// The demo's 19 expired rows, each purged once.
+	if n := first.Totals().RowsPurged + next.Totals().RowsPurged; first.Totals().RowsPurged == 0 || n != 19 {
+		t.Errorf("rows purged: %d by the interrupted run, %d in all; want some, then 19", first.Totals().RowsPurged, n)
+	}
 }

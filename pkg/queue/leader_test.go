@@ -46,6 +46,29 @@ func (w *leaderWork) counts() ([]string, int) {
 	return append([]string(nil), w.sweeps...), w.outbox
 }
 
+// storeURL returns a fresh state store of dialect.
+func storeURL(t *testing.T, dialect string) string {
+	if dialect == state.Postgres {
+		return testdb.Postgres(t)
+	}
+	return "sqlite://" + testdb.SQLite(t)
+}
+
+// enqueueSweep queues the job of retention run id, as the API does.
+func (s *server) enqueueSweep(t *testing.T, id string) {
+	t.Helper()
+	tx, err := s.db.SQL.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.queue.EnqueueRetention(context.Background(), tx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitFor waits until ok holds, failing t with what after within.
 func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
@@ -67,24 +90,12 @@ func TestLeaderWorkSurvivesItsDeath(t *testing.T) {
 	for _, dialect := range []string{state.Postgres, state.SQLite} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url := "sqlite://" + testdb.SQLite(t)
-			if dialect == state.Postgres {
-				url = testdb.Postgres(t)
-			}
+			url := storeURL(t, dialect)
 			work := &leaderWork{}
 			cfg := work.config()
 			cfg.Exclusive = dialect == state.SQLite // the restart on a store it serves alone
 			survivor := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
-			tx, err := survivor.db.SQL.Begin()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := survivor.queue.EnqueueRetention(context.Background(), tx, "run-1"); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			survivor.enqueueSweep(t, "run-1")
 
 			marks := t.TempDir()
 			leader := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingLeader$")
@@ -153,4 +164,46 @@ func TestHelperBlockingLeader(t *testing.T) {
 	s := newServer(t, url, blockingExecutor{}, cfg)
 	s.start(t)
 	select {}
+}
+
+// TestStoppedSweepIsHandedOn: a process stopped while it sweeps (a deploy,
+// a scale-down) cancels the sweep, which records its cursor and returns;
+// its job, attempted once only, goes back to the queue rather than being
+// discarded, and the next process runs it at once to carry the run on,
+// rather than leaving it until the next schedule.
+func TestStoppedSweepIsHandedOn(t *testing.T) {
+	for _, dialect := range []string{state.Postgres, state.SQLite} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			url := storeURL(t, dialect)
+			sweeping := make(chan string, 1)
+			cfg := lifelineCfg
+			cfg.Sweep = func(ctx context.Context, runID string) error {
+				sweeping <- runID
+				<-ctx.Done() // a long sweep, interrupted after its batch in flight
+				return ctx.Err()
+			}
+			stopped := newServer(t, url, &countingExecutor{runs: map[string]int{}}, cfg)
+			stopped.enqueueSweep(t, "run-1")
+			if err := stopped.queue.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-sweeping:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the sweep did not start")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			stopped.queue.Stop(ctx) // past its grace the sweep is cancelled
+			cancel()
+
+			work := &leaderWork{}
+			next := newServer(t, url, &countingExecutor{runs: map[string]int{}}, work.config())
+			next.start(t)
+			waitFor(t, 10*time.Second, "the next process carries the stopped sweep on", func() bool {
+				sweeps, _ := work.counts()
+				return len(sweeps) == 1 && sweeps[0] == "run-1"
+			})
+		})
+	}
 }

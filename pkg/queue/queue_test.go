@@ -205,10 +205,7 @@ func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
 	for _, dialect := range []string{state.Postgres, state.SQLite} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url := "sqlite://" + testdb.SQLite(t)
-			if dialect == state.Postgres {
-				url = testdb.Postgres(t)
-			}
+			url := storeURL(t, dialect)
 			counter := &countingExecutor{runs: map[string]int{}}
 			parent := newServer(t, url, counter, lifelineCfg)
 			id := parent.file(t, 1)[0]

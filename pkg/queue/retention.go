@@ -24,7 +24,11 @@ func (RetentionArgs) Kind() string { return "lethe.retention" }
 
 // Sweeper runs a sweep for the queue: the queued run runID, or a new
 // scheduled one when runID is "". Its errors are logged, not retried: a
-// failed sweep is recorded and the next one resumes it.
+// failed sweep is recorded and the next one resumes it. The exception is a
+// sweep interrupted because its process stops: it returns ctx's error, and
+// River makes the job available again at once (not counting the attempt),
+// so that a live process carries the run on from its cursor within
+// seconds, not at the next schedule.
 type Sweeper func(ctx context.Context, runID string) error
 
 // Schedule gives the next tick after t; robfig/cron's Schedule is one.

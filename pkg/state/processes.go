@@ -40,6 +40,12 @@ type Processes struct {
 	// DeadAfter is how long a process may go without a beat before it is
 	// taken for dead (default DefaultDeadAfter).
 	DeadAfter time.Duration
+	// Alone says the caller holds the store's serve lock (LockServe): no
+	// other process can be running, so Live and Dead take every other one
+	// for dead, however recent its last beat. A process restarted at once
+	// after a kill finds its predecessor's beat still fresh, and must not
+	// wait DeadAfter for the work that predecessor left.
+	Alone bool
 }
 
 func (p *Processes) deadAfter() time.Duration {
@@ -82,6 +88,9 @@ func (p *Processes) Beat(ctx context.Context, pr Process) (lapsed bool, err erro
 // never beat (an older Lethe) is absent, so its work is left to River's
 // own, much slower rescue.
 func (p *Processes) Dead(ctx context.Context, self string) ([]string, error) {
+	if p.Alone {
+		return p.Others(ctx, self)
+	}
 	var q string
 	var args []any
 	if p.DB.Dialect == Postgres {
@@ -104,7 +113,8 @@ func (p *Processes) Others(ctx context.Context, self string) ([]string, error) {
 	return p.ids(ctx, q, self)
 }
 
-// Live reports whether process id has beaten within DeadAfter.
+// Live reports whether process id, another than the caller's, has beaten
+// within DeadAfter (never when Alone).
 func (p *Processes) Live(ctx context.Context, id string) (bool, error) {
 	return p.live(ctx, p.DB.SQL, id)
 }
@@ -115,6 +125,9 @@ type rowQuerier interface {
 }
 
 func (p *Processes) live(ctx context.Context, db rowQuerier, id string) (bool, error) {
+	if p.Alone {
+		return false, nil
+	}
 	q, args := `SELECT count(*) FROM lethe_processes WHERE id = ? AND beat_at >= ?`, []any{id, p.DB.now().Add(-p.deadAfter())}
 	if p.DB.Dialect == Postgres {
 		q = `SELECT count(*) FROM lethe_processes WHERE id = $1 AND beat_at >= clock_timestamp() - make_interval(secs => $2)`

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"reflect"
 	"testing"
@@ -91,6 +92,161 @@ func TestRetentionRunOfADeadProcessIsTakenOver(t *testing.T) {
 		}
 		if carried.ID == next.ID || carried.Resumes != next.ID || !carried.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(carried.Cursor, first.Cursor) {
 			t.Fatalf("rescued run %+v; want a new run resuming %s with its cut-off and cursor", carried, next.ID)
+		}
+	})
+}
+
+// TestSweepJobRescuedTwiceCarriesOnItsRun: a sweep queued through the API
+// has one job, naming the queued run, for its whole life. Its first process
+// dies and the job is rescued: the run is carried on under a new id. That
+// process dies too and the same job is rescued again: it must carry on the
+// run where the second process left it (same cut-off, the second one's
+// cursor), not refuse because the run it names is no longer queued, which
+// left the sweep running on a dead process until the next schedule. While
+// the carrying process lives, or once the sweep completed, the job starts
+// nothing.
+func TestSweepJobRescuedTwiceCarriesOnItsRun(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		procs := &state.Processes{DB: b.db, DeadAfter: time.Second}
+		ps := []state.Process{state.NewProcess(), state.NewProcess(), state.NewProcess(), state.NewProcess()}
+		runs := func(p state.Process) *state.RetentionRuns {
+			return &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Process: p.ID, Processes: procs,
+				Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+		}
+		// die silences ps[i] past DeadAfter while the ones after it beat.
+		die := func(i int) {
+			t.Helper()
+			time.Sleep(2 * procs.DeadAfter) // Postgres judges beats by its own clock, SQLite by the process's
+			b.clock.Advance(2 * procs.DeadAfter)
+			for _, p := range ps[i+1:] {
+				if _, err := procs.Beat(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		die(-1) // every process's first beat
+		queued, err := runs(ps[0]).Queue(ctx, "admin", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// job is what the queued run's job does on process p.
+		job := func(p state.Process) (*retention.Run, error) {
+			return runs(p).Begin(ctx, retention.Begin{ID: queued.ID, Now: b.clock.Now(), StaleAfter: retention.DefaultStaleAfter})
+		}
+		first, err := job(ps[0])
+		if err != nil || first.ID != queued.ID {
+			t.Fatalf("the job's first attempt: %+v %v; want run %s started", first, err, queued.ID)
+		}
+		at := func(key string) retention.Cursor {
+			return retention.Cursor{Done: []string{"app.chats"}, Unit: "app.messages", AfterKey: &key}
+		}
+		first.Cursor = at("messages.100")
+		if err := runs(ps[0]).Save(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		die(0)
+		second, err := job(ps[1])
+		if err != nil || second.Resumes != first.ID {
+			t.Fatalf("the job rescued from a dead process: %+v %v; want a run resuming %s", second, err, first.ID)
+		}
+		second.Cursor = at("messages.200")
+		if err := runs(ps[1]).Save(ctx, second, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		die(1)
+		third, err := job(ps[2])
+		if err != nil {
+			t.Fatalf("the job rescued a second time: %v; want the run carried on", err)
+		}
+		if third.Resumes != second.ID || !third.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(third.Cursor, second.Cursor) {
+			t.Fatalf("the job rescued a second time resumes %q as of %s at %+v; want %s as of %s at %+v",
+				third.Resumes, third.AsOf, third.Cursor, second.ID, first.AsOf, second.Cursor)
+		}
+		if old, err := runs(ps[2]).Run(ctx, second.ID); err != nil || old.Status != retention.StatusFailed {
+			t.Fatalf("the dead process's run: %+v %v; want failed", old, err)
+		}
+
+		// A copy of the job on a live replica while ps[2] lives: nothing.
+		if _, err := job(ps[3]); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Fatalf("the job beside the live carrier: %v; want ECONFLICT", err)
+		}
+		third.Status = retention.StatusCompleted
+		if err := runs(ps[2]).Finish(ctx, third); err != nil {
+			t.Fatal(err)
+		}
+		// ps[2] dies before the queue records the job done: nothing to do.
+		die(2)
+		if _, err := job(ps[3]); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Fatalf("the job of a completed sweep: %v; want ECONFLICT", err)
+		}
+		page, err := runs(ps[3]).Runs(ctx, retention.RunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var statuses []retention.Status
+		for _, r := range page.Items {
+			statuses = append(statuses, r.Status)
+		}
+		if want := []retention.Status{retention.StatusCompleted, retention.StatusFailed, retention.StatusFailed}; !reflect.DeepEqual(statuses, want) {
+			t.Errorf("runs newest first %v; want %v", statuses, want)
+		}
+	})
+}
+
+// TestRestartAloneTakesOverAtOnce: lethe serve on SQLite holds the file's
+// serve lock, so when it is killed mid-sweep and restarted at once, its
+// predecessor's beat is still fresh but the predecessor is dead. The
+// restart, alone on the store, resumes the sweep's rescued job at once,
+// with its cut-off and cursor; it refused before (the run looked live),
+// leaving the sweep running on a dead process, every later sweep refused.
+func TestRestartAloneTakesOverAtOnce(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		killed, restart := state.NewProcess(), state.NewProcess()
+		shared := &state.Processes{DB: b.db, DeadAfter: time.Hour}
+		alone := &state.Processes{DB: b.db, DeadAfter: time.Hour, Alone: true}
+		runs := func(p state.Process, procs *state.Processes) *state.RetentionRuns {
+			return &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Process: p.ID, Processes: procs,
+				Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+		}
+		for _, p := range []state.Process{killed, restart} {
+			if _, err := shared.Beat(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		queued, err := runs(killed, shared).Queue(ctx, "admin", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := func(p state.Process, procs *state.Processes) (*retention.Run, error) {
+			return runs(p, procs).Begin(ctx, retention.Begin{ID: queued.ID, Now: b.clock.Now(), StaleAfter: retention.DefaultStaleAfter})
+		}
+		first, err := job(killed, shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := "messages.100"
+		first.Cursor = retention.Cursor{Unit: "app.messages", AfterKey: &after}
+		if err := runs(killed, shared).Save(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		// Beside a live process, the fresh beat keeps the sweep its own.
+		if _, err := job(restart, shared); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Fatalf("a replica's copy of the job beside the fresh beat: %v; want ECONFLICT", err)
+		}
+		if dead, err := alone.Dead(ctx, restart.ID); err != nil || !reflect.DeepEqual(dead, []string{killed.ID}) {
+			t.Fatalf("dead processes seen alone: %v %v; want %s", dead, err, killed.ID)
+		}
+		next, err := job(restart, alone)
+		if err != nil {
+			t.Fatalf("the restart, alone on the store: %v; want the sweep carried on", err)
+		}
+		if next.Resumes != first.ID || !next.AsOf.Equal(first.AsOf) || !reflect.DeepEqual(next.Cursor, first.Cursor) {
+			t.Fatalf("the restart resumes %q as of %s at %+v; want %s as of %s at %+v",
+				next.Resumes, next.AsOf, next.Cursor, first.ID, first.AsOf, first.Cursor)
 		}
 	})
 }

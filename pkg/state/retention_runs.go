@@ -98,28 +98,34 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := &retentionRunRow{ID: b.ID, Kind: cmp.Or(b.Kind, retention.KindRetention), DryRun: b.DryRun, Trigger: b.Trigger, Actor: b.Actor, AsOf: now,
 			CreatedAt: now, Counts: "[]", Cursor: "{}"}
+		carried := false
 		if b.ID != "" {
-			if err := s.DB.lock(tx).Where("id = ?", b.ID).Take(row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-				return dsr.Errorf(dsr.ENOTFOUND, "retention run %s not found", b.ID)
-			} else if err != nil {
+			if err := s.latest(tx, b.ID, row); err != nil {
 				return err
 			}
 			switch {
-			case row.Status == string(retention.StatusRunning) && s.orphaned(ctx, tx, row, now, b.StaleAfter):
-				// Its job was rescued from a dead process: carry the run on
-				// under a new id that resumes it.
-				if err := s.interrupt(tx, row, now); err != nil {
-					return err
+			case row.Status == string(retention.StatusRunning) && s.orphaned(ctx, tx, row, now, b.StaleAfter),
+				row.Status == string(retention.StatusFailed) && row.ResumedBy == "":
+				// Its job was rescued from a dead process, or given back by
+				// a stopping one: carry the run on under a new id that
+				// resumes it, with its cut-off and cursor.
+				if row.Status == string(retention.StatusRunning) {
+					if err := s.interrupt(tx, row, now); err != nil {
+						return err
+					}
 				}
 				next := *row
-				next.ID, next.CreatedAt, next.ProcessID, next.Resumes, next.ResumedBy = uuid.Must(uuid.NewV7()).String(), now, "", "", ""
+				next.ID, next.CreatedAt, next.ProcessID, next.Resumes, next.ResumedBy = uuid.Must(uuid.NewV7()).String(), now, "", row.ID, ""
 				next.FinishedAt, next.ErrorCode, next.ErrorMessage = nil, nil, nil
-				row = &next
-				if row.DryRun {
-					row.AsOf, row.Cursor, row.Counts = now, "{}", "[]"
+				if next.DryRun {
+					next.AsOf, next.Cursor, next.Counts = now, "{}", "[]"
 				}
+				if err := tx.Model(&retentionRunRow{}).Where("id = ?", row.ID).Update("resumed_by", next.ID).Error; err != nil {
+					return fmt.Errorf("mark retention run %s resumed: %w", row.ID, err)
+				}
+				row, carried = &next, true
 			case row.Status != string(retention.StatusQueued):
-				return dsr.Errorf(dsr.ECONFLICT, "retention run %s is %s, not queued", b.ID, row.Status)
+				return dsr.Errorf(dsr.ECONFLICT, "retention run %s is %s, not queued", row.ID, row.Status)
 			default:
 				row.AsOf = now
 			}
@@ -130,8 +136,10 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 			if err := s.takeOver(ctx, tx, row.Kind, row.ID, now, b.StaleAfter); err != nil {
 				return err
 			}
-			if err := s.resume(tx, row); err != nil {
-				return err
+			if !carried {
+				if err := s.resume(tx, row); err != nil {
+					return err
+				}
 			}
 		}
 		row.Status, row.StartedAt, row.HeartbeatAt, row.RegistryVersion = string(retention.StatusRunning), &now, &now, b.RegistryVersion
@@ -149,6 +157,28 @@ func (s *RetentionRuns) Begin(ctx context.Context, b retention.Begin) (*retentio
 		return nil, fmt.Errorf("begin retention run: %w", err)
 	}
 	return out, err
+}
+
+// latest loads into row, locked, the run that carries on run id: id
+// itself, or the last of the runs that resumed it one after another. A
+// sweep's job names the run it was queued for, and a job rescued from a
+// dead process more than once finds that run already carried on under
+// other ids; the run to begin from is the last of them. ENOTFOUND for an
+// unknown id.
+func (s *RetentionRuns) latest(tx *gorm.DB, id string, row *retentionRunRow) error {
+	if err := s.DB.lock(tx).Where("id = ?", id).Take(row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return dsr.Errorf(dsr.ENOTFOUND, "retention run %s not found", id)
+	} else if err != nil {
+		return err
+	}
+	for seen := map[string]bool{row.ID: true}; row.ResumedBy != "" && !seen[row.ResumedBy]; seen[row.ID] = true {
+		var next retentionRunRow
+		if err := s.DB.lock(tx).Where("id = ?", row.ResumedBy).Take(&next).Error; err != nil {
+			return fmt.Errorf("read retention run %s, which resumed %s: %w", row.ResumedBy, row.ID, err)
+		}
+		*row = next
+	}
+	return nil
 }
 
 // takeOver marks failed the running real runs of kind whose process died
