@@ -80,11 +80,15 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// screenshotDir is where screenshots are kept: LETHE_TEST_SCREENSHOTS, or
+// screenshotDir is where screenshots are kept: LETHE_TEST_SCREENSHOTS
+// (made if missing), or
 // a new folder under the system's temporary folder, which outlives the test.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	if dir := os.Getenv("LETHE_TEST_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		return dir
 	}
 	dir, err := os.MkdirTemp("", "lethe-screenshots-")
