@@ -20,6 +20,10 @@ type Plan struct {
 	// Identities counts, by type, the identities the walk matched: those
 	// given and those enrichment found. Values are never shown.
 	Identities map[string]int `json:"identities"`
+	// Mentions counts, per collection that declares mentions, the
+	// mentions of the person in other people's rows that an erasure
+	// would replace with pseudonyms; empty when none declares them.
+	Mentions []PlanMention `json:"mentions"`
 }
 
 // PlanItem is one collection of a Plan.
@@ -125,6 +129,9 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 	}
 	if withFiles {
 		if p.Files, err = r.planFiles(ctx, targets); err != nil {
+			return nil, err
+		}
+		if p.Mentions, err = r.mentionCounts(ctx, r.person()); err != nil {
 			return nil, err
 		}
 	}

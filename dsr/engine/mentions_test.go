@@ -1,0 +1,260 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/engine"
+	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/redact"
+	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
+)
+
+// mentionsRegistry declares mentions in a JSON path of messages and in a
+// whole column of chats, whose tenant the messages reach through chat_id.
+const mentionsRegistry = `
+stores:
+  app: {kind: sql, driver: %s, dsn_env: APP_DSN}
+collections:
+  app.users:
+    identity: {email: email, phone: phone}
+    categories: {email: user.contact.email, name: user.name, phone: user.contact.phone}
+    erasure: delete
+  app.chats:
+    tenant: studio_id
+    references: {user_id: users.id}
+    mentions: [title]
+    erasure: delete
+  app.messages:
+    references: {chat_id: chats.id}
+    json: {body: ["author.name", "parts[*].text"]}
+    categories: {body.author.name: user.name}
+    mentions: ["body.parts[*].text"]
+    erasure: delete
+`
+
+var mentionsDDL = []string{
+	`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, name VARCHAR(255), phone VARCHAR(32))`,
+	`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, title VARCHAR(255))`,
+	`CREATE TABLE messages (id BIGINT PRIMARY KEY, chat_id BIGINT NOT NULL, body TEXT NOT NULL)`,
+}
+
+// The people: Ada (erased), Grace and Alan. Each message is (id, chat, author, text).
+var mentionUsers = []struct {
+	id                 int64
+	email, name, phone string
+}{
+	{1, "ada@example.com", "Ada Lovelace", "+442079460958"},
+	{2, "grace@example.com", "Grace Hopper", "+12025550142"},
+	{3, "alan@example.com", "Alan Turing", ""},
+}
+
+var mentionChats = []struct {
+	id, user      int64
+	studio, title string
+}{
+	{10, 1, "acme", "About Ada Lovelace"}, // Ada's own: erased, not rewritten
+	{20, 2, "acme", "Talk with Ada Lovelace"},
+	{21, 2, "globex", "plain"},
+	{30, 3, "acme", "Sleep"},
+}
+
+var mentionMessages = []struct {
+	id, chat int64
+	text     string
+}{
+	{100, 10, "I am Ada Lovelace, ada@example.com"},
+	{200, 20, "My manager Ada Lovelace said A. Lovelace and Lovelace, Ada are one person; mail ADA@example.com or call 020 7946 0958."},
+	{201, 20, "Ada said hi, and Grace Hopper wrote to grace@example.com"},
+	{202, 20, "Nothing here: Lovelacey, and Ada alone"},
+	{210, 21, "I met Ada Lovelace at globex"},
+	{300, 30, "Ádá Lovelace's notes kept me up"},
+}
+
+type mentionsEnv struct {
+	app  *sqlstore.Store
+	reg  *registry.Registry
+	eng  *engine.Engine
+	keys *redact.Keyring
+}
+
+func setupMentions(t *testing.T, driver string) *mentionsEnv {
+	t.Helper()
+	reg, err := registry.Parse([]byte(fmt.Sprintf(mentionsRegistry, driver)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &mentionsEnv{reg: reg, app: testkit.OpenStore(t, "app", driver, mentionsDDL...)}
+	for _, u := range mentionUsers {
+		testkit.Exec(t, e.app, `INSERT INTO users (id, email, name, phone) VALUES (?, ?, ?, ?)`, u.id, u.email, u.name, u.phone)
+	}
+	for _, c := range mentionChats {
+		testkit.Exec(t, e.app, `INSERT INTO chats (id, studio_id, user_id, title) VALUES (?, ?, ?, ?)`, c.id, c.studio, c.user, c.title)
+	}
+	for _, m := range mentionMessages {
+		testkit.Exec(t, e.app, `INSERT INTO messages (id, chat_id, body) VALUES (?, ?, ?)`, m.id, m.chat, messageBody(m.chat, m.text))
+	}
+	if e.keys, err = redact.NewKeyring([]byte("a redaction secret for tests")); err != nil {
+		t.Fatal(err)
+	}
+	e.eng = engine.New(reg, map[string]connector.Store{"app": e.app}, dsr.NewSubjectHasher([]byte("k")))
+	e.eng.Redactors = e.keys
+	e.eng.RowBatch = 2 // several pages per scan
+	e.eng.Pause = -1
+	return e
+}
+
+// messageBody is a message's JSON as the application writes it, its
+// author named by the chat's owner.
+func messageBody(chat int64, text string) string {
+	author := ""
+	for _, c := range mentionChats {
+		if c.id == chat {
+			author = mentionUsers[c.user-1].name
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{"author": map[string]any{"name": author}, "parts": []any{map[string]any{"text": text}}})
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// dump reads every row: table → id → the row's values, quoted.
+func (e *mentionsEnv) dump(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for table, cols := range map[string]string{"users": "id, email, name, phone", "chats": "id, studio_id, user_id, title", "messages": "id, chat_id, body"} {
+		out[table] = map[string]string{}
+		for _, r := range dumpRows(t, e.app, "SELECT "+cols+" FROM "+table+" ORDER BY id") {
+			id, _ := strconv.Unquote(r[0])
+			out[table][id] = strings.Join(r, "|")
+		}
+	}
+	return out
+}
+
+func adaErasure(tenant string) *dsr.Request {
+	return &dsr.Request{ID: "r-ada", Type: dsr.TypeErasure, Email: "ada@example.com", Tenant: tenant,
+		Identities: map[string]string{registry.IdentityPhone: "+442079460958"}}
+}
+
+// expectMentions returns what the rows of before become once Ada is
+// erased within tenant ("" for all): her own rows gone, and in the other
+// rows of tenant only her mentions replaced by the tenant's pseudonyms.
+func (e *mentionsEnv) expectMentions(before map[string]map[string]string, tenant string) map[string]map[string]string {
+	want := map[string]map[string]string{}
+	for table, rows := range before {
+		want[table] = maps.Clone(rows)
+	}
+	if tenant == "" { // a studio's request leaves the account, which no studio owns
+		delete(want["users"], "1")
+	}
+	delete(want["chats"], "10")
+	delete(want["messages"], "100")
+	studio := map[int64]string{}
+	for _, c := range mentionChats {
+		studio[c.id] = c.studio
+	}
+	replace := func(tn, s string) string {
+		r := e.keys.For(tn)
+		name, email, phone := r.Pseudonym(redact.Name, "Ada Lovelace"), r.Pseudonym(redact.Email, "ada@example.com"), r.Pseudonym(redact.Phone, "+442079460958")
+		return strings.NewReplacer("Ada Lovelace", name, "A. Lovelace", name, "Lovelace, Ada", name, "Ádá Lovelace", name,
+			"ADA@example.com", email, "020 7946 0958", phone).Replace(s)
+	}
+	for _, c := range mentionChats {
+		if c.id != 10 && (tenant == "" || c.studio == tenant) {
+			want["chats"][strconv.FormatInt(c.id, 10)] = strings.Join([]string{strconv.Quote(strconv.FormatInt(c.id, 10)), strconv.Quote(c.studio),
+				strconv.Quote(strconv.FormatInt(c.user, 10)), strconv.Quote(replace(c.studio, c.title))}, "|")
+		}
+	}
+	for _, m := range mentionMessages {
+		if m.id != 100 && (tenant == "" || studio[m.chat] == tenant) {
+			id := strconv.FormatInt(m.id, 10)
+			want["messages"][id] = strings.Join([]string{strconv.Quote(id), strconv.Quote(strconv.FormatInt(m.chat, 10)),
+				strconv.Quote(messageBody(m.chat, replace(studio[m.chat], m.text)))}, "|")
+		}
+	}
+	return want
+}
+
+func checkDump(t *testing.T, got, want map[string]map[string]string) {
+	t.Helper()
+	for table := range want {
+		for id, row := range want[table] {
+			if got[table][id] != row {
+				t.Errorf("%s %s:\n got %s\nwant %s", table, id, got[table][id], row)
+			}
+		}
+		for id := range got[table] {
+			if _, ok := want[table][id]; !ok {
+				t.Errorf("%s %s: left, want it erased", table, id)
+			}
+		}
+	}
+}
+
+func TestErasureRewritesMentions(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			for _, tc := range []struct {
+				tenant          string
+				messages, chats int64
+				messageRows     int64
+			}{
+				{"", 7, 1, 3},     // 5 in 200, 1 in 210 (globex), 1 in 300
+				{"acme", 6, 1, 2}, // globex's 210 is another studio's
+			} {
+				t.Run("tenant="+tc.tenant, func(t *testing.T) {
+					e := setupMentions(t, d)
+					before := e.dump(t)
+					plan, err := e.eng.PlanIdentities(ctx, map[string]string{"email": "ada@example.com", "phone": "+442079460958"}, tc.tenant)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantPlan := []engine.PlanMention{{Store: "app", Collection: "chats", Count: tc.chats, Rows: 1},
+						{Store: "app", Collection: "messages", Count: tc.messages, Rows: tc.messageRows}}
+					if fmt.Sprint(plan.Mentions) != fmt.Sprint(wantPlan) {
+						t.Errorf("plan mentions = %+v, want %+v", plan.Mentions, wantPlan)
+					}
+					if got := e.dump(t); fmt.Sprint(got) != fmt.Sprint(before) {
+						t.Fatal("the plan changed the database")
+					}
+					j := newJournal()
+					out, err := e.eng.Execute(ctx, adaErasure(tc.tenant), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !out.Verification.Passed {
+						t.Errorf("verification: %+v", out.Verification)
+					}
+					if m := out.Details["mentions"]; fmt.Sprint(m) != fmt.Sprint(map[string]int64{"app.chats": tc.chats, "app.messages": tc.messages}) {
+						t.Errorf("mentions replaced = %v", m)
+					}
+					checkDump(t, e.dump(t), e.expectMentions(before, tc.tenant))
+
+					// A mention put back after its step is found by verification
+					// (the same journal: every step is done, verification runs again).
+					testkit.Exec(t, e.app, `UPDATE messages SET body = ? WHERE id = 202`, messageBody(20, "Ada Lovelace again"))
+					again, err := e.eng.Execute(ctx, adaErasure(tc.tenant), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if again.Verification.Passed || again.Verification.Found["mentions:app.messages"] != 1 {
+						t.Errorf("verification with a mention put back: %+v", again.Verification)
+					}
+				})
+			}
+		})
+	}
+}
