@@ -258,3 +258,59 @@ func TestErasureRewritesMentions(t *testing.T) {
 		})
 	}
 }
+
+// TestErasureMentionsResume interrupts an erasure of Ada while it rewrites
+// mentions (Ada's own rows, and with them her name, already deleted) and
+// at journal saves, resumes it, and expects the uninterrupted outcome.
+func TestErasureMentionsResume(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			ref := setupMentions(t, d)
+			before := ref.dump(t)
+			if _, err := ref.eng.Execute(ctx, adaErasure(""), newJournal()); err != nil {
+				t.Fatal(err)
+			}
+			want := ref.expectMentions(before, "")
+			checkDump(t, ref.dump(t), want)
+			// Writes 1-3 delete messages, chats and users; 4 rewrites chat 20,
+			// 5-7 the pages of messages holding 200, 210 and 300. Saves 9-11 are
+			// the chats' mentions step, 12-15 the messages'.
+			for _, kp := range []killPoint{{store: 4}, {store: 5, afterCommit: true}, {store: 6}, {store: 7, afterCommit: true}, {journal: 9}, {journal: 13}, {journal: 15}} {
+				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
+					e := setupMentions(t, d)
+					j := interruptMentions(t, e.eng, kp)
+					out, err := e.eng.Execute(ctx, adaErasure(""), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !out.Verification.Passed {
+						t.Errorf("verification after resume: %+v", out.Verification)
+					}
+					checkDump(t, e.dump(t), want)
+				})
+			}
+		})
+	}
+}
+
+// interruptMentions runs an erasure of Ada that stops at kp, fails the
+// test unless it fails, and returns its journal.
+func interruptMentions(t *testing.T, eng *engine.Engine, kp killPoint) *memJournal {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
+	if kp.store == 0 {
+		k.at = -1
+	}
+	killed := *eng
+	killed.Stores = map[string]connector.Store{"app": killingStore{eng.Stores["app"], k}}
+	j := newJournal()
+	j.failAfter = kp.journal
+	if _, err := killed.Execute(ctx, adaErasure(""), j); err == nil {
+		t.Fatal("the interrupted run did not fail")
+	}
+	j.failAfter = 0
+	return j
+}
