@@ -351,18 +351,14 @@ type PlanMention struct {
 }
 
 // eraseMentions replaces the person's mentions in the other rows of every
-// collection that declares mentions with the tenant's pseudonyms, one
-// journaled step per collection ("mentions <collection>"), and returns
-// the mentions replaced per collection.
-//
-// Errors: EUNPROCESSABLE when the engine has no Redactors.
+// collection that declares mentions with the tenant's pseudonyms
+// (registry.Redacted for an engine without Redactors), one journaled step
+// per collection ("mentions <collection>"), and returns the mentions
+// replaced per collection.
 func (r *run) eraseMentions(ctx context.Context, steps map[string]dsr.Step) (map[string]int64, error) {
 	out := map[string]int64{}
 	if !hasMentions(r.reg) {
 		return out, nil
-	}
-	if r.e.Redactors == nil {
-		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "the registry declares mentions: replacing them needs pseudonyms (LETHE_SUBJECT_KEY)")
 	}
 	p := r.person()
 	for _, c := range r.reg.Order() {
@@ -419,7 +415,10 @@ func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *re
 			after = nil
 		}
 		u.sel.Contains = pre
-		red := r.e.Redactors.For(u.tenant)
+		token := func(redact.Mention) string { return registry.Redacted }
+		if r.e.Redactors != nil {
+			token = r.e.Redactors.For(u.tenant).PseudonymOf
+		}
 		err := r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			rows, err := store.Rows(bctx, u.sel, cols, after, b.Size)
 			if err != nil || len(rows) == 0 {
@@ -432,7 +431,7 @@ func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *re
 				}
 			}
 			if len(keys) > 0 {
-				n, err := replaceMentions(bctx, store, c, keys, p, red)
+				n, err := replaceMentions(bctx, store, c, keys, p, token)
 				if err != nil {
 					return err
 				}
@@ -450,9 +449,9 @@ func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *re
 }
 
 // replaceMentions rewrites the rows of c with keys, replacing p's mentions
-// in c's mention fields with red's pseudonyms and nothing else, and
-// returns how many it replaced.
-func replaceMentions(ctx context.Context, store connector.Store, c *registry.Collection, keys []string, p *redact.Person, red *redact.Redactor) (int64, error) {
+// in c's mention fields with their tokens and nothing else, and returns
+// how many it replaced.
+func replaceMentions(ctx context.Context, store connector.Store, c *registry.Collection, keys []string, p *redact.Person, token func(redact.Mention) string) (int64, error) {
 	var n int64
 	an := connector.Anonymization{Rewrite: c.MentionColumns(), Edit: func(col string, old *string) (*string, error) {
 		if old == nil {
@@ -464,7 +463,7 @@ func replaceMentions(ctx context.Context, store connector.Store, c *registry.Col
 				continue
 			}
 			if f.Path == nil {
-				out, k := p.Replace(red, *old)
+				out, k := p.Replace(*old, token)
 				n += int64(k)
 				return &out, nil
 			}
@@ -481,7 +480,7 @@ func replaceMentions(ctx context.Context, store connector.Store, c *registry.Col
 				if !ok {
 					return v
 				}
-				out, k := p.Replace(red, s)
+				out, k := p.Replace(s, token)
 				found += k
 				return out
 			})

@@ -13,7 +13,9 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
+	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
@@ -313,4 +315,57 @@ func interruptMentions(t *testing.T, eng *engine.Engine, kp killPoint) *memJourn
 	}
 	j.failAfter = 0
 	return j
+}
+
+// TestDemoMentions: in the demo, Grace names Ada in a Career Coach chat;
+// the plan counts that mention and erasing Ada replaces it with the
+// studio's pseudonym of her name, leaving the rest of Grace's message.
+func TestDemoMentions(t *testing.T) {
+	ctx := context.Background()
+	d, err := demo.Seed(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse(d.Registry("DEMO_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
+	blobs, err := blobstore.OpenRegistry(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blobs.Close()
+	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs, eng.Redactors = blobs.Engine(), keys
+	plan, err := eng.Plan(ctx, "ada@example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(plan.Mentions) != fmt.Sprint([]engine.PlanMention{{Store: "app", Collection: "messages", Count: 1, Rows: 1}}) {
+		t.Errorf("plan mentions = %+v", plan.Mentions)
+	}
+	app := stores.Engine()["app"].(*sqlstore.Store)
+	const query = `SELECT body FROM messages WHERE body LIKE '%Team growth%'`
+	before := dumpRows(t, app, query)
+	out, err := eng.Execute(ctx, erasure("ada@example.com", ""), newJournal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Verification.Passed {
+		t.Errorf("verification: %+v", out.Verification)
+	}
+	after := dumpRows(t, app, query)
+	name := keys.For("career-coach").Pseudonym(redact.Name, "Ada Lovelace")
+	if len(before) != 1 || len(after) != 1 || after[0][0] != strings.Replace(before[0][0], "Ada Lovelace", name, 1) {
+		t.Errorf("Grace's message:\nbefore %v\n after %v", before, after)
+	}
 }

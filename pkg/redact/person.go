@@ -105,10 +105,10 @@ func (p *Person) Find(text string) []Mention {
 	return out
 }
 
-// Replace returns text with each mention of p replaced by r's pseudonym of
-// the identity it names ("<name:4f9a1c>"), and how many it replaced. A
+// Replace returns text with each mention of p replaced by token(mention),
+// and how many it replaced; PseudonymOf gives a Redactor's pseudonyms. A
 // text without mentions is returned as it is.
-func (p *Person) Replace(r *Redactor, text string) (string, int) {
+func (p *Person) Replace(text string, token func(Mention) string) (string, int) {
 	ms := p.Find(text)
 	if len(ms) == 0 {
 		return text, 0
@@ -117,12 +117,16 @@ func (p *Person) Replace(r *Redactor, text string) (string, int) {
 	prev := 0
 	for _, m := range ms {
 		b.WriteString(text[prev:m.Start])
-		b.WriteString(r.Pseudonym(m.Kind, m.Value))
+		b.WriteString(token(m))
 		prev = m.End
 	}
 	b.WriteString(text[prev:])
 	return b.String(), len(ms)
 }
+
+// PseudonymOf returns the token of a mention that r's pseudonym of the
+// identity it names ("<name:4f9a1c>"), the same for every form of it.
+func (r *Redactor) PseudonymOf(m Mention) string { return r.Pseudonym(m.Kind, m.Value) }
 
 // Excerpt returns the sentence of text around m, with every other
 // person's data in it (what r.Redact finds: addresses, numbers, the

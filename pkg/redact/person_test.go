@@ -44,13 +44,13 @@ func TestPersonReplace(t *testing.T) {
 	}
 	p := NewPerson([]string{"Ada Lovelace"}, []string{"ada@example.com"}, []string{"+442079460958"})
 	text := "Ada Lovelace (A. Lovelace; ada@example.com, 020 7946 0958) met Grace."
-	out, n := p.Replace(r, text)
+	out, n := p.Replace(text, r.PseudonymOf)
 	name, email, phone := r.Pseudonym(Name, "Ada Lovelace"), r.Pseudonym(Email, "ada@example.com"), r.Pseudonym(Phone, "+442079460958")
 	want := name + " (" + name + "; " + email + ", " + phone + ") met Grace."
 	if out != want || n != 4 {
 		t.Fatalf("Replace = %q, %d; want %q, 4", out, n, want)
 	}
-	if again, n := p.Replace(r, out); again != out || n != 0 {
+	if again, n := p.Replace(out, r.PseudonymOf); again != out || n != 0 {
 		t.Errorf("a second Replace changed %q into %q", out, again)
 	}
 	if got := strings.Join(p.Needles(), ","); got != "lovelace,ada@example.com,0958" {
