@@ -520,3 +520,52 @@ func (r *run) mentionsLeft(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// MentionExcerpt is one sentence of another person's row that mentions
+// the subject, as an access package shows it (Art. 15 covers what others
+// wrote about the person): the other people's data in it pseudonymised
+// (Art. 15(4)), the subject's own names, addresses and numbers as written.
+type MentionExcerpt struct {
+	Collection string `json:"collection"` // "<store>.<collection>"
+	Field      string `json:"field"`      // the column or JSON path, as the registry names it
+	Sentence   string `json:"sentence"`
+}
+
+// Mentions streams to fn, collection by collection, each sentence of the
+// other rows in the request's tenant that mentions the subject, once per
+// sentence. It needs the engine's Redactors to pseudonymise the others:
+// without them it streams nothing.
+func (a *Access) Mentions(ctx context.Context, fn func(MentionExcerpt) error) error {
+	r := a.r
+	p := r.person()
+	if r.e.Redactors == nil || p.Empty() {
+		return nil
+	}
+	for _, c := range r.reg.Order() {
+		if len(c.Mentions) == 0 {
+			continue
+		}
+		cols := c.MentionColumns()
+		err := r.scanMentions(ctx, c, p, func(u mentionUnit, row connector.Row, _ int) error {
+			red := r.e.Redactors.For(u.tenant)
+			var err error
+			for _, f := range c.Mentions {
+				seen := map[string]bool{}
+				eachText([]registry.Field{f}, cols, row.Values, func(s string) {
+					for _, m := range p.Find(s) {
+						x := MentionExcerpt{Collection: c.Key, Field: f.Name(), Sentence: p.Excerpt(red, s, m)}
+						if err == nil && !seen[x.Sentence] {
+							seen[x.Sentence] = true
+							err = fn(x)
+						}
+					}
+				})
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -79,7 +79,7 @@ var mentionMessages = []struct {
 	{201, 20, "Ada said hi, and Grace Hopper wrote to grace@example.com"},
 	{202, 20, "Nothing here: Lovelacey, and Ada alone"},
 	{210, 21, "I met Ada Lovelace at globex"},
-	{300, 30, "Ádá Lovelace's notes kept me up"},
+	{300, 30, "Ádá Lovelace's notes kept me up, ask alan@example.com or +1 202 555 0142. Goodnight."},
 }
 
 type mentionsEnv struct {
@@ -367,5 +367,43 @@ func TestDemoMentions(t *testing.T) {
 	name := keys.For("career-coach").Pseudonym(redact.Name, "Ada Lovelace")
 	if len(before) != 1 || len(after) != 1 || after[0][0] != strings.Replace(before[0][0], "Ada Lovelace", name, 1) {
 		t.Errorf("Grace's message:\nbefore %v\n after %v", before, after)
+	}
+}
+
+// mentionCollector is an Exporter that keeps the mentions an access
+// package would list.
+type mentionCollector struct{ got []engine.MentionExcerpt }
+
+func (mc *mentionCollector) Export(ctx context.Context, _ *dsr.Request, a *engine.Access) (*engine.ExportResult, error) {
+	err := a.Mentions(ctx, func(m engine.MentionExcerpt) error { mc.got = append(mc.got, m); return nil })
+	return &engine.ExportResult{Object: "none"}, err
+}
+
+// TestAccessListsMentions: Ada's access package lists the sentences of
+// other people's rows that mention her (not her own rows), once each, with
+// the others' address and phone number pseudonymised.
+func TestAccessListsMentions(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setupMentions(t, d)
+			mc := &mentionCollector{}
+			e.eng.Exporter = mc
+			req := adaErasure("")
+			req.Type = dsr.TypeAccess
+			if _, err := e.eng.Execute(context.Background(), req, newJournal()); err != nil {
+				t.Fatal(err)
+			}
+			acme := e.keys.For("acme")
+			want := []engine.MentionExcerpt{
+				{Collection: "app.chats", Field: "title", Sentence: "Talk with Ada Lovelace"},
+				{Collection: "app.messages", Field: "body.parts[*].text", Sentence: mentionMessages[1].text},
+				{Collection: "app.messages", Field: "body.parts[*].text", Sentence: "Ádá Lovelace's notes kept me up, ask " +
+					acme.Pseudonym(redact.Email, "alan@example.com") + " or " + acme.Pseudonym(redact.Phone, "+1 202 555 0142") + "."},
+				{Collection: "app.messages", Field: "body.parts[*].text", Sentence: "I met Ada Lovelace at globex"}, // tenant by tenant
+			}
+			if fmt.Sprint(mc.got) != fmt.Sprint(want) {
+				t.Errorf("mentions =\n%v\nwant\n%v", mc.got, want)
+			}
+		})
 	}
 }

@@ -96,6 +96,9 @@ func Write(ctx context.Context, w io.Writer, info PackageInfo, a *engine.Access)
 	if err := b.keys(); err != nil {
 		return 0, err
 	}
+	if err := b.mentions(); err != nil {
+		return 0, err
+	}
 	for k, n := range a.Counts {
 		b.counts[k] = n
 	}

@@ -204,30 +204,43 @@ func (p *Person) phoneOf(d string) string {
 }
 
 // sentence returns the bounds of the sentence of text holding [start,
-// end): from after the last '.', '!', '?' or line break followed by white
-// space before start, to the next one after end.
+// end): from after the last stop ('.', '!' or '?' followed by white space)
+// or line break before start, to the next one after end. The period of an
+// initial ("A. Lovelace") is no stop.
 func sentence(text string, start, end int) (int, int) {
 	from := 0
 	for i := start - 1; i > 0; i-- {
-		if c := text[i]; c == '\n' || (isStop(text[i-1]) && (c == ' ' || c == '\t')) {
+		if c := text[i]; c == '\n' || ((c == ' ' || c == '\t') && isStop(text, i-1)) {
 			from = i + 1
 			break
 		}
 	}
 	to := len(text)
 	for i := end; i < len(text); i++ {
-		if c := text[i]; c == '\n' || (isStop(c) && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n')) {
+		if text[i] == '\n' {
 			to = i
-			if c != '\n' {
-				to++
-			}
+			break
+		}
+		if isStop(text, i) && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n') {
+			to = i + 1
 			break
 		}
 	}
 	return from, to
 }
 
-func isStop(c byte) bool { return c == '.' || c == '!' || c == '?' }
+// isStop reports whether text[i] ends a sentence: '!', '?', or a '.' that
+// does not follow a lone letter (an initial).
+func isStop(text string, i int) bool {
+	switch text[i] {
+	case '!', '?':
+		return true
+	case '.':
+		initial := i >= 1 && class[text[i-1]] == clsLetter && (i == 1 || text[i-2] == ' ' || text[i-2] == '\n')
+		return !initial
+	}
+	return false
+}
 
 // foldAddress lower-cases an e-mail address as stores match addresses
 // (dsr.FoldEmail).

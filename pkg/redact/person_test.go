@@ -75,3 +75,19 @@ func TestPersonExcerpt(t *testing.T) {
 		t.Errorf("Excerpt = %q, want %q", got, want)
 	}
 }
+
+func TestPersonExcerptKeepsInitials(t *testing.T) {
+	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPerson([]string{"Ada Lovelace"}, nil, nil)
+	text := "Hello. Ask A. Lovelace first. Then stop."
+	ms := p.Find(text)
+	if len(ms) != 1 {
+		t.Fatalf("Find = %v", ms)
+	}
+	if got := p.Excerpt(r, text, ms[0]); got != "Ask A. Lovelace first." {
+		t.Errorf("Excerpt = %q", got)
+	}
+}
