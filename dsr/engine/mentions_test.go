@@ -407,3 +407,59 @@ func TestAccessListsMentions(t *testing.T) {
 		})
 	}
 }
+
+// readCounter counts the rows a store returns from Rows; it keeps the
+// store's own methods (MentionIndex among them).
+type readCounter struct {
+	*sqlstore.Store
+	rows int
+}
+
+func (rc *readCounter) Rows(ctx context.Context, sel connector.Selection, cols []string, after *string, limit int) ([]connector.Row, error) {
+	rows, err := rc.Store.Rows(ctx, sel, cols, after, limit)
+	rc.rows += len(rows)
+	return rows, err
+}
+
+// TestMentionsPrefilter: with a Postgres pg_trgm GIN index or a MariaDB
+// FULLTEXT index on the messages' body, the scan reads only the rows the
+// index selects, and finds the same mentions.
+func TestMentionsPrefilter(t *testing.T) {
+	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL} {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			e := setupMentions(t, d)
+			rc := &readCounter{Store: e.app}
+			e.eng.Stores = map[string]connector.Store{"app": rc}
+			ids := map[string]string{"email": "ada@example.com"} // a FULLTEXT index finds no phone numbers
+			plain, err := e.eng.PlanIdentities(ctx, ids, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			read := rc.rows
+			if d == registry.DriverPostgres {
+				testkit.Exec(t, e.app, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`)
+				testkit.Exec(t, e.app, `CREATE INDEX messages_body_trgm ON messages USING gin (body public.gin_trgm_ops)`)
+			} else {
+				testkit.Exec(t, e.app, `ALTER TABLE messages ADD FULLTEXT INDEX messages_body_ft (body)`)
+			}
+			kind, err := e.app.MentionIndex(ctx, e.reg.Collections["app.messages"], "body")
+			if want := map[string]string{registry.DriverPostgres: engine.IndexTrigram, registry.DriverMySQL: engine.IndexFulltext}[d]; err != nil || kind != want {
+				t.Fatalf("MentionIndex = %q, %v; want %q", kind, err, want)
+			}
+			rc.rows = 0
+			indexed, err := e.eng.PlanIdentities(ctx, ids, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(indexed.Mentions) != fmt.Sprint(plain.Mentions) || plain.Mentions[1].Count != 6 {
+				t.Errorf("mentions with the index %+v, without %+v", indexed.Mentions, plain.Mentions)
+			}
+			// Without the index the plan reads Ada's own rows (enrichment,
+			// names) and every other message; with it, not message 201.
+			if rc.rows >= read {
+				t.Errorf("rows read with the index %d, without %d", rc.rows, read)
+			}
+		})
+	}
+}

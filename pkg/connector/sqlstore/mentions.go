@@ -88,3 +88,55 @@ func (q *query) contains(ct *connector.Contains) {
 func escapeLike(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
+
+// MentionCost is what a scan for mentions in a collection reads, for
+// lethe config check.
+type MentionCost struct {
+	Rows, Bytes int64 // rows of the table, bytes of its mention columns
+	// Index is the index that serves the scan ("pg_trgm", "fulltext"), ""
+	// for none; Advice says how to make the scan cheap, "" when it is.
+	Index, Advice string
+}
+
+// MentionCost counts the rows of c's table and the bytes of its mention
+// columns (one full read, as a scan without an index does) and finds the
+// index that would serve the scan.
+func (s *Store) MentionCost(ctx context.Context, c *registry.Collection) (MentionCost, error) {
+	q := s.newQuery()
+	cols := c.MentionColumns()
+	size := "0"
+	for _, col := range cols {
+		expr := "LENGTH(" + q.col(col) + ")"
+		switch s.driver {
+		case registry.DriverPostgres:
+			expr = "OCTET_LENGTH(" + q.col(col) + "::text)"
+		case registry.DriverSQLite:
+			expr = "LENGTH(CAST(" + q.col(col) + " AS BLOB))"
+		}
+		size += " + COALESCE(SUM(" + expr + "), 0)"
+	}
+	var out MentionCost
+	row := s.db.WithContext(ctx).Raw("SELECT COUNT(*), " + size + " FROM " + q.ident(c.Table)).Row()
+	if err := row.Scan(&out.Rows, &out.Bytes); err != nil {
+		return out, s.fail(ctx, "measure", c.Key, err)
+	}
+	if len(cols) != 1 {
+		out.Advice = "mentions in several columns are scanned without an index: every row is read"
+		return out, nil
+	}
+	var err error
+	if out.Index, err = s.MentionIndex(ctx, c, cols[0]); err != nil || out.Index != "" {
+		return out, err
+	}
+	_, table := splitTable(c.Table)
+	name := q.ident(table + "_" + cols[0] + "_mentions")
+	switch s.driver {
+	case registry.DriverPostgres:
+		out.Advice = "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX " + name + " ON " + q.ident(c.Table) + " USING gin (" + q.col(cols[0]) + " gin_trgm_ops)"
+	case registry.DriverMySQL:
+		out.Advice = "ALTER TABLE " + q.ident(c.Table) + " ADD FULLTEXT INDEX " + name + " (" + q.col(cols[0]) + ")"
+	default:
+		out.Advice = "SQLite has no index for a search inside text: every row is read"
+	}
+	return out, nil
+}
