@@ -1,11 +1,14 @@
 package engine_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/demo"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
@@ -461,5 +465,83 @@ func TestMentionsPrefilter(t *testing.T) {
 				t.Errorf("rows read with the index %d, without %d", rc.rows, read)
 			}
 		})
+	}
+}
+
+// packageWriter is an Exporter that writes the real access package into
+// memory.
+type packageWriter struct{ zip bytes.Buffer }
+
+func (pw *packageWriter) Export(ctx context.Context, req *dsr.Request, a *engine.Access) (*engine.ExportResult, error) {
+	_, err := export.Write(ctx, &pw.zip, export.PackageInfo{RequestID: req.ID, Email: req.Email, SpoolDir: os.TempDir()}, a)
+	return &engine.ExportResult{Object: "memory"}, err
+}
+
+// TestDemoAccessPackageMentions: Ada's package holds mentions.json with
+// Grace's sentence that names her, report.html says what the file is, and
+// no entry carries another person's address in clear.
+func TestDemoAccessPackageMentions(t *testing.T) {
+	ctx := context.Background()
+	d, err := demo.Seed(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse(d.Registry("DEMO_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
+	blobs, err := blobstore.OpenRegistry(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blobs.Close()
+	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := &packageWriter{}
+	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs, eng.Redactors, eng.Exporter = blobs.Engine(), keys, pw
+	req := &dsr.Request{ID: "r-access", Type: dsr.TypeAccess, Email: "ada@example.com"}
+	if _, err := eng.Execute(ctx, req, newJournal()); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(pw.zip.Bytes()), int64(pw.zip.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		entries[f.Name] = string(b)
+	}
+	var got []engine.MentionExcerpt
+	if err := json.Unmarshal([]byte(entries["mentions.json"]), &got); err != nil {
+		t.Fatalf("mentions.json: %v\n%s", err, entries["mentions.json"])
+	}
+	want := []engine.MentionExcerpt{{Collection: "app.messages", Field: "body.parts[*].text",
+		Sentence: "Ada Lovelace, who mentored me, says I should learn to delegate."}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("mentions.json = %+v, want %+v", got, want)
+	}
+	if !strings.Contains(entries["report.html"], "mentions.json") {
+		t.Error("report.html does not say what mentions.json is")
+	}
+	for name, body := range entries {
+		for _, other := range []string{"grace@example.com", "alan@example.com", "katherine@example.com", "202 555 0142", "07700 900123"} {
+			if strings.Contains(body, other) {
+				t.Errorf("%s carries %s", name, other)
+			}
+		}
 	}
 }
