@@ -41,7 +41,7 @@ collections:
 `
 
 // mentionsScan: 1,000,000 messages of one studio, one in 10,000 naming
-// Ada Lovelace (or writing her address). Lethe's plan counts her mentions
+// Ada Lovelace (or writing her address), none of them in her own chats. Lethe's plan counts her mentions
 // in other people's messages: a scan of the messages' text within the
 // studio, matched in Go (names in four forms, case and accents folded, on
 // word boundaries, her address). The baseline is the raw scan a script
@@ -109,7 +109,9 @@ func (b *bench) timeMentions(ctx context.Context, dsn, prefix string) (string, e
 			return "", err
 		}
 		l := time.Since(start)
-		found = p.Mentions[0].Count
+		if found = p.Mentions[0].Count; found == 0 {
+			return "", fmt.Errorf("the scan found no mention")
+		}
 		start = time.Now()
 		if raw, err = ilikeScan(ctx, db); err != nil {
 			return "", err
@@ -174,8 +176,8 @@ func (b *bench) mentionsData(ctx context.Context) (string, func(), error) {
 		`INSERT INTO users SELECT g, 'user' || g || '@example.com', 'User ' || g FROM generate_series(2, 1000) g`,
 		`INSERT INTO chats SELECT g, 'studio', g / 10 + 1 FROM generate_series(1, 10000) g`,
 		fmt.Sprintf(`INSERT INTO messages SELECT g, g %% 10000 + 1, CASE
-			WHEN g %% 20000 = 0 THEN 'My manager Ada Lovelace said the plan for week ' || g || ' is fine'
-			WHEN g %% 20000 = 10000 THEN 'Please write to ada@example.com about item ' || g
+			WHEN g %% 20000 = 5000 THEN 'My manager Ada Lovelace said the plan for week ' || g || ' is fine'
+			WHEN g %% 20000 = 15000 THEN 'Please write to ada@example.com about item ' || g
 			ELSE 'hello, this is message ' || g || ' about the weekly plan and the next steps' END
 			FROM generate_series(1, %d) g`, mentionsMessages),
 		`VACUUM ANALYZE users`, `VACUUM ANALYZE chats`, `VACUUM ANALYZE messages`,
