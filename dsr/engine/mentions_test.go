@@ -285,7 +285,7 @@ func TestErasureMentionsResume(t *testing.T) {
 			for _, kp := range []killPoint{{store: 4}, {store: 5, afterCommit: true}, {store: 6}, {store: 7, afterCommit: true}, {journal: 9}, {journal: 13}, {journal: 15}} {
 				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
 					e := setupMentions(t, d)
-					j := interruptMentions(t, e.eng, kp)
+					j := interruptedWith(t, e.eng, kp, adaErasure(""))
 					out, err := e.eng.Execute(ctx, adaErasure(""), j)
 					if err != nil {
 						t.Fatal(err)
@@ -300,56 +300,12 @@ func TestErasureMentionsResume(t *testing.T) {
 	}
 }
 
-// interruptMentions runs an erasure of Ada that stops at kp, fails the
-// test unless it fails, and returns its journal.
-func interruptMentions(t *testing.T, eng *engine.Engine, kp killPoint) *memJournal {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
-	if kp.store == 0 {
-		k.at = -1
-	}
-	killed := *eng
-	killed.Stores = map[string]connector.Store{"app": killingStore{eng.Stores["app"], k}}
-	j := newJournal()
-	j.failAfter = kp.journal
-	if _, err := killed.Execute(ctx, adaErasure(""), j); err == nil {
-		t.Fatal("the interrupted run did not fail")
-	}
-	j.failAfter = 0
-	return j
-}
-
 // TestDemoMentions: in the demo, Grace names Ada in a Career Coach chat;
 // the plan counts that mention and erasing Ada replaces it with the
 // studio's pseudonym of her name, leaving the rest of Grace's message.
 func TestDemoMentions(t *testing.T) {
 	ctx := context.Background()
-	d, err := demo.Seed(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Parse(d.Registry("DEMO_DB"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
-	blobs, err := blobstore.OpenRegistry(ctx, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blobs.Close()
-	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
-	eng.Blobs, eng.Redactors = blobs.Engine(), keys
+	eng, app, keys := demoEngine(t)
 	plan, err := eng.Plan(ctx, "ada@example.com", "")
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +313,6 @@ func TestDemoMentions(t *testing.T) {
 	if fmt.Sprint(plan.Mentions) != fmt.Sprint([]engine.PlanMention{{Store: "app", Collection: "messages", Count: 1, Rows: 1}}) {
 		t.Errorf("plan mentions = %+v", plan.Mentions)
 	}
-	app := stores.Engine()["app"].(*sqlstore.Store)
 	const query = `SELECT body FROM messages WHERE body LIKE '%Team growth%'`
 	before := dumpRows(t, app, query)
 	out, err := eng.Execute(ctx, erasure("ada@example.com", ""), newJournal())
@@ -482,31 +437,9 @@ func (pw *packageWriter) Export(ctx context.Context, req *dsr.Request, a *engine
 // no entry carries another person's address in clear.
 func TestDemoAccessPackageMentions(t *testing.T) {
 	ctx := context.Background()
-	d, err := demo.Seed(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Parse(d.Registry("DEMO_DB"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
-	blobs, err := blobstore.OpenRegistry(ctx, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blobs.Close()
-	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	pw := &packageWriter{}
-	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
-	eng.Blobs, eng.Redactors, eng.Exporter = blobs.Engine(), keys, pw
+	eng, _, _ := demoEngine(t)
+	eng.Exporter = pw
 	req := &dsr.Request{ID: "r-access", Type: dsr.TypeAccess, Email: "ada@example.com"}
 	if _, err := eng.Execute(ctx, req, newJournal()); err != nil {
 		t.Fatal(err)
@@ -544,4 +477,36 @@ func TestDemoAccessPackageMentions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// demoEngine seeds the demo and returns an engine over it with
+// pseudonyms, its application store and its keyring.
+func demoEngine(t *testing.T) (*engine.Engine, *sqlstore.Store, *redact.Keyring) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := demo.Seed(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse(d.Registry("DEMO_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stores.Close() })
+	blobs, err := blobstore.OpenRegistry(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs, eng.Redactors = blobs.Engine(), keys
+	return eng, stores.Engine()["app"].(*sqlstore.Store), keys
 }

@@ -12,7 +12,7 @@ import (
 // The manifest counts them under "mentions".
 func (b *builder) mentions() error {
 	var hw *hashWriter
-	var n int64
+	var n int
 	err := b.a.Mentions(b.ctx, func(m engine.MentionExcerpt) error {
 		if hw == nil {
 			var err error
@@ -21,17 +21,7 @@ func (b *builder) mentions() error {
 			}
 			hw.Write([]byte("["))
 		}
-		raw, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		sep := ",\n"
-		if n == 0 {
-			sep = "\n"
-		}
-		n++
-		_, err = hw.Write(append([]byte(sep), raw...))
-		return err
+		return writeElement(hw, &n, m)
 	})
 	if err != nil || hw == nil {
 		return err
@@ -40,6 +30,22 @@ func (b *builder) mentions() error {
 		return err
 	}
 	b.entries = append(b.entries, hw.entry("mentions.json"))
-	b.counts["mentions"] = n
+	b.counts["mentions"] = int64(n)
 	return nil
+}
+
+// writeElement writes v as the next element of a JSON array that hw holds
+// n elements of, one a line, and counts it.
+func writeElement(hw *hashWriter, n *int, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sep := ",\n"
+	if *n == 0 {
+		sep = "\n"
+	}
+	*n++
+	_, err = hw.Write(append([]byte(sep), raw...))
+	return err
 }

@@ -246,17 +246,7 @@ func (b *builder) keys() error {
 			}
 			hw.Write([]byte("["))
 		}
-		raw, err := json.Marshal(kv)
-		if err != nil {
-			return err
-		}
-		sep := ",\n"
-		if n == 0 {
-			sep = "\n"
-		}
-		n++
-		_, err = hw.Write(append([]byte(sep), raw...))
-		return err
+		return writeElement(hw, &n, kv)
 	})
 	if err != nil {
 		return err
