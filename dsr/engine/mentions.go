@@ -146,8 +146,8 @@ func eachText(fields []registry.Field, cols []string, vals []*string, fn func(s 
 
 // person returns what a mentions scan looks for: the names gathered, and
 // the emails and phones the request was executed with.
-func (r *run) person() *redact.Person {
-	return redact.NewPerson(r.names, r.ids[registry.IdentityEmail], r.ids[registry.IdentityPhone])
+func (r *run) person() *redact.Subject {
+	return redact.NewSubject(r.names, r.ids[registry.IdentityEmail], r.ids[registry.IdentityPhone])
 }
 
 // mentionUnits returns the rows of c a mentions scan reads, tenant by
@@ -243,7 +243,7 @@ func (r *run) tenantsOf(ctx context.Context, c *registry.Collection) ([]string, 
 // nil when c's store reports no index on its one mention column (a scan of
 // several columns reads every row). A FULLTEXT index finds words, not the
 // digits inside a phone number: it is not used for a person with a phone.
-func (r *run) prefilter(ctx context.Context, c *registry.Collection, p *redact.Person) (*connector.Contains, error) {
+func (r *run) prefilter(ctx context.Context, c *registry.Collection, p *redact.Subject) (*connector.Contains, error) {
 	cols := c.MentionColumns()
 	ix, ok := r.e.Stores[c.Store].(MentionIndexer)
 	if !ok || len(cols) != 1 {
@@ -275,7 +275,7 @@ type MentionIndexer interface {
 
 // scanMentions calls fn with each row of c, unit by unit, that mentions
 // p, and the mentions it holds. It changes nothing.
-func (r *run) scanMentions(ctx context.Context, c *registry.Collection, p *redact.Person, fn func(u mentionUnit, row connector.Row, n int) error) error {
+func (r *run) scanMentions(ctx context.Context, c *registry.Collection, p *redact.Subject, fn func(u mentionUnit, row connector.Row, n int) error) error {
 	units, err := r.mentionUnits(ctx, c)
 	if err != nil {
 		return err
@@ -311,7 +311,7 @@ func (r *run) scanMentions(ctx context.Context, c *registry.Collection, p *redac
 
 // countMentions returns how many mentions of p a row's mention fields
 // hold (values in the order of cols).
-func countMentions(c *registry.Collection, cols []string, vals []*string, p *redact.Person) int {
+func countMentions(c *registry.Collection, cols []string, vals []*string, p *redact.Subject) int {
 	n := 0
 	eachText(c.Mentions, cols, vals, func(s string) { n += len(p.Find(s)) })
 	return n
@@ -319,7 +319,7 @@ func countMentions(c *registry.Collection, cols []string, vals []*string, p *red
 
 // mentionCounts counts, per collection with mentions, the mentions of p a
 // scan finds and the rows that hold them.
-func (r *run) mentionCounts(ctx context.Context, p *redact.Person) ([]PlanMention, error) {
+func (r *run) mentionCounts(ctx context.Context, p *redact.Subject) ([]PlanMention, error) {
 	out := []PlanMention{}
 	for _, c := range r.reg.Order() {
 		if len(c.Mentions) == 0 {
@@ -380,7 +380,7 @@ func (r *run) eraseMentions(ctx context.Context, steps map[string]dsr.Step) (map
 // page, journaling the last key scanned; a resumed run continues after
 // it. A row rewritten twice (a page rewritten before its step was saved)
 // holds pseudonyms, in which nothing is found again.
-func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *redact.Person, name string, prev dsr.Step) (int64, error) {
+func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *redact.Subject, name string, prev dsr.Step) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
@@ -451,7 +451,7 @@ func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *re
 // replaceMentions rewrites the rows of c with keys, replacing p's mentions
 // in c's mention fields with their tokens and nothing else, and returns
 // how many it replaced.
-func replaceMentions(ctx context.Context, store connector.Store, c *registry.Collection, keys []string, p *redact.Person, token func(redact.Mention) string) (int64, error) {
+func replaceMentions(ctx context.Context, store connector.Store, c *registry.Collection, keys []string, p *redact.Subject, token func(redact.Mention) string) (int64, error) {
 	var n int64
 	an := connector.Anonymization{Rewrite: c.MentionColumns(), Edit: func(col string, old *string) (*string, error) {
 		if old == nil {

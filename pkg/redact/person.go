@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Person is one person's identities as an erasure looks for them in other
+// Subject is one person's identities as an erasure looks for them in other
 // people's text: the names, e-mail addresses and phone numbers of the
 // person being erased. It is built once per request and read-only after.
 //
@@ -18,7 +18,7 @@ import (
 // address is found by the e-mail detector and compared lower-cased; a
 // phone number by the phone detector, in international or national form,
 // and compared by its digits with the person's E.164 number.
-type Person struct {
+type Subject struct {
 	names  []personName
 	known  []string // every form of every name, for Detect
 	emails []string // lower-cased
@@ -39,10 +39,10 @@ type Mention struct {
 	Value string
 }
 
-// NewPerson returns the Person with these names, e-mail addresses and
+// NewSubject returns the Subject with these names, e-mail addresses and
 // E.164 phone numbers; blanks are ignored.
-func NewPerson(names, emails, phones []string) *Person {
-	p := &Person{}
+func NewSubject(names, emails, phones []string) *Subject {
+	p := &Subject{}
 	for _, n := range names {
 		words := strings.Fields(n)
 		if len(words) < 2 {
@@ -73,13 +73,13 @@ func NewPerson(names, emails, phones []string) *Person {
 }
 
 // Empty reports whether p has nothing to look for.
-func (p *Person) Empty() bool {
+func (p *Subject) Empty() bool {
 	return len(p.names) == 0 && len(p.emails) == 0 && len(p.phones) == 0
 }
 
 // Find returns the mentions of p in text, in order, not overlapping; nil
 // when there is none.
-func (p *Person) Find(text string) []Mention {
+func (p *Subject) Find(text string) []Mention {
 	var out []Mention
 	for _, sp := range Detect(text, p.known...) {
 		v := text[sp.Start:sp.End]
@@ -108,7 +108,7 @@ func (p *Person) Find(text string) []Mention {
 // Replace returns text with each mention of p replaced by token(mention),
 // and how many it replaced; PseudonymOf gives a Redactor's pseudonyms. A
 // text without mentions is returned as it is.
-func (p *Person) Replace(text string, token func(Mention) string) (string, int) {
+func (p *Subject) Replace(text string, token func(Mention) string) (string, int) {
 	ms := p.Find(text)
 	if len(ms) == 0 {
 		return text, 0
@@ -133,7 +133,7 @@ func (r *Redactor) PseudonymOf(m Mention) string { return r.Pseudonym(m.Kind, m.
 // tenant's known people) replaced by pseudonyms, and p's own mentions left
 // as written: what an access package shows the person of a text that
 // mentions them.
-func (p *Person) Excerpt(r *Redactor, text string, m Mention) string {
+func (p *Subject) Excerpt(r *Redactor, text string, m Mention) string {
 	start, end := sentence(text, m.Start, m.End)
 	s := text[start:end]
 	var b strings.Builder
@@ -153,7 +153,7 @@ func (p *Person) Excerpt(r *Redactor, text string, m Mention) string {
 // contains one: the last word of each name, each address, the last four
 // digits of each phone number. A store may select the rows holding one of
 // them before Find looks closer; it must match case-insensitively.
-func (p *Person) Needles() []string {
+func (p *Subject) Needles() []string {
 	var out []string
 	add := func(s string) {
 		if s = strings.ToLower(s); !slices.Contains(out, s) {
@@ -174,7 +174,7 @@ func (p *Person) Needles() []string {
 }
 
 // nameOf returns the full name one of whose forms v is.
-func (p *Person) nameOf(v string) string {
+func (p *Subject) nameOf(v string) string {
 	for _, n := range p.names {
 		for _, f := range n.forms {
 			if k, ok := foldPrefix(v, f); ok && k == len(v) {
@@ -190,7 +190,7 @@ func (p *Person) nameOf(v string) string {
 // trunk zeros dropped leave the number after a country code of one to
 // three digits ("020 7946 0958" for +44 20 7946 0958, "202 555 0142" for
 // +1 202 555 0142). "" when none.
-func (p *Person) phoneOf(d string) string {
+func (p *Subject) phoneOf(d string) string {
 	national := strings.TrimLeft(d, "0")
 	for _, e := range p.phones {
 		if d == e {

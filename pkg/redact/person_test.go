@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-func TestPersonFind(t *testing.T) {
-	p := NewPerson([]string{"Ada Lovelace"}, []string{"Ada@Example.com"}, []string{"+442079460958"})
+func TestSubjectFind(t *testing.T) {
+	p := NewSubject([]string{"Ada Lovelace"}, []string{"Ada@Example.com"}, []string{"+442079460958"})
 	for _, tc := range []struct {
 		name, text string
 		want       []string // the mentioned text, in order
@@ -37,12 +37,12 @@ func TestPersonFind(t *testing.T) {
 	}
 }
 
-func TestPersonReplace(t *testing.T) {
+func TestSubjectReplace(t *testing.T) {
 	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPerson([]string{"Ada Lovelace"}, []string{"ada@example.com"}, []string{"+442079460958"})
+	p := NewSubject([]string{"Ada Lovelace"}, []string{"ada@example.com"}, []string{"+442079460958"})
 	text := "Ada Lovelace (A. Lovelace; ada@example.com, 020 7946 0958) met Grace."
 	out, n := p.Replace(text, r.PseudonymOf)
 	name, email, phone := r.Pseudonym(Name, "Ada Lovelace"), r.Pseudonym(Email, "ada@example.com"), r.Pseudonym(Phone, "+442079460958")
@@ -58,12 +58,12 @@ func TestPersonReplace(t *testing.T) {
 	}
 }
 
-func TestPersonExcerpt(t *testing.T) {
+func TestSubjectExcerpt(t *testing.T) {
 	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPerson([]string{"Ada Lovelace"}, nil, nil)
+	p := NewSubject([]string{"Ada Lovelace"}, nil, nil)
 	text := "I start Monday. My manager Ada Lovelace said to mail grace@example.com or call +1 202 555 0142! Thanks."
 	ms := p.Find(text)
 	if len(ms) != 1 {
@@ -76,12 +76,12 @@ func TestPersonExcerpt(t *testing.T) {
 	}
 }
 
-func TestPersonExcerptKeepsInitials(t *testing.T) {
+func TestSubjectExcerptKeepsInitials(t *testing.T) {
 	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPerson([]string{"Ada Lovelace"}, nil, nil)
+	p := NewSubject([]string{"Ada Lovelace"}, nil, nil)
 	text := "Hello. Ask A. Lovelace first. Then stop."
 	ms := p.Find(text)
 	if len(ms) != 1 {
