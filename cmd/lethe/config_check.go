@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +25,9 @@ path in the file; missing indexes are warnings with the CREATE INDEX to run;
 then what was read from the live schema: primary keys the file does not
 declare, each retention rule's cut-off as its column stores it, and the
 indexes of each mongo collection (a missing one is a warning with the
-createIndex to run). Reads
+createIndex to run), and what an erasure's scan for mentions reads in each
+collection that declares them (rows, bytes) with the index that makes it
+cheap (Postgres pg_trgm GIN, MySQL/MariaDB FULLTEXT). Reads
 LETHE_CONFIG and the variables the registry names; no secret. Exit 1 when the
 registry would not start the service.`,
 		Args: cobra.NoArgs,
@@ -53,6 +56,10 @@ func runConfig(ctx context.Context, c Config, getenv func(string) string, stdout
 	for _, n := range app.Registry.Notes(time.Now()) {
 		fmt.Fprintln(stdout, n)
 	}
+	if err := printMentionCosts(ctx, app, stdout); err != nil {
+		fmt.Fprintln(stdout, err)
+		return fmt.Errorf("%w: %s does not pass", errFailed, c.Registry)
+	}
 	indexes, err := registry.MongoIndexes(ctx, app.Registry, app.Mongo.Documents())
 	if err != nil {
 		fmt.Fprintln(stdout, err)
@@ -63,5 +70,32 @@ func runConfig(ctx context.Context, c Config, getenv func(string) string, stdout
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d stores, %d collections, %d warnings, version %s)\n", c.Registry,
 		len(app.Registry.Stores), len(app.Registry.Collections), len(app.Warnings), app.Registry.Version()[:12])
+	return nil
+}
+
+// printMentionCosts prints, per collection that declares mentions, what
+// an erasure's scan for them reads, and which index serves it or would.
+func printMentionCosts(ctx context.Context, app *appStores, stdout io.Writer) error {
+	for _, c := range app.Registry.Order() {
+		st := app.Stores[c.Store]
+		if len(c.Mentions) == 0 || st == nil {
+			continue
+		}
+		cost, err := st.MentionCost(ctx, c)
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("collections.%s.mentions: an erasure's scan reads %d rows, %d bytes of %s", c.Key, cost.Rows, cost.Bytes,
+			strings.Join(c.MentionColumns(), ", "))
+		switch {
+		case cost.Index != "":
+			line += fmt.Sprintf("; the %s index on %s selects the rows to read", cost.Index, c.MentionColumns()[0])
+		case strings.HasPrefix(cost.Advice, "CREATE") || strings.HasPrefix(cost.Advice, "ALTER"):
+			line += "; an index makes it read only the rows that may mention the person: " + cost.Advice
+		default:
+			line += "; " + cost.Advice
+		}
+		fmt.Fprintln(stdout, line)
+	}
 	return nil
 }

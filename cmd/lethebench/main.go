@@ -95,7 +95,8 @@ func run() error {
 		name string
 		fn   func(context.Context) (string, error)
 	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"retention_purge_mariadb", b.retentionMariaDB},
-		{"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}, {"throughput_replicas", b.replicas}} {
+		{"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}, {"throughput_replicas", b.replicas},
+		{"mentions_scan", b.mentionsScan}} {
 		if b.only != "" && b.only != bm.name {
 			continue
 		}

@@ -84,6 +84,10 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if err := r.eraseCopies(ctx, counts); err != nil {
 		return nil, err
 	}
+	mentions, err := r.eraseMentions(ctx, steps)
+	if err != nil {
+		return nil, err
+	}
 	v, err := r.verify(ctx)
 	if err != nil {
 		return nil, err
@@ -99,6 +103,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	details := map[string]any{"registry_version": r.reg.Version(), "tenant_scoped": r.tenant != ""}
 	if len(kept) > 0 {
 		details["kept"] = kept
+	}
+	if len(mentions) > 0 {
+		details["mentions"] = mentions
 	}
 	if len(files) > 0 {
 		details["files"] = files

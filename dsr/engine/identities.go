@@ -18,6 +18,8 @@ const stepEnrich = "enrich"
 // frozen as keys, never written into a Detail).
 type enrichRecord struct {
 	Found map[string]int `json:"found"`
+	// Names counts the names frozen for mentions (mentionNamesSet).
+	Names int `json:"names,omitempty"`
 }
 
 // identitySet names the frozen key set of an identity type's values.
@@ -60,10 +62,18 @@ func (r *run) enrich(ctx context.Context, steps map[string]dsr.Step) error {
 		r.addIdentity(kind, vals...)
 	}
 	r.settle()
+	if err := r.gatherNames(ctx); err != nil {
+		return err
+	}
 	if r.j == nil {
 		return nil
 	}
-	rec := enrichRecord{Found: map[string]int{}}
+	rec := enrichRecord{Found: map[string]int{}, Names: len(r.names)}
+	if len(r.names) > 0 {
+		if err := r.j.FreezeKeys(ctx, mentionNamesSet, r.names); err != nil {
+			return fmt.Errorf("freeze names: %w", err)
+		}
+	}
 	for kind, vals := range r.ids {
 		if err := r.j.FreezeKeys(ctx, identitySet(kind), vals); err != nil {
 			return fmt.Errorf("freeze identities: %w", err)
@@ -112,6 +122,15 @@ func (r *run) readIdentities(ctx context.Context, s dsr.Step) error {
 	for kind := range rec.Found {
 		err := drain(ctx, r.frozenKeys(identitySet(kind))(), func(vals []string) error {
 			r.addIdentity(kind, vals...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if rec.Names > 0 {
+		err := drain(ctx, r.frozenKeys(mentionNamesSet)(), func(vals []string) error {
+			r.names = append(r.names, vals...)
 			return nil
 		})
 		if err != nil {

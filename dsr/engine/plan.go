@@ -23,6 +23,10 @@ type Plan struct {
 	// Keys counts, per redis store, the keys an erasure would delete: those
 	// its key templates, filled with the person's values, match now.
 	Keys []PlanKeys `json:"keys"`
+	// Mentions counts, per collection that declares mentions, the
+	// mentions of the person in other people's rows that an erasure
+	// would replace with pseudonyms; empty when none declares them.
+	Mentions []PlanMention `json:"mentions"`
 }
 
 // PlanItem is one collection of a Plan.
@@ -131,6 +135,9 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 			return nil, err
 		}
 		if p.Keys, err = r.planKeys(ctx, targets); err != nil {
+			return nil, err
+		}
+		if p.Mentions, err = r.mentionCounts(ctx, r.person()); err != nil {
 			return nil, err
 		}
 	}

@@ -76,6 +76,12 @@ type killPoint struct {
 // the test unless the run fails, and returns its journal to resume from.
 func interrupted(t *testing.T, eng *engine.Engine, kp killPoint) *memJournal {
 	t.Helper()
+	return interruptedWith(t, eng, kp, erasure("alice@example.com", ""))
+}
+
+// interruptedWith is interrupted for the request req.
+func interruptedWith(t *testing.T, eng *engine.Engine, kp killPoint, req *dsr.Request) *memJournal {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	k := &killer{at: kp.store, afterCommit: kp.afterCommit, cancel: cancel}
@@ -89,7 +95,7 @@ func interrupted(t *testing.T, eng *engine.Engine, kp killPoint) *memJournal {
 	}
 	j := newJournal()
 	j.failAfter = kp.journal
-	if _, err := killed.Execute(ctx, erasure("alice@example.com", ""), j); err == nil {
+	if _, err := killed.Execute(ctx, req, j); err == nil {
 		t.Fatal("the interrupted run did not fail")
 	}
 	j.failAfter = 0

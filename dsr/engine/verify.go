@@ -106,6 +106,13 @@ func (r *run) verify(ctx context.Context) (*dsr.Verification, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	left, err := r.mentionsLeft(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	for key, n := range left {
+		counts[key] = n
+	}
 	for key, n := range counts {
 		if n > 0 {
 			found[key] = n
@@ -125,21 +132,33 @@ func (r *run) verify(ctx context.Context) (*dsr.Verification, error) {
 // anonymised field still holds the email, reading the rows in batches.
 func (r *run) stillHolding(ctx context.Context, t *target) (int64, error) {
 	cols := anonymizedColumns(t.c)
+	var n int64
+	err := r.eachRow(ctx, t, cols, func(row connector.Row) error {
+		if r.email != "" && holdsEmail(t.c, cols, row.Values, r.email) {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// eachRow calls fn with each of t's rows, with the columns cols, reading
+// them in batches pass by pass.
+func (r *run) eachRow(ctx context.Context, t *target, cols []string, fn func(row connector.Row) error) error {
 	sels, err := t.selections(ctx, r)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var n int64
 	for _, sel := range sels {
 		var after *string
 		for {
 			rows, err := t.store.Rows(ctx, sel, cols, after, r.e.rowBatch())
 			if err != nil {
-				return 0, err
+				return err
 			}
 			for _, row := range rows {
-				if r.email != "" && holdsEmail(t.c, cols, row.Values, r.email) {
-					n++
+				if err := fn(row); err != nil {
+					return err
 				}
 			}
 			if len(rows) < r.e.rowBatch() {
@@ -149,7 +168,7 @@ func (r *run) stillHolding(ctx context.Context, t *target) (int64, error) {
 			after = &last
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // stillLinked counts the rows of an anonymised collection still tied to

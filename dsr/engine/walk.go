@@ -27,7 +27,10 @@ type run struct {
 	email, tenant string
 	// ids holds the subject's identities by type (email included): those
 	// the request was filed with, then those enrichment found.
-	ids      map[string][]string
+	ids map[string][]string
+	// names holds the subject's names, looked for in mentions: read
+	// from their rows, or the frozen ones on a resumed run.
+	names    []string
 	j        dsr.Journal // nil for a dry run
 	freezing bool        // key sets of hops are frozen as the walk builds them
 	frozen   map[string]bool

@@ -28,6 +28,22 @@ type Selection struct {
 	// Except removes the rows that any of these selections of the same
 	// collection select (legal holds, rows an earlier step counted).
 	Except []Selection
+	// Contains, when set, further restricts to rows whose column holds one
+	// of its strings: a prefilter for a scan that an index serves (see
+	// Contains). Only a store that reports such an index is given one.
+	Contains *Contains
+}
+
+// Contains selects the rows whose Column holds, compared
+// case-insensitively, one of Any (lower-cased). Index names the index
+// that serves it, as the store reported it (see sqlstore's MentionIndex):
+// "pg_trgm" (Column ILIKE '%…%') or "fulltext" (MATCH … AGAINST, whose
+// strings are words and phrases, not substrings). The caller checks
+// each row it gets: a store may select more.
+type Contains struct {
+	Column string
+	Any    []string
+	Index  string
 }
 
 // Older restricts a Selection to rows whose Column holds a time before

@@ -5,7 +5,8 @@ import "time"
 // The demo's content. Ages are subtracted from the seed time, all within 60
 // days; the chats and uploads straddle 30-day and 7-day retention windows.
 // Some texts carry the user's own email or a phone number (fictional ranges:
-// Ofcom drama numbers, 555-01xx) for redaction to find.
+// Ofcom drama numbers, 555-01xx) for redaction to find. Grace names Ada (by
+// name only) in one of her messages: a mention that Ada's erasure replaces.
 
 const day = 24 * time.Hour
 
@@ -89,7 +90,7 @@ var chats = []chatFixture{
 		turns: []string{
 			"I have a final-round interview for a compiler engineering lead role. I'll upload the job description when the recruiter sends it.",
 			"Great, Grace. Lead interviews usually cover technical depth, how you grow a team, and how you handle disagreement. Which worries you most?",
-			"Team growth. I've always just fixed things myself.",
+			"Team growth. I've always just fixed things myself. Ada Lovelace, who mentored me, says I should learn to delegate.",
 			"Prepare two stories where you taught someone instead of fixing it yourself. Tell each as situation, task, action, result, and end with what the other person did afterwards.",
 			"Here's the job description. The recruiter will call me on +1 202 555 0142 tomorrow. What should I ask?",
 			"Ask how success is measured in the first six months, who you would report to, and how the team chooses between shipping fast and doing it right. The description stresses mentoring, so bring your teaching stories.",

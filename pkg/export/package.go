@@ -96,6 +96,9 @@ func Write(ctx context.Context, w io.Writer, info PackageInfo, a *engine.Access)
 	if err := b.keys(); err != nil {
 		return 0, err
 	}
+	if err := b.mentions(); err != nil {
+		return 0, err
+	}
 	for k, n := range a.Counts {
 		b.counts[k] = n
 	}
@@ -243,17 +246,7 @@ func (b *builder) keys() error {
 			}
 			hw.Write([]byte("["))
 		}
-		raw, err := json.Marshal(kv)
-		if err != nil {
-			return err
-		}
-		sep := ",\n"
-		if n == 0 {
-			sep = "\n"
-		}
-		n++
-		_, err = hw.Write(append([]byte(sep), raw...))
-		return err
+		return writeElement(hw, &n, kv)
 	})
 	if err != nil {
 		return err

@@ -368,6 +368,9 @@ func folders(p *locale.Printer, in reportInput) []Folder {
 			break
 		}
 	}
+	if in.counts["mentions"] > 0 {
+		out = append(out, Folder{"mentions.json", p.T("report.folder.mentions")})
+	}
 	return append(out, Folder{"manifest.json", p.T("report.folder.manifest")})
 }
 

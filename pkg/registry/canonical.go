@@ -34,6 +34,9 @@ func marshalCanonical(r *Registry) ([]byte, error) {
 			Categories: mergeCategories(c), Files: c.Files, Responses: c.Responses, Purposes: c.Purposes,
 			Label: c.Label, Report: marshalReport(c.Report)}
 		fc.Identity = marshalIdentity(c)
+		for _, f := range c.Mentions {
+			fc.Mentions = append(fc.Mentions, f.Name())
+		}
 		if c.Templates != nil {
 			marshalTemplates(c, fc)
 			f.Collections[key] = fc

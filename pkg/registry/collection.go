@@ -87,6 +87,7 @@ func buildCollection(p *problems, r *Registry, key string, fc *fileCollection) *
 		buildErasure(p, at, c, fc.Erasure)
 	}
 	buildRetention(p, at, c, fc.Retention)
+	buildMentions(p, at, r, c, fc)
 	checkMongoCollection(p, at, r, c)
 	c.Purposes = append([]string(nil), fc.Purposes...)
 	if fc.Purpose != "" {

@@ -140,6 +140,9 @@ func (c *Collection) Columns() []string {
 	for col := range c.Files {
 		add(col)
 	}
+	for _, f := range c.Mentions {
+		add(f.Column)
+	}
 	for _, f := range c.Erasure.Fields {
 		add(f.Column)
 	}

@@ -71,6 +71,7 @@ type fileCollection struct {
 	Responses     bool                `yaml:"responses,omitempty"`
 	Label         string              `yaml:"label,omitempty"`
 	Report        *fileReport         `yaml:"report,omitempty"`
+	Mentions      []string            `yaml:"mentions,omitempty"`
 	fileTemplates `yaml:",inline"`
 }
 

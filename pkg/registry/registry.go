@@ -144,6 +144,10 @@ type Collection struct {
 	// Report says how report.html shows the rows; nil shows them as
 	// records counted under "what else is kept".
 	Report *Report
+	// Mentions lists the free-text columns and JSON paths in which an
+	// erasure looks for the person in other people's rows (see
+	// mentions.go), sorted; nil when none is declared.
+	Mentions []Field
 }
 
 // Reference says that Column holds values of TargetColumn in Target, in

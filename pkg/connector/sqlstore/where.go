@@ -93,6 +93,7 @@ func (q *query) where(sel connector.Selection) error {
 			q.write(" AND ", q.col(o.Column), " >= ").arg(o.After)
 		}
 	}
+	q.contains(sel.Contains)
 	for _, ex := range sel.Except {
 		// IS NOT TRUE, not NOT: a row for which the excepted condition is
 		// NULL (no tenant, no reference) is not excepted; NOT would drop it.
