@@ -1,0 +1,85 @@
+package console_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// TestOwnerQueuesDryRun: an owner's retention page has the dry run button;
+// pressing it queues a dry run audited as the owner, whose counts the
+// owner then sees for the studio alone; a studio's owners queue at most
+// six an hour.
+func TestOwnerQueuesDryRun(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		runs := &state.RetentionRuns{DB: b.db, Audit: b.audit, Subject: b.hasher, Enqueue: noJob}
+		b.console.Runs = runs
+		acme := b.signIn(t, acmeOwner)
+		if p := acme.get("/console/retention"); !p.has(`id="dry-run"`) {
+			t.Fatalf("the owner's retention page has no dry run button:\n%s", p.body)
+		}
+		p := acme.post("/console/retention", "/console/retention/dry-run", nil)
+		if p.status != http.StatusOK || !p.has("queued: it counts what a sweep would purge and changes nothing") {
+			t.Fatalf("the owner's dry run answered %d:\n%s", p.status, p.body)
+		}
+		page, err := runs.Runs(ctx, retention.RunFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 || !page.Items[0].DryRun || !strings.HasPrefix(page.Items[0].Actor, "owner:") {
+			t.Fatalf("queued runs: %+v", page.Items)
+		}
+		// The worker's part (the queue's job is not needed here): the dry run counts every studio's rows.
+		run, err := runs.Begin(ctx, retention.Begin{ID: page.Items[0].ID, Now: b.clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Status = retention.StatusCompleted
+		run.Counts = []retention.Count{{Collection: "app.chats", RowsPurged: 100}, {Collection: "app.chats", Tenant: "acme", RowsPurged: 3},
+			{Collection: "app.chats", Tenant: "globex", RowsPurged: 17}}
+		if err := runs.Finish(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		cell := func(n string) string { return `data-label="Rows purged">` + n + `</td>` }
+		p = acme.get("/console/retention")
+		if !p.has(`<span class="tag">dry run</span>`) || !p.has(cell("3")) || p.has(cell("120")) || p.has(cell("17")) {
+			t.Errorf("the owner's page does not show the studio's own dry run counts alone:\n%s", p.body)
+		}
+		for i := 2; i <= 6; i++ {
+			if p := acme.post("/console/retention", "/console/retention/dry-run", nil); p.status != http.StatusOK {
+				t.Fatalf("dry run %d answered %d:\n%s", i, p.status, p.body)
+			}
+		}
+		globex := b.signIn(t, globexBoss)
+		if p := acme.post("/console/retention", "/console/retention/dry-run", url.Values{}); p.status != http.StatusTooManyRequests {
+			t.Errorf("a seventh dry run in the hour answered %d:\n%s", p.status, p.body)
+		}
+		if p := globex.post("/console/retention", "/console/retention/dry-run", nil); p.status != http.StatusOK {
+			t.Errorf("another studio's dry run answered %d:\n%s", p.status, p.body)
+		}
+	})
+}
+
+// noJob stands for the queue's insert of a run's job: no worker runs here.
+func noJob(context.Context, *sql.Tx, string) error { return nil }
+
+// TestNewRequestEmailInPlainWords: a missing or malformed address on the
+// new request form is named once, in plain words.
+func TestNewRequestEmailInPlainWords(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		acme := b.signIn(t, acmeOwner)
+		for email, want := range map[string]string{"": "Email: required", "not-an-address": "Email: not a plain address such as name@example.com"} {
+			p := acme.post("/console/requests/new", "/console/requests/new", url.Values{"type": {"access"}, "email": {email}})
+			if p.status != http.StatusUnprocessableEntity || !p.has(want) || p.has("Email: email:") {
+				t.Errorf("email %q answered %d, not %q:\n%s", email, p.status, want, p.body)
+			}
+		}
+	})
+}
