@@ -70,16 +70,38 @@ func TestOwnerQueuesDryRun(t *testing.T) {
 // noJob stands for the queue's insert of a run's job: no worker runs here.
 func noJob(context.Context, *sql.Tx, string) error { return nil }
 
-// TestNewRequestEmailInPlainWords: a missing or malformed address on the
-// new request form is named once, in plain words.
-func TestNewRequestEmailInPlainWords(t *testing.T) {
+// TestFormsSayMessagesInPlainWords: the API's messages about a form's
+// fields name them as the form labels them, once: a missing or malformed
+// address on the sign-in and new request forms, and the studio profile's
+// fields.
+func TestFormsSayMessagesInPlainWords(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
+		check := func(what string, p page, want string) {
+			t.Helper()
+			if p.status != http.StatusUnprocessableEntity || !p.has(want) || p.has("Email: email:") {
+				t.Errorf("%s answered %d, not %q:\n%s", what, p.status, want, p.body)
+			}
+		}
+		visitor := b.browser(t)
+		check("signing in without an address", visitor.askLink(""), "Email: required")
+		check("signing in with no address", visitor.askLink("owner"), "Email: not a plain address such as name@example.com")
 		acme := b.signIn(t, acmeOwner)
 		for email, want := range map[string]string{"": "Email: required", "not-an-address": "Email: not a plain address such as name@example.com"} {
 			p := acme.post("/console/requests/new", "/console/requests/new", url.Values{"type": {"access"}, "email": {email}})
-			if p.status != http.StatusUnprocessableEntity || !p.has(want) || p.has("Email: email:") {
-				t.Errorf("email %q answered %d, not %q:\n%s", email, p.status, want, p.body)
+			check("a request for "+email, p, want)
+		}
+		profile := url.Values{"display_name": {"Acme Coaching"}, "legal_name": {"Acme Ltd"}, "privacy_contact": {"privacy@acme.example"}, "brand_color": {""}}
+		for field, c := range map[string]struct{ value, want string }{
+			"display_name":    {"", "Display name: required, at most 200 characters"},
+			"privacy_contact": {"privacy", "Privacy contact: a plain address such as privacy@example.com, or leave it empty"},
+			"brand_color":     {"red", "Colour: a colour as &#34;#rrggbb&#34;, or leave it empty"},
+		} {
+			form := url.Values{}
+			for k, v := range profile {
+				form[k] = v
 			}
+			form.Set(field, c.value)
+			check("a profile with "+field+" "+c.value, acme.post("/console/studio", "/console/studio", form), c.want)
 		}
 	})
 }
