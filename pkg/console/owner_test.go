@@ -41,13 +41,7 @@ func TestOwnerQueuesDryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run.Status = retention.StatusCompleted
-		run.Counts = []retention.Count{{Collection: "app.chats", RowsPurged: 100}, {Collection: "app.chats", Tenant: "acme", RowsPurged: 3},
-			{Collection: "app.chats", Tenant: "globex", RowsPurged: 17}}
-		if err := runs.Finish(ctx, run); err != nil {
-			t.Fatal(err)
-		}
-		cell := func(n string) string { return `data-label="Rows purged">` + n + `</td>` }
+		finishCounted(t, runs, run)
 		p = acme.get("/console/retention")
 		if !p.has(`<span class="tag">dry run</span>`) || !p.has(cell("3")) || p.has(cell("120")) || p.has(cell("17")) {
 			t.Errorf("the owner's page does not show the studio's own dry run counts alone:\n%s", p.body)
