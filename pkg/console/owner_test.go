@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -84,6 +85,15 @@ func TestFormsSayMessagesInPlainWords(t *testing.T) {
 			p := acme.post("/console/requests/new", "/console/requests/new", url.Values{"type": {"access"}, "email": {email}})
 			check("a request for "+email, p, want)
 		}
+		r, _, err := b.requests.Create(context.Background(), dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeAccess, Email: "ada@example.com", Tenant: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/console/requests/" + r.ID
+		check("an extension by 0 days", acme.post(path, path+"/extend", url.Values{"days": {"0"}, "reason": {"Complex"}}),
+			"Days: must be a whole number of days above 0")
+		check("an extension with a long reason", acme.post(path, path+"/extend", url.Values{"days": {"10"}, "reason": {strings.Repeat("x", 1001)}}),
+			"Reason: at most 1000 characters")
 		profile := url.Values{"display_name": {"Acme Coaching"}, "legal_name": {"Acme Ltd"}, "privacy_contact": {"privacy@acme.example"}, "brand_color": {""}}
 		for field, c := range map[string]struct{ value, want string }{
 			"display_name":    {"", "Display name: required, at most 200 characters"},
