@@ -159,9 +159,15 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="retention.app.uploads"]`), "90d"),
 		chromedp.Click(chromedp.ID("save-settings")),
 		chromedp.WaitVisible(chromedp.ID("error")))
-	if e := text(t, ctx, "error"); !strings.Contains(e, "longer than the registry's") {
+	if e := text(t, ctx, "error"); !strings.Contains(e, "Retention window of app.uploads: 90d is longer than the registry's 1w; your studio may only shorten a window") {
 		t.Fatalf("a longer window: %q", e)
 	}
+	step(t, ctx, "queue a dry run as the owner", chromedp.Navigate(s.base+"/console/retention"), chromedp.Click(chromedp.ID("dry-run")),
+		chromedp.WaitVisible(chromedp.ID("notice")), chromedp.WaitVisible(chromedp.ID("runs")))
+	if runs := text(t, ctx, "runs"); !strings.Contains(runs, "dry run") {
+		t.Fatalf("the owner's dry run is not listed:\n%s", runs)
+	}
+	screenshot(t, ctx, shots, "console-retention-owner.png")
 
 	// A logo, shown in the header.
 	logo := filepath.Join(t.TempDir(), "logo.png")

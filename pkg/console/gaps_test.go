@@ -70,13 +70,7 @@ func TestOwnerSeesOwnSweepCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run.Status = retention.StatusCompleted
-		run.Counts = []retention.Count{{Collection: "app.chats", RowsPurged: 100}, {Collection: "app.chats", Tenant: "acme", RowsPurged: 3},
-			{Collection: "app.chats", Tenant: "globex", RowsPurged: 17}}
-		if err := runs.Finish(ctx, run); err != nil {
-			t.Fatal(err)
-		}
-		cell := func(n string) string { return `data-label="Rows purged">` + n + `</td>` }
+		finishCounted(t, runs, run)
 		for _, tc := range []struct {
 			who        *browser
 			want, nots []string
@@ -101,3 +95,18 @@ func TestOwnerSeesOwnSweepCounts(t *testing.T) {
 		}
 	})
 }
+
+// finishCounted completes run as a sweep that purged 100 rows of no
+// studio, 3 of acme's and 17 of globex's.
+func finishCounted(t *testing.T, runs *state.RetentionRuns, run *retention.Run) {
+	t.Helper()
+	run.Status = retention.StatusCompleted
+	run.Counts = []retention.Count{{Collection: "app.chats", RowsPurged: 100}, {Collection: "app.chats", Tenant: "acme", RowsPurged: 3},
+		{Collection: "app.chats", Tenant: "globex", RowsPurged: 17}}
+	if err := runs.Finish(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cell is the retention table's cell of n rows purged.
+func cell(n string) string { return `data-label="Rows purged">` + n + `</td>` }

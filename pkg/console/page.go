@@ -261,3 +261,22 @@ func (c *Console) page(p Page) http.Handler {
 		}
 	})
 }
+
+// inWords says an API validation message as the form labels its fields:
+// the message's leading JSON field ("display_name: …") becomes the
+// field's label, and `or "" for none` becomes "or leave it empty".
+// Other errors, and messages naming no field of labels, are kept.
+func inWords(err error, labels map[string]string) error {
+	if err == nil || dsr.ErrorCode(err) != dsr.EUNPROCESSABLE {
+		return err
+	}
+	field, rest, ok := strings.Cut(dsr.ErrorMessage(err), ": ")
+	label, known := labels[field]
+	if !ok || !known {
+		return err
+	}
+	return dsr.Errorf(dsr.EUNPROCESSABLE, "%s: %s", label, strings.ReplaceAll(rest, `or "" for none`, "or leave it empty"))
+}
+
+// emailLabel names the email field of the sign-in and request forms.
+var emailLabel = map[string]string{"email": "Email"}

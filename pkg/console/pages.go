@@ -18,7 +18,7 @@ func (c *Console) pages() []Page {
 		{Route: "GET /console/settings", Nav: "Settings", Path: "/console/settings", Studio: true, Handle: c.settingsPage},
 		{Route: "POST /console/settings", Handle: c.saveSettings},
 		{Route: "GET /console/retention", Nav: "Retention", Path: "/console/retention", Handle: c.retentionPage},
-		{Route: "POST /console/retention/dry-run", Admin: true, Handle: c.dryRun},
+		{Route: "POST /console/retention/dry-run", Handle: c.dryRun},
 		{Route: "GET /console/datamap", Nav: "Data map", Path: "/console/datamap", Handle: c.dataMap},
 		{Route: "GET /console/records", Nav: "Records (Art. 30)", Path: "/console/records", Handle: c.records},
 		{Route: "GET /console/records.csv", Handle: c.recordsFile("csv")},

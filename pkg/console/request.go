@@ -137,8 +137,11 @@ func (c *Console) requestError(v *Visit, err error) error {
 	}
 	d.Reason, d.CancelReason = v.R.FormValue("reason"), v.R.FormValue("cancel-reason")
 	d.Days, _ = strconv.Atoi(v.R.FormValue("days"))
-	return v.RenderError("request", "Request "+d.ID, d, err)
+	return v.RenderError("request", "Request "+d.ID, d, inWords(err, requestLabels))
 }
+
+// requestLabels are the request page's labels of the API's fields.
+var requestLabels = map[string]string{"reason": "Reason", "days": "Days"}
 
 // export downloads the access package of a completed access request.
 func (c *Console) export(v *Visit) error {

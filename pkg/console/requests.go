@@ -86,7 +86,7 @@ func (c *Console) fileRequest(v *Visit) error {
 	}
 	email, err := dsr.NormalizeEmail(d.Email)
 	if err != nil {
-		return retry(dsr.Errorf(dsr.EUNPROCESSABLE, "Email: %s", dsr.ErrorMessage(err)))
+		return retry(inWords(err, emailLabel))
 	}
 	ctx := r.Context()
 	if d.Tenant != "" {

@@ -59,15 +59,27 @@ func (c *Console) retentionPage(v *Visit) error {
 	return v.Render("retention", "Retention", retentionData{Runs: runs, Chart: newChart(runs)})
 }
 
-// dryRun queues a dry run (admin): it counts what a sweep would purge and
-// changes nothing.
+// dryRunsPerStudio bounds the dry runs a studio's owners queue per
+// limitWindow: each walks the whole registry.
+const dryRunsPerStudio = 6
+
+// dryRun queues a dry run: it counts what a sweep would purge and changes
+// nothing. An owner queues one too (at most dryRunsPerStudio an hour) and,
+// as for any sweep, sees only the studio's own counts.
 func (c *Console) dryRun(v *Visit) error {
 	if c.Runs == nil {
 		return dsr.NoRegistryExecutor{}.Refusal()
 	}
-	run, err := c.Runs.Queue(v.R.Context(), v.Caller().Actor(), true)
+	ctx := v.R.Context()
+	if !v.Who.Admin {
+		if err := c.Limiter.Limit(ctx, "console-dry-run", v.Who.Tenant, dryRunsPerStudio, limitWindow); err != nil {
+			return err
+		}
+	}
+	run, err := c.Runs.Queue(ctx, v.Caller().Actor(), true)
 	if err != nil {
 		return err
 	}
-	return v.Redirect("/console/retention", "Dry run "+run.ID+" queued: it counts what a sweep would purge and changes nothing.")
+	return v.Redirect("/console/retention", "Dry run "+run.ID+" queued: it counts what a sweep would purge and changes nothing. "+
+		"Its counts show below once it has finished.")
 }

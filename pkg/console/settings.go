@@ -93,7 +93,14 @@ func (c *Console) saveSettings(v *Visit) error {
 	retry := func(err error) error { return v.RenderError("settings", "Settings", d, err) }
 	checked, err := retention.CheckOverrides(c.Registry, overrides)
 	if err != nil {
-		return retry(err)
+		// The API's message names the JSON field (retention.<collection>)
+		// and speaks of tenants; the form says it as its labels do.
+		labels := map[string]string{}
+		for _, rule := range d.Rules {
+			labels["retention."+rule.Collection] = "Retention window of " + rule.Collection
+		}
+		err = inWords(err, labels)
+		return retry(dsr.Errorf(dsr.ErrorCode(err), "%s", strings.Replace(dsr.ErrorMessage(err), "a tenant may only", "your studio may only", 1)))
 	}
 	collect, obfuscate := r.FormValue("collect_responses") == "on", r.FormValue("obfuscate_history") == "on"
 	approveErasure, approveAccess := r.FormValue("approve_erasure") == "on", r.FormValue("approve_access") == "on"

@@ -67,7 +67,7 @@ func (c *Console) askLink(w http.ResponseWriter, r *http.Request) {
 	}
 	email, err := dsr.NormalizeEmail(r.FormValue("email"))
 	if err != nil {
-		c.signInPage(w, r, http.StatusUnprocessableEntity, "Email: "+dsr.ErrorMessage(err), "")
+		c.signInPage(w, r, http.StatusUnprocessableEntity, dsr.ErrorMessage(inWords(err, emailLabel)), "")
 		return
 	}
 	send := func() {

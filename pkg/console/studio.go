@@ -79,10 +79,14 @@ func (c *Console) saveStudio(v *Visit) error {
 		}
 		d := c.studioData(v, cur)
 		d.DisplayName, d.LegalName, d.PrivacyContact, d.BrandColor = *p.DisplayName, *p.LegalName, *p.PrivacyContact, *p.BrandColor
-		return v.RenderError("studio", cur.DisplayName, d, err)
+		return v.RenderError("studio", cur.DisplayName, d, inWords(err, studioLabels))
 	}
 	return v.Redirect(studioPath(v, t.Slug), "Profile saved.")
 }
+
+// studioLabels are the studio form's labels of the API's fields.
+var studioLabels = map[string]string{"display_name": "Display name", "legal_name": "Controller's legal name",
+	"privacy_contact": "Privacy contact", "brand_color": "Colour", "owner_emails": "Owners"}
 
 func studioPath(v *Visit, slug string) string {
 	if v.Who.Admin {
