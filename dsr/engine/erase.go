@@ -167,12 +167,15 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 // the same keys (rows already deleted or rewritten change nothing) and
 // counts it as journaled, once: the certificate states the same counts as
 // an uninterrupted run. One journal write per batch, as before, plus one
-// read of the batch's keys. A done step is skipped.
+// read of the batch's keys; a batch holds at most a key chunk of rows, so
+// that its keys fit one statement's parameters. A done step is skipped.
 func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
 	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
+	// A batch's keys are one key set of a statement and one journal entry.
+	size = min(size, r.e.keyChunk())
 	var at progress
 	total := resume(prev, &at)
 	var ahead *pending
