@@ -181,7 +181,7 @@ func TestKilledBetweenBatchAndJournalCountsOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, kp := range []killPoint{{store: 1, afterCommit: true}, {store: 3, afterCommit: true}, {journal: 4}} {
+			for _, kp := range []killPoint{{store: 2, afterCommit: true}, {store: 3, afterCommit: true}, {store: 4, afterCommit: true}, {journal: 6}} {
 				t.Run(fmt.Sprintf("store%d-journal%d", kp.store, kp.journal), func(t *testing.T) {
 					e := setup(t, d)
 					e.eng.BatchSize, e.eng.RowBatch = 1, 1
