@@ -360,8 +360,9 @@ func (x *Index) read(ctx context.Context, t string, d *dict) (bool, error) {
 }
 
 // selection selects c's rows of tenant t: by its tenant column, through a
-// tenant-scoped collection it references, or through the tenant-scoped
-// rows that reference it; false when none leads to a tenant.
+// tenant-scoped collection it references, or, when it references none,
+// through the tenant-scoped rows that reference it; false when none leads
+// to a tenant.
 func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool) (connector.Selection, bool) {
 	if c.Tenant != "" {
 		return connector.Selection{Collection: c, All: true, Tenant: t}, true
@@ -371,10 +372,14 @@ func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool
 	}
 	seen[c.Key] = true
 	defer delete(seen, c.Key)
+	// Only a parent scoped to the tenant leads to it: rows of a shared
+	// parent (the sender in users) belong to every tenant it has rows in,
+	// and the matches are OR'd, so following one would read other
+	// tenants' rows.
 	var matches []connector.Match
 	for _, ref := range c.References {
 		p := x.reg.Collections[ref.Target]
-		if p == nil || p.Store != c.Store {
+		if p == nil || p.Store != c.Store || !x.reg.TenantScoped(p) {
 			continue
 		}
 		if ps, ok := x.selection(p, t, seen); ok {
@@ -385,8 +390,8 @@ func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool
 	if len(matches) > 0 {
 		return connector.Selection{Collection: c, Matches: matches}, true
 	}
-	// The rows that a tenant's rows reference: the users with a chat in
-	// the studio. A conditional reference (principal_type = 'user') is
+	// A collection with no path to a tenant-scoped parent: the rows that
+	// a tenant's rows reference, the users with a chat in the studio. A conditional reference (principal_type = 'user') is
 	// skipped: its condition is on the referencing rows.
 	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
 		ch := x.reg.Collections[key]

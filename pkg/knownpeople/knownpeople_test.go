@@ -217,3 +217,66 @@ func TestKnownPeopleErasure(t *testing.T) {
 		}
 	})
 }
+
+// crossRegistry is chatRegistry whose messages also name their sender in
+// the shared users table: a collection with a tenant-scoped parent and a
+// shared one.
+const crossRegistry = `
+stores:
+  app: {kind: sql, driver: %s, dsn_env: APP_DSN}
+collections:
+  app.users:
+    identity: {email: email}
+    categories: {email: user.contact.email, name: user.name}
+    erasure: delete
+  app.chats:
+    tenant: studio_id
+    references: {user_id: users.id}
+    erasure: delete
+  app.messages:
+    references: {chat_id: chats.id, user_id: users.id}
+    categories: {body: user.content.chat, body.author.name: user.name}
+    json: {body: ["author.name", "text"]}
+    erasure: delete
+`
+
+// TestKnownPeopleNotThroughSharedParent: a message belongs to the studio
+// of its chat only, not to every studio its sender has a chat in. A user
+// with chats in acme and globex sends a globex message naming a globex
+// client: acme's dictionary does not hold her, so acme cannot probe its
+// Redactor for another studio's people.
+func TestKnownPeopleNotThroughSharedParent(t *testing.T) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		st := testkit.OpenStore(t, "app", driver,
+			`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200))`,
+			`CREATE TABLE chats (id INTEGER PRIMARY KEY, studio_id VARCHAR(40) NOT NULL, user_id INTEGER NOT NULL)`,
+			`CREATE TABLE messages (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL)`)
+		reg, err := registry.Parse([]byte(fmt.Sprintf(crossRegistry, driver)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := redact.NewKeyring([]byte("knownpeople-test-secret-0123456789"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fixture{reg: reg, store: st, keyring: k}
+		f.index = knownpeople.New(reg, map[string]connector.Reader{"app": st}, k, nil, knownpeople.Options{}, nil)
+		testkit.Exec(t, st, `INSERT INTO users (id, email, name) VALUES (1, 'sam@example.com', 'Sam Consultant')`)
+		testkit.Exec(t, st, `INSERT INTO chats (id, studio_id, user_id) VALUES (1, 'acme', 1), (2, 'globex', 1)`)
+		testkit.Exec(t, st, `INSERT INTO messages (id, chat_id, user_id, body) VALUES (1, 1, 1, '{"author":{"name":"Sam Consultant"},"text":"hi"}')`)
+		testkit.Exec(t, st, `INSERT INTO messages (id, chat_id, user_id, body) VALUES (2, 2, 1, '{"author":{"name":"Zora Globexclient"},"text":"hi"}')`)
+		if err := f.index.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !f.hides("globex", "Zora Globexclient") {
+			t.Error("globex does not know the author of its own message")
+		}
+		if f.hides("acme", "Zora Globexclient") {
+			t.Error("acme's Redactor replaces a name found only in a globex message")
+		}
+		if !f.hides("acme", "Sam Consultant") || !f.hides("globex", "Sam Consultant") {
+			t.Error("the user with chats in both studios is not known in both")
+		}
+	})
+}
