@@ -31,6 +31,9 @@ func TestCancelTellsTheReason(t *testing.T) {
 		if msg := wantError(t, b.do(t, "POST", path, adminToken, `{"reason":"ada@example.com phoned"}`), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE); strings.Contains(msg, "ada@") {
 			t.Errorf("the refusal repeats the address: %s", msg)
 		}
+		if msg := wantError(t, b.do(t, "POST", path, adminToken, `{"reason":"called her on +44 20 7946 0958"}`), http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE); !strings.Contains(msg, "phone numbers") || strings.Contains(msg, "7946") {
+			t.Errorf("reason with a phone number: %q", msg)
+		}
 
 		before := len(b.smtp.Messages())
 		const reason = "The person withdrew the request by phone"

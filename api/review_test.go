@@ -77,6 +77,10 @@ func TestReviewRoutes(t *testing.T) {
 			http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE); !strings.Contains(msg, "email") {
 			t.Errorf("reason with an address: %q", msg)
 		}
+		if msg := wantError(t, b.do(t, "POST", "/v1/requests/"+held.ID+"/deny", coach, `{"reason":"called her on +44 20 7946 0958"}`),
+			http.StatusUnprocessableEntity, dsr.EUNPROCESSABLE); !strings.Contains(msg, "phone numbers") {
+			t.Errorf("reason with a phone number: %q", msg)
+		}
 
 		ok := decode[heldBody](t, b.do(t, "POST", "/v1/requests/"+held.ID+"/approve", coach, ""), http.StatusOK)
 		if ok.Status != "pending" || ok.Review == nil || ok.Review.ApprovedBy == nil || !strings.HasPrefix(*ok.Review.ApprovedBy, "key:") {

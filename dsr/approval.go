@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/lethe-privacy/lethe/pkg/redact"
 )
 
 // ApprovalRule says which requests the review gate holds in
@@ -101,8 +103,9 @@ const MaxDenialReason = 1000
 var emailInTextRE = regexp.MustCompile(`[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+`)
 
 // CheckDenialReason trims reason and returns it, or EUNPROCESSABLE when it
-// is empty, too long, or names an email address: the reason is mailed to
-// the person and kept in the audit trail, which holds no clear address.
+// is empty, too long, or holds an email address, a phone number, an IBAN
+// or a card number: the reason is mailed to the person and kept for good
+// in the audit trail, which holds no personal data.
 func CheckDenialReason(reason string) (string, error) {
 	return checkReason(reason, "denied")
 }
@@ -125,5 +128,19 @@ func checkReason(reason, what string) (string, error) {
 	case emailInTextRE.MatchString(reason):
 		return "", Errorf(EUNPROCESSABLE, "reason: leave email addresses out; the request already names the person")
 	}
+	for _, sp := range redact.Detect(reason) {
+		if what, ok := reasonDetected[sp.Kind]; ok {
+			return "", Errorf(EUNPROCESSABLE, "reason: leave %s out; the reason is kept for good in the audit trail", what)
+		}
+	}
 	return reason, nil
+}
+
+// reasonDetected names, in plain words, the personal data a reason may not
+// hold, by the kind pkg/redact finds it as.
+var reasonDetected = map[redact.Kind]string{
+	redact.Email: "email addresses",
+	redact.Phone: "phone numbers",
+	redact.IBAN:  "bank account numbers",
+	redact.Card:  "card numbers",
 }

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +11,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
-	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -43,16 +41,7 @@ collections:
 // collecting responses purges that tenant's chats only.
 func TestMongoPathsAndTenant(t *testing.T) {
 	ctx := context.Background()
-	uri, database := testdb.Mongo(t)
-	app, err := mongostore.Open("app", uri, database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Close() })
-	reg, err := registry.Parse([]byte(strings.Replace(mongoPathsRegistry, "%s", database, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, reg := testkit.OpenMongo(t, mongoPathsRegistry)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	db := app.Database()
 	for _, p := range []struct{ id, email, studio string }{{"p1", "Alice@Example.com", "acme"}, {"p2", "alice@example.com", "globex"}, {"p3", "bob@example.com", "acme"}} {

@@ -13,8 +13,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/redact"
-	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -44,16 +43,7 @@ collections:
 // and a second sweep changes nothing.
 func TestMongoRedactAfter(t *testing.T) {
 	ctx := context.Background()
-	uri, database := testdb.Mongo(t)
-	app, err := mongostore.Open("app", uri, database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Close() })
-	reg, err := registry.Parse([]byte(strings.Replace(mongoRedactRegistry, "%s", database, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, reg := testkit.OpenMongo(t, mongoRedactRegistry)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	db := app.Database()
 	for _, c := range []struct{ id, studio string }{{"c1", "acme"}, {"c2", "globex"}} {

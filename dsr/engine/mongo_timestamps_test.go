@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,9 +12,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
-	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -43,16 +40,7 @@ collections:
 // counts what the sweep then purges, in batches of two.
 func TestMongoRetentionTimestamps(t *testing.T) {
 	ctx := context.Background()
-	uri, database := testdb.Mongo(t)
-	app, err := mongostore.Open("app", uri, database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Close() })
-	reg, err := registry.Parse([]byte(strings.Replace(mongoStampsRegistry, "%s", database, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, reg := testkit.OpenMongo(t, mongoStampsRegistry)
 	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	cut := now.Add(-30 * day) // 2026-05-16T12:00:00Z
 	iso := func(t time.Time, layout string) string { return t.Format(layout) }

@@ -81,6 +81,11 @@ type Index struct {
 	erased []erasure
 	built  chan struct{} // closed after the first full build
 	once   sync.Once
+	// stale lists the tenants (""; every tenant) to rebuild at once, after
+	// an erasure whose person a dictionary may still hold under another
+	// identity than the one it was filed with; kick wakes Run for them.
+	stale map[string]bool
+	kick  chan struct{}
 }
 
 // dict is one tenant's people.
@@ -128,7 +133,8 @@ func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *re
 		log = slog.New(slog.DiscardHandler)
 	}
 	x := &Index{reg: reg, stores: stores, keyring: keyring, hasher: hasher, opts: opts, log: log,
-		dict: map[string]*dict{}, built: make(chan struct{})}
+		dict: map[string]*dict{}, built: make(chan struct{}),
+		stale: map[string]bool{}, kick: make(chan struct{}, 1)}
 	for _, key := range slices.Sorted(mapKeys(reg.Collections)) {
 		c := reg.Collections[key]
 		if stores[c.Store] == nil || len(c.Identifying) == 0 {
@@ -171,7 +177,8 @@ func mapKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) {
 }
 
 // Run fills the index at once, then walks incrementally every Every and
-// rebuilds every RebuildEvery, until ctx is done. A failed walk is logged
+// rebuilds every RebuildEvery, and rebuilds a tenant at once after an
+// erasure in it ended, until ctx is done. A failed walk is logged
 // (without data) and tried again at the next tick.
 func (x *Index) Run(ctx context.Context) {
 	if err := x.Rebuild(ctx); err != nil && ctx.Err() == nil {
@@ -189,6 +196,8 @@ func (x *Index) Run(ctx context.Context) {
 			err = x.Rebuild(ctx)
 		case <-walk.C:
 			err = x.Refresh(ctx)
+		case <-x.kick:
+			err = x.rebuildStale(ctx)
 		}
 		if err != nil && ctx.Err() == nil {
 			x.log.Warn("known people: walk failed; tried again", "error", err)
@@ -211,18 +220,56 @@ func (x *Index) Rebuild(ctx context.Context) error {
 // adds their people. Rows changed or deleted since are seen by Rebuild.
 func (x *Index) Refresh(ctx context.Context) error { return x.run(ctx, false) }
 
-func (x *Index) run(ctx context.Context, full bool) error {
+// rebuildStale rebuilds the tenants erasures marked stale: every tenant
+// when one was across tenants. A tenant whose rebuild failed stays stale
+// and is tried again at the next kick or rebuild.
+func (x *Index) rebuildStale(ctx context.Context) error {
+	x.mu.Lock()
+	stale := x.stale
+	x.stale = map[string]bool{}
+	x.mu.Unlock()
+	if len(stale) == 0 {
+		return nil
+	}
+	var err error
+	if stale[""] {
+		err = x.Rebuild(ctx)
+	} else {
+		err = x.run(ctx, true, slices.Sorted(mapKeys(stale))...)
+	}
+	if err != nil {
+		x.mu.Lock()
+		for t := range stale {
+			x.stale[t] = true
+		}
+		x.mu.Unlock()
+	}
+	return err
+}
+
+// run walks every tenant, or only these when given (a full walk of
+// some tenants keeps the others' dictionaries).
+func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 	x.walk.Lock()
 	defer x.walk.Unlock()
 	x.mu.Lock()
+	// clear first: the truncated array would keep erased people's
+	// addresses reachable until overwritten.
+	clear(x.erased)
 	x.erased = x.erased[:0]
-	x.mu.Unlock()
-	tenants, err := x.tenants(ctx)
-	if err != nil {
-		return err
+	if full && len(only) == 0 {
+		x.stale = map[string]bool{}
 	}
-	if full {
-		x.forget(tenants)
+	x.mu.Unlock()
+	tenants := only
+	if len(only) == 0 {
+		var err error
+		if tenants, err = x.tenants(ctx); err != nil {
+			return err
+		}
+		if full {
+			x.forget(tenants)
+		}
 	}
 	for _, t := range tenants {
 		x.mu.Lock()
@@ -360,8 +407,9 @@ func (x *Index) read(ctx context.Context, t string, d *dict) (bool, error) {
 }
 
 // selection selects c's rows of tenant t: by its tenant column, through a
-// tenant-scoped collection it references, or through the tenant-scoped
-// rows that reference it; false when none leads to a tenant.
+// tenant-scoped collection it references, or, when it references none,
+// through the tenant-scoped rows that reference it; false when none leads
+// to a tenant.
 func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool) (connector.Selection, bool) {
 	if c.Tenant != "" {
 		return connector.Selection{Collection: c, All: true, Tenant: t}, true
@@ -371,10 +419,14 @@ func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool
 	}
 	seen[c.Key] = true
 	defer delete(seen, c.Key)
+	// Only a parent scoped to the tenant leads to it: rows of a shared
+	// parent (the sender in users) belong to every tenant it has rows in,
+	// and the matches are OR'd, so following one would read other
+	// tenants' rows.
 	var matches []connector.Match
 	for _, ref := range c.References {
 		p := x.reg.Collections[ref.Target]
-		if p == nil || p.Store != c.Store {
+		if p == nil || p.Store != c.Store || !x.reg.TenantScoped(p) {
 			continue
 		}
 		if ps, ok := x.selection(p, t, seen); ok {
@@ -385,8 +437,8 @@ func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool
 	if len(matches) > 0 {
 		return connector.Selection{Collection: c, Matches: matches}, true
 	}
-	// The rows that a tenant's rows reference: the users with a chat in
-	// the studio. A conditional reference (principal_type = 'user') is
+	// A collection with no path to a tenant-scoped parent: the rows that
+	// a tenant's rows reference, the users with a chat in the studio. A conditional reference (principal_type = 'user') is
 	// skipped: its condition is on the referencing rows.
 	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
 		ch := x.reg.Collections[key]
@@ -591,7 +643,8 @@ func (d *dict) compile(max int) *redact.People {
 
 // RequestEnded implements dsr.EndObserver: a completed erasure drops its
 // person from the dictionary of the request's tenant (of every tenant for
-// an erasure across tenants) at once.
+// an erasure across tenants) at once, and has Run rebuild that tenant
+// (every tenant) at once for the identities it was not filed with.
 func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
 	if r.Type != dsr.TypeErasure || r.Status != dsr.StatusCompleted {
 		return nil
@@ -602,6 +655,14 @@ func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
 	}
 	x.mu.Lock()
 	x.erased = append(x.erased, e)
+	// The person may also be held under another identity than the one
+	// the erasure was filed with (a user_id, a name alone): the tenant is
+	// read again at once, its rows being gone by now.
+	x.stale[e.tenant] = true
+	select {
+	case x.kick <- struct{}{}:
+	default:
+	}
 	var changed []string
 	for t, d := range x.dict {
 		if e.tenant != "" && e.tenant != t {

@@ -28,7 +28,7 @@ stores:
   app: {kind: sql, driver: %s, dsn_env: APP_DSN}
 collections:
   app.users:
-    identity: {email: email}
+    identity: {email: email, user_id: id}
     categories: {email: user.contact.email, name: user.name, phone: user.contact.phone}
     erasure: delete
   app.chats:
@@ -182,27 +182,7 @@ func TestKnownPeopleErasure(t *testing.T) {
 		// The Runner of lethe serve, on a real state store, tells the
 		// index of the request's end once it is stored, after the address
 		// is forgotten.
-		db, err := state.Open(ctx, "sqlite://"+testdb.SQLite(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		audit := &state.AuditLog{DB: db}
-		requests := &state.RequestService{DB: db, Subject: f.hasher, Audit: audit,
-			Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-		runs := &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}
-		runner := &dsr.Runner{Store: runs, Executor: engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher),
-			Now: time.Now, Logger: slog.New(slog.DiscardHandler), Observer: f.index}
-		r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: "Ada@example.com", Tenant: "career-coach"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := runner.Run(ctx, r.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		if r, err = runs.Load(ctx, r.ID); err != nil || r.Status != dsr.StatusCompleted {
-			t.Fatalf("erasure: %+v, %v", r, err)
-		}
+		f.erase(t, dsr.NewRequest{Type: dsr.TypeErasure, Email: "Ada@example.com", Tenant: "career-coach"})
 		if f.hides("career-coach", "Ada Lovelace") || f.index.Len("career-coach") != 1 {
 			t.Errorf("Ada is still known after her erasure (%d people)", f.index.Len("career-coach"))
 		}
@@ -214,6 +194,117 @@ func TestKnownPeopleErasure(t *testing.T) {
 		}
 		if f.hides("career-coach", "Ada Lovelace") {
 			t.Error("the rebuild brought Ada back")
+		}
+	})
+}
+
+// crossRegistry is chatRegistry whose messages also name their sender in
+// the shared users table: a collection with a tenant-scoped parent and a
+// shared one.
+var crossRegistry = strings.Replace(chatRegistry, "references: {chat_id: chats.id}",
+	"references: {chat_id: chats.id, user_id: users.id}", 1)
+
+// TestKnownPeopleNotThroughSharedParent: a message belongs to the studio
+// of its chat only, not to every studio its sender has a chat in. A user
+// with chats in acme and globex sends a globex message naming a globex
+// client: acme's dictionary does not hold her, so acme cannot probe its
+// Redactor for another studio's people.
+func TestKnownPeopleNotThroughSharedParent(t *testing.T) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		st := testkit.OpenStore(t, "app", driver,
+			`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200), phone VARCHAR(40))`,
+			`CREATE TABLE chats (id INTEGER PRIMARY KEY, studio_id VARCHAR(40) NOT NULL, user_id INTEGER NOT NULL)`,
+			`CREATE TABLE messages (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, user_id INTEGER NOT NULL, body TEXT NOT NULL)`)
+		reg, err := registry.Parse([]byte(fmt.Sprintf(crossRegistry, driver)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := redact.NewKeyring([]byte("knownpeople-test-secret-0123456789"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fixture{reg: reg, store: st, keyring: k}
+		f.index = knownpeople.New(reg, map[string]connector.Reader{"app": st}, k, nil, knownpeople.Options{}, nil)
+		testkit.Exec(t, st, `INSERT INTO users (id, email, name) VALUES (1, 'sam@example.com', 'Sam Consultant')`)
+		testkit.Exec(t, st, `INSERT INTO chats (id, studio_id, user_id) VALUES (1, 'acme', 1), (2, 'globex', 1)`)
+		testkit.Exec(t, st, `INSERT INTO messages (id, chat_id, user_id, body) VALUES (1, 1, 1, '{"author":{"name":"Sam Consultant"},"text":"hi"}')`)
+		testkit.Exec(t, st, `INSERT INTO messages (id, chat_id, user_id, body) VALUES (2, 2, 1, '{"author":{"name":"Zora Globexclient"},"text":"hi"}')`)
+		if err := f.index.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !f.hides("globex", "Zora Globexclient") {
+			t.Error("globex does not know the author of its own message")
+		}
+		if f.hides("acme", "Zora Globexclient") {
+			t.Error("acme's Redactor replaces a name found only in a globex message")
+		}
+		if !f.hides("acme", "Sam Consultant") || !f.hides("globex", "Sam Consultant") {
+			t.Error("the user with chats in both studios is not known in both")
+		}
+	})
+}
+
+// erase files req and runs it to completion as the Runner of lethe serve
+// does, on a real state store: it tells the index of the request's end
+// once it is stored, after the address is forgotten.
+func (f *fixture) erase(t *testing.T, req dsr.NewRequest) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := state.Open(ctx, "sqlite://"+testdb.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	audit := &state.AuditLog{DB: db}
+	requests := &state.RequestService{DB: db, Subject: f.hasher, Audit: audit, Identities: f.reg,
+		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+	runs := &state.ExecutionStore{DB: db, Audit: audit, Requests: requests}
+	runner := &dsr.Runner{Store: runs, Executor: engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher),
+		Now: time.Now, Logger: slog.New(slog.DiscardHandler), Observer: f.index}
+	r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Run(ctx, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = runs.Load(ctx, r.ID); err != nil || r.Status != dsr.StatusCompleted {
+		t.Fatalf("erasure: %+v, %v", r, err)
+	}
+}
+
+// TestKnownPeopleErasureByOtherIdentity: an erasure filed by user_id, which
+// the dictionary does not hold, still drops its person, and the name her
+// messages carry, without waiting for the hourly rebuild: the studio is
+// read again once her rows are gone. Other studios' people stay known.
+func TestKnownPeopleErasureByOtherIdentity(t *testing.T) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := newFixture(t, driver, knownpeople.Options{Every: time.Hour, RebuildEvery: time.Hour})
+		f.user(t, "career-coach", "ada@example.com", "Ada Lovelace")
+		f.user(t, "career-coach", "grace@example.com", "Grace Hopper")
+		f.user(t, "calm-mind", "alan@example.com", "Alan Turing")
+		// Ada's message signed with a name of hers the users table does
+		// not hold: kept under that name alone.
+		testkit.Exec(t, f.store, `INSERT INTO messages (id, chat_id, body) VALUES (100, 1, '{"author":{"name":"Countess Lovelace"},"text":"hi"}')`)
+		done := make(chan struct{})
+		go func() { defer close(done); f.index.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		<-f.index.Built()
+		if !f.hides("career-coach", "Ada Lovelace") || !f.hides("career-coach", "Countess Lovelace") {
+			t.Fatal("Ada is not known before her erasure")
+		}
+		f.erase(t, dsr.NewRequest{Type: dsr.TypeErasure, Tenant: "career-coach", Identities: map[string]string{"user_id": "1"}})
+		testkit.Eventually(t, 10*time.Second, "Ada dropped after her erasure by user_id", func() error {
+			if f.hides("career-coach", "Ada Lovelace") || f.hides("career-coach", "Countess Lovelace") {
+				return fmt.Errorf("still known (%d people)", f.index.Len("career-coach"))
+			}
+			return nil
+		})
+		if !f.hides("career-coach", "Grace Hopper") || !f.hides("calm-mind", "Alan Turing") {
+			t.Error("the others were dropped with Ada")
 		}
 	})
 }

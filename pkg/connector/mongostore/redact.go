@@ -15,7 +15,10 @@ import (
 // Rewrite implements retention.Store for the redact action: it reads up to
 // limit documents sel selects after the key *after, in _id order, with the
 // fields rw.Columns and each document's tenant, and sets, one update per
-// document by _id, the fields rw.Edit changed (nothing on a dry run). Edit
+// document by _id and the old value of each field it rewrites, the fields
+// rw.Edit changed (nothing on a dry run): a document edited since it was
+// read is left as its editor wrote it, not counted, and redacted by the
+// next run, as the sql store's row lock keeps an edit from being lost. Edit
 // reads a string field as it is, and a document or array field of a
 // collection that declares paths in it as canonical Extended JSON, which
 // is written back with its BSON types; other values (numbers, dates,
@@ -45,7 +48,7 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 		if err != nil {
 			return err
 		}
-		set := bson.D{}
+		set, filter := bson.D{}, bson.D{{Key: registry.MongoID, Value: id}}
 		for _, col := range rw.Columns {
 			old := doc.Lookup(col)
 			if _, paths := c.JSON[col]; old.Type != bson.TypeString &&
@@ -65,9 +68,10 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 				return err
 			}
 			set = append(set, bson.E{Key: col, Value: v})
+			filter = append(filter, bson.E{Key: col, Value: old})
 		}
 		if len(set) > 0 {
-			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: registry.MongoID, Value: id}}).
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(filter).
 				SetUpdate(bson.D{{Key: "$set", Value: set}}))
 		}
 		return nil
@@ -75,12 +79,15 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 	if err != nil {
 		return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
 	}
+	changed := int64(len(models))
 	if len(models) > 0 && !rw.DryRun {
-		if _, err := s.db.Collection(c.Table).BulkWrite(ctx, models); err != nil {
+		res, err := s.db.Collection(c.Table).BulkWrite(ctx, models)
+		if err != nil {
 			return 0, 0, "", s.fail(ctx, "redact", c.Key, err)
 		}
+		changed = res.MatchedCount
 	}
-	return read, int64(len(models)), last, nil
+	return read, changed, last, nil
 }
 
 // tenantOf returns the tenant of doc, a document of c: its own tenant
