@@ -573,3 +573,41 @@ func demoEngine(t *testing.T) (*engine.Engine, *sqlstore.Store, *redact.Keyring)
 	eng.Blobs, eng.Redactors = blobs.Engine(), keys
 	return eng, stores.Engine()["app"].(*sqlstore.Store), keys
 }
+
+// TestErasureMentionsFailKeepsOwnRows: an erasure whose mentions step
+// fails for good (a title column too short for the pseudonym) has not yet
+// touched Ada's own rows, so a new request, once the title is shortened,
+// finds her name again and replaces it.
+func TestErasureMentionsFailKeepsOwnRows(t *testing.T) {
+	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL} { // SQLite keeps any length
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			e := setupMentions(t, d)
+			alter := map[string]string{registry.DriverPostgres: `ALTER TABLE chats ALTER COLUMN title TYPE VARCHAR(%d)`,
+				registry.DriverMySQL: `ALTER TABLE chats MODIFY title VARCHAR(%d)`}[d]
+			testkit.Exec(t, e.app, fmt.Sprintf(alter, len("Talk with Ada Lovelace")))
+			before := e.dump(t)
+			if _, err := e.eng.Execute(ctx, adaErasure(""), newJournal()); err == nil {
+				t.Fatal("the erasure succeeded with a title too short for the pseudonym")
+			}
+			after := e.dump(t)
+			for table, id := range map[string]string{"users": "1", "chats": "10", "messages": "100"} {
+				if after[table][id] != before[table][id] {
+					t.Errorf("%s %s after the failed erasure: %q, want %q", table, id, after[table][id], before[table][id])
+				}
+			}
+			testkit.Exec(t, e.app, `UPDATE chats SET title = 'Ada Lovelace' WHERE id = 20`)
+			out, err := e.eng.Execute(ctx, adaErasure(""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := out.Details["mentions"]; !out.Verification.Passed || fmt.Sprint(m) != fmt.Sprint(map[string]int64{"app.chats": 1, "app.messages": 7}) {
+				t.Errorf("the new erasure: verification %+v, mentions replaced %v", out.Verification, m)
+			}
+			title := dumpRows(t, e.app, "SELECT title FROM chats WHERE id = 20")[0][0]
+			if want := strconv.Quote(e.keys.For("acme").Pseudonym(redact.Name, "Ada Lovelace")); title != want {
+				t.Errorf("chat 20's title = %s, want %s", title, want)
+			}
+		})
+	}
+}
