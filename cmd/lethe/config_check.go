@@ -27,7 +27,8 @@ declare, each retention rule's cut-off as its column stores it, and the
 indexes of each mongo collection (a missing one is a warning with the
 createIndex to run), and what an erasure's scan for mentions reads in each
 collection that declares them (rows, bytes) with the index that makes it
-cheap (Postgres pg_trgm GIN, MySQL/MariaDB FULLTEXT). Reads
+cheap for a person known by an e-mail address alone (Postgres pg_trgm
+GIN, MySQL/MariaDB FULLTEXT). Reads
 LETHE_CONFIG and the variables the registry names; no secret. Exit 1 when the
 registry would not start the service.`,
 		Args: cobra.NoArgs,
@@ -89,9 +90,9 @@ func printMentionCosts(ctx context.Context, app *appStores, stdout io.Writer) er
 			strings.Join(c.MentionColumns(), ", "))
 		switch {
 		case cost.Index != "":
-			line += fmt.Sprintf("; the %s index on %s selects the rows to read", cost.Index, c.MentionColumns()[0])
+			line += fmt.Sprintf("; the %s index on %s selects the rows to read for a person known by an e-mail address alone (a name or phone number is looked for in every row)", cost.Index, c.MentionColumns()[0])
 		case strings.HasPrefix(cost.Advice, "CREATE") || strings.HasPrefix(cost.Advice, "ALTER"):
-			line += "; an index makes it read only the rows that may mention the person: " + cost.Advice
+			line += "; an index makes it read only the rows that may mention a person known by an e-mail address alone: " + cost.Advice
 		default:
 			line += "; " + cost.Advice
 		}

@@ -48,8 +48,8 @@ collections:
 			out, errOut, code := runCLI(t, env, "config", "check", "--config", path)
 			line := "collections.app.notes.mentions: an erasure's scan reads 3 rows, 36 bytes of body; "
 			advice := map[string]string{
-				registry.DriverPostgres: `an index makes it read only the rows that may mention the person: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX "notes_body_mentions" ON "notes" USING gin ("body" gin_trgm_ops)`,
-				registry.DriverMySQL:    "an index makes it read only the rows that may mention the person: ALTER TABLE `notes` ADD FULLTEXT INDEX `notes_body_mentions` (`body`)",
+				registry.DriverPostgres: `an index makes it read only the rows that may mention a person known by an e-mail address alone: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX "notes_body_mentions" ON "notes" USING gin ("body" gin_trgm_ops)`,
+				registry.DriverMySQL:    "an index makes it read only the rows that may mention a person known by an e-mail address alone: ALTER TABLE `notes` ADD FULLTEXT INDEX `notes_body_mentions` (`body`)",
 				registry.DriverSQLite:   "SQLite has no index for a search inside text: every row is read",
 			}[d]
 			if code != 0 || !strings.Contains(out, line+advice+"\n") {
@@ -65,7 +65,7 @@ collections:
 				return
 			}
 			out, _, _ = runCLI(t, env, "config", "check", "--config", path)
-			if kind := map[string]string{registry.DriverPostgres: "pg_trgm", registry.DriverMySQL: "fulltext"}[d]; !strings.Contains(out, line+"the "+kind+" index on body selects the rows to read\n") {
+			if kind := map[string]string{registry.DriverPostgres: "pg_trgm", registry.DriverMySQL: "fulltext"}[d]; !strings.Contains(out, line+"the "+kind+" index on body selects the rows to read for a person known by an e-mail address alone (a name or phone number is looked for in every row)\n") {
 				t.Errorf("config check with the index:\n%s", out)
 			}
 		})

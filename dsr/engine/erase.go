@@ -39,7 +39,8 @@ type pending struct {
 }
 
 // erase runs an erasure: freeze, check every file reference (see
-// checkFiles), erase children first (each collection's
+// checkFiles), replace the person's mentions in other people's rows,
+// erase children first (each collection's
 // files right after its rows), then the redis keys, verify rows, files and
 // keys, and notify the processors.
 func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
@@ -59,6 +60,12 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		return nil, err
 	}
 	if err := r.checkFiles(ctx, targets, steps); err != nil {
+		return nil, err
+	}
+	// Mentions first: an erasure that fails in them leaves the person's
+	// rows, and the names in them, for a new request to find again.
+	mentions, err := r.eraseMentions(ctx, steps)
+	if err != nil {
 		return nil, err
 	}
 	counts, kept, files := map[string]int64{}, map[string]any{}, map[string]fileTally{}
@@ -92,10 +99,6 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		return nil, err
 	}
 	if err := r.eraseCopies(ctx, counts); err != nil {
-		return nil, err
-	}
-	mentions, err := r.eraseMentions(ctx, steps)
-	if err != nil {
 		return nil, err
 	}
 	v, err := r.verify(ctx)

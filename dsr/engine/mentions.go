@@ -241,22 +241,20 @@ func (r *run) tenantsOf(ctx context.Context, c *registry.Collection) ([]string, 
 
 // prefilter returns the index-served restriction of a scan of c for p, or
 // nil when c's store reports no index on its one mention column (a scan of
-// several columns reads every row). A FULLTEXT index finds words, not the
-// digits inside a phone number: it is not used for a person with a phone.
+// several columns reads every row) or p has no needles (a name or a phone
+// number is looked for in every row: see redact.Subject.Needles).
 func (r *run) prefilter(ctx context.Context, c *registry.Collection, p *redact.Subject) (*connector.Contains, error) {
 	cols := c.MentionColumns()
 	ix, ok := r.e.Stores[c.Store].(MentionIndexer)
-	if !ok || len(cols) != 1 {
+	needles := p.Needles()
+	if !ok || len(cols) != 1 || len(needles) == 0 {
 		return nil, nil
 	}
 	kind, err := ix.MentionIndex(ctx, c, cols[0])
 	if err != nil || kind == "" {
 		return nil, err
 	}
-	if kind == IndexFulltext && len(r.ids[registry.IdentityPhone]) > 0 {
-		return nil, nil
-	}
-	return &connector.Contains{Column: cols[0], Any: p.Needles(), Index: kind}, nil
+	return &connector.Contains{Column: cols[0], Any: needles, Index: kind}, nil
 }
 
 // Index kinds a MentionIndexer reports.
@@ -274,15 +272,19 @@ type MentionIndexer interface {
 }
 
 // scanMentions calls fn with each row of c, unit by unit, that mentions
-// p, and the mentions it holds. It changes nothing.
-func (r *run) scanMentions(ctx context.Context, c *registry.Collection, p *redact.Subject, fn func(u mentionUnit, row connector.Row, n int) error) error {
+// p, and the mentions it holds. It changes nothing. With every, it reads
+// every row, without the index's prefilter: verification's scan, which a
+// prefilter that missed a mention must not fool.
+func (r *run) scanMentions(ctx context.Context, c *registry.Collection, p *redact.Subject, every bool, fn func(u mentionUnit, row connector.Row, n int) error) error {
 	units, err := r.mentionUnits(ctx, c)
 	if err != nil {
 		return err
 	}
-	pre, err := r.prefilter(ctx, c, p)
-	if err != nil {
-		return err
+	var pre *connector.Contains
+	if !every {
+		if pre, err = r.prefilter(ctx, c, p); err != nil {
+			return err
+		}
 	}
 	cols := c.MentionColumns()
 	for _, u := range units {
@@ -318,8 +320,8 @@ func countMentions(c *registry.Collection, cols []string, vals []*string, p *red
 }
 
 // mentionCounts counts, per collection with mentions, the mentions of p a
-// scan finds and the rows that hold them.
-func (r *run) mentionCounts(ctx context.Context, p *redact.Subject) ([]PlanMention, error) {
+// scan finds and the rows that hold them; every as for scanMentions.
+func (r *run) mentionCounts(ctx context.Context, p *redact.Subject, every bool) ([]PlanMention, error) {
 	out := []PlanMention{}
 	for _, c := range r.reg.Order() {
 		if len(c.Mentions) == 0 {
@@ -327,7 +329,7 @@ func (r *run) mentionCounts(ctx context.Context, p *redact.Subject) ([]PlanMenti
 		}
 		pm := PlanMention{Store: c.Store, Collection: c.Name}
 		if !p.Empty() {
-			err := r.scanMentions(ctx, c, p, func(_ mentionUnit, _ connector.Row, n int) error {
+			err := r.scanMentions(ctx, c, p, every, func(_ mentionUnit, _ connector.Row, n int) error {
 				pm.Rows++
 				pm.Count += int64(n)
 				return nil
@@ -503,13 +505,13 @@ func replaceMentions(ctx context.Context, store connector.Store, c *registry.Col
 }
 
 // mentionsLeft counts, per collection, the mentions of the person a new
-// scan still finds after an erasure: verification's share.
+// scan of every row still finds after an erasure: verification's share.
 func (r *run) mentionsLeft(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
 	if !hasMentions(r.reg) {
 		return out, nil
 	}
-	counts, err := r.mentionCounts(ctx, r.person())
+	counts, err := r.mentionCounts(ctx, r.person(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +548,7 @@ func (a *Access) Mentions(ctx context.Context, fn func(MentionExcerpt) error) er
 			continue
 		}
 		cols := c.MentionColumns()
-		err := r.scanMentions(ctx, c, p, func(u mentionUnit, row connector.Row, _ int) error {
+		err := r.scanMentions(ctx, c, p, false, func(u mentionUnit, row connector.Row, _ int) error {
 			red := r.e.Redactors.For(u.tenant)
 			var err error
 			for _, f := range c.Mentions {

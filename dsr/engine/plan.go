@@ -137,7 +137,7 @@ func (r *run) plan(ctx context.Context, withFiles bool) (*Plan, error) {
 		if p.Keys, err = r.planKeys(ctx, targets); err != nil {
 			return nil, err
 		}
-		if p.Mentions, err = r.mentionCounts(ctx, r.person()); err != nil {
+		if p.Mentions, err = r.mentionCounts(ctx, r.person(), false); err != nil {
 			return nil, err
 		}
 	}

@@ -42,8 +42,9 @@ type Selection struct {
 // case-insensitively, one of Any (lower-cased). Index names the index
 // that serves it, as the store reported it (see sqlstore's MentionIndex):
 // "pg_trgm" (Column ILIKE '%…%') or "fulltext" (MATCH … AGAINST, whose
-// strings are words and phrases, not substrings). The caller checks
-// each row it gets: a store may select more.
+// strings are word prefixes, not substrings: a string the index cannot
+// hold selects every row). The caller checks each row it gets: a store
+// may select more.
 type Contains struct {
 	Column string
 	Any    []string

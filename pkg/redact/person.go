@@ -149,28 +149,51 @@ func (p *Subject) Excerpt(r *Redactor, text string, m Mention) string {
 	return strings.TrimSpace(b.String())
 }
 
-// Needles returns, lower-cased, strings of which every mention of p
-// contains one: the last word of each name, each address, the last four
-// digits of each phone number. A store may select the rows holding one of
-// them before Find looks closer; it must match case-insensitively.
+// Needles returns, lower-cased, ASCII strings of which every mention of p
+// contains one, for a store to select the rows holding one of them before
+// Find looks closer (matching case-insensitively); nil when no such
+// strings exist and every row must be read. A name has none: it is found
+// with or without diacritics ("Lovelacé" for "Lovelace", "Jose" for
+// "José"), so no substring is in each of its forms; nor has a phone
+// number, whose digits may be grouped at will ("06 12 34 56 78"). An
+// address gives the longest start of a dot-separated piece of its local
+// part, which its obfuscated forms keep too ("ada [at] example [dot]
+// com"), up to its first 'i' or 'k' (which text may write 'İ' or the
+// Kelvin sign, lower-cased to them); an address whose local part is not
+// ASCII, or whose pieces all start with 'i' or 'k', gives none.
 func (p *Subject) Needles() []string {
+	if len(p.names) > 0 || len(p.phones) > 0 {
+		return nil
+	}
 	var out []string
-	add := func(s string) {
-		if s = strings.ToLower(s); !slices.Contains(out, s) {
-			out = append(out, s)
+	for _, e := range p.emails {
+		local, _, _ := strings.Cut(e, "@")
+		best := ""
+		for _, piece := range strings.Split(local, ".") {
+			if k := strings.IndexAny(piece, "ik"); k >= 0 {
+				piece = piece[:k]
+			}
+			if len(piece) > len(best) {
+				best = piece
+			}
+		}
+		if best == "" || !isASCII(local) {
+			return nil
+		}
+		if !slices.Contains(out, best) {
+			out = append(out, best)
 		}
 	}
-	for _, n := range p.names {
-		words := strings.Fields(n.full)
-		add(words[len(words)-1])
-	}
-	for _, e := range p.emails {
-		add(e)
-	}
-	for _, ph := range p.phones {
-		add(ph[len(ph)-4:])
-	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // nameOf returns the full name one of whose forms v is.

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,8 +54,44 @@ func TestSubjectReplace(t *testing.T) {
 	if again, n := p.Replace(out, r.PseudonymOf); again != out || n != 0 {
 		t.Errorf("a second Replace changed %q into %q", out, again)
 	}
-	if got := strings.Join(p.Needles(), ","); got != "lovelace,ada@example.com,0958" {
+}
+
+// TestSubjectNeedles: each text in which Find finds the person holds one
+// of the needles, lower-cased; a person with a name or a phone number has
+// none (every row is read).
+func TestSubjectNeedles(t *testing.T) {
+	p := NewSubject(nil, []string{"Ada.Lovelace@example.com", "al@example.org", "katherine.johnson@example.com"}, nil)
+	if got := strings.Join(p.Needles(), ","); got != "lovelace,al,johnson" {
 		t.Errorf("Needles = %s", got)
+	}
+	for _, text := range []string{"mail ada.lovelace@example.com", "ada.lovelace [at] example [dot] com",
+		"ADA.LOVELACE(at)example.com", "al (at) example (dot) org", "\u212Aatherine.JOHNSON@example.com"} {
+		if len(p.Find(text)) == 0 {
+			t.Errorf("Find(%q) found nothing", text)
+			continue
+		}
+		if !slices.ContainsFunc(p.Needles(), func(n string) bool { return strings.Contains(strings.ToLower(text), n) }) {
+			t.Errorf("no needle in %q", text)
+		}
+	}
+	for _, q := range []*Subject{
+		NewSubject([]string{"José García"}, []string{"ada@example.com"}, nil),
+		NewSubject(nil, []string{"ada@example.com"}, []string{"+33612345678"}),
+		NewSubject(nil, []string{"josé@example.com"}, nil),
+		NewSubject(nil, []string{"ian@example.com"}, nil), // "İAN@example.com" is the same address
+	} {
+		if n := q.Needles(); n != nil {
+			t.Errorf("Needles = %q, want nil", n)
+		}
+	}
+	for text, q := range map[string]*Subject{
+		"Jose Garcia called":  NewSubject([]string{"José García"}, nil, nil),
+		"ADA lovelacé called": NewSubject([]string{"Ada Lovelace"}, nil, nil),
+		"call 06 12 34 56 78": NewSubject(nil, nil, []string{"+33612345678"}),
+	} {
+		if len(q.Find(text)) == 0 {
+			t.Errorf("Find(%q) found nothing", text)
+		}
 	}
 }
 

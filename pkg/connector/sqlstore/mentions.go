@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
@@ -49,9 +50,10 @@ func (s *Store) MentionIndex(ctx context.Context, c *registry.Collection, column
 
 // contains writes the prefilter of a Selection: "AND (col ILIKE ? OR …)"
 // for a trigram index, "AND MATCH (col) AGAINST (? IN BOOLEAN MODE)" for
-// a FULLTEXT one, whose query holds each string as a phrase ("ada
-// lovelace") or, for one word, as a prefix (lovelace*), so that
-// "Lovelace's" is found too.
+// a FULLTEXT one, whose query holds each string as a prefix (lovelace*),
+// so that "Lovelace's" is found too. A FULLTEXT index holds only words of
+// letters and digits, of three characters or more, and no stop word: for
+// a string it cannot find whole, nothing is written and every row is read.
 func (q *query) contains(ct *connector.Contains) {
 	if ct == nil || len(ct.Any) == 0 {
 		return
@@ -60,12 +62,10 @@ func (q *query) contains(ct *connector.Contains) {
 	if ct.Index == indexFulltext && q.driver == registry.DriverMySQL {
 		terms := make([]string, len(ct.Any))
 		for i, s := range ct.Any {
-			s = strings.NewReplacer(`"`, " ", `*`, " ").Replace(s)
-			if strings.ContainsAny(s, " @.-+'") {
-				terms[i] = `"` + s + `"`
-			} else {
-				terms[i] = s + "*"
+			if !fulltextWord(s) {
+				return
 			}
+			terms[i] = s + "*"
 		}
 		q.write(" AND MATCH (", col, ") AGAINST (").arg(strings.Join(terms, " ")).write(" IN BOOLEAN MODE)")
 		return
@@ -83,6 +83,26 @@ func (q *query) contains(ct *connector.Contains) {
 	}
 	q.write(")")
 }
+
+// fulltextWord reports whether s is one word that a FULLTEXT index of
+// InnoDB's default settings holds: ASCII letters and digits only (no
+// boolean operator, no separator), three characters or more
+// (innodb_ft_min_token_size), not a default stop word.
+func fulltextWord(s string) bool {
+	if len(s) < 3 || slices.Contains(innodbStopwords, strings.ToLower(s)) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// innodbStopwords is INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD of three
+// letters or more.
+var innodbStopwords = []string{"about", "are", "com", "for", "from", "how", "the", "this", "that", "was", "what", "when", "where", "who", "will", "with", "und", "www"}
 
 // escapeLike escapes LIKE's wildcards with '!'.
 func escapeLike(s string) string {
