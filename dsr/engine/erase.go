@@ -19,23 +19,13 @@ const (
 	stepVerify  = "verify"
 )
 
-// progress is a running erase step's Detail: the pass to resume and, when
-// Pending is set, how many rows the batch journaled before its write
-// selected. The keys (the last rewritten, the pending batch's) are the
-// step's Cursor, never its Detail: a key may be an email (a collection
-// whose primary key is the address).
+// progress is a running erase step's Detail: the pass to resume. The last
+// key rewritten (anonymise) is the step's Cursor, never its Detail: a key
+// may be an email (a collection whose primary key is the address).
 type progress struct {
-	Pass    int `json:"pass"`
-	Pending int `json:"pending,omitempty"`
+	Pass int `json:"pass"`
 	// After is read from steps journaled before cursors were kept apart.
 	After *string `json:"after,omitempty"`
-}
-
-// pending is the Cursor of a step whose batch was journaled before its
-// write: where the batch starts (anonymise) and its keys.
-type pending struct {
-	After *string  `json:"after,omitempty"`
-	Keys  []string `json:"keys"`
 }
 
 // erase runs an erasure: freeze, check every file reference (see
@@ -138,7 +128,7 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 
 // deleteAll deletes t's rows in batches, pass by pass (see eraseRows).
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
-	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), false, func(ctx context.Context, sel connector.Selection, _ *string, limit int) (int64, string, error) {
+	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), func(ctx context.Context, sel connector.Selection, _ *string, limit int) (int64, string, error) {
 		n, err := t.store.Delete(ctx, sel, limit)
 		return n, "", err
 	})
@@ -154,42 +144,26 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if err != nil {
 		return 0, err
 	}
-	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), true, func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error) {
+	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error) {
 		return t.store.Anonymize(ctx, sel, an, after, limit)
 	})
 }
 
 // eraseRows runs step name over t's rows, pass by pass, in batches of size
 // rows at first (see batch.Loop): op deletes or rewrites up to limit rows
-// of sel after the key after (nil: from the first; always for a delete,
-// rewrite false) and says how many and the last key it rewrote. Each batch is written
-// ahead: its keys are read and journaled as pending (with the count so
-// far, which also records the batch before it as done), then the batch is
-// written restricted to those keys. A run killed between a batch's write
-// and the next journal entry finds the batch pending, writes it again over
-// the same keys (rows already deleted or rewritten change nothing) and
-// counts it as journaled, once: the certificate states the same counts as
-// an uninterrupted run. One journal write per batch, as before, plus one
-// read of the batch's keys; a batch holds at most a key chunk of rows, so
-// that its keys fit one statement's parameters. A done step is skipped.
-func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
+// of sel after the key after (nil: from the first) and says how many and
+// the last key it rewrote ("" when it deletes). The count, pass and last
+// key are journaled after every batch that changed rows, at once: a
+// process killed between a batch's commit and its step loses that batch's
+// count, and a resumed run continues after the key. A done step is skipped.
+func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int,
 	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
-	// A batch's keys are one key set of a statement and one journal entry.
-	size = min(size, r.e.keyChunk())
 	var at progress
 	total := resume(prev, &at)
-	var ahead *pending
-	switch {
-	case prev.Status != stepRunning:
-	case at.Pending > 0:
-		ahead = &pending{}
-		if err := json.Unmarshal([]byte(prev.Cursor), ahead); err != nil {
-			ahead = nil // written before batches were journaled ahead
-		}
-	case prev.Cursor != "":
+	if prev.Status == stepRunning && prev.Cursor != "" {
 		at.After = &prev.Cursor
 	}
 	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
@@ -197,44 +171,19 @@ func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.St
 		if pass > at.Pass {
 			after = nil
 		}
-		if ahead != nil && pass == at.Pass {
-			if err := r.writeBatch(ctx, sel, ahead, op); err != nil {
-				return err
-			}
-			total += int64(at.Pending)
-			after = ahead.next(rewrite)
-		}
 		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
-			rows, err := t.store.Rows(bctx, sel, nil, after, b.Size)
-			if err != nil || len(rows) == 0 {
+			n, last, err := op(bctx, sel, after, b.Size)
+			if err != nil || n == 0 {
 				return err
 			}
-			p := &pending{After: after, Keys: make([]string, len(rows))}
-			for i, row := range rows {
-				p.Keys[i] = row.Key
-			}
-			if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: len(rows)}, p); err != nil {
-				return err
-			}
-			if err := r.writeBatch(bctx, sel, p, op); err != nil {
-				return err
-			}
-			b.N, total, after = int64(len(rows)), total+int64(len(rows)), p.next(rewrite)
-			return nil
+			b.N, total, after = n, total+n, &last
+			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
 		})
 	})
 	if err != nil {
 		return total, err
 	}
 	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
-}
-
-// writeBatch runs op over the rows of sel whose keys p journaled.
-func (r *run) writeBatch(ctx context.Context, sel connector.Selection, p *pending,
-	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) error {
-	sel.Keys = p.Keys
-	_, _, err := op(ctx, sel, p.After, len(p.Keys))
-	return err
 }
 
 // keep counts the rows kept for their legal reason and journals them once.
@@ -261,25 +210,14 @@ func resume(prev dsr.Step, at *progress) int64 {
 	return prev.Count
 }
 
-// next returns where the batch after p starts: after p's last key for a
-// rewrite, from the first row again for a delete (its rows are gone).
-func (p *pending) next(rewrite bool) *string {
-	if !rewrite || len(p.Keys) == 0 {
-		return nil
-	}
-	return &p.Keys[len(p.Keys)-1]
-}
-
-// save journals a step; p, when set, is the batch a running step writes
-// next, whose keys are its Cursor.
-func (r *run) save(ctx context.Context, name, status string, n int64, at progress, p *pending) error {
+// save journals a step; cursor, when set, is where a running step resumes.
+func (r *run) save(ctx context.Context, name, status string, n int64, at progress, cursor *string) error {
 	s := dsr.Step{Name: name, Status: status, Count: n}
 	if status == stepRunning {
 		b, _ := json.Marshal(at)
 		s.Detail = string(b)
-		if p != nil {
-			c, _ := json.Marshal(p)
-			s.Cursor = string(c)
+		if cursor != nil {
+			s.Cursor = *cursor
 		}
 	}
 	if err := r.j.SaveStep(ctx, s); err != nil {

@@ -32,10 +32,6 @@ type Selection struct {
 	// of its strings: a prefilter for a scan that an index serves (see
 	// Contains). Only a store that reports such an index is given one.
 	Contains *Contains
-	// Keys, when not nil, further restricts to rows whose primary key
-	// (see EncodeKey) is one of these: a batch the engine journaled before
-	// writing it, written again on resume without touching other rows.
-	Keys []string
 }
 
 // Contains selects the rows whose Column holds, compared

@@ -52,16 +52,6 @@ func (s *Store) filter(ctx context.Context, sel connector.Selection) (bson.D, er
 		}
 		and = append(and, f)
 	}
-	if sel.Keys != nil {
-		if len(sel.Keys) == 0 {
-			return nothing, nil
-		}
-		f, err := s.match(ctx, c, connector.Match{Columns: []string{registry.MongoID}, Values: sel.Keys})
-		if err != nil {
-			return nil, fmt.Errorf("collection %s: %w", c.Key, err)
-		}
-		and = append(and, f)
-	}
 	for _, ex := range sel.Except {
 		f, err := s.filter(ctx, ex)
 		if err != nil {

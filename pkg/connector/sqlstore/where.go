@@ -94,16 +94,6 @@ func (q *query) where(sel connector.Selection) error {
 		}
 	}
 	q.contains(sel.Contains)
-	if sel.Keys != nil {
-		if len(sel.Keys) == 0 {
-			q.write(" AND 1 = 0")
-		} else {
-			q.write(" AND ")
-			if err := q.in(c.PrimaryKey, sel.Keys); err != nil {
-				return fmt.Errorf("collection %s: %w", c.Key, err)
-			}
-		}
-	}
 	for _, ex := range sel.Except {
 		// IS NOT TRUE, not NOT: a row for which the excepted condition is
 		// NULL (no tenant, no reference) is not excepted; NOT would drop it.
