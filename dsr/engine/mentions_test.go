@@ -16,9 +16,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
-	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -546,32 +544,14 @@ func TestDemoAccessPackageMentions(t *testing.T) {
 // pseudonyms, its application store and its keyring.
 func demoEngine(t *testing.T) (*engine.Engine, *sqlstore.Store, *redact.Keyring) {
 	t.Helper()
-	ctx := context.Background()
-	d, err := demo.Seed(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Parse(d.Registry("DEMO_DB"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	blobs, err := blobstore.OpenRegistry(ctx, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
+	app := testkit.SeedDemo(t, t.TempDir())
 	keys, err := redact.NewKeyring([]byte("a redaction secret for tests"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(reg, stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
-	eng.Blobs, eng.Redactors = blobs.Engine(), keys
-	return eng, stores.Engine()["app"].(*sqlstore.Store), keys
+	eng := engine.New(app.Registry, app.Stores.Engine(), dsr.NewSubjectHasher([]byte("k")))
+	eng.Blobs, eng.Redactors = app.Blobs.Engine(), keys
+	return eng, app.Stores.Engine()["app"].(*sqlstore.Store), keys
 }
 
 // TestErasureMentionsFailKeepsOwnRows: an erasure whose mentions step

@@ -14,15 +14,12 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector/blobstore"
-	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
-	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/mail"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // outbox is a mailer that keeps what it sends.
@@ -80,24 +77,7 @@ func newTrail(t *testing.T, dialect string) *trail {
 	}
 	t.Cleanup(func() { db.Close() })
 	tr.db = db
-	d, err := demo.Seed(ctx, filepath.Join(dir, "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Parse(d.Registry("DEMO_DB"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := sqlstore.OpenRegistry(reg, func(string) string { return d.DBPath })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	blobs, err := blobstore.OpenRegistry(ctx, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
+	app := testkit.SeedDemo(t, filepath.Join(dir, "demo"))
 	bucket, err := export.OpenBucket(ctx, "file://"+tr.bucket)
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +92,8 @@ func newTrail(t *testing.T, dialect string) *trail {
 		Records: &state.ExportStore{DB: db}, Requests: tr.requests, Now: time.Now}
 	tr.self = &selfservice.Service{Store: selfStore, Mail: tr.mail, Subject: hasher, PublicURL: "https://privacy.example",
 		Packages: tr.exports, Exports: &state.ExportStore{DB: db}, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
-	eng := engine.New(reg, stores.Engine(), hasher)
-	eng.Blobs, eng.Exporter = blobs.Engine(), tr.exports
+	eng := engine.New(app.Registry, app.Stores.Engine(), hasher)
+	eng.Blobs, eng.Exporter = app.Blobs.Engine(), tr.exports
 	eng.Copies = &export.Copies{Bucket: bucket, Records: &state.Copies{DB: db, Self: selfStore}}
 	tr.runner = &dsr.Runner{Store: &state.ExecutionStore{DB: db, Audit: audit, Requests: tr.requests}, Executor: eng,
 		Now: time.Now, Logger: slog.New(slog.DiscardHandler), Observer: tr.self}
