@@ -83,13 +83,15 @@ func (g *Gate) Rule(ctx context.Context, tenant string) (ApprovalRule, error) {
 // when the gate holds it, and nil when it runs at once. Errors: reading
 // the studio's rule, or computing the plan (EUNAVAILABLE when a store
 // cannot be reached), so that a held request always carries its plan.
+// A request without an email (filed by another identity) is held by the
+// same rule, with an empty plan.
 func (g *Gate) Hold(ctx context.Context, t Type, email, tenant string) (*Review, error) {
 	rule, err := g.Rule(ctx, tenant)
 	if err != nil || !rule.Requires(t) {
 		return nil, err
 	}
 	plan := json.RawMessage(`{}`)
-	if g.Plan != nil {
+	if g.Plan != nil && email != "" {
 		if plan, err = g.Plan(ctx, email, tenant); err != nil {
 			return nil, err
 		}

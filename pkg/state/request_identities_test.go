@@ -68,6 +68,17 @@ collections:
 				t.Errorf("request %s ended and still holds its identities", id)
 			}
 		}
+		// The review gate holds a request filed by phone as it holds one
+		// filed by email.
+		b.requests.Gate = &dsr.Gate{Registry: dsr.ApprovalRule{Erasure: true}}
+		held, _, err := b.requests.Create(ctx, admin, in)
+		b.requests.Gate = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held.Status != dsr.StatusAwaitingApproval {
+			t.Errorf("an erasure filed by phone under an approval rule is %s, want %s", held.Status, dsr.StatusAwaitingApproval)
+		}
 		bad := dsr.NewRequest{Type: dsr.TypeErasure, Identities: map[string]string{"phone": "ring 31337"}}
 		if _, _, err := b.requests.Create(ctx, admin, bad); dsr.ErrorCode(err) != dsr.EUNPROCESSABLE {
 			t.Errorf("a bad phone: %v, want EUNPROCESSABLE", err)

@@ -9,14 +9,19 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
-// hold asks the review gate about row, a request about to be filed with
-// its email set: when the gate holds it, row becomes awaiting_approval
-// with its plan and hold reports true; the caller then does not queue it.
+// hold asks the review gate about row, a request about to be filed: when
+// the gate holds it, row becomes awaiting_approval with its plan and hold
+// reports true; the caller then does not queue it. A request filed by
+// another identity than email is held by the same rule.
 func (s *RequestService) hold(ctx context.Context, row *requestRow) (bool, error) {
-	if s.Gate == nil || row.Email == nil {
+	if s.Gate == nil {
 		return false, nil
 	}
-	review, err := s.Gate.Hold(ctx, dsr.Type(row.Type), *row.Email, row.Tenant)
+	email := ""
+	if row.Email != nil {
+		email = *row.Email
+	}
+	review, err := s.Gate.Hold(ctx, dsr.Type(row.Type), email, row.Tenant)
 	if err != nil || review == nil {
 		return false, err
 	}
