@@ -27,6 +27,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -135,13 +136,13 @@ func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *re
 	x := &Index{reg: reg, stores: stores, keyring: keyring, hasher: hasher, opts: opts, log: log,
 		dict: map[string]*dict{}, built: make(chan struct{}),
 		stale: map[string]bool{}, kick: make(chan struct{}, 1)}
-	for _, key := range slices.Sorted(mapKeys(reg.Collections)) {
+	for _, key := range slices.Sorted(maps.Keys(reg.Collections)) {
 		c := reg.Collections[key]
 		if stores[c.Store] == nil || len(c.Identifying) == 0 {
 			continue
 		}
 		s := source{c: c, fields: map[string][]field{}}
-		for _, name := range slices.Sorted(mapKeys(c.Identifying)) {
+		for _, name := range slices.Sorted(maps.Keys(c.Identifying)) {
 			kind := c.Identifying[name]
 			if kind != "name" && kind != "email" && kind != "phone" {
 				continue
@@ -164,16 +165,6 @@ func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *re
 		}
 	}
 	return x
-}
-
-func mapKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Run fills the index at once, then walks incrementally every Every and
@@ -235,7 +226,7 @@ func (x *Index) rebuildStale(ctx context.Context) error {
 	if stale[""] {
 		err = x.Rebuild(ctx)
 	} else {
-		err = x.run(ctx, true, slices.Sorted(mapKeys(stale))...)
+		err = x.run(ctx, true, slices.Sorted(maps.Keys(stale))...)
 	}
 	if err != nil {
 		x.mu.Lock()
@@ -334,7 +325,7 @@ func (x *Index) forget(tenants []string) {
 // stores, ascending.
 func (x *Index) tenants(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
-	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
+	for _, key := range slices.Sorted(maps.Keys(x.reg.Collections)) {
 		c := x.reg.Collections[key]
 		st := x.stores[c.Store]
 		if c.Tenant == "" || st == nil || !x.reaches(c) {
@@ -357,7 +348,7 @@ func (x *Index) tenants(ctx context.Context) ([]string, error) {
 			after = &vals[len(vals)-1]
 		}
 	}
-	return slices.Sorted(mapKeys(seen)), nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // reaches reports whether some source's store is c's: only then do c's
@@ -440,7 +431,7 @@ func (x *Index) selection(c *registry.Collection, t string, seen map[string]bool
 	// A collection with no path to a tenant-scoped parent: the rows that
 	// a tenant's rows reference, the users with a chat in the studio. A conditional reference (principal_type = 'user') is
 	// skipped: its condition is on the referencing rows.
-	for _, key := range slices.Sorted(mapKeys(x.reg.Collections)) {
+	for _, key := range slices.Sorted(maps.Keys(x.reg.Collections)) {
 		ch := x.reg.Collections[key]
 		if ch.Store != c.Store || ch == c {
 			continue
@@ -614,25 +605,17 @@ func (p *person) erasedBy(e erasure, h *dsr.SubjectHasher) bool {
 }
 
 func (d *dict) clone() *dict {
-	c := &dict{people: make(map[string]*person, len(d.people)), byName: maps(d.byName), cursor: maps(d.cursor), full: d.full}
+	c := &dict{people: make(map[string]*person, len(d.people)), byName: maps.Clone(d.byName), cursor: maps.Clone(d.cursor), full: d.full}
 	for k, p := range d.people {
 		c.people[k] = &person{names: slices.Clone(p.names), emails: slices.Clone(p.emails), phones: slices.Clone(p.phones)}
 	}
 	return c
 }
 
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // compile returns d as the Redactor's dictionary, its people in key order
 // so that a shared name goes to the same person on every replica.
 func (d *dict) compile(max int) *redact.People {
-	keys := slices.Sorted(mapKeys(d.people))
+	keys := slices.Sorted(maps.Keys(d.people))
 	people := make([]redact.Person, 0, len(keys))
 	for _, k := range keys {
 		p := d.people[k]
