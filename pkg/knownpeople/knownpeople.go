@@ -26,6 +26,7 @@ package knownpeople
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -185,8 +186,8 @@ func (x *Index) Run(ctx context.Context) {
 			return
 		case <-rebuild.C:
 			err = x.Rebuild(ctx)
-		case <-walk.C:
-			err = x.Refresh(ctx)
+		case <-walk.C: // with any tenant a failed walk left stale
+			err = errors.Join(x.rebuildStale(ctx), x.Refresh(ctx))
 		case <-x.kick:
 			err = x.rebuildStale(ctx)
 		}
@@ -248,6 +249,7 @@ func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 	// addresses reachable until overwritten.
 	clear(x.erased)
 	x.erased = x.erased[:0]
+	prev := x.stale
 	if full && len(only) == 0 {
 		x.stale = map[string]bool{}
 	}
@@ -256,12 +258,18 @@ func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 	if len(only) == 0 {
 		var err error
 		if tenants, err = x.tenants(ctx); err != nil {
+			x.mu.Lock()
+			for t := range prev {
+				x.stale[t] = true
+			}
+			x.mu.Unlock()
 			return err
 		}
 		if full {
 			x.forget(tenants)
 		}
 	}
+	var errs []error
 	for _, t := range tenants {
 		x.mu.Lock()
 		old := x.dict[t]
@@ -274,7 +282,14 @@ func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 		}
 		added, err := x.read(ctx, t, d)
 		if err != nil {
-			return err
+			// The others are still walked; this tenant stays stale, so an
+			// erasure in it that this walk would have applied is applied
+			// at the next rebuild of it, not forgotten.
+			x.mu.Lock()
+			x.stale[t] = true
+			x.mu.Unlock()
+			errs = append(errs, err)
+			continue
 		}
 		x.mu.Lock()
 		for _, e := range x.erased {
@@ -288,7 +303,7 @@ func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 			x.publish(t)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // publish gives tenant's Redactor its dictionary as it now stands.
