@@ -165,7 +165,7 @@ func (s *Server) cancelRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.told(ctx, r)
+	dsr.TellEnded(ctx, s.Ended, s.Logger, r)
 	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
 }
 

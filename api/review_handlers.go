@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -40,20 +39,8 @@ func (s *Server) denyRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.told(ctx, r)
+	dsr.TellEnded(ctx, s.Ended, s.Logger, r)
 	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
-}
-
-// told tells the person of r, which the API ended (a denial, a
-// cancellation), and why. The notice is retried by its own outbox when
-// this send fails.
-func (s *Server) told(ctx context.Context, r *dsr.Request) {
-	if s.Ended == nil {
-		return
-	}
-	if err := s.Ended.RequestEnded(ctx, r); err != nil {
-		s.Logger.Warn("closing notice not sent yet; the outbox retries", "request", r.ID, "status", r.Status, "error", err)
-	}
 }
 
 // reviewJSON is the review gate's part of a request: the plan it was

@@ -3,6 +3,7 @@ package dsr
 import (
 	"context"
 	"errors"
+	"log/slog"
 )
 
 // EndObserver is told that a request has ended, after its end is stored
@@ -29,4 +30,16 @@ func (ns EndObservers) RequestEnded(ctx context.Context, r *Request) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// TellEnded tells obs, when there is one, of r, which a person ended
+// outside a run (a denial, a cancellation), so that its person is told why.
+// A failure is logged and left to the observer's own retries (the outbox).
+func TellEnded(ctx context.Context, obs EndObserver, log *slog.Logger, r *Request) {
+	if obs == nil {
+		return
+	}
+	if err := obs.RequestEnded(ctx, r); err != nil {
+		log.Warn("closing notice not sent yet; the outbox retries", "request", r.ID, "status", r.Status, "error", err)
+	}
 }

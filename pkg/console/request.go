@@ -112,7 +112,7 @@ func (c *Console) cancelRequest(v *Visit) error {
 	if err != nil {
 		return c.requestError(v, err)
 	}
-	c.told(ctx, r)
+	dsr.TellEnded(ctx, c.Ended, c.logger(), r)
 	return v.Redirect("/console/requests/"+r.ID, "Request cancelled: the person is told why.")
 }
 

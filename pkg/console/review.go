@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -38,17 +37,6 @@ func (c *Console) denyRequest(v *Visit) error {
 	if err != nil {
 		return c.requestError(v, err)
 	}
-	c.told(ctx, r)
+	dsr.TellEnded(ctx, c.Ended, c.logger(), r)
 	return v.Redirect("/console/requests/"+r.ID, "Request denied: the person is told why.")
-}
-
-// told tells the person of r, which the console ended (a denial, a
-// cancellation), and why; the outbox retries a notice that fails.
-func (c *Console) told(ctx context.Context, r *dsr.Request) {
-	if c.Ended == nil {
-		return
-	}
-	if err := c.Ended.RequestEnded(ctx, r); err != nil {
-		c.logger().Warn("closing notice not sent yet; the outbox retries", "request", r.ID, "status", r.Status, "error", err)
-	}
 }
