@@ -118,7 +118,8 @@ func TestSideStores(t *testing.T) {
 stores:
   app:   {kind: sql, driver: sqlite, dsn_env: APP_DB}
   cache: {kind: redis, addr_env: REDIS_ADDR, keys: ["session:{app.users.id}:*"]}
-  llm:   {kind: processor, webhook: "https://llm.example/erasure", secret_env: LLM_SECRET}
+  llm:   {kind: processor, webhook: "https://llm.example/erasure?token=s3cret", secret_env: LLM_SECRET}
+  files: {kind: blob, url: "file:///var/lib/app/uploads"}
 collections:
   app.users:
     identity: {email: email}
@@ -131,8 +132,11 @@ collections:
 	if box := titleStarting(titles, "cache: "); !strings.Contains(box, "session:{app.users.id}:*") {
 		t.Errorf("Redis box %q", box)
 	}
-	if box := titleStarting(titles, "llm: "); !strings.Contains(box, "https://llm.example/erasure") {
-		t.Errorf("processor box %q", box)
+	if box := titleStarting(titles, "llm: "); !strings.Contains(box, "llm.example") || strings.Contains(box, "s3cret") || strings.Contains(box, "/erasure") {
+		t.Errorf("processor box %q: want its host only", box)
+	}
+	if box := titleStarting(titles, "files: "); !strings.Contains(box, "a folder on Lethe's server") || strings.Contains(box, "/var/lib") {
+		t.Errorf("blob box %q: want the kind of storage, not its path", box)
 	}
 }
 

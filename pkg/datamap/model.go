@@ -3,6 +3,7 @@ package datamap
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -174,7 +175,7 @@ func collectionLines(c *registry.Collection) []string {
 func storeLines(s *registry.Store) []string {
 	switch s.Kind {
 	case registry.KindBlob:
-		return []string{"files (blob store)", s.URL}
+		return []string{"files (blob store)", where(s.URL)}
 	case registry.KindRedis:
 		lines := []string{"Redis keys"}
 		for _, k := range s.Keys {
@@ -182,13 +183,46 @@ func storeLines(s *registry.Store) []string {
 		}
 		return lines
 	case registry.KindProcessor:
-		how := "webhook: " + s.Webhook
+		how := "webhook at " + host(s.Webhook)
 		if s.OpenDSR != "" {
-			how = "OpenDSR: " + s.OpenDSR
+			how = "OpenDSR at " + host(s.OpenDSR)
 		}
 		return []string{"processor, told of erasures", how}
 	}
 	return []string{s.Kind}
+}
+
+// where names a blob store's kind and bucket without its address: a local
+// folder's path, an endpoint or credentials in a URL's query are the
+// operator's business, not the studio owners' who read the map.
+func where(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "storage"
+	}
+	switch u.Scheme {
+	case "file":
+		return "a folder on Lethe's server"
+	case "mem":
+		return "memory (tests)"
+	case "s3":
+		return "S3 bucket " + u.Host
+	case "gs":
+		return "Google Cloud Storage bucket " + u.Host
+	case "azblob":
+		return "Azure Blob Storage container " + u.Host
+	}
+	return "storage"
+}
+
+// host is the host of a processor's URL: its path and query may carry a
+// token.
+func host(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "its configured address"
+	}
+	return u.Host
 }
 
 // wrap breaks s at spaces into rows of at most width characters (a word
