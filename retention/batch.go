@@ -12,13 +12,10 @@ import (
 
 // work runs one unit: the held count, then its phases.
 func (s *Sweeper) work(ctx context.Context, run *Run, u *unit) error {
-	st := s.Stores[u.c.Store]
 	if u.held {
-		ns, err := st.Count(ctx, []connector.Selection{u.base, u.self})
-		if err != nil {
-			return &stepError{where: "count held rows of " + u.c.Key, err: err}
+		if err := s.tallyHeld(ctx, run, u); err != nil {
+			return err
 		}
-		run.count(u.c.Key, u.tenant).RowsHeld = ns[0] - ns[1]
 	}
 	if u.redact {
 		return s.redactRows(ctx, run, u, u.self, false)

@@ -8,8 +8,11 @@ import (
 )
 
 // dryRun counts, unit by unit, what a real run would purge, anonymise and
-// hold, changing nothing. Rows a unit would already have removed are not
-// counted again by a later one (the real run would not find them).
+// hold, changing nothing, under the tenants a real run counts them under:
+// with one Tally per unit, split by the tenant column where the real
+// purge reads each row's tenant from it. Rows a unit would already have
+// removed are not counted again by a later one (the real run would not
+// find them).
 func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 	gone := map[string][]connector.Selection{} // collection → selections counted as purged
 	minus := func(sel connector.Selection) connector.Selection {
@@ -23,46 +26,47 @@ func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 			}
 			continue
 		}
-		type item struct {
-			c   *registry.Collection
-			sel connector.Selection
-		}
-		var items []item
+		var items []phase
 		if u.action == registry.ActionDelete {
-			for _, ph := range u.cascades {
-				items = append(items, item{ph.c, ph.sel})
-			}
+			items = append(items, u.cascades...)
 		}
-		items = append(items, item{u.c, u.self})
-		sels := make([]connector.Selection, 0, len(items)+2)
+		items = append(items, phase{u.c, u.self})
+		ts := make([]Tally, 0, len(items)+2)
 		for _, it := range items {
-			sels = append(sels, minus(it.sel))
+			t := purgeTally(u, it.c, minus(it.sel))
+			if u.action == registry.ActionAnonymize {
+				t = Tally{Sel: t.Sel} // anonymise counts under the unit's tenant and leaves files
+			}
+			ts = append(ts, t)
 		}
 		if u.held {
-			sels = append(sels, u.base, u.self)
+			ts = append(ts, heldTallies(u)...)
 		}
-		ns, err := s.Stores[u.c.Store].Count(ctx, sels)
+		gs, err := s.Stores[u.c.Store].Tally(ctx, ts)
 		if err != nil {
 			return &stepError{where: "count " + u.c.Key, err: err}
 		}
 		for i, it := range items {
-			cnt := run.count(it.c.Key, u.tenant)
-			if u.action == registry.ActionAnonymize {
-				cnt.RowsAnonymized += ns[i]
-				continue
+			for _, g := range gs[i] {
+				cnt := run.count(it.c.Key, groupTenant(u, ts[i], g))
+				if u.action == registry.ActionAnonymize {
+					cnt.RowsAnonymized += g.Rows
+					continue
+				}
+				cnt.RowsPurged += g.Rows
+				if s.Files != nil {
+					cnt.FilesPurged += g.Files
+				} else {
+					cnt.FilesPending += g.Files
+				}
 			}
-			cnt.RowsPurged += ns[i]
-			// One file per file column of each row: an upper bound, as a
-			// column may be NULL.
-			if s.Files != nil {
-				cnt.FilesPurged += ns[i] * int64(len(it.c.Files))
-			} else {
-				cnt.FilesPending += ns[i] * int64(len(it.c.Files))
+			if u.action == registry.ActionDelete {
+				gone[it.c.Key] = append(gone[it.c.Key], it.sel)
 			}
-			gone[it.c.Key] = append(gone[it.c.Key], it.sel)
 		}
 		if u.held {
-			run.count(u.c.Key, u.tenant).RowsHeld = ns[len(ns)-2] - ns[len(ns)-1]
+			n := len(ts)
+			countHeld(run, u, ts[n-2:], gs[n-2], gs[n-1])
 		}
 		if err := s.save(ctx, run, nil); err != nil {
 			return err

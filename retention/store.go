@@ -16,6 +16,10 @@ import (
 type Store interface {
 	// Count returns, for each selection, how many rows it selects.
 	Count(ctx context.Context, sels []connector.Selection) ([]int64, error)
+	// Tally returns, for each tally, its rows in one group per value of
+	// its By column (none when it selects no row), or in one group with a
+	// nil Value when By is "", in one round trip where the store can.
+	Tally(ctx context.Context, ts []Tally) ([][]TallyGroup, error)
 	// Purge deletes up to limit rows that sel selects, oldest first when
 	// sel.Older is set, in one transaction, and returns how many it deleted
 	// and, per deleted row, the values of cols.
@@ -30,6 +34,30 @@ type Store interface {
 	// returns the rows read, the rows changed and the key of the last row
 	// read.
 	Rewrite(ctx context.Context, sel connector.Selection, rw Rewrite, after *string, limit int) (read, changed int64, last string, err error)
+}
+
+// Tally is a count that Store.Tally makes: the rows Sel selects, split
+// by the value of the column By when set, with the file keys among them.
+// A dry run counts with it what a sweep would purge of each tenant.
+type Tally struct {
+	Sel connector.Selection
+	// By is a column of Sel's collection (its tenant column), or "".
+	By string
+	// Files are columns of Sel's collection whose values that are neither
+	// NULL nor empty are counted, as Purge returns them for a sweep's files.
+	Files []string
+}
+
+// TallyGroup is what a Tally counted of the rows that hold one value of
+// its By column.
+type TallyGroup struct {
+	// Value is the By column's value, as text or as the driver returns it
+	// (Purge's values); nil for NULL, and without By.
+	Value any
+	Rows  int64
+	// Files counts the values of the Tally's Files columns in these rows
+	// that are neither NULL nor empty.
+	Files int64
 }
 
 // Rewrite is how Store.Rewrite edits the text of rows: the redact action.

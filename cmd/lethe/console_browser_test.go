@@ -129,6 +129,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("certificate: status %q, proof %q", st, text(t, ctx, "proof"))
 	}
 	screenshot(t, ctx, shots, "console-4-certificate.png")
+	ownerDryRun(t, ctx, s, shots)
 	consoleReview(t, ctx, s, shots)
 
 	// Settings, as the application reads them in the policy.
@@ -162,13 +163,6 @@ func TestBrowserConsole(t *testing.T) {
 	if e := text(t, ctx, "error"); !strings.Contains(e, "Retention window of app.uploads: 90d is longer than the registry's 1w; your studio may only shorten a window") {
 		t.Fatalf("a longer window: %q", e)
 	}
-	step(t, ctx, "queue a dry run as the owner", chromedp.Navigate(s.base+"/console/retention"), chromedp.Click(chromedp.ID("dry-run")),
-		chromedp.WaitVisible(chromedp.ID("notice")), chromedp.WaitVisible(chromedp.ID("runs")))
-	if runs := text(t, ctx, "runs"); !strings.Contains(runs, "dry run") {
-		t.Fatalf("the owner's dry run is not listed:\n%s", runs)
-	}
-	screenshot(t, ctx, shots, "console-retention-owner.png")
-
 	// A logo, shown in the header.
 	logo := filepath.Join(t.TempDir(), "logo.png")
 	writeLogo(t, logo)
@@ -264,6 +258,57 @@ func TestBrowserConsole(t *testing.T) {
 	screenshot(t, ctx, shots, "console-10-audit.png")
 	step(t, ctx, "open the holds", chromedp.Navigate(s.base+"/console/holds"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	screenshot(t, ctx, shots, "console-11-holds.png")
+}
+
+var dryRunRE = regexp.MustCompile(`Dry run (\S+) queued`)
+
+// ownerDryRun queues a dry run as Career Coach's owner while the studio
+// keeps the application's windows (and Ada's chats are not yet erased): it
+// counts the chats past the 30 days per studio, and the owner's retention page shows the studio's own count
+// of them, not Calm Mind's.
+func ownerDryRun(t *testing.T, ctx context.Context, s *demoServer, shots string) {
+	t.Helper()
+	step(t, ctx, "queue a dry run as the owner", chromedp.Navigate(s.base+"/console/retention"), chromedp.Click(chromedp.ID("dry-run")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	m := dryRunRE.FindStringSubmatch(text(t, ctx, "notice"))
+	if m == nil {
+		t.Fatalf("the dry run's notice names no run: %q", text(t, ctx, "notice"))
+	}
+	var dry struct {
+		Status string
+		Counts []struct {
+			Collection, Tenant string
+			RowsPurged         int64 `json:"rows_purged"`
+		}
+	}
+	testkit.Eventually(t, 60*time.Second, "the dry run completed", func() error {
+		if s.call(t, "GET", "/v1/retention/runs/"+m[1], "", &dry); dry.Status != "completed" {
+			return fmt.Errorf("status %s", dry.Status)
+		}
+		return nil
+	})
+	var own, all int64
+	chats := map[string]int64{}
+	for _, c := range dry.Counts {
+		all += c.RowsPurged
+		if c.Tenant == "career-coach" {
+			own += c.RowsPurged
+		}
+		if c.Collection == "app.chats" {
+			chats[c.Tenant] += c.RowsPurged
+		}
+	}
+	if chats["career-coach"] == 0 || chats["calm-mind"] == 0 {
+		t.Fatalf("the dry run did not count each studio's chats past the application's window: %+v", dry.Counts)
+	}
+	step(t, ctx, "see the dry run's counts", chromedp.Navigate(s.base+"/console/retention"), chromedp.WaitVisible(chromedp.ID("rows-"+m[1])))
+	if got := text(t, ctx, "rows-"+m[1]); got != strconv.FormatInt(own, 10) || own == all {
+		t.Fatalf("the owner's retention page shows %s rows for the dry run; want the studio's %d (of %d)", got, own, all)
+	}
+	if runs := text(t, ctx, "runs"); !strings.Contains(runs, "dry run") || !strings.Contains(runs, "completed") {
+		t.Fatalf("the owner's dry run is not listed as completed:\n%s", runs)
+	}
+	screenshot(t, ctx, shots, "console-retention-owner.png")
 }
 
 // writeLogo writes a small PNG.

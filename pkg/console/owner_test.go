@@ -25,6 +25,8 @@ func TestOwnerQueuesDryRun(t *testing.T) {
 		acme := b.signIn(t, acmeOwner)
 		if p := acme.get("/console/retention"); !p.has(`id="dry-run"`) {
 			t.Fatalf("the owner's retention page has no dry run button:\n%s", p.body)
+		} else if !p.has("under the application's windows and the shorter ones you set") || p.has("all studios together") {
+			t.Errorf("the owner's dry run hint should say it counts the studio's records under both windows:\n%s", p.body)
 		}
 		p := acme.post("/console/retention", "/console/retention/dry-run", nil)
 		if p.status != http.StatusOK || !p.has("queued: it counts what a sweep would purge and changes nothing") {

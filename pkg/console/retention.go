@@ -7,8 +7,8 @@ import (
 
 // runSummary is a sweep with the counts the visitor may see: every count
 // for the admin; for an owner, those of the studio's own rows, whether
-// its own windows or the registry's purged them (a sweep counts the rows
-// of a collection with a tenant column per tenant).
+// its own windows or the registry's purged them (a sweep, and a dry run
+// alike, counts the rows of a collection with a tenant column per tenant).
 type runSummary struct {
 	*retention.Run
 	Totals retention.Count
