@@ -142,6 +142,20 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	return f
 }
 
+// useRegistry replaces f's registry with src and builds the engine over
+// it, keeping the blob store.
+func (f *fixture) useRegistry(t *testing.T, src string) {
+	t.Helper()
+	reg, err := registry.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.reg = reg
+	blobs := f.eng.Blobs
+	f.eng = engine.New(reg, map[string]connector.Store{"app": f.store}, f.hasher)
+	f.eng.Blobs = blobs
+}
+
 // files returns the keys left in the blob store, ascending.
 func (f *fixture) files(t *testing.T) []string {
 	t.Helper()

@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -56,13 +53,7 @@ const redactSecret = "retention-test-redact-secret-0123456789"
 func newPrivacyFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) {
 	t.Helper()
 	f := newFixture(t, driver, "")
-	var err error
-	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(privacyRegistry, driver))); err != nil {
-		t.Fatal(err)
-	}
-	eng := engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
-	eng.Blobs = f.eng.Blobs
-	f.eng = eng
+	f.useRegistry(t, fmt.Sprintf(privacyRegistry, driver))
 	db := f.store.DB()
 	if err := db.Exec(`ALTER TABLE messages ADD COLUMN meta TEXT`).Error; err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
@@ -47,11 +45,7 @@ const card = "4111111111111111"
 func newNumbersFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) {
 	t.Helper()
 	f := newFixture(t, driver, "")
-	var err error
-	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(numbersRegistry, driver))); err != nil {
-		t.Fatal(err)
-	}
-	f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+	f.useRegistry(t, fmt.Sprintf(numbersRegistry, driver))
 	db := f.store.DB()
 	for _, s := range []string{`ALTER TABLE messages ADD COLUMN meta TEXT`, `ALTER TABLE messages ADD COLUMN card_no BIGINT`} {
 		if err := db.Exec(s).Error; err != nil {
