@@ -15,35 +15,14 @@ import (
 
 // privacyRegistry is the fixture's with the responses marked, and a redact
 // action on messages: text redacted after 2 days, rows deleted after 30.
-const privacyRegistry = `
-stores:
-  app:   {kind: sql, driver: %s, dsn_env: APP_DSN}
-  files: {kind: blob, url: "mem://"}
-collections:
-  app.users:
-    identity: {email: email}
-    erasure: delete
-  app.chats:
-    tenant: studio_id
-    references: {user_id: users.id}
-    responses: true
-    retention: {window: 30d, timestamp: created_at}
-    erasure: delete
-  app.messages:
-    references: {chat_id: chats.id}
-    categories: {body: user.content.chat}
-    json: {meta: ["author.email", "parts[*].text"]}
-    responses: true
-    retention: {window: 30d, timestamp: created_at, redact_after: 2d}
-    erasure: delete
-  app.uploads:
-    references: {chat_id: chats.id}
-    files: {storage_key: files}
-    responses: true
-    retention: {window: 7d, timestamp: created_at}
-    erasure: delete
-retention: {batch_size: 2}
-`
+var privacyRegistry = strings.NewReplacer(
+	"    references: {user_id: users.id}\n", "    references: {user_id: users.id}\n    responses: true\n",
+	"    references: {chat_id: chats.id}\n    retention: {window: 30d, timestamp: created_at}\n",
+	"    references: {chat_id: chats.id}\n    categories: {body: user.content.chat}\n"+
+		"    json: {meta: [\"author.email\", \"parts[*].text\"]}\n    responses: true\n"+
+		"    retention: {window: 30d, timestamp: created_at, redact_after: 2d}\n",
+	"    files: {storage_key: files}\n", "    files: {storage_key: files}\n    responses: true\n",
+).Replace(fixtureRegistry)
 
 const redactSecret = "retention-test-redact-secret-0123456789"
 
