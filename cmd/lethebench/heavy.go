@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -36,23 +35,15 @@ func (b *bench) heavy(ctx context.Context) (string, error) {
 }
 
 func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst bool) (tb, tl time.Duration, growthMB float64, rows int64, err error) {
-	db, err := sql.Open("pgx", base.url)
+	s, err := b.openSides(ctx, base, lethe)
 	if err != nil {
 		return
 	}
-	defer db.Close()
-	if err = db.PingContext(ctx); err != nil {
-		return
-	}
-	eng, st, err := b.engineFor(ctx, lethe)
-	if err != nil {
-		return
-	}
-	defer st.Close()
+	defer s.Close()
 	const email = "user1@example.com"
 	runBase := func() error {
 		start := time.Now()
-		err := baseline(ctx, db, email)
+		err := baseline(ctx, s.db, email)
 		tb = time.Since(start)
 		return err
 	}
@@ -83,7 +74,7 @@ func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst 
 			}
 		}()
 		start := time.Now()
-		out, err := b.state.erase(ctx, eng, email)
+		out, err := b.state.erase(ctx, s.eng, email)
 		tl = time.Since(start)
 		close(stop)
 		<-done
@@ -95,25 +86,6 @@ func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst 
 		}
 		return err
 	}
-	order := []func() error{runBase, runLethe}
-	if letheFirst {
-		order = []func() error{runLethe, runBase}
-	}
-	for _, f := range order {
-		if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil { // neither side pays for the other's dirty pages
-			return
-		}
-		if err = f(); err != nil {
-			return
-		}
-	}
-	// Both sides must have erased the same rows.
-	for _, table := range []string{"users", "chats", "messages"} {
-		nb, err1 := base.count(ctx, db, table)
-		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
-		if err1 != nil || err2 != nil || nb != nl {
-			return tb, tl, growthMB, rows, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
-		}
-	}
+	err = s.race(ctx, letheFirst, runBase, runLethe)
 	return
 }
