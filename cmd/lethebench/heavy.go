@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
 )
 
 // heavy: one subject with 10 chats × 10,000 messages among 1,000 other
@@ -48,37 +48,14 @@ func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst 
 		return err
 	}
 	runLethe := func() error {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapInuse
-		var peak atomic.Uint64
-		peak.Store(before)
-		stop := make(chan struct{})
-		done := make(chan struct{})
-		go func() { // sample the heap while the engine works
-			defer close(done)
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					var m runtime.MemStats
-					runtime.ReadMemStats(&m)
-					if m.HeapInuse > peak.Load() {
-						peak.Store(m.HeapInuse)
-					}
-				}
-			}
-		}()
-		start := time.Now()
-		out, err := b.state.erase(ctx, s.eng, email)
-		tl = time.Since(start)
-		close(stop)
-		<-done
-		growthMB = float64(peak.Load()-before) / (1 << 20)
+		var out *dsr.Outcome
+		var err error
+		before, peak := sampleHeap(func() {
+			start := time.Now()
+			out, err = b.state.erase(ctx, s.eng, email)
+			tl = time.Since(start)
+		})
+		growthMB = float64(peak-before) / (1 << 20)
 		if err == nil {
 			for _, n := range out.Counts {
 				rows += n
