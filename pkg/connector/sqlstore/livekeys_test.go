@@ -10,6 +10,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const keysRegistry = `
@@ -51,7 +52,7 @@ func TestCheckLiveKeys(t *testing.T) {
 	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite} {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			s := openLive(t, d,
+			s := testkit.OpenStore(t, "app", d,
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE pairs (id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (id, user_id))`,
 				`CREATE TABLE swapped (id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (id, user_id))`,
