@@ -271,3 +271,13 @@ func registerStudios(t *testing.T, db *state.DB, audit *state.AuditLog, hasher *
 	}
 	return &state.Tenants{DB: db, Audit: audit, Subject: hasher}
 }
+
+// auditEntries returns the newest thousand entries of b's audit trail.
+func (b *bundle) auditEntries(t *testing.T) []*dsr.AuditEntry {
+	t.Helper()
+	entries, err := (&state.AuditLog{DB: b.db}).List(context.Background(), dsr.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
