@@ -56,10 +56,7 @@ func setupPaths(t *testing.T, driver, opts string) *pathEnv {
 			t.Fatal(err)
 		}
 	}
-	reg, err := registry.Parse([]byte(fmt.Sprintf(pathRegistry, e.bucket, opts, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, pathRegistry, e.bucket, opts, driver)
 	e.app = testkit.OpenStore(t, "app", driver, []string{
 		`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 		`CREATE TABLE files (id VARCHAR(64) PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT)`,

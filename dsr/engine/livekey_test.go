@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 
@@ -45,10 +44,7 @@ func setupTags(t *testing.T, driver string) (*sqlstore.Store, *registry.Registry
 	app := testkit.OpenStore(t, "app", driver, tagDDL...)
 	testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
 	testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career')`)
-	reg, err := registry.Parse([]byte(fmt.Sprintf(tagRegistry, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, tagRegistry, driver)
 	return app, reg
 }
 
