@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -63,12 +62,9 @@ func TestCheckLiveKeys(t *testing.T) {
 				`CREATE UNIQUE INDEX nullable_id ON nullable (id)`,
 				`CREATE TABLE coded (code VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL)`,
 				`CREATE UNIQUE INDEX coded_code ON coded (code)`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(keysRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, keysRegistry, d)
 			before := reg.Version()
-			_, err = reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
+			_, err := reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
 			if err == nil {
 				t.Fatal("CheckLive passed")
 			}

@@ -36,10 +36,7 @@ func TestCheckLive(t *testing.T) {
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64), user_id BIGINT)`,
 				`CREATE INDEX chats_user_id ON chats (user_id)`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(liveRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, liveRegistry, d)
 			warnings, err := reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
 			for _, want := range []string{
 				`collections.app.gone.table: table "gone" does not exist in store app`,
