@@ -109,10 +109,8 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{driver: driver, hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
+	f.reg = testkit.Registry(t, reg)
 	var err error
-	if f.reg, err = registry.Parse([]byte(reg)); err != nil {
-		t.Fatal(err)
-	}
 	if f.store, err = sqlstore.Open("app", driver, testkit.DSN(t, driver)); err != nil {
 		t.Fatal(err)
 	}
@@ -150,10 +148,7 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 // it, keeping the blob store.
 func (f *fixture) useRegistry(t *testing.T, src string) {
 	t.Helper()
-	reg, err := registry.Parse([]byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, src)
 	f.reg = reg
 	blobs := f.eng.Blobs
 	f.eng = engine.New(reg, map[string]connector.Store{"app": f.store}, f.hasher)
