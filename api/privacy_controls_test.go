@@ -11,7 +11,6 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/redact"
-	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -138,12 +137,8 @@ func TestCollectResponsesOff(t *testing.T) {
 			t.Errorf("retention runs listed: %+v", empty.Items)
 		}
 		wantError(t, b.do(t, "GET", "/v1/retention/runs?kind=other", adminToken, ""), http.StatusBadRequest, dsr.EINVALID)
-		entries, err := (&state.AuditLog{DB: b.db}).List(context.Background(), dsr.AuditFilter{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
 		seen := map[string]bool{}
-		for _, e := range entries {
+		for _, e := range b.auditEntries(t) {
 			seen[e.Action] = true
 		}
 		for _, a := range []string{"settings.updated", "settings.collect_responses.disabled", "retention.responses.completed"} {

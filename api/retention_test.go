@@ -207,12 +207,8 @@ func TestLegalHoldsThroughTheAPI(t *testing.T) {
 			t.Errorf("released hold: %+v", rel)
 		}
 		wantError(t, b.do(t, "DELETE", "/v1/holds/"+h.ID, adminToken, ""), http.StatusConflict, dsr.ECONFLICT)
-		entries, err := (&state.AuditLog{DB: b.db}).List(context.Background(), dsr.AuditFilter{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
 		seen := map[string]bool{}
-		for _, e := range entries {
+		for _, e := range b.auditEntries(t) {
 			seen[e.Action] = true
 			if strings.Contains(strings.ToLower(string(e.Details)), "ada@") || (e.Action == "hold.created" && e.Subject != h.Subject) {
 				t.Errorf("audit entry %s: %s / %s", e.Action, e.Subject, e.Details)

@@ -177,12 +177,7 @@ func setupSelf(t *testing.T, dialect string, limits selfservice.Limits) *selfBun
 // over each dialect.
 func forEachDialectSelf(t *testing.T, limits selfservice.Limits, fn func(t *testing.T, b *selfBundle)) {
 	t.Helper()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			fn(t, setupSelf(t, dialect, limits))
-		})
-	}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) { fn(t, setupSelf(t, dialect, limits)) })
 }
 
 type ticketBody struct {

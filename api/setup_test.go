@@ -18,11 +18,8 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/state"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
-
-var dialects = []string{state.SQLite, state.Postgres}
 
 const (
 	adminToken = "admin-token-for-api-tests-0123456789"
@@ -51,11 +48,7 @@ type bundle struct {
 // with a logger that keeps everything in b.logs.
 func newBundle(t *testing.T, dialect string) *bundle {
 	t.Helper()
-	url := "sqlite://" + testdb.SQLite(t)
-	if dialect == state.Postgres {
-		url = testdb.Postgres(t)
-	}
-	db, err := state.Open(context.Background(), url)
+	db, err := state.Open(context.Background(), testkit.StateURL(t, dialect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,12 +106,7 @@ func (b *bundle) start(t *testing.T) {
 // forEachDialect runs fn in parallel on a fresh service over each dialect.
 func forEachDialect(t *testing.T, fn func(t *testing.T, b *bundle)) {
 	t.Helper()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			fn(t, setup(t, dialect))
-		})
-	}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) { fn(t, setup(t, dialect)) })
 }
 
 type reply struct {
@@ -282,4 +270,14 @@ func registerStudios(t *testing.T, db *state.DB, audit *state.AuditLog, hasher *
 		}
 	}
 	return &state.Tenants{DB: db, Audit: audit, Subject: hasher}
+}
+
+// auditEntries returns the newest thousand entries of b's audit trail.
+func (b *bundle) auditEntries(t *testing.T) []*dsr.AuditEntry {
+	t.Helper()
+	entries, err := (&state.AuditLog{DB: b.db}).List(context.Background(), dsr.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }

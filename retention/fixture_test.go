@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +28,9 @@ const subjectKey = "retention-test-subject-key-0123456789"
 var t0 = time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
+
+// quiet is the logger of the sweepers and runners under test: errors only.
+var quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 
 const fixtureRegistry = `
 stores:
@@ -105,10 +109,8 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{driver: driver, hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
+	f.reg = testkit.Registry(t, reg)
 	var err error
-	if f.reg, err = registry.Parse([]byte(reg)); err != nil {
-		t.Fatal(err)
-	}
 	if f.store, err = sqlstore.Open("app", driver, testkit.DSN(t, driver)); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +142,17 @@ func newFixtureOf(t *testing.T, driver, stateURL, reg string, fill func(*fixture
 	}
 	f.eng.Blobs = map[string]engine.BlobStore{"files": f.blobs}
 	return f
+}
+
+// useRegistry replaces f's registry with src and builds the engine over
+// it, keeping the blob store.
+func (f *fixture) useRegistry(t *testing.T, src string) {
+	t.Helper()
+	reg := testkit.Registry(t, src)
+	f.reg = reg
+	blobs := f.eng.Blobs
+	f.eng = engine.New(reg, map[string]connector.Store{"app": f.store}, f.hasher)
+	f.eng.Blobs = blobs
 }
 
 // files returns the keys left in the blob store, ascending.
@@ -221,7 +234,7 @@ func (f *fixture) sweeper(store retention.Store) *retention.Sweeper {
 		Pause: -1, Files: retention.DeleteFileFunc(func(ctx context.Context, store, key string) error {
 			_, err := f.blobs.Delete(ctx, key)
 			return err
-		}), Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+		}), Logger: quiet}
 }
 
 // ids returns the ids left in table, ascending; for uploads, storage keys.
@@ -246,6 +259,17 @@ func (f *fixture) snapshot(t *testing.T) map[string][]string {
 		out[table] = f.ids(t, table)
 	}
 	return out
+}
+
+// requestRunner returns the request service, execution store and runner
+// over f's state and engine, honouring f's holds; nothing is queued.
+func (f *fixture) requestRunner() (*state.RequestService, *state.ExecutionStore, *dsr.Runner) {
+	audit := &state.AuditLog{DB: f.db}
+	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
+		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+	runs := &state.ExecutionStore{DB: f.db, Audit: audit, Requests: requests}
+	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds, Logger: quiet}
+	return requests, runs, runner
 }
 
 // hold places a legal hold.

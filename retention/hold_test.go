@@ -2,15 +2,11 @@ package retention_test
 
 import (
 	"context"
-	"database/sql"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
-	"github.com/lethe-privacy/lethe/pkg/state"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -20,12 +16,7 @@ import (
 func TestHeldSubjectErasureIsDenied(t *testing.T) {
 	f := newFixture(t, "sqlite", "")
 	h := f.hold(t, "", "Alice@Example.com")
-	audit := &state.AuditLog{DB: f.db}
-	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
-		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	runs := &state.ExecutionStore{DB: f.db, Audit: audit, Requests: requests}
-	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	requests, runs, runner := f.requestRunner()
 	erase := func() *dsr.Request {
 		r, _, err := requests.Create(context.Background(), dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: "alice@example.com"})
 		if err != nil {
@@ -117,12 +108,7 @@ func TestCheckOverrides(t *testing.T) {
 func TestTenantHoldDeniesOnlyErasuresThatTouchTheTenant(t *testing.T) {
 	f := newFixture(t, "sqlite", "")
 	h := f.hold(t, "s3", "")
-	audit := &state.AuditLog{DB: f.db}
-	requests := &state.RequestService{DB: f.db, Subject: f.hasher, Audit: audit,
-		Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-	runs := &state.ExecutionStore{DB: f.db, Audit: audit, Requests: requests}
-	runner := &dsr.Runner{Store: runs, Executor: f.eng, Now: func() time.Time { return t0 }, Holds: f.parts.holds,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	requests, runs, runner := f.requestRunner()
 	ctx := context.Background()
 	file := func(email string) string {
 		r, _, err := requests.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: email})

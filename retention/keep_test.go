@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -33,14 +30,7 @@ func TestKeptGrandchildKeepsItsAncestors(t *testing.T) {
     references: {message_id: messages.id}
     erasure: {keep: "legal obligation"}
 retention: {batch_size: 2}`
-		reg, err := registry.Parse([]byte(strings.Replace(fmt.Sprintf(fixtureRegistry, driver), "retention: {batch_size: 2}", reports, 1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.reg = reg
-		blobs := f.eng.Blobs
-		f.eng = engine.New(reg, map[string]connector.Store{"app": f.store}, f.hasher)
-		f.eng.Blobs = blobs
+		f.useRegistry(t, strings.Replace(fmt.Sprintf(fixtureRegistry, driver), "retention: {batch_size: 2}", reports, 1))
 
 		run, err := f.sweeper(nil).Run(context.Background(), retention.Options{})
 		if err != nil {

@@ -8,45 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
 // privacyRegistry is the fixture's with the responses marked, and a redact
 // action on messages: text redacted after 2 days, rows deleted after 30.
-const privacyRegistry = `
-stores:
-  app:   {kind: sql, driver: %s, dsn_env: APP_DSN}
-  files: {kind: blob, url: "mem://"}
-collections:
-  app.users:
-    identity: {email: email}
-    erasure: delete
-  app.chats:
-    tenant: studio_id
-    references: {user_id: users.id}
-    responses: true
-    retention: {window: 30d, timestamp: created_at}
-    erasure: delete
-  app.messages:
-    references: {chat_id: chats.id}
-    categories: {body: user.content.chat}
-    json: {meta: ["author.email", "parts[*].text"]}
-    responses: true
-    retention: {window: 30d, timestamp: created_at, redact_after: 2d}
-    erasure: delete
-  app.uploads:
-    references: {chat_id: chats.id}
-    files: {storage_key: files}
-    responses: true
-    retention: {window: 7d, timestamp: created_at}
-    erasure: delete
-retention: {batch_size: 2}
-`
+var privacyRegistry = strings.NewReplacer(
+	"    references: {user_id: users.id}\n", "    references: {user_id: users.id}\n    responses: true\n",
+	"    references: {chat_id: chats.id}\n    retention: {window: 30d, timestamp: created_at}\n",
+	"    references: {chat_id: chats.id}\n    categories: {body: user.content.chat}\n"+
+		"    json: {meta: [\"author.email\", \"parts[*].text\"]}\n    responses: true\n"+
+		"    retention: {window: 30d, timestamp: created_at, redact_after: 2d}\n",
+	"    files: {storage_key: files}\n", "    files: {storage_key: files}\n    responses: true\n",
+).Replace(fixtureRegistry)
 
 const redactSecret = "retention-test-redact-secret-0123456789"
 
@@ -56,13 +32,7 @@ const redactSecret = "retention-test-redact-secret-0123456789"
 func newPrivacyFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) {
 	t.Helper()
 	f := newFixture(t, driver, "")
-	var err error
-	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(privacyRegistry, driver))); err != nil {
-		t.Fatal(err)
-	}
-	eng := engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
-	eng.Blobs = f.eng.Blobs
-	f.eng = eng
+	f.useRegistry(t, fmt.Sprintf(privacyRegistry, driver))
 	db := f.store.DB()
 	if err := db.Exec(`ALTER TABLE messages ADD COLUMN meta TEXT`).Error; err != nil {
 		t.Fatal(err)

@@ -7,10 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -29,11 +26,7 @@ func TestRedactDeclaredPathsWhole(t *testing.T) {
 			`categories: {body: user.content.chat, sender: user.name, nick: hr.nickname, meta.author.name: user.name, meta.author.email: user.contact.email}`,
 			`json: {meta: ["payment.card", "author.email"]}`, `json: {meta: ["author.name", "author.email"]}`,
 		).Replace(fmt.Sprintf(numbersRegistry, driver)) + "identifying: {hr.*: name}\n"
-		var err error
-		if f.reg, err = registry.Parse([]byte(src)); err != nil {
-			t.Fatal(err)
-		}
-		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+		f.useRegistry(t, src)
 		db := f.store.DB()
 		for _, s := range []string{`ALTER TABLE messages ADD COLUMN sender TEXT`, `ALTER TABLE messages ADD COLUMN nick TEXT`} {
 			if err := db.Exec(s).Error; err != nil {

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -23,11 +20,7 @@ func TestRedactMapWildcard(t *testing.T) {
 		f, k := newNumbersFixture(t, driver)
 		src := strings.Replace(fmt.Sprintf(numbersRegistry, driver), `json: {meta: ["payment.card", "author.email"]}`,
 			`json: {meta: ["history.messages.*.content"]}`, 1)
-		var err error
-		if f.reg, err = registry.Parse([]byte(src)); err != nil {
-			t.Fatal(err)
-		}
-		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+		f.useRegistry(t, src)
 		meta := `{"history":{"currentId":"b","messages":{"a":{"content":"card ` + card + `","role":"user"},"b":{"content":"write to alice@example.com","role":"assistant"}}}}`
 		if err := f.store.DB().Exec(`UPDATE messages SET meta = ?`, meta).Error; err != nil {
 			t.Fatal(err)

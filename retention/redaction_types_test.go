@@ -7,39 +7,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// numbersRegistry redacts, by default, messages' body, the categorised
-// BIGINT column card_no and meta's declared paths, one of which holds a
-// JSON number.
-const numbersRegistry = `
-stores:
-  app:   {kind: sql, driver: %s, dsn_env: APP_DSN}
-collections:
-  app.users:
-    identity: {email: email}
-    erasure: delete
-  app.chats:
-    tenant: studio_id
-    references: {user_id: users.id}
-    retention: {window: 30d, timestamp: created_at}
-    erasure: delete
-  app.messages:
-    references: {chat_id: chats.id}
-    categories: {body: user.content.chat, card_no: user.payment.card}
-    json: {meta: ["payment.card", "author.email"]}
-    retention: {window: 30d, timestamp: created_at, redact_after: 2d}
-    erasure: delete
-  app.uploads:
-    references: {chat_id: chats.id}
-    erasure: delete
-`
+// numbersRegistry is the fixture's without files or a batch size; it
+// redacts, by default, messages' body, the categorised BIGINT column
+// card_no and meta's declared paths, one of which holds a JSON number.
+var numbersRegistry = strings.NewReplacer(
+	"  files: {kind: blob, url: \"mem://\"}\n", "",
+	"    references: {chat_id: chats.id}\n    retention: {window: 30d, timestamp: created_at}\n",
+	"    references: {chat_id: chats.id}\n    categories: {body: user.content.chat, card_no: user.payment.card}\n"+
+		"    json: {meta: [\"payment.card\", \"author.email\"]}\n"+
+		"    retention: {window: 30d, timestamp: created_at, redact_after: 2d}\n",
+	"    files: {storage_key: files}\n    retention: {window: 7d, timestamp: created_at}\n", "",
+	"retention: {batch_size: 2}\n", "",
+).Replace(fixtureRegistry)
 
 // card is a Luhn-valid card number, stored as a number.
 const card = "4111111111111111"
@@ -47,11 +32,7 @@ const card = "4111111111111111"
 func newNumbersFixture(t *testing.T, driver string) (*fixture, *redact.Keyring) {
 	t.Helper()
 	f := newFixture(t, driver, "")
-	var err error
-	if f.reg, err = registry.Parse([]byte(fmt.Sprintf(numbersRegistry, driver))); err != nil {
-		t.Fatal(err)
-	}
-	f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+	f.useRegistry(t, fmt.Sprintf(numbersRegistry, driver))
 	db := f.store.DB()
 	for _, s := range []string{`ALTER TABLE messages ADD COLUMN meta TEXT`, `ALTER TABLE messages ADD COLUMN card_no BIGINT`} {
 		if err := db.Exec(s).Error; err != nil {

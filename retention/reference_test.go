@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/dsr/engine"
-	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -26,11 +23,7 @@ func TestPurgeFollowsReferenceConditions(t *testing.T) {
     erasure: delete
 retention: {batch_size: 2}
 `, 1)
-		var err error
-		if f.reg, err = registry.Parse([]byte(src)); err != nil {
-			t.Fatal(err)
-		}
-		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+		f.useRegistry(t, src)
 		for _, stmt := range []string{
 			`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL)`,
 			// Chat 10 (40 days old) is purged, chat 11 (5 days) is not; 10 is also an upload's id here.
@@ -66,11 +59,7 @@ func TestRedactTenantFollowsReferenceConditions(t *testing.T) {
     retention: {window: 30d, timestamp: created_at, redact_after: 2d}
     erasure: delete
   app.uploads:`, 1)
-		var err error
-		if f.reg, err = registry.Parse([]byte(src)); err != nil {
-			t.Fatal(err)
-		}
-		f.eng = engine.New(f.reg, map[string]connector.Store{"app": f.store}, f.hasher)
+		f.useRegistry(t, src)
 		const body = "write to alice@example.com"
 		if err := f.store.DB().Exec(`CREATE TABLE notes (id BIGINT PRIMARY KEY, subject_type VARCHAR(16) NOT NULL, subject_id BIGINT NOT NULL, body TEXT, created_at ` + ts + ` NOT NULL)`).Error; err != nil {
 			t.Fatal(err)

@@ -3,8 +3,6 @@ package retention_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,7 +43,7 @@ func TestTwoReplicasSweepOnce(t *testing.T) {
 	var sweeps atomic.Int32
 	elections := testkit.NewElections()
 	var replicas []string
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := quiet
 	for range 2 {
 		db, err := state.Open(context.Background(), url)
 		if err != nil {

@@ -30,16 +30,9 @@ func TestLongDownloadOutlivesTimeouts(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
-	to := Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}
-	srv := newHTTPServer(h, to, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	addr := serveOneSecond(t, h)
 	start := time.Now()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +41,7 @@ func TestLongDownloadOutlivesTimeouts(t *testing.T) {
 	if err != nil || len(body) != chunks*chunk {
 		t.Fatalf("download: %d bytes, %v; want %d", len(body), err, chunks*chunk)
 	}
-	if took := time.Since(start); took < to.Read+to.Write {
+	if took := time.Since(start); took < oneSecond.Read+oneSecond.Write {
 		t.Fatalf("download took %s; the test needs it to outlast both timeouts", took)
 	}
 }
@@ -67,15 +60,8 @@ func TestStalledDownloadIsCut(t *testing.T) {
 			}
 		}
 	})
-	to := Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}
-	srv := newHTTPServer(h, to, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	addr := serveOneSecond(t, h)
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +72,7 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
 	select {
 	case at := <-failed:
-		if took := at.Sub(start); took < to.Write {
+		if took := at.Sub(start); took < oneSecond.Write {
 			t.Fatalf("the write failed after %s, before the write timeout", took)
 		}
 	case <-time.After(15 * time.Second):
@@ -169,4 +155,21 @@ func TestHTTPTimeouts(t *testing.T) {
 			t.Fatalf("idle connection closed after %s; want about 1s", took)
 		}
 	})
+}
+
+// oneSecond are the timeouts of the servers serveOneSecond starts.
+var oneSecond = Timeouts{Read: time.Second, Write: time.Second, Idle: time.Second}
+
+// serveOneSecond serves h on a free local port with the timeouts oneSecond
+// until t ends, and returns its address.
+func serveOneSecond(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := newHTTPServer(h, oneSecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
@@ -52,11 +51,7 @@ collections:
 func TestRequestFiledByPhone(t *testing.T) {
 	for _, driver := range []string{registry.DriverPostgres, registry.DriverMySQL} {
 		t.Run(driver, func(t *testing.T) {
-			dsn := testdb.Postgres
-			if driver == registry.DriverMySQL {
-				dsn = testdb.MySQL
-			}
-			appDSN := dsn(t)
+			appDSN := testkit.DSN(t, driver)
 			seedPhoneApp(t, driver, appDSN)
 			dir := t.TempDir()
 			path := filepath.Join(dir, "lethe.yaml")

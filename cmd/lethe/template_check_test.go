@@ -9,7 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // templateCheckRegistry has one collection reached by SQL templates; each
@@ -35,11 +35,7 @@ collections:
 func TestConfigCheckRefusesTemplates(t *testing.T) {
 	for _, driver := range []string{registry.DriverPostgres, registry.DriverMySQL} {
 		t.Run(driver, func(t *testing.T) {
-			dsn := testdb.Postgres
-			if driver == registry.DriverMySQL {
-				dsn = testdb.MySQL
-			}
-			env := map[string]string{"APP_DSN": dsn(t)}
+			env := map[string]string{"APP_DSN": testkit.DSN(t, driver)}
 			s, err := sqlstore.Open("app", driver, env["APP_DSN"])
 			if err != nil {
 				t.Fatal(err)

@@ -75,7 +75,7 @@ func (b *bench) accessHeavy(ctx context.Context) (string, error) {
 			start := time.Now()
 			var out *dsr.Outcome
 			var err error
-			peakHeap := sampleHeap(func() {
+			_, peakHeap := sampleHeap(func() {
 				out, err = eng.Execute(ctx, &dsr.Request{ID: fmt.Sprintf("access-%d", rep), Type: dsr.TypeAccess, Email: email}, memjournal.New())
 			})
 			tl = time.Since(start)
@@ -89,7 +89,7 @@ func (b *bench) accessHeavy(ctx context.Context) (string, error) {
 			if info, err := os.Stat(filepath.Join(dir, fmt.Sprintf("access-%d.zip.lethe", rep))); err == nil {
 				size = info.Size()
 			}
-			peak = max(peak, peakHeap)
+			peak = max(peak, float64(peakHeap)/(1<<20))
 			return nil
 		}
 		order := []func() error{runBase, runLethe}
@@ -115,10 +115,14 @@ func copyBaseline(ctx context.Context, conn *pgx.Conn, email string) (int64, err
 	return tag.RowsAffected(), err
 }
 
-// sampleHeap runs f and returns the peak heap in use meanwhile, in MB.
-func sampleHeap(f func()) float64 {
+// sampleHeap runs f and returns the heap in use before it (after a
+// collection) and the peak meanwhile, in bytes.
+func sampleHeap(f func()) (before, peak uint64) {
 	runtime.GC()
-	var peak atomic.Uint64
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	var high atomic.Uint64
+	high.Store(ms.HeapInuse)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -131,8 +135,8 @@ func sampleHeap(f func()) float64 {
 			case <-t.C:
 				var m runtime.MemStats
 				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
+				if m.HeapInuse > high.Load() {
+					high.Store(m.HeapInuse)
 				}
 			}
 		}
@@ -140,7 +144,7 @@ func sampleHeap(f func()) float64 {
 	f()
 	close(stop)
 	<-done
-	return float64(peak.Load()) / (1 << 20)
+	return ms.HeapInuse, high.Load()
 }
 
 // memExports is the bench's dsr.ExportStore: the records of one run.

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
 )
 
 // heavy: one subject with 10 chats × 10,000 messages among 1,000 other
@@ -36,58 +35,27 @@ func (b *bench) heavy(ctx context.Context) (string, error) {
 }
 
 func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst bool) (tb, tl time.Duration, growthMB float64, rows int64, err error) {
-	db, err := sql.Open("pgx", base.url)
+	s, err := b.openSides(ctx, base, lethe)
 	if err != nil {
 		return
 	}
-	defer db.Close()
-	if err = db.PingContext(ctx); err != nil {
-		return
-	}
-	eng, st, err := b.engineFor(ctx, lethe)
-	if err != nil {
-		return
-	}
-	defer st.Close()
+	defer s.Close()
 	const email = "user1@example.com"
 	runBase := func() error {
 		start := time.Now()
-		err := baseline(ctx, db, email)
+		err := baseline(ctx, s.db, email)
 		tb = time.Since(start)
 		return err
 	}
 	runLethe := func() error {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapInuse
-		var peak atomic.Uint64
-		peak.Store(before)
-		stop := make(chan struct{})
-		done := make(chan struct{})
-		go func() { // sample the heap while the engine works
-			defer close(done)
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					var m runtime.MemStats
-					runtime.ReadMemStats(&m)
-					if m.HeapInuse > peak.Load() {
-						peak.Store(m.HeapInuse)
-					}
-				}
-			}
-		}()
-		start := time.Now()
-		out, err := b.state.erase(ctx, eng, email)
-		tl = time.Since(start)
-		close(stop)
-		<-done
-		growthMB = float64(peak.Load()-before) / (1 << 20)
+		var out *dsr.Outcome
+		var err error
+		before, peak := sampleHeap(func() {
+			start := time.Now()
+			out, err = b.state.erase(ctx, s.eng, email)
+			tl = time.Since(start)
+		})
+		growthMB = float64(peak-before) / (1 << 20)
 		if err == nil {
 			for _, n := range out.Counts {
 				rows += n
@@ -95,25 +63,6 @@ func (b *bench) heavyOnce(ctx context.Context, base, lethe *dataset, letheFirst 
 		}
 		return err
 	}
-	order := []func() error{runBase, runLethe}
-	if letheFirst {
-		order = []func() error{runLethe, runBase}
-	}
-	for _, f := range order {
-		if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil { // neither side pays for the other's dirty pages
-			return
-		}
-		if err = f(); err != nil {
-			return
-		}
-	}
-	// Both sides must have erased the same rows.
-	for _, table := range []string{"users", "chats", "messages"} {
-		nb, err1 := base.count(ctx, db, table)
-		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
-		if err1 != nil || err2 != nil || nb != nl {
-			return tb, tl, growthMB, rows, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
-		}
-	}
+	err = s.race(ctx, letheFirst, runBase, runLethe)
 	return
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"time"
@@ -99,26 +98,18 @@ func (b *bench) cpuNow(ctx context.Context, apps ...string) (time.Duration, bool
 // inflate as it does wall-clock time.
 func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int, letheFirst bool,
 	erase func(context.Context, *engine.Engine, string) error) (tb, tl time.Duration, cpu float64, err error) {
-	db, err := sql.Open("pgx", withApp(base.url, base.schema))
+	s, err := b.openSides(ctx, base, lethe)
 	if err != nil {
 		return
 	}
-	defer db.Close()
-	if err = db.PingContext(ctx); err != nil {
-		return
-	}
-	eng, st, err := b.engineFor(ctx, lethe)
-	if err != nil {
-		return
-	}
-	defer st.Close()
+	defer s.Close()
 	var cpuBase, cpuLethe time.Duration
 	cpuOK := true
 	runBase := func() error {
 		start := time.Now()
 		c0, ok0 := b.cpuNow(ctx, base.schema)
 		for i := 1; i <= subjects; i++ {
-			if err := baseline(ctx, db, fmt.Sprintf("user%d@example.com", i)); err != nil {
+			if err := baseline(ctx, s.db, fmt.Sprintf("user%d@example.com", i)); err != nil {
 				return err
 			}
 		}
@@ -131,7 +122,7 @@ func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int
 		start := time.Now()
 		c0, ok0 := b.cpuNow(ctx, lethe.schema, stateApp)
 		for i := 1; i <= subjects; i++ {
-			if err := erase(ctx, eng, fmt.Sprintf("user%d@example.com", i)); err != nil {
+			if err := erase(ctx, s.eng, fmt.Sprintf("user%d@example.com", i)); err != nil {
 				return err
 			}
 		}
@@ -140,24 +131,8 @@ func (b *bench) manyOnce(ctx context.Context, base, lethe *dataset, subjects int
 		cpuLethe, cpuOK = c1-c0, cpuOK && ok0 && ok1
 		return nil
 	}
-	order := []func() error{runBase, runLethe}
-	if letheFirst {
-		order = []func() error{runLethe, runBase}
-	}
-	for _, f := range order {
-		if _, err = db.ExecContext(ctx, "CHECKPOINT"); err != nil { // neither side pays for the other's dirty pages
-			return
-		}
-		if err = f(); err != nil {
-			return
-		}
-	}
-	for _, table := range []string{"users", "chats", "messages"} {
-		nb, err1 := base.count(ctx, db, table)
-		nl, err2 := lethe.count(ctx, db, lethe.schema+"."+table)
-		if err1 != nil || err2 != nil || nb != nl {
-			return tb, tl, 0, fmt.Errorf("%s: baseline left %d rows, lethe %d (%v %v)", table, nb, nl, err1, err2)
-		}
+	if err = s.race(ctx, letheFirst, runBase, runLethe); err != nil {
+		return tb, tl, 0, err
 	}
 	if cpuOK && cpuBase > 0 {
 		cpu = float64(cpuLethe) / float64(cpuBase)

@@ -37,10 +37,7 @@ collections:
 func TestAnonymiseDeclaredNamesPseudonymised(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
-			reg, err := registry.Parse([]byte(fmt.Sprintf(pseudonymRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, pseudonymRegistry, d)
 			app := testkit.OpenStore(t, "app", d, []string{
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE profiles (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, display_name VARCHAR(255), note TEXT, doc TEXT)`,

@@ -56,10 +56,7 @@ func setupPaths(t *testing.T, driver, opts string) *pathEnv {
 			t.Fatal(err)
 		}
 	}
-	reg, err := registry.Parse([]byte(fmt.Sprintf(pathRegistry, e.bucket, opts, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, pathRegistry, e.bucket, opts, driver)
 	e.app = testkit.OpenStore(t, "app", driver, []string{
 		`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 		`CREATE TABLE files (id VARCHAR(64) PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT)`,
@@ -134,15 +131,23 @@ func TestErasurePathPrefix(t *testing.T) {
 	}
 }
 
+// setupRefused is setupPaths with one more of Ada's files, f9, whose
+// reference leads out of the bucket to a file that exists there.
+func setupRefused(t *testing.T, driver, opts string) *pathEnv {
+	t.Helper()
+	e := setupPaths(t, driver, opts)
+	testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
+	e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+	return e
+}
+
 // TestErasureStopsOnRefusedFile: one of Ada's references leaves the bucket
 // once mapped. The plan says so, and the erasure stops before any row or
 // file changes, naming the collection and column, not the person.
 func TestErasureStopsOnRefusedFile(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
-			e := setupPaths(t, d, "")
-			testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
-			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+			e := setupRefused(t, d, "")
 			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || !pf.Stops {
 				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, stops", pf)
 			}
@@ -172,9 +177,7 @@ func TestErasureStopsOnRefusedFile(t *testing.T) {
 func TestErasureBestEffortRefusedFile(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
-			e := setupPaths(t, d, ", best_effort: true")
-			testkit.Exec(t, e.app, `INSERT INTO files (id, user_id, path) VALUES ('f9', 1, '/app/backend/data/uploads/../../../outside/x.txt')`)
-			e.write(t, filepath.Join(e.outside, "x.txt"), "not in the bucket")
+			e := setupRefused(t, d, ", best_effort: true")
 			if pf := planFiles(t, e, "ada@example.com"); pf.Delete != 1 || pf.Refused != 1 || pf.Stops {
 				t.Errorf("plan files = %+v, want 1 to delete, 1 refused, not stopping", pf)
 			}

@@ -110,10 +110,7 @@ type env struct {
 
 func setup(t *testing.T, driver string) *env {
 	t.Helper()
-	reg, err := registry.Parse([]byte(fmt.Sprintf(testRegistry, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, testRegistry, driver)
 	e := &env{driver: driver, reg: reg}
 	e.app = testkit.OpenStore(t, "app", driver, appDDL...)
 	e.billing = testkit.OpenStore(t, "billing", driver, billingDDL...)

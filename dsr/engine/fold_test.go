@@ -153,9 +153,6 @@ func TestErasureRefusesAStoreThatCannotFold(t *testing.T) {
 
 func foldEngine(t *testing.T, driver string, app *sqlstore.Store) *engine.Engine {
 	t.Helper()
-	reg, err := registry.Parse([]byte(fmt.Sprintf(foldRegistry, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, foldRegistry, driver)
 	return engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 }

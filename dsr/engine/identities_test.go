@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -78,10 +77,7 @@ func emailHash(email string) string {
 // whose id is 1 owns one: a polymorphic row that is not Ann's.
 func setupIdentities(t *testing.T, driver string) *identityEnv {
 	t.Helper()
-	reg, err := registry.Parse([]byte(fmt.Sprintf(identityRegistry, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, identityRegistry, driver)
 	e := &identityEnv{app: testkit.OpenStore(t, "app", driver, identityAppDDL...), billing: testkit.OpenStore(t, "billing", driver, identityBillingDDL...)}
 	for _, u := range []struct {
 		id                  int64

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 
@@ -38,6 +37,17 @@ var tagDDL = []string{
 	`CREATE TABLE prefs (id VARCHAR(255) NOT NULL, user_id VARCHAR(64) NOT NULL, value VARCHAR(255), PRIMARY KEY (id, user_id))`,
 }
 
+// setupTags opens the tag application on driver with two users, both
+// tagged "career", and parses its registry.
+func setupTags(t *testing.T, driver string) (*sqlstore.Store, *registry.Registry) {
+	t.Helper()
+	app := testkit.OpenStore(t, "app", driver, tagDDL...)
+	testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
+	testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career')`)
+	reg := testkit.Registry(t, tagRegistry, driver)
+	return app, reg
+}
+
 // TestErasureCompositeLiveKey erases one of two users who both have a
 // "career" tag and a "theme" preference: the other user's rows stay as they
 // were, because the key Lethe addresses rows by is read from the table.
@@ -45,14 +55,9 @@ func TestErasureCompositeLiveKey(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			app := testkit.OpenStore(t, "app", d, tagDDL...)
-			testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
-			testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career'), ('travel', 'u1', 'Travel')`)
+			app, reg := setupTags(t, d)
+			testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('travel', 'u1', 'Travel')`)
 			testkit.Exec(t, app, `INSERT INTO prefs (id, user_id, value) VALUES ('theme', 'u1', 'dark'), ('theme', 'u2', 'light')`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(tagRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
 			if _, err := reg.CheckLive(ctx, sqlstore.Stores{"app": app}.Schemas()); err != nil {
 				t.Fatal(err)
 			}
@@ -96,13 +101,7 @@ func TestStoreRefusesKeyNotOfTable(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			app := testkit.OpenStore(t, "app", d, tagDDL...)
-			testkit.Exec(t, app, `INSERT INTO users (id, email) VALUES ('u1', 'alice@example.com'), ('u2', 'bob@example.com')`)
-			testkit.Exec(t, app, `INSERT INTO tags (id, user_id, name) VALUES ('career', 'u1', 'Career'), ('career', 'u2', 'Career')`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(tagRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			app, reg := setupTags(t, d)
 			eng := engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 			if _, err := eng.Execute(ctx, erasure("alice@example.com", ""), newJournal()); err == nil {
 				t.Fatal("erasure with key (id) on a table keyed (id, user_id) succeeded")

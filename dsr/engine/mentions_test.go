@@ -93,10 +93,7 @@ type mentionsEnv struct {
 
 func setupMentions(t *testing.T, driver string) *mentionsEnv {
 	t.Helper()
-	reg, err := registry.Parse([]byte(fmt.Sprintf(mentionsRegistry, driver)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, mentionsRegistry, driver)
 	e := &mentionsEnv{reg: reg, app: testkit.OpenStore(t, "app", driver, mentionsDDL...)}
 	for _, u := range mentionUsers {
 		testkit.Exec(t, e.app, `INSERT INTO users (id, email, name, phone) VALUES (?, ?, ?, ?)`, u.id, u.email, u.name, u.phone)
@@ -107,6 +104,7 @@ func setupMentions(t *testing.T, driver string) *mentionsEnv {
 	for _, m := range mentionMessages {
 		testkit.Exec(t, e.app, `INSERT INTO messages (id, chat_id, body) VALUES (?, ?, ?)`, m.id, m.chat, messageBody(m.chat, m.text))
 	}
+	var err error
 	if e.keys, err = redact.NewKeyring([]byte("a redaction secret for tests")); err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestMongoPathsAndTenant(t *testing.T) {
 	eng := engine.New(reg, map[string]connector.Store{"app": app}, dsr.NewSubjectHasher([]byte("test-key")))
 	before := map[string]string{}
 	for _, id := range []string{"p2", "p3"} {
-		before[id] = profileJSON(t, app, id)
+		before[id] = docJSON(t, app, "profiles", id)
 	}
 	out, err := eng.Execute(ctx, erasure("alice@example.com", "acme"), newJournal())
 	if err != nil {
@@ -74,11 +74,11 @@ func TestMongoPathsAndTenant(t *testing.T) {
 	hashed := eng.Hasher.Anonymize("Alice@Example.com")
 	want := `{"_id":"p1","email":"` + hashed + `","studio":"acme","contact":{"emails":["[redacted]","[redacted]"],"phones":{"home":null,"work":null}},` +
 		`"history":[{"note":"gone","at":{"$date":{"$numberLong":"1767323045000"}},"n":{"$numberLong":"7"}}],"visits":{"$numberInt":"3"}}`
-	if got := profileJSON(t, app, "p1"); got != want {
+	if got := docJSON(t, app, "profiles", "p1"); got != want {
 		t.Errorf("anonymised profile =\n%s\nwant\n%s", got, want)
 	}
 	for id, b := range before {
-		if got := profileJSON(t, app, id); got != b {
+		if got := docJSON(t, app, "profiles", id); got != b {
 			t.Errorf("profile %s changed:\n%s\nwas\n%s", id, got, b)
 		}
 	}
@@ -107,9 +107,11 @@ func TestMongoPathsAndTenant(t *testing.T) {
 	}
 }
 
-func profileJSON(t *testing.T, app *mongostore.Store, id string) string {
+// docJSON returns the document id of app's collection coll as canonical
+// Extended JSON.
+func docJSON(t *testing.T, app *mongostore.Store, coll, id string) string {
 	t.Helper()
-	raw, err := app.Database().Collection("profiles").FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Raw()
+	raw, err := app.Database().Collection(coll).FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Raw()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
-	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/redact"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 	"github.com/lethe-privacy/lethe/retention"
@@ -69,7 +68,7 @@ func TestMongoRedactAfter(t *testing.T) {
 	}
 	before := map[string]string{}
 	for _, id := range []string{"m1", "m2", "m3", "m4"} {
-		before[id] = messageJSON(t, app, id)
+		before[id] = docJSON(t, app, "messages", id)
 	}
 	keys, err := redact.NewKeyring([]byte("mongo-redact-test-secret-0123456789abcdef"))
 	if err != nil {
@@ -102,22 +101,9 @@ func TestMongoRedactAfter(t *testing.T) {
 			t.Errorf("sweep %d redacted %d messages, want %d", i+1, redacted, wantN)
 		}
 		for id, w := range want {
-			if got := messageJSON(t, app, id); got != w {
+			if got := docJSON(t, app, "messages", id); got != w {
 				t.Errorf("sweep %d: message %s =\n%s\nwant\n%s", i+1, id, got, w)
 			}
 		}
 	}
-}
-
-func messageJSON(t *testing.T, app *mongostore.Store, id string) string {
-	t.Helper()
-	raw, err := app.Database().Collection("messages").FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bson.MarshalExtJSON(raw, true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

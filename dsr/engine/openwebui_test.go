@@ -107,10 +107,7 @@ func openWebUI(t *testing.T, driver string, now time.Time) (*sqlstore.Store, *re
 	if !strings.Contains(src, uploads) {
 		t.Fatal("the example's uploads store has no url to point at the test's folder")
 	}
-	reg, err := registry.Parse([]byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, src)
 	warnings, err := reg.CheckLive(context.Background(), sqlstore.Stores{"webui": app}.Schemas())
 	if err != nil {
 		t.Fatal(err)

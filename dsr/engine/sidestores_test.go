@@ -161,11 +161,7 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 		pre: "lethetest:" + uuid.NewString()[:8] + ":"}
 	e.llm = newHook(t, "llm-secret", 2, false)
 	e.anlyt = newHook(t, "an-secret", 0, true)
-	src := fmt.Sprintf(sideRegistry, e.uploads, e.pre, e.llm.srv.URL, e.anlyt.srv.URL, analyticsOpts)
-	reg, err := registry.Parse([]byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := testkit.Registry(t, sideRegistry, e.uploads, e.pre, e.llm.srv.URL, e.anlyt.srv.URL, analyticsOpts)
 	e.reg = reg
 	e.app = testkit.OpenStore(t, "app", registry.DriverSQLite, sideDDL...)
 	if err := os.MkdirAll(filepath.Join(e.uploads, "cv"), 0o755); err != nil {
@@ -174,6 +170,7 @@ func setupSide(t *testing.T, analyticsOpts string) *sideEnv {
 	if err := os.WriteFile(e.outside, []byte("OUTSIDE-MARK: a file the registry never covers"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	e.redis, err = redisstore.Open("cache", testdb.RedisAddr())
 	if err != nil {
 		t.Fatal(err)

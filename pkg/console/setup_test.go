@@ -20,7 +20,6 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/queue"
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 	"github.com/lethe-privacy/lethe/pkg/state"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
@@ -51,11 +50,7 @@ type bundle struct {
 func setup(t *testing.T, dialect string) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := "sqlite://" + testdb.SQLite(t)
-	if dialect == state.Postgres {
-		dbURL = testdb.Postgres(t)
-	}
-	db, err := state.Open(ctx, dbURL)
+	db, err := state.Open(ctx, testkit.StateURL(t, dialect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +96,7 @@ func setup(t *testing.T, dialect string) *bundle {
 
 // forEachDialect runs fn on a fresh console over each state store.
 func forEachDialect(t *testing.T, fn func(t *testing.T, b *bundle)) {
-	for _, dialect := range []string{state.SQLite, state.Postgres} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			fn(t, setup(t, dialect))
-		})
-	}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) { fn(t, setup(t, dialect)) })
 }
 
 // browser is a person's client: a cookie jar and no redirects followed

@@ -136,61 +136,58 @@ func (tr *trail) selfService(t *testing.T, typ dsr.Type, email string) *dsr.Requ
 // app.newsletter (so it was frozen as a key), is found nowhere in the
 // state store: not in the SQLite file's bytes, not in any Postgres table.
 func TestErasureLeavesNoCopyInLethe(t *testing.T) {
-	for _, dialect := range []string{state.SQLite, state.Postgres} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			tr := newTrail(t, dialect)
-			const ada = "ada@example.com"
-			admin := dsr.Caller{Admin: true}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		tr := newTrail(t, dialect)
+		const ada = "ada@example.com"
+		admin := dsr.Caller{Admin: true}
 
-			mine := tr.selfService(t, dsr.TypeAccess, ada)
-			if mine.Status != dsr.StatusCompleted {
-				t.Fatalf("self-service access: %s %+v", mine.Status, mine.Err)
-			}
-			link := tr.mail.last(t, ada, "ready")
-			token := link[strings.LastIndex(link, "/")+1:]
-			if _, body, err := tr.self.Download(ctx, token); err != nil {
-				t.Fatalf("the link does not work before the erasure: %v", err)
-			} else {
-				body.Close()
-			}
-			byAdmin, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: ada})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := tr.run(t, byAdmin.ID); r.Status != dsr.StatusCompleted {
-				t.Fatalf("admin access: %s %+v", r.Status, r.Err)
-			}
-			if n := len(bucketFiles(t, tr.bucket)); n != 2 {
-				t.Fatalf("%d packages in the bucket before the erasure, want 2", n)
-			}
+		mine := tr.selfService(t, dsr.TypeAccess, ada)
+		if mine.Status != dsr.StatusCompleted {
+			t.Fatalf("self-service access: %s %+v", mine.Status, mine.Err)
+		}
+		link := tr.mail.last(t, ada, "ready")
+		token := link[strings.LastIndex(link, "/")+1:]
+		if _, body, err := tr.self.Download(ctx, token); err != nil {
+			t.Fatalf("the link does not work before the erasure: %v", err)
+		} else {
+			body.Close()
+		}
+		byAdmin, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: ada})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := tr.run(t, byAdmin.ID); r.Status != dsr.StatusCompleted {
+			t.Fatalf("admin access: %s %+v", r.Status, r.Err)
+		}
+		if n := len(bucketFiles(t, tr.bucket)); n != 2 {
+			t.Fatalf("%d packages in the bucket before the erasure, want 2", n)
+		}
 
-			erased := tr.selfService(t, dsr.TypeErasure, ada)
-			if erased.Status != dsr.StatusCompleted || !erased.Verification.Passed {
-				t.Fatalf("erasure: %s %+v %+v", erased.Status, erased.Verification, erased.Err)
-			}
-			if erased.Counts["lethe.exports"] != 2 || erased.Counts["app.newsletter"] != 1 {
-				t.Errorf("erasure counts = %v; want both packages and the newsletter row", erased.Counts)
-			}
-			tr.mail.last(t, ada, "erased") // the closing notice went out before the address was forgotten
+		erased := tr.selfService(t, dsr.TypeErasure, ada)
+		if erased.Status != dsr.StatusCompleted || !erased.Verification.Passed {
+			t.Fatalf("erasure: %s %+v %+v", erased.Status, erased.Verification, erased.Err)
+		}
+		if erased.Counts["lethe.exports"] != 2 || erased.Counts["app.newsletter"] != 1 {
+			t.Errorf("erasure counts = %v; want both packages and the newsletter row", erased.Counts)
+		}
+		tr.mail.last(t, ada, "erased") // the closing notice went out before the address was forgotten
 
-			if files := bucketFiles(t, tr.bucket); len(files) != 0 {
-				t.Errorf("packages left in the bucket: %v", files)
-			}
-			_, _, err = tr.self.Download(ctx, token)
-			if dsr.ErrorCode(err) != dsr.EGONE || !strings.Contains(dsr.ErrorMessage(err), "erased") {
-				t.Errorf("the emailed link after the erasure: %v; want gone, saying the data was erased", err)
-			}
-			_, _, err = tr.exports.Open(ctx, admin, byAdmin.ID)
-			if dsr.ErrorCode(err) != dsr.EGONE || !strings.Contains(dsr.ErrorMessage(err), erased.ID) {
-				t.Errorf("GET /v1/requests/{id}/export after the erasure: %v; want gone, naming the erasure", err)
-			}
-			if leaks := findAddress(t, tr, ada); len(leaks) > 0 {
-				t.Errorf("the erased address is still in Lethe's state store: %v", leaks)
-			}
-		})
-	}
+		if files := bucketFiles(t, tr.bucket); len(files) != 0 {
+			t.Errorf("packages left in the bucket: %v", files)
+		}
+		_, _, err = tr.self.Download(ctx, token)
+		if dsr.ErrorCode(err) != dsr.EGONE || !strings.Contains(dsr.ErrorMessage(err), "erased") {
+			t.Errorf("the emailed link after the erasure: %v; want gone, saying the data was erased", err)
+		}
+		_, _, err = tr.exports.Open(ctx, admin, byAdmin.ID)
+		if dsr.ErrorCode(err) != dsr.EGONE || !strings.Contains(dsr.ErrorMessage(err), erased.ID) {
+			t.Errorf("GET /v1/requests/{id}/export after the erasure: %v; want gone, naming the erasure", err)
+		}
+		if leaks := findAddress(t, tr, ada); len(leaks) > 0 {
+			t.Errorf("the erased address is still in Lethe's state store: %v", leaks)
+		}
+	})
 }
 
 // noQueue stands in for the job queue: the test runs requests itself.
@@ -259,80 +256,77 @@ func findAddress(t *testing.T, tr *trail, addr string) []string {
 // address in an ended request's self-service row) until EraseCopies runs,
 // and a request still waiting for its code is cancelled by it.
 func TestCopiesScope(t *testing.T) {
-	for _, dialect := range []string{state.SQLite, state.Postgres} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			tr := newTrail(t, dialect)
-			const ada = "ada@example.com"
-			admin := dsr.Caller{Admin: true}
-			bucket, err := export.OpenBucket(ctx, "file://"+tr.bucket)
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		tr := newTrail(t, dialect)
+		const ada = "ada@example.com"
+		admin := dsr.Caller{Admin: true}
+		bucket, err := export.OpenBucket(ctx, "file://"+tr.bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bucket.Close()
+		pkg := func(tenant, email string) *dsr.Request {
+			r, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: email, Tenant: tenant})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer bucket.Close()
-			pkg := func(tenant, email string) *dsr.Request {
-				r, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: email, Tenant: tenant})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := bucket.WriteAll(ctx, r.ID+".zip.lethe", []byte("sealed"), nil); err != nil {
-					t.Fatal(err)
-				}
-				now := time.Now()
-				if err := (&state.ExportStore{DB: tr.db}).SaveExport(ctx, &dsr.Export{RequestID: r.ID, Tenant: tenant,
-					Object: r.ID + ".zip.lethe", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
-			coach, calm, grace := pkg("career-coach", ada), pkg("calm-mind", ada), pkg("career-coach", "grace@example.com")
-			ticket, err := tr.self.Ask(ctx, dsr.SelfAsk{Type: dsr.TypeAccess, Email: ada, Tenant: "career-coach", IP: "192.0.2.1"})
-			if err != nil {
+			if err := bucket.WriteAll(ctx, r.ID+".zip.lethe", []byte("sealed"), nil); err != nil {
 				t.Fatal(err)
 			}
-			erasure, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeErasure, Email: ada, Tenant: "career-coach"})
-			if err != nil {
+			now := time.Now()
+			if err := (&state.ExportStore{DB: tr.db}).SaveExport(ctx, &dsr.Export{RequestID: r.ID, Tenant: tenant,
+				Object: r.ID + ".zip.lethe", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
-			records := &state.Copies{DB: tr.db, Self: &state.SelfStore{DB: tr.db, Audit: &state.AuditLog{DB: tr.db}, Requests: tr.requests}}
-			copies := &export.Copies{Bucket: bucket, Records: records}
-			scope := dsr.CopyScope{RequestID: erasure.ID, Tenant: "career-coach", Subjects: []dsr.Subject{erasure.Subject}}
+			return r
+		}
+		coach, calm, grace := pkg("career-coach", ada), pkg("calm-mind", ada), pkg("career-coach", "grace@example.com")
+		ticket, err := tr.self.Ask(ctx, dsr.SelfAsk{Type: dsr.TypeAccess, Email: ada, Tenant: "career-coach", IP: "192.0.2.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		erasure, _, err := tr.requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeErasure, Email: ada, Tenant: "career-coach"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		records := &state.Copies{DB: tr.db, Self: &state.SelfStore{DB: tr.db, Audit: &state.AuditLog{DB: tr.db}, Requests: tr.requests}}
+		copies := &export.Copies{Bucket: bucket, Records: records}
+		scope := dsr.CopyScope{RequestID: erasure.ID, Tenant: "career-coach", Subjects: []dsr.Subject{erasure.Subject}}
 
-			left, err := copies.FindCopies(ctx, scope)
-			if err != nil || left["lethe.exports"] != 1 || left["lethe.self_requests"] != 1 || left["lethe.requests"] != 1 {
-				t.Fatalf("before the erasure FindCopies = %v, %v; want the tenant's package and the waiting request's address", left, err)
+		left, err := copies.FindCopies(ctx, scope)
+		if err != nil || left["lethe.exports"] != 1 || left["lethe.self_requests"] != 1 || left["lethe.requests"] != 1 {
+			t.Fatalf("before the erasure FindCopies = %v, %v; want the tenant's package and the waiting request's address", left, err)
+		}
+		// A process without the export bucket refuses, and marks nothing
+		// erased that is still in the bucket.
+		if _, err := (&export.Copies{Records: records}).EraseCopies(ctx, scope); dsr.ErrorCode(err) != dsr.EUNAVAILABLE {
+			t.Fatalf("EraseCopies without a bucket = %v, want EUNAVAILABLE", err)
+		}
+		if left, err := copies.FindCopies(ctx, scope); err != nil || left["lethe.exports"] != 1 {
+			t.Fatalf("after a refused EraseCopies FindCopies = %v, %v; want the package still named", left, err)
+		}
+		removed, err := copies.EraseCopies(ctx, scope)
+		if err != nil || removed["lethe.exports"] != 1 || removed["lethe.self_requests"] != 1 {
+			t.Fatalf("EraseCopies = %v, %v", removed, err)
+		}
+		if left, err := copies.FindCopies(ctx, scope); err != nil || len(left) != 0 {
+			t.Errorf("after EraseCopies FindCopies = %v, %v; want nothing", left, err)
+		}
+		for id, want := range map[string]bool{coach.ID: false, calm.ID: true, grace.ID: true} {
+			if ok, _ := bucket.Exists(ctx, id+".zip.lethe"); ok != want {
+				t.Errorf("package %s exists = %v, want %v", id, ok, want)
 			}
-			// A process without the export bucket refuses, and marks nothing
-			// erased that is still in the bucket.
-			if _, err := (&export.Copies{Records: records}).EraseCopies(ctx, scope); dsr.ErrorCode(err) != dsr.EUNAVAILABLE {
-				t.Fatalf("EraseCopies without a bucket = %v, want EUNAVAILABLE", err)
-			}
-			if left, err := copies.FindCopies(ctx, scope); err != nil || left["lethe.exports"] != 1 {
-				t.Fatalf("after a refused EraseCopies FindCopies = %v, %v; want the package still named", left, err)
-			}
-			removed, err := copies.EraseCopies(ctx, scope)
-			if err != nil || removed["lethe.exports"] != 1 || removed["lethe.self_requests"] != 1 {
-				t.Fatalf("EraseCopies = %v, %v", removed, err)
-			}
-			if left, err := copies.FindCopies(ctx, scope); err != nil || len(left) != 0 {
-				t.Errorf("after EraseCopies FindCopies = %v, %v; want nothing", left, err)
-			}
-			for id, want := range map[string]bool{coach.ID: false, calm.ID: true, grace.ID: true} {
-				if ok, _ := bucket.Exists(ctx, id+".zip.lethe"); ok != want {
-					t.Errorf("package %s exists = %v, want %v", id, ok, want)
-				}
-			}
-			if r, _ := tr.requests.Get(ctx, admin, ticket.ID); r.Status != dsr.StatusCancelled {
-				t.Errorf("the request waiting for its code is %s, want cancelled", r.Status)
-			}
-			// A package object put back behind the record's back is found.
-			if err := bucket.WriteAll(ctx, coach.ID+".zip.lethe", []byte("sealed"), nil); err != nil {
-				t.Fatal(err)
-			}
-			if left, err := copies.FindCopies(ctx, scope); err != nil || left["lethe.exports"] != 1 {
-				t.Errorf("FindCopies with the object back = %v, %v; want the package named", left, err)
-			}
-		})
-	}
+		}
+		if r, _ := tr.requests.Get(ctx, admin, ticket.ID); r.Status != dsr.StatusCancelled {
+			t.Errorf("the request waiting for its code is %s, want cancelled", r.Status)
+		}
+		// A package object put back behind the record's back is found.
+		if err := bucket.WriteAll(ctx, coach.ID+".zip.lethe", []byte("sealed"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := copies.FindCopies(ctx, scope); err != nil || left["lethe.exports"] != 1 {
+			t.Errorf("FindCopies with the object back = %v, %v; want the package named", left, err)
+		}
+	})
 }

@@ -202,45 +202,42 @@ var lifelineCfg = queue.Config{Workers: 1, Heartbeat: 200 * time.Millisecond, De
 // and checks that the other replica resumes the request within seconds of
 // the death, long before River's own rescue timer, and completes it.
 func TestKilledWorkerIsPickedUpAgain(t *testing.T) {
-	for _, dialect := range []string{state.Postgres, state.SQLite} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			url := storeURL(t, dialect)
-			counter := &countingExecutor{runs: map[string]int{}}
-			parent := newServer(t, url, counter, lifelineCfg)
-			id := parent.file(t, 1)[0]
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		url := testkit.StateURL(t, dialect)
+		counter := &countingExecutor{runs: map[string]int{}}
+		parent := newServer(t, url, counter, lifelineCfg)
+		id := parent.file(t, 1)[0]
 
-			child := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingWorker$")
-			child.Env = append(os.Environ(), "LETHE_HELPER_STATE_URL="+url)
-			child.Stderr = os.Stderr
-			if err := child.Start(); err != nil {
-				t.Fatal(err)
-			}
-			parent.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
-			waitStep(t, parent.execution.Journal(id), "blocked")
-			parent.start(t)
-			time.Sleep(4 * lifelineCfg.DeadAfter) // the slow child keeps beating
-			if r := parent.waitStatus(t, id, dsr.StatusRunning, time.Second); counter.count(id) != 0 || r.Attempts != 1 {
-				t.Fatalf("a live, slow worker's request was taken over: %d runs elsewhere, %d attempts", counter.count(id), r.Attempts)
-			}
-			if err := child.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			child.Wait()
-			killed := time.Now()
+		child := exec.Command(os.Args[0], "-test.run=^TestHelperBlockingWorker$")
+		child.Env = append(os.Environ(), "LETHE_HELPER_STATE_URL="+url)
+		child.Stderr = os.Stderr
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		parent.waitStatus(t, id, dsr.StatusRunning, 30*time.Second)
+		waitStep(t, parent.execution.Journal(id), "blocked")
+		parent.start(t)
+		time.Sleep(4 * lifelineCfg.DeadAfter) // the slow child keeps beating
+		if r := parent.waitStatus(t, id, dsr.StatusRunning, time.Second); counter.count(id) != 0 || r.Attempts != 1 {
+			t.Fatalf("a live, slow worker's request was taken over: %d runs elsewhere, %d attempts", counter.count(id), r.Attempts)
+		}
+		if err := child.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		child.Wait()
+		killed := time.Now()
 
-			r := parent.waitStatus(t, id, dsr.StatusCompleted, 30*time.Second)
-			if took := time.Since(killed); took > 5*time.Second {
-				t.Errorf("request resumed %s after the kill; want within DeadAfter plus a beat or two", took)
-			}
-			if got := counter.count(id); got != 1 {
-				t.Errorf("surviving worker executed the request %d times; want 1", got)
-			}
-			if r.Attempts != 2 {
-				t.Errorf("attempts = %d; want 2 (the killed one and the rescue)", r.Attempts)
-			}
-		})
-	}
+		r := parent.waitStatus(t, id, dsr.StatusCompleted, 30*time.Second)
+		if took := time.Since(killed); took > 5*time.Second {
+			t.Errorf("request resumed %s after the kill; want within DeadAfter plus a beat or two", took)
+		}
+		if got := counter.count(id); got != 1 {
+			t.Errorf("surviving worker executed the request %d times; want 1", got)
+		}
+		if r.Attempts != 2 {
+			t.Errorf("attempts = %d; want 2 (the killed one and the rescue)", r.Attempts)
+		}
+	})
 }
 
 func waitStep(t *testing.T, j dsr.Journal, name string) {

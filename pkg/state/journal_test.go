@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 func TestJournalSteps(t *testing.T) {
@@ -212,45 +213,42 @@ func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
 // request's (it resumes from it) and a detail that is not JSON as they are.
 func TestStepDetailsMigration(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			url := newURL(t, dialect)
-			versions, files := embedded(t, dialect)
-			at := migrationVersion(t, files, versions, "_step_details.sql")
-			raw := openRaw(t, dialect, url)
-			applyBelow(t, raw, files, versions, at)
-			for _, r := range []struct{ id, status string }{{"ended", "completed"}, {"running", "running"}} {
-				mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
-					VALUES (?, 'erasure', ?, '', 's', ?, ?, ?)`), r.id, r.status, t0, t0, t0)
-				mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
-					VALUES (?, 'erase app.users', 1, 'running', 3, ?, ?)`), r.id, `{"pass":1,"after":"ann@example.com"}`, t0)
-			}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		url := testkit.StateURL(t, dialect)
+		versions, files := embedded(t, dialect)
+		at := migrationVersion(t, files, versions, "_step_details.sql")
+		raw := openRaw(t, dialect, url)
+		applyBelow(t, raw, files, versions, at)
+		for _, r := range []struct{ id, status string }{{"ended", "completed"}, {"running", "running"}} {
+			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
+				VALUES (?, 'erasure', ?, '', 's', ?, ?, ?)`), r.id, r.status, t0, t0, t0)
 			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
-				VALUES ('ended', 'odd', 2, 'done', 0, ?, ?)`), `not json "after"`, t0)
-			raw.Close()
+				VALUES (?, 'erase app.users', 1, 'running', 3, ?, ?)`), r.id, `{"pass":1,"after":"ann@example.com"}`, t0)
+		}
+		mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at)
+			VALUES ('ended', 'odd', 2, 'done', 0, ?, ?)`), `not json "after"`, t0)
+		raw.Close()
 
-			db, err := openAt(ctx, t, dialect, url, versions, at)
-			if err != nil {
-				t.Fatal(err)
+		db, err := openAt(ctx, t, dialect, url, versions, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		details := map[string]string{}
+		var rows []struct{ RequestID, Name, Detail string }
+		if err := db.Gorm.Raw("SELECT request_id, name, detail FROM lethe_request_steps").Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			details[r.RequestID+"/"+r.Name] = strings.ReplaceAll(r.Detail, " ", "")
+		}
+		want := map[string]string{"ended/erase app.users": `{"pass":1}`, "ended/odd": `not json "after"`,
+			"running/erase app.users": `{"pass":1,"after":"ann@example.com"}`}
+		for k, v := range want {
+			if details[k] != strings.ReplaceAll(v, " ", "") {
+				t.Errorf("detail of %s = %q, want %q", k, details[k], v)
 			}
-			defer db.Close()
-			details := map[string]string{}
-			var rows []struct{ RequestID, Name, Detail string }
-			if err := db.Gorm.Raw("SELECT request_id, name, detail FROM lethe_request_steps").Scan(&rows).Error; err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rows {
-				details[r.RequestID+"/"+r.Name] = strings.ReplaceAll(r.Detail, " ", "")
-			}
-			want := map[string]string{"ended/erase app.users": `{"pass":1}`, "ended/odd": `not json "after"`,
-				"running/erase app.users": `{"pass":1,"after":"ann@example.com"}`}
-			for k, v := range want {
-				if details[k] != strings.ReplaceAll(v, " ", "") {
-					t.Errorf("detail of %s = %q, want %q", k, details[k], v)
-				}
-			}
-		})
-	}
+		}
+	})
 }

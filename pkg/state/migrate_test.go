@@ -12,6 +12,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // embedded returns the versions of the migration files of dialect, read
@@ -82,59 +83,56 @@ func wantAllAppliedOnce(t *testing.T, db *state.DB, dialect string) {
 // exactly once and reopening changes nothing.
 func TestOpenMigratesOnce(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			url := newURL(t, dialect)
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		url := testkit.StateURL(t, dialect)
 
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			dbs, errs := make([]*state.DB, 4), make([]error, 4)
-			for i := range dbs {
-				wg.Go(func() {
-					<-start
-					dbs[i], errs[i] = state.Open(ctx, url)
-				})
-			}
-			close(start)
-			wg.Wait()
-			for i, err := range errs {
-				if err != nil {
-					t.Fatalf("replica %d: %v", i, err)
-				}
-				defer dbs[i].Close()
-			}
-			db := dbs[0]
-			wantAllAppliedOnce(t, db, dialect)
-			requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)),
-				Audit:   &state.AuditLog{DB: db},
-				Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
-			r, _, err := requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: "kept@example.com"})
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		dbs, errs := make([]*state.DB, 4), make([]error, 4)
+		for i := range dbs {
+			wg.Go(func() {
+				<-start
+				dbs[i], errs[i] = state.Open(ctx, url)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("replica %d: %v", i, err)
 			}
-			for _, d := range dbs {
-				d.Close()
-			}
+			defer dbs[i].Close()
+		}
+		db := dbs[0]
+		wantAllAppliedOnce(t, db, dialect)
+		requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte(subjectKey)),
+			Audit:   &state.AuditLog{DB: db},
+			Enqueue: func(context.Context, *sql.Tx, string) error { return nil }}
+		r, _, err := requests.Create(ctx, admin, dsr.NewRequest{Type: dsr.TypeAccess, Email: "kept@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dbs {
+			d.Close()
+		}
 
-			again, err := state.Open(ctx, url)
-			if err != nil {
-				t.Fatalf("second open: %v", err)
-			}
-			defer again.Close()
-			wantAllAppliedOnce(t, again, dialect)
-			var heads int64
-			again.Gorm.Raw("SELECT count(*) FROM lethe_audit_head").Scan(&heads)
-			if heads != 1 {
-				t.Errorf("lethe_audit_head has %d rows, want 1", heads)
-			}
-			requests.DB = again
-			if _, err := requests.Get(ctx, admin, r.ID); err != nil {
-				t.Errorf("request filed before reopening: %v", err)
-			}
-		})
-	}
+		again, err := state.Open(ctx, url)
+		if err != nil {
+			t.Fatalf("second open: %v", err)
+		}
+		defer again.Close()
+		wantAllAppliedOnce(t, again, dialect)
+		var heads int64
+		again.Gorm.Raw("SELECT count(*) FROM lethe_audit_head").Scan(&heads)
+		if heads != 1 {
+			t.Errorf("lethe_audit_head has %d rows, want 1", heads)
+		}
+		requests.DB = again
+		if _, err := requests.Get(ctx, admin, r.ID); err != nil {
+			t.Errorf("request filed before reopening: %v", err)
+		}
+	})
 }
 
 // TestOpenUpgradesLegacyStore builds a store as Lethe's migrator before
@@ -143,46 +141,43 @@ func TestOpenMigratesOnce(t *testing.T) {
 // again (they would fail on existing tables), applies 5, and keeps the data.
 func TestOpenUpgradesLegacyStore(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			url := newURL(t, dialect)
-			versions, files := embedded(t, dialect)
-			if len(versions) < 2 {
-				t.Fatalf("need two migrations or more, have %v", versions)
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		url := testkit.StateURL(t, dialect)
+		versions, files := embedded(t, dialect)
+		if len(versions) < 2 {
+			t.Fatalf("need two migrations or more, have %v", versions)
+		}
+		legacy := len(versions) - 1 // all but the last
+		raw := openRaw(t, dialect, url)
+		mustExec(t, raw, `CREATE TABLE lethe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
+		for i, f := range files[:legacy] {
+			body, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
 			}
-			legacy := len(versions) - 1 // all but the last
-			raw := openRaw(t, dialect, url)
-			mustExec(t, raw, `CREATE TABLE lethe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
-			for i, f := range files[:legacy] {
-				body, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				mustExec(t, raw, string(body))
-				mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_migrations (version, name) VALUES (?, ?)"), versions[i], filepath.Base(f))
-			}
-			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_keys (id, tenant, secret_hash, created_at) VALUES (?, ?, ?, ?)"),
-				"key-legacy", "acme", "h", t0)
-			raw.Close()
+			mustExec(t, raw, string(body))
+			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_migrations (version, name) VALUES (?, ?)"), versions[i], filepath.Base(f))
+		}
+		mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_keys (id, tenant, secret_hash, created_at) VALUES (?, ?, ?, ?)"),
+			"key-legacy", "acme", "h", t0)
+		raw.Close()
 
-			for round := range 2 {
-				db, err := state.Open(ctx, url)
-				if err != nil {
-					t.Fatalf("open %d of the legacy store: %v", round+1, err)
-				}
-				wantAllAppliedOnce(t, db, dialect)
-				var keys, legacyRows int64
-				db.Gorm.Raw("SELECT count(*) FROM lethe_tenant_keys WHERE id = 'key-legacy'").Scan(&keys)
-				db.Gorm.Raw("SELECT count(*) FROM lethe_migrations").Scan(&legacyRows)
-				if keys != 1 || legacyRows != int64(legacy) {
-					t.Errorf("open %d: legacy key rows %d (want 1), lethe_migrations rows %d (want %d)", round+1, keys, legacyRows, legacy)
-				}
-				db.Close()
+		for round := range 2 {
+			db, err := state.Open(ctx, url)
+			if err != nil {
+				t.Fatalf("open %d of the legacy store: %v", round+1, err)
 			}
-		})
-	}
+			wantAllAppliedOnce(t, db, dialect)
+			var keys, legacyRows int64
+			db.Gorm.Raw("SELECT count(*) FROM lethe_tenant_keys WHERE id = 'key-legacy'").Scan(&keys)
+			db.Gorm.Raw("SELECT count(*) FROM lethe_migrations").Scan(&legacyRows)
+			if keys != 1 || legacyRows != int64(legacy) {
+				t.Errorf("open %d: legacy key rows %d (want 1), lethe_migrations rows %d (want %d)", round+1, keys, legacyRows, legacy)
+			}
+			db.Close()
+		}
+	})
 }
 
 func openRaw(t *testing.T, dialect, url string) *sql.DB {

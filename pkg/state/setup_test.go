@@ -18,12 +18,8 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
-
-// dialects are the state stores every test runs on.
-var dialects = []string{state.SQLite, state.Postgres}
 
 const subjectKey = "state-test-subject-key-0123456789abcdef"
 
@@ -56,18 +52,9 @@ type bundle struct {
 	enqueued []string
 }
 
-// newURL returns the URL of a fresh, empty state store of dialect.
-func newURL(t *testing.T, dialect string) string {
-	t.Helper()
-	if dialect == state.Postgres {
-		return testdb.Postgres(t)
-	}
-	return "sqlite://" + testdb.SQLite(t)
-}
-
 func setup(t *testing.T, dialect string) *bundle {
 	t.Helper()
-	b := &bundle{dialect: dialect, url: newURL(t, dialect), clock: testkit.NewClock(t0),
+	b := &bundle{dialect: dialect, url: testkit.StateURL(t, dialect), clock: testkit.NewClock(t0),
 		hasher: dsr.NewSubjectHasher([]byte(subjectKey))}
 	db, err := state.Open(context.Background(), b.url)
 	if err != nil {
@@ -86,12 +73,7 @@ func setup(t *testing.T, dialect string) *bundle {
 // forEachDialect runs fn in parallel on a fresh bundle of each dialect.
 func forEachDialect(t *testing.T, fn func(t *testing.T, b *bundle)) {
 	t.Helper()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			fn(t, setup(t, dialect))
-		})
-	}
+	testkit.ForEachState(t, func(t *testing.T, dialect string) { fn(t, setup(t, dialect)) })
 }
 
 // enqueue stands in for the job queue's insert: it checks that it runs in

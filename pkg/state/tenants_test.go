@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // TestTenantsMigrationRegistersNamedTenants checks that a store from before
@@ -19,52 +20,49 @@ import (
 // the empty tenant of untenanted requests is not.
 func TestTenantsMigrationRegistersNamedTenants(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			url := newURL(t, dialect)
-			versions, files := embedded(t, dialect)
-			tenants := tenantsVersion(t, files, versions)
-			raw := openRaw(t, dialect, url)
-			applyBelow(t, raw, files, versions, tenants) // NNNN_tenants and later run through Open
-			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
-				VALUES (?, 'erasure', 'completed', ?, 's', ?, ?, ?)`), "r1", "from-requests", t0, t0, t0)
-			mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
-				VALUES (?, 'erasure', 'completed', '', 's', ?, ?, ?)`), "r2", t0, t0, t0)
-			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_keys (id, tenant, secret_hash, created_at) VALUES (?, ?, ?, ?)"),
-				"k1", "from-keys", "h", t0)
-			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_settings (tenant, updated_at, updated_by) VALUES (?, ?, ?)"),
-				"from-settings", t0, "admin")
-			mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_holds (id, tenant, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?)"),
-				"h1", "from-requests", "audit", t0, "admin")
-			raw.Close()
+	testkit.ForEachState(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		url := testkit.StateURL(t, dialect)
+		versions, files := embedded(t, dialect)
+		tenants := tenantsVersion(t, files, versions)
+		raw := openRaw(t, dialect, url)
+		applyBelow(t, raw, files, versions, tenants) // NNNN_tenants and later run through Open
+		mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
+			VALUES (?, 'erasure', 'completed', ?, 's', ?, ?, ?)`), "r1", "from-requests", t0, t0, t0)
+		mustExec(t, raw, rebind(dialect, `INSERT INTO lethe_requests (id, type, status, tenant, subject, created_at, updated_at, due_at)
+			VALUES (?, 'erasure', 'completed', '', 's', ?, ?, ?)`), "r2", t0, t0, t0)
+		mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_keys (id, tenant, secret_hash, created_at) VALUES (?, ?, ?, ?)"),
+			"k1", "from-keys", "h", t0)
+		mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_tenant_settings (tenant, updated_at, updated_by) VALUES (?, ?, ?)"),
+			"from-settings", t0, "admin")
+		mustExec(t, raw, rebind(dialect, "INSERT INTO lethe_holds (id, tenant, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?)"),
+			"h1", "from-requests", "audit", t0, "admin")
+		raw.Close()
 
-			db, err := openAt(ctx, t, dialect, url, versions, tenants)
-			if err != nil {
-				t.Fatal(err)
+		db, err := openAt(ctx, t, dialect, url, versions, tenants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		studios := &state.Tenants{DB: db, Audit: &state.AuditLog{DB: db}, Subject: dsr.NewSubjectHasher([]byte("k"))}
+		page, err := studios.List(ctx, "", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tn := range page.Items {
+			if tn.DisplayName != tn.Slug || tn.CreatedAt.IsZero() || len(tn.OwnerEmails) != 0 {
+				t.Errorf("migrated tenant %+v: want its slug as display name, a creation time, no owners", tn)
 			}
-			defer db.Close()
-			studios := &state.Tenants{DB: db, Audit: &state.AuditLog{DB: db}, Subject: dsr.NewSubjectHasher([]byte("k"))}
-			page, err := studios.List(ctx, "", 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, tn := range page.Items {
-				if tn.DisplayName != tn.Slug || tn.CreatedAt.IsZero() || len(tn.OwnerEmails) != 0 {
-					t.Errorf("migrated tenant %+v: want its slug as display name, a creation time, no owners", tn)
-				}
-				got = append(got, tn.Slug)
-			}
-			if strings.Join(got, ",") != "from-keys,from-requests,from-settings" {
-				t.Errorf("registered %v, want from-keys, from-requests, from-settings", got)
-			}
-			if err := studios.Known(ctx, "from-keys"); err != nil {
-				t.Errorf("migrated tenant unknown: %v", err)
-			}
-		})
-	}
+			got = append(got, tn.Slug)
+		}
+		if strings.Join(got, ",") != "from-keys,from-requests,from-settings" {
+			t.Errorf("registered %v, want from-keys, from-requests, from-settings", got)
+		}
+		if err := studios.Known(ctx, "from-keys"); err != nil {
+			t.Errorf("migrated tenant unknown: %v", err)
+		}
+	})
 }
 
 // tenantsVersion is the version of the migration that adds lethe_tenants.

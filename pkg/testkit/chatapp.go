@@ -60,10 +60,5 @@ func TimestampType(driver string) string {
 // ForEachDriver runs fn as a parallel subtest per driver of Drivers.
 func ForEachDriver(t *testing.T, fn func(t *testing.T, driver string)) {
 	t.Helper()
-	for _, d := range Drivers {
-		t.Run(d, func(t *testing.T) {
-			t.Parallel()
-			fn(t, d)
-		})
-	}
+	forEach(t, Drivers, fn)
 }

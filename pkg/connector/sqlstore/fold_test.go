@@ -9,6 +9,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const foldCheckRegistry = `
@@ -50,10 +51,7 @@ func TestCheckLiveWarnsOfFolding(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			reg, err := registry.Parse([]byte(fmt.Sprintf(foldCheckRegistry, tc.driver)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, foldCheckRegistry, tc.driver)
 			warnings, err := reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
 			if err != nil {
 				t.Fatal(err)

@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const keysRegistry = `
@@ -51,7 +51,7 @@ func TestCheckLiveKeys(t *testing.T) {
 	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite} {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			s := openLive(t, d,
+			s := testkit.OpenStore(t, "app", d,
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE pairs (id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (id, user_id))`,
 				`CREATE TABLE swapped (id VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (id, user_id))`,
@@ -62,12 +62,9 @@ func TestCheckLiveKeys(t *testing.T) {
 				`CREATE UNIQUE INDEX nullable_id ON nullable (id)`,
 				`CREATE TABLE coded (code VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL)`,
 				`CREATE UNIQUE INDEX coded_code ON coded (code)`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(keysRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, keysRegistry, d)
 			before := reg.Version()
-			_, err = reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
+			_, err := reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
 			if err == nil {
 				t.Fatal("CheckLive passed")
 			}

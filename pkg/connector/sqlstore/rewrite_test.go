@@ -5,9 +5,8 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // TestNonTextColumns: the redact action's column types, per driver: text,
@@ -26,23 +25,7 @@ func TestNonTextColumns(t *testing.T) {
 			map[string]string{"id": "BIGINT", "phone": "BIGINT", "seen": "DATETIME", "ok": "TINYINT"}},
 	} {
 		t.Run(tc.driver, func(t *testing.T) {
-			var dsn string
-			switch tc.driver {
-			case registry.DriverPostgres:
-				dsn = testdb.Postgres(t)
-			case registry.DriverMySQL:
-				dsn = testdb.MySQL(t)
-			default:
-				dsn = testdb.SQLite(t)
-			}
-			s, err := sqlstore.Open("app", tc.driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.DB().Exec(tc.table).Error; err != nil {
-				t.Fatal(err)
-			}
+			s := testkit.OpenStore(t, "app", tc.driver, tc.table)
 			var cols []string
 			rows, err := s.DB().Raw("SELECT * FROM t LIMIT 0").Rows()
 			if err != nil {

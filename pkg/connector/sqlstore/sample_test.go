@@ -2,13 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const sampleRegistry = `
@@ -72,10 +72,7 @@ func TestCheckLiveSamplesJSON(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			reg, err := registry.Parse([]byte(fmt.Sprintf(sampleRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, sampleRegistry, d)
 			warnings, err := reg.CheckLive(context.Background(), map[string]registry.SchemaReader{"app": s})
 			if err != nil {
 				t.Fatal(err)

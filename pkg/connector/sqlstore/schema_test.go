@@ -9,7 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
-	"github.com/lethe-privacy/lethe/pkg/testdb"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 const liveRegistry = `
@@ -32,14 +32,11 @@ collections:
 func TestCheckLive(t *testing.T) {
 	for _, d := range []string{registry.DriverPostgres, registry.DriverMySQL, registry.DriverSQLite} {
 		t.Run(d, func(t *testing.T) {
-			s := openLive(t, d,
+			s := testkit.OpenStore(t, "app", d,
 				`CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL)`,
 				`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64), user_id BIGINT)`,
 				`CREATE INDEX chats_user_id ON chats (user_id)`)
-			reg, err := registry.Parse([]byte(fmt.Sprintf(liveRegistry, d)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := testkit.Registry(t, liveRegistry, d)
 			warnings, err := reg.CheckLive(context.Background(), sqlstore.Stores{"app": s}.Schemas())
 			for _, want := range []string{
 				`collections.app.gone.table: table "gone" does not exist in store app`,
@@ -69,29 +66,4 @@ func TestCheckLive(t *testing.T) {
 			}
 		})
 	}
-}
-
-// openLive opens store "app" on a fresh database of driver d and runs ddl.
-func openLive(t *testing.T, d string, ddl ...string) *sqlstore.Store {
-	t.Helper()
-	var dsn string
-	switch d {
-	case registry.DriverPostgres:
-		dsn = testdb.Postgres(t)
-	case registry.DriverMySQL:
-		dsn = testdb.MySQL(t)
-	default:
-		dsn = testdb.SQLite(t)
-	}
-	s, err := sqlstore.Open("app", d, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, stmt := range ddl {
-		if err := s.DB().Exec(stmt).Error; err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	return s
 }
