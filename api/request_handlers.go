@@ -155,19 +155,7 @@ func (s *Server) listRequests(c echo.Context) error {
 // cancelRequest is POST /v1/requests/{id}/cancel with {"reason": "…"}:
 // the request ends cancelled and the person is told the reason, as for a
 // denial. 422 without a reason, 409 once it runs or ended.
-func (s *Server) cancelRequest(c echo.Context) error {
-	var body denyBody
-	if err := decode(c, &body); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	r, err := s.Requests.Cancel(ctx, caller(c), c.Param("id"), body.Reason)
-	if err != nil {
-		return err
-	}
-	dsr.TellEnded(ctx, s.Ended, s.Logger, r)
-	return c.JSON(http.StatusOK, s.toJSON(caller(c), r))
-}
+func (s *Server) cancelRequest(c echo.Context) error { return s.endWithReason(c, s.Requests.Cancel) }
 
 type extendBody struct {
 	Days   int    `json:"days"`

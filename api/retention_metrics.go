@@ -71,24 +71,23 @@ func (m *RetentionMetrics) Finished(r *retention.Run) {
 	}
 }
 
+// collectors are the metrics of m.
+func (m *RetentionMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.rows, m.files, m.batches, m.held, m.lastRun, m.responses}
+}
+
 // Describe implements prometheus.Collector.
 func (m *RetentionMetrics) Describe(ch chan<- *prometheus.Desc) {
-	m.rows.Describe(ch)
-	m.files.Describe(ch)
-	m.batches.Describe(ch)
-	m.held.Describe(ch)
-	m.lastRun.Describe(ch)
-	m.responses.Describe(ch)
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *RetentionMetrics) Collect(ch chan<- prometheus.Metric) {
-	m.rows.Collect(ch)
-	m.files.Collect(ch)
-	m.batches.Collect(ch)
-	m.held.Collect(ch)
-	m.lastRun.Collect(ch)
-	m.responses.Collect(ch)
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 }
 
 // LastSweepCollector exports when the last real sweep completed, read from

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -29,13 +30,17 @@ type denyBody struct {
 // request ends denied and the person is told the reason (the closing
 // notice of a self-service request; an OpenDSR controller sees it
 // cancelled). 422 without a reason, 409 unless it awaits approval.
-func (s *Server) denyRequest(c echo.Context) error {
+func (s *Server) denyRequest(c echo.Context) error { return s.endWithReason(c, s.Requests.Deny) }
+
+// endWithReason ends the request of the path's id by end, with the body's
+// reason, tells whoever waits for its end, and answers with the request.
+func (s *Server) endWithReason(c echo.Context, end func(ctx context.Context, who dsr.Caller, id, reason string) (*dsr.Request, error)) error {
 	var body denyBody
 	if err := decode(c, &body); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, err := s.Requests.Deny(ctx, caller(c), c.Param("id"), body.Reason)
+	r, err := end(ctx, caller(c), c.Param("id"), body.Reason)
 	if err != nil {
 		return err
 	}

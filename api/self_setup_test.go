@@ -238,6 +238,15 @@ func wrong(code string) string {
 	return "000000"
 }
 
+// holdsNoAddress fails t when request id's address is still held, in
+// the outbox or in the request row; what says what kept it.
+func (b *selfBundle) holdsNoAddress(t *testing.T, id, what string) {
+	t.Helper()
+	if outbox, email := b.selfColumns(t, id); outbox != "" || email != "" {
+		t.Errorf("%s (outbox %q, request %q)", what, outbox, email)
+	}
+}
+
 // selfColumns returns the outbox address and the request row's email of
 // request id ("" for NULL).
 func (b *selfBundle) selfColumns(t *testing.T, id string) (outbox, email string) {

@@ -97,9 +97,7 @@ func TestSelfWrongCodeThreeTimesLocks(t *testing.T) {
 		if got.Status != "denied" || got.Error == nil || !strings.Contains(got.Error.Message, "wrong codes") {
 			t.Errorf("request after three wrong codes: %+v", got)
 		}
-		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
-			t.Errorf("a locked request keeps the address (outbox %q, request %q)", outbox, email)
-		}
+		b.holdsNoAddress(t, tk.ID, "a locked request keeps the address")
 		if n := b.exec.calls.Load(); n != 0 {
 			t.Errorf("a locked request ran %d times", n)
 		}
@@ -118,16 +116,12 @@ func TestSelfExpiredCodeIsRefused(t *testing.T) {
 		}
 		b.clock.Advance(dsr.CodeTTL)
 		wantError(t, b.verify(t, tk.ID, code), http.StatusGone, dsr.EGONE)
-		if err := b.svc.Sweep(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		b.Sweep(t)
 		got := decode[requestBody](t, b.do(t, "GET", "/v1/requests/"+tk.ID, adminToken, ""), http.StatusOK)
 		if got.Status != "cancelled" {
 			t.Errorf("an expired, unverified request is %s after the sweep, want cancelled", got.Status)
 		}
-		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
-			t.Errorf("the sweep kept the address (outbox %q, request %q)", outbox, email)
-		}
+		b.holdsNoAddress(t, tk.ID, "the sweep kept the address")
 	})
 }
 
@@ -381,12 +375,8 @@ func TestSelfOwnerCancelForgetsTheAddress(t *testing.T) {
 		tk, code := b.ask(t, "erasure", "ada@example.com", "career-coach")
 		decode[requestBody](t, b.do(t, "POST", "/v1/requests/"+tk.ID+"/cancel", adminToken, `{"reason":"no longer wanted"}`), http.StatusOK)
 		wantError(t, b.verify(t, tk.ID, code), http.StatusConflict, dsr.ECONFLICT)
-		if err := b.svc.Sweep(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if outbox, email := b.selfColumns(t, tk.ID); outbox != "" || email != "" {
-			t.Errorf("a cancelled request keeps the address (outbox %q, request %q)", outbox, email)
-		}
+		b.Sweep(t)
+		b.holdsNoAddress(t, tk.ID, "a cancelled request keeps the address")
 	})
 }
 
@@ -411,9 +401,7 @@ func TestSelfFailedNoticeIsRetried(t *testing.T) {
 		}
 		b.smtp.SetReject("")
 		b.clock.Advance(2 * time.Minute)
-		if err := b.svc.Sweep(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		b.Sweep(t)
 		b.smtp.Wait(t, "grace@example.com", "erased", time.Second)
 		if outbox, _ := b.selfColumns(t, tk.ID); outbox != "" {
 			t.Errorf("after the sweep sent the notice the outbox keeps %q", outbox)
@@ -454,9 +442,7 @@ func TestSelfRefusingMailboxDoesNotHoldBackOthers(t *testing.T) {
 		}
 		b.clock.Advance(8 * 24 * time.Hour)
 		b.Sweep(t)
-		if outbox, email := b.selfColumns(t, ids[0]); outbox != "" || email != "" {
-			t.Errorf("after giving up the address is still held (outbox %q, request %q)", outbox, email)
-		}
+		b.holdsNoAddress(t, ids[0], "after giving up the address is still held")
 		entries := decode[struct {
 			Items []struct {
 				Action string `json:"action"`

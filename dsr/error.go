@@ -37,6 +37,20 @@ func Errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Because returns e for the caller with cause kept behind it for the logs:
+// ErrorCode and ErrorMessage see e, errors.Is and errors.As see both, and
+// the text is e's message followed by cause's.
+func (e *Error) Because(cause error) error { return &causedError{coded: e, cause: cause} }
+
+// causedError is an *Error and the error that caused it.
+type causedError struct {
+	coded *Error
+	cause error
+}
+
+func (e *causedError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
+func (e *causedError) Unwrap() []error { return []error{e.coded, e.cause} }
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
 // any other non-nil error, and "" for nil.
 func ErrorCode(err error) string {

@@ -226,16 +226,8 @@ type readCloser struct {
 	io.Closer
 }
 
-type unavailableError struct {
-	coded *dsr.Error
-	cause error
-}
-
-func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
-
 func unavailable(what string, cause error) error {
-	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "export store: could not %s", what), cause: cause}
+	return dsr.Errorf(dsr.EUNAVAILABLE, "export store: could not %s", what).Because(cause)
 }
 
 // privateWriter makes a file bucket write the object 0600 (see

@@ -3,6 +3,7 @@ package selfservice
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"net/url"
@@ -108,18 +109,12 @@ func (s *Service) limit(ctx context.Context, kind, value string, max int, w time
 // through. The caller gives the reservation back (release) when the code
 // turns out not to be wrong.
 func (s *Service) reserve(ctx context.Context, kind, value string, max int, w time.Duration) error {
-	if value == "" {
-		return nil
+	err := s.limit(ctx, kind, value, max, w)
+	var over *dsr.RateLimitError
+	if errors.As(err, &over) {
+		s.release(ctx, kind, value, w)
 	}
-	hits, start, err := s.Store.Hit(ctx, s.bucket(kind, value), w)
-	if err != nil {
-		return err
-	}
-	if hits <= max {
-		return nil
-	}
-	s.release(ctx, kind, value, w)
-	return s.limited(start, w)
+	return err
 }
 
 // release gives back a reservation on (kind, value). A failure is logged:

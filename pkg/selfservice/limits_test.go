@@ -102,3 +102,19 @@ func TestVerifyLimitsClientFirst(t *testing.T) {
 		t.Errorf("a malformed code counted against the address (%d)", n)
 	}
 }
+
+// TestReservePastMaxCountsNothing: a reservation refused past max is
+// given back, so refused attempts never grow the count.
+func TestReservePastMaxCountsNothing(t *testing.T) {
+	st := &hitStore{hits: map[string]int{}}
+	s := &Service{Store: st, Subject: dsr.NewSubjectHasher([]byte("0123456789abcdef0123456789abcdef"))}
+	ctx := context.Background()
+	for i, want := range []string{"", "", dsr.ERATELIMITED, dsr.ERATELIMITED} {
+		if err := s.reserve(ctx, "fail-email", "subject-ada", 2, time.Hour); dsr.ErrorCode(err) != want {
+			t.Fatalf("reservation %d: %v, want %q", i+1, err, want)
+		}
+	}
+	if n := st.hits[s.bucket("fail-email", "subject-ada")]; n != 2 {
+		t.Errorf("%d reservations counted, want 2 (the refused ones given back)", n)
+	}
+}

@@ -43,25 +43,7 @@ func name(prefix string) string {
 // t ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	admin, err := sql.Open("pgx", PostgresURL())
-	if err != nil {
-		t.Fatalf("testdb: postgres: %v", err)
-	}
-	defer admin.Close()
-	schema := name("t_")
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("testdb: postgres at %s is not reachable (start it; see .ci/run): %v", redact(PostgresURL()), err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", PostgresURL())
-		if err == nil {
-			defer db.Close()
-			_, err = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		}
-		if err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
-		}
-	})
+	schema := scratch(t, "pgx", PostgresURL(), "postgres", "schema", " CASCADE")
 	u, err := url.Parse(PostgresURL())
 	if err != nil {
 		t.Fatalf("testdb: LETHE_TEST_POSTGRES_URL: %v", err)
@@ -76,25 +58,7 @@ func Postgres(t testing.TB) string {
 // DSN. The database is dropped when t ends.
 func MySQL(t testing.TB) string {
 	t.Helper()
-	admin, err := sql.Open("mysql", MySQLDSN())
-	if err != nil {
-		t.Fatalf("testdb: mysql: %v", err)
-	}
-	defer admin.Close()
-	db := name("t_")
-	if _, err := admin.Exec("CREATE DATABASE " + db); err != nil {
-		t.Fatalf("testdb: mariadb at %s is not reachable (start it; see .ci/run): %v", redact(MySQLDSN()), err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("mysql", MySQLDSN())
-		if err == nil {
-			defer a.Close()
-			_, err = a.Exec("DROP DATABASE " + db)
-		}
-		if err != nil {
-			t.Errorf("testdb: drop database %s: %v", db, err)
-		}
-	})
+	db := scratch(t, "mysql", MySQLDSN(), "mariadb", "database", "")
 	dsn := MySQLDSN()
 	slash := strings.LastIndex(dsn, "/")
 	rest := ""
@@ -102,6 +66,34 @@ func MySQL(t testing.TB) string {
 		rest = dsn[slash+q:]
 	}
 	return dsn[:slash+1] + db + rest
+}
+
+// scratch creates a fresh kind ("schema" or "database") on the server at
+// dsn, through driver, and returns its name; it is dropped (DROP … drop,
+// e.g. " CASCADE") when t ends. server names the server when it cannot be
+// reached.
+func scratch(t testing.TB, driver, dsn, server, kind, drop string) string {
+	t.Helper()
+	admin, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", server, err)
+	}
+	defer admin.Close()
+	n := name("t_")
+	if _, err := admin.Exec("CREATE " + strings.ToUpper(kind) + " " + n); err != nil {
+		t.Fatalf("testdb: %s at %s is not reachable (start it; see .ci/run): %v", server, redact(dsn), err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open(driver, dsn)
+		if err == nil {
+			defer a.Close()
+			_, err = a.Exec("DROP " + strings.ToUpper(kind) + " " + n + drop)
+		}
+		if err != nil {
+			t.Errorf("testdb: drop %s %s: %v", kind, n, err)
+		}
+	})
+	return n
 }
 
 // SQLite returns the path of a fresh SQLite file in t's temporary folder.

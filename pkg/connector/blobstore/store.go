@@ -177,21 +177,12 @@ func (s *Store) Close() error { return s.bucket.Close() }
 // Bucket returns the underlying bucket, for tools and tests.
 func (s *Store) Bucket() *blob.Bucket { return s.bucket }
 
-// unavailableError is EUNAVAILABLE with the bucket's error kept for logs.
-type unavailableError struct {
-	coded *dsr.Error
-	cause error
-}
-
-func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
-
 // unavailable keeps only the driver's error code: the driver's message
 // repeats the object key, which may carry personal data.
 func (s *Store) unavailable(op string, cause error) error {
 	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		return fmt.Errorf("blob store %s: %s: %w", s.name, op, cause)
 	}
-	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "blob store %s: %s failed", s.name, op),
-		cause: fmt.Errorf("gocloud code %s", gcerrors.Code(cause))}
+	return dsr.Errorf(dsr.EUNAVAILABLE, "blob store %s: %s failed", s.name, op).
+		Because(fmt.Errorf("gocloud code %s", gcerrors.Code(cause)))
 }

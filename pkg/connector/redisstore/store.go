@@ -143,17 +143,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the client's connections.
 func (s *Store) Close() error { return s.client.Close() }
 
-type unavailableError struct {
-	coded *dsr.Error
-	cause error
-}
-
-func (e *unavailableError) Error() string   { return e.coded.Message + ": " + e.cause.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{e.coded, e.cause} }
-
 func (s *Store) unavailable(op string, cause error) error {
 	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		return fmt.Errorf("redis store %s: %s: %w", s.name, op, cause)
 	}
-	return &unavailableError{coded: dsr.Errorf(dsr.EUNAVAILABLE, "redis store %s: %s failed", s.name, op), cause: cause}
+	return dsr.Errorf(dsr.EUNAVAILABLE, "redis store %s: %s failed", s.name, op).Because(cause)
 }

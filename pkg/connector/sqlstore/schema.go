@@ -81,21 +81,13 @@ func (s *Store) Indexes(ctx context.Context, table string) ([]registry.Index, er
 	return out, rows.Err()
 }
 
+// strings returns the first column of query's rows.
 func (s *Store) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
-	if err != nil {
+	var out []string
+	if err := s.db.WithContext(ctx).Raw(query, args...).Scan(&out).Error; err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // splitTable splits "schema.table"; schema is nil without a dot.
