@@ -22,10 +22,20 @@ import (
 // (the order of Kinds). Offsets are byte offsets into text; Token is empty.
 // Detect returns nil, without allocating, when there is nothing to redact.
 func Detect(text string, known ...string) []Span {
+	spans, _ := detect(text, known, nil)
+	return spans
+}
+
+// detect is Detect, also reporting whether text holds a word that starts
+// a pattern of people, so that People.Find has something to find.
+func detect(text string, known []string, people *People) ([]Span, bool) {
 	s := scanner{text: text}
+	if people.Len() > 0 {
+		s.people = people
+	}
 	s.indexKnown(known)
 	s.run(known)
-	return s.spans
+	return s.spans, s.named
 }
 
 // scanner makes one pass over the text. It looks closer only at anchors: a
@@ -40,6 +50,10 @@ type scanner struct {
 	first [256]bool // first bytes of the known identities, in every case
 	spans []Span
 	floor int // end of the last span that is not an identity: backward scans stop here
+	// people, until a word of the text proved a trigger of it (named),
+	// is the dictionary whose triggers each word is looked up in.
+	people *People
+	named  bool
 }
 
 // Byte classes of the main loop.
@@ -72,24 +86,38 @@ var class = func() (t [256]uint8) {
 func (s *scanner) run(known []string) {
 	t := s.text
 	for i := 0; i < len(t); {
+		e := i + 1
 		switch class[t[i]] {
 		case clsOther:
 			i++
+			continue
 		case clsLetter:
+			// atLetter looks its words up among the people's triggers.
 			i = s.atLetter(i, known)
+			continue
 		case clsDigit:
-			i = s.atDigit(i, known)
+			e = s.atDigit(i, known)
+			if s.people != nil && !s.people.digits && !s.first[t[i]] {
+				// A number's digits and separators start no trigger, and
+				// only a known identity holds more.
+				i = e
+				continue
+			}
 		case clsHigh:
-			i = s.atHigh(i, known)
+			e = s.atHigh(i, known)
 		case clsAt:
-			i = s.atEmail(i)
+			e = s.atEmail(i)
 		case clsColon:
-			i = s.atColon(i)
+			e = s.atColon(i)
 		case clsPlus, clsParen:
-			i = s.atSign(i)
+			e = s.atSign(i)
 		case clsBracket:
-			i = max(s.obfuscatedEmail(i), i+1)
+			e = max(s.obfuscatedEmail(i), i+1)
 		}
+		if s.people != nil {
+			s.peopleScan(i, e)
+		}
+		i = e
 	}
 }
 
@@ -97,6 +125,9 @@ func (s *scanner) run(known []string) {
 // skips the word's remaining ASCII letters.
 func (s *scanner) atLetter(i int, known []string) int {
 	t := s.text
+	if s.people != nil {
+		s.personAt(i)
+	}
 	if !wordBefore(t, i) {
 		e := i
 		if s.first[t[i]] {
@@ -106,6 +137,9 @@ func (s *scanner) atLetter(i int, known []string) int {
 			e = max(e, s.iban(i))
 		}
 		if e > i {
+			if s.people != nil {
+				s.peopleScan(i+1, e)
+			}
 			return e
 		}
 	}

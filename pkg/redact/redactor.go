@@ -76,7 +76,11 @@ func NewRedactor(secret []byte, tenant string) (*Redactor, error) {
 // kind can share a pseudonym, which is one in about 4,000 for a tenant
 // with a hundred addresses.
 func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
-	spans := mergeSpans(Detect(text, known...), r.people.Load().Find(text))
+	people := r.people.Load()
+	spans, named := detect(text, known, people)
+	if named {
+		spans = mergeSpans(spans, people.Find(text))
+	}
 	if len(spans) == 0 {
 		return text, nil
 	}

@@ -1,0 +1,99 @@
+package redact
+
+import "unicode/utf8"
+
+// Detect's pass over a text also tells whether the text holds a trigger
+// of the known people's dictionary (see People.windows), by the same
+// rules, word by word: most texts name nobody, and for them the
+// dictionary then costs no pass of its own. The scanner looks up each
+// word start once, wherever its detectors take it; the first three bytes
+// of a word refuse most words (personAt) before it is read.
+
+// personAt looks up the word starting at i, if one does, among the
+// triggers of s.people, and clears s.people when it is one: the text is
+// then searched by People.Find.
+func (s *scanner) personAt(i int) {
+	t := s.text
+	if i > 0 && wordByte(t[i-1]) {
+		return
+	}
+	// The first three bytes, as prefixBit reads them, inlined: this runs
+	// at every word.
+	if i+2 < len(t) {
+		f0, f1, f2 := prefixByte[t[i]], prefixByte[t[i+1]], prefixByte[t[i+2]]
+		if f1 == 0 {
+			f2 = 0
+		}
+		if (f0|f1|f2)&0x80 == 0 {
+			h := (uint64(f0) | uint64(f1)<<8 | uint64(f2)<<16) * 0x9e3779b97f4a7c15 >> 48
+			if s.people.prefix[(h>>6)&(prefixWords-1)]&(1<<(h&63)) == 0 {
+				return
+			}
+		}
+	}
+	if c := t[i]; c >= utf8.RuneSelf {
+		// The first letter folded: most non-ASCII words ("€", "à")
+		// start no trigger.
+		r, _ := utf8.DecodeRuneInString(t[i:])
+		var enc [utf8.UTFMax]byte
+		utf8.EncodeRune(enc[:], baseLetter(r))
+		c = enc[0]
+		if !s.people.firstByte[c] {
+			return
+		}
+	}
+	s.person(i)
+}
+
+// person looks up the word at i, which personAt let through; whether
+// the word before is a self-introduction is read last, when only that
+// would make the word a trigger.
+func (s *scanner) person(i int) {
+	t, p := s.text, s.people
+	anyCase := true
+	if i+2 < len(t) {
+		j, bit, ascii := prefixBit(t[i], t[i+1], t[i+2])
+		anyCase = !ascii || p.prefixAny[j]&bit != 0
+	}
+	w := readWord(t, i)
+	word := t[i:w.end]
+	if anyCase || w.capital {
+		if _, ok := p.trigger(word, w, false); ok {
+			s.people, s.named = nil, true
+			return
+		}
+	}
+	if w.capital {
+		return
+	}
+	if _, ok := p.trigger(word, w, true); ok && introBefore(t, i) {
+		s.people, s.named = nil, true
+	}
+}
+
+// introBefore reports whether the word before the one at i in t is a
+// self-introduction, as People.windows reads words (see isIntroKey).
+func introBefore(t string, i int) bool {
+	e := i
+	for e > 0 && !wordByte(t[e-1]) {
+		e--
+	}
+	s := e
+	for s > 0 && wordByte(t[s-1]) {
+		if s--; e-s > 8 {
+			return false // longer than any introduction, folded or not
+		}
+	}
+	return s < e && readWord(t, s).intro()
+}
+
+// peopleScan looks up, as personAt, the words starting from from to to:
+// those starting with a digit only when some trigger does.
+func (s *scanner) peopleScan(from, to int) {
+	t := s.text
+	for i := from; i < to && s.people != nil; i++ {
+		if c := t[i]; wordByte(c) && (s.people.digits || !isDigit(c)) {
+			s.personAt(i)
+		}
+	}
+}
