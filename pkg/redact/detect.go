@@ -26,16 +26,16 @@ func Detect(text string, known ...string) []Span {
 	return spans
 }
 
-// detect is Detect, also reporting whether text holds a word that starts
-// a pattern of people, so that People.Find has something to find.
-func detect(text string, known []string, people *People) ([]Span, bool) {
+// detect is Detect, also returning the triggers of people in text, in
+// order, around which People.find looks for their patterns.
+func detect(text string, known []string, people *People) ([]Span, []hit) {
 	s := scanner{text: text}
 	if people.Len() > 0 {
 		s.people = people
 	}
 	s.indexKnown(known)
 	s.run(known)
-	return s.spans, s.named
+	return s.spans, s.hits
 }
 
 // scanner makes one pass over the text. It looks closer only at anchors: a
@@ -50,10 +50,10 @@ type scanner struct {
 	first [256]bool // first bytes of the known identities, in every case
 	spans []Span
 	floor int // end of the last span that is not an identity: backward scans stop here
-	// people, until a word of the text proved a trigger of it (named),
-	// is the dictionary whose triggers each word is looked up in.
+	// people is the dictionary whose triggers each word is looked up
+	// in, and hits those found.
 	people *People
-	named  bool
+	hits   []hit
 }
 
 // Byte classes of the main loop.

@@ -204,17 +204,23 @@ func (p *People) Find(text string) []Span {
 	if p == nil || p.n == 0 || text == "" {
 		return nil
 	}
-	var buf [8][2]int
-	wins := p.windows(text, buf[:0], nil)
-	if len(wins) == 0 {
+	var buf [8]hit
+	return p.find(text, p.hits(text, buf[:0]))
+}
+
+// find is Find, given the triggers in text (hits, in order).
+func (p *People) find(text string, hits []hit) []Span {
+	if len(hits) == 0 {
 		return nil
 	}
 	folded, orig := text, []int(nil)
 	if !plain(text) {
-		// The windows, found in text where capitals show, in folded.
+		// The windows, around triggers found in text where capitals
+		// show, in folded.
 		folded, orig = fold(text)
-		wins = p.windows(text, wins[:0], orig)
 	}
+	var buf [8][2]int
+	wins := windows(hits, len(text), orig, buf[:0])
 	at := func(i int) int {
 		if orig == nil {
 			return i
@@ -385,15 +391,17 @@ func isIntroKey(key uint64) bool {
 	return false
 }
 
-// windows appends to out the stretches of text, merged and in order,
-// where a match may stand: around each word that is a trigger once folded,
-// from as far before it to as far after it as a pattern it starts
-// reaches. Words are folded on the fly: a text with no trigger costs no
-// allocation.
-//
-// With orig, fold's map of a folded text to text, the windows are given
-// in the folded text.
-func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
+// hit is a trigger found in a text: where its word starts and how far
+// the patterns it starts reach around it.
+type hit struct {
+	start int
+	reach reach
+}
+
+// hits appends to out the triggers in text, in order: its words that are
+// one once folded. Words are folded on the fly: a text with no trigger
+// costs no allocation.
+func (p *People) hits(text string, out []hit) []hit {
 	prevIntro := false
 	for i := 0; i < len(text); {
 		if !wordByte(text[i]) {
@@ -405,16 +413,25 @@ func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
 		i = w.end
 		intro := prevIntro
 		prevIntro = w.intro()
-		reach, ok := p.trigger(text[start:i], w, intro)
-		if !ok {
-			continue
+		if r, ok := p.trigger(text[start:i], w, intro); ok {
+			out = append(out, hit{start: start, reach: r})
 		}
-		end := len(text)
+	}
+	return out
+}
+
+// windows appends to out the stretches of a text of n bytes, merged and
+// in order, where a match may stand: from as far before each hit to as
+// far after it as a pattern it starts reaches. With orig, fold's map of a
+// folded text to text, the windows are given in the folded text.
+func windows(hits []hit, n int, orig []int, out [][2]int) [][2]int {
+	for _, h := range hits {
+		start, end := h.start, n
 		if orig != nil {
 			start, _ = slices.BinarySearch(orig, start)
 			end = len(orig) - 1
 		}
-		ws, we := max(0, start-int(reach.lead)), min(end, start+int(reach.tail))
+		ws, we := max(0, start-int(h.reach.lead)), min(end, start+int(h.reach.tail))
 		if k := len(out); k > 0 && ws <= out[k-1][1] {
 			out[k-1][1] = max(out[k-1][1], we)
 		} else {

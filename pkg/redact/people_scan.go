@@ -2,16 +2,15 @@ package redact
 
 import "unicode/utf8"
 
-// Detect's pass over a text also tells whether the text holds a trigger
-// of the known people's dictionary (see People.windows), by the same
-// rules, word by word: most texts name nobody, and for them the
-// dictionary then costs no pass of its own. The scanner looks up each
+// Detect's pass over a text also finds the triggers of the known
+// people's dictionary (see People.hits), by the same rules, word by word:
+// most texts name nobody, and for them the dictionary then costs no pass
+// of its own; People.find searches the others around the triggers found. The scanner looks up each
 // word start once, wherever its detectors take it; the first three bytes
 // of a word refuse most words (personAt) before it is read.
 
 // personAt looks up the word starting at i, if one does, among the
-// triggers of s.people, and clears s.people when it is one: the text is
-// then searched by People.Find.
+// triggers of s.people, and adds it to s.hits when it is one.
 func (s *scanner) personAt(i int) {
 	t := s.text
 	if i > 0 && wordByte(t[i-1]) {
@@ -58,16 +57,16 @@ func (s *scanner) person(i int) {
 	w := readWord(t, i)
 	word := t[i:w.end]
 	if anyCase || w.capital {
-		if _, ok := p.trigger(word, w, false); ok {
-			s.people, s.named = nil, true
+		if r, ok := p.trigger(word, w, false); ok {
+			s.hits = append(s.hits, hit{start: i, reach: r})
 			return
 		}
 	}
 	if w.capital {
 		return
 	}
-	if _, ok := p.trigger(word, w, true); ok && introBefore(t, i) {
-		s.people, s.named = nil, true
+	if r, ok := p.trigger(word, w, true); ok && introBefore(t, i) {
+		s.hits = append(s.hits, hit{start: i, reach: r})
 	}
 }
 
@@ -91,7 +90,7 @@ func introBefore(t string, i int) bool {
 // those starting with a digit only when some trigger does.
 func (s *scanner) peopleScan(from, to int) {
 	t := s.text
-	for i := from; i < to && s.people != nil; i++ {
+	for i := from; i < to; i++ {
 		if c := t[i]; wordByte(c) && (s.people.digits || !isDigit(c)) {
 			s.personAt(i)
 		}

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bufio"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,25 +39,25 @@ func namedLines(t testing.TB) ([]*People, []string) {
 	return people, texts
 }
 
-// TestDetectTellsWhetherPeopleMayMatch: Detect's pass reports a trigger
-// of the dictionary exactly where People.Find's own look-up of the words
-// finds one, so Redact skips Find only where it would find nothing.
+// TestDetectTellsWhetherPeopleMayMatch: Detect's pass finds the triggers
+// of the dictionary that People.Find's own look-up of the words finds, so
+// that Redact searches around the same words, and skips a text where
+// Find would find nothing.
 func TestDetectTellsWhetherPeopleMayMatch(t *testing.T) {
 	dicts, texts := namedLines(t)
 	for _, people := range dicts {
 		for _, text := range texts {
 			for _, known := range [][]string{nil, {"Grace Hopper"}, {"grace.hopper@example.com", "600"}, {"2Grace"}} {
-				_, named := detect(text, known, people)
-				want := len(people.windows(text, nil, nil)) > 0
-				if named != want {
-					t.Errorf("detect(%q, %q) with %d patterns: named = %v; the dictionary's own look-up says %v",
-						text, known, len(people.entries), named, want)
+				_, hits := detect(text, known, people)
+				if want := people.hits(text, nil); !slices.Equal(hits, want) {
+					t.Errorf("detect(%q, %q) with %d patterns: triggers %v; the dictionary's own look-up finds %v",
+						text, known, len(people.entries), hits, want)
 				}
 			}
 		}
 	}
-	if _, named := detect("Grace Hopper", nil, nil); named {
-		t.Error("named without a dictionary")
+	if _, hits := detect("Grace Hopper", nil, nil); hits != nil {
+		t.Error("triggers without a dictionary")
 	}
 }
 
@@ -70,10 +71,10 @@ func FuzzDetectTellsWhetherPeopleMayMatch(f *testing.F) {
 	f.Add("call 2Grace at 600 123 456", "2Grace")
 	f.Fuzz(func(t *testing.T, text, known string) {
 		for _, people := range dicts {
-			_, named := detect(text, []string{known}, people)
-			if want := len(people.windows(text, nil, nil)) > 0; named != want {
-				t.Fatalf("detect(%q, %q) with %d patterns: named = %v; the dictionary's own look-up says %v",
-					text, known, len(people.entries), named, want)
+			_, hits := detect(text, []string{known}, people)
+			if want := people.hits(text, nil); !slices.Equal(hits, want) {
+				t.Fatalf("detect(%q, %q) with %d patterns: triggers %v; the dictionary's own look-up finds %v",
+					text, known, len(people.entries), hits, want)
 			}
 		}
 	})

@@ -77,9 +77,9 @@ func NewRedactor(secret []byte, tenant string) (*Redactor, error) {
 // with a hundred addresses.
 func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
 	people := r.people.Load()
-	spans, named := detect(text, known, people)
-	if named {
-		spans = mergeSpans(spans, people.Find(text))
+	spans, hits := detect(text, known, people)
+	if len(hits) > 0 {
+		spans = mergeSpans(spans, people.find(text, hits))
 	}
 	if len(spans) == 0 {
 		return text, nil
