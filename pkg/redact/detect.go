@@ -97,14 +97,21 @@ func (s *scanner) run(known []string) {
 			continue
 		case clsDigit:
 			e = s.atDigit(i, known)
-			if s.people != nil && !s.people.digits && !s.first[t[i]] {
-				// A number's digits and separators start no trigger, and
-				// only a known identity holds more.
-				i = e
-				continue
+			if s.people != nil && (s.people.digits || s.first[t[i]]) {
+				// Else a number's digits and separators start no trigger,
+				// and only a known identity holds more.
+				s.peopleScan(i, e)
 			}
+			i = e
+			continue
 		case clsHigh:
+			// One rune: only its first byte may start a word.
 			e = s.atHigh(i, known)
+			if s.people != nil {
+				s.personAt(i)
+			}
+			i = e
+			continue
 		case clsAt:
 			e = s.atEmail(i)
 		case clsColon:
@@ -114,8 +121,10 @@ func (s *scanner) run(known []string) {
 		case clsBracket:
 			e = max(s.obfuscatedEmail(i), i+1)
 		}
-		if s.people != nil {
-			s.peopleScan(i, e)
+		if s.people != nil && e > i+1 {
+			// The byte at i starts no word; what the detector read past
+			// it may.
+			s.peopleScan(i+1, e)
 		}
 		i = e
 	}
@@ -125,8 +134,8 @@ func (s *scanner) run(known []string) {
 // skips the word's remaining ASCII letters.
 func (s *scanner) atLetter(i int, known []string) int {
 	t := s.text
-	if s.people != nil {
-		s.personAt(i)
+	if p := s.people; p != nil && (i == 0 || !wordByte(t[i-1])) && (i+2 >= len(t) || p.mayStart(t[i], t[i+1], t[i+2])) {
+		s.person(i)
 	}
 	if !wordBefore(t, i) {
 		e := i

@@ -356,8 +356,14 @@ func prefixBit(c0, c1, c2 byte) (i int, bit uint64, ascii bool) {
 	if f1 == 0 {
 		f2 = 0
 	}
-	h := (uint64(f0) | uint64(f1)<<8 | uint64(f2)<<16) * 0x9e3779b97f4a7c15 >> 48
+	h := prefixHash(f0, f1, f2)
 	return int(h>>6) & (prefixWords - 1), 1 << (h & 63), (f0|f1|f2)&0x80 == 0
+}
+
+// prefixHash is the 16-bit hash of a word's first three bytes as
+// prefixByte maps them.
+func prefixHash(f0, f1, f2 byte) uint64 {
+	return (uint64(f0) | uint64(f1)<<8 | uint64(f2)<<16) * 0x9e3779b97f4a7c15 >> 48
 }
 
 // prefixByte maps an ASCII letter or digit to itself lower-cased, any

@@ -16,19 +16,8 @@ func (s *scanner) personAt(i int) {
 	if i > 0 && wordByte(t[i-1]) {
 		return
 	}
-	// The first three bytes, as prefixBit reads them, inlined: this runs
-	// at every word.
-	if i+2 < len(t) {
-		f0, f1, f2 := prefixByte[t[i]], prefixByte[t[i+1]], prefixByte[t[i+2]]
-		if f1 == 0 {
-			f2 = 0
-		}
-		if (f0|f1|f2)&0x80 == 0 {
-			h := (uint64(f0) | uint64(f1)<<8 | uint64(f2)<<16) * 0x9e3779b97f4a7c15 >> 48
-			if s.people.prefix[(h>>6)&(prefixWords-1)]&(1<<(h&63)) == 0 {
-				return
-			}
-		}
+	if i+2 < len(t) && !s.people.mayStart(t[i], t[i+1], t[i+2]) {
+		return
 	}
 	if c := t[i]; c >= utf8.RuneSelf {
 		// The first letter folded: most non-ASCII words ("€", "à")
@@ -42,6 +31,18 @@ func (s *scanner) personAt(i int) {
 		}
 	}
 	s.person(i)
+}
+
+// mayStart reports whether a word whose first three bytes are c0, c1 and
+// c2 may be a trigger: when they are not all ASCII, or their prefix is
+// one of a trigger.
+func (p *People) mayStart(c0, c1, c2 byte) bool {
+	f0, f1, f2 := prefixByte[c0], prefixByte[c1], prefixByte[c2]
+	if f1 == 0 {
+		f2 = 0
+	}
+	h := prefixHash(f0, f1, f2)
+	return (f0|f1|f2)&0x80 != 0 || p.prefix[(h>>6)&(prefixWords-1)]&(1<<(h&63)) != 0
 }
 
 // person looks up the word at i, which personAt let through; whether
