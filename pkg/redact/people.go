@@ -3,6 +3,7 @@ package redact
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -217,7 +218,10 @@ func (p *People) find(text string, hits []hit) []Span {
 	if !plain(text) {
 		// The windows, around triggers found in text where capitals
 		// show, in folded.
-		folded, orig = fold(text)
+		buf := origs.Get().(*[]int)
+		defer origs.Put(buf)
+		folded, *buf = foldInto(text, (*buf)[:0])
+		orig = *buf
 	}
 	var buf [8][2]int
 	wins := windows(hits, len(text), orig, buf[:0])
@@ -672,13 +676,20 @@ func plain(text string) bool {
 	return true
 }
 
+// origs holds the maps of folded texts to texts that Find uses while it
+// runs, so that a text naming someone costs no such allocation.
+var origs = sync.Pool{New: func() any { return new([]int) }}
+
 // fold returns text lower-cased, without the diacritics of Latin letters
 // and with runs of white space and hyphens as one space, and the offset in
 // text of each byte of the result, plus len(text) at the end.
-func fold(text string) (string, []int) {
+func fold(text string) (string, []int) { return foldInto(text, nil) }
+
+// foldInto is fold, appending the offsets to orig.
+func foldInto(text string, orig []int) (string, []int) {
 	var b strings.Builder
 	b.Grow(len(text))
-	orig := make([]int, 0, len(text)+1)
+	orig = slices.Grow(orig, len(text)+1)
 	space := false
 	for i := 0; i < len(text); {
 		c := text[i]
