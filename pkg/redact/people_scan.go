@@ -1,6 +1,9 @@
 package redact
 
-import "unicode/utf8"
+import (
+	"unicode"
+	"unicode/utf8"
+)
 
 // Detect's pass over a text also finds the triggers of the known
 // people's dictionary (see People.hits), by the same rules, word by word:
@@ -45,15 +48,25 @@ func (p *People) mayStart(c0, c1, c2 byte) bool {
 	return (f0|f1|f2)&0x80 != 0 || p.prefix[(h>>6)&(prefixWords-1)]&(1<<(h&63)) != 0
 }
 
-// person looks up the word at i, which personAt let through; whether
-// the word before is a self-introduction is read last, when only that
-// would make the word a trigger.
+// person looks up the word at i, which personAt let through: by its
+// first three bytes folded (accented letters and all), then as a whole.
+// Whether the word before is a self-introduction is read only when that
+// alone would make the word a trigger.
 func (s *scanner) person(i int) {
 	t, p := s.text, s.people
-	anyCase := true
-	if i+2 < len(t) {
-		j, bit, ascii := prefixBit(t[i], t[i+1], t[i+2])
-		anyCase = !ascii || p.prefixAny[j]&bit != 0
+	anyCase, intro, introRead := true, false, false
+	if f, ok := foldedPrefix(t, i); ok {
+		h := prefixHash(f[0], f[1], f[2])
+		j, bit := int(h>>6)&(prefixWords-1), uint64(1)<<(h&63)
+		if p.prefix[j]&bit == 0 {
+			return
+		}
+		if anyCase = p.prefixAny[j]&bit != 0; !anyCase && !upperAt(t, i) {
+			// Only a capitalised or introduced word is one of these.
+			if intro, introRead = introBefore(t, i), true; !intro {
+				return
+			}
+		}
 	}
 	w := readWord(t, i)
 	word := t[i:w.end]
@@ -66,9 +79,46 @@ func (s *scanner) person(i int) {
 	if w.capital {
 		return
 	}
-	if r, ok := p.trigger(word, w, true); ok && introBefore(t, i) {
+	if !introRead {
+		intro = introBefore(t, i)
+	}
+	if r, ok := p.trigger(word, w, true); ok && intro {
 		s.hits = append(s.hits, hit{start: i, reach: r})
 	}
+}
+
+// foldedPrefix returns the first three bytes of the word at i in t as
+// readWord folds them, zero past the word's end, and false when one of
+// them is not ASCII once folded.
+func foldedPrefix(t string, i int) (f [3]byte, ok bool) {
+	for n := 0; n < len(f) && i < len(t); n++ {
+		c := t[i]
+		if c < utf8.RuneSelf {
+			if !isAlnum(c) {
+				break
+			}
+			f[n] = lower(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(t[i:])
+		b := baseLetter(r)
+		if b >= utf8.RuneSelf {
+			return f, false
+		}
+		f[n] = byte(b)
+		i += size
+	}
+	return f, true
+}
+
+// upperAt reports whether the rune at i in t is upper case.
+func upperAt(t string, i int) bool {
+	if c := t[i]; c < utf8.RuneSelf {
+		return 'A' <= c && c <= 'Z'
+	}
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return unicode.IsUpper(r)
 }
 
 // introBefore reports whether the word before the one at i in t is a
