@@ -11,6 +11,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/knownpeople"
 	"github.com/lethe-privacy/lethe/pkg/queue"
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 // knownPeopleFlags registers the flags of the studios' dictionaries of
@@ -18,7 +19,7 @@ import (
 func (c *Config) knownPeopleFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.KnownPeopleMax, "known-people-max", knownpeople.DefaultMax, "the most people kept per studio in its in-memory dictionary of known people, whose names POST /v1/redact and redact_after replace without being told them (0: no dictionary)")
 	bindEnv(fs, "known-people-max", "LETHE_KNOWN_PEOPLE_MAX")
-	fs.StringVar(&c.KnownPeopleEvery, "known-people-every", "1m", "how often the dictionaries of known people read the rows added since (a Go duration, 1s to 24h); they are rebuilt from scratch every hour and after each erasure drop its person")
+	fs.StringVar(&c.KnownPeopleEvery, "known-people-every", "1m", "how often the dictionaries of known people read the rows added since (a Go duration, 1s to 24h); they are rebuilt from scratch every hour, and an erasure drops its person at once on the replica that ran it and at the next walk on the others")
 	bindEnv(fs, "known-people-every", "LETHE_KNOWN_PEOPLE_EVERY")
 }
 
@@ -48,8 +49,11 @@ func knownPeople(cfg Config, app *appStores, svc *services, log *slog.Logger) (*
 	for name, st := range app.collectionStores() {
 		readers[name] = st
 	}
+	// Erasures other replicas run reach this one's dictionaries at its
+	// next walk, read from the state store they share.
+	erasures := &state.CompletedErasures{DB: svc.Requests.DB}
 	return knownpeople.New(app.Registry, readers, svc.Redactors, svc.Hasher,
-		knownpeople.Options{Max: cfg.KnownPeopleMax, Every: every}, log), nil
+		knownpeople.Options{Max: cfg.KnownPeopleMax, Every: every, Erasures: erasures}, log), nil
 }
 
 // afterPeople holds a sweep until the dictionaries of known people were

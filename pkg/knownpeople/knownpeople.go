@@ -12,7 +12,9 @@
 // the last primary key read), a periodic rebuild from scratch (which also
 // drops people whose rows are gone or changed) and, after each completed
 // erasure, by dropping the erased person at once (Index is a
-// dsr.EndObserver). Nothing of it is logged, and one tenant's people are
+// dsr.EndObserver) on the replica that ran it, and at their next walk on
+// the others, which read the erasures completed since from the state
+// store (Options.Erasures). Nothing of it is logged, and one tenant's people are
 // read only through selections scoped to that tenant and given to that
 // tenant's Redactor alone.
 //
@@ -60,6 +62,20 @@ type Options struct {
 	RebuildEvery time.Duration
 	// BatchSize is the rows read per statement (DefaultBatchSize).
 	BatchSize int
+	// Erasures, when set, is read at each incremental walk for the
+	// erasures completed since the last, by any replica: their studios
+	// are read again at once, so a person another replica erased leaves
+	// this one's dictionaries within one walk, not at the next rebuild.
+	Erasures ErasureLog
+}
+
+// ErasureLog lists the erasures completed in the state store every
+// replica shares (state.CompletedErasures).
+type ErasureLog interface {
+	// CompletedSince returns the completed erasures whose FinishedAt is
+	// since or later, in that order, at most limit; ID, Tenant, Subject
+	// and FinishedAt are enough.
+	CompletedSince(ctx context.Context, since time.Time, limit int) ([]*dsr.Request, error)
 }
 
 // Index holds every tenant's dictionary of known people. Build it with
@@ -88,6 +104,11 @@ type Index struct {
 	// identity than the one it was filed with; kick wakes Run for them.
 	stale map[string]bool
 	kick  chan struct{}
+	// followed is when Options.Erasures was last read in full, and
+	// followedIDs the erasures already applied that a read from a little
+	// before then finds again (by their completion time).
+	followed    time.Time
+	followedIDs map[string]time.Time
 }
 
 // dict is one tenant's people.
@@ -136,7 +157,7 @@ func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *re
 	}
 	x := &Index{reg: reg, stores: stores, keyring: keyring, hasher: hasher, opts: opts, log: log,
 		dict: map[string]*dict{}, built: make(chan struct{}),
-		stale: map[string]bool{}, kick: make(chan struct{}, 1)}
+		stale: map[string]bool{}, kick: make(chan struct{}, 1), followed: time.Now(), followedIDs: map[string]time.Time{}}
 	for _, key := range slices.Sorted(maps.Keys(reg.Collections)) {
 		c := reg.Collections[key]
 		if stores[c.Store] == nil || len(c.Identifying) == 0 {
@@ -170,7 +191,8 @@ func New(reg *registry.Registry, stores map[string]connector.Reader, keyring *re
 
 // Run fills the index at once, then walks incrementally every Every and
 // rebuilds every RebuildEvery, and rebuilds a tenant at once after an
-// erasure in it ended, until ctx is done. A failed walk is logged
+// erasure in it ended (at the next walk for an erasure another replica
+// ran, read from Options.Erasures), until ctx is done. A failed walk is logged
 // (without data) and tried again at the next tick.
 func (x *Index) Run(ctx context.Context) {
 	if err := x.Rebuild(ctx); err != nil && ctx.Err() == nil {
@@ -186,8 +208,8 @@ func (x *Index) Run(ctx context.Context) {
 			return
 		case <-rebuild.C:
 			err = x.Rebuild(ctx)
-		case <-walk.C: // with any tenant a failed walk left stale
-			err = errors.Join(x.rebuildStale(ctx), x.Refresh(ctx))
+		case <-walk.C: // with any tenant a failed walk or another replica's erasure left stale
+			err = errors.Join(x.followErasures(ctx), x.rebuildStale(ctx), x.Refresh(ctx))
 		case <-x.kick:
 			err = x.rebuildStale(ctx)
 		}
@@ -652,15 +674,30 @@ func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
 		e.email = dsr.FoldEmail(r.Email)
 	}
 	x.mu.Lock()
+	if r.FinishedAt != nil && r.ID != "" {
+		x.followedIDs[r.ID] = *r.FinishedAt // not applied again from Options.Erasures
+	}
+	changed := x.ended(e)
+	x.mu.Unlock()
+	select {
+	case x.kick <- struct{}{}:
+	default:
+	}
+	for _, t := range changed {
+		x.publish(t)
+	}
+	return nil
+}
+
+// ended drops the person e erased from the dictionaries it concerns,
+// marks their tenants for a rebuild and returns the tenants whose
+// dictionary changed, to publish. x.mu is held.
+func (x *Index) ended(e erasure) []string {
 	x.erased = append(x.erased, e)
 	// The person may also be held under another identity than the one
 	// the erasure was filed with (a user_id, a name alone): the tenant is
 	// read again at once, its rows being gone by now.
 	x.stale[e.tenant] = true
-	select {
-	case x.kick <- struct{}{}:
-	default:
-	}
 	var changed []string
 	for t, d := range x.dict {
 		if e.tenant != "" && e.tenant != t {
@@ -672,8 +709,56 @@ func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
 			changed = append(changed, t)
 		}
 	}
+	return changed
+}
+
+// followOverlap is how far before the last read of Options.Erasures the
+// next one starts: an erasure committed late, or stamped by a replica
+// whose clock is behind, is still found; the ones found twice are
+// applied once.
+const followOverlap = 2 * time.Minute
+
+// followLimit bounds the erasures read at one walk; past it, every
+// tenant is rebuilt instead.
+const followLimit = 1000
+
+// followErasures applies the erasures completed since the last walk by
+// any replica, read from Options.Erasures: each drops its person by
+// subject hash at once and marks its tenant for the rebuild that follows
+// in the same walk. Nothing of them is logged.
+func (x *Index) followErasures(ctx context.Context) error {
+	if x.opts.Erasures == nil {
+		return nil
+	}
+	now := time.Now()
+	x.mu.Lock()
+	since := x.followed.Add(-followOverlap)
 	x.mu.Unlock()
-	for _, t := range changed {
+	rs, err := x.opts.Erasures.CompletedSince(ctx, since, followLimit)
+	if err != nil {
+		return err // read again from the same point at the next walk
+	}
+	x.mu.Lock()
+	var changed []string
+	if len(rs) >= followLimit {
+		x.stale[""] = true
+	}
+	for _, r := range rs {
+		if _, done := x.followedIDs[r.ID]; done || r.FinishedAt == nil {
+			continue
+		}
+		x.followedIDs[r.ID] = *r.FinishedAt
+		changed = append(changed, x.ended(erasure{tenant: r.Tenant, subject: r.Subject})...)
+	}
+	for id, at := range x.followedIDs {
+		if at.Before(since) {
+			delete(x.followedIDs, id)
+		}
+	}
+	x.followed = now
+	x.mu.Unlock()
+	slices.Sort(changed)
+	for _, t := range slices.Compact(changed) {
 		x.publish(t)
 	}
 	return nil

@@ -250,8 +250,14 @@ func TestKnownPeopleNotThroughSharedParent(t *testing.T) {
 // once it is stored, after the address is forgotten.
 func (f *fixture) erase(t *testing.T, req dsr.NewRequest) {
 	t.Helper()
+	f.eraseOn(t, "sqlite://"+testdb.SQLite(t), req)
+}
+
+// eraseOn is erase on the state store at url.
+func (f *fixture) eraseOn(t *testing.T, url string, req dsr.NewRequest) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := state.Open(ctx, "sqlite://"+testdb.SQLite(t))
+	db, err := state.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,4 +313,66 @@ func TestKnownPeopleErasureByOtherIdentity(t *testing.T) {
 			t.Error("the others were dropped with Ada")
 		}
 	})
+}
+
+// TestKnownPeopleErasureOnAnotherReplica: two replicas share the state
+// store and the application. The one that runs an erasure drops the
+// person at once; the other, which is told of nothing, drops her at its
+// next walk (every second here), reading the completed erasures from the
+// state store, well before its hourly rebuild. Its other people stay
+// known.
+func TestKnownPeopleErasureOnAnotherReplica(t *testing.T) {
+	for _, dialect := range []string{state.SQLite, state.Postgres} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			driver, url := "sqlite", "sqlite://"+testdb.SQLite(t)
+			if dialect == state.Postgres {
+				driver, url = "postgres", testdb.Postgres(t)
+			}
+			a := newFixture(t, driver, knownpeople.Options{Every: time.Hour, RebuildEvery: time.Hour})
+			a.user(t, "career-coach", "ada@example.com", "Ada Lovelace")
+			a.user(t, "career-coach", "grace@example.com", "Grace Hopper")
+			if err := a.index.Rebuild(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// The other replica: its own keyring, index and connection to
+			// the state store.
+			db, err := state.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			k, err := redact.NewKeyring([]byte("knownpeople-test-secret-0123456789"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &fixture{reg: a.reg, store: a.store, keyring: k, hasher: a.hasher}
+			b.index = knownpeople.New(a.reg, map[string]connector.Reader{"app": a.store}, k, a.hasher,
+				knownpeople.Options{Every: time.Second, RebuildEvery: time.Hour, Erasures: &state.CompletedErasures{DB: db}}, nil)
+			done := make(chan struct{})
+			go func() { defer close(done); b.index.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			<-b.index.Built()
+			if !b.hides("career-coach", "Ada Lovelace") {
+				t.Fatal("the other replica does not know Ada before her erasure")
+			}
+			a.eraseOn(t, url, dsr.NewRequest{Type: dsr.TypeErasure, Email: "ada@example.com", Tenant: "career-coach"})
+			if a.hides("career-coach", "Ada Lovelace") {
+				t.Error("the replica that ran the erasure still knows Ada")
+			}
+			erased := time.Now()
+			testkit.Eventually(t, 5*time.Second, "the other replica drops Ada at its next walk", func() error {
+				if b.hides("career-coach", "Ada Lovelace") {
+					return fmt.Errorf("still known (%d people)", b.index.Len("career-coach"))
+				}
+				return nil
+			})
+			t.Logf("dropped by the other replica %v after the erasure", time.Since(erased).Round(10*time.Millisecond))
+			if !b.hides("career-coach", "Grace Hopper") {
+				t.Error("the other replica dropped Grace with Ada")
+			}
+		})
+	}
 }

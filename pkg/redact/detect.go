@@ -22,10 +22,20 @@ import (
 // (the order of Kinds). Offsets are byte offsets into text; Token is empty.
 // Detect returns nil, without allocating, when there is nothing to redact.
 func Detect(text string, known ...string) []Span {
+	spans, _ := detect(text, known, nil)
+	return spans
+}
+
+// detect is Detect, also returning the triggers of people in text, in
+// order, around which People.find looks for their patterns.
+func detect(text string, known []string, people *People) ([]Span, []hit) {
 	s := scanner{text: text}
+	if people.Len() > 0 {
+		s.people = people
+	}
 	s.indexKnown(known)
 	s.run(known)
-	return s.spans
+	return s.spans, s.hits
 }
 
 // scanner makes one pass over the text. It looks closer only at anchors: a
@@ -40,6 +50,10 @@ type scanner struct {
 	first [256]bool // first bytes of the known identities, in every case
 	spans []Span
 	floor int // end of the last span that is not an identity: backward scans stop here
+	// people is the dictionary whose triggers each word is looked up
+	// in, and hits those found.
+	people *People
+	hits   []hit
 }
 
 // Byte classes of the main loop.
@@ -72,24 +86,47 @@ var class = func() (t [256]uint8) {
 func (s *scanner) run(known []string) {
 	t := s.text
 	for i := 0; i < len(t); {
+		e := i + 1
 		switch class[t[i]] {
 		case clsOther:
 			i++
+			continue
 		case clsLetter:
+			// atLetter looks its words up among the people's triggers.
 			i = s.atLetter(i, known)
+			continue
 		case clsDigit:
-			i = s.atDigit(i, known)
+			e = s.atDigit(i, known)
+			if s.people != nil && (s.people.digits || s.first[t[i]]) {
+				// Else a number's digits and separators start no trigger,
+				// and only a known identity holds more.
+				s.peopleScan(i, e)
+			}
+			i = e
+			continue
 		case clsHigh:
-			i = s.atHigh(i, known)
+			// One rune: only its first byte may start a word.
+			e = s.atHigh(i, known)
+			if s.people != nil {
+				s.personAt(i)
+			}
+			i = e
+			continue
 		case clsAt:
-			i = s.atEmail(i)
+			e = s.atEmail(i)
 		case clsColon:
-			i = s.atColon(i)
+			e = s.atColon(i)
 		case clsPlus, clsParen:
-			i = s.atSign(i)
+			e = s.atSign(i)
 		case clsBracket:
-			i = max(s.obfuscatedEmail(i), i+1)
+			e = max(s.obfuscatedEmail(i), i+1)
 		}
+		if s.people != nil && e > i+1 {
+			// The byte at i starts no word; what the detector read past
+			// it may.
+			s.peopleScan(i+1, e)
+		}
+		i = e
 	}
 }
 
@@ -97,6 +134,9 @@ func (s *scanner) run(known []string) {
 // skips the word's remaining ASCII letters.
 func (s *scanner) atLetter(i int, known []string) int {
 	t := s.text
+	if p := s.people; p != nil && (i == 0 || !wordByte(t[i-1])) && (i+2 >= len(t) || p.mayStart(t[i], t[i+1], t[i+2])) {
+		s.person(i)
+	}
 	if !wordBefore(t, i) {
 		e := i
 		if s.first[t[i]] {
@@ -106,6 +146,9 @@ func (s *scanner) atLetter(i int, known []string) int {
 			e = max(e, s.iban(i))
 		}
 		if e > i {
+			if s.people != nil {
+				s.peopleScan(i+1, e)
+			}
 			return e
 		}
 	}

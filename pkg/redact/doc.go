@@ -9,7 +9,11 @@
 // pair followed by two digits at a word start (IBAN), "(at)" and "[at]"
 // (e-mail written to escape harvesters), and the first letters of the
 // subject's known identities. No regular expressions are used, and a text
-// with nothing to redact costs no allocation. Where candidates overlap the
+// with nothing to redact costs no allocation. With a tenant's dictionary
+// of known people (People), the same pass looks each word start up among
+// the words their names start with, refusing most by their first three
+// bytes; the dictionary's automaton then runs only around the words
+// found, in the few texts that hold one. Where candidates overlap the
 // longer wins, then the more specific kind (Kinds). Validation is strict
 // where a checksum exists (mod-97 for IBANs, Luhn with issuer prefix and
 // length for cards, octet ranges, net/netip for IPv6) and by format and

@@ -141,12 +141,29 @@ func foldEqual(a, b rune) bool {
 // baseLetter returns r lower-cased, without its diacritic if it is an
 // accented Latin letter: 'É' and 'é' give 'e', 'ł' gives 'l'.
 func baseLetter(r rune) rune {
-	r = unicode.ToLower(r)
-	if b, ok := latinBase[r]; ok {
-		return b
+	if r >= 0 && int(r) < len(latinTable) {
+		return latinTable[r]
+	}
+	// Past Latin Extended-A, whose lower case may fall within it
+	// (the Angstrom sign is å, so a).
+	if r = unicode.ToLower(r); r >= 0 && int(r) < len(latinTable) {
+		return latinTable[r]
 	}
 	return r
 }
+
+// latinTable is baseLetter of the runes below U+0180 (Latin-1 and Latin
+// Extended-A, which latinBase covers), without a look-up in a map.
+var latinTable = func() (t [0x180]rune) {
+	for r := range t {
+		l := unicode.ToLower(rune(r))
+		if b, ok := latinBase[l]; ok {
+			l = b
+		}
+		t[r] = l
+	}
+	return t
+}()
 
 // latinBase maps the accented letters of Latin-1 and Latin Extended-A to
 // their base letter; each string lists a base letter, then its variants.

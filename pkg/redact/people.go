@@ -3,6 +3,7 @@ package redact
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,7 +41,7 @@ type People struct {
 	// triggers holds, folded, the first word of two letters or more of
 	// every pattern: a text none of whose words is one holds no match,
 	// and the automaton runs only around the words that are (see Find).
-	triggers map[string]uint32 // the most bytes a pattern holds before the word <<16 | from it to the end
+	triggers map[string]reach
 	// bloom holds two bits per trigger, from wordHash: most words are
 	// refused by it without a look-up in triggers.
 	bloom []uint64
@@ -48,7 +49,20 @@ type People struct {
 	// case: a lower-case word is looked up in it alone, unless it follows
 	// a self-introduction.
 	bloomAny []uint64
-	short    bool // some trigger is a single byte
+	// prefix and prefixAny hold a bit for the first three bytes of each
+	// trigger of bloom and of bloomAny: Detect's pass refuses most words
+	// by them alone (see scanner.personAt).
+	prefix, prefixAny [prefixWords]uint64
+	firstByte         [256]bool // the first bytes of the triggers
+	short             bool      // some trigger is a single byte
+	digits            bool      // some trigger starts with a digit
+}
+
+// reach is how far the patterns a trigger starts reach around it, and
+// whether any of them may match in lower case.
+type reach struct {
+	lead, tail uint16 // the most bytes a pattern holds before the word, and from it to the end
+	anyCase    bool
 }
 
 type peopleEntry struct {
@@ -126,7 +140,7 @@ func NewPeopleOf(people []Person, max int) *People {
 			p.n++
 		}
 	}
-	p.triggers = make(map[string]uint32, len(patterns))
+	p.triggers = make(map[string]reach, len(patterns))
 	p.bloom, p.bloomAny = make([]uint64, bloomWords), make([]uint64, bloomAnyWords)
 	for i, pat := range patterns {
 		p.addTrigger(pat, !p.entries[i].weak)
@@ -191,17 +205,26 @@ func (p *People) Find(text string) []Span {
 	if p == nil || p.n == 0 || text == "" {
 		return nil
 	}
-	var buf [8][2]int
-	wins := p.windows(text, buf[:0], nil)
-	if len(wins) == 0 {
+	var buf [8]hit
+	return p.find(text, p.hits(text, buf[:0]))
+}
+
+// find is Find, given the triggers in text (hits, in order).
+func (p *People) find(text string, hits []hit) []Span {
+	if len(hits) == 0 {
 		return nil
 	}
 	folded, orig := text, []int(nil)
 	if !plain(text) {
-		// The windows, found in text where capitals show, in folded.
-		folded, orig = fold(text)
-		wins = p.windows(text, wins[:0], orig)
+		// The windows, around triggers found in text where capitals
+		// show, in folded.
+		buf := origs.Get().(*[]int)
+		defer origs.Put(buf)
+		folded, *buf = foldInto(text, (*buf)[:0])
+		orig = *buf
 	}
+	var buf [8][2]int
+	wins := windows(hits, len(text), orig, buf[:0])
 	at := func(i int) int {
 		if orig == nil {
 			return i
@@ -258,9 +281,11 @@ func (p *People) addTrigger(pattern string, anyCase bool) {
 	}
 	w := pattern[first[0]:first[1]]
 	p.short = p.short || len(w) < 2
+	p.digits = p.digits || isDigit(w[0])
+	p.firstByte[w[0]] = true
 	old := p.triggers[w]
-	lead, tail := max(old>>16, uint32(first[0])), max(old&0xffff, uint32(len(pattern)-first[0]))
-	p.triggers[w] = min(lead, 0xffff)<<16 | min(tail, 0xffff)
+	p.triggers[w] = reach{lead: max(old.lead, uint16(min(first[0], 0xffff))),
+		tail: max(old.tail, uint16(min(len(pattern)-first[0], 0xffff))), anyCase: old.anyCase || anyCase}
 	var key uint64
 	for i := 0; i < len(w) && i < 8; i++ {
 		key |= uint64(w[i]) << (8 * i)
@@ -268,9 +293,18 @@ func (p *People) addTrigger(pattern string, anyCase bool) {
 	h := wordKey(key, len(w))
 	i, bits := bloomBits(h, bloomWords)
 	p.bloom[i] |= bits
+	var c [3]byte
+	copy(c[:], w)
+	pi, pbit, ascii := prefixBit(c[0], c[1], c[2])
+	if ascii {
+		p.prefix[pi] |= pbit
+	}
 	if anyCase {
 		i, bits = bloomBits(h, bloomAnyWords)
 		p.bloomAny[i] |= bits
+		if ascii {
+			p.prefixAny[pi] |= pbit
+		}
 	}
 }
 
@@ -313,6 +347,43 @@ func wordKey(key uint64, n int) uint64 {
 // in lower case (first names, numbers): 256 Kbit, which stays in cache.
 const bloomAnyWords = 1 << 12
 
+// prefixWords is the size of the filters of the triggers' first three
+// bytes in 64-bit words: 64 Kbit, which stay in the first-level cache.
+const prefixWords = 1 << 10
+
+// prefixBit returns the word of a prefix filter and the bit in it for a
+// word whose first three bytes are c0, c1 and c2 (of which those past the
+// word's end are ignored), in any case; ascii is false when one of them
+// is not ASCII, which the filters do not cover.
+func prefixBit(c0, c1, c2 byte) (i int, bit uint64, ascii bool) {
+	f0, f1, f2 := prefixByte[c0], prefixByte[c1], prefixByte[c2]
+	if f1 == 0 {
+		f2 = 0
+	}
+	h := prefixHash(f0, f1, f2)
+	return int(h>>6) & (prefixWords - 1), 1 << (h & 63), (f0|f1|f2)&0x80 == 0
+}
+
+// prefixHash is the 16-bit hash of a word's first three bytes as
+// prefixByte maps them.
+func prefixHash(f0, f1, f2 byte) uint64 {
+	return (uint64(f0) | uint64(f1)<<8 | uint64(f2)<<16) * 0x9e3779b97f4a7c15 >> 48
+}
+
+// prefixByte maps an ASCII letter or digit to itself lower-cased, any
+// other ASCII byte to 0 and a non-ASCII byte to 0x80.
+var prefixByte = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = 0x80
+		case isAlnum(byte(c)):
+			t[c] = lower(byte(c))
+		}
+	}
+	return t
+}()
+
 // bloomBits returns the word of a filter of size words and the two bits
 // in it for h.
 func bloomBits(h uint64, size int) (int, uint64) {
@@ -330,82 +401,47 @@ func isIntroKey(key uint64) bool {
 	return false
 }
 
-// windows appends to out the stretches of text, merged and in order,
-// where a match may stand: around each word that is a trigger once folded,
-// from as far before it to as far after it as a pattern it starts
-// reaches. Words are folded on the fly: a text with no trigger costs no
-// allocation.
-//
-// With orig, fold's map of a folded text to text, the windows are given
-// in the folded text.
-func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
+// hit is a trigger found in a text: where its word starts and how far
+// the patterns it starts reach around it.
+type hit struct {
+	start int
+	reach reach
+}
+
+// hits appends to out the triggers in text, in order: its words that are
+// one once folded. Words are folded on the fly: a text with no trigger
+// costs no allocation.
+func (p *People) hits(text string, out []hit) []hit {
 	prevIntro := false
 	for i := 0; i < len(text); {
-		c := text[i]
-		if !wordByte(c) {
+		if !wordByte(text[i]) {
 			i++
 			continue
 		}
-		start, n := i, 0
-		capital := 'A' <= c && c <= 'Z'
-		if c >= utf8.RuneSelf {
-			r, _ := utf8.DecodeRuneInString(text[i:])
-			capital = unicode.IsUpper(r)
-		}
-		var key uint64
-		// ASCII letters and digits, the most of any text, first.
-		for i < len(text) && isAlnum(text[i]) {
-			i++
-		}
-		for j := start; j < i && j < start+8; j++ {
-			key |= uint64(lower(text[j])) << (8 * (j - start))
-		}
-		n = i - start
-		for i < len(text) {
-			c = text[i]
-			if c < utf8.RuneSelf {
-				if !isAlnum(c) {
-					break
-				}
-				if n < 8 {
-					key |= uint64(lower(c)) << (8 * n)
-				}
-				n++
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(text[i:])
-			var enc [utf8.UTFMax]byte
-			for _, b := range enc[:utf8.EncodeRune(enc[:], baseLetter(r))] {
-				if n < 8 {
-					key |= uint64(b) << (8 * n)
-				}
-				n++
-			}
-			i += size
-		}
+		start := i
+		w := readWord(text, i)
+		i = w.end
 		intro := prevIntro
-		prevIntro = n <= 2 && isIntroKey(key)
-		if n < 2 && !p.short {
-			continue
+		prevIntro = w.intro()
+		if r, ok := p.trigger(text[start:i], w, intro); ok {
+			out = append(out, hit{start: start, reach: r})
 		}
-		filter, size := p.bloomAny, bloomAnyWords
-		if capital || intro {
-			filter, size = p.bloom, bloomWords
-		}
-		if j, bits := bloomBits(wordKey(key, n), size); filter[j]&bits != bits {
-			continue
-		}
-		reach, ok := p.triggers[foldWord(text[start:i])]
-		if !ok {
-			continue
-		}
-		end := len(text)
+	}
+	return out
+}
+
+// windows appends to out the stretches of a text of n bytes, merged and
+// in order, where a match may stand: from as far before each hit to as
+// far after it as a pattern it starts reaches. With orig, fold's map of a
+// folded text to text, the windows are given in the folded text.
+func windows(hits []hit, n int, orig []int, out [][2]int) [][2]int {
+	for _, h := range hits {
+		start, end := h.start, n
 		if orig != nil {
 			start, _ = slices.BinarySearch(orig, start)
 			end = len(orig) - 1
 		}
-		ws, we := max(0, start-int(reach>>16)), min(end, start+int(reach&0xffff))
+		ws, we := max(0, start-int(h.reach.lead)), min(end, start+int(h.reach.tail))
 		if k := len(out); k > 0 && ws <= out[k-1][1] {
 			out[k-1][1] = max(out[k-1][1], we)
 		} else {
@@ -413,6 +449,80 @@ func (p *People) windows(text string, out [][2]int, orig []int) [][2]int {
 		}
 	}
 	return out
+}
+
+// peopleWord is a word of a text as the triggers are looked up by: runs
+// of letters and digits, any non-ASCII byte counting as a letter.
+type peopleWord struct {
+	end     int    // where the word ends in the text
+	key     uint64 // its first eight bytes folded, little-endian
+	n       int    // its length folded
+	capital bool   // its first letter is upper case
+}
+
+// intro reports whether w is a word after which a lone name may be
+// written in lower case (see isIntroKey).
+func (w peopleWord) intro() bool { return w.n <= 2 && isIntroKey(w.key) }
+
+// readWord reads the word starting at i in text, folding it on the fly.
+func readWord(text string, i int) peopleWord {
+	start, c := i, text[i]
+	w := peopleWord{capital: 'A' <= c && c <= 'Z'}
+	if c >= utf8.RuneSelf {
+		r, _ := utf8.DecodeRuneInString(text[i:])
+		w.capital = unicode.IsUpper(r)
+	}
+	// ASCII letters and digits, the most of any text, first.
+	for i < len(text) && isAlnum(text[i]) {
+		i++
+	}
+	for j := start; j < i && j < start+8; j++ {
+		w.key |= uint64(lower(text[j])) << (8 * (j - start))
+	}
+	n := i - start
+	for i < len(text) {
+		c = text[i]
+		if c < utf8.RuneSelf {
+			if !isAlnum(c) {
+				break
+			}
+			if n < 8 {
+				w.key |= uint64(lower(c)) << (8 * n)
+			}
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		var enc [utf8.UTFMax]byte
+		for _, b := range enc[:utf8.EncodeRune(enc[:], baseLetter(r))] {
+			if n < 8 {
+				w.key |= uint64(b) << (8 * n)
+			}
+			n++
+		}
+		i += size
+	}
+	w.end, w.n = i, n
+	return w
+}
+
+// trigger returns how far a match may reach around word, read as w, when
+// it is a trigger: one that may match in lower case, or any when w is
+// capitalised or follows a self-introduction.
+func (p *People) trigger(word string, w peopleWord, intro bool) (reach, bool) {
+	if w.n < 2 && !p.short {
+		return reach{}, false
+	}
+	filter, size := p.bloomAny, bloomAnyWords
+	if w.capital || intro {
+		filter, size = p.bloom, bloomWords
+	}
+	if j, bits := bloomBits(wordKey(w.key, w.n), size); filter[j]&bits != bits {
+		return reach{}, false
+	}
+	r, ok := p.triggers[foldWord(word)]
+	return r, ok && (r.anyCase || w.capital || intro)
 }
 
 // foldWord returns word lower-cased, without the diacritics of Latin
@@ -566,13 +676,20 @@ func plain(text string) bool {
 	return true
 }
 
+// origs holds the maps of folded texts to texts that Find uses while it
+// runs, so that a text naming someone costs no such allocation.
+var origs = sync.Pool{New: func() any { return new([]int) }}
+
 // fold returns text lower-cased, without the diacritics of Latin letters
 // and with runs of white space and hyphens as one space, and the offset in
 // text of each byte of the result, plus len(text) at the end.
-func fold(text string) (string, []int) {
+func fold(text string) (string, []int) { return foldInto(text, nil) }
+
+// foldInto is fold, appending the offsets to orig.
+func foldInto(text string, orig []int) (string, []int) {
 	var b strings.Builder
 	b.Grow(len(text))
-	orig := make([]int, 0, len(text)+1)
+	orig = slices.Grow(orig, len(text)+1)
 	space := false
 	for i := 0; i < len(text); {
 		c := text[i]

@@ -76,7 +76,11 @@ func NewRedactor(secret []byte, tenant string) (*Redactor, error) {
 // kind can share a pseudonym, which is one in about 4,000 for a tenant
 // with a hundred addresses.
 func (r *Redactor) Redact(text string, known ...string) (string, []Span) {
-	spans := mergeSpans(Detect(text, known...), r.people.Load().Find(text))
+	people := r.people.Load()
+	spans, hits := detect(text, known, people)
+	if len(hits) > 0 {
+		spans = mergeSpans(spans, people.find(text, hits))
+	}
 	if len(spans) == 0 {
 		return text, nil
 	}
