@@ -74,6 +74,14 @@ func (l *AuditLog) appendTx(tx *gorm.DB, now time.Time, ev dsr.AuditEvent) (*dsr
 	if err := l.DB.lock(tx).Where("id = 1").Take(&head).Error; err != nil {
 		return nil, fmt.Errorf("audit: read head: %w", err)
 	}
+	return l.appendAfter(tx, head, now, ev)
+}
+
+// appendAfter links ev to the chain after head, which tx has read and
+// locked (on Postgres, SELECT … FOR UPDATE of lethe_audit_head in a
+// statement that did other work too, saving the round trip of appendTx's
+// own read).
+func (l *AuditLog) appendAfter(tx *gorm.DB, head auditHead, now time.Time, ev dsr.AuditEvent) (*dsr.AuditEntry, error) {
 	e := &dsr.AuditEntry{Seq: head.Seq + 1, At: now, Actor: ev.Actor, Action: ev.Action, RequestID: ev.RequestID,
 		Tenant: ev.Tenant, Subject: ev.Subject, PrevHash: head.Hash}
 	if ev.Details != nil {
