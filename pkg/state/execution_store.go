@@ -36,33 +36,14 @@ func (s *ExecutionStore) Load(ctx context.Context, id string) (*dsr.Request, err
 }
 
 // Start implements dsr.ExecutionStore. The first start is audited; a retry only
-// counts its attempt. The request is moved to running by one UPDATE that
-// returns the row (on Postgres, the statement also locks the audit chain's
-// head for the first start's entry), and the journal returned knows what
-// that row says: on the first attempt, that nothing is journaled yet.
+// counts its attempt. On Postgres one statement does both. The journal
+// returned knows what the start read: on the first attempt, that nothing
+// is journaled yet.
 func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, dsr.Journal, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, nil, dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
 	}
-	now = now.UTC().Truncate(time.Microsecond)
-	var row *requestRow
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var head *auditHead
-		var err error
-		if row, head, err = s.markRunning(tx, id, now); err != nil || row == nil {
-			return err
-		}
-		if row.Attempts != 1 { // only the first start moves the request from pending
-			return nil
-		}
-		ev := dsr.AuditEvent{Actor: "lethe", Action: "request.running", RequestID: row.ID, Tenant: row.Tenant, Subject: dsr.Subject(row.Subject)}
-		if head != nil {
-			_, err = s.Audit.appendAfter(tx, *head, now, ev)
-		} else {
-			_, err = s.Audit.appendTx(tx, now, ev)
-		}
-		return err
-	})
+	row, err := s.markRunning(ctx, id, now.UTC().Truncate(time.Microsecond))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,55 +57,59 @@ func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*
 	return row.toDomain(), newStartedJournal(s, row), nil
 }
 
-// markRunning moves request id, pending or running, to running inside tx and
-// returns its row, or nil when it is neither. On Postgres the same statement
-// locks and returns the audit chain's head.
-func (s *ExecutionStore) markRunning(tx *gorm.DB, id string, now time.Time) (*requestRow, *auditHead, error) {
+// markRunning moves request id, pending or running, to running and returns
+// its row, or nil when it is neither. The first start (the attempt that
+// makes attempts 1) appends request.running to the audit chain atomically
+// with it.
+func (s *ExecutionStore) markRunning(ctx context.Context, id string, now time.Time) (*requestRow, error) {
 	const update = `UPDATE lethe_requests SET status = ?, attempts = attempts + 1, updated_at = ?, process_id = ?,
 			started_at = COALESCE(started_at, ?)
 		WHERE id = ? AND status IN (?, ?) RETURNING *`
 	args := []any{string(dsr.StatusRunning), now, s.Process, now, id, string(dsr.StatusPending), string(dsr.StatusRunning)}
-	if s.DB.Dialect != Postgres {
-		var rows []requestRow
-		if err := tx.Raw(update, args...).Scan(&rows).Error; err != nil || len(rows) == 0 {
-			return nil, nil, err
+	running := dsr.AuditEvent{Actor: "lethe", Action: "request.running"}
+	var rows []requestRow
+	if s.DB.Dialect == Postgres {
+		e, _ := newEntry(now, running)
+		with, wargs := pgAppend(e, "r", map[int]string{dsr.HashedRequestID: "r.id", dsr.HashedTenant: "r.tenant", dsr.HashedSubject: "r.subject"},
+			"r.attempts = 1")
+		err := s.DB.Gorm.WithContext(ctx).Raw("WITH r AS ("+update+"),\n\t\t"+with+"\n\t\tSELECT * FROM r", append(args, wargs...)...).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("start request: %w", err)
+		} else if len(rows) == 0 {
+			return nil, nil
 		}
-		return &rows[0], nil, nil
+		return &rows[0], nil
 	}
-	var rows []struct {
-		Row      requestRow `gorm:"embedded"`
-		HeadSeq  int64
-		HeadHash string
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Raw(update, args...).Scan(&rows).Error; err != nil || len(rows) == 0 || rows[0].Attempts != 1 {
+			return err
+		}
+		running.RequestID, running.Tenant, running.Subject = rows[0].ID, rows[0].Tenant, dsr.Subject(rows[0].Subject)
+		_, err := s.Audit.appendTx(tx, now, running)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start request: %w", err)
+	} else if len(rows) == 0 {
+		return nil, nil
 	}
-	err := tx.Raw(`WITH r AS (`+update+`)
-		SELECT r.*, h.seq AS head_seq, h.hash AS head_hash FROM r, lethe_audit_head h WHERE h.id = 1 FOR UPDATE OF h`, args...).Scan(&rows).Error
-	if err != nil || len(rows) == 0 {
-		return nil, nil, err
-	}
-	return &rows[0].Row, &auditHead{ID: 1, Seq: rows[0].HeadSeq, Hash: rows[0].HeadHash}, nil
+	return &rows[0], nil
 }
 
 // Finish implements dsr.ExecutionStore. The email, the frozen keys and the steps'
 // cursors are forgotten once the request has ended, in the transaction
-// that ends it: the certificate names the subject by its hash only.
+// that ends it: the certificate names the subject by its hash only. On
+// Postgres one statement does it all (see endAtOnce).
 func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
 	now := s.DB.now()
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ended, head, err := s.end(tx, r, now)
-		if err != nil {
-			return err
-		} else if !ended && s.Process != "" && s.takenOver(tx, r.ID) {
-			return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
-		} else if !ended {
-			return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
-		}
-		if head == nil {
-			_, err = s.Audit.appendTx(tx, now, ev)
-		} else {
-			_, err = s.Audit.appendAfter(tx, *head, now, ev)
-		}
-		return err
-	})
+	ended := false
+	var err error
+	if s.DB.Dialect == Postgres {
+		ended, err = s.endAtOnce(ctx, r, ev, now)
+	}
+	if err == nil && !ended {
+		err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.end(tx, r, ev, now) })
+	}
 	if err != nil {
 		return err
 	}
@@ -134,50 +119,66 @@ func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.Audi
 	return nil
 }
 
-// end records r's end inside tx if r is still running (and, fenced, this
-// process's), and forgets its keys (see forgetKeys); ended is false when
-// it was not. On Postgres one statement does it all and locks and returns
-// the audit chain's head for the end's entry.
-func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, now time.Time) (ended bool, head *auditHead, err error) {
+// endUpdate is the statement that records r's end while it is running (and,
+// fenced, this process's), with its arguments.
+func (s *ExecutionStore) endUpdate(r *dsr.Request, now time.Time) (string, []any) {
 	var code, msg *string
 	if r.Err != nil {
 		code, msg = &r.Err.Code, &r.Err.Message
 	}
-	where, args := "id = ? AND status = ?", []any{string(r.Status), now, now, jsonPtr(r.Counts), jsonPtr(r.Verification), code, msg, r.ID, string(dsr.StatusRunning)}
-	if s.Process != "" {
-		where, args = where+" AND process_id = ?", append(args, s.Process)
-	}
-	update := `UPDATE lethe_requests SET status = ?, updated_at = ?, finished_at = ?, email = NULL, identities = NULL,
+	q := `UPDATE lethe_requests SET status = ?, updated_at = ?, finished_at = ?, email = NULL, identities = NULL,
 			counts = ?, verification = ?, error_code = ?, error_message = ?
-		WHERE ` + where
-	if s.DB.Dialect != Postgres {
-		res := tx.Exec(update, args...)
-		if res.Error != nil {
-			return false, nil, fmt.Errorf("finish request: %w", res.Error)
-		} else if res.RowsAffected == 0 {
-			return false, nil, nil
-		}
-		return true, nil, forgetKeys(tx, r.ID)
+		WHERE id = ? AND status = ?`
+	args := []any{string(r.Status), now, now, jsonPtr(r.Counts), jsonPtr(r.Verification), code, msg, r.ID, string(dsr.StatusRunning)}
+	if s.Process != "" {
+		q, args = q+" AND process_id = ?", append(args, s.Process)
 	}
-	var rows []struct {
-		Seq    int64
-		Hash   string
-		Legacy int64
-	}
-	err = tx.Raw(`WITH r AS (`+update+` RETURNING id),
-			k AS (DELETE FROM lethe_request_keys WHERE request_id IN (SELECT id FROM r)),
-			c AS (UPDATE lethe_request_steps SET cursor = NULL WHERE request_id IN (SELECT id FROM r) AND cursor IS NOT NULL)
-		SELECT h.seq, h.hash, (SELECT count(*) FROM lethe_request_steps WHERE request_id = ? AND detail LIKE ?) AS legacy
-		FROM r, lethe_audit_head h WHERE h.id = 1 FOR UPDATE OF h`, append(args, r.ID, legacyResume)...).Scan(&rows).Error
+	return q, args
+}
+
+// endAtOnce is Finish in one statement on Postgres: the end, the keys and
+// cursors forgotten, the entry appended. It reports false, having changed
+// nothing, when r is no longer running (or this process's), or when a step
+// of r holds a resume point journaled before cursors had their own column,
+// which only end's transaction rewrites.
+func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, now time.Time) (bool, error) {
+	e, err := newEntry(now, ev)
 	if err != nil {
-		return false, nil, fmt.Errorf("finish request: %w", err)
-	} else if len(rows) == 0 {
-		return false, nil, nil
+		return false, err
 	}
-	if rows[0].Legacy > 0 {
-		err = forgetLegacyResumes(tx, r.ID)
+	update, args := s.endUpdate(r, now)
+	update += ` AND NOT EXISTS (SELECT 1 FROM lethe_request_steps WHERE request_id = ? AND detail LIKE ?) RETURNING id`
+	args = append(args, r.ID, legacyResume)
+	with, wargs := pgAppend(e, "r", nil, "")
+	var n int64
+	err = s.DB.Gorm.WithContext(ctx).Raw(`WITH r AS (`+update+`),
+		k AS (DELETE FROM lethe_request_keys WHERE request_id IN (SELECT id FROM r)),
+		c AS (UPDATE lethe_request_steps SET cursor = NULL WHERE request_id IN (SELECT id FROM r) AND cursor IS NOT NULL),
+		`+with+`
+		SELECT count(*) FROM r`, append(args, wargs...)...).Scan(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("finish request: %w", err)
 	}
-	return true, &auditHead{ID: 1, Seq: rows[0].Seq, Hash: rows[0].Hash}, err
+	return n == 1, nil
+}
+
+// end is Finish inside tx.
+func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, ev dsr.AuditEvent, now time.Time) error {
+	update, args := s.endUpdate(r, now)
+	res := tx.Exec(update, args...)
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("finish request: %w", res.Error)
+	case res.RowsAffected == 0 && s.Process != "" && s.takenOver(tx, r.ID):
+		return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
+	case res.RowsAffected == 0:
+		return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
+	}
+	if err := forgetKeys(tx, r.ID); err != nil {
+		return err
+	}
+	_, err := s.Audit.appendTx(tx, now, ev)
+	return err
 }
 
 // Journal implements dsr.ExecutionStore.
