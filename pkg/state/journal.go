@@ -138,11 +138,17 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
 			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
-	db := j.DB.Progress()
-	if s.Durable {
-		db = j.DB.Gorm
+	var n int64
+	save := func(tx *gorm.DB) (err error) {
+		n, err = j.exec(tx, q, args)
+		return err
 	}
-	n, err := j.exec(db.WithContext(ctx), q, args)
+	var err error
+	if s.Durable {
+		err = save(j.DB.Gorm.WithContext(ctx))
+	} else {
+		err = j.DB.writeProgress(ctx, save)
+	}
 	if err != nil {
 		return fmt.Errorf("journal: save step %s: %w", s.Name, err)
 	}
@@ -211,7 +217,7 @@ func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) err
 	if err := j.flush(ctx); err != nil {
 		return err
 	}
-	if err := writeKeys(j.DB.Progress().WithContext(ctx), j.RequestID, set, keys); err != nil {
+	if err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error { return writeKeys(tx, j.RequestID, set, keys) }); err != nil {
 		return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
 	}
 	return nil
@@ -309,8 +315,10 @@ func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
 		return data, nil
 	}
 	var stored *string
-	err := j.DB.Progress().WithContext(ctx).Raw(`UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?)
-		WHERE id = ? RETURNING registry_snapshot`, string(data), j.RequestID).Row().Scan(&stored)
+	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
+		return tx.Raw(`UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?)
+			WHERE id = ? RETURNING registry_snapshot`, string(data), j.RequestID).Row().Scan(&stored)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: snapshot: %w", err)
 	}
@@ -327,7 +335,9 @@ func (j *Journal) flush(ctx context.Context) error {
 	if j.held.empty() {
 		return nil
 	}
-	err := j.DB.Progress().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID) })
+	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
+		return tx.Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID) })
+	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

@@ -3,6 +3,8 @@ package state_test
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,14 +14,27 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
-// statementCounter counts the statements gorm runs.
+// statementCounter counts the statements gorm runs, and keeps their text.
 type statementCounter struct {
 	logger.Interface
-	n atomic.Int64
+	n    atomic.Int64
+	mu   sync.Mutex
+	text []string
 }
 
-func (c *statementCounter) Trace(context.Context, time.Time, func() (string, int64), error) {
+func (c *statementCounter) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
 	c.n.Add(1)
+	q, _ := fc()
+	c.mu.Lock()
+	c.text = append(c.text, q)
+	c.mu.Unlock()
+}
+
+// since returns the text of the statements run since the n-th.
+func (c *statementCounter) since(n int) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.text[n:])
 }
 
 // TestFirstAttemptJournal: the journal Start returns for a request's first
@@ -134,4 +149,45 @@ func TestFirstAttemptJournal(t *testing.T) {
 			t.Errorf("audit chain: %+v, %v", v, err)
 		}
 	})
+}
+
+// TestSQLiteProgressCommitsWithoutSync: on SQLite a journal's progress
+// records commit at synchronous NORMAL (no fsync of the write-ahead log;
+// the next commit at FULL syncs them), a Durable step at FULL, and the
+// connection is back at FULL afterwards.
+func TestSQLiteProgressCommitsWithoutSync(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "sqlite")
+	ctx := context.Background()
+	stmts := &statementCounter{Interface: logger.Discard}
+	b.db.SetLogger(stmts)
+	r := b.create(t, admin, dsr.TypeErasure, "sync@example.com", "")
+	_, j, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		step dsr.Step
+		want []string
+	}{
+		{dsr.Step{Name: "freeze", Status: "done", Durable: true}, []string{"INSERT INTO lethe_request_steps"}},
+		{dsr.Step{Name: "erase app.chats", Status: "running", Count: 2}, []string{"PRAGMA synchronous = NORMAL", "INSERT INTO lethe_request_steps", "PRAGMA synchronous = FULL"}},
+	} {
+		from := len(stmts.since(0))
+		if err := j.SaveStep(ctx, tc.step); err != nil {
+			t.Fatal(err)
+		}
+		got := stmts.since(from)
+		ok := len(got) == len(tc.want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = strings.HasPrefix(got[i], tc.want[i])
+		}
+		if !ok {
+			t.Errorf("saving %s (durable %v) ran %q; want statements starting %q", tc.step.Name, tc.step.Durable, got, tc.want)
+		}
+	}
+	var level int
+	if err := b.db.SQL.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil || level != 2 {
+		t.Errorf("synchronous is %d after progress records, %v; want 2 (FULL)", level, err)
+	}
 }
