@@ -33,16 +33,39 @@ type AuditEntry struct {
 // UTC at microsecond precision, the finest that every state store keeps.
 func (e *AuditEntry) ComputeHash() string {
 	h := sha256.New()
-	for _, part := range []string{
+	for _, part := range e.HashedParts() {
+		h.Write(FrameHashed(part))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// The indexes of HashedParts.
+const (
+	HashedPrevHash = iota
+	HashedSeq
+	HashedAt
+	HashedActor
+	HashedAction
+	HashedRequestID
+	HashedTenant
+	HashedSubject
+	HashedDetails
+)
+
+// HashedParts are the parts of e that ComputeHash hashes, in order (see
+// the Hashed… indexes), each framed by FrameHashed: a store may compute
+// the hash itself from them (Postgres does, from the chain's head).
+func (e *AuditEntry) HashedParts() []string {
+	return []string{
 		e.PrevHash, strconv.FormatInt(e.Seq, 10),
 		e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano),
 		e.Actor, e.Action, e.RequestID, e.Tenant, string(e.Subject), string(e.Details),
-	} {
-		h.Write([]byte(strconv.Itoa(len(part))))
-		h.Write([]byte{':'})
-		h.Write([]byte(part))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+}
+
+// FrameHashed is a part as hashed: its length in bytes, ':' and its bytes.
+func FrameHashed(part string) []byte {
+	return append(strconv.AppendInt(nil, int64(len(part)), 10), ":"+part...)
 }
 
 // AuditEvent is what a caller appends; the log assigns Seq, At and hashes.

@@ -46,7 +46,10 @@ type Step struct {
 // frozen keys and the snapshot are visible to every process once written,
 // but a crash of the state store itself (not of Lethe) may lose those
 // written since the last Durable step, which an execution redoes: its
-// steps are idempotent.
+// steps are idempotent. Before its first Durable step a journal may hold
+// frozen keys and the snapshot back and store them with the next step, so
+// an execution must journal a step before it changes any data (the
+// Durable one) and may not count on them being stored before.
 type Journal interface {
 	// Steps returns the steps recorded so far, in the order first recorded.
 	Steps(ctx context.Context) ([]Step, error)

@@ -55,8 +55,8 @@ func coveringHold(ctx context.Context, req *Request, holds []HeldBy, probe Tenan
 // anything is touched, and reports whether it did. A hold placed after an
 // attempt already changed data does not stop the erasure: stopping there
 // would leave the subject half-erased with nothing left to finish it. An
-// error reading the holds is returned for a retry.
-func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (bool, error) {
+// error reading the holds is returned for a retry. j is the attempt's journal.
+func (r *Runner) denyHeld(ctx context.Context, req *Request, j Journal, log *slog.Logger) (bool, error) {
 	if r.Holds == nil || req.Type != TypeErasure {
 		return false, nil
 	}
@@ -73,7 +73,7 @@ func (r *Runner) denyHeld(ctx context.Context, req *Request, log *slog.Logger) (
 	} else if id == "" {
 		return false, nil
 	}
-	steps, err := r.Store.Journal(req.ID).Steps(ctx)
+	steps, err := j.Steps(ctx)
 	if err != nil {
 		return false, errors.Join(ErrRetry, err)
 	} else if len(steps) > 0 {

@@ -14,8 +14,11 @@ type ExecutionStore interface {
 	// Load returns a request by id without a tenant check, or ENOTFOUND.
 	Load(ctx context.Context, id string) (*Request, error)
 	// Start marks a pending (or, on a retry, running) request as running and
-	// counts the attempt; ECONFLICT when the request is already terminal.
-	Start(ctx context.Context, id string, now time.Time) (*Request, error)
+	// counts the attempt; ECONFLICT when the request is already terminal. It
+	// returns the request's journal for this attempt, which may know what
+	// Start read (on a first attempt, that nothing is journaled yet) and
+	// so need not read it again.
+	Start(ctx context.Context, id string, now time.Time) (*Request, Journal, error)
 	// Finish records the end of a request and appends ev to the audit trail
 	// in the same transaction.
 	Finish(ctx context.Context, r *Request, ev AuditEvent) error
@@ -49,7 +52,7 @@ var ErrTakenOver = errors.New("request taken over by another process")
 // status (completed, failed, or found cancelled), and an error wrapping
 // ErrRetry when the attempt failed in a way worth retrying.
 func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
-	req, err := r.Store.Start(ctx, id, r.Now())
+	req, j, err := r.Store.Start(ctx, id, r.Now())
 	if ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
 		r.Logger.Info("request not runnable", "request", id, "reason", ErrorMessage(err))
 		return nil
@@ -59,10 +62,10 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 	log := r.Logger.With("request", req.ID, "type", req.Type, "subject", req.Subject)
 	log.Info("request started", "attempt", req.Attempts)
 
-	if denied, err := r.denyHeld(ctx, req, log); denied || err != nil {
+	if denied, err := r.denyHeld(ctx, req, j, log); denied || err != nil {
 		return err
 	}
-	out, err := r.Executor.Execute(ctx, req, r.Store.Journal(req.ID))
+	out, err := r.Executor.Execute(ctx, req, j)
 	if errors.Is(err, ErrTakenOver) {
 		log.Warn("request taken over by another process; this attempt stops", "error", err)
 		return nil

@@ -20,17 +20,17 @@ type memStore struct {
 
 func (s *memStore) Load(context.Context, string) (*Request, error) { return s.req, nil }
 
-func (s *memStore) Start(_ context.Context, id string, now time.Time) (*Request, error) {
+func (s *memStore) Start(_ context.Context, id string, now time.Time) (*Request, Journal, error) {
 	if s.req == nil || s.req.ID != id {
-		return nil, Errorf(ENOTFOUND, "request %s: not found", id)
+		return nil, nil, Errorf(ENOTFOUND, "request %s: not found", id)
 	}
 	if s.req.Status.Terminal() {
-		return nil, Errorf(ECONFLICT, "request %s is %s", id, s.req.Status)
+		return nil, nil, Errorf(ECONFLICT, "request %s is %s", id, s.req.Status)
 	}
 	s.req.Status, s.req.StartedAt = StatusRunning, &now
 	s.req.Attempts++
 	copied := *s.req
-	return &copied, nil
+	return &copied, s.Journal(id), nil
 }
 
 func (s *memStore) Finish(_ context.Context, r *Request, ev AuditEvent) error {

@@ -136,7 +136,9 @@ func TestTenantHoldDeniesOnlyErasuresThatTouchTheTenant(t *testing.T) {
 
 	id := file("carol@example.com")
 	// An earlier attempt got as far as journaling a step, then the worker died.
-	if err := runs.Journal(id).SaveStep(ctx, dsr.Step{Name: "attempt before the hold", Status: "done"}); err != nil {
+	if _, j, err := runs.Start(ctx, id, t0); err != nil {
+		t.Fatal(err)
+	} else if err := j.SaveStep(ctx, dsr.Step{Name: "attempt before the hold", Status: "done"}); err != nil {
 		t.Fatal(err)
 	}
 	f.hold(t, "", "carol@example.com")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -33,6 +35,8 @@ type auditHead struct {
 	ID   int `gorm:"primaryKey"`
 	Seq  int64
 	Hash string
+	// PrevHash is the hash of the entry before the head (migration 0016).
+	PrevHash string
 }
 
 func (auditHead) TableName() string { return "lethe_audit_head" }
@@ -68,14 +72,40 @@ func (l *AuditLog) Append(ctx context.Context, ev dsr.AuditEvent) (*dsr.AuditEnt
 }
 
 // appendTx links ev to the chain inside tx. The head row is locked first, so
-// concurrent appends from several replicas are serialised.
+// concurrent appends from several replicas are serialised: on Postgres by
+// the one statement that moves it and writes the entry (see pgAppend).
 func (l *AuditLog) appendTx(tx *gorm.DB, now time.Time, ev dsr.AuditEvent) (*dsr.AuditEntry, error) {
+	e, err := newEntry(now, ev)
+	if err != nil {
+		return nil, err
+	}
+	if l.DB.Dialect == Postgres {
+		with, args := pgAppend(e, "", nil, "")
+		var heads []auditHead
+		if err := tx.Raw("WITH "+with+" SELECT seq, prev_hash, hash FROM head", args...).Scan(&heads).Error; err != nil {
+			return nil, fmt.Errorf("audit: append: %w", err)
+		} else if len(heads) != 1 {
+			return nil, fmt.Errorf("audit: append: the chain's head is missing")
+		}
+		e.Seq, e.PrevHash, e.Hash = heads[0].Seq, heads[0].PrevHash, heads[0].Hash
+		return e, nil
+	}
 	var head auditHead
 	if err := l.DB.lock(tx).Where("id = 1").Take(&head).Error; err != nil {
 		return nil, fmt.Errorf("audit: read head: %w", err)
 	}
-	e := &dsr.AuditEntry{Seq: head.Seq + 1, At: now, Actor: ev.Actor, Action: ev.Action, RequestID: ev.RequestID,
-		Tenant: ev.Tenant, Subject: ev.Subject, PrevHash: head.Hash}
+	e.Seq, e.PrevHash = head.Seq+1, head.Hash
+	e.Hash = e.ComputeHash()
+	if err := link(tx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newEntry is ev at now, not yet linked.
+func newEntry(now time.Time, ev dsr.AuditEvent) (*dsr.AuditEntry, error) {
+	e := &dsr.AuditEntry{At: now, Actor: ev.Actor, Action: ev.Action, RequestID: ev.RequestID,
+		Tenant: ev.Tenant, Subject: ev.Subject}
 	if ev.Details != nil {
 		b, err := json.Marshal(ev.Details)
 		if err != nil {
@@ -83,33 +113,78 @@ func (l *AuditLog) appendTx(tx *gorm.DB, now time.Time, ev dsr.AuditEvent) (*dsr
 		}
 		e.Details = b
 	}
-	e.Hash = e.ComputeHash()
-	if err := l.link(tx, e); err != nil {
-		return nil, err
-	}
 	return e, nil
 }
 
-// link writes entry e and moves the head to it, inside tx: on Postgres in
-// one statement, since every request pays for three entries.
-func (l *AuditLog) link(tx *gorm.DB, e *dsr.AuditEntry) error {
+// pgAppend returns the WITH items that append e to the chain on Postgres
+// within the statement they begin, so that an append takes one round trip
+// and can join a statement doing other work: "head" moves the chain's head
+// on by one link and computes e's hash from the head as it was (an
+// UPDATE's SET reads the row before the update, and the latest committed
+// version when appends from several replicas wait on it), keeping the old
+// hash as prev_hash; "entry" inserts e with what head returns. cols gives
+// SQL expressions, over the rows of the WITH item named from, for the
+// parts of e the statement reads rather than Lethe knows (by their
+// dsr.Hashed… index: request id, tenant, subject); cond, when set, appends
+// only where it holds.
+func pgAppend(e *dsr.AuditEntry, from string, cols map[int]string, cond string) (string, []any) {
+	parts := e.HashedParts()
+	cols = maps.Clone(cols)
+	if cols == nil {
+		cols = map[int]string{}
+	}
+	cols[dsr.HashedPrevHash], cols[dsr.HashedSeq] = "lethe_audit_head.hash", "(lethe_audit_head.seq + 1)::text"
+	var terms []string
+	var args []any
+	var known []byte
+	for i, part := range parts {
+		col, ok := cols[i]
+		if !ok {
+			known = append(known, dsr.FrameHashed(part)...)
+			continue
+		}
+		if known != nil {
+			terms, args, known = append(terms, "?::bytea"), append(args, known), nil
+		}
+		terms = append(terms, "convert_to(octet_length("+col+")::text || ':' || "+col+", 'UTF8')")
+	}
+	if known != nil {
+		terms, args = append(terms, "?::bytea"), append(args, known)
+	}
+	join, where := "", "lethe_audit_head.id = 1"
+	if from != "" {
+		join = " FROM " + from
+	}
+	if cond != "" {
+		where += " AND " + cond
+	}
+	head := `head AS (UPDATE lethe_audit_head SET prev_hash = lethe_audit_head.hash, seq = lethe_audit_head.seq + 1,
+			hash = encode(sha256(` + strings.Join(terms, " || ") + `), 'hex')` + join + ` WHERE ` + where + `
+			RETURNING lethe_audit_head.seq, lethe_audit_head.prev_hash, lethe_audit_head.hash)`
+	values := []string{"?", "?", "?"}
+	args = append(args, e.At, e.Actor, e.Action)
+	for _, i := range []int{dsr.HashedRequestID, dsr.HashedTenant, dsr.HashedSubject} {
+		if col, ok := cols[i]; ok {
+			values = append(values, col)
+		} else {
+			values, args = append(values, "?"), append(args, parts[i])
+		}
+	}
+	values, args = append(values, "?"), append(args, string(e.Details))
+	entry := `entry AS (INSERT INTO lethe_audit (seq, at, actor, action, request_id, tenant, subject, details, prev_hash, hash)
+			SELECT head.seq, ` + strings.Join(values, ", ") + `, head.prev_hash, head.hash FROM head` + strings.Replace(join, " FROM", ",", 1) + `)`
+	return head + ",\n\t\t" + entry, args
+}
+
+// link writes entry e and moves the head to it, inside tx (SQLite).
+func link(tx *gorm.DB, e *dsr.AuditEntry) error {
 	row := &auditRow{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, RequestID: e.RequestID,
 		Tenant: e.Tenant, Subject: string(e.Subject), Details: string(e.Details), PrevHash: e.PrevHash, Hash: e.Hash}
-	if l.DB.Dialect == Postgres {
-		err := tx.Exec(`WITH entry AS (INSERT INTO lethe_audit (seq, at, actor, action, request_id, tenant, subject, details, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
-			UPDATE lethe_audit_head SET seq = ?, hash = ? WHERE id = 1`,
-			row.Seq, row.At, row.Actor, row.Action, row.RequestID, row.Tenant, row.Subject, row.Details, row.PrevHash, row.Hash,
-			row.Seq, row.Hash).Error
-		if err != nil {
-			return fmt.Errorf("audit: append: %w", err)
-		}
-		return nil
-	}
 	if err := tx.Create(row).Error; err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
-	if err := tx.Model(&auditHead{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash}).Error; err != nil {
+	err := tx.Model(&auditHead{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash, "prev_hash": e.PrevHash}).Error
+	if err != nil {
 		return fmt.Errorf("audit: move head: %w", err)
 	}
 	return nil

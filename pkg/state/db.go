@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,7 +74,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 				return nil, fmt.Errorf("state: %w", err)
 			}
 		}
-		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
+		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
 		if db.SQL, db.Gorm, err = openSQLite(ctx, dsn); err != nil {
 			return nil, fmt.Errorf("state: open sqlite: %w", err)
 		}
@@ -172,12 +174,39 @@ func openProgress(url string) (*gorm.DB, error) {
 // its steps being idempotent. Writes that must survive it (frozen keys,
 // files to delete, a request's end) go through Gorm, and a commit there
 // also makes every earlier progress record durable, the log being one
-// sequence. On SQLite, Progress is Gorm.
+// sequence. On SQLite, Progress is Gorm, and writeProgress relaxes the
+// commit's sync the same way.
 func (db *DB) Progress() *gorm.DB {
 	if db.progress == nil {
 		return db.Gorm
 	}
 	return db.progress
+}
+
+// writeProgress runs fn with the session for progress records (see
+// Progress). On SQLite, whose one connection commits at synchronous FULL
+// (an fsync of the write-ahead log per commit), it holds that connection
+// and sets synchronous to NORMAL for fn: a commit in WAL mode then waits
+// for no fsync, and the next commit at FULL, which syncs the log and so
+// every frame before it, makes fn's writes durable too, as on Postgres.
+func (db *DB) writeProgress(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.Dialect != SQLite {
+		return fn(db.Progress().WithContext(ctx))
+	}
+	return db.Gorm.WithContext(ctx).Connection(func(tx *gorm.DB) error {
+		if err := tx.Exec("PRAGMA synchronous = NORMAL").Error; err != nil {
+			return err
+		}
+		err := fn(tx)
+		if rerr := tx.Exec("PRAGMA synchronous = FULL").Error; rerr != nil {
+			// The connection would commit unsynced: drop it from the pool.
+			if conn, ok := tx.Statement.ConnPool.(*sql.Conn); ok {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+			return errors.Join(err, rerr)
+		}
+		return err
+	})
 }
 
 // SetLogger gives both pools the statement logger l (lethebench counts

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -35,71 +36,80 @@ func (s *ExecutionStore) Load(ctx context.Context, id string) (*dsr.Request, err
 }
 
 // Start implements dsr.ExecutionStore. The first start is audited; a retry only
-// counts its attempt.
-func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, error) {
-	now = now.UTC().Truncate(time.Microsecond)
-	var out *dsr.Request
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row, err := s.Requests.load(ctx, s.DB.lock(tx), id)
+// counts its attempt. On Postgres one statement does both. The journal
+// returned knows what the start read: on the first attempt, that nothing
+// is journaled yet.
+func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, dsr.Journal, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, nil, dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
+	}
+	row, err := s.markRunning(ctx, id, now.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return nil, nil, err
+	}
+	if row == nil {
+		prev, err := s.Requests.load(ctx, s.DB.Gorm, id)
 		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, dsr.Errorf(dsr.ECONFLICT, "request is %s", prev.Status)
+	}
+	return row.toDomain(), newStartedJournal(s, row), nil
+}
+
+// markRunning moves request id, pending or running, to running and returns
+// its row, or nil when it is neither. The first start (the attempt that
+// makes attempts 1) appends request.running to the audit chain atomically
+// with it.
+func (s *ExecutionStore) markRunning(ctx context.Context, id string, now time.Time) (*requestRow, error) {
+	const update = `UPDATE lethe_requests SET status = ?, attempts = attempts + 1, updated_at = ?, process_id = ?,
+			started_at = COALESCE(started_at, ?)
+		WHERE id = ? AND status IN (?, ?) RETURNING *`
+	args := []any{string(dsr.StatusRunning), now, s.Process, now, id, string(dsr.StatusPending), string(dsr.StatusRunning)}
+	running := dsr.AuditEvent{Actor: "lethe", Action: "request.running"}
+	var rows []requestRow
+	if s.DB.Dialect == Postgres {
+		e, _ := newEntry(now, running)
+		with, wargs := pgAppend(e, "r", map[int]string{dsr.HashedRequestID: "r.id", dsr.HashedTenant: "r.tenant", dsr.HashedSubject: "r.subject"},
+			"r.attempts = 1")
+		err := s.DB.Gorm.WithContext(ctx).Raw("WITH r AS ("+update+"),\n\t\t"+with+"\n\t\tSELECT * FROM r", append(args, wargs...)...).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("start request: %w", err)
+		} else if len(rows) == 0 {
+			return nil, nil
+		}
+		return &rows[0], nil
+	}
+	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Raw(update, args...).Scan(&rows).Error; err != nil || len(rows) == 0 || rows[0].Attempts != 1 {
 			return err
 		}
-		st := dsr.Status(row.Status)
-		if st != dsr.StatusPending && st != dsr.StatusRunning {
-			return dsr.Errorf(dsr.ECONFLICT, "request is %s", st)
-		}
-		first := st == dsr.StatusPending
-		row.Status, row.Attempts, row.UpdatedAt, row.ProcessID = string(dsr.StatusRunning), row.Attempts+1, now, s.Process
-		if row.StartedAt == nil {
-			row.StartedAt = &now
-		}
-		if err := tx.Save(row).Error; err != nil {
-			return err
-		}
-		if first {
-			if _, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: "lethe", Action: "request.running",
-				RequestID: row.ID, Tenant: row.Tenant, Subject: dsr.Subject(row.Subject)}); err != nil {
-				return err
-			}
-		}
-		out = row.toDomain()
-		return nil
+		running.RequestID, running.Tenant, running.Subject = rows[0].ID, rows[0].Tenant, dsr.Subject(rows[0].Subject)
+		_, err := s.Audit.appendTx(tx, now, running)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("start request: %w", err)
+	} else if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
 }
 
 // Finish implements dsr.ExecutionStore. The email, the frozen keys and the steps'
 // cursors are forgotten once the request has ended, in the transaction
-// that ends it: the certificate names the subject by its hash only.
+// that ends it: the certificate names the subject by its hash only. On
+// Postgres one statement does it all (see endAtOnce).
 func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
 	now := s.DB.now()
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		upd := map[string]any{
-			"status": string(r.Status), "updated_at": now, "finished_at": now, "email": nil, "identities": nil,
-			"counts": jsonPtr(r.Counts), "verification": jsonPtr(r.Verification),
-			"error_code": nil, "error_message": nil,
-		}
-		if r.Err != nil {
-			upd["error_code"], upd["error_message"] = r.Err.Code, r.Err.Message
-		}
-		q := tx.Model(&requestRow{}).Where("id = ? AND status = ?", r.ID, string(dsr.StatusRunning))
-		if s.Process != "" {
-			q = q.Where("process_id = ?", s.Process)
-		}
-		res := q.Updates(upd)
-		if res.Error != nil {
-			return fmt.Errorf("finish request: %w", res.Error)
-		} else if res.RowsAffected == 0 && s.Process != "" && s.takenOver(tx, r.ID) {
-			return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
-		} else if res.RowsAffected == 0 {
-			return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
-		}
-		if err := forgetKeys(tx, r.ID); err != nil {
-			return err
-		}
-		_, err := s.Audit.appendTx(tx, now, ev)
-		return err
-	})
+	ended := false
+	var err error
+	if s.DB.Dialect == Postgres {
+		ended, err = s.endAtOnce(ctx, r, ev, now)
+	}
+	if err == nil && !ended {
+		err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.end(tx, r, ev, now) })
+	}
 	if err != nil {
 		return err
 	}
@@ -107,6 +117,68 @@ func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.Audi
 	// until SQLite's next checkpoint.
 	_ = s.DB.Scrub(ctx)
 	return nil
+}
+
+// endUpdate is the statement that records r's end while it is running (and,
+// fenced, this process's), with its arguments.
+func (s *ExecutionStore) endUpdate(r *dsr.Request, now time.Time) (string, []any) {
+	var code, msg *string
+	if r.Err != nil {
+		code, msg = &r.Err.Code, &r.Err.Message
+	}
+	q := `UPDATE lethe_requests SET status = ?, updated_at = ?, finished_at = ?, email = NULL, identities = NULL,
+			counts = ?, verification = ?, error_code = ?, error_message = ?
+		WHERE id = ? AND status = ?`
+	args := []any{string(r.Status), now, now, jsonPtr(r.Counts), jsonPtr(r.Verification), code, msg, r.ID, string(dsr.StatusRunning)}
+	if s.Process != "" {
+		q, args = q+" AND process_id = ?", append(args, s.Process)
+	}
+	return q, args
+}
+
+// endAtOnce is Finish in one statement on Postgres: the end, the keys and
+// cursors forgotten, the entry appended. It reports false, having changed
+// nothing, when r is no longer running (or this process's), or when a step
+// of r holds a resume point journaled before cursors had their own column,
+// which only end's transaction rewrites.
+func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, now time.Time) (bool, error) {
+	e, err := newEntry(now, ev)
+	if err != nil {
+		return false, err
+	}
+	update, args := s.endUpdate(r, now)
+	update += ` AND NOT EXISTS (SELECT 1 FROM lethe_request_steps WHERE request_id = ? AND detail LIKE ?) RETURNING id`
+	args = append(args, r.ID, legacyResume)
+	with, wargs := pgAppend(e, "r", nil, "")
+	var n int64
+	err = s.DB.Gorm.WithContext(ctx).Raw(`WITH r AS (`+update+`),
+		k AS (DELETE FROM lethe_request_keys WHERE request_id IN (SELECT id FROM r)),
+		c AS (UPDATE lethe_request_steps SET cursor = NULL WHERE request_id IN (SELECT id FROM r) AND cursor IS NOT NULL),
+		`+with+`
+		SELECT count(*) FROM r`, append(args, wargs...)...).Scan(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("finish request: %w", err)
+	}
+	return n == 1, nil
+}
+
+// end is Finish inside tx.
+func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, ev dsr.AuditEvent, now time.Time) error {
+	update, args := s.endUpdate(r, now)
+	res := tx.Exec(update, args...)
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("finish request: %w", res.Error)
+	case res.RowsAffected == 0 && s.Process != "" && s.takenOver(tx, r.ID):
+		return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
+	case res.RowsAffected == 0:
+		return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
+	}
+	if err := forgetKeys(tx, r.ID); err != nil {
+		return err
+	}
+	_, err := s.Audit.appendTx(tx, now, ev)
+	return err
 }
 
 // Journal implements dsr.ExecutionStore.

@@ -1,20 +1,34 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/dsr/memjournal"
 )
 
 // Journal implements dsr.Journal for one request.
+//
+// The journal that ExecutionStore.Start returns for a request's first
+// attempt is fresh: the store holds no step, key or snapshot of the request
+// but what this Journal writes, so it answers Steps, FrozenKeys and
+// Snapshot from a copy in memory (see fresh) instead of reading back what
+// it wrote. Until its first Durable step, which an execution saves before
+// it changes any data, it also holds the snapshot and the frozen keys back
+// and writes them with the next step, in the same statement on Postgres
+// (a data-modifying WITH) and the same transaction on SQLite: a crash
+// before that step loses nothing an execution would not redo, as the
+// step is missing too.
 type Journal struct {
 	DB        *DB
 	RequestID string
@@ -28,6 +42,39 @@ type Journal struct {
 	// execution reads a small set once per collection it erases and
 	// verifies, and a set no longer changes once read.
 	sets map[string][]string
+	// snapshot is the registry snapshot stored, once known.
+	snapshot *string
+	// fresh, when set, mirrors everything this journal wrote; a key set
+	// grown past maxMirroredKeys leaves it for good (big).
+	fresh *memjournal.Journal
+	big   map[string]bool
+	n     map[string]int // keys mirrored by set
+	held  heldWrites
+	// durable is set once a Durable step is saved: nothing is held after it.
+	durable bool
+}
+
+// heldWrites are what a fresh journal writes with its next step.
+type heldWrites struct {
+	snapshot *string
+	keys     []keyRow
+}
+
+// Bounds of what a fresh journal keeps in memory.
+const (
+	maxMirroredKeys = 20000 // keys of one set answered from memory
+	maxHeldKeys     = 2000  // keys held back for the next step's statement
+)
+
+// newStartedJournal returns the journal of an attempt that Start has just
+// begun: fresh on the request's first attempt, and knowing the stored
+// snapshot.
+func newStartedJournal(s *ExecutionStore, row *requestRow) *Journal {
+	j := &Journal{DB: s.DB, RequestID: row.ID, Process: s.Process, snapshot: row.RegistrySnapshot}
+	if row.Attempts == 1 {
+		j.fresh, j.big, j.n = memjournal.New(), map[string]bool{}, map[string]int{}
+	}
+	return j
 }
 
 var _ dsr.Journal = (*Journal)(nil)
@@ -55,6 +102,9 @@ func (keyRow) TableName() string { return "lethe_request_keys" }
 
 // Steps implements dsr.Journal.
 func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
+	if j.fresh != nil {
+		return j.fresh.Steps(ctx)
+	}
 	var rows []stepRow
 	if err := j.DB.Gorm.WithContext(ctx).Where("request_id = ?", j.RequestID).Order("seq").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("journal: steps: %w", err)
@@ -73,13 +123,13 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 // engine saves a step after every batch, so its cost is on the hot path.
 // Steps are progress records (see DB.Progress) unless Durable.
 // A fenced journal's statement inserts only while the request is still its
-// process's.
+// process's. What a fresh journal holds is written with the step.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
-	if s.At.IsZero() {
-		s.At = j.DB.now()
-	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s.At = cmp.Or(s.At, j.DB.now()).UTC().Truncate(time.Microsecond)
 	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
-	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At.UTC().Truncate(time.Microsecond), strPtr(s.Cursor)}
+	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
 	rows := "VALUES (" + cols + ")"
 	if j.Process != "" {
 		rows = "SELECT " + cols + " WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?)"
@@ -88,44 +138,133 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
 			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
-	db := j.DB.Progress()
+	var n int64
+	save := func(tx *gorm.DB) (err error) {
+		n, err = j.exec(tx, q, args)
+		return err
+	}
+	var err error
 	if s.Durable {
-		db = j.DB.Gorm
+		err = save(j.DB.Gorm.WithContext(ctx))
+	} else {
+		err = j.DB.writeProgress(ctx, save)
 	}
-	res := db.WithContext(ctx).Exec(q, args...)
-	if res.Error != nil {
-		return fmt.Errorf("journal: save step %s: %w", s.Name, res.Error)
+	if err != nil {
+		return fmt.Errorf("journal: save step %s: %w", s.Name, err)
 	}
-	if j.Process != "" && res.RowsAffected == 0 {
+	if j.Process != "" && n == 0 {
 		return fmt.Errorf("journal: save step %s: %w", s.Name, dsr.ErrTakenOver)
+	}
+	j.held, j.durable = heldWrites{}, j.durable || s.Durable
+	if j.fresh != nil {
+		return j.fresh.SaveStep(ctx, s)
 	}
 	return nil
 }
 
+// exec runs statement q of a step with what the journal holds and returns
+// the rows q changed: on Postgres in one statement, else in one
+// transaction, rolled back when q changes nothing.
+func (j *Journal) exec(db *gorm.DB, q string, args []any) (int64, error) {
+	if j.held.empty() {
+		res := db.Exec(q, args...)
+		return res.RowsAffected, res.Error
+	}
+	if j.DB.Dialect == Postgres {
+		with, wargs := j.held.with(j.RequestID)
+		res := db.Exec(with+q, append(wargs, args...)...)
+		return res.RowsAffected, res.Error
+	}
+	var n int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := j.held.write(tx, j.RequestID); err != nil {
+			return err
+		}
+		res := tx.Exec(q, args...)
+		if n = res.RowsAffected; res.Error == nil && n == 0 {
+			return errNothingSaved
+		}
+		return res.Error
+	})
+	if errors.Is(err, errNothingSaved) {
+		return 0, nil
+	}
+	return n, err
+}
+
+var errNothingSaved = errors.New("nothing saved")
+
 // FreezeKeys implements dsr.Journal: progress records (see DB.Progress),
-// made durable by the Durable step that follows them.
+// made durable by the Durable step that follows them. A fresh journal
+// holds them for its next step while it may.
 func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) error {
-	j.forget(set)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.sets, set)
+	if j.fresh != nil && !j.big[set] {
+		if j.n[set] += len(keys); j.n[set] > maxMirroredKeys {
+			j.big[set] = true
+		} else if err := j.fresh.FreezeKeys(ctx, set, keys); err != nil {
+			return err
+		}
+	}
+	if j.fresh != nil && !j.durable && len(j.held.keys)+len(keys) <= maxHeldKeys {
+		for _, k := range keys {
+			j.held.keys = append(j.held.keys, keyRow{RequestID: j.RequestID, SetName: set, Key: k})
+		}
+		return nil
+	}
+	if err := j.flush(ctx); err != nil {
+		return err
+	}
+	if err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error { return writeKeys(tx, j.RequestID, set, keys) }); err != nil {
+		return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
+	}
+	return nil
+}
+
+// writeKeys inserts keys of set, 500 a statement.
+func writeKeys(db *gorm.DB, id, set string, keys []string) error {
 	const batch = 500
 	for len(keys) > 0 {
 		n := min(batch, len(keys))
 		rows := make([]keyRow, n)
 		for i, k := range keys[:n] {
-			rows[i] = keyRow{RequestID: j.RequestID, SetName: set, Key: k}
+			rows[i] = keyRow{RequestID: id, SetName: set, Key: k}
 		}
-		if err := j.DB.Progress().WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-			return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
+		q, args := insertKeys(rows)
+		if err := db.Exec(q, args...).Error; err != nil {
+			return err
 		}
 		keys = keys[n:]
 	}
 	return nil
 }
 
+// insertKeys is the statement that freezes rows.
+func insertKeys(rows []keyRow) (string, []any) {
+	args := make([]any, 0, 3*len(rows))
+	for _, r := range rows {
+		args = append(args, r.RequestID, r.SetName, r.Key)
+	}
+	return `INSERT INTO lethe_request_keys (request_id, set_name, "key") VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(rows)), ", ") + ` ON CONFLICT DO NOTHING`, args
+}
+
 // FrozenKeys implements dsr.Journal. A set whose first page is its whole
-// is kept in memory and later pages are read from there.
+// is kept in memory and later pages are read from there; a fresh journal
+// answers from its copy.
 func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limit int) ([]string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if keys, ok := j.cached(set, after, limit); ok {
 		return keys, nil
+	}
+	if j.fresh != nil && !j.big[set] {
+		return j.fresh.FrozenKeys(ctx, set, after, limit)
+	}
+	if err := j.flush(ctx); err != nil {
+		return nil, err
 	}
 	var out []string
 	err := j.DB.Gorm.WithContext(ctx).Model(&keyRow{}).Where("request_id = ? AND set_name = ? AND key > ?", j.RequestID, set, after).
@@ -134,12 +273,10 @@ func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limi
 		return nil, fmt.Errorf("journal: frozen keys of %s: %w", set, err)
 	}
 	if after == "" && len(out) < limit {
-		j.mu.Lock()
 		if j.sets == nil {
 			j.sets = map[string][]string{}
 		}
 		j.sets[set] = out
-		j.mu.Unlock()
 	}
 	return out, nil
 }
@@ -147,8 +284,6 @@ func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limi
 // cached answers FrozenKeys from a set read whole: the keys after after
 // (the last key of a page read before, or "").
 func (j *Journal) cached(set, after string, limit int) ([]string, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	keys, ok := j.sets[set]
 	if !ok {
 		return nil, false
@@ -164,26 +299,86 @@ func (j *Journal) cached(set, after string, limit int) ([]string, bool) {
 	return slices.Clone(keys[from:min(len(keys), from+limit)]), true
 }
 
-// forget drops a set about to change from memory.
-func (j *Journal) forget(set string) {
-	j.mu.Lock()
-	delete(j.sets, set)
-	j.mu.Unlock()
-}
-
 // Snapshot implements dsr.Journal in one statement, a progress record
-// (see DB.Progress) made durable by the frozen keys that follow it.
+// (see DB.Progress) made durable by the frozen keys that follow it. A
+// journal that knows the stored snapshot returns it, and a fresh one
+// holds data for its next step.
 func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.snapshot != nil {
+		return []byte(*j.snapshot), nil
+	}
+	if j.fresh != nil && !j.durable {
+		s := string(data)
+		j.snapshot, j.held.snapshot = &s, &s
+		return data, nil
+	}
 	var stored *string
-	err := j.DB.Progress().WithContext(ctx).Raw(`UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?)
-		WHERE id = ? RETURNING registry_snapshot`, string(data), j.RequestID).Row().Scan(&stored)
+	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
+		return tx.Raw(`UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?)
+			WHERE id = ? RETURNING registry_snapshot`, string(data), j.RequestID).Row().Scan(&stored)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: snapshot: %w", err)
 	}
+	j.snapshot = stored
 	if stored == nil {
 		return data, nil
 	}
 	return []byte(*stored), nil
+}
+
+// flush writes what the journal holds, before a write or read that cannot
+// carry it.
+func (j *Journal) flush(ctx context.Context) error {
+	if j.held.empty() {
+		return nil
+	}
+	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
+		return tx.Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID) })
+	})
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	j.held = heldWrites{}
+	return nil
+}
+
+func (h heldWrites) empty() bool { return h.snapshot == nil && len(h.keys) == 0 }
+
+const snapshotUpdate = `UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?) WHERE id = ?`
+
+// with returns the held writes as the WITH clause of a statement (Postgres).
+func (h heldWrites) with(id string) (string, []any) {
+	var ctes []string
+	var args []any
+	if h.snapshot != nil {
+		ctes, args = append(ctes, "snapshot AS ("+snapshotUpdate+")"), append(args, *h.snapshot, id)
+	}
+	if len(h.keys) > 0 {
+		q, kargs := insertKeys(h.keys)
+		ctes, args = append(ctes, "frozen AS ("+q+")"), append(args, kargs...)
+	}
+	return "WITH " + strings.Join(ctes, ", ") + " ", args
+}
+
+// write runs the held writes in tx.
+func (h heldWrites) write(tx *gorm.DB, id string) error {
+	if h.snapshot != nil {
+		if err := tx.Exec(snapshotUpdate, *h.snapshot, id).Error; err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	for len(h.keys) > 0 {
+		n := min(500, len(h.keys))
+		q, args := insertKeys(h.keys[:n])
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("freeze keys: %w", err)
+		}
+		h.keys = h.keys[n:]
+	}
+	return nil
 }
 
 // forgetKeys deletes, inside tx, what request id's journal holds of the
@@ -209,13 +404,16 @@ func forgetKeys(tx *gorm.DB, id string) error {
 	return forgetLegacyResumes(tx, id)
 }
 
+// legacyResume matches the details that forgetLegacyResumes rewrites.
+const legacyResume = `%"after"%`
+
 // forgetLegacyResumes removes the "after" resume point from the details of
 // request id's steps journaled before cursors had their own column (see
 // migration 0010, which did so for requests that had already ended). A
 // detail that is not a JSON object is left as it is.
 func forgetLegacyResumes(tx *gorm.DB, id string) error {
 	var rows []stepRow
-	if err := tx.Where("request_id = ? AND detail LIKE ?", id, `%"after"%`).Find(&rows).Error; err != nil {
+	if err := tx.Where("request_id = ? AND detail LIKE ?", id, legacyResume).Find(&rows).Error; err != nil {
 		return fmt.Errorf("journal: read the details of request %s: %w", id, err)
 	}
 	for _, r := range rows {

@@ -174,7 +174,7 @@ func TestJournalForgetsKeysAtTheEnd(t *testing.T) {
 		for _, r := range []*dsr.Request{finished, cancelled, open} {
 			fill(r.ID)
 		}
-		run, err := b.runs.Start(ctx, finished.ID, b.clock.Now())
+		run, _, err := b.runs.Start(ctx, finished.ID, b.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

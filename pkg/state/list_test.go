@@ -29,7 +29,7 @@ func TestListFilters(t *testing.T) {
 		if _, err := b.requests.Cancel(ctx, admin, r4, "no longer wanted"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.runs.Start(ctx, r5, b.clock.Now()); err != nil {
+		if _, _, err := b.runs.Start(ctx, r5, b.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		b.clock.Advance(10 * 24 * time.Hour)

@@ -262,13 +262,13 @@ func TestTakenOverRequestIsFenced(t *testing.T) {
 		r := b.create(t, dsr.Caller{Admin: true}, dsr.TypeErasure, "fenced@example.com", "")
 		stalled := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-stalled"}
 		rescuer := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-rescuer"}
-		if _, err := stalled.Start(ctx, r.ID, b.clock.Now()); err != nil {
+		if _, _, err := stalled.Start(ctx, r.ID, b.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if err := stalled.Journal(r.ID).SaveStep(ctx, dsr.Step{Name: "delete app.users", Status: "done", Count: 1}); err != nil {
 			t.Fatalf("the owner's step: %v", err)
 		}
-		started, err := rescuer.Start(ctx, r.ID, b.clock.Now())
+		started, _, err := rescuer.Start(ctx, r.ID, b.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,7 +52,7 @@ collections:
 					t.Fatal(err)
 				}
 			default:
-				run, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+				run, _, err := b.runs.Start(ctx, r.ID, b.clock.Now())
 				if err != nil {
 					t.Fatal(err)
 				}

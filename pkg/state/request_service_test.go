@@ -209,7 +209,7 @@ func TestCancel(t *testing.T) {
 		{name: "pending", caller: admin},
 		{name: "pending by its tenant's key", caller: tenantCaller("studio-a")},
 		{name: "running", caller: admin, code: dsr.ECONFLICT, prepare: func(t *testing.T, b *bundle, id string) {
-			if _, err := b.runs.Start(context.Background(), id, b.clock.Now()); err != nil {
+			if _, _, err := b.runs.Start(context.Background(), id, b.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -1,0 +1,193 @@
+package state_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm/logger"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// statementCounter counts the statements gorm runs, and keeps their text.
+type statementCounter struct {
+	logger.Interface
+	n    atomic.Int64
+	mu   sync.Mutex
+	text []string
+}
+
+func (c *statementCounter) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	c.n.Add(1)
+	q, _ := fc()
+	c.mu.Lock()
+	c.text = append(c.text, q)
+	c.mu.Unlock()
+}
+
+// since returns the text of the statements run since the n-th.
+func (c *statementCounter) since(n int) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.text[n:])
+}
+
+// TestFirstAttemptJournal: the journal Start returns for a request's first
+// attempt answers its reads from memory and holds the snapshot and frozen
+// keys back until its next step, which writes them in the same statement;
+// after its first Durable step it holds nothing; a retry's journal reads
+// the store and knows the stored snapshot.
+func TestFirstAttemptJournal(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		stmts := &statementCounter{Interface: logger.Discard}
+		b.db.SetLogger(stmts)
+		r := b.create(t, admin, dsr.TypeErasure, "fresh@example.com", "")
+		other := func() dsr.Journal { return b.runs.Journal(r.ID) } // a view of the store
+		before := stmts.n.Load()
+		_, j, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := stmts.n.Load() - before; n != 1 && b.dialect == "postgres" {
+			t.Errorf("the first start took %d statements; want 1 (the update that appends the audit entry)", n)
+		}
+
+		before = stmts.n.Load()
+		if steps, err := j.Steps(ctx); err != nil || len(steps) != 0 {
+			t.Fatalf("a first attempt's steps: %+v, %v; want none", steps, err)
+		}
+		if got, err := j.Snapshot(ctx, []byte("registry v1")); err != nil || string(got) != "registry v1" {
+			t.Fatalf("snapshot %q, %v", got, err)
+		}
+		for _, keys := range [][]string{{"2", "1"}, {"3", "1"}} {
+			if err := j.FreezeKeys(ctx, "found:app.users.id", keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := j.FrozenKeys(ctx, "found:app.users.id", "", 10); err != nil || !slices.Equal(got, []string{"1", "2", "3"}) {
+			t.Errorf("frozen keys from memory: %v, %v; want 1 2 3", got, err)
+		}
+		if got, err := j.FrozenKeys(ctx, "found:app.chats.id", "", 10); err != nil || len(got) != 0 {
+			t.Errorf("a set never frozen: %v, %v", got, err)
+		}
+		if n := stmts.n.Load() - before; n != 0 {
+			t.Errorf("reading what the journal wrote, and holding the snapshot and keys, ran %d statements; want none", n)
+		}
+		if got, _ := other().FrozenKeys(ctx, "found:app.users.id", "", 10); len(got) != 0 {
+			t.Errorf("the keys are stored before the step that follows them: %v", got)
+		}
+
+		before = stmts.n.Load()
+		if err := j.SaveStep(ctx, dsr.Step{Name: "enrich", Status: "done", Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if n := stmts.n.Load() - before; n != 1 && b.dialect == "postgres" {
+			t.Errorf("the step with the held snapshot and keys took %d statements; want 1", n)
+		}
+		if got, err := other().FrozenKeys(ctx, "found:app.users.id", "", 10); err != nil || !slices.Equal(got, []string{"1", "2", "3"}) {
+			t.Errorf("keys stored with the step: %v, %v; want 1 2 3", got, err)
+		}
+		if got, err := other().Snapshot(ctx, []byte("registry v2")); err != nil || string(got) != "registry v1" {
+			t.Errorf("snapshot stored with the step: %q, %v; want registry v1", got, err)
+		}
+
+		if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.FreezeKeys(ctx, "later", []string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := other().FrozenKeys(ctx, "later", "", 10); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("after the Durable step, frozen keys %v are not written at once", got)
+		}
+		if steps, err := j.Steps(ctx); err != nil || len(steps) != 2 || steps[0].Name != "enrich" || steps[1].Name != "freeze" {
+			t.Errorf("steps from memory: %+v, %v", steps, err)
+		}
+
+		// A retry reads what the first attempt stored.
+		run, retry, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = stmts.n.Load()
+		if got, err := retry.Snapshot(ctx, []byte("registry v3")); err != nil || string(got) != "registry v1" {
+			t.Errorf("a retry's snapshot: %q, %v; want registry v1", got, err)
+		}
+		if n := stmts.n.Load() - before; n != 0 {
+			t.Errorf("a retry's snapshot, known from its start, ran %d statements", n)
+		}
+		if steps, err := retry.Steps(ctx); err != nil || len(steps) != 2 {
+			t.Errorf("a retry's steps: %+v, %v; want the first attempt's two", steps, err)
+		}
+		run.Status = dsr.StatusCompleted
+		before = stmts.n.Load()
+		if err := b.runs.Finish(ctx, run, dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: run.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if n := stmts.n.Load() - before; n != 1 && b.dialect == "postgres" {
+			t.Errorf("the end took %d statements; want 1 (the update that forgets the keys and appends the audit entry)", n)
+		}
+		if n := b.count(t, "lethe_request_keys", "request_id = ?", r.ID); n != 0 {
+			t.Errorf("%d frozen keys left after the end", n)
+		}
+		entries, err := b.audit.List(ctx, dsr.AuditFilter{RequestID: r.ID})
+		var actions []string
+		for _, e := range entries {
+			actions = append(actions, e.Action)
+		}
+		if want := []string{"request.created", "request.running", "request.completed"}; err != nil || !slices.Equal(actions, want) {
+			t.Errorf("audit entries %v, %v; want %v (one running entry for two starts)", actions, err, want)
+		}
+		if v, err := b.audit.Verify(ctx); err != nil || !v.OK {
+			t.Errorf("audit chain: %+v, %v", v, err)
+		}
+	})
+}
+
+// TestSQLiteProgressCommitsWithoutSync: on SQLite a journal's progress
+// records commit at synchronous NORMAL (no fsync of the write-ahead log;
+// the next commit at FULL syncs them), a Durable step at FULL, and the
+// connection is back at FULL afterwards.
+func TestSQLiteProgressCommitsWithoutSync(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "sqlite")
+	ctx := context.Background()
+	stmts := &statementCounter{Interface: logger.Discard}
+	b.db.SetLogger(stmts)
+	r := b.create(t, admin, dsr.TypeErasure, "sync@example.com", "")
+	_, j, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		step dsr.Step
+		want []string
+	}{
+		{dsr.Step{Name: "freeze", Status: "done", Durable: true}, []string{"INSERT INTO lethe_request_steps"}},
+		{dsr.Step{Name: "erase app.chats", Status: "running", Count: 2}, []string{"PRAGMA synchronous = NORMAL", "INSERT INTO lethe_request_steps", "PRAGMA synchronous = FULL"}},
+	} {
+		from := len(stmts.since(0))
+		if err := j.SaveStep(ctx, tc.step); err != nil {
+			t.Fatal(err)
+		}
+		got := stmts.since(from)
+		ok := len(got) == len(tc.want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = strings.HasPrefix(got[i], tc.want[i])
+		}
+		if !ok {
+			t.Errorf("saving %s (durable %v) ran %q; want statements starting %q", tc.step.Name, tc.step.Durable, got, tc.want)
+		}
+	}
+	var level int
+	if err := b.db.SQL.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil || level != 2 {
+		t.Errorf("synchronous is %d after progress records, %v; want 2 (FULL)", level, err)
+	}
+}
