@@ -20,7 +20,7 @@ func TestCompletedErasuresSince(t *testing.T) {
 		log := &state.CompletedErasures{DB: b.db}
 		end := func(typ dsr.Type, email, tenant string, status dsr.Status) *dsr.Request {
 			r := b.create(t, admin, typ, email, tenant)
-			run, err := b.runs.Start(ctx, r.ID, b.clock.Now())
+			run, _, err := b.runs.Start(ctx, r.ID, b.clock.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
