@@ -27,16 +27,7 @@ import (
 // batch cut short is finished by the next run from the journaled key.
 func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, afterKey *string, limit int) (int64, int64, string, error) {
 	c := sel.Collection
-	cols := rw.Columns
-	if c.Tenant != "" {
-		cols = append(append([]string(nil), cols...), c.Tenant)
-	}
-	if len(rw.TenantPath) > 0 {
-		cols = append(append([]string(nil), cols...), rw.TenantPath[0].Column)
-		for _, w := range rw.TenantPath[0].Where {
-			cols = append(cols, w.Column)
-		}
-	}
+	cols := append(append([]string(nil), rw.Columns...), tenantFields(c, rw.TenantPath)...)
 	var models []mongo.WriteModel
 	var read int64
 	var last string
@@ -88,6 +79,22 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 		changed = res.MatchedCount
 	}
 	return read, changed, last, nil
+}
+
+// tenantFields are the fields of a document of c that tenantOf reads: c's
+// tenant field, or the first hop of path's and those of its conditions.
+func tenantFields(c *registry.Collection, path []retention.TenantHop) []string {
+	if c.Tenant != "" {
+		return []string{c.Tenant}
+	}
+	if len(path) == 0 {
+		return nil
+	}
+	out := []string{path[0].Column}
+	for _, w := range path[0].Where {
+		out = append(out, w.Column)
+	}
+	return out
 }
 
 // tenantOf returns the tenant of doc, a document of c: its own tenant
