@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -31,11 +33,12 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 	var models []mongo.WriteModel
 	var read int64
 	var last string
+	tenants := s.tenantCache(c, rw.TenantPath)
 	err := s.page(ctx, sel, cols, afterKey, limit, func(doc bson.Raw) error {
 		read++
 		id := doc.Lookup(registry.MongoID)
 		last, _ = keyOf(id)
-		tenant, err := s.tenantOf(ctx, c, doc, rw.TenantPath)
+		tenant, err := tenants.of(ctx, doc)
 		if err != nil {
 			return err
 		}
@@ -95,6 +98,38 @@ func tenantFields(c *registry.Collection, path []retention.TenantHop) []string {
 		out = append(out, w.Column)
 	}
 	return out
+}
+
+// tenantCache reads the tenants of documents of c through path (tenantOf)
+// once per parent: documents that name the same parent, with the same
+// values of the fields tenantOf reads, share its tenant. One lives for a
+// batch.
+type tenantCache struct {
+	s    *Store
+	c    *registry.Collection
+	path []retention.TenantHop
+	seen map[string]string
+}
+
+func (s *Store) tenantCache(c *registry.Collection, path []retention.TenantHop) *tenantCache {
+	return &tenantCache{s: s, c: c, path: path, seen: map[string]string{}}
+}
+
+// of returns doc's tenant as tenantOf does.
+func (t *tenantCache) of(ctx context.Context, doc bson.Raw) (string, error) {
+	var key strings.Builder
+	for _, f := range tenantFields(t.c, t.path) {
+		v := doc.Lookup(f)
+		fmt.Fprintf(&key, "%d:%d:%s", v.Type, len(v.Value), v.Value)
+	}
+	if tenant, ok := t.seen[key.String()]; ok {
+		return tenant, nil
+	}
+	tenant, err := t.s.tenantOf(ctx, t.c, doc, t.path)
+	if err == nil {
+		t.seen[key.String()] = tenant
+	}
+	return tenant, err
 }
 
 // tenantOf returns the tenant of doc, a document of c: its own tenant

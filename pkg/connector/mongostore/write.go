@@ -29,7 +29,7 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 // sel.Older's field when set, and returns how many and, per document, the
 // values of cols (a time.Time for a date, an int64 for an integer, a
 // string otherwise; nil when missing), followed with via by its tenant
-// read from its parents (tenantOf: one lookup per hop and document). It
+// read from its parents (tenantOf: one lookup per hop and parent). It
 // implements retention.Store.
 func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	sort := bson.D{{Key: registry.MongoID, Value: 1}}
@@ -63,6 +63,7 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	}
 	ids := bson.A{}
 	var vals [][]any
+	tenants := s.tenantCache(c, via)
 	for cur.Next(ctx) {
 		ids = append(ids, cur.Current.Lookup(registry.MongoID))
 		if cols != nil || len(via) > 0 {
@@ -71,7 +72,7 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 				row[i] = plain(cur.Current.Lookup(col))
 			}
 			if len(via) > 0 {
-				tenant, err := s.tenantOf(ctx, c, cur.Current, via)
+				tenant, err := tenants.of(ctx, cur.Current)
 				if err != nil {
 					cur.Close(ctx)
 					return 0, nil, s.fail(ctx, "delete", c.Key, err)
@@ -174,12 +175,13 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 	var first, lastID bson.RawValue
 	var last string
 	var tenants []any
+	cache := s.tenantCache(c, t.Via)
 	err = s.pageWhere(ctx, c, f, read, afterKey, limit, func(doc bson.Raw) error {
 		switch {
 		case t.By != "":
 			tenants = append(tenants, plain(doc.Lookup(t.By)))
 		case len(t.Via) > 0:
-			tenant, err := s.tenantOf(ctx, c, doc, t.Via)
+			tenant, err := cache.of(ctx, doc)
 			if err != nil {
 				return err
 			}
