@@ -23,8 +23,7 @@ type Store interface {
 	// Purge deletes up to limit rows that sel selects, oldest first when
 	// sel.Older is set, in one transaction, and returns how many it deleted
 	// and, per deleted row, the values of cols followed, when via is set,
-	// by the row's tenant read through via as it was before the delete
-	// (nil for a row of no tenant).
+	// by the row's tenant read through via (nil for a row of no tenant).
 	Purge(ctx context.Context, sel connector.Selection, cols []string, via []TenantHop, limit int) (int64, [][]any, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
