@@ -41,7 +41,7 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	}
 	sort.Strings(fileCols)
 	own = own && sel.Older != nil // without a cutoff (a responses unit) batches simply repeat
-	tcol := tenantColumn(u, c)
+	tcol, via := s.tenantOf(u, c)
 	cols := fileCols
 	if tcol != "" {
 		cols = append(append([]string(nil), fileCols...), tcol)
@@ -49,6 +49,7 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	if own {
 		cols = append(append([]string(nil), cols...), sel.Older.Column)
 	}
+	ti := tenantIndex(len(fileCols), len(cols), tcol, via)
 	size := s.batchSize()
 	where := "purge " + c.Key
 	if rs, ok := st.(RangeStore); ok && own && !u.noRange {
@@ -66,18 +67,18 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 			sel.Older = &o
 		}
 		start := time.Now()
-		n, vals, err := st.Purge(bctx, sel, cols, b.Size)
+		n, vals, err := st.Purge(bctx, sel, cols, via, b.Size)
 		took := time.Since(start)
 		if err != nil {
 			return err
 		}
 		b.N = n
-		countRows(run, c, u, vals, len(fileCols), n)
+		countRows(run, c, u, vals, ti, n)
 		var files []File
 		for _, row := range vals {
-			files = append(files, s.files(c, rowTenant(u, row, len(fileCols), tcol), row, fileCols)...)
+			files = append(files, s.files(c, rowTenant(u, row, ti), row, fileCols)...)
 			if own {
-				run.Cursor.After = run.Cursor.After.max(row[len(row)-1])
+				run.Cursor.After = run.Cursor.After.max(row[len(cols)-1])
 			}
 		}
 		return s.recordPurge(ctx, run, c, files, n, took)
@@ -88,37 +89,53 @@ func (s *Sweeper) purge(ctx context.Context, run *Run, u *unit, c *registry.Coll
 	return nil
 }
 
-// tenantColumn is the column of c that names each purged row's tenant
-// when unit u spans every tenant (the registry's window): the run then
+// tenantOf is where unit u's purge reads the tenant of each row of c
+// when u spans every tenant (the registry's window): c's tenant column,
+// else the references that lead to a parent's (tenantPath). The run then
 // counts per tenant, so that an owner sees what was purged for the studio.
-// "" when u is one tenant's, or c has no tenant column.
-func tenantColumn(u *unit, c *registry.Collection) string {
+// Both empty when u is one tenant's, or c's rows belong to no tenant.
+func (s *Sweeper) tenantOf(u *unit, c *registry.Collection) (string, []TenantHop) {
 	if u.tenant != "" {
-		return ""
+		return "", nil
 	}
-	return c.Tenant
+	if c.Tenant != "" {
+		return c.Tenant, nil
+	}
+	return "", tenantPath(s.Registry, c)
 }
 
-// rowTenant is the tenant a purged row is counted under: its value of
-// the tenant column (at index i of row) when there is one, else u's.
-func rowTenant(u *unit, row []any, i int, tcol string) string {
-	if tcol == "" || i >= len(row) {
+// tenantIndex is the index of a purged row's tenant among its values: the
+// tenant column's, after the nfile file columns, or the value the store
+// adds after the ncols columns asked for when it reads it through via; -1
+// when the row has none.
+func tenantIndex(nfile, ncols int, tcol string, via []TenantHop) int {
+	switch {
+	case tcol != "":
+		return nfile
+	case len(via) > 0:
+		return ncols
+	}
+	return -1
+}
+
+// rowTenant is the tenant a purged row is counted under: its value at
+// index i (tenantIndex) when there is one, else u's.
+func rowTenant(u *unit, row []any, i int) string {
+	if i < 0 || i >= len(row) {
 		return u.tenant
 	}
 	return text(row[i])
 }
 
 // countRows adds n purged rows of c to the run: under u's tenant, or row
-// by row under each row's tenant (its value at index i) when the unit
-// spans every tenant and c has a tenant column.
+// by row under each row's tenant (its value at index i, see tenantIndex).
 func countRows(run *Run, c *registry.Collection, u *unit, vals [][]any, i int, n int64) {
-	tcol := tenantColumn(u, c)
-	if tcol == "" || int64(len(vals)) != n {
+	if i < 0 || int64(len(vals)) != n {
 		run.count(c.Key, u.tenant).RowsPurged += n
 		return
 	}
 	for _, row := range vals {
-		run.count(c.Key, rowTenant(u, row, i, tcol)).RowsPurged++
+		run.count(c.Key, rowTenant(u, row, i)).RowsPurged++
 	}
 }
 
@@ -178,20 +195,21 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 			return nil
 		}
 		start := time.Now()
-		tcol := tenantColumn(u, c)
+		tcol, via := s.tenantOf(u, c)
 		cols := fileCols
 		if tcol != "" {
 			cols = append(append([]string(nil), fileCols...), tcol)
 		}
-		n, vals, err := rs.PurgeRange(bctx, sel, cols, from, to)
+		ti := tenantIndex(len(fileCols), len(cols), tcol, via)
+		n, vals, err := rs.PurgeRange(bctx, sel, cols, via, from, to)
 		took := time.Since(start)
 		if err != nil {
 			return err
 		}
-		countRows(run, c, u, vals, len(fileCols), n)
+		countRows(run, c, u, vals, ti, n)
 		var files []File
 		for _, row := range vals {
-			files = append(files, s.files(c, rowTenant(u, row, len(fileCols), tcol), row, fileCols)...)
+			files = append(files, s.files(c, rowTenant(u, row, ti), row, fileCols)...)
 		}
 		next := to
 		run.Cursor.After = &Position{Page: &next}
@@ -251,14 +269,19 @@ func (s *Sweeper) anonymize(ctx context.Context, run *Run, u *unit) error {
 		return &stepError{where: "anonymise " + u.c.Key, err: err}
 	}
 	st := s.Stores[u.c.Store]
+	t := s.anonymizeTally(u, u.self)
 	err = s.loop(s.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		start := time.Now()
-		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, b.Size)
+		gs, last, err := st.AnonymizeTally(bctx, t, an, run.Cursor.AfterKey, b.Size)
 		if err != nil {
 			return err
 		}
+		var n int64
+		for _, g := range gs {
+			run.count(u.c.Key, groupTenant(u, t, g)).RowsAnonymized += g.Rows
+			n += g.Rows
+		}
 		b.N = n
-		run.count(u.c.Key, u.tenant).RowsAnonymized += n
 		if n > 0 {
 			run.Cursor.AfterKey = &last
 		}

@@ -20,11 +20,14 @@
 // Rows under a legal hold, and parent rows that a collection kept for a
 // legal reason still references, are excluded from every statement and
 // counted as held. A run counts per collection and tenant: a tenant's
-// override under that tenant, the registry's window each purged or held
-// row under its tenant column's value (rows without one under no tenant),
-// so that a studio's owner sees the studio's share. A dry run counts what
-// a real run would do, under the same tenants (one grouped count per unit,
-// see Store.Tally), and changes nothing.
+// override under that tenant, the registry's window each purged,
+// anonymised or held row under its tenant: its tenant column's value, or,
+// for a collection without one, its parent's, through the references the
+// registry's tenant scoping follows (messages under their chat's studio;
+// see tenantPath). Rows that lead to no tenant count under none. So a
+// studio's owner sees the studio's share. A dry run counts what a real run
+// would do, under the same tenants (one grouped count per unit, see
+// Store.Tally), and changes nothing.
 //
 // The package imports neither echo nor gorm: it talks to the application's
 // stores through Store, to the erasure engine through Engine, and to

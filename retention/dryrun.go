@@ -9,8 +9,9 @@ import (
 
 // dryRun counts, unit by unit, what a real run would purge, anonymise and
 // hold, changing nothing, under the tenants a real run counts them under:
-// with one Tally per unit, split by the tenant column where the real
-// purge reads each row's tenant from it. Rows a unit would already have
+// with one Tally per unit, split by tenant where the real purge or
+// anonymisation reads each row's tenant: its tenant column, or its
+// parent's through the references (tenantOf). Rows a unit would already have
 // removed are not counted again by a later one (the real run would not
 // find them).
 func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
@@ -33,14 +34,14 @@ func (s *Sweeper) dryRun(ctx context.Context, run *Run, units []*unit) error {
 		items = append(items, phase{u.c, u.self})
 		ts := make([]Tally, 0, len(items)+2)
 		for _, it := range items {
-			t := purgeTally(u, it.c, minus(it.sel))
+			t := s.purgeTally(u, it.c, minus(it.sel))
 			if u.action == registry.ActionAnonymize {
-				t = Tally{Sel: t.Sel} // anonymise counts under the unit's tenant and leaves files
+				t = s.anonymizeTally(u, t.Sel) // anonymise leaves files
 			}
 			ts = append(ts, t)
 		}
 		if u.held {
-			ts = append(ts, heldTallies(u)...)
+			ts = append(ts, s.heldTallies(u)...)
 		}
 		gs, err := s.Stores[u.c.Store].Tally(ctx, ts)
 		if err != nil {

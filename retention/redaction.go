@@ -184,21 +184,23 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 		out, err := registry.EncodeDocument(doc)
 		return out, err == nil, err
 	}
-	return Rewrite{Columns: cols, TenantPath: s.tenantPath(c), Edit: edit}
+	return Rewrite{Columns: cols, TenantPath: tenantPath(s.Registry, c), Edit: edit}
 }
 
 // tenantPath leads from c's rows to their tenant: empty when c has its own
-// tenant column or no way to one.
-func (s *Sweeper) tenantPath(c *registry.Collection) []TenantHop {
+// tenant column or no way to one. It follows the first reference to a
+// tenant-scoped collection of c's store (registry.TenantScoped), as the
+// tenant scope of a tenant's windows does.
+func tenantPath(reg *registry.Registry, c *registry.Collection) []TenantHop {
 	if c.Tenant != "" {
 		return nil
 	}
 	for _, ref := range c.References {
-		p := s.Registry.Collections[ref.Target]
-		if p == nil || p.Store != c.Store || !s.Registry.TenantScoped(p) {
+		p := reg.Collections[ref.Target]
+		if p == nil || p.Store != c.Store || !reg.TenantScoped(p) {
 			continue
 		}
-		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn, Where: ref.Where}}, s.tenantPath(p)...)
+		return append([]TenantHop{{Column: ref.Column, Parent: p, ParentColumn: ref.TargetColumn, Where: ref.Where}}, tenantPath(reg, p)...)
 	}
 	return nil
 }

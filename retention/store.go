@@ -22,12 +22,18 @@ type Store interface {
 	Tally(ctx context.Context, ts []Tally) ([][]TallyGroup, error)
 	// Purge deletes up to limit rows that sel selects, oldest first when
 	// sel.Older is set, in one transaction, and returns how many it deleted
-	// and, per deleted row, the values of cols.
-	Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error)
+	// and, per deleted row, the values of cols followed, when via is set,
+	// by the row's tenant read through via (nil for a row of no tenant).
+	Purge(ctx context.Context, sel connector.Selection, cols []string, via []TenantHop, limit int) (int64, [][]any, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
 	// it rewrote and the key of the last one.
 	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error)
+	// AnonymizeTally is Anonymize that also counts the rows it rewrote per
+	// tenant, as Tally counts t: t.Sel is the selection, t.By or t.Via
+	// where each row's tenant is read (before the rewrite); t.Files is
+	// ignored. Groups are as Tally's, none when no row was rewritten.
+	AnonymizeTally(ctx context.Context, t Tally, a connector.Anonymization, after *string, limit int) ([]TallyGroup, string, error)
 	// Rewrite reads up to limit rows that sel selects after the key *after
 	// (primary-key order) with their tenant, and writes back, in one
 	// transaction, the columns rw.Edit changes (nothing when rw.DryRun). It
@@ -43,6 +49,10 @@ type Tally struct {
 	Sel connector.Selection
 	// By is a column of Sel's collection (its tenant column), or "".
 	By string
+	// Via, with By "", splits the rows by the tenant read through these
+	// hops from each row (see Rewrite.TenantPath): the tenant of a row of
+	// a collection with no tenant column of its own.
+	Via []TenantHop
 	// Files are columns of Sel's collection whose values that are neither
 	// NULL nor empty are counted, as Purge returns them for a sweep's files.
 	Files []string
@@ -51,8 +61,9 @@ type Tally struct {
 // TallyGroup is what a Tally counted of the rows that hold one value of
 // its By column.
 type TallyGroup struct {
-	// Value is the By column's value, as text or as the driver returns it
-	// (Purge's values); nil for NULL, and without By.
+	// Value is the By column's value (or the tenant read through Via), as
+	// text or as the driver returns it (Purge's values); nil for NULL, for
+	// a row Via leads to no tenant, and without By or Via.
 	Value any
 	Rows  int64
 	// Files counts the values of the Tally's Files columns in these rows
@@ -128,6 +139,7 @@ type RangeStore interface {
 	// page; ok is false when the store cannot purge by range.
 	Extent(ctx context.Context, c *registry.Collection) (pages int64, rowsPerPage float64, ok bool, err error)
 	// PurgeRange deletes the rows sel selects stored in pages [from, to), in
-	// one transaction, and returns how many and, per row, the values of cols.
-	PurgeRange(ctx context.Context, sel connector.Selection, cols []string, from, to int64) (int64, [][]any, error)
+	// one transaction, and returns how many and, per row, the values of cols
+	// and the tenant read through via, as Purge.
+	PurgeRange(ctx context.Context, sel connector.Selection, cols []string, via []TenantHop, from, to int64) (int64, [][]any, error)
 }

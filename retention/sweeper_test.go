@@ -53,20 +53,24 @@ func TestSweepPurgesExpiredKeepsHeldAndNewer(t *testing.T) {
 			counts[c.Collection+"@"+c.Tenant] = c
 		}
 		// The registry's window purged chat 12 of s1: counted under s1, as
-		// chats name their tenant; messages and uploads, which do not, under "".
-		for key, n := range map[string]int64{"app.chats@": 0, "app.chats@s1": 1, "app.chats@s2": 2, "app.messages@": 5, "app.messages@s2": 4, "app.uploads@": 2} {
+		// chats name their tenant; messages and uploads, which do not, under
+		// their chat's studio: s2's two past the window with the four of
+		// chats 20 and 21 that s2's window purged.
+		for key, n := range map[string]int64{"app.chats@": 0, "app.chats@s1": 1, "app.chats@s2": 2, "app.messages@": 0,
+			"app.messages@s1": 3, "app.messages@s2": 6, "app.uploads@": 0, "app.uploads@s1": 2} {
 			if counts[key].RowsPurged != n {
 				t.Errorf("%s purged %d; want %d (counts %+v)", key, counts[key].RowsPurged, n, run.Counts)
 			}
 		}
 		// Held rows are counted per tenant likewise: carol's chat 12 under
-		// s1, held s3's chat 30 under s3.
-		for key, n := range map[string]int64{"app.chats@s1": 1, "app.chats@s3": 1, "app.chats@": 0, "app.messages@": 4, "app.uploads@": 1} {
+		// s1, held s3's chat 30 under s3, and their messages and upload.
+		for key, n := range map[string]int64{"app.chats@s1": 1, "app.chats@s3": 1, "app.chats@": 0, "app.messages@": 0,
+			"app.messages@s1": 2, "app.messages@s3": 2, "app.uploads@": 0, "app.uploads@s3": 1} {
 			if counts[key].RowsHeld != n {
 				t.Errorf("%s held %d; want %d", key, counts[key].RowsHeld, n)
 			}
 		}
-		if c := counts["app.uploads@"]; c.FilesPurged != 2 || c.FilesPending != 0 {
+		if c := counts["app.uploads@s1"]; c.FilesPurged != 2 || c.FilesPending != 0 {
 			t.Errorf("files deleted %d, pending %d; want 2 (u/10 and u/11a) and 0", c.FilesPurged, c.FilesPending)
 		}
 		if got := f.files(t); !slices.Equal(got, want["uploads"]) {
@@ -125,7 +129,7 @@ type failingStore struct {
 	cancel context.CancelFunc
 }
 
-func (s *failingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *failingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	if s.calls.Add(1) == s.failAt {
 		if s.cancel != nil {
 			s.cancel()
@@ -133,7 +137,7 @@ func (s *failingStore) Purge(ctx context.Context, sel connector.Selection, cols 
 			return 0, nil, s.err
 		}
 	}
-	return s.Store.Purge(ctx, sel, cols, limit)
+	return s.Store.Purge(ctx, sel, cols, via, limit)
 }
 
 // TestInterruptedSweepResumes interrupts a sweep part-way (by cancelling
@@ -222,12 +226,12 @@ type blockingStore struct {
 	started, release chan struct{}
 }
 
-func (s *blockingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *blockingStore) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	if s.once.CompareAndSwap(false, true) {
 		close(s.started)
 		<-s.release
 	}
-	return s.Store.Purge(ctx, sel, cols, limit)
+	return s.Store.Purge(ctx, sel, cols, via, limit)
 }
 
 var _ = errors.New
@@ -265,11 +269,11 @@ type limitsStore struct {
 	limits []int
 }
 
-func (s *limitsStore) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *limitsStore) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	s.mu.Lock()
 	s.limits = append(s.limits, limit)
 	s.mu.Unlock()
-	return s.Store.Purge(ctx, sel, cols, limit)
+	return s.Store.Purge(ctx, sel, cols, via, limit)
 }
 
 // TestSweepSizesBatchesByTheirTime checks that a sweep aims its batches at

@@ -185,8 +185,10 @@ func TestBrowserConsole(t *testing.T) {
 	var run struct {
 		ID, Status string
 		Counts     []struct {
-			Tenant     string `json:"tenant"`
-			RowsPurged int64  `json:"rows_purged"`
+			Collection  string `json:"collection"`
+			Tenant      string `json:"tenant"`
+			RowsPurged  int64  `json:"rows_purged"`
+			FilesPurged int64  `json:"files_purged"`
 		} `json:"counts"`
 	}
 	if code := s.call(t, "POST", "/v1/retention/runs", `{}`, &run); code != 202 {
@@ -202,18 +204,33 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Navigate(s.base+"/console/retention"),
 		chromedp.WaitVisible(chromedp.CSS("#chart rect.bar-rows")))
 	screenshot(t, ctx, shots, "console-6-retention.png")
-	step(t, ctx, "open the overview", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("switches")))
-	// The owner sees what the sweep purged of Career Coach's rows only.
-	var own, all int64
+	// The owner sees what the sweep purged of Career Coach's rows only:
+	// its chats, and the messages and uploads of its chats, which have no
+	// studio column of their own but count under their chat's studio.
+	var own, all, ownFiles, ownMessages int64
 	for _, c := range run.Counts {
 		all += c.RowsPurged
 		if c.Tenant == "career-coach" {
 			own += c.RowsPurged
+			ownFiles += c.FilesPurged
+			if c.Collection == "app.messages" {
+				ownMessages += c.RowsPurged
+			}
+		}
+		if c.Tenant == "" && c.RowsPurged+c.FilesPurged > 0 {
+			t.Errorf("the sweep counted %s's rows under no studio: %+v", c.Collection, c)
 		}
 	}
 	if own == all {
 		t.Fatalf("the demo's sweep purged only Career Coach's rows (%+v); the test cannot tell", run.Counts)
 	}
+	if ownMessages == 0 || ownFiles == 0 {
+		t.Fatalf("the sweep counted %d of Career Coach's messages and %d files; want those of its chats (%+v)", ownMessages, ownFiles, run.Counts)
+	}
+	if got := text(t, ctx, "rows-"+run.ID) + " rows, " + text(t, ctx, "files-"+run.ID) + " files"; got != fmt.Sprintf("%d rows, %d files", own, ownFiles) {
+		t.Fatalf("the owner's retention page shows %s purged by the sweep; want the studio's %d rows (of %d), messages included, and %d files", got, own, all, ownFiles)
+	}
+	step(t, ctx, "open the overview", chromedp.Navigate(s.base+"/console"), chromedp.WaitVisible(chromedp.ID("switches")))
 	if got := text(t, ctx, "rows-"+run.ID); got != strconv.FormatInt(own, 10) {
 		t.Fatalf("the owner's overview shows %s rows purged by the sweep; want the studio's %d (of %d)", got, own, all)
 	}
@@ -264,8 +281,9 @@ var dryRunRE = regexp.MustCompile(`Dry run (\S+) queued`)
 
 // ownerDryRun queues a dry run as Career Coach's owner while the studio
 // keeps the application's windows (and Ada's chats are not yet erased): it
-// counts the chats past the 30 days per studio, and the owner's retention page shows the studio's own count
-// of them, not Calm Mind's.
+// counts the chats past the 30 days per studio, with their messages under
+// their chat's studio, and the owner's retention page shows the studio's
+// own count of them, not Calm Mind's.
 func ownerDryRun(t *testing.T, ctx context.Context, s *demoServer, shots string) {
 	t.Helper()
 	step(t, ctx, "queue a dry run as the owner", chromedp.Navigate(s.base+"/console/retention"), chromedp.Click(chromedp.ID("dry-run")),
@@ -288,18 +306,24 @@ func ownerDryRun(t *testing.T, ctx context.Context, s *demoServer, shots string)
 		return nil
 	})
 	var own, all int64
-	chats := map[string]int64{}
+	chats, messages := map[string]int64{}, map[string]int64{}
 	for _, c := range dry.Counts {
 		all += c.RowsPurged
 		if c.Tenant == "career-coach" {
 			own += c.RowsPurged
 		}
-		if c.Collection == "app.chats" {
+		switch c.Collection {
+		case "app.chats":
 			chats[c.Tenant] += c.RowsPurged
+		case "app.messages":
+			messages[c.Tenant] += c.RowsPurged
 		}
 	}
 	if chats["career-coach"] == 0 || chats["calm-mind"] == 0 {
 		t.Fatalf("the dry run did not count each studio's chats past the application's window: %+v", dry.Counts)
+	}
+	if messages["career-coach"] == 0 || messages[""] != 0 {
+		t.Fatalf("the dry run did not count the messages of Career Coach's chats under the studio: %+v", dry.Counts)
 	}
 	step(t, ctx, "see the dry run's counts", chromedp.Navigate(s.base+"/console/retention"), chromedp.WaitVisible(chromedp.ID("rows-"+m[1])))
 	if got := text(t, ctx, "rows-"+m[1]); got != strconv.FormatInt(own, 10) || own == all {

@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -27,24 +29,16 @@ import (
 // batch cut short is finished by the next run from the journaled key.
 func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retention.Rewrite, afterKey *string, limit int) (int64, int64, string, error) {
 	c := sel.Collection
-	cols := rw.Columns
-	if c.Tenant != "" {
-		cols = append(append([]string(nil), cols...), c.Tenant)
-	}
-	if len(rw.TenantPath) > 0 {
-		cols = append(append([]string(nil), cols...), rw.TenantPath[0].Column)
-		for _, w := range rw.TenantPath[0].Where {
-			cols = append(cols, w.Column)
-		}
-	}
+	cols := append(append([]string(nil), rw.Columns...), tenantFields(c, rw.TenantPath)...)
 	var models []mongo.WriteModel
 	var read int64
 	var last string
+	tenants := s.tenantCache(c, rw.TenantPath)
 	err := s.page(ctx, sel, cols, afterKey, limit, func(doc bson.Raw) error {
 		read++
 		id := doc.Lookup(registry.MongoID)
 		last, _ = keyOf(id)
-		tenant, err := s.tenantOf(ctx, c, doc, rw.TenantPath)
+		tenant, err := tenants.of(ctx, doc)
 		if err != nil {
 			return err
 		}
@@ -88,6 +82,54 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 		changed = res.MatchedCount
 	}
 	return read, changed, last, nil
+}
+
+// tenantFields are the fields of a document of c that tenantOf reads: c's
+// tenant field, or the first hop of path's and those of its conditions.
+func tenantFields(c *registry.Collection, path []retention.TenantHop) []string {
+	if c.Tenant != "" {
+		return []string{c.Tenant}
+	}
+	if len(path) == 0 {
+		return nil
+	}
+	out := []string{path[0].Column}
+	for _, w := range path[0].Where {
+		out = append(out, w.Column)
+	}
+	return out
+}
+
+// tenantCache reads the tenants of documents of c through path (tenantOf)
+// once per parent: documents that name the same parent, with the same
+// values of the fields tenantOf reads, share its tenant. One lives for a
+// batch.
+type tenantCache struct {
+	s    *Store
+	c    *registry.Collection
+	path []retention.TenantHop
+	seen map[string]string
+}
+
+func (s *Store) tenantCache(c *registry.Collection, path []retention.TenantHop) *tenantCache {
+	return &tenantCache{s: s, c: c, path: path, seen: map[string]string{}}
+}
+
+// of returns doc's tenant as tenantOf does.
+func (t *tenantCache) of(ctx context.Context, doc bson.Raw) (string, error) {
+	var key strings.Builder
+	for _, f := range tenantFields(t.c, t.path) {
+		v := doc.Lookup(f)
+		fmt.Fprintf(&key, "%d:%d:%s", v.Type, len(v.Value), v.Value)
+	}
+	if tenant, ok := t.seen[key.String()]; ok {
+		return tenant, nil
+	}
+	tenant, err := t.s.tenantOf(ctx, t.c, doc, t.path)
+	if err == nil {
+		t.seen[key.String()] = tenant
+	}
+	return tenant, err
 }
 
 // tenantOf returns the tenant of doc, a document of c: its own tenant

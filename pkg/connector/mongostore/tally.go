@@ -14,7 +14,10 @@ import (
 // field (MongoDB has no multi-count): one aggregation for the documents
 // and one per file field for those whose field is neither missing, null
 // nor "" (FerretDB has no $cond to do it in one). Only the groups travel.
-// A group's Value is the field's value as Purge returns it.
+// A group's Value is the field's value as Purge returns it. With Via, the
+// documents are grouped by the fields that lead to their parent, and each
+// group's tenant is then read as Purge reads it (tenantOf), once per
+// parent.
 func (s *Store) Tally(ctx context.Context, ts []retention.Tally) ([][]retention.TallyGroup, error) {
 	out := make([][]retention.TallyGroup, len(ts))
 	for i, t := range ts {
@@ -23,43 +26,84 @@ func (s *Store) Tally(ctx context.Context, ts []retention.Tally) ([][]retention.
 		if err != nil {
 			return nil, s.fail(ctx, "count", c.Key, err)
 		}
-		at := map[string]int{} // group value (raw) → index in out[i]
-		err = s.group(ctx, c, f, t.By, func(v bson.RawValue, n int64) {
-			at[string(v.Type)+string(v.Value)] = len(out[i])
-			g := retention.TallyGroup{Rows: n}
-			if t.By != "" {
-				g.Value = plain(v)
+		key := groupKey(c, t)
+		at := map[string]int{}   // group value (raw) → index in out[i]
+		byValue := map[any]int{} // tenant → index in out[i]
+		err = s.group(ctx, c, f, key, func(v bson.RawValue, n int64) error {
+			value, err := s.groupValue(ctx, c, t, v)
+			if err != nil {
+				return err
 			}
-			out[i] = append(out[i], g)
+			j, ok := byValue[value]
+			if !ok {
+				j = len(out[i])
+				byValue[value] = j
+				out[i] = append(out[i], retention.TallyGroup{Value: value})
+			}
+			at[string(v.Type)+string(v.Value)] = j
+			out[i][j].Rows += n
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 		for _, col := range t.Files {
 			has := bson.D{{Key: "$and", Value: bson.A{f, bson.D{{Key: col, Value: bson.D{{Key: "$nin", Value: bson.A{nil, ""}}}}}}}}
-			err := s.group(ctx, c, has, t.By, func(v bson.RawValue, n int64) {
+			err := s.group(ctx, c, has, key, func(v bson.RawValue, n int64) error {
 				if j, ok := at[string(v.Type)+string(v.Value)]; ok {
 					out[i][j].Files += n
 				}
+				return nil
 			})
 			if err != nil {
 				return nil, err
 			}
 		}
-		if t.By == "" && len(out[i]) == 0 {
+		if t.By == "" && len(t.Via) == 0 && len(out[i]) == 0 {
 			out[i] = []retention.TallyGroup{{}}
 		}
 	}
 	return out, nil
 }
 
-// group calls fn with each value of field by ("": one group, null) in the
-// documents of c that f selects, and how many hold it.
-func (s *Store) group(ctx context.Context, c *registry.Collection, f bson.D, by string, fn func(v bson.RawValue, n int64)) error {
-	var key any // null: one group
-	if by != "" {
-		key = "$" + by
+// groupKey is the $group _id of tally t's documents of c: null (one
+// group), its By field, or a document of the fields tenantOf reads
+// through Via, each under its own name.
+func groupKey(c *registry.Collection, t retention.Tally) any {
+	switch {
+	case t.By != "":
+		return "$" + t.By
+	case len(t.Via) > 0:
+		key := bson.D{}
+		for _, f := range tenantFields(c, t.Via) {
+			key = append(key, bson.E{Key: f, Value: "$" + f})
+		}
+		return key
 	}
+	return nil
+}
+
+// groupValue is the Value of the group of tally t whose _id is v: the By
+// field's value, the tenant tenantOf reads from the fields in v through
+// Via (nil for none), or nil.
+func (s *Store) groupValue(ctx context.Context, c *registry.Collection, t retention.Tally, v bson.RawValue) (any, error) {
+	switch {
+	case t.By != "":
+		return plain(v), nil
+	case len(t.Via) > 0:
+		doc, _ := v.DocumentOK()
+		tenant, err := s.tenantOf(ctx, c, doc, t.Via)
+		if err != nil {
+			return nil, s.fail(ctx, "count", c.Key, err)
+		}
+		return orNil(tenant), nil
+	}
+	return nil, nil
+}
+
+// group calls fn with each _id of the groups by key (see groupKey) of the
+// documents of c that f selects, and how many are in it.
+func (s *Store) group(ctx context.Context, c *registry.Collection, f bson.D, key any, fn func(v bson.RawValue, n int64) error) error {
 	cur, err := s.db.Collection(c.Table).Aggregate(ctx, mongo.Pipeline{
 		{{Key: "$match", Value: f}},
 		{{Key: "$group", Value: bson.D{{Key: registry.MongoID, Value: key}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
@@ -70,7 +114,9 @@ func (s *Store) group(ctx context.Context, c *registry.Collection, f bson.D, by 
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		n, _ := cur.Current.Lookup("n").AsInt64OK()
-		fn(cur.Current.Lookup(registry.MongoID), n)
+		if err := fn(cur.Current.Lookup(registry.MongoID), n); err != nil {
+			return err
+		}
 	}
 	if err := cur.Err(); err != nil {
 		return s.fail(ctx, "count", c.Key, err)

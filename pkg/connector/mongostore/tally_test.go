@@ -59,7 +59,7 @@ collections:
 	if len(gs[1]) != 1 || gs[1][0] != (retention.TallyGroup{Rows: 6}) {
 		t.Errorf("tally without By: %+v; want one group of 6 documents", gs[1])
 	}
-	n, vals, err := app.Purge(ctx, sel, []string{"studio", "key"}, 10)
+	n, vals, err := app.Purge(ctx, sel, []string{"studio", "key"}, nil, 10)
 	if err != nil || n != 6 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}

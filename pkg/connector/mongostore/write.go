@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Delete deletes up to limit documents that sel selects and returns how
@@ -20,23 +21,25 @@ import (
 // in between is left alone, and a short one (every document sel selects)
 // by sel's filter alone.
 func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
-	n, _, err := s.purge(ctx, sel, nil, limit, nil)
+	n, _, err := s.purge(ctx, sel, nil, nil, limit, nil)
 	return n, err
 }
 
 // Purge deletes up to limit documents that sel selects, oldest first by
 // sel.Older's field when set, and returns how many and, per document, the
 // values of cols (a time.Time for a date, an int64 for an integer, a
-// string otherwise; nil when missing). It implements retention.Store.
-func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+// string otherwise; nil when missing), followed with via by its tenant
+// read from its parents (tenantOf: one lookup per hop and parent). It
+// implements retention.Store.
+func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	sort := bson.D{{Key: registry.MongoID, Value: 1}}
 	if sel.Older != nil {
 		sort = bson.D{{Key: sel.Older.Column, Value: 1}, {Key: registry.MongoID, Value: 1}}
 	}
-	return s.purge(ctx, sel, cols, limit, sort)
+	return s.purge(ctx, sel, cols, via, limit, sort)
 }
 
-func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, limit int, sort bson.D) (int64, [][]any, error) {
+func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int, sort bson.D) (int64, [][]any, error) {
 	c := sel.Collection
 	if sel.All && sel.Older == nil && sel.Tenant == "" {
 		return 0, nil, fmt.Errorf("collection %s: a selection of every document needs a cutoff or a tenant", c.Key)
@@ -46,7 +49,11 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	if err != nil {
 		return 0, nil, s.fail(ctx, "delete", c.Key, err)
 	}
-	opts := options.Find().SetLimit(int64(limit)).SetProjection(projection(cols))
+	read := cols
+	if len(via) > 0 {
+		read = append(append([]string(nil), cols...), tenantFields(c, via)...)
+	}
+	opts := options.Find().SetLimit(int64(limit)).SetProjection(projection(read))
 	if sort != nil {
 		opts.SetSort(sort)
 	}
@@ -56,12 +63,21 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	}
 	ids := bson.A{}
 	var vals [][]any
+	tenants := s.tenantCache(c, via)
 	for cur.Next(ctx) {
 		ids = append(ids, cur.Current.Lookup(registry.MongoID))
-		if cols != nil {
-			row := make([]any, len(cols))
+		if cols != nil || len(via) > 0 {
+			row := make([]any, len(cols), len(cols)+1)
 			for i, col := range cols {
 				row[i] = plain(cur.Current.Lookup(col))
+			}
+			if len(via) > 0 {
+				tenant, err := tenants.of(ctx, cur.Current)
+				if err != nil {
+					cur.Close(ctx)
+					return 0, nil, s.fail(ctx, "delete", c.Key, err)
+				}
+				row = append(row, orNil(tenant))
 			}
 			vals = append(vals, row)
 		}
@@ -74,7 +90,7 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	if len(ids) == 0 {
 		return 0, nil, nil
 	}
-	if len(ids) == limit || cols != nil {
+	if len(ids) == limit || vals != nil {
 		// A full batch (or one whose values were read) is deleted by _id,
 		// still under sel's filter; a short one is all that sel selects,
 		// deleted by the filter alone, without a long $in.
@@ -85,6 +101,14 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 		return 0, nil, s.fail(ctx, "delete", c.Key, err)
 	}
 	return res.DeletedCount, vals, nil
+}
+
+// orNil is tenant, or nil for "" (no tenant), as a driver returns NULL.
+func orNil(tenant string) any {
+	if tenant == "" {
+		return nil
+	}
+	return tenant
 }
 
 // plain returns a value as a driver would: time.Time, int64, float64,
@@ -116,15 +140,55 @@ func plain(v bson.RawValue) any {
 // document). MongoDB makes each document's update atomic, and the engine
 // journals the last key so a resumed run continues after it.
 func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int) (int64, string, error) {
-	c := sel.Collection
-	f, err := s.filter(ctx, sel)
+	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, afterKey, limit)
+	return n, last, err
+}
+
+// AnonymizeTally implements retention.Store: Anonymize of t.Sel's
+// documents that reads each one's tenant with it (its t.By field, or
+// through t.Via with tenantOf) and counts them per tenant.
+func (s *Store) AnonymizeTally(ctx context.Context, t retention.Tally, a connector.Anonymization, afterKey *string, limit int) ([]retention.TallyGroup, string, error) {
+	_, last, tenants, err := s.anonymize(ctx, t, a, afterKey, limit)
 	if err != nil {
-		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
+		return nil, "", err
+	}
+	return retention.GroupValues(tenants), last, nil
+}
+
+// anonymize is Anonymize of t.Sel's documents that also returns, per
+// document rewritten, its tenant as t.By or t.Via read it before the
+// rewrite (nil for none, and without them).
+func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, afterKey *string, limit int) (int64, string, []any, error) {
+	c := t.Sel.Collection
+	f, err := s.filter(ctx, t.Sel)
+	if err != nil {
+		return 0, "", nil, s.fail(ctx, "anonymize", c.Key, err)
+	}
+	read := a.Rewrite
+	switch {
+	case t.By != "":
+		read = append(append([]string(nil), a.Rewrite...), t.By)
+	case len(t.Via) > 0:
+		read = append(append([]string(nil), a.Rewrite...), tenantFields(c, t.Via)...)
 	}
 	var models []mongo.WriteModel
 	var first, lastID bson.RawValue
 	var last string
-	err = s.pageWhere(ctx, c, f, a.Rewrite, afterKey, limit, func(doc bson.Raw) error {
+	var tenants []any
+	cache := s.tenantCache(c, t.Via)
+	err = s.pageWhere(ctx, c, f, read, afterKey, limit, func(doc bson.Raw) error {
+		switch {
+		case t.By != "":
+			tenants = append(tenants, plain(doc.Lookup(t.By)))
+		case len(t.Via) > 0:
+			tenant, err := cache.of(ctx, doc)
+			if err != nil {
+				return err
+			}
+			tenants = append(tenants, orNil(tenant))
+		default:
+			tenants = append(tenants, nil)
+		}
 		id := doc.Lookup(registry.MongoID)
 		if len(models) == 0 {
 			first = id
@@ -140,7 +204,7 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 		return nil
 	})
 	if err != nil || len(models) == 0 {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	coll := s.db.Collection(c.Table)
 	if len(a.Rewrite) == 0 && first.Type == lastID.Type {
@@ -151,9 +215,9 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 		_, err = coll.BulkWrite(ctx, models)
 	}
 	if err != nil {
-		return 0, "", s.fail(ctx, "anonymize", c.Key, err)
+		return 0, "", nil, s.fail(ctx, "anonymize", c.Key, err)
 	}
-	return int64(len(models)), last, nil
+	return int64(len(models)), last, tenants, nil
 }
 
 // rewrite returns the $set of one document.

@@ -86,7 +86,7 @@ collections:
 	}
 
 	n, _, err = st.Purge(ctx, connector.Selection{Collection: c, Tenant: "b", All: true,
-		Older: &connector.Older{Column: "created_at", Before: time.Now()}}, nil, 1)
+		Older: &connector.Older{Column: "created_at", Before: time.Now()}}, nil, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Delete deletes up to limit of sel's rows in one statement:
@@ -67,27 +68,43 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 // can), constant columns are set with one UPDATE … WHERE pk IN (…), and
 // rewritten columns with one UPDATE per row by primary key.
 func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
+	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, after, limit)
+	return n, last, err
+}
+
+// anonymize is Anonymize of t.Sel's rows that also returns, per row
+// rewritten, its tenant as t.By or t.Via read it (nil without them).
+func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, after *string, limit int) (int64, string, []*string, error) {
+	sel := t.Sel
 	c := sel.Collection
 	if err := bounded(sel); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := s.checkKey(ctx, c); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	q.write("SELECT ", q.orderBy(c.PrimaryKey))
 	for _, col := range a.Rewrite {
 		q.write(", ", q.col(col))
 	}
+	switch {
+	case t.By != "":
+		q.write(", ", q.col(t.By))
+	case len(t.Via) > 0:
+		q.write(", ", s.tenantExpr(q, q.ident(c.Table), t.Via, 1))
+	default:
+		q.write(", NULL")
+	}
 	q.write(" FROM ", q.ident(c.Table), " WHERE ")
 	if err := q.where(sel); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := q.after(c.PrimaryKey, after); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	q.write(" ORDER BY ", q.orderBy(c.PrimaryKey), " LIMIT ", strconv.Itoa(limit))
 	if s.driver != registry.DriverSQLite {
@@ -95,13 +112,18 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 	}
 	var n int64
 	var last string
+	var tenants []*string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		txs := &Store{name: s.name, driver: s.driver, db: tx, folds: s.folds}
-		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite))
+		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite)+1)
 		if err != nil || len(rows) == 0 {
 			return err
 		}
 		n, last = int64(len(rows)), rows[len(rows)-1].Key
+		tenants = make([]*string, len(rows))
+		for i, r := range rows {
+			tenants[i] = r.Values[len(a.Rewrite)]
+		}
 		if len(a.Rewrite) == 0 {
 			keys := make([]string, len(rows))
 			for i, r := range rows {
@@ -133,9 +155,9 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 		return nil
 	})
 	if err != nil {
-		return 0, "", s.fail(ctx, "anonymise", c.Key, err)
+		return 0, "", nil, s.fail(ctx, "anonymise", c.Key, err)
 	}
-	return n, last, nil
+	return n, last, tenants, nil
 }
 
 // update writes "UPDATE t SET col = ?, …" for the constant columns set and

@@ -11,13 +11,16 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Purge deletes up to limit of sel's rows in one statement (one
 // transaction) for a retention sweep, oldest first when sel.Older is set,
 // and returns how many it deleted and, for each deleted row, the values of
 // cols (file keys, the cutoff column) as the driver returned them: a
-// time.Time, a string, an int64 or nil. On Postgres:
+// time.Time, a string, an int64 or nil, then with via the row's tenant,
+// read by a sub-select per hop in the RETURNING list (Rewrite's), which
+// costs one lookup of the parent by its key per row. On Postgres:
 //
 //	DELETE FROM t WHERE ctid = ANY(ARRAY(SELECT ctid FROM t WHERE … ORDER BY ts LIMIT n)) RETURNING cols
 //
@@ -31,7 +34,7 @@ import (
 //
 // Errors: a selection of every row without a cutoff is refused; a store
 // that cannot be reached is EUNAVAILABLE; other errors name the collection.
-func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error) {
+func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int) (int64, [][]any, error) {
 	if err := bounded(sel); err != nil {
 		return 0, nil, err
 	}
@@ -53,9 +56,10 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 		order = " ORDER BY " + q.col(sel.Older.Column)
 	}
 	limitSQL := " LIMIT " + strconv.Itoa(limit)
+	ret, viaArgs := s.returned(t, cols, via)
 	returning := ""
-	if len(cols) > 0 {
-		returning = " RETURNING " + q.orderBy(cols)
+	if ret != "" {
+		returning = " RETURNING " + ret
 	}
 	byAddress, err := s.addressable(ctx, c)
 	if err != nil {
@@ -68,15 +72,15 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	case s.driver == registry.DriverSQLite || s.driver == registry.DriverPostgres:
 		q.write("DELETE FROM ", t, " WHERE ", q.cols(c.PrimaryKey), " IN (SELECT ", pk, " FROM ", t, " WHERE ")
 		q.write(inner.sql.String(), order, limitSQL, ")", returning)
-	case len(cols) == 0 || s.isMariaDB(ctx):
+	case ret == "" || s.isMariaDB(ctx):
 		q.write("DELETE FROM ", t, " WHERE ", q.cols(c.PrimaryKey), " IN (SELECT ", pk,
 			" FROM (SELECT ", pk, " FROM ", t, " WHERE ")
 		q.write(inner.sql.String(), order, limitSQL, ") AS lethe_batch)", returning)
 	default:
-		return s.purgeMySQL(ctx, sel, inner, order+limitSQL, cols)
+		return s.purgeMySQL(ctx, sel, inner, order+limitSQL, ret, viaArgs, returnedCount(cols, via))
 	}
-	q.args = inner.args
-	if len(cols) == 0 {
+	q.args = append(inner.args, viaArgs...)
+	if ret == "" {
 		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
 		if res.Error != nil {
 			return 0, nil, s.fail(ctx, "purge", c.Key, res.Error)
@@ -87,27 +91,51 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
-	out, err := scanAny(rows, len(cols))
+	out, err := scanAny(rows, returnedCount(cols, via))
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
 	return int64(len(out)), out, nil
 }
 
-// purgeMySQL is Purge for MySQL servers without DELETE … RETURNING.
-func (s *Store) purgeMySQL(ctx context.Context, sel connector.Selection, where *query, tail string, cols []string) (int64, [][]any, error) {
+// returned is the list of values a purge of table t returns: cols, then
+// the tenant read through via (the sub-selects Rewrite reads it with),
+// with the parameters of via's conditions; "" for none.
+func (s *Store) returned(t string, cols []string, via []retention.TenantHop) (string, []any) {
+	q := s.newQuery()
+	out := q.orderBy(cols)
+	if len(via) == 0 {
+		return out, nil
+	}
+	if out != "" {
+		out += ", "
+	}
+	return out + s.tenantExpr(q, t, via, 1), q.args
+}
+
+// returnedCount is how many values returned lists.
+func returnedCount(cols []string, via []retention.TenantHop) int {
+	if len(via) > 0 {
+		return len(cols) + 1
+	}
+	return len(cols)
+}
+
+// purgeMySQL is Purge for MySQL servers without DELETE … RETURNING: the n
+// values ret lists (with its parameters args) are read instead.
+func (s *Store) purgeMySQL(ctx context.Context, sel connector.Selection, where *query, tail, ret string, args []any, n int) (int64, [][]any, error) {
 	c := sel.Collection
 	q := s.newQuery()
-	q.write("SELECT ", q.orderBy(c.PrimaryKey), ", ", q.orderBy(cols), " FROM ", q.ident(c.Table), " WHERE ",
+	q.write("SELECT ", q.orderBy(c.PrimaryKey), ", ", ret, " FROM ", q.ident(c.Table), " WHERE ",
 		where.sql.String(), tail, " FOR UPDATE")
-	q.args = where.args
+	q.args = append(append([]any(nil), args...), where.args...)
 	var out [][]any
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rows, err := tx.Raw(q.sql.String(), q.args...).Rows()
 		if err != nil {
 			return err
 		}
-		got, err := scanAny(rows, len(c.PrimaryKey)+len(cols))
+		got, err := scanAny(rows, len(c.PrimaryKey)+n)
 		if err != nil || len(got) == 0 {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Extent returns, on Postgres for a plain table, the number of pages of c's table and the
@@ -36,14 +37,14 @@ func (s *Store) Extent(ctx context.Context, c *registry.Collection) (pages int64
 
 // PurgeRange deletes, in one statement, the rows sel selects among those
 // stored in pages [from, to) of the table (Postgres), and returns how many
-// and, per deleted row, the values of cols:
+// and, per deleted row, the values of cols and the tenant read through via:
 //
 //	DELETE FROM t WHERE ctid >= '(from,0)' AND ctid < '(to,0)' AND … RETURNING cols
 //
 // Postgres runs it as a TID range scan: a sweep walks the table once, in
 // storage order, however its rows are dated, so it reads what one big
 // DELETE would read, in bounded transactions. Errors as for Purge.
-func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []string, from, to int64) (int64, [][]any, error) {
+func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, from, to int64) (int64, [][]any, error) {
 	if err := bounded(sel); err != nil {
 		return 0, nil, err
 	}
@@ -67,19 +68,21 @@ func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []
 	if err := q.where(sel); err != nil {
 		return 0, nil, err
 	}
-	if len(cols) == 0 {
+	ret, viaArgs := s.returned(q.ident(sel.Collection.Table), cols, via)
+	if ret == "" {
 		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
 		if res.Error != nil {
 			return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, res.Error)
 		}
 		return res.RowsAffected, nil, nil
 	}
-	q.write(" RETURNING ", q.orderBy(cols))
+	q.write(" RETURNING ", ret)
+	q.args = append(q.args, viaArgs...)
 	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
 	}
-	out, err := scanAny(rows, len(cols))
+	out, err := scanAny(rows, returnedCount(cols, via))
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
 	}

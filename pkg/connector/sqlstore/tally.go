@@ -11,10 +11,13 @@ import (
 )
 
 // Tally counts every tally's rows in one statement, one SELECT per tally
-// joined by UNION ALL, each grouped by its By column when it has one:
+// joined by UNION ALL, each grouped by its By column when it has one, or
+// by the tenant its Via reads from the parents (a sub-select per hop, as
+// Rewrite reads it):
 //
-//	SELECT 0, CAST(by AS text), count(*), count(NULLIF(CAST(file AS text), '')) FROM t WHERE … GROUP BY CAST(by AS text)
-//	UNION ALL SELECT 1, NULL, count(*), 0 FROM u WHERE …
+//	SELECT 0, CAST(by AS text), count(*), count(NULLIF(CAST(file AS text), '')) FROM t AS r0 WHERE … GROUP BY 2
+//	UNION ALL SELECT 1, CAST((SELECT r1.by FROM p AS r1 WHERE r1.id = r0.p_id LIMIT 1) AS text), count(*), 0 FROM u AS r0 WHERE … GROUP BY 2
+//	UNION ALL SELECT 2, NULL, count(*), 0 FROM v AS r0 WHERE …
 //
 // The By values are compared byte for byte (a case-insensitive collation
 // would merge two tenants a sweep counts apart) and returned as text.
@@ -36,8 +39,11 @@ func (s *Store) Tally(ctx context.Context, ts []retention.Tally) ([][]retention.
 			q.write(" UNION ALL ")
 		}
 		by := "NULL"
-		if t.By != "" {
-			by = q.exact(t.By)
+		switch {
+		case t.By != "":
+			by = q.exact(q.col(t.By))
+		case len(t.Via) > 0:
+			by = q.exact(s.tenantExpr(q, tallied, t.Via, 1))
 		}
 		files := "0"
 		for j, col := range t.Files {
@@ -46,14 +52,14 @@ func (s *Store) Tally(ctx context.Context, ts []retention.Tally) ([][]retention.
 			} else {
 				files += " + "
 			}
-			files += "count(NULLIF(" + q.exact(col) + ", ''))"
+			files += "count(NULLIF(" + q.exact(q.col(col)) + ", ''))"
 		}
-		q.write("SELECT ", strconv.Itoa(i), ", ", by, ", count(*), ", files, " FROM ", q.ident(t.Sel.Collection.Table), " WHERE ")
+		q.write("SELECT ", strconv.Itoa(i), ", ", by, ", count(*), ", files, " FROM ", q.ident(t.Sel.Collection.Table), " AS ", tallied, " WHERE ")
 		if err := q.where(t.Sel); err != nil {
 			return nil, err
 		}
-		if t.By != "" {
-			q.write(" GROUP BY ", by)
+		if by != "NULL" {
+			q.write(" GROUP BY 2") // by position: the tenant's sub-select has parameters
 		}
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
@@ -78,14 +84,18 @@ func (s *Store) Tally(ctx context.Context, ts []retention.Tally) ([][]retention.
 	return out, nil
 }
 
-// exact is column col as text that compares byte for byte, whatever the
-// column's type and collation.
-func (q *query) exact(col string) string {
+// tallied is the alias of the table a tally counts, which the sub-select
+// reading a row's tenant through its parents refers to.
+const tallied = "lethe_r0"
+
+// exact is expr (a column or a scalar sub-select) as text that compares
+// byte for byte, whatever its type and collation.
+func (q *query) exact(expr string) string {
 	switch q.driver {
 	case registry.DriverMySQL:
-		return "CAST(" + q.col(col) + " AS BINARY)"
+		return "CAST(" + expr + " AS BINARY)"
 	case registry.DriverPostgres:
-		return "CAST(" + q.col(col) + ` AS text) COLLATE "C"`
+		return "CAST(" + expr + ` AS text) COLLATE "C"`
 	}
-	return "CAST(" + q.col(col) + " AS TEXT) COLLATE BINARY"
+	return "CAST(" + expr + " AS TEXT) COLLATE BINARY"
 }
