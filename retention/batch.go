@@ -253,7 +253,7 @@ func (s *Sweeper) anonymize(ctx context.Context, run *Run, u *unit) error {
 	st := s.Stores[u.c.Store]
 	err = s.loop(s.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		start := time.Now()
-		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, b.Size)
+		n, last, err := st.Anonymize(bctx, u.self, an, run.Cursor.AfterKey, b.Size, nil)
 		if err != nil {
 			return err
 		}

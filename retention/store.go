@@ -26,8 +26,8 @@ type Store interface {
 	Purge(ctx context.Context, sel connector.Selection, cols []string, limit int) (int64, [][]any, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
-	// it rewrote and the key of the last one.
-	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error)
+	// it rewrote and the key of the last one. A sweep passes no ahead.
+	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error)
 	// Rewrite reads up to limit rows that sel selects after the key *after
 	// (primary-key order) with their tenant, and writes back, in one
 	// transaction, the columns rw.Edit changes (nothing when rw.DryRun). It

@@ -19,13 +19,24 @@ const (
 	stepVerify  = "verify"
 )
 
-// progress is a running erase step's Detail: the pass to resume. The last
-// key rewritten (anonymise) is the step's Cursor, never its Detail: a key
-// may be an email (a collection whose primary key is the address).
+// progress is a running erase step's Detail: the pass to resume and how
+// many rows the batch journaled before its write selected. The keys (where
+// that batch starts and ends) are the step's Cursor, never its Detail: a
+// key may be an email (a collection whose primary key is the address).
 type progress struct {
-	Pass int `json:"pass"`
+	Pass    int   `json:"pass"`
+	Pending int64 `json:"pending,omitempty"`
 	// After is read from steps journaled before cursors were kept apart.
 	After *string `json:"after,omitempty"`
+}
+
+// pending is the Cursor of a running step: the batch it journaled before
+// writing it, the rows of its pass after the key After (from the first
+// when nil) through the key Last. A step journaled before batches were
+// journaled ahead has a plain key as its Cursor, and no Pending.
+type pending struct {
+	After *string `json:"after,omitempty"`
+	Last  string  `json:"last"`
 }
 
 // erase runs an erasure: freeze, check every file reference (see
@@ -128,8 +139,8 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 
 // deleteAll deletes t's rows in batches, pass by pass (see eraseRows).
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
-	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), func(ctx context.Context, sel connector.Selection, _ *string, limit int) (int64, string, error) {
-		n, err := t.store.Delete(ctx, sel, limit)
+	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), false, func(ctx context.Context, sel connector.Selection, _ *string, limit int, ahead connector.Ahead) (int64, string, error) {
+		n, err := t.store.Delete(ctx, sel, limit, ahead)
 		return n, "", err
 	})
 }
@@ -144,26 +155,48 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if err != nil {
 		return 0, err
 	}
-	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error) {
-		return t.store.Anonymize(ctx, sel, an, after, limit)
+	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), true, func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
+		return t.store.Anonymize(ctx, sel, an, after, limit, ahead)
 	})
 }
 
 // eraseRows runs step name over t's rows, pass by pass, in batches of size
 // rows at first (see batch.Loop): op deletes or rewrites up to limit rows
-// of sel after the key after (nil: from the first) and says how many and
-// the last key it rewrote ("" when it deletes). The count, pass and last
-// key are journaled after every batch that changed rows, at once: a
-// process killed between a batch's commit and its step loses that batch's
-// count, and a resumed run continues after the key. A done step is skipped.
-func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int,
-	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) (int64, error) {
+// of sel after the key after (nil: from the first; always for a delete,
+// rewrite false), in primary-key order, tells ahead (when not nil) which
+// rows before it writes them, and says how many it wrote and the last key.
+//
+// Each batch is journaled ahead of its write, in the journal entry that
+// also records the batch before it as done: its pass, where it starts, its
+// last key and how many rows it holds. A run killed between a batch's
+// write and the next entry finds the batch pending: it writes again what
+// is left of it (sel through its last key; rows already deleted, or
+// rewritten and no longer selected, are not found, rewritten ones still
+// selected are rewritten again, as a resumed batch always was) and counts
+// it as journaled, once, so that the certificate states the counts of an
+// uninterrupted run. Rows of the batch that the application itself
+// deletes between the kill and the resume are counted all the same. No
+// journal entry is added: one per batch, and one when the step is done.
+// A done step is skipped.
+func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
+	op func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error)) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
 	var at progress
 	total := resume(prev, &at)
-	if prev.Status == stepRunning && prev.Cursor != "" {
+	var ahead *pending
+	switch {
+	case prev.Status != stepRunning:
+	case at.Pending > 0:
+		ahead = &pending{}
+		if err := json.Unmarshal([]byte(prev.Cursor), ahead); err != nil {
+			return 0, fmt.Errorf("read the journal of %s: %w", name, err)
+		}
+		if rewrite {
+			at.After = ahead.After
+		}
+	case prev.Cursor != "":
 		at.After = &prev.Cursor
 	}
 	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
@@ -171,13 +204,30 @@ func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.St
 		if pass > at.Pass {
 			after = nil
 		}
+		if ahead != nil && pass == at.Pass {
+			rest := sel
+			rest.Through = &ahead.Last
+			if _, _, err := op(ctx, rest, after, int(at.Pending), nil); err != nil {
+				return err
+			}
+			total += at.Pending
+			if rewrite {
+				after = &ahead.Last
+			}
+		}
 		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
-			n, last, err := op(bctx, sel, after, b.Size)
+			from := after
+			n, last, err := op(bctx, sel, from, b.Size, func(last string, n int64) error {
+				return r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: n}, &pending{After: from, Last: last})
+			})
 			if err != nil || n == 0 {
 				return err
 			}
-			b.N, total, after = n, total+n, &last
-			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
+			b.N, total = n, total+n
+			if rewrite {
+				after = &last
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -210,14 +260,16 @@ func resume(prev dsr.Step, at *progress) int64 {
 	return prev.Count
 }
 
-// save journals a step; cursor, when set, is where a running step resumes.
-func (r *run) save(ctx context.Context, name, status string, n int64, at progress, cursor *string) error {
+// save journals a step; p, when set, is the batch a running step writes
+// next, its Cursor.
+func (r *run) save(ctx context.Context, name, status string, n int64, at progress, p *pending) error {
 	s := dsr.Step{Name: name, Status: status, Count: n}
 	if status == stepRunning {
 		b, _ := json.Marshal(at)
 		s.Detail = string(b)
-		if cursor != nil {
-			s.Cursor = *cursor
+		if p != nil {
+			c, _ := json.Marshal(p)
+			s.Cursor = string(c)
 		}
 	}
 	if err := r.j.SaveStep(ctx, s); err != nil {
