@@ -20,9 +20,9 @@ const (
 )
 
 // progress is a running erase step's Detail: the pass to resume and the
-// batch journaled ahead of its write, as a delete counts it (Left: the rows
-// its pass still selected) or an anonymisation (Pending: the rows it read,
-// whose first and last keys are the step's Cursor). Keys are never in the
+// batch journaled ahead of its write, as a SQL delete counts it (Left: the
+// rows its pass still selected) or as a window (Pending: the rows the
+// store read, after and through the keys of the step's Cursor). Keys are never in the
 // Detail: a key may be an email (a collection whose primary key is the
 // address).
 type progress struct {
@@ -33,8 +33,8 @@ type progress struct {
 	After *string `json:"after,omitempty"`
 }
 
-// pending is the Cursor of a running anonymisation step: the batch it
-// journaled before rewriting it, the rows of its pass after the key After
+// pending is the Cursor of a running step journaled by windows (see
+// eraseRows): the batch it journaled before writing it, the rows of its pass after the key After
 // (from the first when nil) through the key Last. A step journaled before
 // batches were journaled ahead has a plain key as its Cursor, and no
 // Pending.
@@ -145,7 +145,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	return &dsr.Outcome{Counts: counts, Verification: v, Details: details}, nil
 }
 
-// deleteAll deletes t's rows in batches, pass by pass. Each batch is
+// deleteAll deletes t's rows in batches, pass by pass: on a store that
+// reads a batch's keys before deleting them, journaled ahead as windows
+// (see readsBatches, eraseRows); elsewhere each batch is
 // journaled ahead of its delete, in the entry that also records the batch
 // before it as done: the rows its pass still selects (left, counted when
 // the pass starts, from first for the first pass when given, and less
@@ -160,6 +162,12 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
+	}
+	if readsBatches(r.reg, t.c) {
+		return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), false, func(ctx context.Context, sel connector.Selection, _ *string, limit int, ahead connector.Ahead) (int64, string, error) {
+			n, err := t.store.Delete(ctx, sel, limit, ahead)
+			return n, "", err
+		})
 	}
 	var at progress
 	total := resume(prev, &at)
@@ -186,7 +194,7 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 					return err
 				}
 			}
-			n, err := t.store.Delete(bctx, sel, b.Size)
+			n, err := t.store.Delete(bctx, sel, b.Size, nil)
 			if err != nil || n == 0 {
 				return err
 			}
@@ -209,7 +217,7 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 func (r *run) firstLeft(ctx context.Context, targets []*target, steps map[string]dsr.Step) (map[string]*int64, error) {
 	byStore := map[string][]counted{}
 	for _, t := range targets {
-		if t.c.Templates != nil || t.c.Erasure.Action != registry.ActionDelete || steps["erase "+t.c.Key].Status != "" {
+		if t.c.Templates != nil || t.c.Erasure.Action != registry.ActionDelete || readsBatches(r.reg, t.c) || steps["erase "+t.c.Key].Status != "" {
 			continue
 		}
 		sel, ok, err := t.open(r).next(ctx)
@@ -231,21 +239,16 @@ func (r *run) firstLeft(ctx context.Context, targets []*target, steps map[string
 	return out, nil
 }
 
-// anonymizeAll rewrites t's rows in primary-key order, batch by batch,
-// pass by pass, in batches of RowBatch rows at first (see batch.Loop).
-//
-// Each batch is journaled ahead of its rewrite, in the entry that also
-// records the batch before it as done: its pass, where it starts, its last
-// key and how many rows it holds (told by the store between reading and
-// rewriting them, see connector.Ahead). A run killed between a batch's
-// rewrite and the next entry finds the batch pending: it rewrites what is
-// left of it (its rows still selected, through its last key; rows whose
-// rewrite took them out of the selection are not found, others are
-// rewritten again, as a resumed batch always was) and counts it as
-// journaled, once, so that the certificate states the counts of an
-// uninterrupted run, the application's own changes to those rows
-// meanwhile aside. No journal entry is added: one per batch, and one when
-// the step is done. A done step is skipped.
+// readsBatches reports whether c's store reads a batch's keys before it
+// deletes them (MongoDB has no DELETE … LIMIT), and so tells them ahead at
+// no cost; a SQL store deletes a batch in one statement, and reading it
+// first would about double a batch's time.
+func readsBatches(reg *registry.Registry, c *registry.Collection) bool {
+	return reg.Stores[c.Store].Kind == registry.KindMongo
+}
+
+// anonymizeAll rewrites t's rows in primary-key order, batch by batch
+// (see eraseRows).
 func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
@@ -254,6 +257,31 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if err != nil {
 		return 0, err
 	}
+	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), true, func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
+		return t.store.Anonymize(ctx, sel, an, after, limit, ahead)
+	})
+}
+
+// eraseRows runs step name over t's rows, pass by pass, in batches of size
+// rows at first (see batch.Loop): op deletes or rewrites up to limit rows
+// of sel after the key after (nil: from the first; always for a delete,
+// rewrite false), in primary-key order, tells ahead which rows before it
+// writes them (see connector.Ahead), and says how many it wrote and the
+// last key.
+//
+// Each batch is journaled ahead of its write, in the entry that also
+// records the batch before it as done: its pass, where it starts, its last
+// key and how many rows it holds. A run killed between a batch's write and
+// the next entry finds the batch pending: it writes what is left of it
+// (its rows still selected, through its last key; rows deleted, or taken
+// out of the selection by their rewrite, are not found, others are
+// rewritten again, as a resumed batch always was) and counts it as
+// journaled, once, so that the certificate states the counts of an
+// uninterrupted run, the application's own changes to those rows
+// meanwhile aside. No journal entry is added: one per batch, and one when
+// the step is done. A done step is skipped.
+func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
+	op func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error)) (int64, error) {
 	var at progress
 	total := resume(prev, &at)
 	var ahead *pending
@@ -268,7 +296,7 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	case prev.Cursor != "":
 		at.After = &prev.Cursor
 	}
-	err = r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
+	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
 		after := at.After
 		if pass > at.Pass {
 			after = nil
@@ -276,21 +304,26 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 		if ahead != nil && pass == at.Pass {
 			rest := sel
 			rest.Through = &ahead.Last
-			if _, _, err := t.store.Anonymize(ctx, rest, an, after, int(at.Pending), nil); err != nil {
+			if _, _, err := op(ctx, rest, after, int(at.Pending), nil); err != nil {
 				return err
 			}
 			total += at.Pending
-			after = &ahead.Last
+			if rewrite {
+				after = &ahead.Last
+			}
 		}
-		return r.e.loop(r.e.rowBatch()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			from := after
-			n, last, err := t.store.Anonymize(bctx, sel, an, from, b.Size, func(last string, n int64) error {
+			n, last, err := op(bctx, sel, from, b.Size, func(last string, n int64) error {
 				return r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: n}, &pending{After: from, Last: last})
 			})
 			if err != nil || n == 0 {
 				return err
 			}
-			b.N, total, after = n, total+n, &last
+			b.N, total = n, total+n
+			if rewrite {
+				after = &last
+			}
 			return nil
 		})
 	})

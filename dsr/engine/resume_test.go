@@ -43,9 +43,9 @@ type killingStore struct {
 	k *killer
 }
 
-func (s killingStore) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
+func (s killingStore) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
 	ctx, kill := s.k.hit(ctx)
-	n, err := s.Store.Delete(ctx, sel, limit)
+	n, err := s.Store.Delete(ctx, sel, limit, ahead)
 	if kill && err == nil {
 		s.k.cancel()
 		return 0, context.Canceled

@@ -34,13 +34,13 @@ type Selection struct {
 	Contains *Contains
 	// Through, when set, further restricts to rows whose primary key (see
 	// EncodeKey) is at most this one in primary-key order: the end of a
-	// batch told to an Ahead before it was rewritten, rewritten again on
+	// batch told to an Ahead before it was written, written again on
 	// resume without reaching past it.
 	Through *string
 }
 
-// Ahead is told of the batch an Anonymize read, before any of it is
-// rewritten: the key of its last row in primary-key order and how many
+// Ahead is told of the batch a Delete or Anonymize selected, before any of
+// it is written: the key of its last row in primary-key order and how many
 // rows it holds. An error from it stops the call before it writes.
 type Ahead func(last string, n int64) error
 
@@ -127,8 +127,11 @@ type Reader interface {
 type Store interface {
 	Reader
 	// Delete deletes up to limit rows that sel selects, in one transaction,
-	// and returns how many it deleted.
-	Delete(ctx context.Context, sel Selection, limit int) (int64, error)
+	// and returns how many it deleted. With ahead, the rows are the first
+	// limit in primary-key order, told to ahead before they are deleted: at
+	// no cost where the store reads a batch's keys before deleting it
+	// (MongoDB), for one more read where it deletes in one statement (SQL).
+	Delete(ctx context.Context, sel Selection, limit int, ahead Ahead) (int64, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
 	// rows it rewrote and the key of the last one. ahead, when not nil, is

@@ -18,9 +18,16 @@ import (
 // many it deleted: their _ids are read first (only the _ids); a full batch
 // is then deleted by _id together with sel's filter, so a document changed
 // in between is left alone, and a short one (every document sel selects)
-// by sel's filter alone.
-func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
-	n, _, err := s.purge(ctx, sel, nil, limit, nil)
+// by sel's filter alone. With ahead, the _ids are read in _id order and
+// told to ahead before the delete. (A document that comes to match between
+// the read and a short batch's delete is deleted too, outside the batch
+// told to ahead.)
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
+	var sort bson.D
+	if ahead != nil {
+		sort = bson.D{{Key: registry.MongoID, Value: 1}}
+	}
+	n, _, err := s.purge(ctx, sel, nil, limit, sort, ahead)
 	return n, err
 }
 
@@ -33,10 +40,10 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	if sel.Older != nil {
 		sort = bson.D{{Key: sel.Older.Column, Value: 1}, {Key: registry.MongoID, Value: 1}}
 	}
-	return s.purge(ctx, sel, cols, limit, sort)
+	return s.purge(ctx, sel, cols, limit, sort, nil)
 }
 
-func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, limit int, sort bson.D) (int64, [][]any, error) {
+func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, limit int, sort bson.D, ahead connector.Ahead) (int64, [][]any, error) {
 	c := sel.Collection
 	if sel.All && sel.Older == nil && sel.Tenant == "" {
 		return 0, nil, fmt.Errorf("collection %s: a selection of every document needs a cutoff or a tenant", c.Key)
@@ -73,6 +80,12 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	}
 	if len(ids) == 0 {
 		return 0, nil, nil
+	}
+	if ahead != nil {
+		last, _ := keyOf(ids[len(ids)-1].(bson.RawValue))
+		if err := ahead(last, int64(len(ids))); err != nil {
+			return 0, nil, err
+		}
 	}
 	if len(ids) == limit || cols != nil {
 		// A full batch (or one whose values were read) is deleted by _id,

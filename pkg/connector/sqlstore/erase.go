@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -24,8 +26,10 @@ import (
 // table, once per batch — but only on a plain table: a partitioned or
 // inherited one takes the IN form (see addressable). A row updated between
 // the sub-select and the delete moves and is left to the next batch (and to
-// verification).
-func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
+// verification). With ahead, the batch is first read (see window), told to
+// ahead, and the statement bounded to it (pk <= its last key): two round
+// trips instead of one.
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
 	if err := bounded(sel); err != nil {
 		return 0, err
 	}
@@ -35,6 +39,16 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 	byAddress, err := s.addressable(ctx, sel.Collection)
 	if err != nil {
 		return 0, err
+	}
+	if ahead != nil {
+		last, n, err := s.window(ctx, sel, limit)
+		if err != nil || n == 0 {
+			return 0, err
+		}
+		if err := ahead(last, n); err != nil {
+			return 0, err
+		}
+		sel.Through = &last
 	}
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
@@ -60,6 +74,41 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 		return 0, s.fail(ctx, "delete", sel.Collection.Key, res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// window returns the key of the last of the first limit rows sel selects,
+// in primary-key order, and how many they are (0 when none), reading one
+// row:
+//
+//	SELECT pk, count(*) OVER () FROM (SELECT pk FROM t WHERE … ORDER BY pk LIMIT n) AS lethe_window
+//	ORDER BY pk DESC LIMIT 1
+func (s *Store) window(ctx context.Context, sel connector.Selection, limit int) (string, int64, error) {
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return "", 0, err
+	}
+	pk := sel.Collection.PrimaryKey
+	q.write("SELECT ", q.orderBy(pk), ", count(*) OVER () FROM (SELECT ", q.orderBy(pk), " FROM ", q.ident(sel.Collection.Table), " WHERE ")
+	if err := q.where(sel); err != nil {
+		return "", 0, err
+	}
+	desc := make([]string, len(pk))
+	for i, col := range pk {
+		desc[i] = q.col(col) + " DESC"
+	}
+	q.write(" ORDER BY ", q.orderBy(pk), " LIMIT ", strconv.Itoa(limit), ") AS lethe_window ORDER BY ", strings.Join(desc, ", "), " LIMIT 1")
+	rows, err := s.scan(ctx, q, len(pk), 1)
+	if err != nil {
+		return "", 0, s.fail(ctx, "read", sel.Collection.Key, err)
+	}
+	if len(rows) == 0 || rows[0].Values[0] == nil {
+		return "", 0, nil
+	}
+	n, err := strconv.ParseInt(*rows[0].Values[0], 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: the batch count %q: %w", sel.Collection.Key, *rows[0].Values[0], err)
+	}
+	return rows[0].Key, n, nil
 }
 
 // Anonymize rewrites up to limit of sel's rows after *after in primary-key
