@@ -22,9 +22,9 @@ const (
 // progress is a running erase step's Detail: the pass to resume and the
 // batch journaled ahead of its write, as a SQL delete counts it (Left: the
 // rows its pass still selected) or as a window (Pending: the rows the
-// store read, after and through the keys of the step's Cursor). Keys are never in the
-// Detail: a key may be an email (a collection whose primary key is the
-// address).
+// store read, after and through the keys of the step's Cursor). Keys are
+// never in the Detail: a key may be an email (a collection whose primary
+// key is the address).
 type progress struct {
 	Pass    int    `json:"pass"`
 	Left    *int64 `json:"left,omitempty"`
@@ -34,10 +34,10 @@ type progress struct {
 }
 
 // pending is the Cursor of a running step journaled by windows (see
-// eraseRows): the batch it journaled before writing it, the rows of its pass after the key After
-// (from the first when nil) through the key Last. A step journaled before
-// batches were journaled ahead has a plain key as its Cursor, and no
-// Pending.
+// eraseRows): the batch it journaled before writing it, the rows of its
+// pass after the key After (from the first when nil) through the key Last.
+// A step journaled before batches were journaled ahead has a plain key as
+// its Cursor, and no Pending.
 type pending struct {
 	After *string `json:"after,omitempty"`
 	Last  string  `json:"last"`
@@ -147,9 +147,8 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 
 // deleteAll deletes t's rows in batches, pass by pass: on a store that
 // reads a batch's keys before deleting them, journaled ahead as windows
-// (see readsBatches, eraseRows); elsewhere each batch is
-// journaled ahead of its delete, in the entry that also records the batch
-// before it as done: the rows its pass still selects (left, counted when
+// (see readsBatches, eraseRows). Elsewhere each batch is journaled ahead of
+// its delete, in the entry that also records the batch before it as done: the rows its pass still selects (left, counted when
 // the pass starts, from first for the first pass when given, and less
 // each batch's deletes since). A run killed between a batch's delete and
 // the next entry counts, on resume, the rows of the pass gone since that
@@ -279,7 +278,7 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 // journaled, once, so that the certificate states the counts of an
 // uninterrupted run, the application's own changes to those rows
 // meanwhile aside. No journal entry is added: one per batch, and one when
-// the step is done. A done step is skipped.
+// the step is done. The caller skips a done step.
 func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
 	op func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error)) (int64, error) {
 	var at progress
