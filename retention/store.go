@@ -27,8 +27,8 @@ type Store interface {
 	Purge(ctx context.Context, sel connector.Selection, cols []string, via []TenantHop, limit int) (int64, [][]any, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
-	// it rewrote and the key of the last one.
-	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error)
+	// it rewrote and the key of the last one. A sweep passes no ahead.
+	Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error)
 	// AnonymizeTally is Anonymize that also counts the rows it rewrote per
 	// tenant, as Tally counts t: t.Sel is the selection, t.By or t.Via
 	// where each row's tenant is read (before the rewrite); t.Files is

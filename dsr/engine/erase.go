@@ -19,13 +19,28 @@ const (
 	stepVerify  = "verify"
 )
 
-// progress is a running erase step's Detail: the pass to resume. The last
-// key rewritten (anonymise) is the step's Cursor, never its Detail: a key
-// may be an email (a collection whose primary key is the address).
+// progress is a running erase step's Detail: the pass to resume and the
+// batch journaled ahead of its write, as a SQL delete counts it (Left: the
+// rows its pass still selected) or as a window (Pending: the rows the
+// store read, after and through the keys of the step's Cursor). Keys are
+// never in the Detail: a key may be an email (a collection whose primary
+// key is the address).
 type progress struct {
-	Pass int `json:"pass"`
+	Pass    int    `json:"pass"`
+	Left    *int64 `json:"left,omitempty"`
+	Pending int64  `json:"pending,omitempty"`
 	// After is read from steps journaled before cursors were kept apart.
 	After *string `json:"after,omitempty"`
+}
+
+// pending is the Cursor of a running step journaled by windows (see
+// eraseRows): the batch it journaled before writing it, the rows of its
+// pass after the key After (from the first when nil) through the key Last.
+// A step journaled before batches were journaled ahead has a plain key as
+// its Cursor, and no Pending.
+type pending struct {
+	After *string `json:"after,omitempty"`
+	Last  string  `json:"last"`
 }
 
 // erase runs an erasure: freeze, check every file reference (see
@@ -58,6 +73,10 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	left, err := r.firstLeft(ctx, targets, steps)
+	if err != nil {
+		return nil, err
+	}
 	counts, kept, files := map[string]int64{}, map[string]any{}, map[string]fileTally{}
 	for i := len(targets) - 1; i >= 0; i-- { // children first
 		t := targets[i]
@@ -67,7 +86,7 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		case t.c.Templates != nil && t.c.Erasure.Action != registry.ActionKeep:
 			n, err = r.eraseTemplate(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionDelete:
-			n, err = r.deleteAll(ctx, t, name, steps[name])
+			n, err = r.deleteAll(ctx, t, name, steps[name], left[t.c.Key])
 		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err = r.anonymizeAll(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionKeep:
@@ -126,12 +145,105 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	return &dsr.Outcome{Counts: counts, Verification: v, Details: details}, nil
 }
 
-// deleteAll deletes t's rows in batches, pass by pass (see eraseRows).
-func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step) (int64, error) {
-	return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), func(ctx context.Context, sel connector.Selection, _ *string, limit int) (int64, string, error) {
-		n, err := t.store.Delete(ctx, sel, limit)
-		return n, "", err
+// deleteAll deletes t's rows in batches, pass by pass: on a store that
+// reads a batch's keys before deleting them, journaled ahead as windows
+// (see readsBatches, eraseRows). Elsewhere each batch is journaled ahead of
+// its delete, in the entry that also records the batch before it as done: the rows its pass still selects (left, counted when
+// the pass starts, from first for the first pass when given, and less
+// each batch's deletes since). A run killed between a batch's delete and
+// the next entry counts, on resume, the rows of the pass gone since that
+// entry (left then, less the pass's count now) as the batch's, once, so
+// that the certificate states the counts of an uninterrupted run. Rows the
+// application itself deletes or adds in the pass meanwhile would be
+// counted with it, or against it; that is the only error left. No journal
+// entry is added: one per batch, and one when the step is done. A done
+// step is skipped.
+func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64) (int64, error) {
+	if prev.Status == stepDone {
+		return prev.Count, nil
+	}
+	if readsBatches(r.reg, t.c) {
+		return r.eraseRows(ctx, t, name, prev, r.e.batchSize(), false, func(ctx context.Context, sel connector.Selection, _ *string, limit int, ahead connector.Ahead) (int64, string, error) {
+			n, err := t.store.Delete(ctx, sel, limit, ahead)
+			return n, "", err
+		})
+	}
+	var at progress
+	total := resume(prev, &at)
+	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
+		var left int64
+		if pass == 0 && prev.Status == "" && first != nil {
+			left = *first
+		} else {
+			ns, err := t.store.Count(ctx, []connector.Selection{sel})
+			if err != nil {
+				return err
+			}
+			left = ns[0]
+		}
+		if pass == at.Pass && at.Left != nil {
+			total += max(*at.Left-left, 0)
+		}
+		if left == 0 {
+			return nil
+		}
+		return r.e.loop(r.e.batchSize()).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
+			if left > 0 {
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass, Left: &left}, nil); err != nil {
+					return err
+				}
+			}
+			n, err := t.store.Delete(bctx, sel, b.Size, nil)
+			if err != nil || n == 0 {
+				return err
+			}
+			b.N, total, left = n, total+n, max(left-n, 0)
+			return nil
+		})
 	})
+	if err != nil {
+		return total, err
+	}
+	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
+}
+
+// firstLeft counts the rows of the first pass of every collection to
+// delete whose step has not started, one Count call per store (see
+// countByStore): what the first batch of each journals ahead (see
+// deleteAll). Counted before the first delete, since children go first
+// and a collection's rows hang from its parents, still there when its
+// step comes.
+func (r *run) firstLeft(ctx context.Context, targets []*target, steps map[string]dsr.Step) (map[string]*int64, error) {
+	byStore := map[string][]counted{}
+	for _, t := range targets {
+		if t.c.Templates != nil || t.c.Erasure.Action != registry.ActionDelete || readsBatches(r.reg, t.c) || steps["erase "+t.c.Key].Status != "" {
+			continue
+		}
+		sel, ok, err := t.open(r).next(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", t.c.Key, err)
+		}
+		if ok {
+			byStore[t.c.Store] = append(byStore[t.c.Store], counted{t.c.Key, sel})
+		}
+	}
+	n, err := r.countByStore(ctx, byStore)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*int64, len(n))
+	for key, v := range n {
+		out[key] = &v
+	}
+	return out, nil
+}
+
+// readsBatches reports whether c's store reads a batch's keys before it
+// deletes them (MongoDB has no DELETE … LIMIT), and so tells them ahead at
+// no cost; a SQL store deletes a batch in one statement, and reading it
+// first would about double a batch's time.
+func readsBatches(reg *registry.Registry, c *registry.Collection) bool {
+	return reg.Stores[c.Store].Kind == registry.KindMongo
 }
 
 // anonymizeAll rewrites t's rows in primary-key order, batch by batch
@@ -144,26 +256,43 @@ func (r *run) anonymizeAll(ctx context.Context, t *target, name string, prev dsr
 	if err != nil {
 		return 0, err
 	}
-	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error) {
-		return t.store.Anonymize(ctx, sel, an, after, limit)
+	return r.eraseRows(ctx, t, name, prev, r.e.rowBatch(), true, func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
+		return t.store.Anonymize(ctx, sel, an, after, limit, ahead)
 	})
 }
 
 // eraseRows runs step name over t's rows, pass by pass, in batches of size
 // rows at first (see batch.Loop): op deletes or rewrites up to limit rows
-// of sel after the key after (nil: from the first) and says how many and
-// the last key it rewrote ("" when it deletes). The count, pass and last
-// key are journaled after every batch that changed rows, at once: a
-// process killed between a batch's commit and its step loses that batch's
-// count, and a resumed run continues after the key. A done step is skipped.
-func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int,
-	op func(ctx context.Context, sel connector.Selection, after *string, limit int) (int64, string, error)) (int64, error) {
-	if prev.Status == stepDone {
-		return prev.Count, nil
-	}
+// of sel after the key after (nil: from the first; always for a delete,
+// rewrite false), in primary-key order, tells ahead which rows before it
+// writes them (see connector.Ahead), and says how many it wrote and the
+// last key.
+//
+// Each batch is journaled ahead of its write, in the entry that also
+// records the batch before it as done: its pass, where it starts, its last
+// key and how many rows it holds. A run killed between a batch's write and
+// the next entry finds the batch pending: it writes what is left of it
+// (its rows still selected, through its last key; rows deleted, or taken
+// out of the selection by their rewrite, are not found, others are
+// rewritten again, as a resumed batch always was) and counts it as
+// journaled, once, so that the certificate states the counts of an
+// uninterrupted run, the application's own changes to those rows
+// meanwhile aside. No journal entry is added: one per batch, and one when
+// the step is done. The caller skips a done step.
+func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.Step, size int, rewrite bool,
+	op func(ctx context.Context, sel connector.Selection, after *string, limit int, ahead connector.Ahead) (int64, string, error)) (int64, error) {
 	var at progress
 	total := resume(prev, &at)
-	if prev.Status == stepRunning && prev.Cursor != "" {
+	var ahead *pending
+	switch {
+	case prev.Status != stepRunning:
+	case at.Pending > 0:
+		ahead = &pending{}
+		if err := json.Unmarshal([]byte(prev.Cursor), ahead); err != nil {
+			return 0, fmt.Errorf("read the journal of %s: %w", name, err)
+		}
+		at.After = ahead.After
+	case prev.Cursor != "":
 		at.After = &prev.Cursor
 	}
 	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
@@ -171,13 +300,30 @@ func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.St
 		if pass > at.Pass {
 			after = nil
 		}
+		if ahead != nil && pass == at.Pass {
+			rest := sel
+			rest.Through = &ahead.Last
+			if _, _, err := op(ctx, rest, after, int(at.Pending), nil); err != nil {
+				return err
+			}
+			total += at.Pending
+			if rewrite {
+				after = &ahead.Last
+			}
+		}
 		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
-			n, last, err := op(bctx, sel, after, b.Size)
+			from := after
+			n, last, err := op(bctx, sel, from, b.Size, func(last string, n int64) error {
+				return r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: n}, &pending{After: from, Last: last})
+			})
 			if err != nil || n == 0 {
 				return err
 			}
-			b.N, total, after = n, total+n, &last
-			return r.save(ctx, name, stepRunning, total, progress{Pass: pass}, after)
+			b.N, total = n, total+n
+			if rewrite {
+				after = &last
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -210,14 +356,16 @@ func resume(prev dsr.Step, at *progress) int64 {
 	return prev.Count
 }
 
-// save journals a step; cursor, when set, is where a running step resumes.
-func (r *run) save(ctx context.Context, name, status string, n int64, at progress, cursor *string) error {
+// save journals a step; p, when set, is the batch a running step writes
+// next, its Cursor.
+func (r *run) save(ctx context.Context, name, status string, n int64, at progress, p *pending) error {
 	s := dsr.Step{Name: name, Status: status, Count: n}
 	if status == stepRunning {
 		b, _ := json.Marshal(at)
 		s.Detail = string(b)
-		if cursor != nil {
-			s.Cursor = *cursor
+		if p != nil {
+			c, _ := json.Marshal(p)
+			s.Cursor = string(c)
 		}
 	}
 	if err := r.j.SaveStep(ctx, s); err != nil {

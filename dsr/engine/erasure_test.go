@@ -172,11 +172,11 @@ type dropDeletes struct {
 	collection string
 }
 
-func (s dropDeletes) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
+func (s dropDeletes) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
 	if sel.Collection.Key == s.collection {
 		return 0, nil
 	}
-	return s.Store.Delete(ctx, sel, limit)
+	return s.Store.Delete(ctx, sel, limit, ahead)
 }
 
 func TestErasureFailedVerification(t *testing.T) {

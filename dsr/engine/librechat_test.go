@@ -480,6 +480,41 @@ func TestLibreChatErasureResumes(t *testing.T) {
 	}
 }
 
+// TestLibreChatKilledBetweenBatchAndJournalCountsOnce kills an erasure of
+// the LibreChat example, in batches of one document or row, right after a
+// write to FerretDB or Postgres and before the journal records it, or at a
+// journal write: the resumed run states the counts of an uninterrupted one
+// (each batch was journaled before its write and is counted once) and
+// leaves the same documents.
+func TestLibreChatKilledBetweenBatchAndJournalCountsOnce(t *testing.T) {
+	ref := setupLibreChat(t, time.Now().UTC())
+	ref.eng.BatchSize, ref.eng.RowBatch = 1, 1
+	refOut, err := ref.eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kp := range []killPoint{{store: 2, afterCommit: true}, {store: 5, afterCommit: true}, {store: 9, afterCommit: true},
+		{store: 14, afterCommit: true}, {store: 20, afterCommit: true}, {journal: 8}} {
+		t.Run(fmt.Sprintf("store%d-journal%d", kp.store, kp.journal), func(t *testing.T) {
+			lc := setupLibreChat(t, time.Now().UTC())
+			lc.eng.BatchSize, lc.eng.RowBatch = 1, 1
+			before := lc.digests(t)
+			j := interrupted(t, lc.eng, kp)
+			out, err := lc.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(out.Counts, refOut.Counts) {
+				t.Errorf("counts %v, uninterrupted %v", out.Counts, refOut.Counts)
+			}
+			if !out.Verification.Passed {
+				t.Errorf("verification after resume: %+v", out.Verification)
+			}
+			equalDigests(t, lc.digests(t), lc.erased(before, "alice@example.com"))
+		})
+	}
+}
+
 func sameDigests(a, b map[string][]string) bool {
 	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }

@@ -498,7 +498,7 @@ func replaceMentions(ctx context.Context, store connector.Store, c *registry.Col
 		return &out, nil
 	}}
 	sel := connector.Selection{Collection: c, Matches: []connector.Match{{Columns: c.PrimaryKey, Values: keys}}}
-	if _, _, err := store.Anonymize(ctx, sel, an, nil, len(keys)); err != nil {
+	if _, _, err := store.Anonymize(ctx, sel, an, nil, len(keys), nil); err != nil {
 		return 0, err
 	}
 	return n, nil

@@ -175,11 +175,11 @@ type skipAnonymize struct {
 	collection string
 }
 
-func (s skipAnonymize) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
+func (s skipAnonymize) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
 	if sel.Collection.Key == s.collection {
 		return 0, "", nil
 	}
-	return s.Store.Anonymize(ctx, sel, a, after, limit)
+	return s.Store.Anonymize(ctx, sel, a, after, limit, ahead)
 }
 
 // TestErasureDetachVerified: a channel still linked to the person after

@@ -13,14 +13,16 @@ import (
 // countGroup bounds the selections counted in one statement.
 const countGroup = 32
 
+// counted is a selection whose rows count towards key's.
+type counted struct {
+	key string
+	sel connector.Selection
+}
+
 // count returns the rows of each target, with one Count call per store
 // (per countGroup selections) rather than one per collection.
 func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, error) {
-	type item struct {
-		key string
-		sel connector.Selection
-	}
-	byStore := map[string][]item{}
+	byStore := map[string][]counted{}
 	out := map[string]int64{}
 	for _, t := range targets {
 		out[t.c.Key] = 0
@@ -37,9 +39,20 @@ func (r *run) count(ctx context.Context, targets []*target) (map[string]int64, e
 			return nil, err
 		}
 		for _, s := range sels {
-			byStore[t.c.Store] = append(byStore[t.c.Store], item{t.c.Key, s})
+			byStore[t.c.Store] = append(byStore[t.c.Store], counted{t.c.Key, s})
 		}
 	}
+	n, err := r.countByStore(ctx, byStore)
+	for key, v := range n {
+		out[key] += v
+	}
+	return out, err
+}
+
+// countByStore counts the rows of the selections of each store, summed by
+// key, with one Count call per store (per countGroup selections).
+func (r *run) countByStore(ctx context.Context, byStore map[string][]counted) (map[string]int64, error) {
+	out := map[string]int64{}
 	stores := make([]string, 0, len(byStore))
 	for s := range byStore {
 		stores = append(stores, s)

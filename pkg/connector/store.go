@@ -32,7 +32,17 @@ type Selection struct {
 	// of its strings: a prefilter for a scan that an index serves (see
 	// Contains). Only a store that reports such an index is given one.
 	Contains *Contains
+	// Through, when set, further restricts to rows whose primary key (see
+	// EncodeKey) is at most this one in primary-key order: the end of a
+	// batch told to an Ahead before it was written, written again on
+	// resume without reaching past it.
+	Through *string
 }
+
+// Ahead is told of the batch a Delete or Anonymize selected, before any of
+// it is written: the key of its last row in primary-key order and how many
+// rows it holds. An error from it stops the call before it writes.
+type Ahead func(last string, n int64) error
 
 // Contains selects the rows whose Column holds, compared
 // case-insensitively, one of Any (lower-cased). Index names the index
@@ -117,12 +127,16 @@ type Reader interface {
 type Store interface {
 	Reader
 	// Delete deletes up to limit rows that sel selects, in one transaction,
-	// and returns how many it deleted.
-	Delete(ctx context.Context, sel Selection, limit int) (int64, error)
+	// and returns how many it deleted. With ahead, the rows are the first
+	// limit in primary-key order, told to ahead before they are deleted: at
+	// no cost where the store reads a batch's keys before deleting it
+	// (MongoDB), for one more read where it deletes in one statement (SQL).
+	Delete(ctx context.Context, sel Selection, limit int, ahead Ahead) (int64, error)
 	// Anonymize rewrites up to limit rows that sel selects after the key
 	// *after (primary-key order), in one transaction, and returns how many
-	// rows it rewrote and the key of the last one.
-	Anonymize(ctx context.Context, sel Selection, a Anonymization, after *string, limit int) (n int64, last string, err error)
+	// rows it rewrote and the key of the last one. ahead, when not nil, is
+	// told of the rows once read, before they are rewritten.
+	Anonymize(ctx context.Context, sel Selection, a Anonymization, after *string, limit int, ahead Ahead) (n int64, last string, err error)
 }
 
 var errBadKey = errors.New("malformed composite key")

@@ -52,6 +52,13 @@ func (s *Store) filter(ctx context.Context, sel connector.Selection) (bson.D, er
 		}
 		and = append(and, f)
 	}
+	if sel.Through != nil {
+		v, err := typed(ctx, s.db.Collection(c.Table), registry.MongoID, *sel.Through)
+		if err != nil {
+			return nil, err
+		}
+		and = append(and, upTo(registry.MongoID, v))
+	}
 	for _, ex := range sel.Except {
 		f, err := s.filter(ctx, ex)
 		if err != nil {

@@ -100,29 +100,56 @@ func bracket(v any) string {
 }
 
 // after returns the condition "field after key" in MongoDB's sort order:
-// greater within key's type, or of a type sorted later. Which type key
-// came from is found by looking it up (an indexed equality), in the order
-// ObjectId, number, string.
+// greater within key's type, or of a type sorted later (see typed).
 func after(ctx context.Context, coll *mongo.Collection, field, key string) (bson.D, error) {
-	cands := candidates(key)
-	typed := cands[0]
-	for i := len(cands) - 1; i > 0; i-- {
-		n, err := coll.CountDocuments(ctx, bson.D{{Key: field, Value: cands[i]}}, options.Count().SetLimit(1))
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			typed = cands[i]
-			break
-		}
+	v, err := typed(ctx, coll, field, key)
+	if err != nil {
+		return nil, err
 	}
-	or := bson.A{bson.D{{Key: field, Value: bson.D{{Key: "$gt", Value: typed}}}}}
+	or := bson.A{bson.D{{Key: field, Value: bson.D{{Key: "$gt", Value: v}}}}}
 	later := false
 	for _, t := range typeOrder {
 		if later {
 			or = append(or, bson.D{{Key: field, Value: bson.D{{Key: "$type", Value: t}}}})
 		}
-		later = later || t == bracket(typed)
+		later = later || t == bracket(v)
 	}
 	return bson.D{{Key: "$or", Value: or}}, nil
+}
+
+// upTo returns the condition "field at most v" in MongoDB's sort order: at
+// most v within its type, or of a type sorted earlier.
+func upTo(field string, v any) bson.D {
+	or := bson.A{bson.D{{Key: field, Value: bson.D{{Key: "$lte", Value: v}}}}}
+	for _, t := range typeOrder {
+		if t == bracket(v) {
+			break
+		}
+		or = append(or, bson.D{{Key: field, Value: bson.D{{Key: "$type", Value: t}}}})
+	}
+	return bson.D{{Key: "$or", Value: or}}
+}
+
+// typed returns the BSON value key stands for in field: the candidate
+// (see candidates) some document holds, looked up by an indexed equality
+// in the order ObjectId, number, string; when none does (its document is
+// gone), the candidate whose type some document's field has; else the
+// string.
+func typed(ctx context.Context, coll *mongo.Collection, field, key string) (any, error) {
+	cands := candidates(key)
+	for _, probe := range []func(v any) bson.D{
+		func(v any) bson.D { return bson.D{{Key: field, Value: v}} },
+		func(v any) bson.D { return bson.D{{Key: field, Value: bson.D{{Key: "$type", Value: bracket(v)}}}} },
+	} {
+		for i := len(cands) - 1; i > 0; i-- {
+			n, err := coll.CountDocuments(ctx, probe(cands[i]), options.Count().SetLimit(1))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return cands[i], nil
+			}
+		}
+	}
+	return cands[0], nil
 }

@@ -19,9 +19,16 @@ import (
 // many it deleted: their _ids are read first (only the _ids); a full batch
 // is then deleted by _id together with sel's filter, so a document changed
 // in between is left alone, and a short one (every document sel selects)
-// by sel's filter alone.
-func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
-	n, _, err := s.purge(ctx, sel, nil, nil, limit, nil)
+// by sel's filter alone. With ahead, the _ids are read in _id order and
+// told to ahead before the delete. (A document that comes to match between
+// the read and a short batch's delete is deleted too, outside the batch
+// told to ahead.)
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
+	var sort bson.D
+	if ahead != nil {
+		sort = bson.D{{Key: registry.MongoID, Value: 1}}
+	}
+	n, _, err := s.purge(ctx, sel, nil, nil, limit, sort, ahead)
 	return n, err
 }
 
@@ -36,10 +43,10 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	if sel.Older != nil {
 		sort = bson.D{{Key: sel.Older.Column, Value: 1}, {Key: registry.MongoID, Value: 1}}
 	}
-	return s.purge(ctx, sel, cols, via, limit, sort)
+	return s.purge(ctx, sel, cols, via, limit, sort, nil)
 }
 
-func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int, sort bson.D) (int64, [][]any, error) {
+func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, limit int, sort bson.D, ahead connector.Ahead) (int64, [][]any, error) {
 	c := sel.Collection
 	if sel.All && sel.Older == nil && sel.Tenant == "" {
 		return 0, nil, fmt.Errorf("collection %s: a selection of every document needs a cutoff or a tenant", c.Key)
@@ -90,6 +97,12 @@ func (s *Store) purge(ctx context.Context, sel connector.Selection, cols []strin
 	if len(ids) == 0 {
 		return 0, nil, nil
 	}
+	if ahead != nil {
+		last, _ := keyOf(ids[len(ids)-1].(bson.RawValue))
+		if err := ahead(last, int64(len(ids))); err != nil {
+			return 0, nil, err
+		}
+	}
 	if len(ids) == limit || vals != nil {
 		// A full batch (or one whose values were read) is deleted by _id,
 		// still under sel's filter; a short one is all that sel selects,
@@ -138,9 +151,10 @@ func plain(v bson.RawValue) any {
 // sel's filter (a server that cannot seek an _id, such as FerretDB on
 // SQLite, scans the collection once per batch rather than once per
 // document). MongoDB makes each document's update atomic, and the engine
-// journals the last key so a resumed run continues after it.
-func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int) (int64, string, error) {
-	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, afterKey, limit)
+// journals the last key so a resumed run continues after it. ahead, when
+// set, is told of the documents read before any is written.
+func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, afterKey *string, limit int, ahead connector.Ahead) (int64, string, error) {
+	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, afterKey, limit, ahead)
 	return n, last, err
 }
 
@@ -148,7 +162,7 @@ func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connec
 // documents that reads each one's tenant with it (its t.By field, or
 // through t.Via with tenantOf) and counts them per tenant.
 func (s *Store) AnonymizeTally(ctx context.Context, t retention.Tally, a connector.Anonymization, afterKey *string, limit int) ([]retention.TallyGroup, string, error) {
-	_, last, tenants, err := s.anonymize(ctx, t, a, afterKey, limit)
+	_, last, tenants, err := s.anonymize(ctx, t, a, afterKey, limit, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -158,7 +172,7 @@ func (s *Store) AnonymizeTally(ctx context.Context, t retention.Tally, a connect
 // anonymize is Anonymize of t.Sel's documents that also returns, per
 // document rewritten, its tenant as t.By or t.Via read it before the
 // rewrite (nil for none, and without them).
-func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, afterKey *string, limit int) (int64, string, []any, error) {
+func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, afterKey *string, limit int, ahead connector.Ahead) (int64, string, []any, error) {
 	c := t.Sel.Collection
 	f, err := s.filter(ctx, t.Sel)
 	if err != nil {
@@ -205,6 +219,11 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 	})
 	if err != nil || len(models) == 0 {
 		return 0, "", nil, err
+	}
+	if ahead != nil {
+		if err := ahead(last, int64(len(models))); err != nil {
+			return 0, "", nil, err
+		}
 	}
 	coll := s.db.Collection(c.Table)
 	if len(a.Rewrite) == 0 && first.Type == lastID.Type {

@@ -77,7 +77,7 @@ collections:
 	}
 
 	n, err := st.Delete(ctx, connector.Selection{Collection: c, Tenant: "a",
-		Matches: []connector.Match{{Columns: []string{"email"}, Email: "victim@example.com"}}}, 1)
+		Matches: []connector.Match{{Columns: []string{"email"}, Email: "victim@example.com"}}}, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 // whose batch read also reads each row's tenant (t.By, or the sub-selects
 // through t.Via that Rewrite reads it with), counted per tenant.
 func (s *Store) AnonymizeTally(ctx context.Context, t retention.Tally, a connector.Anonymization, after *string, limit int) ([]retention.TallyGroup, string, error) {
-	_, last, tenants, err := s.anonymize(ctx, t, a, after, limit)
+	_, last, tenants, err := s.anonymize(ctx, t, a, after, limit, nil)
 	if err != nil {
 		return nil, "", err
 	}

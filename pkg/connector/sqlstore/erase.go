@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -25,8 +27,10 @@ import (
 // table, once per batch — but only on a plain table: a partitioned or
 // inherited one takes the IN form (see addressable). A row updated between
 // the sub-select and the delete moves and is left to the next batch (and to
-// verification).
-func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) (int64, error) {
+// verification). With ahead, the batch is first read (see window), told to
+// ahead, and the statement bounded to it (pk <= its last key): two round
+// trips instead of one.
+func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
 	if err := bounded(sel); err != nil {
 		return 0, err
 	}
@@ -36,6 +40,16 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 	byAddress, err := s.addressable(ctx, sel.Collection)
 	if err != nil {
 		return 0, err
+	}
+	if ahead != nil {
+		last, n, err := s.window(ctx, sel, limit)
+		if err != nil || n == 0 {
+			return 0, err
+		}
+		if err := ahead(last, n); err != nil {
+			return 0, err
+		}
+		sel.Through = &last
 	}
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
@@ -63,18 +77,55 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int) 
 	return res.RowsAffected, nil
 }
 
+// window returns the key of the last of the first limit rows sel selects,
+// in primary-key order, and how many they are (0 when none), reading one
+// row:
+//
+//	SELECT pk, count(*) OVER () FROM (SELECT pk FROM t WHERE … ORDER BY pk LIMIT n) AS lethe_window
+//	ORDER BY pk DESC LIMIT 1
+func (s *Store) window(ctx context.Context, sel connector.Selection, limit int) (string, int64, error) {
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return "", 0, err
+	}
+	pk := sel.Collection.PrimaryKey
+	q.write("SELECT ", q.orderBy(pk), ", count(*) OVER () FROM (SELECT ", q.orderBy(pk), " FROM ", q.ident(sel.Collection.Table), " WHERE ")
+	if err := q.where(sel); err != nil {
+		return "", 0, err
+	}
+	desc := make([]string, len(pk))
+	for i, col := range pk {
+		desc[i] = q.col(col) + " DESC"
+	}
+	q.write(" ORDER BY ", q.orderBy(pk), " LIMIT ", strconv.Itoa(limit), ") AS lethe_window ORDER BY ", strings.Join(desc, ", "), " LIMIT 1")
+	rows, err := s.scan(ctx, q, len(pk), 1)
+	if err != nil {
+		return "", 0, s.fail(ctx, "read", sel.Collection.Key, err)
+	}
+	if len(rows) == 0 || rows[0].Values[0] == nil {
+		return "", 0, nil
+	}
+	n, err := strconv.ParseInt(*rows[0].Values[0], 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: the batch count %q: %w", sel.Collection.Key, *rows[0].Values[0], err)
+	}
+	return rows[0].Key, n, nil
+}
+
 // Anonymize rewrites up to limit of sel's rows after *after in primary-key
 // order, in one transaction: the rows are read (locked where the dialect
 // can), constant columns are set with one UPDATE … WHERE pk IN (…), and
-// rewritten columns with one UPDATE per row by primary key.
-func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int) (int64, string, error) {
-	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, after, limit)
+// rewritten columns with one UPDATE per row by primary key. ahead, when set,
+// is told of the rows between the read and the first UPDATE, inside the
+// transaction: its error rolls the batch back and is returned as it is.
+func (s *Store) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
+	n, last, _, err := s.anonymize(ctx, retention.Tally{Sel: sel}, a, after, limit, ahead)
 	return n, last, err
 }
 
 // anonymize is Anonymize of t.Sel's rows that also returns, per row
 // rewritten, its tenant as t.By or t.Via read it (nil without them).
-func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, after *string, limit int) (int64, string, []*string, error) {
+func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, []*string, error) {
 	sel := t.Sel
 	c := sel.Collection
 	if err := bounded(sel); err != nil {
@@ -113,6 +164,7 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 	var n int64
 	var last string
 	var tenants []*string
+	var aheadErr error
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		txs := &Store{name: s.name, driver: s.driver, db: tx, folds: s.folds}
 		rows, err := txs.scan(ctx, q, len(c.PrimaryKey), len(a.Rewrite)+1)
@@ -123,6 +175,11 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 		tenants = make([]*string, len(rows))
 		for i, r := range rows {
 			tenants[i] = r.Values[len(a.Rewrite)]
+		}
+		if ahead != nil {
+			if aheadErr = ahead(last, n); aheadErr != nil {
+				return aheadErr
+			}
 		}
 		if len(a.Rewrite) == 0 {
 			keys := make([]string, len(rows))
@@ -154,6 +211,9 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 		}
 		return nil
 	})
+	if aheadErr != nil {
+		return 0, "", nil, aheadErr
+	}
 	if err != nil {
 		return 0, "", nil, s.fail(ctx, "anonymise", c.Key, err)
 	}

@@ -94,6 +94,11 @@ func (q *query) where(sel connector.Selection) error {
 		}
 	}
 	q.contains(sel.Contains)
+	if sel.Through != nil {
+		if err := q.compare(c.PrimaryKey, " <= ", *sel.Through); err != nil {
+			return fmt.Errorf("collection %s: %w", c.Key, err)
+		}
+	}
 	for _, ex := range sel.Except {
 		// IS NOT TRUE, not NOT: a row for which the excepted condition is
 		// NULL (no tenant, no reference) is not excepted; NOT would drop it.
@@ -176,11 +181,16 @@ func (q *query) after(cols []string, key *string) error {
 	if key == nil {
 		return nil
 	}
-	vals, err := connector.DecodeKey(*key, len(cols))
+	return q.compare(cols, " > ", *key)
+}
+
+// compare writes "AND cols op key", a composite key as a row value.
+func (q *query) compare(cols []string, op, key string) error {
+	vals, err := connector.DecodeKey(key, len(cols))
 	if err != nil {
 		return err
 	}
-	q.write(" AND ", q.cols(cols), " > ")
+	q.write(" AND ", q.cols(cols), op)
 	if len(vals) > 1 {
 		q.write("(")
 	}
