@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -74,13 +75,19 @@ func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []
 // PurgeRangeTally implements retention.RangeStore: PurgeRange of t.Sel's
 // rows that returns how many it deleted per tenant (t.By, or read through
 // t.Via as Tally reads it) instead of each row's values; t.Files is
-// ignored. On Postgres the server counts: the deleted rows are grouped by
-// what the first hop reads, so that each parent's tenant is read once per
-// batch, not once per row, and only a row per tenant comes back:
+// ignored. On Postgres the server counts, and only a row per tenant comes
+// back: the deleted rows are joined to their parents once per batch when
+// each hop leads to its parent's primary key,
+//
+//	WITH lethe_d AS (DELETE FROM t WHERE ctid … RETURNING ref)
+//	SELECT r1.tenant, count(*) FROM lethe_d AS r0 LEFT JOIN p AS r1 ON r1.id = r0.ref GROUP BY 1
+//
+// else grouped by what the first hop reads, each parent's tenant read once
+// by the sub-selects Tally reads it with:
 //
 //	WITH lethe_d AS (DELETE FROM t WHERE ctid … RETURNING ref),
-//	lethe_r0 AS (SELECT ref, count(*) AS lethe_n FROM lethe_d GROUP BY ref)
-//	SELECT (SELECT r1.tenant FROM p AS r1 WHERE r1.id = lethe_r0.ref LIMIT 1), sum(lethe_n) FROM lethe_r0 GROUP BY 1
+//	r0 AS (SELECT ref, count(*) AS n FROM lethe_d GROUP BY ref)
+//	SELECT (SELECT r1.tenant FROM p AS r1 WHERE r1.id = r0.ref LIMIT 1), sum(n) FROM r0 GROUP BY 1
 //
 // On MariaDB, PurgeRange's rows are counted here.
 func (s *Store) PurgeRangeTally(ctx context.Context, t retention.Tally, from, to int64) ([]retention.TallyGroup, error) {
@@ -100,14 +107,19 @@ func (s *Store) PurgeRangeTally(ctx context.Context, t retention.Tally, from, to
 			}
 		}
 	}
-	by := q.exact(tallied + "." + q.col(t.By))
-	if t.By == "" {
-		by = q.exact(s.tenantExpr(q, tallied, t.Via, 1))
-	}
 	cols := q.orderBy(ret)
-	stmt := "WITH lethe_d AS (" + q.sql.String() + " RETURNING " + cols + "), " + tallied + " AS (SELECT " + cols +
-		", count(*) AS lethe_n FROM lethe_d GROUP BY " + cols + ") SELECT " + by +
-		", CAST(sum(lethe_n) AS bigint) FROM " + tallied + " GROUP BY 1"
+	stmt := "WITH lethe_d AS (" + q.sql.String() + " RETURNING " + cols + ") SELECT "
+	switch {
+	case t.By != "":
+		stmt += q.exact(tallied+"."+q.col(t.By)) + ", count(*) FROM lethe_d AS " + tallied + " GROUP BY 1"
+	case byKey(t.Via):
+		joins, value := tenantJoins(q, t.Via)
+		stmt += q.exact(value) + ", count(*) FROM lethe_d AS " + tallied + joins + " GROUP BY 1"
+	default:
+		stmt = "WITH lethe_d AS (" + q.sql.String() + " RETURNING " + cols + "), " + tallied + " AS (SELECT " + cols +
+			", count(*) AS lethe_n FROM lethe_d GROUP BY " + cols + ") SELECT " + q.exact(s.tenantExpr(q, tallied, t.Via, 1)) +
+			", CAST(sum(lethe_n) AS bigint) FROM " + tallied + " GROUP BY 1"
+	}
 	rows, err := s.db.WithContext(ctx).Raw(stmt, q.args...).Rows()
 	if err != nil {
 		return nil, s.fail(ctx, "purge", t.Sel.Collection.Key, err)
@@ -125,6 +137,36 @@ func (s *Store) PurgeRangeTally(ctx context.Context, t retention.Tally, from, to
 		return nil, s.fail(ctx, "purge", t.Sel.Collection.Key, err)
 	}
 	return out, nil
+}
+
+// byKey reports whether every hop of path leads to its parent's primary
+// key: one parent per reference, which a join reads as the sub-selects do.
+func byKey(path []retention.TenantHop) bool {
+	for _, hop := range path {
+		if !slices.Equal(hop.Parent.PrimaryKey, []string{hop.ParentColumn}) {
+			return false
+		}
+	}
+	return len(path) > 0
+}
+
+// tenantJoins is, for a path byKey accepts, the LEFT JOINs from the row
+// aliased tallied to its parents, each hop's conditions in its ON clause,
+// and the tenant column they reach. A batch then reads its rows' parents
+// in one join, which Postgres can hash, instead of one lookup per row.
+func tenantJoins(q *query, path []retention.TenantHop) (joins, value string) {
+	outer := tallied
+	for i, hop := range path {
+		alias := "lethe_r" + strconv.Itoa(i+1)
+		joins += " LEFT JOIN " + q.ident(hop.Parent.Table) + " AS " + alias + " ON " + alias + "." + q.col(hop.ParentColumn) +
+			" = " + outer + "." + q.col(hop.Column)
+		for _, c := range hop.Where {
+			joins += " AND " + outer + "." + q.col(c.Column) + " = ?"
+			q.args = append(q.args, c.Value)
+		}
+		outer = alias
+	}
+	return joins, outer + "." + q.col(path[len(path)-1].Parent.Tenant)
 }
 
 // purgeRangeGrouped is PurgeRangeTally as PurgeRange's rows counted per
