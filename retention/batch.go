@@ -196,20 +196,10 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 		}
 		start := time.Now()
 		tcol, via := s.tenantOf(u, c)
-		cols := fileCols
-		if tcol != "" {
-			cols = append(append([]string(nil), fileCols...), tcol)
-		}
-		ti := tenantIndex(len(fileCols), len(cols), tcol, via)
-		n, vals, err := rs.PurgeRange(bctx, sel, cols, via, from, to)
+		n, files, err := s.purgeSlice(bctx, run, u, c, rs, Tally{Sel: sel, By: tcol, Via: via, Files: fileCols}, from, to)
 		took := time.Since(start)
 		if err != nil {
 			return err
-		}
-		countRows(run, c, u, vals, ti, n)
-		var files []File
-		for _, row := range vals {
-			files = append(files, s.files(c, rowTenant(u, row, ti), row, fileCols)...)
 		}
 		next := to
 		run.Cursor.After = &Position{Page: &next}
@@ -221,6 +211,38 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 		return &stepError{where: where, err: err}
 	}
 	return nil
+}
+
+// purgeSlice deletes t.Sel's rows of c stored in pages [from, to) and
+// counts them in run under their tenant (t.By's or read through t.Via,
+// else u's). It returns how many it deleted and the files of t.Files they
+// named. Without files the store counts the rows per tenant itself
+// (PurgeRangeTally), and returns no row.
+func (s *Sweeper) purgeSlice(ctx context.Context, run *Run, u *unit, c *registry.Collection, rs RangeStore, t Tally, from, to int64) (int64, []File, error) {
+	if len(t.Files) == 0 && (t.By != "" || len(t.Via) > 0) {
+		groups, err := rs.PurgeRangeTally(ctx, t, from, to)
+		var n int64
+		for _, g := range groups {
+			run.count(c.Key, text(g.Value)).RowsPurged += g.Rows
+			n += g.Rows
+		}
+		return n, nil, err
+	}
+	cols := t.Files
+	if t.By != "" {
+		cols = append(append([]string(nil), t.Files...), t.By)
+	}
+	ti := tenantIndex(len(t.Files), len(cols), t.By, t.Via)
+	n, vals, err := rs.PurgeRange(ctx, t.Sel, cols, t.Via, from, to)
+	if err != nil {
+		return 0, nil, err
+	}
+	countRows(run, c, u, vals, ti, n)
+	var files []File
+	for _, row := range vals {
+		files = append(files, s.files(c, rowTenant(u, row, ti), row, t.Files)...)
+	}
+	return n, files, nil
 }
 
 // nextSpan aims the next slice of pages at batchRows deleted rows from a

@@ -142,4 +142,9 @@ type RangeStore interface {
 	// one transaction, and returns how many and, per row, the values of cols
 	// and the tenant read through via, as Purge.
 	PurgeRange(ctx context.Context, sel connector.Selection, cols []string, via []TenantHop, from, to int64) (int64, [][]any, error)
+	// PurgeRangeTally is PurgeRange of t.Sel's rows that returns the rows
+	// it deleted per tenant (t.By, or read through t.Via), grouped as
+	// Tally groups them, instead of each row's values; t.Files is ignored.
+	// A sweep purges with it the rows of a collection without files.
+	PurgeRangeTally(ctx context.Context, t Tally, from, to int64) ([]TallyGroup, error)
 }

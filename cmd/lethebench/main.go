@@ -94,7 +94,8 @@ func run() error {
 	for _, bm := range []struct {
 		name string
 		fn   func(context.Context) (string, error)
-	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge}, {"retention_purge_mariadb", b.retentionMariaDB},
+	}{{"erasure_heavy", b.heavy}, {"erasure_many", b.many}, {"retention_purge", b.retentionPurge},
+		{"retention_purge_tenants", b.retentionTenants}, {"retention_purge_mariadb", b.retentionMariaDB},
 		{"access_heavy", b.accessHeavy}, {"erasure_mongo", b.mongoErasure}, {"throughput_replicas", b.replicas},
 		{"mentions_scan", b.mentionsScan}} {
 		if b.only != "" && b.only != bm.name {

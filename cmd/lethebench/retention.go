@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"flag"
@@ -51,6 +52,30 @@ var retentionNow = time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC)
 // inserts while the table is idle.
 func (b *bench) retentionPurge(ctx context.Context) (string, error) {
 	return b.retentionOn(ctx, postgresTarget(b))
+}
+
+// retentionTenants is retentionPurge with chats in studios (a tenant
+// column on chats, none on messages): the sweep counts each purged
+// message under its chat's studio; the baseline is the same raw DELETE.
+func (b *bench) retentionTenants(ctx context.Context) (string, error) {
+	tg := postgresTarget(b)
+	tg.registry = retentionTenantsRegistry
+	tg.create = func(ctx context.Context, schema string, n int) (string, error) {
+		return b.retentionData(ctx, schema, n, retentionStudios...)
+	}
+	return b.retentionOn(ctx, tg)
+}
+
+// retentionTenantsRegistry is retentionRegistry with chats scoped to a
+// studio.
+var retentionTenantsRegistry = strings.Replace(retentionRegistry,
+	"  app.chats:\n", "  app.chats:\n    tenant: studio_id\n", 1)
+
+// retentionStudios puts the retention dataset's chats in 50 studios.
+var retentionStudios = []string{
+	`ALTER TABLE chats ADD COLUMN studio_id TEXT`,
+	`UPDATE chats SET studio_id = 'studio-' || (id % 50)`,
+	`VACUUM ANALYZE chats`,
 }
 
 // retentionMariaDB is retentionPurge on MariaDB.
@@ -118,7 +143,7 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 	if err := tg.checkpoint(ctx, ldb); err != nil {
 		return "", err
 	}
-	sw, batches, cleanup, err := b.retentionSweeper(ctx, tg.driver, tg.named(letheURL, sweepApp))
+	sw, batches, cleanup, err := b.retentionSweeper(ctx, cmp.Or(tg.registry, retentionRegistry), tg.driver, tg.named(letheURL, sweepApp))
 	if err != nil {
 		return "", err
 	}
@@ -176,8 +201,9 @@ func (b *bench) retentionOn(ctx context.Context, tg *retentionTarget) (string, e
 }
 
 // retentionData creates schema with users, chats and n messages, a fifth
-// of them older than 30 days, spread through the table (Postgres).
-func (b *bench) retentionData(ctx context.Context, schema string, n int) (string, error) {
+// of them older than 30 days, spread through the table (Postgres), then
+// runs then.
+func (b *bench) retentionData(ctx context.Context, schema string, n int, then ...string) (string, error) {
 	if _, err := b.admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return "", err
 	}
@@ -190,7 +216,7 @@ func (b *bench) retentionData(ctx context.Context, schema string, n int) (string
 		return "", err
 	}
 	defer db.Close()
-	for _, stmt := range []string{
+	for _, stmt := range append([]string{
 		`CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL)`,
 		`CREATE TABLE chats (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id))`,
 		`CREATE TABLE messages (id BIGINT PRIMARY KEY, chat_id BIGINT NOT NULL REFERENCES chats(id), body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)`,
@@ -202,7 +228,7 @@ func (b *bench) retentionData(ctx context.Context, schema string, n int) (string
 		`CREATE INDEX messages_chat_id ON messages (chat_id)`,
 		`CREATE INDEX messages_created_at ON messages (created_at)`,
 		`VACUUM ANALYZE users`, `VACUUM ANALYZE chats`, `VACUUM ANALYZE messages`,
-	} {
+	}, then...) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return "", fmt.Errorf("%s: %s: %w", schema, strings.SplitN(strings.TrimSpace(stmt), "\n", 2)[0], err)
 		}
@@ -210,10 +236,11 @@ func (b *bench) retentionData(ctx context.Context, schema string, n int) (string
 	return u, nil
 }
 
-// retentionSweeper builds a Sweeper over the dataset at url with its own
-// SQLite state store, and a recorder of its batch times.
-func (b *bench) retentionSweeper(ctx context.Context, driver, dsn string) (*retention.Sweeper, *batchTimes, func(), error) {
-	reg, err := registry.Parse([]byte(fmt.Sprintf(retentionRegistry, driver)))
+// retentionSweeper builds a Sweeper with registry regYAML (its driver a
+// %s) over the dataset at url with its own SQLite state store, and a
+// recorder of its batch times.
+func (b *bench) retentionSweeper(ctx context.Context, regYAML, driver, dsn string) (*retention.Sweeper, *batchTimes, func(), error) {
+	reg, err := registry.Parse([]byte(fmt.Sprintf(regYAML, driver)))
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -29,6 +29,9 @@ type retentionTarget struct {
 	flush string
 	// admin, on Postgres, reads the server's processes for CPU figures.
 	admin *sql.DB
+	// registry is the sweep's registry (its driver a %s); "" for
+	// retentionRegistry.
+	registry string
 }
 
 // named returns the dataset URL u naming its connections app, where the
@@ -69,7 +72,9 @@ func (tg *retentionTarget) checkpoint(ctx context.Context, db *sql.DB) error {
 
 func postgresTarget(b *bench) *retentionTarget {
 	return &retentionTarget{driver: registry.DriverPostgres, sqlDriver: "pgx", dollar: true, flush: "CHECKPOINT", admin: b.admin,
-		create: b.retentionData,
+		create: func(ctx context.Context, schema string, n int) (string, error) {
+			return b.retentionData(ctx, schema, n)
+		},
 		drop: func(schema string) {
 			b.admin.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
 		}}

@@ -19,7 +19,80 @@ import (
 // or that reacts to something else, and Tally counts them alike.
 func TestPurgeReadsTenantsTwoHopsUp(t *testing.T) {
 	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
-		reg := testkit.Registry(t, `
+		st, sel, via, want := twoHopsUp(t, driver)
+		ctx := context.Background()
+		gs, err := st.Tally(ctx, []retention.Tally{{Sel: sel, Via: via}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tallied := perTenant(gs[0])
+		n, vals, err := st.Purge(ctx, sel, []string{"id"}, via, 100)
+		if err != nil || n != 6 {
+			t.Fatalf("purge: %d, %v", n, err)
+		}
+		purged := map[string]int64{}
+		for _, v := range vals {
+			if len(v) != 2 {
+				t.Fatalf("purge returned %v; want the id and the tenant", v)
+			}
+			purged[fmt.Sprint(v[1])]++
+		}
+		if !maps.Equal(tallied, want) || !maps.Equal(purged, want) {
+			t.Errorf("reactions per studio: tallied %v, purged %v; want %v", tallied, purged, want)
+		}
+	})
+}
+
+// TestPurgeRangeTallyReadsTenantsTwoHopsUp: a range purge that counts per
+// tenant (on Postgres the server's count, through a join to the parents)
+// counts the reactions of TestPurgeReadsTenantsTwoHopsUp as Purge returns
+// them, and deletes them.
+func TestPurgeRangeTallyReadsTenantsTwoHopsUp(t *testing.T) {
+	testkit.ForEachDriver(t, func(t *testing.T, driver string) {
+		st, sel, via, want := twoHopsUp(t, driver)
+		ctx := context.Background()
+		pages, _, ok, err := st.Extent(ctx, sel.Collection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Skipf("%s purges no range", driver)
+		}
+		gs, err := st.PurgeRangeTally(ctx, retention.Tally{Sel: sel, Via: via}, 0, pages+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := perTenant(gs); !maps.Equal(got, want) {
+			t.Errorf("reactions per studio: %v; want %v", got, want)
+		}
+		if left, err := st.Count(ctx, []connector.Selection{sel}); err != nil || left[0] != 0 {
+			t.Errorf("left %v expired reactions (%v)", left, err)
+		}
+	})
+}
+
+// perTenant is groups' rows by tenant as text ("<nil>" for none).
+func perTenant(gs []retention.TallyGroup) map[string]int64 {
+	out := map[string]int64{}
+	for _, g := range gs {
+		key := fmt.Sprint(g.Value)
+		if b, ok := g.Value.([]byte); ok { // MySQL's binary text
+			key = string(b)
+		}
+		out[key] += g.Rows
+	}
+	return out
+}
+
+// twoHopsUp makes on driver chats of two studios, their messages, and six
+// expired reactions that name their studio through the message they react
+// to (a reference with a condition) and its chat: three of acme, one of
+// globex, and two of none (a message gone, an upload's). It returns the
+// store, the reactions' selection, their path to the studio and the
+// reactions per studio.
+func twoHopsUp(t *testing.T, driver string) (*sqlstore.Store, connector.Selection, []retention.TenantHop, map[string]int64) {
+	t.Helper()
+	reg := testkit.Registry(t, `
 stores:
   app: {kind: sql, driver: %s, dsn_env: APP}
 collections:
@@ -36,64 +109,36 @@ collections:
     retention: {window: 1d, timestamp: created_at}
     erasure: delete
 `, driver)
-		st, err := sqlstore.Open("app", driver, testkit.DSN(t, driver))
-		if err != nil {
+	st, err := sqlstore.Open("app", driver, testkit.DSN(t, driver))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	old := time.Now().UTC().Add(-48 * time.Hour)
+	for _, s := range []string{
+		`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64) NOT NULL, email VARCHAR(255))`,
+		`CREATE TABLE messages (id BIGINT PRIMARY KEY, chat_id BIGINT NOT NULL)`,
+		`CREATE TABLE reactions (id BIGINT PRIMARY KEY, owner_type VARCHAR(16) NOT NULL, owner_id BIGINT NOT NULL, created_at ` + testkit.TimestampType(driver) + ` NOT NULL)`,
+		`INSERT INTO chats VALUES (1, 'acme', NULL), (2, 'globex', NULL)`,
+		`INSERT INTO messages VALUES (10, 1), (11, 1), (20, 2)`,
+	} {
+		if err := st.DB().Exec(s).Error; err != nil {
 			t.Fatal(err)
 		}
-		defer st.Close()
-		old := time.Now().UTC().Add(-48 * time.Hour)
-		for _, s := range []string{
-			`CREATE TABLE chats (id BIGINT PRIMARY KEY, studio_id VARCHAR(64) NOT NULL, email VARCHAR(255))`,
-			`CREATE TABLE messages (id BIGINT PRIMARY KEY, chat_id BIGINT NOT NULL)`,
-			`CREATE TABLE reactions (id BIGINT PRIMARY KEY, owner_type VARCHAR(16) NOT NULL, owner_id BIGINT NOT NULL, created_at ` + testkit.TimestampType(driver) + ` NOT NULL)`,
-			`INSERT INTO chats VALUES (1, 'acme', NULL), (2, 'globex', NULL)`,
-			`INSERT INTO messages VALUES (10, 1), (11, 1), (20, 2)`,
-		} {
-			if err := st.DB().Exec(s).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, r := range []struct {
-			typ   string
-			owner int64
-		}{{"message", 10}, {"message", 11}, {"message", 11}, {"message", 20}, {"message", 99}, {"upload", 10}} {
-			if err := st.DB().Exec(`INSERT INTO reactions VALUES (?, ?, ?, ?)`, i+1, r.typ, r.owner, old).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		reactions, messages := reg.Collections["app.reactions"], reg.Collections["app.messages"]
-		via := []retention.TenantHop{
-			{Column: "owner_id", Parent: messages, ParentColumn: "id", Where: reactions.References[0].Where},
-			{Column: "chat_id", Parent: reg.Collections["app.chats"], ParentColumn: "id"},
-		}
-		sel := connector.Selection{Collection: reactions, All: true, Older: &connector.Older{Column: "created_at", Before: time.Now()}}
-		want := map[string]int64{"acme": 3, "globex": 1, "<nil>": 2}
-		ctx := context.Background()
-		gs, err := st.Tally(ctx, []retention.Tally{{Sel: sel, Via: via}})
-		if err != nil {
+	}
+	for i, r := range []struct {
+		typ   string
+		owner int64
+	}{{"message", 10}, {"message", 11}, {"message", 11}, {"message", 20}, {"message", 99}, {"upload", 10}} {
+		if err := st.DB().Exec(`INSERT INTO reactions VALUES (?, ?, ?, ?)`, i+1, r.typ, r.owner, old).Error; err != nil {
 			t.Fatal(err)
 		}
-		tallied := map[string]int64{}
-		for _, g := range gs[0] {
-			key := fmt.Sprint(g.Value)
-			if b, ok := g.Value.([]byte); ok { // MySQL's binary text
-				key = string(b)
-			}
-			tallied[key] += g.Rows
-		}
-		n, vals, err := st.Purge(ctx, sel, []string{"id"}, via, 100)
-		if err != nil || n != 6 {
-			t.Fatalf("purge: %d, %v", n, err)
-		}
-		purged := map[string]int64{}
-		for _, v := range vals {
-			if len(v) != 2 {
-				t.Fatalf("purge returned %v; want the id and the tenant", v)
-			}
-			purged[fmt.Sprint(v[1])]++
-		}
-		if !maps.Equal(tallied, want) || !maps.Equal(purged, want) {
-			t.Errorf("reactions per studio: tallied %v, purged %v; want %v", tallied, purged, want)
-		}
-	})
+	}
+	reactions, messages := reg.Collections["app.reactions"], reg.Collections["app.messages"]
+	via := []retention.TenantHop{
+		{Column: "owner_id", Parent: messages, ParentColumn: "id", Where: reactions.References[0].Where},
+		{Column: "chat_id", Parent: reg.Collections["app.chats"], ParentColumn: "id"},
+	}
+	sel := connector.Selection{Collection: reactions, All: true, Older: &connector.Older{Column: "created_at", Before: time.Now()}}
+	return st, sel, via, map[string]int64{"acme": 3, "globex": 1, "<nil>": 2}
 }
