@@ -273,7 +273,9 @@ func (p *pace) add(pages int64, took time.Duration) {
 // pace can swing fivefold from one batch to the next (MariaDB on a busy
 // machine, each deleted row a random read in each of its indexes): aimed
 // at the last slice's pace alone, a slice after a quick one took up to
-// five targets.
+// five targets. Slices quicker than a quarter target do not count as the
+// slowest: a statement's fixed cost makes a small one (the first) look
+// slow.
 func (p *pace) aim(target time.Duration) int {
 	var pages int64
 	var took time.Duration
@@ -284,7 +286,9 @@ func (p *pace) aim(target time.Duration) int {
 		}
 		pages += p.pages[i]
 		took += t
-		slowest = min(slowest, float64(p.pages[i])/float64(t))
+		if t >= target/4 {
+			slowest = min(slowest, float64(p.pages[i])/float64(t))
+		}
 	}
 	if took <= 0 {
 		return 0

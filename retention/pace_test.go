@@ -8,7 +8,8 @@ import (
 // TestPaceAimsAtTheRecentPace checks a range walk's aim: the recent
 // slices' pages over their time, times the target, but no more than one
 // and a half targets at the slowest recent slice's pace, until that slice
-// leaves the window.
+// leaves the window; a slice far quicker than the target is not the
+// slowest, however small.
 func TestPaceAimsAtTheRecentPace(t *testing.T) {
 	const target = 100 * time.Millisecond
 	var p pace
@@ -29,5 +30,9 @@ func TestPaceAimsAtTheRecentPace(t *testing.T) {
 	}
 	if got := p.aim(target); got != 8000 {
 		t.Fatalf("aim once the slow slice left the window = %d; want 8000", got)
+	}
+	p.add(10, 10*time.Millisecond) // small, its time mostly the statement's own
+	if got := p.aim(target); got != 28010*100/360 {
+		t.Fatalf("aim after a small slice = %d; want %d (the pace, the small slice not the slowest)", got, 28010*100/360)
 	}
 }
