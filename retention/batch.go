@@ -182,13 +182,13 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 	}
 	span := 1
 	if perPage > 0 {
-		span = max(1, int(float64(batchRows)/firstSliceShare/perPage))
+		span = max(1, int(float64(batchRows)/perPage))
 	}
 	const maxSpan = 1 << 20
 	// The loop's unit is a page: a slice short of its span reached the
-	// table's end as of the start. The first slice is small, since nothing
-	// says yet how quick the store is; slices then follow the batch target
-	// up to maxSpan, and never aim past BatchSize deleted rows.
+	// table's end as of the start. Slices follow the batch target up to
+	// maxSpan, at the recent slices' pace (pace), and never aim past
+	// BatchSize deleted rows.
 	l := s.loop(span)
 	l.MaxSize = maxSpan
 	var p pace
@@ -219,8 +219,11 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 		b.N, from = to-from, to
 		b.Next = nextSpan(b.Size, n, batchRows, maxSpan)
 		if p.add(b.N, took); l.Target > 0 {
+			// Straight to the aim, not halving: a first window of 50,000
+			// keys took 2.9 s on MariaDB, and halving left three more
+			// above 250 ms.
 			if aim := p.aim(l.Target); aim > 0 {
-				b.Next = min(b.Next, max(aim, b.Size/2, 1))
+				b.Next = min(b.Next, max(aim, 1))
 			}
 		}
 		return s.recordPurge(ctx, run, c, files, n, took)
@@ -230,13 +233,6 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 	}
 	return nil
 }
-
-// firstSliceShare is the share of BatchSize rows the first slice of a
-// range walk spans: from there slices at most double per batch. On a store
-// that deletes a few thousand rows a second (MariaDB, its indexes not in
-// memory) a first slice of BatchSize rows took seconds, where batches aim
-// at a tenth of one.
-const firstSliceShare = 16
 
 // nextSpan aims the next slice of pages at batchRows deleted rows from a
 // slice of span pages that deleted n, changing it by at most a factor of
