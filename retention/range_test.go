@@ -24,7 +24,7 @@ type rangeStore struct {
 	spans []int64
 }
 
-func (s *rangeStore) PurgeRange(ctx context.Context, sel connector.Selection, cols []string, from, to int64) (int64, [][]any, error) {
+func (s *rangeStore) PurgeRange(ctx context.Context, sel connector.Selection, cols []string, via []retention.TenantHop, from, to int64) (int64, [][]any, error) {
 	s.mu.Lock()
 	s.spans = append(s.spans, to-from)
 	first := len(s.spans) == 1
@@ -32,7 +32,7 @@ func (s *rangeStore) PurgeRange(ctx context.Context, sel connector.Selection, co
 	if first {
 		time.Sleep(s.slow)
 	}
-	return s.Store.PurgeRange(ctx, sel, cols, from, to)
+	return s.Store.PurgeRange(ctx, sel, cols, via, from, to)
 }
 
 // TestRangeWalkCutsToThePace sweeps 320 chats on MariaDB, every other one
