@@ -20,8 +20,9 @@ import (
 // tuned with on Postgres (a fifth of 1,000,000 messages expired): batches
 // aimed at 100 ms and of at most 50,000 rows, so that the slowest stays
 // under 250 ms and single-row inserts by other connections within 5× their
-// idle p99, the whole sweep within 1.3× one unbatched DELETE. On MariaDB
-// the same sweep takes about twice the DELETE (README, Performance).
+// idle p99, the whole sweep within 1.3× one unbatched DELETE; on MariaDB,
+// with 5,000,000 messages, the same sweep took 0.80× the DELETE, its
+// slowest batch 184 ms (README, Performance).
 const (
 	DefaultBatchSize    = 50000
 	DefaultBatchTarget  = 100 * time.Millisecond

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type retentionTarget struct {
 	// flush writes dirty pages before a timed part, so that neither side
 	// pays for the other's; "" for none.
 	flush string
+	// settle, when set, waits before a timed part for the server's
+	// background work on what came before (InnoDB's purge of deleted rows).
+	settle func(ctx context.Context, db *sql.DB) error
 	// admin, on Postgres, reads the server's processes for CPU figures.
 	admin *sql.DB
 	// registry is the sweep's registry (its driver a %s); "" for
@@ -62,7 +66,14 @@ func (tg *retentionTarget) sql(q string) string {
 	return dollarParam.ReplaceAllString(q, "?")
 }
 
+// checkpoint readies the server for a timed part: dirty pages written
+// (flush) and background work on earlier changes done (settle).
 func (tg *retentionTarget) checkpoint(ctx context.Context, db *sql.DB) error {
+	if tg.settle != nil {
+		if err := tg.settle(ctx, db); err != nil {
+			return err
+		}
+	}
 	if tg.flush == "" {
 		return nil
 	}
@@ -101,7 +112,7 @@ func mariadbTarget() *retentionTarget {
 		_, err = db.ExecContext(ctx, q)
 		return err
 	}
-	return &retentionTarget{driver: registry.DriverMySQL, sqlDriver: "mysql",
+	return &retentionTarget{driver: registry.DriverMySQL, sqlDriver: "mysql", settle: innodbPurged,
 		create: func(ctx context.Context, name string, n int) (string, error) {
 			if err := exec(ctx, "CREATE DATABASE "+name); err != nil {
 				return "", err
@@ -135,5 +146,63 @@ func mariadbData(ctx context.Context, dsn string, n int) error {
 			return fmt.Errorf("%s: %w", strings.SplitN(strings.TrimSpace(stmt), "\n", 2)[0], err)
 		}
 	}
+	return nil
+}
+
+var (
+	innodbTrxCounter = regexp.MustCompile(`Trx id counter ([0-9]+)`)
+	innodbPurgeDone  = regexp.MustCompile(`Purge done for trx's n:o < ([0-9]+)`)
+	innodbHistory    = regexp.MustCompile(`History list length ([0-9]+)`)
+)
+
+// purgeWait bounds innodbPurged's wait: a transaction left open elsewhere
+// on the server holds purge back, and the line then runs regardless.
+const purgeWait = 10 * time.Minute
+
+// innodbPurged waits until InnoDB has purged every transaction committed
+// before the call: a DELETE only marks its rows, and InnoDB's purge threads
+// remove them from the table and its indexes after the commit. Without the
+// wait a sweep timed after the baseline DELETE pays for the baseline's
+// purge (and the baseline for the loads' purge), as Postgres's CHECKPOINT
+// keeps either side from paying for the other's dirty pages.
+func innodbPurged(ctx context.Context, db *sql.DB) error {
+	status := func() (string, error) {
+		var typ, name, st string
+		err := db.QueryRowContext(ctx, "SHOW ENGINE INNODB STATUS").Scan(&typ, &name, &st)
+		return st, err
+	}
+	number := func(re *regexp.Regexp, st string) (int64, bool) {
+		m := re.FindStringSubmatch(st)
+		if m == nil {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		return n, err == nil
+	}
+	st, err := status()
+	if err != nil {
+		return err
+	}
+	counter, ok := number(innodbTrxCounter, st)
+	if !ok {
+		return nil // a server that does not say: nothing to wait for
+	}
+	deadline := time.Now().Add(purgeWait)
+	for time.Now().Before(deadline) {
+		done, ok1 := number(innodbPurgeDone, st)
+		history, ok2 := number(innodbHistory, st)
+		if !ok1 || !ok2 || done >= counter || history == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if st, err = status(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "lethebench: InnoDB purge still behind after %s; timing regardless\n", purgeWait)
 	return nil
 }
