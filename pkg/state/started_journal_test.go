@@ -39,6 +39,14 @@ func (c *statementCounter) since(n int) []string {
 	return slices.Clone(c.text[n:])
 }
 
+// counted gives b's store a statement counter and files an erasure of
+// email.
+func counted(t *testing.T, b *bundle, email string) (*statementCounter, *dsr.Request) {
+	stmts := &statementCounter{Interface: logger.Discard}
+	b.db.SetLogger(stmts)
+	return stmts, b.create(t, admin, dsr.TypeErasure, email, "")
+}
+
 // TestFirstAttemptJournal: the journal Start returns for a request's first
 // attempt answers its reads from memory and holds the snapshot and frozen
 // keys back until its next step, which writes them in the same statement;
@@ -48,9 +56,7 @@ func TestFirstAttemptJournal(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		stmts := &statementCounter{Interface: logger.Discard}
-		b.db.SetLogger(stmts)
-		r := b.create(t, admin, dsr.TypeErasure, "fresh@example.com", "")
+		stmts, r := counted(t, b, "fresh@example.com")
 		other := func() dsr.Journal { return b.runs.Journal(r.ID) } // a view of the store
 		before := stmts.n.Load()
 		_, j, err := b.runs.Start(ctx, r.ID, b.clock.Now())
@@ -202,9 +208,7 @@ func TestLaterStepsRideOnTheNext(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		stmts := &statementCounter{Interface: logger.Discard}
-		b.db.SetLogger(stmts)
-		r := b.create(t, admin, dsr.TypeErasure, "later@example.com", "")
+		stmts, r := counted(t, b, "later@example.com")
 		fenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-later"}
 		_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
 		if err != nil {
