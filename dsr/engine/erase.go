@@ -86,9 +86,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		case t.c.Templates != nil && t.c.Erasure.Action != registry.ActionKeep:
 			n, err = r.eraseTemplate(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionDelete:
-			// Another collection's step follows, before the files' and
-			// the verification's, unless t has files.
-			later := i > 0 && len(fileColumns(t)) == 0
+			// Another step follows (another collection's, or the
+			// verification's), and none of t's files' before it.
+			later := len(fileColumns(t)) == 0
 			n, err = r.deleteAll(ctx, t, name, steps[name], left[t.c.Key], later)
 		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err = r.anonymizeAll(ctx, t, name, steps[name])
