@@ -39,6 +39,12 @@ type Step struct {
 	// journaled before it, would survive a crash of the state store itself:
 	// set on the step after which an execution starts changing data.
 	Durable bool `json:"-"`
+	// Later lets SaveStep hold this step back and store it with the next
+	// step saved, in the same statement where the store can: set on a step
+	// that a resumed execution rebuilds from the steps stored before it
+	// (a collection's rows done, after the entry that journaled its last
+	// batch ahead), when another step follows it.
+	Later bool `json:"-"`
 }
 
 // Journal is a request's durable record of progress, kept in Lethe's state

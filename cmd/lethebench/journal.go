@@ -63,7 +63,7 @@ func (b *bench) openState(ctx context.Context) (*letheState, error) {
 	if err != nil {
 		return nil, err
 	}
-	stmts := &statements{}
+	stmts := &statements{name: "state"}
 	db.SetLogger(stmts)
 	audit := &state.AuditLog{DB: db}
 	requests := &state.RequestService{DB: db, Subject: dsr.NewSubjectHasher([]byte("bench-subject-key")), Audit: audit,

@@ -49,10 +49,13 @@ type bench struct {
 	batch int
 	only  string
 	state *letheState // Lethe's own state store, shared by the benchmarks
+	// app counts the statements the engine sends to the application's
+	// store (printed with the state store's under -show-statements).
+	app statements
 }
 
 func run() error {
-	b := &bench{base: cmp.Or(os.Getenv("LETHE_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")}
+	b := &bench{base: cmp.Or(os.Getenv("LETHE_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), app: statements{name: "app"}}
 	flag.IntVar(&b.reps, "reps", 3, "runs per benchmark; the median ratio is reported")
 	flag.StringVar(&b.only, "run", "", "run only the benchmark with this name")
 	flag.IntVar(&b.batch, "batch", engine.DefaultBatchSize, "rows per delete batch")
@@ -138,6 +141,7 @@ func (b *bench) engineFor(ctx context.Context, d *dataset) (*engine.Engine, *sql
 		st.Close()
 		return nil, nil, err
 	}
+	st.DB().Logger = &b.app
 	eng := engine.New(b.reg, map[string]connector.Store{"app": st}, dsr.NewSubjectHasher([]byte("bench")))
 	eng.BatchSize = b.batch
 	return eng, st, nil

@@ -13,7 +13,7 @@ import (
 
 var (
 	manySubjects   = flag.Int("subjects", 1000, "subjects erased one by one in erasure_many")
-	showStatements = flag.Bool("show-statements", false, "print the state store's statements of erasure_many's first request through the service to stderr")
+	showStatements = flag.Bool("show-statements", false, "print the statements of erasure_many's first request through the service to stderr, the state store's and the application store's, with their times")
 )
 
 // many: 1,000 subjects with 10 chats × 20 messages each, erased one request
@@ -28,7 +28,7 @@ func (b *bench) many(ctx context.Context) (string, error) {
 	s := shape{users: 2 * subjects, chats: 10, messages: 20}
 	var ratios, service, cpuRatios []float64
 	var lastBase, lastLethe, lastService time.Duration
-	var stmts float64
+	var stmts, appStmts, stateMS, appMS float64
 	engineOnly := func(ctx context.Context, eng *engine.Engine, email string) error {
 		out, err := eng.Execute(ctx, &dsr.Request{ID: email, Type: dsr.TypeErasure, Email: email}, memjournal.New())
 		if err == nil && !out.Verification.Passed {
@@ -39,8 +39,10 @@ func (b *bench) many(ctx context.Context) (string, error) {
 	fullPath := func(ctx context.Context, eng *engine.Engine, email string) error {
 		show := *showStatements && email == "user1@example.com"
 		b.state.stmts.show.Store(show)
+		b.app.show.Store(show)
 		_, err := b.state.erase(ctx, eng, email)
 		b.state.stmts.show.Store(false)
+		b.app.show.Store(false)
 		return err
 	}
 	for rep := range b.reps {
@@ -57,9 +59,13 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		before := b.state.stmts.n.Load()
+		before, appBefore := b.state.stmts.n.Load(), b.app.n.Load()
+		busyBefore, appBusyBefore := b.state.stmts.busy.Load(), b.app.busy.Load()
 		tb2, ts, cpu, err := b.manyOnce(ctx, base2, lethe2, subjects, rep%2 == 0, fullPath)
 		stmts = float64(b.state.stmts.n.Load()-before) / float64(subjects)
+		appStmts = float64(b.app.n.Load()-appBefore) / float64(subjects)
+		stateMS = float64(b.state.stmts.busy.Load()-busyBefore) / 1e6 / float64(subjects)
+		appMS = float64(b.app.busy.Load()-appBusyBefore) / 1e6 / float64(subjects)
 		drop2()
 		if err != nil {
 			return "", err
@@ -70,9 +76,9 @@ func (b *bench) many(ctx context.Context) (string, error) {
 		}
 		lastBase, lastLethe, lastService = tb, tl, ts
 	}
-	line := fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f state_statements_per_subject=%.1f reps=%d",
+	line := fmt.Sprintf("ratio=%.2f ratio_service=%.2f lethe_ms=%s service_ms=%s baseline_ms=%s subjects=%d lethe_per_subject_ms=%.2f service_per_subject_ms=%.2f state_statements_per_subject=%.1f app_statements_per_subject=%.1f state_statements_ms=%.2f app_statements_ms=%.2f reps=%d",
 		median(ratios), median(service), ms(lastLethe), ms(lastService), ms(lastBase), subjects,
-		float64(lastLethe.Microseconds())/1000/float64(subjects), float64(lastService.Microseconds())/1000/float64(subjects), stmts, b.reps)
+		float64(lastLethe.Microseconds())/1000/float64(subjects), float64(lastService.Microseconds())/1000/float64(subjects), stmts, appStmts, stateMS, appMS, b.reps)
 	if len(cpuRatios) > 0 {
 		line += fmt.Sprintf(" cpu_ratio_service=%.2f", median(cpuRatios))
 	}

@@ -86,7 +86,10 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		case t.c.Templates != nil && t.c.Erasure.Action != registry.ActionKeep:
 			n, err = r.eraseTemplate(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionDelete:
-			n, err = r.deleteAll(ctx, t, name, steps[name], left[t.c.Key])
+			// Another step follows (another collection's, or the
+			// verification's), and none of t's files' before it.
+			later := len(fileColumns(t)) == 0
+			n, err = r.deleteAll(ctx, t, name, steps[name], left[t.c.Key], later)
 		case t.c.Erasure.Action == registry.ActionAnonymize:
 			n, err = r.anonymizeAll(ctx, t, name, steps[name])
 		case t.c.Erasure.Action == registry.ActionKeep:
@@ -158,7 +161,7 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 // counted with it, or against it; that is the only error left. No journal
 // entry is added: one per batch, and one when the step is done. A done
 // step is skipped.
-func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64) (int64, error) {
+func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64, later bool) (int64, error) {
 	if prev.Status == stepDone {
 		return prev.Count, nil
 	}
@@ -204,7 +207,13 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 	if err != nil {
 		return total, err
 	}
-	return total, r.save(ctx, name, stepDone, total, progress{}, nil)
+	// Later, the journal may hold the done step for the next one: until
+	// then, a resumed run counts the last batch from the entry that
+	// journaled it ahead, as after a kill between a batch and its entry.
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: name, Status: stepDone, Count: total, Later: later}); err != nil {
+		return total, fmt.Errorf("journal step %q: %w", name, err)
+	}
+	return total, nil
 }
 
 // firstLeft counts the rows of the first pass of every collection to

@@ -12,13 +12,15 @@ import (
 // memJournal is the in-memory journal of dsr/memjournal with a fault: the
 // durable one lives in pkg/state. failAfter > 0 makes the failAfter-th
 // SaveStep fail, the way a process killed between a committed batch and
-// its journal entry loses that entry.
+// its journal entry loses that entry. Like pkg/state's, it holds a step
+// saved Later until the next step, which a kill then loses with it.
 type memJournal struct {
 	*memjournal.Journal
 	mu        sync.Mutex
 	saves     int
 	failAfter int
 	history   []dsr.Step // every step saved, in order
+	held      []dsr.Step // saved Later, stored with the next step
 }
 
 var errKilled = errors.New("killed")
@@ -29,12 +31,25 @@ func (j *memJournal) SaveStep(ctx context.Context, s dsr.Step) error {
 	j.mu.Lock()
 	j.saves++
 	if j.failAfter > 0 && j.saves == j.failAfter {
+		j.held = nil
 		j.mu.Unlock()
 		return errKilled
 	}
-	j.history = append(j.history, s)
+	if s.Later {
+		j.held = append(j.held, s)
+		j.mu.Unlock()
+		return nil
+	}
+	steps := append(j.held, s)
+	j.held = nil
+	j.history = append(j.history, steps...)
 	j.mu.Unlock()
-	return j.Journal.SaveStep(ctx, s)
+	for _, s := range steps {
+		if err := j.Journal.SaveStep(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (j *memJournal) step(name string) dsr.Step { return j.Step(name) }

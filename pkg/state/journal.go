@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,10 +55,19 @@ type Journal struct {
 	durable bool
 }
 
-// heldWrites are what a fresh journal writes with its next step.
+// heldWrites are what a journal writes with its next step: a fresh one's
+// snapshot and keys, and any journal's steps saved Later.
 type heldWrites struct {
 	snapshot *string
 	keys     []keyRow
+	steps    []heldStep
+}
+
+// heldStep is a step saved Later, as the statement that stores it.
+type heldStep struct {
+	name string
+	q    string
+	args []any
 }
 
 // Bounds of what a fresh journal keeps in memory.
@@ -123,21 +133,24 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 // engine saves a step after every batch, so its cost is on the hot path.
 // Steps are progress records (see DB.Progress) unless Durable.
 // A fenced journal's statement inserts only while the request is still its
-// process's. What a fresh journal holds is written with the step.
+// process's. What the journal holds is written with the step: a fresh
+// journal's snapshot and keys, and steps saved Later, which cost no round
+// trip of their own.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	s.At = cmp.Or(s.At, j.DB.now()).UTC().Truncate(time.Microsecond)
-	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
-	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
-	rows := "VALUES (" + cols + ")"
-	if j.Process != "" {
-		rows = "SELECT " + cols + " WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?)"
-		args = append(args, j.RequestID, j.Process)
+	if s.Later && !s.Durable {
+		j.hold(s)
+		if j.fresh != nil {
+			return j.fresh.SaveStep(ctx, s)
+		}
+		return nil
 	}
-	q := `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
-		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
-			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`
+	// Held steps come first, each a seq ahead of the one before; s
+	// replaces a held step of its name.
+	j.held.steps = slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
+	q, args := j.stepStatement(s, len(j.held.steps)+1)
 	var n int64
 	save := func(tx *gorm.DB) (err error) {
 		n, err = j.exec(tx, q, args)
@@ -160,6 +173,30 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 		return j.fresh.SaveStep(ctx, s)
 	}
 	return nil
+}
+
+// hold keeps step s, saved Later, for the next step's statement; it
+// replaces a held step of the same name.
+func (j *Journal) hold(s dsr.Step) {
+	steps := slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
+	q, args := j.stepStatement(s, len(steps)+1)
+	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args})
+}
+
+// stepStatement returns the statement that stores step s, numbered seq
+// after the request's last stored step unless stored already; a fenced
+// journal's stores it only while the request is its process's.
+func (j *Journal) stepStatement(s dsr.Step, seq int) (string, []any) {
+	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + " + strconv.Itoa(seq) + " FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
+	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
+	rows := "VALUES (" + cols + ")"
+	if j.Process != "" {
+		rows = "SELECT " + cols + " WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?)"
+		args = append(args, j.RequestID, j.Process)
+	}
+	return `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
+		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
+			detail = excluded.detail, at = excluded.at, cursor = excluded.cursor`, args
 }
 
 // exec runs statement q of a step with what the journal holds and returns
@@ -345,7 +382,7 @@ func (j *Journal) flush(ctx context.Context) error {
 	return nil
 }
 
-func (h heldWrites) empty() bool { return h.snapshot == nil && len(h.keys) == 0 }
+func (h heldWrites) empty() bool { return h.snapshot == nil && len(h.keys) == 0 && len(h.steps) == 0 }
 
 const snapshotUpdate = `UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?) WHERE id = ?`
 
@@ -359,6 +396,9 @@ func (h heldWrites) with(id string) (string, []any) {
 	if len(h.keys) > 0 {
 		q, kargs := insertKeys(h.keys)
 		ctes, args = append(ctes, "frozen AS ("+q+")"), append(args, kargs...)
+	}
+	for i, st := range h.steps {
+		ctes, args = append(ctes, "step"+strconv.Itoa(i+1)+" AS ("+st.q+")"), append(args, st.args...)
 	}
 	return "WITH " + strings.Join(ctes, ", ") + " ", args
 }
@@ -377,6 +417,11 @@ func (h heldWrites) write(tx *gorm.DB, id string) error {
 			return fmt.Errorf("freeze keys: %w", err)
 		}
 		h.keys = h.keys[n:]
+	}
+	for _, st := range h.steps {
+		if err := tx.Exec(st.q, st.args...).Error; err != nil {
+			return fmt.Errorf("save step %s: %w", st.name, err)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 // statementCounter counts the statements gorm runs, and keeps their text.
@@ -37,6 +39,14 @@ func (c *statementCounter) since(n int) []string {
 	return slices.Clone(c.text[n:])
 }
 
+// counted gives b's store a statement counter and files an erasure of
+// email.
+func counted(t *testing.T, b *bundle, email string) (*statementCounter, *dsr.Request) {
+	stmts := &statementCounter{Interface: logger.Discard}
+	b.db.SetLogger(stmts)
+	return stmts, b.create(t, admin, dsr.TypeErasure, email, "")
+}
+
 // TestFirstAttemptJournal: the journal Start returns for a request's first
 // attempt answers its reads from memory and holds the snapshot and frozen
 // keys back until its next step, which writes them in the same statement;
@@ -46,9 +56,7 @@ func TestFirstAttemptJournal(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		stmts := &statementCounter{Interface: logger.Discard}
-		b.db.SetLogger(stmts)
-		r := b.create(t, admin, dsr.TypeErasure, "fresh@example.com", "")
+		stmts, r := counted(t, b, "fresh@example.com")
 		other := func() dsr.Journal { return b.runs.Journal(r.ID) } // a view of the store
 		before := stmts.n.Load()
 		_, j, err := b.runs.Start(ctx, r.ID, b.clock.Now())
@@ -190,4 +198,76 @@ func TestSQLiteProgressCommitsWithoutSync(t *testing.T) {
 	if err := b.db.SQL.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil || level != 2 {
 		t.Errorf("synchronous is %d after progress records, %v; want 2 (FULL)", level, err)
 	}
+}
+
+// TestLaterStepsRideOnTheNext: a step saved Later is stored with the next
+// step, in the same statement on Postgres, before it in the journal's
+// order, and only while the request is the fenced journal's process's;
+// the journal answers it at once.
+func TestLaterStepsRideOnTheNext(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		stmts, r := counted(t, b, "later@example.com")
+		fenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-later"}
+		_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true}); err != nil {
+			t.Fatal(err)
+		}
+		stored := func() []string {
+			steps, err := b.runs.Journal(r.ID).Steps(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range steps {
+				names = append(names, s.Name+":"+s.Status)
+			}
+			return names
+		}
+		before := stmts.n.Load()
+		if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.messages", Status: "done", Count: 200, Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		if n := stmts.n.Load() - before; n != 0 {
+			t.Errorf("a step saved Later ran %d statements; want none", n)
+		}
+		if got := stored(); !slices.Equal(got, []string{"freeze:done"}) {
+			t.Errorf("stored before the next step: %v", got)
+		}
+		if steps, err := j.Steps(ctx); err != nil || len(steps) != 2 || steps[1].Count != 200 {
+			t.Errorf("the journal's steps: %+v, %v; want the held step", steps, err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.chats", Status: "done", Count: 10, Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		before = stmts.n.Load()
+		if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.users", Status: "running", Count: 0, Detail: `{"pass":0,"left":1}`}); err != nil {
+			t.Fatal(err)
+		}
+		if n := stmts.n.Load() - before; n != 1 && b.dialect == "postgres" {
+			t.Errorf("the next step with two held took %d statements; want 1", n)
+		}
+		want := []string{"freeze:done", "erase app.messages:done", "erase app.chats:done", "erase app.users:running"}
+		if got := stored(); !slices.Equal(got, want) {
+			t.Errorf("stored steps %v; want %v", got, want)
+		}
+
+		// Taken over: neither the held step nor the next is stored.
+		if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.users", Status: "done", Count: 1, Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.db.Gorm.Exec("UPDATE lethe_requests SET process_id = ? WHERE id = ?", "another", r.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "verify", Status: "passed"}); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Errorf("saving after a takeover: %v; want ErrTakenOver", err)
+		}
+		if got := stored(); !slices.Equal(got, want) {
+			t.Errorf("stored steps after a takeover %v; want %v", got, want)
+		}
+	})
 }
