@@ -175,7 +175,12 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 	total := resume(prev, &at)
 	err := r.eachPass(ctx, t, at.Pass, func(pass int, sel connector.Selection) error {
 		var left int64
-		if pass == 0 && prev.Status == "" && first != nil {
+		// A first pass counted before any collection was erased is
+		// trusted when it found rows; one that found none is counted
+		// again, since the application may have written some since
+		// (a new session or message), and a pass that skipped them would
+		// fail verification.
+		if pass == 0 && prev.Status == "" && first != nil && *first > 0 {
 			left = *first
 		} else {
 			ns, err := t.store.Count(ctx, []connector.Selection{sel})

@@ -19,8 +19,9 @@ type memJournal struct {
 	mu        sync.Mutex
 	saves     int
 	failAfter int
-	history   []dsr.Step // every step saved, in order
-	held      []dsr.Step // saved Later, stored with the next step
+	history   []dsr.Step     // every step saved, in order
+	held      []dsr.Step     // saved Later, stored with the next step
+	onSave    func(dsr.Step) // called with each step saved, before it is stored
 }
 
 var errKilled = errors.New("killed")
@@ -28,6 +29,9 @@ var errKilled = errors.New("killed")
 func newJournal() *memJournal { return &memJournal{Journal: memjournal.New()} }
 
 func (j *memJournal) SaveStep(ctx context.Context, s dsr.Step) error {
+	if j.onSave != nil {
+		j.onSave(s)
+	}
 	j.mu.Lock()
 	j.saves++
 	if j.failAfter > 0 && j.saves == j.failAfter {

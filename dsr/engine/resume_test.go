@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // killer interrupts an erasure at its n-th write (delete or anonymise
@@ -201,5 +203,44 @@ func TestStoreUnreachable(t *testing.T) {
 	}
 	if _, err := sqlstore.OpenRegistry(reg, func(string) string { return "" }); err == nil {
 		t.Error("OpenRegistry with no DSN succeeded")
+	}
+}
+
+// TestRowWrittenDuringErasureIsErased writes a row for the person into a
+// collection that held none of hers when the erasure started (her
+// newsletter row), while an earlier collection is being erased: the
+// erasure deletes it too and verification passes, instead of skipping
+// the collection for the count taken at the start.
+func TestRowWrittenDuringErasureIsErased(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			e := setup(t, d)
+			testkit.Exec(t, e.app, `DELETE FROM newsletter WHERE lower(email) = ?`, "alice@example.com")
+			j := newJournal()
+			var once sync.Once
+			wrote := false
+			j.onSave = func(s dsr.Step) {
+				if s.Name == "erase app.newsletter" || !strings.HasPrefix(s.Name, "erase app.messages") {
+					return
+				}
+				once.Do(func() {
+					testkit.Exec(t, e.app, `INSERT INTO newsletter (email, note) VALUES (?, ?)`, "alice@example.com", "came back")
+					wrote = true
+				})
+			}
+			out, err := e.eng.Execute(context.Background(), erasure("alice@example.com", ""), j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !wrote {
+				t.Fatal("the newsletter row was never written: no app.messages step was saved")
+			}
+			if !out.Verification.Passed {
+				t.Errorf("verification: %+v", out.Verification)
+			}
+			if got := out.Counts["app.newsletter"]; got != 1 {
+				t.Errorf("app.newsletter counted %d; want the 1 row written during the erasure", got)
+			}
+		})
 	}
 }
