@@ -80,7 +80,13 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 		return s.purgeMySQL(ctx, sel, inner, order+limitSQL, ret, viaArgs, returnedCount(cols, via))
 	}
 	q.args = append(inner.args, viaArgs...)
-	if ret == "" {
+	return s.deleting(ctx, c, q, returnedCount(cols, via))
+}
+
+// deleting runs a purge's DELETE q of c's rows and returns how many it
+// deleted and, when its RETURNING list has n > 0 values, each row's values.
+func (s *Store) deleting(ctx context.Context, c *registry.Collection, q *query, n int) (int64, [][]any, error) {
+	if n == 0 {
 		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
 		if res.Error != nil {
 			return 0, nil, s.fail(ctx, "purge", c.Key, res.Error)
@@ -91,7 +97,7 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
-	out, err := scanAny(rows, returnedCount(cols, via))
+	out, err := scanAny(rows, n)
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
