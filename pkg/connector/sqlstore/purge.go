@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -149,7 +148,7 @@ func (s *Store) purgeMySQL(ctx context.Context, sel connector.Selection, where *
 		for i, r := range got {
 			parts := make([]string, len(c.PrimaryKey))
 			for j := range parts {
-				parts[j] = text(r[j])
+				parts[j] = retention.Text(r[j])
 			}
 			keys[i] = connector.EncodeKey(parts)
 			out = append(out, r[len(c.PrimaryKey):])
@@ -209,15 +208,4 @@ func scanAny(rows *sql.Rows, n int) ([][]any, error) {
 		out = append(out, vals)
 	}
 	return out, rows.Err()
-}
-
-// text renders a driver value as the text of a key.
-func text(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
 }
