@@ -125,7 +125,7 @@ func rowTenant(u *unit, row []any, i int) string {
 	if i < 0 || i >= len(row) {
 		return u.tenant
 	}
-	return text(row[i])
+	return Text(row[i])
 }
 
 // countRows adds n purged rows of c to the run: under u's tenant, or row
@@ -145,7 +145,7 @@ func countRows(run *Run, c *registry.Collection, u *unit, vals [][]any, i int, n
 func (s *Sweeper) files(c *registry.Collection, tenant string, row []any, fileCols []string) []File {
 	var out []File
 	for i, col := range fileCols {
-		if key := text(row[i]); key != "" {
+		if key := Text(row[i]); key != "" {
 			out = append(out, File{Store: c.Files[col], Key: key, Collection: c.Key, Tenant: tenant})
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Sweeper) purgeSlice(ctx context.Context, run *Run, u *unit, c *registry
 		groups, err := rs.PurgeRangeTally(ctx, t, from, to)
 		var n int64
 		for _, g := range groups {
-			run.count(c.Key, text(g.Value)).RowsPurged += g.Rows
+			run.count(c.Key, Text(g.Value)).RowsPurged += g.Rows
 			n += g.Rows
 		}
 		return n, nil, err

@@ -93,7 +93,7 @@ func CheckOverrides(reg *registry.Registry, overrides map[string]string) (map[st
 			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "%s: unknown collection; use one of the registry's <store>.<collection> names", at)
 		case c.Retention == nil || c.Retention.Timestamp == "":
 			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "%s: the collection has no retention rule with a timestamp in the registry", at)
-		case !tenantScoped(reg, c):
+		case !reg.TenantScoped(c):
 			return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "%s: the collection has no tenant column and hangs from no collection that has one", at)
 		}
 		d, never, err := registry.ParseWindow(overrides[key])
@@ -108,18 +108,4 @@ func CheckOverrides(reg *registry.Registry, overrides map[string]string) (map[st
 		out[key] = registry.FormatWindow(d, false)
 	}
 	return out, nil
-}
-
-// tenantScoped reports whether c's rows can be told apart by tenant: it has
-// a tenant column, or references a collection of its store that is.
-func tenantScoped(reg *registry.Registry, c *registry.Collection) bool {
-	if c.Tenant != "" {
-		return true
-	}
-	for _, ref := range c.References {
-		if p := reg.Collections[ref.Target]; p != nil && p.Store == c.Store && tenantScoped(reg, p) {
-			return true
-		}
-	}
-	return false
 }

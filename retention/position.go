@@ -52,8 +52,9 @@ func (p *Position) value() any {
 	return nil
 }
 
-// text renders a driver value (a file key) as a string; "" for NULL.
-func text(v any) string {
+// Text renders a value as a database driver returns it (a file key, a
+// primary-key column, a tenant) as a string; "" for NULL.
+func Text(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""

@@ -39,7 +39,7 @@ func (p *planner) responseUnits(tenants []string) []*unit {
 	}
 	for _, t := range tenants {
 		for _, c := range p.reg.ResponseCollections() {
-			scope := p.tenantScope(c, t)
+			scope := connector.InTenant(p.reg, c, t)
 			if scope == nil {
 				continue // refused by the registry; kept safe here
 			}

@@ -249,7 +249,7 @@ func (s *Sweeper) plan(ctx context.Context, asOf time.Time) (*planner, error) {
 			continue
 		}
 		for _, c := range s.Registry.Order() {
-			if sel := p.tenantScope(c, h.Tenant); sel != nil {
+			if sel := connector.InTenant(p.reg, c, h.Tenant); sel != nil {
 				p.holds[c.Key] = append(p.holds[c.Key], *sel)
 			}
 		}

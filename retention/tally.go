@@ -43,7 +43,7 @@ func groupTenant(u *unit, t Tally, g TallyGroup) string {
 	if t.By == "" && len(t.Via) == 0 {
 		return u.tenant
 	}
-	return text(g.Value)
+	return Text(g.Value)
 }
 
 // GroupValues counts vals (comparable values; nil for no tenant) by value,

@@ -68,7 +68,7 @@ func (p *planner) units() []*unit {
 			if err != nil || never || (!ret.Never && d >= ret.Window) {
 				continue // not narrower than the registry (which may have changed since)
 			}
-			scope := p.tenantScope(c, t)
+			scope := connector.InTenant(p.reg, c, t)
 			if scope == nil {
 				continue
 			}
@@ -161,27 +161,4 @@ func (p *planner) cascade(c *registry.Collection, parent connector.Selection) []
 		out = append(out, phase{c: d, sel: sel})
 	}
 	return out
-}
-
-// tenantScope selects the rows of c that belong to tenant: by c's tenant
-// column, or through its references to collections of its store that
-// have one. nil when c's rows cannot be told apart by tenant.
-func (p *planner) tenantScope(c *registry.Collection, tenant string) *connector.Selection {
-	if c.Tenant != "" {
-		return &connector.Selection{Collection: c, All: true, Tenant: tenant}
-	}
-	sel := connector.Selection{Collection: c}
-	for _, ref := range c.References {
-		par := p.reg.Collections[ref.Target]
-		if par == nil || par.Store != c.Store {
-			continue
-		}
-		if ps := p.tenantScope(par, tenant); ps != nil {
-			sel.Matches = append(sel.Matches, connector.Match{Columns: []string{ref.Column}, Parent: ps, ParentColumn: ref.TargetColumn, Where: ref.Where})
-		}
-	}
-	if len(sel.Matches) == 0 {
-		return nil
-	}
-	return &sel
 }

@@ -109,25 +109,9 @@ func mongoApp(t *testing.T, database, stateURL string) *app {
 // Extended JSON, in _id order, by collection.
 func dumpMongo(t *testing.T, db *mongo.Database) map[string][]string {
 	t.Helper()
-	ctx := context.Background()
 	out := map[string][]string{}
 	for _, coll := range []string{"users", "messages", "sessions"} {
-		cur, err := db.Collection(coll).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[coll] = []string{}
-		for cur.Next(ctx) {
-			b, err := bson.MarshalExtJSON(cur.Current, true, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[coll] = append(out[coll], string(b))
-		}
-		if err := cur.Err(); err != nil {
-			t.Fatal(err)
-		}
-		cur.Close(ctx)
+		out[coll] = testkit.MongoDocs(t, db.Collection(coll))
 	}
 	return out
 }

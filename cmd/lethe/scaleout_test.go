@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/lethe-privacy/lethe/pkg/testdb"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
@@ -221,22 +223,15 @@ type scaleRequest struct {
 func fileScaleRequests(t *testing.T, replicas []*demoServer) []scaleRequest {
 	t.Helper()
 	out := make([]scaleRequest, scaleAccess)
-	users := make(chan int)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range users {
-				out[u-1] = fileScaleRequest(t, replicas[u%len(replicas)], u)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(8)
 	for u := 1; u <= scaleAccess; u++ {
-		users <- u
+		g.Go(func() error {
+			out[u-1] = fileScaleRequest(t, replicas[u%len(replicas)], u)
+			return nil
+		})
 	}
-	close(users)
-	wg.Wait()
+	g.Wait()
 	return out
 }
 

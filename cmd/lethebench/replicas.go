@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 )
 
 var replicaRequests = flag.Int("replica-requests", 300, "erasures filed in each throughput_replicas run")
@@ -207,42 +207,31 @@ func startServe(ctx context.Context, bin string, env []string) (string, func(), 
 	return "", nil, fmt.Errorf("lethe serve stopped before serving")
 }
 
-// fileErasures files erasures of user1…userN round addrs, eight at a time.
+// fileErasures files erasures of user1…userN round addrs, eight at a time,
+// and returns the first error.
 func fileErasures(ctx context.Context, addrs []string, n int) error {
-	users := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range users {
-				body := fmt.Sprintf(`{"type":"erasure","email":"user%d@example.com"}`, u)
-				req, err := http.NewRequestWithContext(ctx, "POST", addrs[u%len(addrs)]+"/v1/requests", strings.NewReader(body))
-				if err != nil {
-					errs <- err
-					continue
-				}
-				req.Header.Set("Authorization", "Bearer "+benchToken)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					errs <- err
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					errs <- fmt.Errorf("POST /v1/requests = %d", resp.StatusCode)
-				}
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(8)
 	for u := 1; u <= n; u++ {
-		users <- u
+		g.Go(func() error {
+			body := fmt.Sprintf(`{"type":"erasure","email":"user%d@example.com"}`, u)
+			req, err := http.NewRequestWithContext(ctx, "POST", addrs[u%len(addrs)]+"/v1/requests", strings.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+benchToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("POST /v1/requests = %d", resp.StatusCode)
+			}
+			return nil
+		})
 	}
-	close(users)
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return g.Wait()
 }

@@ -13,7 +13,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
@@ -210,24 +209,9 @@ func (lc *libreChat) seedUser(t *testing.T, i int, email string, now time.Time) 
 // canonical Extended JSON, and every billing row, sorted, by collection.
 func (lc *libreChat) digests(t *testing.T) map[string][]string {
 	t.Helper()
-	ctx := context.Background()
 	out := map[string][]string{}
 	for _, coll := range libreChatCollections {
-		cur, err := lc.chat.Database().Collection(coll).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for cur.Next(ctx) {
-			b, err := bson.MarshalExtJSON(cur.Current, true, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[coll] = append(out[coll], string(b))
-		}
-		if err := cur.Err(); err != nil {
-			t.Fatal(err)
-		}
-		cur.Close(ctx)
+		out[coll] = testkit.MongoDocs(t, lc.chat.Database().Collection(coll))
 		slices.Sort(out[coll])
 	}
 	for _, r := range dumpRows(t, lc.billing, `SELECT * FROM customers ORDER BY id`) {

@@ -182,29 +182,11 @@ func (r *run) mentionUnits(ctx context.Context, c *registry.Collection) ([]menti
 	}
 	out := make([]mentionUnit, 0, len(tenants))
 	for _, tn := range tenants {
-		sel := r.inTenant(c, tn)
+		sel := *connector.InTenant(r.reg, c, tn) // c is tenant-scoped
 		sel.Except = own
 		out = append(out, mentionUnit{tenant: tn, sel: sel})
 	}
 	return out, nil
-}
-
-// inTenant selects c's rows in tenant: by c's tenant column, or through
-// the references that lead to one.
-func (r *run) inTenant(c *registry.Collection, tenant string) connector.Selection {
-	if c.Tenant != "" {
-		return connector.Selection{Collection: c, All: true, Tenant: tenant}
-	}
-	sel := connector.Selection{Collection: c}
-	for _, ref := range c.References {
-		p := r.reg.Collections[ref.Target]
-		if p == nil || p.Store != c.Store || !r.reg.TenantScoped(p) {
-			continue
-		}
-		ps := r.inTenant(p, tenant)
-		sel.Matches = append(sel.Matches, connector.Match{Columns: []string{ref.Column}, Parent: &ps, ParentColumn: ref.TargetColumn, Where: ref.Where})
-	}
-	return sel
 }
 
 // tenantsOf returns the tenants of c's rows, read from the tenant column

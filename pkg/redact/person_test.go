@@ -96,17 +96,7 @@ func TestSubjectNeedles(t *testing.T) {
 }
 
 func TestSubjectExcerpt(t *testing.T) {
-	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := NewSubject([]string{"Ada Lovelace"}, nil, nil)
-	text := "I start Monday. My manager Ada Lovelace said to mail grace@example.com or call +1 202 555 0142! Thanks."
-	ms := p.Find(text)
-	if len(ms) != 1 {
-		t.Fatalf("Find = %v", ms)
-	}
-	got := p.Excerpt(r, text, ms[0])
+	r, got := excerptOfAda(t, "I start Monday. My manager Ada Lovelace said to mail grace@example.com or call +1 202 555 0142! Thanks.")
 	want := "My manager Ada Lovelace said to mail " + r.Pseudonym(Email, "grace@example.com") + " or call " + r.Pseudonym(Phone, "+1 202 555 0142") + "!"
 	if got != want {
 		t.Errorf("Excerpt = %q, want %q", got, want)
@@ -114,17 +104,23 @@ func TestSubjectExcerpt(t *testing.T) {
 }
 
 func TestSubjectExcerptKeepsInitials(t *testing.T) {
+	if _, got := excerptOfAda(t, "Hello. Ask A. Lovelace first. Then stop."); got != "Ask A. Lovelace first." {
+		t.Errorf("Excerpt = %q", got)
+	}
+}
+
+// excerptOfAda finds the one mention of Ada Lovelace in text and returns
+// its excerpt with the redactor that wrote it.
+func excerptOfAda(t *testing.T, text string) (*Redactor, string) {
+	t.Helper()
 	r, err := NewRedactor([]byte("0123456789abcdef0123"), "career-coach")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := NewSubject([]string{"Ada Lovelace"}, nil, nil)
-	text := "Hello. Ask A. Lovelace first. Then stop."
 	ms := p.Find(text)
 	if len(ms) != 1 {
 		t.Fatalf("Find = %v", ms)
 	}
-	if got := p.Excerpt(r, text, ms[0]); got != "Ask A. Lovelace first." {
-		t.Errorf("Excerpt = %q", got)
-	}
+	return r, p.Excerpt(r, text, ms[0])
 }

@@ -1,8 +1,13 @@
 package testkit
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/lethe-privacy/lethe/pkg/connector/mongostore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
@@ -25,4 +30,29 @@ func OpenMongo(t testing.TB, registryYAML string) (*mongostore.Store, *registry.
 		t.Fatal(err)
 	}
 	return app, reg
+}
+
+// MongoDocs returns every document of coll as canonical Extended JSON, in
+// _id order (empty, not nil, for none): a whole-document digest to compare
+// a store with another run's.
+func MongoDocs(t testing.TB, coll *mongo.Collection) []string {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	out := []string{}
+	for cur.Next(ctx) {
+		b, err := bson.MarshalExtJSON(cur.Current, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	if err := cur.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -186,12 +186,7 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 			for i, r := range rows {
 				keys[i] = r.Key
 			}
-			u := txs.update(c, a.Set, nil, nil)
-			u.write(" WHERE ")
-			if err := u.in(c.PrimaryKey, keys); err != nil {
-				return err
-			}
-			return tx.Exec(u.sql.String(), u.args...).Error
+			return txs.update(c, a.Set, nil, nil, keys)
 		}
 		for _, r := range rows {
 			vals := make([]*string, len(a.Rewrite))
@@ -200,12 +195,7 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 					return err
 				}
 			}
-			u := txs.update(c, a.Set, a.Rewrite, vals)
-			u.write(" WHERE ")
-			if err := u.in(c.PrimaryKey, []string{r.Key}); err != nil {
-				return err
-			}
-			if err := tx.Exec(u.sql.String(), u.args...).Error; err != nil {
+			if err := txs.update(c, a.Set, a.Rewrite, vals, []string{r.Key}); err != nil {
 				return err
 			}
 		}
@@ -220,9 +210,10 @@ func (s *Store) anonymize(ctx context.Context, t retention.Tally, a connector.An
 	return n, last, tenants, nil
 }
 
-// update writes "UPDATE t SET col = ?, …" for the constant columns set and
-// the per-row columns cols with values vals (nil: NULL).
-func (s *Store) update(c *registry.Collection, set map[string]*string, cols []string, vals []*string) *query {
+// update runs "UPDATE t SET col = ?, … WHERE key IN (…)" on the rows with
+// the given keys, for the constant columns set and the per-row columns cols
+// with values vals (nil: NULL).
+func (s *Store) update(c *registry.Collection, set map[string]*string, cols []string, vals []*string, keys []string) error {
 	q := s.newQuery()
 	q.write("UPDATE ", q.ident(c.Table), " SET ")
 	names := make([]string, 0, len(set))
@@ -249,5 +240,9 @@ func (s *Store) update(c *registry.Collection, set map[string]*string, cols []st
 	for i, col := range cols {
 		assign(col, vals[i])
 	}
-	return q
+	q.write(" WHERE ")
+	if err := q.in(c.PrimaryKey, keys); err != nil {
+		return err
+	}
+	return s.db.Exec(q.sql.String(), q.args...).Error
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -80,7 +79,13 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 		return s.purgeMySQL(ctx, sel, inner, order+limitSQL, ret, viaArgs, returnedCount(cols, via))
 	}
 	q.args = append(inner.args, viaArgs...)
-	if ret == "" {
+	return s.deleting(ctx, c, q, returnedCount(cols, via))
+}
+
+// deleting runs a purge's DELETE q of c's rows and returns how many it
+// deleted and, when its RETURNING list has n > 0 values, each row's values.
+func (s *Store) deleting(ctx context.Context, c *registry.Collection, q *query, n int) (int64, [][]any, error) {
+	if n == 0 {
 		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
 		if res.Error != nil {
 			return 0, nil, s.fail(ctx, "purge", c.Key, res.Error)
@@ -91,7 +96,7 @@ func (s *Store) Purge(ctx context.Context, sel connector.Selection, cols []strin
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
-	out, err := scanAny(rows, returnedCount(cols, via))
+	out, err := scanAny(rows, n)
 	if err != nil {
 		return 0, nil, s.fail(ctx, "purge", c.Key, err)
 	}
@@ -143,7 +148,7 @@ func (s *Store) purgeMySQL(ctx context.Context, sel connector.Selection, where *
 		for i, r := range got {
 			parts := make([]string, len(c.PrimaryKey))
 			for j := range parts {
-				parts[j] = text(r[j])
+				parts[j] = retention.Text(r[j])
 			}
 			keys[i] = connector.EncodeKey(parts)
 			out = append(out, r[len(c.PrimaryKey):])
@@ -203,15 +208,4 @@ func scanAny(rows *sql.Rows, n int) ([][]any, error) {
 		out = append(out, vals)
 	}
 	return out, rows.Err()
-}
-
-// text renders a driver value as the text of a key.
-func text(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
 }

@@ -52,24 +52,11 @@ func (s *Store) PurgeRange(ctx context.Context, sel connector.Selection, cols []
 		return 0, nil, err
 	}
 	ret, viaArgs := s.returned(q.ident(sel.Collection.Table), cols, via)
-	if ret == "" {
-		res := s.db.WithContext(ctx).Exec(q.sql.String(), q.args...)
-		if res.Error != nil {
-			return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, res.Error)
-		}
-		return res.RowsAffected, nil, nil
+	if ret != "" {
+		q.write(" RETURNING ", ret)
+		q.args = append(q.args, viaArgs...)
 	}
-	q.write(" RETURNING ", ret)
-	q.args = append(q.args, viaArgs...)
-	rows, err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Rows()
-	if err != nil {
-		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
-	}
-	out, err := scanAny(rows, returnedCount(cols, via))
-	if err != nil {
-		return 0, nil, s.fail(ctx, "purge", sel.Collection.Key, err)
-	}
-	return int64(len(out)), out, nil
+	return s.deleting(ctx, sel.Collection, q, returnedCount(cols, via))
 }
 
 // PurgeRangeTally implements retention.RangeStore: PurgeRange of t.Sel's

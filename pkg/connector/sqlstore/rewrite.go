@@ -114,12 +114,7 @@ func (s *Store) Rewrite(ctx context.Context, sel connector.Selection, rw retenti
 			if rw.DryRun {
 				continue
 			}
-			u := txs.update(c, nil, cols, vals)
-			u.write(" WHERE ")
-			if err := u.in(c.PrimaryKey, []string{r.Key}); err != nil {
-				return err
-			}
-			if err := tx.Exec(u.sql.String(), u.args...).Error; err != nil {
+			if err := txs.update(c, nil, cols, vals, []string{r.Key}); err != nil {
 				return err
 			}
 		}

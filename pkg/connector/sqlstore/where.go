@@ -155,21 +155,8 @@ func (q *query) in(cols []string, keys []string) error {
 		if i > 0 {
 			q.write(", ")
 		}
-		vals, err := connector.DecodeKey(key, len(cols))
-		if err != nil {
+		if err := q.key(cols, key); err != nil {
 			return err
-		}
-		if len(vals) > 1 {
-			q.write("(")
-		}
-		for j, v := range vals {
-			if j > 0 {
-				q.write(", ")
-			}
-			q.arg(v)
-		}
-		if len(vals) > 1 {
-			q.write(")")
 		}
 	}
 	q.write(")")
@@ -186,11 +173,17 @@ func (q *query) after(cols []string, key *string) error {
 
 // compare writes "AND cols op key", a composite key as a row value.
 func (q *query) compare(cols []string, op, key string) error {
+	q.write(" AND ", q.cols(cols), op)
+	return q.key(cols, key)
+}
+
+// key writes an encoded key's values as parameters: "?" for one column,
+// "(?, ?)" as a row value for a composite key.
+func (q *query) key(cols []string, key string) error {
 	vals, err := connector.DecodeKey(key, len(cols))
 	if err != nil {
 		return err
 	}
-	q.write(" AND ", q.cols(cols), op)
 	if len(vals) > 1 {
 		q.write("(")
 	}
