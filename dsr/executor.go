@@ -72,6 +72,14 @@ type Journal interface {
 	Snapshot(ctx context.Context, data []byte) ([]byte, error)
 }
 
+// Flusher is a Journal that holds writes back (steps saved Later, or a
+// first attempt's snapshot and keys) for the next step's statement. The
+// Runner flushes it before it records a request's end, so that an ending
+// attempt (a failure, with no next step) still stores what it did.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
 // NoRegistryExecutor fails every request: the executor used when Lethe runs
 // without a registry (LETHE_CONFIG unset), so nothing is ever reported as
 // done that was not done.

@@ -103,6 +103,14 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 			details[k] = v
 		}
 	}
+	if f, ok := j.(Flusher); ok {
+		if err := f.Flush(ctx); errors.Is(err, ErrTakenOver) {
+			log.Warn("request taken over by another process; this attempt's end is not recorded", "error", err)
+			return nil
+		} else if err != nil {
+			return errors.Join(ErrRetry, err)
+		}
+	}
 	ev := AuditEvent{Actor: "lethe", Action: "request." + string(req.Status), RequestID: req.ID,
 		Tenant: req.Tenant, Subject: req.Subject, Details: details}
 	if err := r.Store.Finish(ctx, req, ev); errors.Is(err, ErrTakenOver) {

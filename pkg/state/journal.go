@@ -368,6 +368,14 @@ func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
 
 // flush writes what the journal holds, before a write or read that cannot
 // carry it.
+// Flush implements dsr.Flusher: it stores what the journal holds, in one
+// transaction, and does nothing when it holds nothing.
+func (j *Journal) Flush(ctx context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.flush(ctx)
+}
+
 func (j *Journal) flush(ctx context.Context) error {
 	if j.held.empty() {
 		return nil

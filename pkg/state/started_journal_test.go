@@ -14,6 +14,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/state"
+	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
 // statementCounter counts the statements gorm runs, and keeps their text.
@@ -268,6 +269,55 @@ func TestLaterStepsRideOnTheNext(t *testing.T) {
 		}
 		if got := stored(); !slices.Equal(got, want) {
 			t.Errorf("stored steps after a takeover %v; want %v", got, want)
+		}
+	})
+}
+
+// laterThenFail saves a collection's done step Later, as the engine does,
+// then fails for good: no next step carries the held one.
+type laterThenFail struct{}
+
+func (laterThenFail) Execute(ctx context.Context, _ *dsr.Request, j dsr.Journal) (*dsr.Outcome, error) {
+	if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true}); err != nil {
+		return nil, err
+	}
+	if err := j.SaveStep(ctx, dsr.Step{Name: "erase app.messages", Status: "done", Count: 200, Later: true}); err != nil {
+		return nil, err
+	}
+	return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "the next collection failed for good")
+}
+
+// TestLaterStepStoredWhenRequestFails: a request that fails after a step
+// saved Later still stores that step (what it erased before the failure),
+// since the Runner flushes the journal before it records the end.
+func TestLaterStepStoredWhenRequestFails(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, admin, dsr.TypeErasure, "failed-later@example.com", "")
+		runner := &dsr.Runner{Store: b.runs, Executor: laterThenFail{}, Now: b.clock.Now, Logger: jsonLogger(&testkit.Buffer{})}
+		if err := runner.Run(ctx, r.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.runs.Load(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != dsr.StatusFailed {
+			t.Fatalf("status %s; want failed", got.Status)
+		}
+		steps, err := b.runs.Journal(r.ID).Steps(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found *dsr.Step
+		for i := range steps {
+			if steps[i].Name == "erase app.messages" {
+				found = &steps[i]
+			}
+		}
+		if found == nil || found.Status != "done" || found.Count != 200 {
+			t.Errorf("stored steps %+v; want erase app.messages done with 200", steps)
 		}
 	})
 }
