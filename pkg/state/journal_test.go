@@ -12,13 +12,19 @@ import (
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
 
+// twoErasures files two erasures of one person and returns them with the
+// first one's journal: the second's must stay apart from it.
+func twoErasures(t *testing.T, b *bundle) (r, other *dsr.Request, j dsr.Journal) {
+	r = b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+	other = b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
+	return r, other, b.runs.Journal(r.ID)
+}
+
 func TestJournalSteps(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		j := b.runs.Journal(r.ID)
+		r, other, j := twoErasures(t, b)
 		at := t0.Add(time.Hour)
 		for _, s := range []dsr.Step{
 			{Name: "plan", Status: "done", Count: 3},
@@ -62,9 +68,7 @@ func TestJournalFrozenKeys(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		j := b.runs.Journal(r.ID)
+		_, other, j := twoErasures(t, b)
 		var users []string
 		for i := range 1203 {
 			users = append(users, fmt.Sprintf("%06d", i*7))
@@ -117,9 +121,7 @@ func TestJournalSnapshot(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
-		r := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		other := b.create(t, admin, dsr.TypeErasure, "lee@example.com", "")
-		j := b.runs.Journal(r.ID)
+		_, other, j := twoErasures(t, b)
 		for _, tc := range []struct {
 			name, data, want string
 		}{
