@@ -208,13 +208,13 @@ func (j *Journal) exec(db *gorm.DB, q string, args []any) (int64, error) {
 		return res.RowsAffected, res.Error
 	}
 	if j.DB.Dialect == Postgres {
-		with, wargs := j.held.with(j.RequestID)
+		with, wargs := j.held.with(j.RequestID, j.Process)
 		res := db.Exec(with+q, append(wargs, args...)...)
 		return res.RowsAffected, res.Error
 	}
 	var n int64
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := j.held.write(tx, j.RequestID); err != nil {
+		if err := j.held.write(tx, j.RequestID, j.Process); err != nil {
 			return err
 		}
 		res := tx.Exec(q, args...)
@@ -254,14 +254,14 @@ func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) err
 	if err := j.flush(ctx); err != nil {
 		return err
 	}
-	if err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error { return writeKeys(tx, j.RequestID, set, keys) }); err != nil {
+	if err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error { return writeKeys(tx, j.RequestID, j.Process, set, keys) }); err != nil {
 		return fmt.Errorf("journal: freeze keys of %s: %w", set, err)
 	}
 	return nil
 }
 
 // writeKeys inserts keys of set, 500 a statement.
-func writeKeys(db *gorm.DB, id, set string, keys []string) error {
+func writeKeys(db *gorm.DB, id, process, set string, keys []string) error {
 	const batch = 500
 	for len(keys) > 0 {
 		n := min(batch, len(keys))
@@ -269,7 +269,7 @@ func writeKeys(db *gorm.DB, id, set string, keys []string) error {
 		for i, k := range keys[:n] {
 			rows[i] = keyRow{RequestID: id, SetName: set, Key: k}
 		}
-		q, args := insertKeys(rows)
+		q, args := insertKeys(rows, process)
 		if err := db.Exec(q, args...).Error; err != nil {
 			return err
 		}
@@ -278,14 +278,23 @@ func writeKeys(db *gorm.DB, id, set string, keys []string) error {
 	return nil
 }
 
-// insertKeys is the statement that freezes rows.
-func insertKeys(rows []keyRow) (string, []any) {
-	args := make([]any, 0, 3*len(rows))
+// insertKeys is the statement that freezes rows. With a process (a fenced
+// journal's), it inserts them only while the request is that process's,
+// as its steps are: an attempt taken over, or one that wakes after the
+// request ended and forgot its keys, must not write the application's keys
+// (an email may be one) back for good.
+func insertKeys(rows []keyRow, process string) (string, []any) {
+	args := make([]any, 0, 3*len(rows)+2)
 	for _, r := range rows {
 		args = append(args, r.RequestID, r.SetName, r.Key)
 	}
-	return `INSERT INTO lethe_request_keys (request_id, set_name, "key") VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(rows)), ", ") + ` ON CONFLICT DO NOTHING`, args
+	values := "VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(rows)), ", ")
+	if process == "" {
+		return `INSERT INTO lethe_request_keys (request_id, set_name, "key") ` + values + ` ON CONFLICT DO NOTHING`, args
+	}
+	args = append(args, rows[0].RequestID, process)
+	return `INSERT INTO lethe_request_keys (request_id, set_name, "key") SELECT * FROM (` + values + `) AS v
+		WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?) ON CONFLICT DO NOTHING`, args
 }
 
 // FrozenKeys implements dsr.Journal. A set whose first page is its whole
@@ -381,7 +390,7 @@ func (j *Journal) flush(ctx context.Context) error {
 		return nil
 	}
 	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
-		return tx.Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID) })
+		return tx.Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID, j.Process) })
 	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
@@ -395,14 +404,14 @@ func (h heldWrites) empty() bool { return h.snapshot == nil && len(h.keys) == 0 
 const snapshotUpdate = `UPDATE lethe_requests SET registry_snapshot = COALESCE(registry_snapshot, ?) WHERE id = ?`
 
 // with returns the held writes as the WITH clause of a statement (Postgres).
-func (h heldWrites) with(id string) (string, []any) {
+func (h heldWrites) with(id, process string) (string, []any) {
 	var ctes []string
 	var args []any
 	if h.snapshot != nil {
 		ctes, args = append(ctes, "snapshot AS ("+snapshotUpdate+")"), append(args, *h.snapshot, id)
 	}
 	if len(h.keys) > 0 {
-		q, kargs := insertKeys(h.keys)
+		q, kargs := insertKeys(h.keys, process)
 		ctes, args = append(ctes, "frozen AS ("+q+")"), append(args, kargs...)
 	}
 	for i, st := range h.steps {
@@ -412,7 +421,7 @@ func (h heldWrites) with(id string) (string, []any) {
 }
 
 // write runs the held writes in tx.
-func (h heldWrites) write(tx *gorm.DB, id string) error {
+func (h heldWrites) write(tx *gorm.DB, id, process string) error {
 	if h.snapshot != nil {
 		if err := tx.Exec(snapshotUpdate, *h.snapshot, id).Error; err != nil {
 			return fmt.Errorf("snapshot: %w", err)
@@ -420,7 +429,7 @@ func (h heldWrites) write(tx *gorm.DB, id string) error {
 	}
 	for len(h.keys) > 0 {
 		n := min(500, len(h.keys))
-		q, args := insertKeys(h.keys[:n])
+		q, args := insertKeys(h.keys[:n], process)
 		if err := tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("freeze keys: %w", err)
 		}

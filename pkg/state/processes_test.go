@@ -388,3 +388,39 @@ func TestTakenOverRetentionRunIsFenced(t *testing.T) {
 		}
 	})
 }
+
+// TestTakenOverAttemptWritesNoKeys: a stalled attempt that wakes after
+// another process took its request over and ended it (forgetting its
+// keys) writes none of the application's keys back, neither those its
+// first-attempt journal held for its next step nor those it freezes
+// directly: an email may be a key, and nothing would forget it again.
+func TestTakenOverAttemptWritesNoKeys(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, dsr.Caller{Admin: true}, dsr.TypeErasure, "woke@example.com", "")
+		stalled := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-stalled"}
+		rescuer := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-rescuer"}
+		_, held, err := stalled.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, _, err := rescuer.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		started.Status = dsr.StatusCompleted
+		if err := rescuer.Finish(ctx, started, dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := held.FreezeKeys(ctx, "app.newsletter(email)", []string{"woke@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := held.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true}); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Fatalf("the stalled attempt's freeze step: %v; want ErrTakenOver", err)
+		}
+		_ = stalled.Journal(r.ID).FreezeKeys(ctx, "app.users(email)", []string{"woke@example.com"})
+		if n := b.count(t, "lethe_request_keys", "request_id = ?", r.ID); n != 0 {
+			t.Errorf("%d keys written back by the taken-over attempt after the request ended; want none", n)
+		}
+	})
+}
