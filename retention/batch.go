@@ -192,13 +192,13 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 	l := s.loop(span)
 	l.MaxSize = maxSpan
 	var p pace
+	tcol, via := s.tenantOf(u, c)
 	err := l.Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 		to := min(from+int64(b.Size), pages)
 		if from >= pages {
 			return nil
 		}
 		start := time.Now()
-		tcol, via := s.tenantOf(u, c)
 		n, files, err := s.purgeSlice(bctx, run, u, c, rs, Tally{Sel: sel, By: tcol, Via: via, Files: fileCols}, from, to)
 		took := time.Since(start)
 		if err != nil {
