@@ -191,8 +191,8 @@ func (j *Journal) stepStatement(s dsr.Step, seq int) (string, []any) {
 	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
 	rows := "VALUES (" + cols + ")"
 	if j.Process != "" {
-		rows = "SELECT " + cols + " WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?)"
-		args = append(args, j.RequestID, j.Process)
+		rows = "SELECT " + cols + " WHERE EXISTS (" + fence + ")"
+		args = append(args, j.RequestID, j.Process, dsr.StatusRunning)
 	}
 	return `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
@@ -278,6 +278,11 @@ func writeKeys(db *gorm.DB, id, process, set string, keys []string) error {
 	return nil
 }
 
+// fence selects request ? while it runs in process ?: a fenced journal
+// writes only then, so neither an attempt taken over nor one that goes on
+// after its request ended (whose keys were forgotten) writes anything.
+const fence = `SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ? AND status = ?`
+
 // insertKeys is the statement that freezes rows. With a process (a fenced
 // journal's), it inserts them only while the request is that process's,
 // as its steps are: an attempt taken over, or one that wakes after the
@@ -292,9 +297,9 @@ func insertKeys(rows []keyRow, process string) (string, []any) {
 	if process == "" {
 		return `INSERT INTO lethe_request_keys (request_id, set_name, "key") ` + values + ` ON CONFLICT DO NOTHING`, args
 	}
-	args = append(args, rows[0].RequestID, process)
+	args = append(args, rows[0].RequestID, process, dsr.StatusRunning)
 	return `INSERT INTO lethe_request_keys (request_id, set_name, "key") SELECT * FROM (` + values + `) AS v
-		WHERE EXISTS (SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ?) ON CONFLICT DO NOTHING`, args
+		WHERE EXISTS (` + fence + `) ON CONFLICT DO NOTHING`, args
 }
 
 // FrozenKeys implements dsr.Journal. A set whose first page is its whole

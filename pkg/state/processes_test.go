@@ -424,3 +424,30 @@ func TestTakenOverAttemptWritesNoKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestEndedRequestTakesNoKeys: the process that ended a request (and so
+// forgot its keys) writes no key or step to it afterwards, though the
+// request still names that process.
+func TestEndedRequestTakesNoKeys(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, dsr.Caller{Admin: true}, dsr.TypeErasure, "ended@example.com", "")
+		runs := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-one"}
+		started, _, err := runs.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		started.Status = dsr.StatusCompleted
+		if err := runs.Finish(ctx, started, dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+		j := runs.Journal(r.ID)
+		_ = j.FreezeKeys(ctx, "app.users(email)", []string{"ended@example.com"})
+		if err := j.SaveStep(ctx, dsr.Step{Name: "late", Status: "done"}); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Errorf("a step after the end: %v; want ErrTakenOver", err)
+		}
+		if n := b.count(t, "lethe_request_keys", "request_id = ?", r.ID); n != 0 {
+			t.Errorf("%d keys written to the ended request; want none", n)
+		}
+	})
+}
