@@ -104,10 +104,9 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 		}
 	}
 	if f, ok := j.(Flusher); ok {
-		if err := f.Flush(ctx); errors.Is(err, ErrTakenOver) {
-			log.Warn("request taken over by another process; this attempt's end is not recorded", "error", err)
-			return nil
-		} else if err != nil {
+		// A journal taken over writes nothing (its writes are fenced);
+		// Finish then says so.
+		if err := f.Flush(ctx); err != nil {
 			return errors.Join(ErrRetry, err)
 		}
 	}
