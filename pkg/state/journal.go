@@ -46,10 +46,9 @@ type Journal struct {
 	// snapshot is the registry snapshot stored, once known.
 	snapshot *string
 	// fresh, when set, mirrors everything this journal wrote; a key set
-	// grown past maxMirroredKeys leaves it for good (big).
+	// grown past maxMirroredKeys leaves it for good (see big).
 	fresh *memjournal.Journal
-	big   map[string]bool
-	n     map[string]int // keys mirrored by set
+	n     map[string]int // keys frozen by set, while mirrored
 	held  heldWrites
 	// durable is set once a Durable step is saved: nothing is held after it.
 	durable bool
@@ -82,7 +81,7 @@ const (
 func newStartedJournal(s *ExecutionStore, row *requestRow) *Journal {
 	j := &Journal{DB: s.DB, RequestID: row.ID, Process: s.Process, snapshot: row.RegistrySnapshot}
 	if row.Attempts == 1 {
-		j.fresh, j.big, j.n = memjournal.New(), map[string]bool{}, map[string]int{}
+		j.fresh, j.n = memjournal.New(), map[string]int{}
 	}
 	return j
 }
@@ -238,11 +237,11 @@ func (j *Journal) FreezeKeys(ctx context.Context, set string, keys []string) err
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	delete(j.sets, set)
-	if j.fresh != nil && !j.big[set] {
-		if j.n[set] += len(keys); j.n[set] > maxMirroredKeys {
-			j.big[set] = true
-		} else if err := j.fresh.FreezeKeys(ctx, set, keys); err != nil {
-			return err
+	if j.fresh != nil && !j.big(set) {
+		if j.n[set] += len(keys); !j.big(set) {
+			if err := j.fresh.FreezeKeys(ctx, set, keys); err != nil {
+				return err
+			}
 		}
 	}
 	if j.fresh != nil && !j.durable && len(j.held.keys)+len(keys) <= maxHeldKeys {
@@ -283,6 +282,10 @@ func writeKeys(db *gorm.DB, id, process, set string, keys []string) error {
 // after its request ended (whose keys were forgotten) writes anything.
 const fence = `SELECT 1 FROM lethe_requests WHERE id = ? AND process_id = ? AND status = ?`
 
+// big reports whether set has grown past what the fresh journal mirrors;
+// its keys are then read from the store.
+func (j *Journal) big(set string) bool { return j.n[set] > maxMirroredKeys }
+
 // insertKeys is the statement that freezes rows. With a process (a fenced
 // journal's), it inserts them only while the request is that process's,
 // as its steps are: an attempt taken over, or one that wakes after the
@@ -311,7 +314,7 @@ func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limi
 	if keys, ok := j.cached(set, after, limit); ok {
 		return keys, nil
 	}
-	if j.fresh != nil && !j.big[set] {
+	if j.fresh != nil && !j.big(set) {
 		return j.fresh.FrozenKeys(ctx, set, after, limit)
 	}
 	if err := j.flush(ctx); err != nil {
