@@ -189,8 +189,11 @@ func (s *Sweeper) rewrite(c *registry.Collection) Rewrite {
 
 // tenantPath leads from c's rows to their tenant: empty when c has its own
 // tenant column or no way to one. It follows the first reference to a
-// tenant-scoped collection of c's store (registry.TenantScoped), as the
-// tenant scope of a tenant's windows does.
+// tenant-scoped collection of c's store (registry.TenantScoped). A
+// tenant's own windows select a row through any of its references
+// (connector.InTenant), so a row whose references lead to two studios is
+// counted under the first one's only, though either studio's window
+// selects it.
 func tenantPath(reg *registry.Registry, c *registry.Collection) []TenantHop {
 	if c.Tenant != "" {
 		return nil
