@@ -94,6 +94,7 @@ the command line beats its variable, which beats the default.`,
 		group("retention", "Run retention sweeps", newRetentionRunCmd(c)),
 		newRopaCmd(c),
 		newVersionCmd(c),
+		newHealthcheckCmd(c),
 	)
 	return root
 }
