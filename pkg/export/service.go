@@ -56,7 +56,8 @@ var (
 // ResolveURL returns the export bucket URL for raw ("" means DefaultURL):
 // a relative file:// URL (file://./x) is made absolute against the working
 // directory and its folder created, so that a later chdir cannot move it,
-// and file buckets skip gocloud's .attrs sidecar files. A file bucket's
+// and file buckets skip gocloud's .attrs sidecar files and write a
+// package's temporary file in its folder (no_tmp_dir). A file bucket's
 // folder and everything in it are made owner-only (0700 folders, 0600
 // files), those there before included, and folders created later are 0700.
 // Errors: a URL that does not parse, or a folder that cannot be created.
@@ -88,6 +89,12 @@ func ResolveURL(raw string) (string, error) {
 	}
 	if q.Get("dir_file_mode") == "" {
 		q.Set("dir_file_mode", "0700")
+	}
+	// A package is written to a temporary file and renamed into place: next
+	// to it, not in the system's temporary folder, which in a container is
+	// another filesystem (a tmpfs) than the exports' volume.
+	if q.Get("no_tmp_dir") == "" {
+		q.Set("no_tmp_dir", "true")
 	}
 	out := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 	return out.String(), nil

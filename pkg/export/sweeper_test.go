@@ -78,7 +78,7 @@ func TestResolveURL(t *testing.T) {
 		os.RemoveAll(path)
 	}()
 	wd, _ := os.Getwd()
-	if !strings.HasPrefix(u, "file://"+filepath.ToSlash(wd)+"/") || !strings.HasSuffix(u, "?dir_file_mode=0700&metadata=skip") {
+	if !strings.HasPrefix(u, "file://"+filepath.ToSlash(wd)+"/") || !strings.HasSuffix(u, "?dir_file_mode=0700&metadata=skip&no_tmp_dir=true") {
 		t.Errorf("ResolveURL = %s, want an absolute path under %s", u, wd)
 	}
 	if u, err := export.ResolveURL("s3://bucket?region=eu-west-1"); err != nil || u != "s3://bucket?region=eu-west-1" {
