@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -18,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
@@ -832,5 +835,42 @@ func TestK8sRegistryIsTheDemos(t *testing.T) {
 	}
 	if st := reg.Stores["app"]; st == nil || st.Driver != registry.DriverPostgres || st.DSNEnv != "APP_DATABASE_URL" {
 		t.Errorf("deploy/k8s/lethe.yaml: store app %+v; want postgres from APP_DATABASE_URL", st)
+	}
+}
+
+// TestK8sSecretPlaceholders: lethe serve refuses to start with the example
+// Secret's placeholder for each key, and its admin token is empty (the
+// admin routes closed), so an example applied unchanged opens nothing.
+func TestK8sSecretPlaceholders(t *testing.T) {
+	set, err := decodeK8s(k8sFiles(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.secrets) != 1 {
+		t.Fatalf("%d example Secrets; want 1", len(set.secrets))
+	}
+	data := set.secrets[0].StringData
+	if data["admin-token"] != "" {
+		t.Errorf("the example admin token is %q; leave it empty so that the admin routes stay closed", data["admin-token"])
+	}
+	good := strings.Repeat("ab", 32)
+	for key, v := range map[string]string{"subject-key": "LETHE_SUBJECT_KEY", "export-key": "LETHE_EXPORT_KEY", "audit-key": "LETHE_AUDIT_KEY"} {
+		t.Run(key, func(t *testing.T) {
+			placeholder, ok := data[key]
+			if !ok || !strings.Contains(placeholder, "REPLACE-ME") {
+				t.Fatalf("the example Secret's %s is %q; want a REPLACE-ME placeholder", key, placeholder)
+			}
+			// A serve that accepted the placeholder would run: it is stopped.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, "serve")
+			cmd.Env = append(withoutLetheEnv(), "LETHE_SUBJECT_KEY="+good, "LETHE_EXPORT_KEY="+good, "LETHE_AUDIT_KEY="+good,
+				"LETHE_DATABASE_URL=sqlite://"+filepath.Join(t.TempDir(), "state.db"), "LETHE_EXPORT_URL=file://"+t.TempDir(),
+				"LETHE_ADDR=127.0.0.1:0", v+"="+placeholder)
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil || err == nil || !strings.Contains(string(out), v) {
+				t.Errorf("lethe serve with %s=%q: %v, %s; want a refusal naming it", v, placeholder, err, out)
+			}
+		})
 	}
 }
