@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
@@ -149,7 +151,7 @@ func TestImageRunsReadOnly(t *testing.T) {
 	// unshare --root --wd --setuid --setgid is what a container runtime
 	// does last: the root, the WORKDIR, the USER (no other group).
 	asImage := []string{"--root", root, "--setuid", strconv.Itoa(st.uid), "--setgid", strconv.Itoa(st.gid)}
-	contained := func(args ...string) *exec.Cmd {
+	contained := func(ctx context.Context, args ...string) *exec.Cmd {
 		script := `set -e
 mount --bind "$1" "$1"
 mount -o remount,bind,ro "$1"
@@ -157,21 +159,24 @@ mount -t tmpfs -o mode=1777 tmpfs "$1/tmp"
 mount --bind "$2" "$1$3"
 shift 3
 exec unshare "$@"`
-		cmd := exec.Command("unshare", append(append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh",
+		cmd := exec.CommandContext(ctx, "unshare", append(append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh",
 			root, data, volume, "--wd", st.workdir}, asImage...), args...)...)
 		cmd.Env = env
 		return cmd
 	}
 
 	// Writing outside the volumes fails: the root is read-only indeed.
-	ro := contained(append(st.entrypoint, "serve", "--demo", "--database-url", "sqlite:///state.db")...)
+	// (A serve that could write would run: it is stopped.)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ro := contained(ctx, append(st.entrypoint, "serve", "--demo", "--database-url", "sqlite:///state.db")...)
 	out, _ := ro.CombinedOutput()
 	if !strings.Contains(string(out), "read-only file system") {
 		t.Fatalf("lethe serve writing its state to / in the read-only root: %s; want a read-only file system", out)
 	}
 
 	s := &demoServer{stderr: &testkit.Buffer{}, dir: filepath.Join(data, "demo")}
-	s.cmd = contained(append(append(st.entrypoint, st.cmd...), "--demo", "--demo-dir", volume+"/demo")...)
+	s.cmd = contained(context.Background(), append(append(st.entrypoint, st.cmd...), "--demo", "--demo-dir", volume+"/demo")...)
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
