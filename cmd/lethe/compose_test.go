@@ -250,6 +250,16 @@ func TestComposeFile(t *testing.T) {
 		t.Errorf("deploy/Dockerfile: HEALTHCHECK CMD %v does not pass against a running lethe serve", argv)
 	}
 
+	// The image's ENV (continued lines included) names only what lethe reads.
+	known := srv.root()
+	for _, kv := range readDockerfile(t).env {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "LETHE_") {
+			if _, ok := known[k]; !ok {
+				t.Errorf("deploy/Dockerfile: ENV %s, which lethe does not read", k)
+			}
+		}
+	}
+
 	// Without the secrets compose refuses to start, naming the first.
 	if _, err := loadCompose(raw, composeSecrets[:1]); err == nil || !strings.Contains(err.Error(), "set LETHE_SUBJECT_KEY") {
 		t.Errorf("compose.yaml without LETHE_SUBJECT_KEY: %v; want an error asking for it", err)
