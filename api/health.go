@@ -2,12 +2,15 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/lethe-privacy/lethe/dsr"
 )
 
 // ReadyTTL is how long /readyz answers from its last round of pings: an
@@ -57,6 +60,9 @@ func (s *Server) ping(ctx context.Context) (int, map[string]any) {
 	for name, p := range s.Ready {
 		if err := p.Ping(ctx); err != nil {
 			checks[name] = "unreachable"
+			if de := (*dsr.Error)(nil); errors.As(err, &de) { // reached, and it says what is wrong
+				checks[name] = de.Message
+			}
 			down = append(down, name)
 			s.Logger.Warn("readiness check failed", "dependency", name, "error", err)
 		} else {

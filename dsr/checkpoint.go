@@ -55,6 +55,14 @@ type CheckpointStore interface {
 	// Checkpoints returns every stored checkpoint in Seq order. A stored
 	// object that is not a checkpoint is an error naming it.
 	Checkpoints(ctx context.Context) ([]*Checkpoint, error)
+	// Newest returns the checkpoint of the highest Seq, reading no other;
+	// nil when there is none.
+	Newest(ctx context.Context) (*Checkpoint, error)
+	// Supersede moves cps out of the checkpoints that Checkpoints and
+	// Newest read into a folder of their own named by label, where they
+	// stay for the record: what an operator's acceptance of a restored
+	// state store does with the checkpoints of the chain it lost.
+	Supersede(ctx context.Context, label string, cps []*Checkpoint) error
 }
 
 // ParseAuditKey reads LETHE_AUDIT_KEY: a 32-byte Ed25519 seed as 64 hex

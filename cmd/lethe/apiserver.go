@@ -19,6 +19,9 @@ import (
 // they are not configured when m.App or m.Exports is nil.
 func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service, retMetrics *api.RetentionMetrics, responsesEvery time.Duration) *api.Server {
 	ready := map[string]api.Pinger{"state": m.DB}
+	if svc.Audit.Anchor != nil {
+		ready["audit_anchor"] = state.AnchorCheck{Audit: svc.Audit}
+	}
 	var planner api.Planner
 	var runs api.RetentionRuns
 	var reg *registry.Registry

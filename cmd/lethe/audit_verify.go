@@ -40,6 +40,18 @@ func (m *Main) openAnchor(ctx context.Context, cfg Config) (*state.Anchor, error
 	return &state.Anchor{Store: &anchor.Store{Bucket: m.Anchor}, Key: key}, nil
 }
 
+// checkAnchor logs, at start, an audit chain that diverged from its
+// anchor: the state store was restored from a backup (or rewritten).
+// Serving goes on, the in-flight requests of the restored store resume,
+// but no checkpoint is written and /readyz fails until an operator runs
+// lethe audit accept-restore.
+func (m *Main) checkAnchor(ctx context.Context, audit *state.AuditLog) {
+	if err := audit.CheckAnchor(ctx); err != nil {
+		m.Logger.Error("audit anchor check failed", "error", err,
+			"fix", "if the state store was restored from a backup, run lethe audit accept-restore (deploy/README.md, Backups and restore)")
+	}
+}
+
 func openAnchorBucket(ctx context.Context, cfg Config) (*blob.Bucket, error) {
 	url, err := export.ResolveURL(cmp.Or(cfg.AuditAnchorURL, cfg.ExportURL))
 	if err != nil {
@@ -152,6 +164,9 @@ func printVerification(w io.Writer, v *dsr.AuditVerification) error {
 			where = fmt.Sprintf("entries %d to %d", v.BadSeq, v.BadTo)
 		}
 		fmt.Fprintf(w, "audit chain BROKEN at %s: %s (%d entries read)\n", where, v.Problem, v.Entries)
+		if v.Anchored && v.Checkpoint != nil && v.BadTo > 0 {
+			fmt.Fprintln(w, "If the state store was restored from a backup, this is the trail lost with it: check the backup, then record the restore with lethe audit accept-restore (deploy/README.md, Backups and restore).")
+		}
 		return fmt.Errorf("%w: audit chain broken", errFailed)
 	}
 	switch cp := v.Checkpoint; {

@@ -151,6 +151,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.checkAnchor(ctx, svc.Audit)
 	if m.Demo {
 		if err := registerStudios(ctx, svc.Tenants, demo.Studios()); err != nil {
 			return err

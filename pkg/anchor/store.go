@@ -52,14 +52,70 @@ func (s *Store) Checkpoints(ctx context.Context) ([]*dsr.Checkpoint, error) {
 		if obj.IsDir || !strings.HasSuffix(obj.Key, ".json") {
 			continue
 		}
-		b, err := s.Bucket.ReadAll(ctx, obj.Key)
+		c, err := s.read(ctx, obj.Key)
 		if err != nil {
-			return nil, fmt.Errorf("audit anchor: read %s: %w", obj.Key, err)
+			return nil, err
 		}
-		var c dsr.Checkpoint
-		if err := json.Unmarshal(b, &c); err != nil || c.Seq <= 0 || c.Hash == "" {
-			return nil, fmt.Errorf("audit anchor: %s is not a checkpoint; remove it from the bucket", obj.Key)
-		}
-		out = append(out, &c)
+		out = append(out, c)
 	}
+}
+
+// SupersededPrefix is the folder where Supersede keeps the checkpoints of
+// a chain given up for a restored one, one sub-folder per acceptance.
+const SupersededPrefix = "audit/superseded/"
+
+// Newest implements dsr.CheckpointStore: it lists the names and reads
+// only the last. Errors: the bucket's, or a last object that is not a
+// checkpoint, named.
+func (s *Store) Newest(ctx context.Context) (*dsr.Checkpoint, error) {
+	var last string
+	it := s.Bucket.List(&blob.ListOptions{Prefix: Prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("audit anchor: list the checkpoints: %w", err)
+		}
+		if !obj.IsDir && strings.HasSuffix(obj.Key, ".json") && obj.Key > last {
+			last = obj.Key
+		}
+	}
+	if last == "" {
+		return nil, nil
+	}
+	return s.read(ctx, last)
+}
+
+// Supersede implements dsr.CheckpointStore: each checkpoint is copied to
+// audit/superseded/<label>/ and then deleted from audit/checkpoints/. A
+// bucket whose object lock refuses the delete fails here, naming the
+// object, with the copy already made.
+func (s *Store) Supersede(ctx context.Context, label string, cps []*dsr.Checkpoint) error {
+	if label == "" || strings.ContainsAny(label, "/\\") {
+		return fmt.Errorf("audit anchor: supersede: label %q must be a non-empty name without slashes", label)
+	}
+	for _, c := range cps {
+		from := objectName(c.Seq)
+		to := SupersededPrefix + label + "/" + strings.TrimPrefix(from, Prefix)
+		if err := s.Bucket.Copy(ctx, to, from, nil); err != nil {
+			return fmt.Errorf("audit anchor: keep %s as %s: %w", from, to, err)
+		}
+		if err := s.Bucket.Delete(ctx, from); err != nil {
+			return fmt.Errorf("audit anchor: remove %s (kept as %s): %w", from, to, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) read(ctx context.Context, key string) (*dsr.Checkpoint, error) {
+	b, err := s.Bucket.ReadAll(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("audit anchor: read %s: %w", key, err)
+	}
+	var c dsr.Checkpoint
+	if err := json.Unmarshal(b, &c); err != nil || c.Seq <= 0 || c.Hash == "" {
+		return nil, fmt.Errorf("audit anchor: %s is not a checkpoint; remove it from the bucket", key)
+	}
+	return &c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -26,6 +27,11 @@ type Anchor struct {
 
 	mu   sync.Mutex
 	last int64 // the newest seq this process checkpointed
+	// agreed is set once the chain was found to agree with the anchor's
+	// newest checkpoint: from then on this process's own checkpoints keep
+	// them in step, and only a restore under a running process (which
+	// deploy/README.md forbids) could part them.
+	agreed atomic.Bool
 }
 
 func (a *Anchor) publicKey() ed25519.PublicKey {
@@ -58,6 +64,12 @@ func (l *AuditLog) checkpoint(ctx context.Context, force bool) (*dsr.Checkpoint,
 	}
 	if head.Seq == 0 || (head.Seq == a.last && !force) {
 		return nil, nil
+	}
+	// A checkpoint of a chain that diverged from the anchor would replace
+	// the signed checkpoint of the same entry, or add one that contradicts
+	// the newer ones: the divergence waits for an operator instead.
+	if err := l.checkAnchor(ctx, head); err != nil {
+		return nil, fmt.Errorf("audit: checkpoint of entry %d: %w", head.Seq, err)
 	}
 	c := dsr.SignCheckpoint(a.Key, head.Seq, head.Hash, l.DB.now())
 	if err := a.Store.SaveCheckpoint(ctx, c); err != nil {
@@ -118,10 +130,11 @@ func (l *AuditLog) readChain(ctx context.Context, fn func(head auditHead, next f
 
 // Export writes the whole trail to w as dsr.AuditExportFormat: its head,
 // the anchor's checkpoints (after a fresh one, when this process holds the
-// key) and every entry, for lethe audit verify --file on another machine.
+// key and the chain agrees with them) and every entry, for lethe audit
+// verify --file on another machine.
 func (l *AuditLog) Export(ctx context.Context, w io.Writer) error {
 	if l.Anchor != nil && l.Anchor.Key != nil {
-		if _, err := l.checkpoint(ctx, true); err != nil {
+		if _, err := l.checkpoint(ctx, true); err != nil && !chainDiverged(err) {
 			return err
 		}
 	}

@@ -45,6 +45,20 @@ type DB struct {
 // DefaultURL. A URL of another scheme, or a store that cannot be reached,
 // is an error that says which.
 func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.SQL.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect is Open without the migrations: for a command that reads the
+// store as it stands (its migration level, a backup). Errors: Open's.
+func Connect(ctx context.Context, url string) (*DB, error) {
 	if url == "" {
 		url = DefaultURL
 	}
@@ -88,10 +102,6 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err := db.SQL.PingContext(ctx); err != nil {
 		db.SQL.Close()
 		return nil, fmt.Errorf("state: %s is not reachable: %w", db.Dialect, err)
-	}
-	if err := db.migrate(ctx); err != nil {
-		db.SQL.Close()
-		return nil, err
 	}
 	return db, nil
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lethe-privacy/lethe/pkg/anchor"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// newAuditAcceptRestoreCmd is "lethe audit accept-restore": the operator's
+// acceptance of a state store restored from a backup, whose audit chain
+// is behind (or forked from) the checkpoints of its anchor.
+func newAuditAcceptRestoreCmd(c *cli) *cobra.Command {
+	var cfg Config
+	var note string
+	cmd := &cobra.Command{
+		Use:   "accept-restore --note TEXT",
+		Short: "Record that the state store was restored from a backup, and re-anchor its audit chain",
+		Long: `After a restore from a backup, the anchor bucket holds checkpoints of audit
+entries the restored store no longer has: lethe audit verify fails, /readyz
+reports audit_anchor, and lethe serve writes no checkpoint. This command
+checks that the restored chain is whole and agrees with the anchor up to a
+checkpoint, appends an audit entry (audit.restore_accepted) naming the
+restore, your note and the checkpoints of the lost chain, moves those
+checkpoints aside in the bucket (kept under audit/superseded/), and signs a
+checkpoint of the new head. It needs LETHE_AUDIT_KEY. The note is kept in
+the trail: name the backup and why it was restored, no personal data.
+Exit 1 when there is nothing to accept or the chain was rewritten rather
+than restored.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "audit-key", "note"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			db, err := state.Open(ctx, cfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			log, bucket, err := auditLog(ctx, cfg, db, nil)
+			if err != nil {
+				return err
+			}
+			defer bucket.Close()
+			res, err := log.AcceptRestore(ctx, "cli", note)
+			if err != nil {
+				return cliError(err)
+			}
+			newest := res.Superseded[len(res.Superseded)-1]
+			fmt.Fprintf(c.stdout, "restore accepted as audit entry %d: the chain agrees with the anchor up to entry %d; the anchor held %d entries (checkpoint signed %s), so entries %d to %d of the anchored chain are lost with the restore\n",
+				res.Entry.Seq, res.AgreesTo, res.AnchorHeld, newest.At.UTC().Format(time.RFC3339), res.AgreesTo+1, res.AnchorHeld)
+			fmt.Fprintf(c.stdout, "%d checkpoint(s) of the lost chain moved to %s%s/; new checkpoint of entry %d signed\n",
+				len(res.Superseded), anchor.SupersededPrefix, res.MovedTo, res.Checkpoint.Seq)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	cfg.databaseFlag(fs)
+	cfg.auditFlags(fs)
+	cfg.exportURLFlag(fs)
+	fs.StringVar(&note, "note", "", "which backup was restored and why (kept in the audit trail; no personal data)")
+	return cmd
+}

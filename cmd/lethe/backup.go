@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// newBackupCmd is "lethe backup --to FILE": a consistent copy of a SQLite
+// state store, safe while lethe serve runs on it.
+func newBackupCmd(c *cli) *cobra.Command {
+	var cfg Config
+	var to string
+	cmd := &cobra.Command{
+		Use:   "backup --to FILE",
+		Short: "Copy a SQLite state store to a new file, safe while lethe serve runs",
+		Long: `Write a consistent copy of the SQLite state store to FILE with SQLite's
+VACUUM INTO, in one read transaction: lethe serve may go on writing the
+store meanwhile. FILE must not exist; it is created 0600, as it holds what
+the store holds (open requests' email addresses included). Restore by
+stopping lethe serve and copying FILE back in place of the store.
+
+A Postgres state store is backed up with pg_dump, not by this command:
+it says so and exits 2. See deploy/README.md, "Backups and restore".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "to"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			url := cfg.DatabaseURL
+			if url == "" {
+				url = state.DefaultURL
+			}
+			if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
+				if _, err := os.Stat(path); err != nil {
+					return fmt.Errorf("%w: no state store to back up: %v", errUsage, err)
+				}
+			}
+			db, err := state.Connect(ctx, url)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			level, err := db.Level(ctx)
+			if err != nil {
+				return err
+			}
+			if db.Dialect != state.SQLite {
+				return fmt.Errorf("%w: %s", errUsage, dsr.ErrorMessage(db.BackupTo(ctx, to)))
+			}
+			if err := db.BackupTo(ctx, to); err != nil {
+				return cliError(err)
+			}
+			fi, err := os.Stat(to)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "backed up the SQLite state store (migration level %d) to %s, %d bytes\n", level, to, fi.Size())
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	cfg.databaseFlag(fs)
+	fs.StringVar(&to, "to", "", "file to write; it must not exist")
+	return cmd
+}

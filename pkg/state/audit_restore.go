@@ -1,0 +1,216 @@
+package state
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lethe-privacy/lethe/dsr"
+)
+
+// A state store restored from a backup holds the audit chain as it stood
+// at the backup, while the anchor outside it keeps the checkpoints signed
+// since: the anchor is ahead of the chain, or, once the restored store has
+// appended entries of its own, it holds checkpoints the chain no longer
+// matches. Lethe then writes no checkpoint (one would replace a signed
+// checkpoint of the lost chain by one of the restored chain, silently),
+// reports the divergence on /readyz and in its log, and waits for an
+// operator to accept the restore (AcceptRestore).
+
+// AnchorDivergedError says the anchor's newest checkpoint is one the chain
+// does not reach (Ahead) or no longer matches.
+type AnchorDivergedError struct {
+	Head   int64           // the chain's last entry
+	Newest *dsr.Checkpoint // the anchor's newest checkpoint
+	Ahead  bool
+}
+
+func (e *AnchorDivergedError) Error() string {
+	signed := e.Newest.At.UTC().Format(time.RFC3339)
+	if e.Ahead {
+		return fmt.Sprintf("audit anchor is ahead of the state store: the chain ends at entry %d, but the checkpoint signed %s holds %d entries; "+
+			"the state store was restored from a backup (or entries were removed): no checkpoint is written until an operator runs lethe audit accept-restore",
+			e.Head, signed, e.Newest.Seq)
+	}
+	return fmt.Sprintf("audit chain has forked from its anchor: entry %d no longer has the hash signed %s (the chain now ends at entry %d); "+
+		"the state store was restored from a backup (or rewritten) and has moved on since: no checkpoint is written until an operator runs lethe audit accept-restore",
+		e.Newest.Seq, signed, e.Head)
+}
+
+// CheckAnchor compares the chain with the anchor's newest checkpoint: nil
+// when there is no anchor, no checkpoint, or the chain still holds the
+// checkpointed entry with its signed hash. Once they agree, the process
+// does not look again: a restore means a restart. Errors:
+// *AnchorDivergedError; the stores'.
+func (l *AuditLog) CheckAnchor(ctx context.Context) error {
+	if l.Anchor == nil || l.Anchor.Store == nil {
+		return nil
+	}
+	var head auditHead
+	if err := l.DB.Gorm.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+		return fmt.Errorf("audit: read head: %w", err)
+	}
+	return l.checkAnchor(ctx, head)
+}
+
+func (l *AuditLog) checkAnchor(ctx context.Context, head auditHead) error {
+	if l.Anchor.agreed.Load() {
+		return nil
+	}
+	newest, err := l.Anchor.Store.Newest(ctx)
+	if err != nil {
+		return err
+	}
+	if newest == nil {
+		l.Anchor.agreed.Store(true)
+		return nil
+	}
+	if newest.Seq > head.Seq {
+		return &AnchorDivergedError{Head: head.Seq, Newest: newest, Ahead: true}
+	}
+	hash := head.Hash
+	if newest.Seq < head.Seq {
+		var row auditRow
+		if err := l.DB.Gorm.WithContext(ctx).Select("hash").Where("seq = ?", newest.Seq).Take(&row).Error; err != nil {
+			return fmt.Errorf("audit: read entry %d: %w", newest.Seq, err)
+		}
+		hash = row.Hash
+	}
+	if hash != newest.Hash {
+		return &AnchorDivergedError{Head: head.Seq, Newest: newest}
+	}
+	l.Anchor.agreed.Store(true)
+	return nil
+}
+
+// AnchorCheck is what /readyz checks of the audit anchor: ready while the
+// chain agrees with its newest checkpoint (see AuditLog.CheckAnchor).
+type AnchorCheck struct {
+	Audit *AuditLog
+}
+
+// Ping implements api.Pinger. Errors: a *dsr.Error (ECONFLICT) whose
+// message says how the chain and the anchor diverge; the stores'.
+func (c AnchorCheck) Ping(ctx context.Context) error {
+	err := c.Audit.CheckAnchor(ctx)
+	if d := (*AnchorDivergedError)(nil); errors.As(err, &d) {
+		return dsr.Errorf(dsr.ECONFLICT, "%s", d.Error())
+	}
+	return err
+}
+
+// ActionRestoreAccepted is the audit action of an accepted restore.
+const ActionRestoreAccepted = "audit.restore_accepted"
+
+// RestoreAcceptance is what AcceptRestore recorded.
+type RestoreAcceptance struct {
+	// AgreesTo is the last entry the chain still shares with the anchor:
+	// the newest checkpoint it matches (0 when none).
+	AgreesTo int64 `json:"agrees_to"`
+	// AnchorHeld is the number of entries the superseded chain had when
+	// it was last checkpointed; ChainHead, the chain's end before the
+	// acceptance entry was appended.
+	AnchorHeld int64 `json:"anchor_held"`
+	ChainHead  int64 `json:"chain_head"`
+	// Superseded are the checkpoints moved aside, in seq order.
+	Superseded []*dsr.Checkpoint `json:"superseded"`
+	// MovedTo is the anchor folder they were moved to.
+	MovedTo string `json:"moved_to"`
+	Note    string `json:"note,omitempty"`
+	// Entry is the audit entry recording the acceptance; Checkpoint, the
+	// fresh checkpoint that anchors it.
+	Entry      *dsr.AuditEntry `json:"-"`
+	Checkpoint *dsr.Checkpoint `json:"-"`
+}
+
+// AcceptRestore records that the state store was restored from a backup:
+// it checks that the chain is whole and shares a prefix with the anchor
+// (every checkpoint up to the newest one it matches), appends an entry
+// naming the restore and the checkpoints of the lost chain, moves those
+// checkpoints aside in the anchor (kept under audit/superseded/), and
+// signs a checkpoint of the new head. note is the operator's words
+// (which backup, why); it must not hold personal data. Errors:
+// EUNPROCESSABLE without the audit key; ECONFLICT when there is nothing
+// to accept or the chain is broken, or it disagrees with a checkpoint
+// before one it matches (a rewrite, not a restore); the stores'.
+func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string) (*RestoreAcceptance, error) {
+	a := l.Anchor
+	if a == nil || a.Store == nil || a.Key == nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "accepting a restore signs a checkpoint: it needs LETHE_AUDIT_KEY and the anchor bucket (LETHE_AUDIT_ANCHOR_URL or LETHE_EXPORT_URL)")
+	}
+	cps, pub, err := l.checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cps {
+		if !c.Valid(pub) {
+			return nil, dsr.Errorf(dsr.ECONFLICT, "the checkpoint of entry %d has no valid signature of the audit key: the anchor holds a checkpoint Lethe did not write; nothing accepted", c.Seq)
+		}
+	}
+	slices.SortStableFunc(cps, func(x, y *dsr.Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
+	res := &RestoreAcceptance{Note: note}
+	err = l.readChain(ctx, func(head auditHead, next func() (*dsr.AuditEntry, error)) error {
+		res.ChainHead = head.Seq
+		i, mismatch := 0, int64(0)
+		walk := func() (*dsr.AuditEntry, error) {
+			e, err := next()
+			if e == nil || err != nil {
+				return e, err
+			}
+			for ; i < len(cps) && cps[i].Seq <= e.Seq; i++ {
+				switch c := cps[i]; {
+				case c.Seq < e.Seq: // a gap; VerifyChain reports it
+				case c.Hash == e.Hash && mismatch == 0:
+					res.AgreesTo = c.Seq
+				case c.Hash == e.Hash:
+					return nil, dsr.Errorf(dsr.ECONFLICT, "entry %d differs from its checkpoint but entry %d matches its own: the chain was rewritten, not restored; nothing accepted", mismatch, c.Seq)
+				case mismatch == 0:
+					mismatch = c.Seq
+				}
+			}
+			return e, nil
+		}
+		v, err := dsr.VerifyChain(walk, head.Seq, head.Hash)
+		if err != nil {
+			return err
+		}
+		if !v.OK {
+			return dsr.Errorf(dsr.ECONFLICT, "the audit chain is broken at entry %d (%s): a restore is accepted only for a whole chain; nothing accepted", v.BadSeq, v.Problem)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cps {
+		if c.Seq > res.AgreesTo {
+			res.Superseded = append(res.Superseded, c)
+		}
+	}
+	if len(res.Superseded) == 0 {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "nothing to accept: the audit chain matches every checkpoint of the anchor")
+	}
+	res.AnchorHeld = res.Superseded[len(res.Superseded)-1].Seq
+	now := l.DB.now()
+	res.MovedTo = "restore-" + now.UTC().Format("20060102T150405Z")
+	res.Entry, err = l.Append(ctx, dsr.AuditEvent{Actor: actor, Action: ActionRestoreAccepted, Details: res})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Store.Supersede(ctx, res.MovedTo, res.Superseded); err != nil {
+		return nil, fmt.Errorf("audit: accept restore (recorded as entry %d; run it again once the anchor allows the move): %w", res.Entry.Seq, err)
+	}
+	if res.Checkpoint, err = l.checkpoint(ctx, true); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// chainDiverged reports whether err says the anchor and the chain diverge.
+func chainDiverged(err error) bool {
+	var d *AnchorDivergedError
+	return errors.As(err, &d)
+}
