@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -37,12 +38,7 @@ it says so and exits 2. See deploy/README.md, "Backups and restore".`,
 			if url == "" {
 				url = state.DefaultURL
 			}
-			if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
-				if _, err := os.Stat(path); err != nil {
-					return fmt.Errorf("%w: no state store to back up: %v", errUsage, err)
-				}
-			}
-			db, err := state.Connect(ctx, url)
+			db, err := connectExisting(ctx, url)
 			if err != nil {
 				return err
 			}
@@ -69,4 +65,16 @@ it says so and exits 2. See deploy/README.md, "Backups and restore".`,
 	cfg.databaseFlag(fs)
 	fs.StringVar(&to, "to", "", "file to write; it must not exist")
 	return cmd
+}
+
+// connectExisting connects to the state store at url without migrating
+// it, and without creating a SQLite file that is not there. Errors: a
+// usage error for a missing file; state.Connect's.
+func connectExisting(ctx context.Context, url string) (*state.DB, error) {
+	if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w: no SQLite state store at %s: %v", errUsage, path, err)
+		}
+	}
+	return state.Connect(ctx, url)
 }
