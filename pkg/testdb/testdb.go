@@ -54,6 +54,21 @@ func Postgres(t testing.TB) string {
 	return u.String()
 }
 
+// PostgresDatabase creates a database of its own for t on the Postgres
+// server and returns its URL, with no search_path: what pg_dump and
+// pg_restore take as it is. The database is dropped, its connections
+// closed, when t ends.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	db := scratch(t, "pgx", PostgresURL(), "postgres", "database", " WITH (FORCE)")
+	u, err := url.Parse(PostgresURL())
+	if err != nil {
+		t.Fatalf("testdb: LETHE_TEST_POSTGRES_URL: %v", err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
 // MySQL creates a database of its own for t on MariaDB/MySQL and returns its
 // DSN. The database is dropped when t ends.
 func MySQL(t testing.TB) string {
