@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"runtime/debug"
@@ -10,12 +11,23 @@ import (
 )
 
 // TestVersion: lethe version prints what the toolchain recorded in the
-// binary (the module version and Go version go version -m shows).
+// binary (the module version and Go version go version -m shows) and the
+// migration level it carries, its newest migration file; without a state
+// store configured, nothing about one (TestUpgradeFromOlderLevel checks
+// the store's level).
 func TestVersion(t *testing.T) {
-	out, err := exec.Command(binary, "version").Output()
+	cmd := exec.Command(binary, "version")
+	cmd.Env = withoutLetheEnv()
+	raw, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	versions := migrationVersions(t, "postgres")
+	if want := fmt.Sprintf("migration level %d", versions[len(versions)-1]); len(lines) != 2 || lines[1] != want {
+		t.Errorf("lethe version = %q; want a second and last line %q", lines, want)
+	}
+	out := lines[0]
 	meta, err := exec.Command("go", "version", "-m", binary).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +38,7 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("go version -m: %s", meta)
 	}
 	want := "lethe " + string(mod[1])
-	if line := strings.TrimSpace(string(out)); !strings.HasPrefix(line, want) || !strings.HasSuffix(line, string(goVersion[1])) {
+	if line := strings.TrimSpace(out); !strings.HasPrefix(line, want) || !strings.HasSuffix(line, string(goVersion[1])) {
 		t.Errorf("lethe version = %q; want %q … %s", line, want, goVersion[1])
 	}
 }
