@@ -131,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.DB, err = state.Open(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	m.checkLevel(ctx)
 	life := &liveness{Process: state.NewProcess(), Processes: &state.Processes{DB: m.DB, DeadAfter: 3 * opts.heartbeat, Alone: m.Lock.Exclusive()},
 		Every: opts.heartbeat, Exclusive: m.Lock.Exclusive()}
 	enq, err := queue.NewEnqueuer(ctx, queue.EnqueuerConfig{DB: m.DB, Logger: m.Logger})

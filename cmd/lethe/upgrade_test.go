@@ -140,7 +140,7 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 // replicas at once on Postgres) migrates it once, serves the old request
 // as it was, and runs a new erasure; lethe version then reports it
 // current, and a store migrated further than the binary is reported
-// ahead.
+// ahead, by lethe version and in the log of lethe serve.
 func TestUpgradeFromOlderLevel(t *testing.T) {
 	seed := t.TempDir()
 	if _, err := demo.Seed(context.Background(), seed); err != nil {
@@ -197,6 +197,11 @@ func TestUpgradeFromOlderLevel(t *testing.T) {
 		out = mustRun(t, a.env, binary, "version")
 		if want := fmt.Sprintf("state store (%s) at migration level 9999: AHEAD of this binary (%d)", dialect, newest); !strings.Contains(out, want) {
 			t.Errorf("lethe version on a store of a newer Lethe:\n%s\nwant %q", out, want)
+		}
+		if dialect == state.Postgres { // a replica of the older binary starting now warns (SQLite serves one process)
+			if log := a.serve(t).stderr.String(); !strings.Contains(log, "the state store is ahead of this binary") {
+				t.Errorf("lethe serve on a store of a newer Lethe does not warn:\n%s", log)
+			}
 		}
 	})
 }

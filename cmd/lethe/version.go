@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -95,4 +96,18 @@ func printVersion(w io.Writer, info *debug.BuildInfo) {
 		fmt.Fprint(w, ")")
 	}
 	fmt.Fprintf(w, " %s\n", info.GoVersion)
+}
+
+// checkLevel warns when the state store was migrated by a newer Lethe
+// than this binary (a rollback): this binary's queries do not know the
+// newer tables and columns, and it cannot undo them.
+func (m *Main) checkLevel(ctx context.Context) {
+	carried, err := state.EmbeddedLevel(m.DB.Dialect)
+	if err != nil {
+		return
+	}
+	if at, err := m.DB.Level(ctx); err == nil && at > carried {
+		m.Logger.Warn("the state store is ahead of this binary: a newer Lethe migrated it; run that version (see deploy/README.md, Upgrades)",
+			"store_level", at, "binary_level", carried)
+	}
 }
