@@ -1,0 +1,135 @@
+package state_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/anchor"
+	"github.com/lethe-privacy/lethe/pkg/state"
+)
+
+// restoredLog is the audit log of a process started on a restored store:
+// the anchor of store, and no memory of the checks of the process before.
+func restoredLog(t *testing.T, b *bundle, store *anchor.Store) *state.AuditLog {
+	t.Helper()
+	key, err := dsr.ParseAuditKey(auditSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.audit = &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store, Key: key}}
+	return b.audit
+}
+
+func seqs(t *testing.T, store *anchor.Store) []int64 {
+	t.Helper()
+	cps, err := store.Checkpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, c := range cps {
+		out = append(out, c.Seq)
+	}
+	return out
+}
+
+// TestAcceptRestoreOfAForkedChain: a store restored to entry 5 of a chain
+// checkpointed at 2, 6 and 10 is behind its anchor; once it has appended
+// past entry 10 it has forked from it. Either way CheckAnchor says so,
+// Checkpoint writes nothing, Export still works. AcceptRestore records
+// the restore (the chains agree up to 2; 6 and 10 are given up and kept
+// aside), after which the chain verifies against the anchor and a second
+// acceptance finds nothing to accept.
+func TestAcceptRestoreOfAForkedChain(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 5")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 5, hash = (SELECT hash FROM lethe_audit WHERE seq = 5), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 5) WHERE id = 1")
+
+		log := restoredLog(t, b, store)
+		var d *state.AnchorDivergedError
+		if err := log.CheckAnchor(ctx); !errors.As(err, &d) || !d.Ahead || d.Head != 5 || d.Newest.Seq != 10 {
+			t.Fatalf("restored to entry 5: CheckAnchor = %v; want the anchor ahead (10)", err)
+		}
+		appendN(t, b, 8)
+		err := log.CheckAnchor(ctx)
+		if !errors.As(err, &d) || d.Ahead || d.Head != 13 || !strings.Contains(err.Error(), "forked") {
+			t.Fatalf("appended past the newest checkpoint: CheckAnchor = %v; want forked at entry 10", err)
+		}
+		if c, err := log.Checkpoint(ctx); c != nil || !errors.As(err, &d) {
+			t.Errorf("Checkpoint on a forked chain = %+v, %v; want nothing written, the divergence", c, err)
+		}
+		if got := seqs(t, store); len(got) != 3 || got[2] != 10 {
+			t.Errorf("checkpoints %v; want 2, 6, 10 untouched", got)
+		}
+		if err := (state.AnchorCheck{Audit: log}).Ping(ctx); dsr.ErrorCode(err) != dsr.ECONFLICT {
+			t.Errorf("readiness = %v; want a conflict", err)
+		}
+		var export bytes.Buffer
+		if err := log.Export(ctx, &export); err != nil || export.Len() == 0 {
+			t.Errorf("Export of a forked chain: %v", err)
+		}
+
+		res, err := log.AcceptRestore(ctx, "cli", "restored last night's backup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.AgreesTo != 2 || res.AnchorHeld != 10 || res.ChainHead != 13 || len(res.Superseded) != 2 || res.Entry.Seq != 14 || res.Checkpoint.Seq != 14 {
+			t.Errorf("acceptance %+v (entry %d, checkpoint %d); want agrees to 2, held 10, head 13, 6 and 10 superseded, entry and checkpoint 14",
+				res, res.Entry.Seq, res.Checkpoint.Seq)
+		}
+		if got := seqs(t, store); len(got) != 2 || got[0] != 2 || got[1] != 14 {
+			t.Errorf("checkpoints after the acceptance %v; want 2 and 14", got)
+		}
+		for _, seq := range []string{"00000000000000000006.json", "00000000000000000010.json"} {
+			if ok, err := store.Bucket.Exists(ctx, anchor.SupersededPrefix+res.MovedTo+"/"+seq); !ok || err != nil {
+				t.Errorf("superseded checkpoint %s not kept: %v", seq, err)
+			}
+		}
+		entries, err := log.List(ctx, dsr.AuditFilter{AfterSeq: 13})
+		if err != nil || len(entries) != 1 || entries[0].Action != state.ActionRestoreAccepted ||
+			!strings.Contains(string(entries[0].Details), "restored last night's backup") || !strings.Contains(string(entries[0].Details), `"anchor_held":10`) {
+			t.Errorf("acceptance entry %+v, %v", entries, err)
+		}
+		if v, err := log.Verify(ctx); err != nil || !v.OK || v.Checkpoint == nil || v.Checkpoint.Seq != 14 {
+			t.Errorf("verification after the acceptance: %+v, %v", v, err)
+		}
+		if err := log.CheckAnchor(ctx); err != nil {
+			t.Errorf("CheckAnchor after the acceptance: %v", err)
+		}
+		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "again")
+		wantCode(t, err, dsr.ECONFLICT)
+	})
+}
+
+// TestAcceptRestoreRefuses: without the audit key; and a chain broken on
+// its own (an entry changed, later hashes not recomputed), which is no
+// restore: nothing is appended and no checkpoint moved.
+func TestAcceptRestoreRefuses(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		_, err := (&state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store}}).AcceptRestore(ctx, "cli", "no key")
+		wantCode(t, err, dsr.EUNPROCESSABLE)
+
+		b.exec(t, `UPDATE lethe_audit SET details = '{"i":"nothing happened"}' WHERE seq = 4`)
+		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "a rewrite")
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "broken") {
+			t.Errorf("AcceptRestore of a broken chain: %v; want it called broken", err)
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		if got := seqs(t, store); len(got) != 3 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 in place", got)
+		}
+	})
+}
