@@ -115,7 +115,8 @@ func wantEachAppliedOnce(t *testing.T, url, dialect string) {
 // processes at once on an empty Postgres state database: each migration
 // is applied exactly once (the others wait on the migration lock and find
 // nothing left to do), every replica serves and is ready, and lethe
-// version reports the store current.
+// version reports the store current. lethe backup refuses a Postgres
+// store, naming pg_dump.
 func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	url := testdb.Postgres(t)
 	c := &cluster{env: append(withoutLetheEnv(), "LETHE_DATABASE_URL="+url, "LETHE_ADMIN_TOKEN="+lifelineAdminToken,
@@ -131,6 +132,13 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	out := mustRun(t, c.env, binary, "version")
 	if want := fmt.Sprintf("state store (postgres) at migration level %d: current", versions[len(versions)-1]); !strings.Contains(out, want) {
 		t.Errorf("lethe version:\n%s\nwant %q", out, want)
+	}
+	file := filepath.Join(t.TempDir(), "lethe.backup")
+	if out, code := runCode(c.env, binary, "backup", "--to", file); code != 2 || !strings.Contains(out, "pg_dump --format=custom") {
+		t.Errorf("lethe backup of a Postgres store: exit %d\n%s\nwant exit 2 naming the pg_dump command", code, out)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Errorf("lethe backup of a Postgres store wrote %s", file)
 	}
 }
 

@@ -77,3 +77,49 @@ func TestCheckpointFileIsPrivate(t *testing.T) {
 		t.Errorf("checkpoint file mode %v; want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestNewestAndSupersede: Newest is the checkpoint of the highest entry
+// (nil in an empty bucket); superseded checkpoints leave what Checkpoints
+// and Newest read and are kept under audit/superseded/<label>/; a label
+// with a slash is refused.
+func TestNewestAndSupersede(t *testing.T) {
+	ctx := context.Background()
+	bucket, err := blob.OpenBucket(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	_, key, _ := ed25519.GenerateKey(nil)
+	s := &anchor.Store{Bucket: bucket}
+	if c, err := s.Newest(ctx); c != nil || err != nil {
+		t.Fatalf("Newest of an empty bucket = %+v, %v; want nil", c, err)
+	}
+	var cps []*dsr.Checkpoint
+	for _, seq := range []int64{9, 100, 12} {
+		c := dsr.SignCheckpoint(key, seq, strings.Repeat("c", 64), time.Now())
+		cps = append(cps, c)
+		if err := s.SaveCheckpoint(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := s.Newest(ctx); err != nil || c == nil || c.Seq != 100 {
+		t.Fatalf("Newest = %+v, %v; want entry 100", c, err)
+	}
+	if err := s.Supersede(ctx, "a/b", cps[1:2]); err == nil {
+		t.Error("Supersede with a label holding a slash: no error")
+	}
+	if err := s.Supersede(ctx, "restore-1", cps[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Newest(ctx); err != nil || c == nil || c.Seq != 9 {
+		t.Errorf("Newest after superseding 100 and 12 = %+v, %v; want entry 9", c, err)
+	}
+	if left, err := s.Checkpoints(ctx); err != nil || len(left) != 1 {
+		t.Errorf("checkpoints left %v, %v; want entry 9 alone", left, err)
+	}
+	for _, name := range []string{"00000000000000000100.json", "00000000000000000012.json"} {
+		if ok, err := bucket.Exists(ctx, anchor.SupersededPrefix+"restore-1/"+name); !ok || err != nil {
+			t.Errorf("%s not kept under %s: %v", name, anchor.SupersededPrefix, err)
+		}
+	}
+}
