@@ -35,18 +35,11 @@ than restored.`,
 			if err := required(cmd, "audit-key", "note"); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			db, err := state.Open(ctx, cfg.DatabaseURL)
-			if err != nil {
+			var res *state.RestoreAcceptance
+			err := withAuditLog(cmd.Context(), cfg, nil, func(log *state.AuditLog) (err error) {
+				res, err = log.AcceptRestore(cmd.Context(), "cli", note)
 				return err
-			}
-			defer db.Close()
-			log, bucket, err := auditLog(ctx, cfg, db, nil)
-			if err != nil {
-				return err
-			}
-			defer bucket.Close()
-			res, err := log.AcceptRestore(ctx, "cli", note)
+			})
 			if err != nil {
 				return cliError(err)
 			}

@@ -88,6 +88,24 @@ func auditLog(ctx context.Context, cfg Config, db *state.DB, pub ed25519.PublicK
 	return log, bucket, nil
 }
 
+// withAuditLog runs fn on the trail of the state store (migrated first)
+// with its anchor, as auditLog opens it, and closes both after.
+func withAuditLog(ctx context.Context, cfg Config, pub ed25519.PublicKey, fn func(*state.AuditLog) error) error {
+	db, err := state.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log, bucket, err := auditLog(ctx, cfg, db, pub)
+	if err != nil {
+		return err
+	}
+	if bucket != nil {
+		defer bucket.Close()
+	}
+	return fn(log)
+}
+
 // newAuditVerifyCmd is "lethe audit verify": exit 0 when the chain is
 // whole and matches its signed checkpoints, 1 when not.
 func newAuditVerifyCmd(c *cli) *cobra.Command {
@@ -142,19 +160,12 @@ func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.Publi
 		}
 		return v, nil
 	}
-	db, err := state.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	log, bucket, err := auditLog(ctx, cfg, db, pub)
-	if err != nil {
-		return nil, err
-	}
-	if bucket != nil {
-		defer bucket.Close()
-	}
-	return log.Verify(ctx)
+	var v *dsr.AuditVerification
+	err := withAuditLog(ctx, cfg, pub, func(log *state.AuditLog) (err error) {
+		v, err = log.Verify(ctx)
+		return err
+	})
+	return v, err
 }
 
 func printVerification(w io.Writer, v *dsr.AuditVerification) error {
@@ -199,28 +210,18 @@ for lethe audit verify --file F --pubkey K on any machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			db, err := state.Open(ctx, cfg.DatabaseURL)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			log, bucket, err := auditLog(ctx, cfg, db, nil)
-			if err != nil {
-				return err
-			}
-			if bucket != nil {
-				defer bucket.Close()
-			}
-			w := c.stdout
-			if out != "" {
-				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return fmt.Errorf("%w: %v", errUsage, err)
+			return withAuditLog(ctx, cfg, nil, func(log *state.AuditLog) error {
+				w := c.stdout
+				if out != "" {
+					f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+					if err != nil {
+						return fmt.Errorf("%w: %v", errUsage, err)
+					}
+					defer f.Close()
+					w = f
 				}
-				defer f.Close()
-				w = f
-			}
-			return log.Export(ctx, w)
+				return log.Export(ctx, w)
+			})
 		},
 	}
 	fs := cmd.Flags()
