@@ -139,6 +139,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 // goose left it, at version 4 with lethe_migrations and a row of data,
 // then opens it twice: goose takes over at version 4 without running 1–4
 // again (they would fail on existing tables), applies 5, and keeps the data.
+// Level reads the legacy level before, and the newest after.
 func TestOpenUpgradesLegacyStore(t *testing.T) {
 	t.Parallel()
 	testkit.ForEachState(t, func(t *testing.T, dialect string) {
@@ -163,12 +164,28 @@ func TestOpenUpgradesLegacyStore(t *testing.T) {
 			"key-legacy", "acme", "h", t0)
 		raw.Close()
 
+		if carried, err := state.EmbeddedLevel(dialect); err != nil || carried != versions[len(versions)-1] {
+			t.Errorf("EmbeddedLevel(%s) = %d, %v; want the newest file's %d", dialect, carried, err, versions[len(versions)-1])
+		}
+		// Its level, read without migrating: the legacy table's.
+		peek, err := state.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if level, err := peek.Level(ctx); err != nil || level != versions[legacy-1] {
+			t.Errorf("level of the legacy store = %d, %v; want %d", level, err, versions[legacy-1])
+		}
+		peek.Close()
+
 		for round := range 2 {
 			db, err := state.Open(ctx, url)
 			if err != nil {
 				t.Fatalf("open %d of the legacy store: %v", round+1, err)
 			}
 			wantAllAppliedOnce(t, db, dialect)
+			if level, err := db.Level(ctx); err != nil || level != versions[len(versions)-1] {
+				t.Errorf("open %d: level %d, %v; want %d", round+1, level, err, versions[len(versions)-1])
+			}
 			var keys, legacyRows int64
 			db.Gorm.Raw("SELECT count(*) FROM lethe_tenant_keys WHERE id = 'key-legacy'").Scan(&keys)
 			db.Gorm.Raw("SELECT count(*) FROM lethe_migrations").Scan(&legacyRows)
