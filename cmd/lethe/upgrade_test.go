@@ -142,6 +142,29 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	}
 }
 
+// TestReplicasStartingTogetherAfterACommand: a command run before the
+// first deployment (lethe tenants create) migrates Lethe's own tables but
+// not the job queue's, which only lethe serve uses; four replicas then
+// started at once all reach the queue's migrations together, and must
+// still apply them once, each replica serving.
+func TestReplicasStartingTogetherAfterACommand(t *testing.T) {
+	url := testdb.Postgres(t)
+	c := &cluster{env: append(withoutLetheEnv(), "LETHE_DATABASE_URL="+url, "LETHE_ADMIN_TOKEN="+lifelineAdminToken,
+		"LETHE_SUBJECT_KEY=upgrade-test-subject-key-of-32-characters", "LETHE_HEARTBEAT="+testHeartbeat)}
+	mustRun(t, c.env, binary, "tenants", "create", "--slug", "acme", "--name", "Acme")
+	for i, s := range c.serveMany(t, 4) {
+		if code := s.call(t, "GET", "/readyz", "", nil); code != http.StatusOK {
+			t.Errorf("replica %d: /readyz = %d; log:\n%s", i, code, s.stderr.String())
+		}
+	}
+	wantEachAppliedOnce(t, url, state.Postgres)
+	db, _ := rawState(t, url)
+	var versions, rows int
+	if err := db.QueryRow("SELECT count(DISTINCT version), count(*) FROM river_migration").Scan(&versions, &rows); err != nil || versions == 0 || rows != versions {
+		t.Errorf("river_migration holds %d rows for %d versions (%v); want each version once", rows, versions, err)
+	}
+}
+
 // TestUpgradeFromOlderLevel builds a state store as an earlier Lethe left
 // it, four migrations behind, with a completed request in it; lethe
 // version reports it behind. The current binary's lethe serve (two

@@ -66,8 +66,8 @@ func (e *Enqueuer) Retention(ctx context.Context, tx *sql.Tx, id string) error {
 	return insertRetention(ctx, e.client, tx, id)
 }
 
-// migrate brings River's tables in db up to date and returns the driver
-// over db.
+// migrate brings River's tables in db up to date, under the store's
+// migration lock, and returns the driver over db.
 func migrate(ctx context.Context, db *state.DB, logger *slog.Logger) (riverdriver.Driver[*sql.Tx], error) {
 	var driver riverdriver.Driver[*sql.Tx]
 	if db.Dialect == state.Postgres {
@@ -79,7 +79,14 @@ func migrate(ctx context.Context, db *state.DB, logger *slog.Logger) (riverdrive
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	// Under the state store's migration lock: replicas starting together
+	// on an empty store would each create River's tables, all but one
+	// failing on a table or a migration row already there.
+	err = db.WithMigrationLock(ctx, func() error {
+		_, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("queue: migrate: %w", err)
 	}
 	return driver, nil

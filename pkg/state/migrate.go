@@ -9,7 +9,6 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
-	"github.com/pressly/goose/v3/lock"
 )
 
 // migrations holds one folder of goose SQL migrations per dialect
@@ -46,12 +45,12 @@ func (db *DB) migrator(ctx context.Context) (*goose.Provider, error) {
 		return nil, fmt.Errorf("state: migrations for %s: %w", db.Dialect, err)
 	}
 	dialect := database.DialectSQLite3
-	var locker lock.SessionLocker = newSQLiteLocker()
 	if db.Dialect == Postgres {
 		dialect = database.DialectPostgres
-		if locker, err = db.postgresLocker(ctx); err != nil {
-			return nil, err
-		}
+	}
+	locker, err := db.locker(ctx)
+	if err != nil {
+		return nil, err
 	}
 	inner, err := database.NewStore(dialect, VersionTable)
 	if err != nil {

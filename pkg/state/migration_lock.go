@@ -12,6 +12,50 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
+// locker is the store's migration lock: on Postgres an advisory lock,
+// on SQLite a row (see sqliteLocker).
+func (db *DB) locker(ctx context.Context) (lock.SessionLocker, error) {
+	if db.Dialect == Postgres {
+		return db.postgresLocker(ctx)
+	}
+	return newSQLiteLocker(), nil
+}
+
+// WithMigrationLock runs fn while holding the lock that Open's migrations
+// take, for migrations kept outside this package (River's tables): lethe
+// serve replicas starting together on an empty store would otherwise
+// each create the same tables, and all but one fail. Errors: the lock's
+// (a wait past ten minutes on Postgres, ctx's end), and fn's.
+func (db *DB) WithMigrationLock(ctx context.Context, fn func() error) error {
+	locker, err := db.locker(ctx)
+	if err != nil {
+		return err
+	}
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("state: migration lock: %w", err)
+	}
+	if err := locker.SessionLock(ctx, conn); err != nil {
+		conn.Close()
+		return err
+	}
+	release := context.WithoutCancel(ctx)
+	if db.Dialect == Postgres {
+		defer func() { _ = locker.SessionUnlock(release, conn); conn.Close() }()
+		return fn()
+	}
+	// SQLite's lock is a row, not the connection's: fn needs the pool's
+	// one connection back, and the row is deleted on another.
+	conn.Close()
+	defer func() {
+		if c, err := db.SQL.Conn(release); err == nil {
+			_ = locker.SessionUnlock(release, c)
+			c.Close()
+		}
+	}()
+	return fn()
+}
+
 // postgresLocker returns goose's session locker on a Postgres advisory
 // lock whose key is derived from the current schema, so that replicas of
 // one deployment wait for each other while deployments in other schemas of
