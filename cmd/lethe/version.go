@@ -70,7 +70,7 @@ func storeLevel(dialect string, at, carried int64) string {
 	case at == 0:
 		return line + ": empty; lethe serve migrates it to " + fmt.Sprint(carried)
 	case at < carried:
-		return line + fmt.Sprintf(": behind this binary by %d; lethe serve migrates it to %d", carried-at, carried)
+		return line + fmt.Sprintf(": behind this binary (%d); lethe serve migrates it", carried)
 	case at > carried:
 		return line + fmt.Sprintf(": AHEAD of this binary (%d): a newer Lethe migrated it; run that version, not this one", carried)
 	}
