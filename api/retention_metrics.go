@@ -103,6 +103,15 @@ func NewLastSweepCollector(last func(ctx context.Context) (*time.Time, error)) *
 		"When the last retention sweep completed (any replica); 0 before the first.", nil, nil)}
 }
 
+// NewFailedSweepCollector returns a collector of when the last real sweep
+// failed, read by last: a sweep error on whichever replica swept, newer
+// than lethe_retention_last_success_timestamp_seconds until a sweep
+// completes again.
+func NewFailedSweepCollector(last func(ctx context.Context) (*time.Time, error)) *LastSweepCollector {
+	return &LastSweepCollector{Last: last, desc: prometheus.NewDesc("lethe_retention_last_failure_timestamp_seconds",
+		"When the last retention sweep failed (any replica); 0 if none did.", nil, nil)}
+}
+
 // Describe implements prometheus.Collector.
 func (c *LastSweepCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 

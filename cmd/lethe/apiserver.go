@@ -17,7 +17,7 @@ import (
 // newAPIServer builds the HTTP API over the services. The routes of the
 // registry (plan, retention, policy) and of access packages answer that
 // they are not configured when m.App or m.Exports is nil.
-func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service, retMetrics *api.RetentionMetrics, responsesEvery time.Duration) *api.Server {
+func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service, retMetrics *api.RetentionMetrics, periodicRuns prometheus.Collector, responsesEvery time.Duration) *api.Server {
 	ready := map[string]api.Pinger{"state": m.DB}
 	if svc.Audit.Anchor != nil {
 		ready["audit_anchor"] = state.AnchorCheck{Audit: svc.Audit}
@@ -37,7 +37,8 @@ func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		api.NewRequestCollector(&state.Stats{DB: m.DB}), retMetrics, api.NewLastSweepCollector(svc.Runs.LastFinished))
+		api.NewRequestCollector(&state.Stats{DB: m.DB}), retMetrics, api.NewLastSweepCollector(svc.Runs.LastFinished),
+		api.NewFailedSweepCollector(svc.Runs.LastFailed), m.watchCollector(svc, reg), periodicRuns)
 	var ended dsr.EndObserver
 	if self != nil {
 		ended = self

@@ -43,6 +43,9 @@ type Config struct {
 	// AuditAnchorURL is the gocloud bucket of the checkpoints; "" means the
 	// export bucket.
 	AuditAnchorURL string
+	// AuditVerifyEvery is how often the elected leader verifies the audit
+	// chain and its checkpoints for /metrics, as a Go duration ("10m").
+	AuditVerifyEvery string
 	// OpenDSRKey is the PEM private key (or its file) that signs OpenDSR
 	// responses and callbacks; "" leaves OpenDSR off.
 	OpenDSRKey string
@@ -107,6 +110,8 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	bindEnv(fs, "admin-token", "LETHE_ADMIN_TOKEN")
 	c.exportURLFlag(fs)
 	c.auditFlags(fs)
+	fs.StringVar(&c.AuditVerifyEvery, "audit-verify-every", "10m", "how often the elected leader verifies the audit chain and its signed checkpoints, as lethe audit verify does, for lethe_audit_verified on /metrics: a Go duration, 1s to 24h")
+	bindEnv(fs, "audit-verify-every", "LETHE_AUDIT_VERIFY_EVERY")
 	fs.StringVar(&c.ResponsesEvery, "responses-sweep-every", "1m", "how often the responses of tenants with collect_responses off are purged, on the elected leader: a Go duration, 1s to 24h")
 	bindEnv(fs, "responses-sweep-every", "LETHE_RESPONSES_SWEEP_EVERY")
 	fs.StringVar(&c.Heartbeat, "heartbeat", "5s", "how often this process renews its heartbeat in the state store; the requests and sweeps of a process silent for three beats are resumed by a live one: a Go duration, 100ms to 10s")
@@ -135,6 +140,16 @@ func (c *Config) responsesEvery() (time.Duration, error) {
 	d, err := time.ParseDuration(cmp.Or(c.ResponsesEvery, "1m"))
 	if err != nil || d < time.Second || d > 24*time.Hour {
 		return 0, fmt.Errorf("%w: LETHE_RESPONSES_SWEEP_EVERY (or --responses-sweep-every) %q: give a duration from 1s to 24h, such as 1m", errUsage, c.ResponsesEvery)
+	}
+	return d, nil
+}
+
+// auditVerifyEvery parses AuditVerifyEvery. Errors: a usage error naming
+// the variable when it is not a duration from 1s to 24h.
+func (c *Config) auditVerifyEvery() (time.Duration, error) {
+	d, err := time.ParseDuration(cmp.Or(c.AuditVerifyEvery, "10m"))
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("%w: LETHE_AUDIT_VERIFY_EVERY (or --audit-verify-every) %q: give a duration from 1s to 24h, such as 10m", errUsage, c.AuditVerifyEvery)
 	}
 	return d, nil
 }

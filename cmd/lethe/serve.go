@@ -181,11 +181,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.OpenDSR, err = m.newOpenDSR(cfg, svc, publicURL); err != nil {
 		return err
 	}
-	retMetrics := api.NewRetentionMetrics()
-	if m.Queue, err = m.newQueue(ctx, svc, self, retMetrics, opts.responsesEvery); err != nil {
+	retMetrics, periodic := api.NewRetentionMetrics(), newPeriodicRuns()
+	if m.Queue, err = m.newQueue(ctx, svc, self, retMetrics, periodic, opts); err != nil {
 		return err
 	}
-	m.Server = m.newAPIServer(cfg, svc, self, retMetrics, opts.responsesEvery)
+	m.Server = m.newAPIServer(cfg, svc, self, retMetrics, periodic, opts.responsesEvery)
 	m.Server.OpenDSR = m.OpenDSR
 	m.Console = m.newConsole(cfg, svc, self, opts.responsesEvery)
 	m.HTTP = newHTTPServer(withConsole(m.Server.Handler(), m.Console.Handler()), cfg.HTTP, m.Logger)

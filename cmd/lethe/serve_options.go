@@ -9,8 +9,10 @@ import (
 // before anything is opened so that a mistyped one fails fast.
 type serveOptions struct {
 	responsesEvery time.Duration
-	heartbeat      time.Duration
-	proxies        []*net.IPNet
+	// auditVerifyEvery paces the leader's verification of the audit chain.
+	auditVerifyEvery time.Duration
+	heartbeat        time.Duration
+	proxies          []*net.IPNet
 	// publicURL is LETHE_PUBLIC_URL or its fallback; "" means the listen
 	// address, known once listening.
 	publicURL string
@@ -28,6 +30,9 @@ func checkServe(cfg Config, demo bool) (serveOptions, error) {
 		return o, err
 	}
 	if o.responsesEvery, err = cfg.responsesEvery(); err != nil {
+		return o, err
+	}
+	if o.auditVerifyEvery, err = cfg.auditVerifyEvery(); err != nil {
 		return o, err
 	}
 	if o.heartbeat, err = cfg.heartbeat(); err != nil {

@@ -15,7 +15,7 @@ import (
 // newQueue builds the workers: requests run by the registry's engine (or
 // fail without a registry), retention sweeps on the registry's schedule and
 // the periodic jobs, all on the elected leader only.
-func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Service, obs retention.Observer, responsesEvery time.Duration) (*queue.Queue, error) {
+func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Service, obs retention.Observer, runs *periodicRuns, opts serveOptions) (*queue.Queue, error) {
 	periodic := []queue.Periodic{selfSweep(self)}
 	if m.Exports != nil {
 		periodic = append(periodic, exportSweep(svc, m.Exports, m.Logger))
@@ -32,8 +32,8 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 		sw := svc.sweeper(m.App, sweepOptions{Observer: obs, Logger: m.Logger})
 		sweep, schedule = afterPeople(m.People, queueSweep(sw, m.Logger)), s
 		// The purge of tenants that stopped collecting responses: the same
-		// sweeper, every responsesEvery.
-		periodic = append(periodic, responsesSweep(sw, responsesEvery, m.Logger))
+		// sweeper, every opts.responsesEvery.
+		periodic = append(periodic, responsesSweep(sw, opts.responsesEvery, m.Logger))
 	}
 	notifiers := dsr.EndObservers{self}
 	if m.People != nil { // an erased person leaves the dictionary of known people
@@ -44,10 +44,11 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 		periodic = append(periodic, queue.Periodic{Name: "audit-checkpoint", Every: auditCheckpointEvery,
 			Run: func(ctx context.Context) error { _, err := svc.Audit.Checkpoint(ctx); return err }})
 	}
+	periodic = append(periodic, auditVerifyJob(svc.Audit, opts.auditVerifyEvery, m.Logger))
 	runner := &dsr.Runner{Store: svc.Execution, Executor: executor, Now: time.Now, Logger: m.Logger,
 		Holds: svc.Holds, Observer: notifiers}
 	cfg := queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
-		Sweep: sweep, Schedule: schedule, Periodic: periodic, Callbacks: m.opendsrCallbacks()}
+		Sweep: sweep, Schedule: schedule, Periodic: runs.count(periodic), Callbacks: m.opendsrCallbacks()}
 	if life := svc.Life; life != nil {
 		cfg.Process, cfg.Heartbeat, cfg.DeadAfter, cfg.Exclusive = life.Process, life.Every, life.Processes.DeadAfter, life.Exclusive
 	}

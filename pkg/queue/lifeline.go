@@ -92,13 +92,36 @@ func (l *lifeline) loop(ctx context.Context) {
 	}
 }
 
-// close stops beating.
+// close stops beating and, once the process holds no running job, removes
+// its row: a process that stopped cleanly is neither live nor stale in
+// lethe_processes_live and lethe_processes_stale. A row whose jobs are
+// still running stays, so that a live process rescues them at once.
 func (l *lifeline) close() {
 	if l.stop != nil {
 		close(l.stop)
 		l.done.Wait()
 		l.stop = nil
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.leave(ctx); err != nil {
+			l.log.Warn("process row not removed at stop; it counts as stale until forgotten", "process", l.self.ID, "error", err)
+		}
 	}
+}
+
+// leave deletes this process's row unless River still records one of its
+// jobs running.
+func (l *lifeline) leave(ctx context.Context) error {
+	q := `DELETE FROM lethe_processes WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM river_job
+		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $1)`
+	if l.db.Dialect != state.Postgres {
+		q = `DELETE FROM lethe_processes WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM river_job
+		WHERE state = 'running' AND json_extract(attempted_by, '$[#-1]') = ?1)`
+	}
+	if _, err := l.db.SQL.ExecContext(ctx, q, l.self.ID); err != nil {
+		return fmt.Errorf("queue: remove the row of process %s: %w", l.self.ID, err)
+	}
+	return nil
 }
 
 // rescueDead rescues the running jobs of every dead process.

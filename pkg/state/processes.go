@@ -169,3 +169,21 @@ func (p *Processes) ids(ctx context.Context, q string, args ...any) ([]string, e
 	}
 	return out, rows.Err()
 }
+
+// Census counts the rows of lethe_processes: live, those that beat within
+// DeadAfter; stale, those silent for longer, until Forget removes them a
+// day later. A process that stops cleanly removes its own row, so a stale
+// one died without stopping (killed, lost host or network).
+func (p *Processes) Census(ctx context.Context) (live, stale int64, err error) {
+	cut := p.DB.now().Add(-p.deadAfter())
+	q, args := `SELECT count(*) FILTER (WHERE beat_at >= ?), count(*) FILTER (WHERE beat_at < ?) FROM lethe_processes`, []any{cut, cut}
+	if p.DB.Dialect == Postgres {
+		q = `SELECT count(*) FILTER (WHERE beat_at >= clock_timestamp() - make_interval(secs => $1)),
+			count(*) FILTER (WHERE beat_at < clock_timestamp() - make_interval(secs => $1)) FROM lethe_processes`
+		args = []any{p.deadAfter().Seconds()}
+	}
+	if err := p.DB.SQL.QueryRowContext(ctx, q, args...).Scan(&live, &stale); err != nil {
+		return 0, 0, fmt.Errorf("state: count processes: %w", err)
+	}
+	return live, stale, nil
+}

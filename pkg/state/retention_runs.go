@@ -390,13 +390,23 @@ func (s *RetentionRuns) Runs(ctx context.Context, f retention.RunFilter) (*reten
 // LastFinished returns the finish time of the latest real retention run
 // (of KindRetention) that completed, or nil: what the last-run metric shows.
 func (s *RetentionRuns) LastFinished(ctx context.Context) (*time.Time, error) {
+	return s.lastEnded(ctx, retention.StatusCompleted)
+}
+
+// LastFailed returns the finish time of the latest real retention run that
+// failed, or nil: a sweep's error, whichever replica ran it.
+func (s *RetentionRuns) LastFailed(ctx context.Context) (*time.Time, error) {
+	return s.lastEnded(ctx, retention.StatusFailed)
+}
+
+func (s *RetentionRuns) lastEnded(ctx context.Context, status retention.Status) (*time.Time, error) {
 	var row retentionRunRow
-	err := s.DB.Gorm.WithContext(ctx).Where("dry_run = ? AND status = ? AND kind = ?", false, string(retention.StatusCompleted), retention.KindRetention).
+	err := s.DB.Gorm.WithContext(ctx).Where("dry_run = ? AND status = ? AND kind = ?", false, string(status), retention.KindRetention).
 		Order("finished_at DESC").Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("last retention run: %w", err)
+		return nil, fmt.Errorf("last %s retention run: %w", status, err)
 	}
 	return utcPtr(row.FinishedAt), nil
 }

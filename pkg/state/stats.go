@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/lethe-privacy/lethe/dsr"
 )
@@ -30,4 +31,25 @@ func (s *Stats) Overdue(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("stats: overdue: %w", err)
 	}
 	return n, nil
+}
+
+// ProcessorsPending returns, by processor (the registry's store name), how
+// many open requests wait for that processor to confirm an erasure: their
+// "notify <processor>" step is still running.
+func (s *Stats) ProcessorsPending(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Name string
+		N    int64
+	}
+	err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT s.name AS name, count(*) AS n FROM lethe_request_steps s
+		JOIN lethe_requests r ON r.id = s.request_id
+		WHERE r.status IN ? AND s.name LIKE 'notify %' AND s.status = 'running' GROUP BY s.name`, openStatuses()).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("stats: processors pending: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[strings.TrimPrefix(r.Name, "notify ")] = r.N
+	}
+	return out, nil
 }
