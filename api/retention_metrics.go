@@ -27,7 +27,7 @@ var _ retention.Observer = (*RetentionMetrics)(nil)
 
 // NewRetentionMetrics returns the metrics; register them on a registry.
 func NewRetentionMetrics() *RetentionMetrics {
-	return &RetentionMetrics{
+	m := &RetentionMetrics{
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_retention_rows_total",
 			Help: "Rows purged, anonymised or redacted by retention sweeps, by collection."}, []string{"collection"}),
 		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_retention_files_deleted_total",
@@ -41,6 +41,10 @@ func NewRetentionMetrics() *RetentionMetrics {
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_responses_purge_runs_total",
 			Help: "Runs of the sweep purging the responses of tenants that stopped collecting them, by status."}, []string{"status"}),
 	}
+	// Both outcomes start at 0, so that increase() sees the first failure.
+	m.responses.WithLabelValues(string(retention.StatusCompleted))
+	m.responses.WithLabelValues(string(retention.StatusFailed))
+	return m
 }
 
 // Batch implements retention.Observer.
