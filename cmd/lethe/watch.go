@@ -14,14 +14,15 @@ import (
 )
 
 // periodicRuns counts the runs of the leader's periodic work by job and
-// outcome (lethe_periodic_runs_total): a job that keeps failing (the
+// outcome (lethe_periodic_runs_total; "task", not "job", which
+// Prometheus keeps for its scrape job): a task that keeps failing (the
 // sweeps of expired exports and self-service links, the audit
 // checkpoints and verification) shows in its "failed" series.
 type periodicRuns struct{ *prometheus.CounterVec }
 
 func newPeriodicRuns() *periodicRuns {
 	return &periodicRuns{prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lethe_periodic_runs_total",
-		Help: "Runs of the elected leader's periodic jobs, by job and status (ok, failed)."}, []string{"job", "status"})}
+		Help: "Runs of the elected leader's periodic tasks, by task and status (ok, failed)."}, []string{"task", "status"})}
 }
 
 // count returns list with each Run counted; both series of every job
