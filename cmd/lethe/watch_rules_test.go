@@ -254,4 +254,3 @@ func section(markdown, heading string) string {
 	}
 	return "\n" + rest
 }
-
