@@ -203,6 +203,10 @@ func TestWatchMetrics(t *testing.T) {
 				s.waitMetric(t, "lethe_processes_live", nil, "with a second replica", equals(2))
 				stop(t, other)
 				s.waitMetric(t, "lethe_processes_live", nil, "after a clean stop", equals(1))
+				time.Sleep(4 * 250 * time.Millisecond) // past three beats: a row left behind is stale by now
+				if v, _ := metricValue(s.scrape(t), "lethe_processes_stale", nil); v != 0 {
+					t.Errorf("lethe_processes_stale = %v after a clean stop, want 0", v)
+				}
 				other = a.serve(t)
 				s.waitMetric(t, "lethe_processes_live", nil, "with a second replica again", equals(2))
 				kill(t, other)
