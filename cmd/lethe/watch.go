@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -25,17 +26,19 @@ func newPeriodicRuns() *periodicRuns {
 		Help: "Runs of the elected leader's periodic tasks, by task and status (ok, failed)."}, []string{"task", "status"})}
 }
 
-// count returns list with each Run counted; both series of every job
-// start at 0, so that increase() sees a job's first failure.
-func (p *periodicRuns) count(list []queue.Periodic) []queue.Periodic {
+// count returns list with each Run counted, and its failures logged with
+// the task's name; both series of every task start at 0, so that
+// increase() sees a task's first failure.
+func (p *periodicRuns) count(list []queue.Periodic, log *slog.Logger) []queue.Periodic {
 	out := make([]queue.Periodic, len(list))
 	for i, job := range list {
 		ok, failed := p.WithLabelValues(job.Name, "ok"), p.WithLabelValues(job.Name, "failed")
-		run := job.Run
+		run, name := job.Run, job.Name
 		job.Run = func(ctx context.Context) error {
 			err := run(ctx)
 			if err != nil {
 				failed.Inc()
+				log.Warn("periodic task failed; it runs again at its next tick", "task", name, "error", err)
 			} else {
 				ok.Inc()
 			}
@@ -55,8 +58,7 @@ func auditVerifyJob(audit *state.AuditLog, every time.Duration, log *slog.Logger
 	return queue.Periodic{Name: "audit-verify", Every: every, Run: func(ctx context.Context) error {
 		c, err := audit.VerifyAndRecord(ctx)
 		if err != nil {
-			log.Warn("audit chain not verified; lethe_audit_last_verified_timestamp_seconds ages", "error", err)
-			return err
+			return fmt.Errorf("audit chain not verified (lethe_audit_last_verified_timestamp_seconds ages): %w", err)
 		}
 		if !c.OK {
 			log.Error("audit chain BROKEN: run lethe audit verify", "entry", c.BadSeq, "problem", c.Problem, "entries", c.Entries)

@@ -48,7 +48,7 @@ func (m *Main) newQueue(ctx context.Context, svc *services, self *selfservice.Se
 	runner := &dsr.Runner{Store: svc.Execution, Executor: executor, Now: time.Now, Logger: m.Logger,
 		Holds: svc.Holds, Observer: notifiers}
 	cfg := queue.Config{DB: m.DB, Logger: m.Logger, Workers: m.Workers, Runner: runner,
-		Sweep: sweep, Schedule: schedule, Periodic: runs.count(periodic), Callbacks: m.opendsrCallbacks()}
+		Sweep: sweep, Schedule: schedule, Periodic: runs.count(periodic, m.Logger), Callbacks: m.opendsrCallbacks()}
 	if life := svc.Life; life != nil {
 		cfg.Process, cfg.Heartbeat, cfg.DeadAfter, cfg.Exclusive = life.Process, life.Every, life.Processes.DeadAfter, life.Exclusive
 	}
