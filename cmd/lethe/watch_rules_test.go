@@ -167,6 +167,37 @@ func ruleProblems(content []byte, fams map[string]*dto.MetricFamily, readme stri
 	return out
 }
 
+// mutation is a change to a checked file and the problem its check must
+// then report; the first case of a table is the file as written.
+type mutation struct {
+	name, from, to string
+	want           string // a problem that must be reported; "" none at all
+}
+
+// checkMutations runs problems on content changed by each case: none as
+// written, the one wanted after each change.
+func checkMutations(t *testing.T, file, content string, problems func([]byte) []string, cases []mutation) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			changed := content
+			if tc.from != "" {
+				if !strings.Contains(changed, tc.from) {
+					t.Fatalf("%s no longer holds %q: update the case", file, tc.from)
+				}
+				changed = strings.Replace(changed, tc.from, tc.to, 1)
+			}
+			got := problems([]byte(changed))
+			switch {
+			case tc.want == "" && len(got) > 0:
+				t.Errorf("%s:\n%s", file, strings.Join(got, "\n"))
+			case tc.want != "" && !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, tc.want) }):
+				t.Errorf("no problem %q reported; got %q", tc.want, got)
+			}
+		})
+	}
+}
+
 func readDeploy(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", name))
@@ -183,10 +214,7 @@ func readDeploy(t *testing.T, name string) []byte {
 func TestAlertRules(t *testing.T) {
 	fams := exposedMetrics(t)
 	rules, readme := string(readDeploy(t, "prometheus/alerts.yaml")), string(readDeploy(t, "README.md"))
-	for _, tc := range []struct {
-		name, from, to string
-		want           string // a problem that must be reported; "" none at all
-	}{
+	checkMutations(t, "alerts.yaml", rules, func(b []byte) []string { return ruleProblems(b, fams, readme) }, []mutation{
 		{name: "as written"},
 		{name: "typo'd metric", from: "max(lethe_requests_overdue)", to: "max(lethe_request_overdue)",
 			want: "LetheRequestsOverdue: metric lethe_request_overdue is not on lethe serve's /metrics"},
@@ -197,24 +225,7 @@ func TestAlertRules(t *testing.T) {
 			want: "LetheHeartbeatsMissing: runbook_url"},
 		{name: "no for", from: "        for: 15m\n        labels:\n          severity: critical", to: "        labels:\n          severity: critical",
 			want: "LetheRequestsOverdue: no for:"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			content := rules
-			if tc.from != "" {
-				if !strings.Contains(content, tc.from) {
-					t.Fatalf("alerts.yaml no longer holds %q: update the case", tc.from)
-				}
-				content = strings.Replace(content, tc.from, tc.to, 1)
-			}
-			problems := ruleProblems([]byte(content), fams, readme)
-			switch {
-			case tc.want == "" && len(problems) > 0:
-				t.Errorf("alerts.yaml:\n%s", strings.Join(problems, "\n"))
-			case tc.want != "" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tc.want) }):
-				t.Errorf("no problem %q reported; got %q", tc.want, problems)
-			}
-		})
-	}
+	})
 }
 
 // TestAlertRulesHaveRunbooks checks that every alert has its own ###
