@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -244,5 +245,22 @@ func stop(t *testing.T, s *demoServer) {
 	}
 	if err := s.cmd.Wait(); err != nil {
 		t.Fatalf("lethe serve after SIGTERM: %v\n%s", err, s.stderr.String())
+	}
+}
+
+// TestAuditVerifyEveryBounds: lethe serve refuses a LETHE_AUDIT_VERIFY_EVERY
+// that is not a duration from 1s to 24h before opening anything, naming
+// the variable.
+func TestAuditVerifyEveryBounds(t *testing.T) {
+	for _, raw := range []string{"often", "500ms", "25h"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a serve that starts is killed
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+		cmd.Env = append(withoutLetheEnv(), "LETHE_DATABASE_URL=sqlite://"+filepath.Join(t.TempDir(), "state.db"),
+			"LETHE_SUBJECT_KEY=watch-test-subject-key-of-32-characters", "LETHE_AUDIT_VERIFY_EVERY="+raw)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "LETHE_AUDIT_VERIFY_EVERY") {
+			t.Errorf("LETHE_AUDIT_VERIFY_EVERY=%s: exit %d, %q; want 2 and the variable named", raw, code, out)
+		}
 	}
 }
