@@ -29,9 +29,12 @@ const DefaultURL = "file://./.lethe/exports"
 // Service stores access packages encrypted in a bucket, records them, and
 // serves them back. It implements engine.Exporter and dsr.ExportService.
 type Service struct {
-	Bucket  *blob.Bucket
-	Key     []byte // LETHE_EXPORT_KEY, KeySize bytes
-	Records dsr.ExportStore
+	Bucket *blob.Bucket
+	Key    []byte // LETHE_EXPORT_KEY, KeySize bytes
+	// Previous are the keys Key replaced (LETHE_EXPORT_KEY_PREVIOUS):
+	// packages encrypted with them still decrypt; none is made with them.
+	Previous [][]byte
+	Records  dsr.ExportStore
 	// Requests checks, in Open, that the caller may see the request.
 	Requests dsr.RequestService
 	// TTL is how long a package can be downloaded; 0 means dsr.DefaultExportTTL.
@@ -159,7 +162,7 @@ func (s *Service) Export(ctx context.Context, req *dsr.Request, a *engine.Access
 		return nil, unavailable("store the package", err)
 	}
 	rec := &dsr.Export{RequestID: req.ID, Tenant: req.Tenant, Object: object, Size: cw.n, Entries: entries,
-		CreatedAt: now, ExpiresAt: info.ExpiresAt}
+		CreatedAt: now, ExpiresAt: info.ExpiresAt, KeyID: dsr.KeyID(s.Key)}
 	if err := s.Records.SaveExport(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -208,7 +211,7 @@ func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Expor
 	} else if err != nil {
 		return nil, nil, unavailable("read the package", err)
 	}
-	dr, err := Decrypt(br, s.Key, id)
+	dr, err := Decrypt(br, s.Key, id, s.Previous...)
 	if err != nil {
 		br.Close()
 		return nil, nil, err
