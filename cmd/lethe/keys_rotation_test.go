@@ -321,4 +321,3 @@ func TestTenantKeyRotation(t *testing.T) {
 		}
 	})
 }
-
