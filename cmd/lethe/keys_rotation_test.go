@@ -146,6 +146,11 @@ func TestKeyRotationInFlight(t *testing.T) {
 		if out, code := runLethe(t, oldEnv, "audit", "export", "--out", filepath.Join(t.TempDir(), "trail.jsonl")); code != 0 {
 			t.Fatalf("audit export (checkpoints with the old audit key): exit %d: %s", code, out)
 		}
+		// An entry after the checkpoint: the new server's first checkpoint
+		// is of a later head and leaves the old key's in the anchor.
+		if code := old.call(t, "POST", "/v1/holds", `{"email":"someone.else@example.com","reason":"case 18"}`, nil); code != http.StatusCreated {
+			t.Fatalf("POST /v1/holds = %d", code)
+		}
 		kill(t, old)
 
 		// The rotation: new keys current, old ones previous.
@@ -161,6 +166,13 @@ func TestKeyRotationInFlight(t *testing.T) {
 			}
 		}
 		s.token = rotAdmin2
+		var verified struct {
+			OK       bool
+			Anchored bool
+		}
+		if code := s.call(t, "GET", "/v1/audit/verify", "", &verified); code != http.StatusOK || !verified.OK || !verified.Anchored {
+			t.Fatalf("GET /v1/audit/verify across the rotation = %d %+v; want an anchored chain that verifies", code, verified)
+		}
 		code, raw = s.sendIdem(t, s.token, "/v1/requests", `{"type":"access","email":"grace@example.com"}`, "grace-access")
 		var again struct{ ID string }
 		if json.Unmarshal(raw, &again); code != http.StatusAccepted || again.ID != grace.ID {
