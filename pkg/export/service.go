@@ -212,11 +212,24 @@ func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Expor
 		return nil, nil, unavailable("read the package", err)
 	}
 	dr, err := Decrypt(br, s.Key, id, s.Previous...)
-	if err != nil {
+	if errors.Is(err, ErrCorrupt) && rec.KeyID != "" && !s.knows(rec.KeyID) {
+		br.Close()
+		return nil, nil, dsr.Errorf(dsr.EUNAVAILABLE, "the package of request %s is encrypted with export key %s, which is neither LETHE_EXPORT_KEY nor in LETHE_EXPORT_KEY_PREVIOUS: put that key back (lethe keys rotate-check lists what needs it)", id, rec.KeyID)
+	} else if err != nil {
 		br.Close()
 		return nil, nil, err
 	}
 	return rec, readCloser{dr, br}, nil
+}
+
+// knows reports whether id is the fingerprint of Key or of a previous key.
+func (s *Service) knows(id string) bool {
+	for _, k := range append([][]byte{s.Key}, s.Previous...) {
+		if dsr.KeyID(k) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Ping checks that the export bucket is reachable, for /readyz.
