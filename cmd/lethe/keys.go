@@ -90,6 +90,27 @@ func (c *Config) auditPrevious() ([]ed25519.PublicKey, error) {
 	return out, nil
 }
 
+// checkPrevious checks the keys of every *_PREVIOUS variable, so that a
+// mistyped one stops lethe serve before it listens. Errors: usage errors
+// naming the variable and the place of the key in its list.
+func (c *Config) checkPrevious() error {
+	if _, err := c.subjectHasher(); err != nil {
+		return err
+	}
+	if _, err := c.auditPrevious(); err != nil {
+		return err
+	}
+	if c.ExportKeyPrevious != "" && c.ExportKey == "" {
+		return fmt.Errorf("%w: LETHE_EXPORT_KEY_PREVIOUS is set without LETHE_EXPORT_KEY: set the current key too", errUsage)
+	}
+	if c.ExportKey != "" {
+		if _, _, err := c.exportKeys(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // keyFlags registers the flags of every key and the keys they replaced,
 // for the commands that weigh them all.
 func (c *Config) keyFlags(fs *pflag.FlagSet) {

@@ -333,3 +333,22 @@ func TestTenantKeyRotation(t *testing.T) {
 		}
 	})
 }
+
+// TestServeRefusesBadPreviousKeys: a key of a *_PREVIOUS list that cannot
+// be a key stops lethe serve at once, exit 2, naming the variable and the
+// key's place in the list, never the key.
+func TestServeRefusesBadPreviousKeys(t *testing.T) {
+	env := withEnv(withoutLetheEnv(), "LETHE_DATABASE_URL=sqlite://"+filepath.Join(t.TempDir(), "state.db"),
+		"LETHE_SUBJECT_KEY="+rotSubject2, "LETHE_EXPORT_KEY="+rotExport2, "LETHE_AUDIT_KEY="+rotAudit2)
+	for _, c := range []struct{ kv, want string }{
+		{"LETHE_SUBJECT_KEY_PREVIOUS=" + rotSubject1 + ",too-short-secret", "LETHE_SUBJECT_KEY_PREVIOUS (or --subject-key-previous): key 2 of the list"},
+		{"LETHE_EXPORT_KEY_PREVIOUS=not-hex-nor-32-bytes", "LETHE_EXPORT_KEY_PREVIOUS (or --export-key-previous): key 1 of the list"},
+		{"LETHE_AUDIT_KEY_PREVIOUS=" + rotAudit1 + ",abcd", "LETHE_AUDIT_KEY_PREVIOUS (or --audit-key-previous): key 2 of the list"},
+	} {
+		out, code := runLethe(t, withEnv(env, c.kv), "serve", "--addr", "127.0.0.1:0")
+		secret := strings.SplitN(strings.SplitN(c.kv, "=", 2)[1], ",", 2)
+		if code != 2 || !strings.Contains(out, c.want) || strings.Contains(out, secret[len(secret)-1]) {
+			t.Errorf("serve with %s: exit %d, output:\n%s\nwant exit 2 saying %q without the key", strings.SplitN(c.kv, "=", 2)[0], code, out, c.want)
+		}
+	}
+}
