@@ -47,10 +47,14 @@ func withEnv(env []string, kv ...string) []string {
 	return append(out, kv...)
 }
 
-// run runs a lethe command with env; its output and exit status.
+// runLethe runs a lethe command with env; its output and exit status. A
+// command still running after a minute (a lethe serve that should have
+// refused to start) is killed.
 func runLethe(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
