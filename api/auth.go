@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,9 +11,9 @@ import (
 const callerKey = "lethe.caller"
 
 // authenticate resolves the bearer token into a dsr.Caller: the admin token
-// (compared in constant time) or a live tenant key. Anything else is 401.
+// or one it replaced that is still listed (compared in constant time), or
+// a live tenant key. Anything else is 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	adminSum := sha256.Sum256([]byte(s.AdminToken))
 	return func(c echo.Context) error {
 		// The scheme is case-insensitive (RFC 9110 11.1): "bearer" is Bearer.
 		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
@@ -23,8 +21,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return dsr.Errorf(dsr.EUNAUTHORIZED, "send Authorization: Bearer <token> with the admin token or a tenant key")
 		}
-		sum := sha256.Sum256([]byte(token))
-		if s.AdminToken != "" && subtle.ConstantTimeCompare(sum[:], adminSum[:]) == 1 {
+		if s.AdminToken != "" && dsr.TokenIn(token, append([]string{s.AdminToken}, s.AdminTokenPrevious...)...) {
 			c.Set(callerKey, dsr.Caller{Admin: true})
 			return next(c)
 		}

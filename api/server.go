@@ -25,8 +25,11 @@ type Pinger interface {
 // Server is Lethe's HTTP server. Fields are set by main before Open.
 type Server struct {
 	AdminToken string
-	Requests   dsr.RequestService
-	Keys       dsr.KeyService
+	// AdminTokenPrevious are the admin tokens AdminToken replaced, still
+	// accepted while listed (LETHE_ADMIN_TOKEN_PREVIOUS).
+	AdminTokenPrevious []string
+	Requests           dsr.RequestService
+	Keys               dsr.KeyService
 	// Tenants is the registry of studios: a slug it does not know is
 	// refused on every route that names a tenant.
 	Tenants dsr.TenantService
@@ -129,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	v1.PUT("/tenants/:tenant", s.putTenant, auth...)
 	v1.POST("/tenants/:tenant/keys", s.createKey, admin...)
 	v1.DELETE("/tenants/:tenant/keys/:id", s.revokeKey, admin...)
+	v1.POST("/tenants/:tenant/keys/:id/rotate", s.rotateKey, admin...)
 	v1.POST("/plan", s.plan, auth...)
 	v1.GET("/audit", s.listAudit, admin...)
 	v1.GET("/audit/verify", s.verifyAudit, admin...)

@@ -162,8 +162,10 @@ func (v *AuditVerification) fail(seq int64, problem string) *AuditVerification {
 // matches (the changed entries lie after the last checkpoint that still
 // matches); one who removed entries from the end, by a chain that stops
 // short of the newest checkpoint. A checkpoint without a valid signature
-// fails the verification: the anchor was written by someone else.
-func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHash string, cps []*Checkpoint, pub ed25519.PublicKey) (*AuditVerification, error) {
+// fails the verification: the anchor was written by someone else. A
+// checkpoint signed by one of previous (the keys pub's replaced, during a
+// rotation) is as valid as one signed by pub.
+func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHash string, cps []*Checkpoint, pub ed25519.PublicKey, previous ...ed25519.PublicKey) (*AuditVerification, error) {
 	if len(cps) == 0 {
 		v, err := VerifyChain(next, headSeq, headHash)
 		if v != nil {
@@ -176,7 +178,7 @@ func VerifyAnchoredChain(next func() (*AuditEntry, error), headSeq int64, headHa
 	newest := cps[len(cps)-1]
 	status := &CheckpointStatus{Seq: newest.Seq, At: newest.At, Checked: len(cps)}
 	for _, c := range cps {
-		if !c.Valid(pub) {
+		if c.SignedBy(append([]ed25519.PublicKey{pub}, previous...)) < 0 {
 			v := (&AuditVerification{Anchored: true, Checkpoint: status}).fail(c.Seq, fmt.Sprintf(
 				"the checkpoint of entry %d (dated %s) has no valid signature of the audit key: the anchor holds a checkpoint Lethe did not write", c.Seq, stamp(c.At)))
 			return v, nil

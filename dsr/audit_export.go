@@ -62,7 +62,7 @@ func (w *AuditExportWriter) Entry(e *AuditEntry) error {
 // VerifyAnchoredChain checks the live chain. Errors: a file that is not an
 // export (its first line names the format), or a line that does not parse,
 // named by its number.
-func VerifyAuditExport(r io.Reader, pub ed25519.PublicKey) (*AuditVerification, error) {
+func VerifyAuditExport(r io.Reader, pub ed25519.PublicKey, previous ...ed25519.PublicKey) (*AuditVerification, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	line := 0
@@ -117,5 +117,5 @@ func VerifyAuditExport(r io.Reader, pub ed25519.PublicKey) (*AuditVerification, 
 			}
 		}
 	}
-	return VerifyAnchoredChain(next, first.Head.Seq, first.Head.Hash, cps, pub)
+	return VerifyAnchoredChain(next, first.Head.Seq, first.Head.Hash, cps, pub, previous...)
 }

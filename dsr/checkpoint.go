@@ -48,6 +48,17 @@ func (c *Checkpoint) Valid(pub ed25519.PublicKey) bool {
 	return err == nil && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, c.Message(), sig)
 }
 
+// SignedBy returns the index of the first key in pubs whose signature c
+// carries, or -1.
+func (c *Checkpoint) SignedBy(pubs []ed25519.PublicKey) int {
+	for i, pub := range pubs {
+		if c.Valid(pub) {
+			return i
+		}
+	}
+	return -1
+}
+
 // CheckpointStore keeps checkpoints outside the state store (the anchor).
 type CheckpointStore interface {
 	// SaveCheckpoint stores c, replacing a checkpoint of the same Seq.

@@ -23,6 +23,9 @@ type Export struct {
 	// ErasedBy is the erasure that deleted the package with the rest of
 	// its person's data; "" when it expired or still exists.
 	ErasedBy string `json:"erased_by,omitempty"`
+	// KeyID is the fingerprint (KeyID) of the export key the package is
+	// encrypted with; "" for packages made before it was recorded.
+	KeyID string `json:"-"`
 }
 
 // ExportStore records access packages in Lethe's state store.

@@ -39,6 +39,10 @@ type SubjectHasher struct {
 	// once per request listed); bounded by maxCachedTenants.
 	tenants     sync.Map // tenant → []byte
 	tenantCount atomic.Int64
+	// previous are the hashers of the keys this one replaced
+	// (LETHE_SUBJECT_KEY_PREVIOUS), newest first: values made with them
+	// are still matched, never made anew.
+	previous []*SubjectHasher
 }
 
 // maxCachedTenants bounds the per-tenant key cache; past it keys are
@@ -116,9 +120,82 @@ func (h *SubjectHasher) Legacy(email string) Subject {
 	return Subject(mac(h.secret, strings.ToLower(email))) // as it was then: no sigma folding
 }
 
-// Subjects returns the Subject of email and its Legacy one.
+// Subjects returns the Subject of email and its Legacy one, then those
+// under each previous key: every value a row about email may carry.
 func (h *SubjectHasher) Subjects(email string) []Subject {
-	return []Subject{h.Subject(email), h.Legacy(email)}
+	out := []Subject{h.Subject(email), h.Legacy(email)}
+	for _, p := range h.previous {
+		out = append(out, p.Subject(email), p.Legacy(email))
+	}
+	return out
+}
+
+// WithPrevious makes h also match values made with the keys it replaced,
+// newest first, and returns h. Empty keys are skipped. Call it before h is
+// shared.
+func (h *SubjectHasher) WithPrevious(keys ...[]byte) *SubjectHasher {
+	for _, k := range keys {
+		if len(k) > 0 {
+			h.previous = append(h.previous, NewSubjectHasher(k))
+		}
+	}
+	return h
+}
+
+// KeyID returns the fingerprint of h's current key (see KeyID).
+func (h *SubjectHasher) KeyID() string { return KeyID(h.secret) }
+
+// KeyIDs returns the fingerprints of the current key, then the previous.
+func (h *SubjectHasher) KeyIDs() []string {
+	out := []string{h.KeyID()}
+	for _, p := range h.previous {
+		out = append(out, p.KeyID())
+	}
+	return out
+}
+
+// Match returns the fingerprint of the key under which email's Subject (or
+// its Legacy one) is s, current first; "" when no configured key made it.
+func (h *SubjectHasher) Match(email string, s Subject) string {
+	for _, k := range append([]*SubjectHasher{h}, h.previous...) {
+		if k.Subject(email) == s || k.Legacy(email) == s {
+			return k.KeyID()
+		}
+	}
+	return ""
+}
+
+// Signs returns Sign(purpose, data) under the current key, then under
+// each previous one: what a token issued before a rotation was stored as.
+func (h *SubjectHasher) Signs(purpose string, data []byte) []string {
+	out := []string{h.Sign(purpose, data)}
+	for _, p := range h.previous {
+		out = append(out, p.Sign(purpose, data))
+	}
+	return out
+}
+
+// Signed reports, in constant time per key, whether sig is Sign(purpose,
+// data) under the current or a previous key.
+func (h *SubjectHasher) Signed(purpose string, data []byte, sig string) bool {
+	ok := false
+	for _, want := range h.Signs(purpose, data) {
+		ok = hmac.Equal([]byte(want), []byte(sig)) || ok
+	}
+	return ok
+}
+
+// keyIDInfo is what KeyID's HMAC is computed over.
+const keyIDInfo = "lethe key id"
+
+// KeyID returns a short fingerprint of a secret key, safe to store and
+// print: the first 8 bytes, in hex, of HMAC-SHA256(key, "lethe key id").
+// Rows record the KeyID of the key they were made with, so that lethe keys
+// rotate-check can tell what still depends on a key.
+func KeyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(keyIDInfo))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // TenantView returns what tenant is shown of subject s: a keyed hash of s

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,5 +65,45 @@ func TestLegacyIsTheOldHash(t *testing.T) {
 	m.Write([]byte(strings.ToLower(email)))
 	if got, want := dsr.NewSubjectHasher(secret).Legacy(email), dsr.Subject(hex.EncodeToString(m.Sum(nil))); got != want {
 		t.Errorf("Legacy = %s, want the old hash %s", got, want)
+	}
+}
+
+// TestSubjectHasherPrevious: a hasher with a previous key makes values
+// with the current key only, and matches values made with either: the
+// subjects of an email, the key whose subject a row carries, and tokens
+// signed before the rotation. A key fingerprint is short, stable and does
+// not reveal the key.
+func TestSubjectHasherPrevious(t *testing.T) {
+	oldKey, newKey := []byte("old-subject-key-of-at-least-32-characters"), []byte("new-subject-key-of-at-least-32-characters")
+	old := dsr.NewSubjectHasher(oldKey)
+	h := dsr.NewSubjectHasher(newKey).WithPrevious(oldKey)
+	const email = "Rotated.Person@example.com"
+	if h.Subject(email) != dsr.NewSubjectHasher(newKey).Subject(email) || h.Sign("p", []byte("d")) != dsr.NewSubjectHasher(newKey).Sign("p", []byte("d")) {
+		t.Fatal("a previous key changed what the current key makes")
+	}
+	if !slices.Contains(h.Subjects(email), old.Subject(email)) || !slices.Contains(h.Subjects(email), old.Legacy(email)) {
+		t.Errorf("Subjects %v lacks the old key's subjects", h.Subjects(email))
+	}
+	if got := h.Match(email, old.Subject(email)); got != dsr.KeyID(oldKey) {
+		t.Errorf("Match of an old subject = %q; want the old key's id %q", got, dsr.KeyID(oldKey))
+	}
+	if got := h.Match(email, h.Subject(email)); got != h.KeyID() {
+		t.Errorf("Match of a current subject = %q; want %q", got, h.KeyID())
+	}
+	if got := h.Match("someone.else@example.com", old.Subject(email)); got != "" {
+		t.Errorf("Match of another person's subject = %q; want none", got)
+	}
+	sig := old.Sign("self-link", []byte("token"))
+	if !h.Signed("self-link", []byte("token"), sig) || h.Signed("self-link", []byte("other"), sig) || h.Signed("self-code", []byte("token"), sig) {
+		t.Error("Signed does not tell a token signed with the old key from others")
+	}
+	if dsr.NewSubjectHasher(newKey).Signed("self-link", []byte("token"), sig) {
+		t.Error("without the previous key an old token is still accepted")
+	}
+	if ids := h.KeyIDs(); len(ids) != 2 || ids[0] != dsr.KeyID(newKey) || ids[1] != dsr.KeyID(oldKey) {
+		t.Errorf("KeyIDs = %v", ids)
+	}
+	if id := dsr.KeyID(oldKey); len(id) != 16 || strings.Contains(string(oldKey), id) || id == dsr.KeyID(newKey) {
+		t.Errorf("KeyID = %q; want 16 hex digits, distinct per key", id)
 	}
 }

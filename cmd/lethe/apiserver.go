@@ -44,7 +44,7 @@ func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service
 		ended = self
 	}
 	return &api.Server{
-		AdminToken: cfg.AdminToken, Requests: svc.Requests, Keys: svc.Keys, Tenants: svc.Tenants, Audit: svc.Audit, Ready: ready,
+		AdminToken: cfg.AdminToken, AdminTokenPrevious: splitKeys(cfg.AdminTokenPrevious), Requests: svc.Requests, Keys: svc.Keys, Tenants: svc.Tenants, Audit: svc.Audit, Ready: ready,
 		Planner: planner, Subject: svc.Hasher, Metrics: metrics, Logger: m.Logger, Now: time.Now,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.Execution.Journal(id).Steps(ctx) },
 		Holds: svc.Holds, Settings: svc.Settings, LastSweep: svc.Runs.LastFinished,

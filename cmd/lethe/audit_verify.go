@@ -34,10 +34,14 @@ func (m *Main) openAnchor(ctx context.Context, cfg Config) (*state.Anchor, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	prev, err := cfg.auditPrevious()
+	if err != nil {
+		return nil, err
+	}
 	if m.Anchor, err = openAnchorBucket(ctx, cfg); err != nil {
 		return nil, err
 	}
-	return &state.Anchor{Store: &anchor.Store{Bucket: m.Anchor}, Key: key}, nil
+	return &state.Anchor{Store: &anchor.Store{Bucket: m.Anchor}, Key: key, Previous: prev}, nil
 }
 
 // checkAnchor logs, at start, an audit chain that diverged from its
@@ -71,7 +75,11 @@ func auditLog(ctx context.Context, cfg Config, db *state.DB, pub ed25519.PublicK
 	if cfg.AuditKey == "" && pub == nil {
 		return log, nil, nil
 	}
-	a := &state.Anchor{PublicKey: pub}
+	prev, err := cfg.auditPrevious()
+	if err != nil {
+		return nil, nil, err
+	}
+	a := &state.Anchor{PublicKey: pub, Previous: prev}
 	if cfg.AuditKey != "" {
 		key, err := dsr.ParseAuditKey(cfg.AuditKey)
 		if err != nil {
@@ -121,14 +129,19 @@ audit export with --pubkey alone, on any machine. Exit 1 when the chain is
 broken.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var pub ed25519.PublicKey
-			if pubkey != "" {
-				var err error
-				if pub, err = dsr.ParsePublicKey(pubkey); err != nil {
+			var pubs []ed25519.PublicKey
+			for _, k := range splitKeys(pubkey) {
+				pub, err := dsr.ParsePublicKey(k)
+				if err != nil {
 					return fmt.Errorf("%w: --pubkey: %v", errUsage, err)
 				}
+				pubs = append(pubs, pub)
 			}
-			v, err := auditVerify(cmd.Context(), cfg, file, pub)
+			var pub ed25519.PublicKey
+			if len(pubs) > 0 {
+				pub = pubs[0]
+			}
+			v, err := auditVerify(cmd.Context(), cfg, file, pub, pubs[min(1, len(pubs)):]...)
 			if err != nil {
 				return err
 			}
@@ -140,11 +153,11 @@ broken.`,
 	cfg.auditFlags(fs)
 	cfg.exportURLFlag(fs)
 	fs.StringVar(&file, "file", "", "check a file written by lethe audit export instead of the state store (needs --pubkey)")
-	fs.StringVar(&pubkey, "pubkey", "", "the public key lethe audit pubkey prints: checks the checkpoints without the private key")
+	fs.StringVar(&pubkey, "pubkey", "", "the public key lethe audit pubkey prints: checks the checkpoints without the private key; after a rotation, the current one then the previous ones, comma-separated")
 	return cmd
 }
 
-func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.PublicKey) (*dsr.AuditVerification, error) {
+func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.PublicKey, previous ...ed25519.PublicKey) (*dsr.AuditVerification, error) {
 	if file != "" {
 		if pub == nil {
 			return nil, fmt.Errorf("%w: --file needs --pubkey (lethe audit pubkey prints it where LETHE_AUDIT_KEY is set)", errUsage)
@@ -154,7 +167,7 @@ func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.Publi
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		defer f.Close()
-		v, err := dsr.VerifyAuditExport(f, pub)
+		v, err := dsr.VerifyAuditExport(f, pub, previous...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errFailed, err)
 		}
@@ -162,6 +175,9 @@ func auditVerify(ctx context.Context, cfg Config, file string, pub ed25519.Publi
 	}
 	var v *dsr.AuditVerification
 	err := withAuditLog(ctx, cfg, pub, func(log *state.AuditLog) (err error) {
+		if log.Anchor != nil {
+			log.Anchor.Previous = append(log.Anchor.Previous, previous...)
+		}
 		v, err = log.Verify(ctx)
 		return err
 	})

@@ -22,7 +22,14 @@ type Config struct {
 	SubjectKey  string
 	ExportURL   string // where access packages go (a gocloud URL)
 	ExportKey   string // hex or base64 of the 32-byte key that encrypts them
-	SMTPURL     string // smtp://user:pass@host:port for end users' emails; "" logs them
+	// The *Previous fields are the comma-separated keys (or tokens) that
+	// the current ones replaced: still accepted, matched and verified,
+	// never used to make anything new (see keys.go).
+	AdminTokenPrevious string
+	SubjectKeyPrevious string
+	ExportKeyPrevious  string
+	AuditKeyPrevious   string
+	SMTPURL            string // smtp://user:pass@host:port for end users' emails; "" logs them
 	// SMTPInsecure allows an SMTP URL with ?tls=none outside --demo.
 	SMTPInsecure bool
 	PublicURL    string // where end users reach Lethe, the base of emailed links
@@ -74,6 +81,8 @@ func (c *Config) databaseFlag(fs *pflag.FlagSet) {
 func (c *Config) subjectKeyFlag(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SubjectKey, "subject-key", "", "secret for the HMAC that stands for emails in logs and audit, 32+ characters")
 	bindEnv(fs, "subject-key", "LETHE_SUBJECT_KEY")
+	fs.StringVar(&c.SubjectKeyPrevious, "subject-key-previous", "", "subject keys replaced by --subject-key, comma-separated, newest first: rows hashed with them still match until lethe keys rotate-check says none is left")
+	bindEnv(fs, "subject-key-previous", "LETHE_SUBJECT_KEY_PREVIOUS")
 }
 
 // registryFlag registers the flag that names the registry.
@@ -88,6 +97,8 @@ func (c *Config) registryFlag(cmd *cobra.Command) {
 func (c *Config) auditFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.AuditKey, "audit-key", "", "Ed25519 seed, 32 bytes in hex or base64 (openssl rand -hex 32), that signs checkpoints of the audit chain kept outside the state store (unset: the trail is not anchored)")
 	bindEnv(fs, "audit-key", "LETHE_AUDIT_KEY")
+	fs.StringVar(&c.AuditKeyPrevious, "audit-key-previous", "", "audit keys replaced by --audit-key, comma-separated, newest first: checkpoints they signed still verify (lethe keys migrate re-signs them with the current key)")
+	bindEnv(fs, "audit-key-previous", "LETHE_AUDIT_KEY_PREVIOUS")
 	fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", "", "gocloud bucket URL where the audit checkpoints are kept (default the export bucket, under audit/checkpoints/)")
 	bindEnv(fs, "audit-anchor-url", "LETHE_AUDIT_ANCHOR_URL")
 }
@@ -108,6 +119,8 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	bindEnv(fs, "addr", "LETHE_ADDR")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "admin bearer token")
 	bindEnv(fs, "admin-token", "LETHE_ADMIN_TOKEN")
+	fs.StringVar(&c.AdminTokenPrevious, "admin-token-previous", "", "admin tokens replaced by --admin-token, comma-separated: still accepted until removed from this list")
+	bindEnv(fs, "admin-token-previous", "LETHE_ADMIN_TOKEN_PREVIOUS")
 	c.exportURLFlag(fs)
 	c.auditFlags(fs)
 	fs.StringVar(&c.AuditVerifyEvery, "audit-verify-every", "10m", "how often the elected leader verifies the audit chain and its signed checkpoints, as lethe audit verify does, for lethe_audit_verified on /metrics: a Go duration, 1s to 24h")
@@ -126,6 +139,7 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	bindEnv(fs, "trusted-proxies", "LETHE_TRUSTED_PROXIES")
 	fs.StringVar(&c.ExportKey, "export-key", "", "32-byte key, hex or base64, that encrypts access packages at rest (without it access requests fail)")
 	bindEnv(fs, "export-key", "LETHE_EXPORT_KEY")
+	c.exportKeyPreviousFlag(fs)
 	fs.StringVar(&c.OpenDSRKey, "opendsr-key", "", "PEM RSA or ECDSA private key, or the path of a file holding it, that signs OpenDSR responses and callbacks; a CERTIFICATE block after it is served, else a self-signed one (unset: the OpenDSR routes answer 503)")
 	bindEnv(fs, "opendsr-key", "LETHE_OPENDSR_KEY")
 	fs.BoolVar(&c.OpenDSRPrivateCallbacks, "opendsr-private-callbacks", false, "let OpenDSR callbacks reach loopback and private addresses, for controllers on the same network (1 or true; on with --demo)")

@@ -19,7 +19,7 @@ func (m *Main) newConsole(cfg Config, svc *services, self *selfservice.Service, 
 	c := &console.Console{
 		Requests: svc.Requests, Tenants: svc.Tenants, Audit: svc.Audit, Subject: svc.Hasher,
 		Sessions: &state.ConsoleSessions{DB: m.DB}, Mail: self.Mail, Limiter: self, ClientIP: api.ClientIP(self.Limits.TrustedProxies),
-		AdminToken: cfg.AdminToken, PublicURL: self.PublicURL, Holds: svc.Holds, ResponsesEvery: responsesEvery,
+		AdminToken: cfg.AdminToken, AdminTokenPrevious: splitKeys(cfg.AdminTokenPrevious), PublicURL: self.PublicURL, Holds: svc.Holds, ResponsesEvery: responsesEvery,
 		Steps: func(ctx context.Context, id string) ([]dsr.Step, error) { return svc.Execution.Journal(id).Steps(ctx) },
 		Now:   time.Now, Logger: m.Logger, Ended: self,
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -24,15 +23,20 @@ func openExports(ctx context.Context, cfg Config, db *state.DB, requests dsr.Req
 		log.Warn("LETHE_EXPORT_KEY is not set: access requests will fail until one is set (openssl rand -hex 32)")
 		return nil, nil
 	}
-	key, err := export.ParseKey(cfg.ExportKey)
+	key, previous, err := cfg.exportKeys()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, err
+	}
+	if len(previous) == 0 { // no rotation under way: the current key made every package
+		if _, err := state.StampExportKeys(ctx, db, dsr.KeyID(key)); err != nil {
+			return nil, err
+		}
 	}
 	bucket, err := export.OpenBucket(ctx, cfg.ExportURL)
 	if err != nil {
 		return nil, err
 	}
-	return &export.Service{Bucket: bucket, Key: key, Records: &state.ExportStore{DB: db}, Requests: requests, Now: time.Now}, nil
+	return &export.Service{Bucket: bucket, Key: key, Previous: previous, Records: &state.ExportStore{DB: db}, Requests: requests, Now: time.Now}, nil
 }
 
 // exportSweep is the periodic job that deletes expired packages.

@@ -116,7 +116,7 @@ func withRequests(ctx context.Context, cfg Config, withQueue bool, fn func(*serv
 			return err
 		}
 	}
-	svc, err := newServices(db, cfg.SubjectKey, enq, nil, nil)
+	svc, err := newServices(db, cfg, enq, nil, nil)
 	if err != nil {
 		return err
 	}

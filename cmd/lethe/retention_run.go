@@ -53,7 +53,7 @@ func runRetention(ctx context.Context, c *cli, cfg Config, o retention.Options, 
 		return err
 	}
 	defer db.Close()
-	svc, err := newServices(db, cfg.SubjectKey, nil, nil, nil)
+	svc, err := newServices(db, cfg, nil, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -189,7 +189,7 @@ func TestInterruptedSweepJobIsHandedOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := newServices(db, "handed-on-test-subject-key-of-32-characters", nil, nil, nil)
+	svc, err := newServices(db, Config{SubjectKey: "handed-on-test-subject-key-of-32-characters"}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

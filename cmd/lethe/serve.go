@@ -16,7 +16,6 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/lethe-privacy/lethe/api"
-	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/console"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/export"
@@ -138,17 +137,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hasher := dsr.NewSubjectHasher([]byte(cfg.SubjectKey))
+	hasher, err := cfg.subjectHasher()
+	if err != nil {
+		return err
+	}
 	if n, err := state.RehashSubjects(ctx, m.DB, hasher); err != nil {
 		return err
 	} else if n > 0 {
-		m.Logger.Info("subjects of open requests and holds rehashed with the derived audit key", "rows", n)
+		m.Logger.Info("subjects of open requests and holds moved to the current subject key", "rows", n, "key_id", hasher.KeyID())
 	}
 	anchor, err := m.openAnchor(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	svc, err := newServices(m.DB, cfg.SubjectKey, enq, anchor, life)
+	svc, err := newServices(m.DB, cfg, enq, anchor, life)
 	if err != nil {
 		return err
 	}

@@ -44,5 +44,5 @@ func checkServe(cfg Config, demo bool) (serveOptions, error) {
 	if o.publicURL, err = cfg.publicURL(demo); err != nil {
 		return o, err
 	}
-	return o, nil
+	return o, cfg.checkPrevious()
 }

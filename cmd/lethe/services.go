@@ -35,14 +35,18 @@ type services struct {
 	Life *liveness
 }
 
-// newServices builds the stores over db with the subject key (already
-// checked to be long enough) and the audit anchor (nil: the trail is not
+// newServices builds the stores over db with the subject key of cfg
+// (already checked to be long enough) and the keys it replaced, and the audit anchor (nil: the trail is not
 // anchored). enq queues the jobs of requests and
 // retention runs; nil for a command that queues nothing, whose stores then
 // refuse to queue. life is lethe serve's liveness, nil for a command.
 // Errors: the redaction keys cannot be derived.
-func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *state.Anchor, life *liveness) (*services, error) {
-	keys, err := redact.NewKeyring([]byte(subjectKey))
+func newServices(db *state.DB, cfg Config, enq *queue.Enqueuer, anchor *state.Anchor, life *liveness) (*services, error) {
+	hasher, err := cfg.subjectHasher()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := redact.NewKeyring([]byte(cfg.SubjectKey))
 	if err != nil {
 		return nil, fmt.Errorf("redaction keys: %w", err)
 	}
@@ -50,7 +54,6 @@ func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *s
 	if enq != nil {
 		enqueue, enqueueRun = enq.Request, enq.Retention
 	}
-	hasher := dsr.NewSubjectHasher([]byte(subjectKey))
 	audit := &state.AuditLog{DB: db, Anchor: anchor}
 	requests := &state.RequestService{DB: db, Subject: hasher, Audit: audit, Enqueue: enqueue}
 	self := &state.SelfStore{DB: db, Audit: audit, Requests: requests, Enqueue: enqueue}
@@ -70,7 +73,7 @@ func newServices(db *state.DB, subjectKey string, enq *queue.Enqueuer, anchor *s
 		Exports:   &state.ExportStore{DB: db},
 		Runs: &state.RetentionRuns{DB: db, Audit: audit, Subject: hasher, Enqueue: enqueueRun,
 			Process: process, Processes: processes},
-		Holds:     &state.Holds{DB: db, Audit: audit},
+		Holds:     &state.Holds{DB: db, Audit: audit, SubjectKey: hasher.KeyID()},
 		Settings:  &state.TenantSettings{DB: db, Audit: audit},
 		Redactors: keys,
 		Copies:    &state.Copies{DB: db, Self: self},

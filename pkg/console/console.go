@@ -73,6 +73,9 @@ type Console struct {
 	// its trusted proxies); nil takes the connection's.
 	ClientIP   func(*http.Request) string
 	AdminToken string
+	// AdminTokenPrevious are admin tokens AdminToken replaced, still
+	// accepted while listed.
+	AdminTokenPrevious []string
 	// PublicURL is where people reach Lethe: the emailed link's base, and
 	// with https the sessions' cookies are Secure.
 	PublicURL string

@@ -2,8 +2,6 @@ package console
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
@@ -198,8 +196,7 @@ func (c *Console) adminSignIn(w http.ResponseWriter, r *http.Request) {
 		again(status, msg)
 		return
 	}
-	got, want := sha256.Sum256([]byte(strings.TrimSpace(r.FormValue("token")))), sha256.Sum256([]byte(c.AdminToken))
-	if c.AdminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	if c.AdminToken == "" || !dsr.TokenIn(strings.TrimSpace(r.FormValue("token")), append([]string{c.AdminToken}, c.AdminTokenPrevious...)...) {
 		again(http.StatusUnauthorized, "Token: not the admin token. Studio owners sign in with their email; tenant keys do not open the console.")
 		return
 	}

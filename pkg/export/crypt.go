@@ -65,12 +65,13 @@ func Encrypt(w io.Writer, key []byte, label string) (io.WriteCloser, error) {
 	return age.Encrypt(w, id.Recipient(), labelRecipient(label))
 }
 
-// Decrypt returns a reader of what Encrypt wrote to r under key and label,
-// or of a package in the legacy format that came before (see
-// decryptLegacy), told apart by their first bytes. Errors (from Decrypt or
-// the reader): ErrKey; ErrCorrupt for a wrong key or label, or a file
-// altered or truncated, joined with the cause.
-func Decrypt(r io.Reader, key []byte, label string) (io.Reader, error) {
+// Decrypt returns a reader of what Encrypt wrote to r under key, or one of
+// previous (the keys key replaced), and label, or of a package in the
+// legacy format that came before (see decryptLegacy, which knows key
+// only), told apart by their first bytes. Errors (from Decrypt or the
+// reader): ErrKey; ErrCorrupt for a wrong key or label, or a file altered
+// or truncated, joined with the cause.
+func Decrypt(r io.Reader, key []byte, label string, previous ...[]byte) (io.Reader, error) {
 	if len(key) != KeySize {
 		return nil, ErrKey
 	}
@@ -82,11 +83,15 @@ func Decrypt(r io.Reader, key []byte, label string) (io.Reader, error) {
 	case string(head) != ageMagic:
 		return nil, ErrCorrupt
 	}
-	id, err := AgeIdentity(key)
-	if err != nil {
-		return nil, err
+	var ids []age.Identity
+	for _, k := range append([][]byte{key}, previous...) {
+		id, err := AgeIdentity(k)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, labelIdentity{id: id, label: label})
 	}
-	dr, err := age.Decrypt(br, labelIdentity{id: id, label: label})
+	dr, err := age.Decrypt(br, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}

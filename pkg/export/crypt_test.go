@@ -245,3 +245,41 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageOfPreviousKeyServed: a package encrypted with the export key
+// before a rotation is served while that key is in Previous; once it is
+// dropped, the answer names the key by its fingerprint and says where to
+// put it back, never the key itself.
+func TestPackageOfPreviousKeyServed(t *testing.T) {
+	ctx := context.Background()
+	bucket := memblob.OpenBucket(nil)
+	defer bucket.Close()
+	oldKey, newKey := bytes.Repeat([]byte{1}, export.KeySize), bytes.Repeat([]byte{2}, export.KeySize)
+	plain := []byte("the package of one person")
+	if err := bucket.WriteAll(ctx, "req-old.zip.age", encrypt(t, oldKey, "req-old", plain), nil); err != nil {
+		t.Fatal(err)
+	}
+	records := &state.ExportStore{DB: openState(t, state.SQLite)}
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := records.SaveExport(ctx, &dsr.Export{RequestID: "req-old", Object: "req-old.zip.age",
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour), KeyID: dsr.KeyID(oldKey)}); err != nil {
+		t.Fatal(err)
+	}
+	req := &dsr.Request{ID: "req-old", Type: dsr.TypeAccess, Status: dsr.StatusCompleted}
+	rotated := &export.Service{Bucket: bucket, Key: newKey, Previous: [][]byte{oldKey}, Records: records}
+	_, rc, err := rotated.OpenRequest(ctx, req)
+	if err != nil {
+		t.Fatalf("with the old key previous: %v", err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("served %q, %v; want %q", got, err, plain)
+	}
+	dropped := &export.Service{Bucket: bucket, Key: newKey, Records: records}
+	_, _, err = dropped.OpenRequest(ctx, req)
+	if dsr.ErrorCode(err) != dsr.EUNAVAILABLE || !strings.Contains(err.Error(), dsr.KeyID(oldKey)) ||
+		!strings.Contains(err.Error(), "LETHE_EXPORT_KEY_PREVIOUS") || strings.Contains(err.Error(), hex.EncodeToString(oldKey)) {
+		t.Fatalf("with the old key dropped: %v; want EUNAVAILABLE naming its fingerprint and LETHE_EXPORT_KEY_PREVIOUS", err)
+	}
+}

@@ -29,9 +29,12 @@ const DefaultURL = "file://./.lethe/exports"
 // Service stores access packages encrypted in a bucket, records them, and
 // serves them back. It implements engine.Exporter and dsr.ExportService.
 type Service struct {
-	Bucket  *blob.Bucket
-	Key     []byte // LETHE_EXPORT_KEY, KeySize bytes
-	Records dsr.ExportStore
+	Bucket *blob.Bucket
+	Key    []byte // LETHE_EXPORT_KEY, KeySize bytes
+	// Previous are the keys Key replaced (LETHE_EXPORT_KEY_PREVIOUS):
+	// packages encrypted with them still decrypt; none is made with them.
+	Previous [][]byte
+	Records  dsr.ExportStore
 	// Requests checks, in Open, that the caller may see the request.
 	Requests dsr.RequestService
 	// TTL is how long a package can be downloaded; 0 means dsr.DefaultExportTTL.
@@ -159,7 +162,7 @@ func (s *Service) Export(ctx context.Context, req *dsr.Request, a *engine.Access
 		return nil, unavailable("store the package", err)
 	}
 	rec := &dsr.Export{RequestID: req.ID, Tenant: req.Tenant, Object: object, Size: cw.n, Entries: entries,
-		CreatedAt: now, ExpiresAt: info.ExpiresAt}
+		CreatedAt: now, ExpiresAt: info.ExpiresAt, KeyID: dsr.KeyID(s.Key)}
 	if err := s.Records.SaveExport(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -208,12 +211,25 @@ func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Expor
 	} else if err != nil {
 		return nil, nil, unavailable("read the package", err)
 	}
-	dr, err := Decrypt(br, s.Key, id)
-	if err != nil {
+	dr, err := Decrypt(br, s.Key, id, s.Previous...)
+	if errors.Is(err, ErrCorrupt) && rec.KeyID != "" && !s.knows(rec.KeyID) {
+		br.Close()
+		return nil, nil, dsr.Errorf(dsr.EUNAVAILABLE, "the package of request %s is encrypted with export key %s, which is neither LETHE_EXPORT_KEY nor in LETHE_EXPORT_KEY_PREVIOUS: put that key back (lethe keys rotate-check lists what needs it)", id, rec.KeyID)
+	} else if err != nil {
 		br.Close()
 		return nil, nil, err
 	}
 	return rec, readCloser{dr, br}, nil
+}
+
+// knows reports whether id is the fingerprint of Key or of a previous key.
+func (s *Service) knows(id string) bool {
+	for _, k := range append([][]byte{s.Key}, s.Previous...) {
+		if dsr.KeyID(k) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Ping checks that the export bucket is reachable, for /readyz.

@@ -627,7 +627,7 @@ func (d *dict) drop(e erasure, h *dsr.SubjectHasher) bool {
 func (p *person) erasedBy(e erasure, h *dsr.SubjectHasher) bool {
 	for _, em := range p.emails {
 		f := dsr.FoldEmail(em)
-		if (e.email != "" && f == e.email) || (h != nil && e.subject != "" && h.Subject(f) == e.subject) {
+		if (e.email != "" && f == e.email) || (h != nil && e.subject != "" && h.Match(f, e.subject) != "") {
 			return true
 		}
 	}

@@ -2,7 +2,6 @@ package selfservice
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -155,8 +154,9 @@ func (s *Service) Verify(ctx context.Context, id, code, ip string) (*dsr.Request
 		release()
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "code: the six digits from the email")
 	}
-	want := s.codeHash(id, code)
-	out, err := s.Store.Verify(ctx, id, func(h string) bool { return hmac.Equal([]byte(h), []byte(want)) })
+	// A code sent before a rotation of the subject key was stored under
+	// the previous key: it still opens its request.
+	out, err := s.Store.Verify(ctx, id, func(h string) bool { return s.Subject.Signed("self-code", []byte(id+"\x00"+code), h) })
 	// Only a code checked and found wrong stays counted against the client
 	// and the address (422 with attempts left, 403 for the last).
 	if c := dsr.ErrorCode(err); err == nil || (c != dsr.EUNPROCESSABLE && c != dsr.EFORBIDDEN) {
@@ -175,7 +175,16 @@ func (s *Service) Download(ctx context.Context, token string) (*dsr.Export, io.R
 	if raw, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(raw) != tokenBytes {
 		return nil, nil, dsr.Errorf(dsr.ENOTFOUND, "this download link does not exist: use the link from the latest email")
 	}
-	id, expires, err := s.Store.Link(ctx, s.Subject.Sign("self-link", []byte(token)))
+	var id string
+	var expires time.Time
+	var err error
+	// A link emailed before a rotation of the subject key is stored under
+	// the previous key: try each, current first.
+	for _, h := range s.Subject.Signs("self-link", []byte(token)) {
+		if id, expires, err = s.Store.Link(ctx, h); dsr.ErrorCode(err) != dsr.ENOTFOUND {
+			break
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -224,7 +224,7 @@ func (l *AuditLog) Verify(ctx context.Context) (*dsr.AuditVerification, error) {
 	var out *dsr.AuditVerification
 	err = l.readChain(ctx, func(head auditHead, next func() (*dsr.AuditEntry, error)) error {
 		var err error
-		out, err = dsr.VerifyAnchoredChain(next, head.Seq, head.Hash, cps, pub)
+		out, err = dsr.VerifyAnchoredChain(next, head.Seq, head.Hash, cps, pub, l.previousKeys()...)
 		return err
 	})
 	return out, err

@@ -24,6 +24,9 @@ type Anchor struct {
 	Key ed25519.PrivateKey
 	// PublicKey checks them; nil means Key's public half.
 	PublicKey ed25519.PublicKey
+	// Previous are the public keys of the audit keys Key replaced
+	// (LETHE_AUDIT_KEY_PREVIOUS): checkpoints they signed still verify.
+	Previous []ed25519.PublicKey
 
 	mu   sync.Mutex
 	last int64 // the newest seq this process checkpointed
@@ -77,6 +80,58 @@ func (l *AuditLog) checkpoint(ctx context.Context, force bool) (*dsr.Checkpoint,
 	}
 	a.last = head.Seq
 	return c, nil
+}
+
+// Keys returns the public keys that check the anchor's checkpoints, the
+// current first, then the previous ones; nil without a key.
+func (a *Anchor) Keys() []ed25519.PublicKey {
+	if a == nil || a.publicKey() == nil {
+		return nil
+	}
+	return append([]ed25519.PublicKey{a.publicKey()}, a.Previous...)
+}
+
+// previousKeys returns the anchor's previous public keys, none without one.
+func (l *AuditLog) previousKeys() []ed25519.PublicKey {
+	if l.Anchor == nil {
+		return nil
+	}
+	return l.Anchor.Previous
+}
+
+// Resign signs again with the current key every checkpoint of the anchor
+// signed by a previous key, once the whole chain has been verified
+// against all of them, so that the previous keys are no longer needed to
+// verify the trail. The entries are not touched. It returns how many
+// checkpoints it re-signed. Errors: EUNPROCESSABLE without a key, or
+// when the chain does not verify (nothing is re-signed then).
+func (l *AuditLog) Resign(ctx context.Context) (int, error) {
+	a := l.Anchor
+	if a == nil || a.Store == nil || a.Key == nil {
+		return 0, dsr.Errorf(dsr.EUNPROCESSABLE, "re-signing checkpoints needs LETHE_AUDIT_KEY (openssl rand -hex 32)")
+	}
+	v, err := l.Verify(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !v.OK {
+		return 0, dsr.Errorf(dsr.EUNPROCESSABLE, "the audit trail does not verify (entry %d: %s): no checkpoint re-signed", v.BadSeq, v.Problem)
+	}
+	cps, err := a.Store.Checkpoints(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("audit: read the checkpoints: %w", err)
+	}
+	n := 0
+	for _, c := range cps {
+		if c.SignedBy(a.Keys()) <= 0 {
+			continue // the current key's, or (caught by Verify) no one's
+		}
+		if err := a.Store.SaveCheckpoint(ctx, dsr.SignCheckpoint(a.Key, c.Seq, c.Hash, c.At)); err != nil {
+			return n, fmt.Errorf("audit: re-sign the checkpoint of entry %d: %w", c.Seq, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // checkpoints returns the anchor's checkpoints and the key that checks

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -33,7 +32,7 @@ func decodeCursor(h *dsr.SubjectHasher, s string) (cursor, error) {
 	var c cursor
 	body, sig, ok := strings.Cut(s, ".")
 	raw, err := base64.RawURLEncoding.DecodeString(body)
-	if !ok || err != nil || !hmac.Equal([]byte(h.Sign(cursorPurpose, raw)), []byte(sig)) || json.Unmarshal(raw, &c) != nil {
+	if !ok || err != nil || !h.Signed(cursorPurpose, raw, sig) || json.Unmarshal(raw, &c) != nil {
 		return c, dsr.Errorf(dsr.EINVALID, "cursor: not a cursor returned by this service; start again without it")
 	}
 	return c, nil

@@ -29,6 +29,7 @@ type exportRow struct {
 	ExpiresAt time.Time
 	DeletedAt *time.Time
 	ErasedBy  *string
+	KeyID     *string
 }
 
 func (exportRow) TableName() string { return "lethe_exports" }
@@ -43,6 +44,9 @@ func (r *exportRow) toDomain() *dsr.Export {
 	if r.ErasedBy != nil {
 		e.ErasedBy = *r.ErasedBy
 	}
+	if r.KeyID != nil {
+		e.KeyID = *r.KeyID
+	}
 	return e
 }
 
@@ -51,10 +55,10 @@ func utcMicro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond)
 // SaveExport implements dsr.ExportStore.
 func (s *ExportStore) SaveExport(ctx context.Context, e *dsr.Export) error {
 	row := exportRow{RequestID: e.RequestID, Tenant: e.Tenant, Object: e.Object, Size: e.Size, Entries: e.Entries,
-		CreatedAt: utcMicro(e.CreatedAt), ExpiresAt: utcMicro(e.ExpiresAt)}
+		CreatedAt: utcMicro(e.CreatedAt), ExpiresAt: utcMicro(e.ExpiresAt), KeyID: strPtr(e.KeyID)}
 	err := s.DB.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "request_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"tenant", "object", "size", "entries", "created_at", "expires_at", "deleted_at", "erased_by"}),
+		DoUpdates: clause.AssignmentColumns([]string{"tenant", "object", "size", "entries", "created_at", "expires_at", "deleted_at", "erased_by", "key_id"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("exports: save: %w", err)

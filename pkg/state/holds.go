@@ -24,6 +24,7 @@ type holdRow struct {
 	CreatedBy  string
 	ReleasedAt *time.Time
 	ReleasedBy string
+	SubjectKey *string // KeyID of the subject key Subject was made with
 }
 
 func (holdRow) TableName() string { return "lethe_holds" }
@@ -41,6 +42,9 @@ func (r *holdRow) toDomain() *retention.Hold {
 type Holds struct {
 	DB    *DB
 	Audit *AuditLog
+	// SubjectKey is the KeyID of the current subject key, recorded with
+	// each hold ("" records none).
+	SubjectKey string
 }
 
 var (
@@ -54,6 +58,9 @@ func (s *Holds) CreateHold(ctx context.Context, actor string, h *retention.Hold)
 	now := s.DB.now()
 	row := &holdRow{ID: uuid.Must(uuid.NewV7()).String(), Tenant: h.Tenant, Subject: string(h.Subject),
 		Reason: h.Reason, CreatedAt: now, CreatedBy: actor}
+	if h.Subject != "" && s.SubjectKey != "" {
+		row.SubjectKey = &s.SubjectKey
+	}
 	if h.Email != "" {
 		row.Email = &h.Email
 	}
@@ -123,7 +130,10 @@ func (s *Holds) Holds(ctx context.Context, active bool) ([]*retention.Hold, erro
 }
 
 // HoldsOn implements dsr.HoldChecker: the active holds that may cover an
-// erasure of req's subject within req's tenant, oldest first.
+// erasure of req's subject within req's tenant, oldest first. A hold on a
+// person covers a request of the same email even when the two subjects
+// were made with different subject keys (a hold filed before a rotation,
+// a request after, or the reverse, on a replica not yet restarted).
 func (s *Holds) HoldsOn(ctx context.Context, req *dsr.Request) ([]dsr.HeldBy, error) {
 	holds, err := s.Holds(ctx, true)
 	if err != nil {
@@ -131,7 +141,12 @@ func (s *Holds) HoldsOn(ctx context.Context, req *dsr.Request) ([]dsr.HeldBy, er
 	}
 	var out []dsr.HeldBy
 	for i := len(holds) - 1; i >= 0; i-- { // the oldest first
-		if h := holds[i]; h.Covers(req.Subject, req.Tenant) {
+		h := holds[i]
+		subject := req.Subject
+		if h.Email != "" && req.Email != "" && dsr.FoldEmail(h.Email) == dsr.FoldEmail(req.Email) {
+			subject = h.Subject
+		}
+		if h.Covers(subject, req.Tenant) {
 			out = append(out, dsr.HeldBy{ID: h.ID, Tenant: h.Tenant, Subject: h.Subject != ""})
 		}
 	}

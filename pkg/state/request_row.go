@@ -37,6 +37,12 @@ type requestRow struct {
 	Plan             *string
 	ApprovedBy       *string
 	ApprovedAt       *time.Time
+	// SubjectKey is the KeyID of the subject key Subject was made with
+	// (NULL for rows made before it was recorded).
+	SubjectKey *string
+	// idemData is what IdemHash signs, kept while filing to accept a hash
+	// made with a previous subject key; not a column.
+	idemData []byte `gorm:"-"`
 }
 
 func (requestRow) TableName() string { return "lethe_requests" }

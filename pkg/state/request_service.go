@@ -65,11 +65,13 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 		ID: uuid.Must(uuid.NewV7()).String(), Type: string(in.Type), Status: string(dsr.StatusPending),
 		Tenant: tenant, Email: strPtr(email), Identities: jsonPtr(others), Subject: string(subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow), Source: in.Source,
+		SubjectKey: strPtr(s.Subject.KeyID()),
 	}
 	if in.IdempotencyKey != "" {
 		// Keyed, not a bare SHA-256: the hash outlives the email column, and
 		// a bare hash of an address is reversed by hashing guesses.
-		sum := s.Subject.Sign("idempotency", []byte(string(in.Type)+"\x00"+email+"\x00"+tenant+idemIdentities(others)))
+		row.idemData = []byte(string(in.Type) + "\x00" + email + "\x00" + tenant + idemIdentities(others))
+		sum := s.Subject.Sign("idempotency", row.idemData)
 		row.IdemScope, row.IdemKey, row.IdemHash = strPtr(idemScope(c)), &in.IdempotencyKey, strPtr(sum)
 		if prev, err := s.byIdempotencyKey(ctx, row); prev != nil || err != nil {
 			return prev, false, err
@@ -132,7 +134,7 @@ func (s *RequestService) byIdempotencyKey(ctx context.Context, want *requestRow)
 	} else if err != nil {
 		return nil, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if prev.IdemHash == nil || *prev.IdemHash != *want.IdemHash {
+	if prev.IdemHash == nil || (*prev.IdemHash != *want.IdemHash && !s.Subject.Signed("idempotency", want.idemData, *prev.IdemHash)) {
 		return nil, dsr.Errorf(dsr.ECONFLICT, "Idempotency-Key: already used for a different request; use a new key")
 	}
 	return prev.toDomain(), nil

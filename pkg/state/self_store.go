@@ -55,6 +55,9 @@ func (s *SelfStore) Create(ctx context.Context, req *dsr.Request, codeHash strin
 	email := req.Email
 	row := &requestRow{ID: req.ID, Type: string(req.Type), Status: string(dsr.StatusVerifying), Tenant: req.Tenant,
 		Email: &email, Subject: string(req.Subject), CreatedAt: now, UpdatedAt: now, DueAt: now.Add(dsr.ResponseWindow)}
+	if s.Requests != nil && s.Requests.Subject != nil {
+		row.SubjectKey = strPtr(s.Requests.Subject.KeyID())
+	}
 	self := &selfRow{RequestID: req.ID, Email: &email, CodeHash: &codeHash, CodeExpiresAt: utcMicro(expires), CreatedAt: now, Language: lang}
 	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(row).Error; err != nil {
