@@ -21,11 +21,19 @@ const (
 )
 
 // Dir creates path and its missing parents with mode Folder and sets
-// path itself to Folder if it already existed. Parents that existed are
-// left alone: they may be shared (/var/lib).
+// path itself to Folder if it already existed, unless it is Shared (a
+// state file put in /tmp must not close /tmp to everyone else). Parents
+// that existed are left alone: they may be shared (/var/lib).
 func Dir(path string) error {
 	if err := os.MkdirAll(path, Folder); err != nil {
 		return fmt.Errorf("create folder %s: %w", path, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("create folder %s: %w", path, err)
+	}
+	if Shared(fi.Mode()) {
+		return nil
 	}
 	if err := os.Chmod(path, Folder); err != nil {
 		return fmt.Errorf("make folder %s private: %w", path, err)
@@ -59,9 +67,19 @@ func Chmod(path string) error {
 	return nil
 }
 
+// Shared tells a folder that other users write into, such as /tmp
+// (sticky, or writable by everyone): Lethe never changes its mode.
+func Shared(m fs.FileMode) bool {
+	return m&fs.ModeSticky != 0 || m.Perm()&0o002 != 0
+}
+
 // Tree makes root with Dir, then every folder under it Folder and every
-// regular file File. Symbolic links are not followed.
+// regular file File. Symbolic links are not followed. Errors: root is a
+// Shared folder (its files are other users'; Lethe needs one of its own).
 func Tree(root string) error {
+	if fi, err := os.Stat(root); err == nil && fi.IsDir() && Shared(fi.Mode()) {
+		return fmt.Errorf("folder %s is shared with other users (mode %v): give Lethe a folder of its own", root, fi.Mode())
+	}
 	if err := Dir(root); err != nil {
 		return err
 	}

@@ -91,3 +91,35 @@ func TestCreate(t *testing.T) {
 		t.Errorf("content %q", b)
 	}
 }
+
+// TestSharedFolderLeftAlone: a state file in a folder everyone writes to
+// (as /tmp) leaves that folder's mode as it was, and such a folder is
+// refused as a tree of Lethe's own.
+func TestSharedFolderLeftAlone(t *testing.T) {
+	for _, m := range []os.FileMode{os.ModeSticky | 0o777, 0o777, os.ModeSticky | 0o755} {
+		dir := filepath.Join(t.TempDir(), "shared")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, m); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "lethe.db")
+		if err := private.Create(path); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode()&(os.ModePerm|os.ModeSticky) != m {
+			t.Errorf("%v: folder became %v", m, fi.Mode())
+		}
+		if got := mode(t, path); got != 0o600 {
+			t.Errorf("%v: file %v", m, got)
+		}
+		if err := private.Tree(dir); err == nil {
+			t.Errorf("%v: Tree took a shared folder", m)
+		}
+	}
+}
