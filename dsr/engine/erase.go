@@ -234,10 +234,11 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 // run killed after the transaction's commit, before the next entry,
 // counts the rows gone since as deleteAll's resume does; the done steps
 // are saved Later, for the next entry. A collection whose delete took a
-// whole batch, more rows may be left in, is left running for deleteAll to
-// go on with, and the ones after it to deleteAll whole. It does nothing
-// otherwise; a failed transaction fails the request, resumed from the
-// journal.
+// whole batch (rows written since the count), more rows may be left in, is
+// left running for deleteAll to go on with, by its frozen keys; should a
+// foreign key refuse its parent's delete meanwhile, the transaction fails,
+// and with it the request, resumed from the journal collection by
+// collection. It does nothing otherwise.
 func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[string]dsr.Step, left map[string]*int64) error {
 	limit := r.e.batchSize()
 	var run []*target
@@ -279,7 +280,7 @@ func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[str
 		name := "erase " + run[i].c.Key
 		if n >= int64(limit) {
 			steps[name] = dsr.Step{Name: name, Status: stepRunning, Count: n, Detail: `{"pass":0}`}
-			break
+			continue
 		}
 		s := dsr.Step{Name: name, Status: stepDone, Count: n, Later: true}
 		if err := r.j.SaveStep(ctx, s); err != nil {

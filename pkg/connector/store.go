@@ -145,10 +145,8 @@ type Store interface {
 type GroupDeleter interface {
 	// DeleteEach deletes up to limit rows of each selection, in order (a
 	// child's before its parent's), in one transaction, and returns how many
-	// each deleted. It stops after a selection that deleted limit rows,
-	// whose rest is left for Delete, so that a parent's rows are never
-	// deleted before its children's: the counts are then fewer than sels.
-	// After an error, all of them are deleted or none.
+	// each deleted; a selection that deleted limit rows may have more left,
+	// for Delete. After an error, all of them are deleted or none.
 	DeleteEach(ctx context.Context, sels []Selection, limit int) ([]int64, error)
 }
 
