@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -81,6 +82,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	for i := len(targets) - 1; i >= 0; i-- { // children first
 		t := targets[i]
 		name := "erase " + t.c.Key
+		if err := r.deleteAtOnce(ctx, targets[:i+1], steps, left); err != nil {
+			return nil, err
+		}
 		var n int64
 		switch {
 		case t.c.Templates != nil && t.c.Erasure.Action != registry.ActionKeep:
@@ -219,6 +223,81 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 		return total, fmt.Errorf("journal step %q: %w", name, err)
 	}
 	return total, nil
+}
+
+// deleteAtOnce deletes in one transaction of their store (see
+// connector.GroupDeleter) the rows of the collections to delete next, when
+// they are two or more in a row on one store and each is one pass and one
+// batch (see atOnce): targets are the collections not erased yet, the
+// next one last. Each is journaled ahead as its first batch in deleteAll
+// would be, in one entry (the steps but the last saved Later), so that a
+// run killed after the transaction's commit, before the next entry,
+// counts the rows gone since as deleteAll's resume does; the done steps
+// are saved Later, for the next entry. A collection whose delete took a
+// whole batch (rows written since the count), more rows may be left in, is
+// left running for deleteAll to go on with, by its frozen keys; should a
+// foreign key refuse its parent's delete meanwhile, the transaction fails,
+// and with it the request, resumed from the journal collection by
+// collection. It does nothing otherwise.
+func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[string]dsr.Step, left map[string]*int64) error {
+	limit := r.e.batchSize()
+	var run []*target
+	var sels []connector.Selection
+	var group connector.GroupDeleter
+	for i := len(targets) - 1; i >= 0; i-- {
+		t := targets[i]
+		g, ok := t.store.(connector.GroupDeleter)
+		if !ok || (len(run) > 0 && t.c.Store != run[0].c.Store) || !r.atOnce(t, steps, left[t.c.Key]) {
+			break
+		}
+		p := t.open(r)
+		sel, ok, err := p.next(ctx)
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", t.c.Key, err)
+		}
+		if !ok || !p.last() {
+			break
+		}
+		group, run, sels = g, append(run, t), append(sels, sel)
+	}
+	if len(run) < 2 {
+		return nil
+	}
+	for i, t := range run {
+		b, _ := json.Marshal(progress{Left: left[t.c.Key]})
+		s := dsr.Step{Name: "erase " + t.c.Key, Status: stepRunning, Detail: string(b), Later: i < len(run)-1}
+		if err := r.j.SaveStep(ctx, s); err != nil {
+			return fmt.Errorf("journal step %q: %w", s.Name, err)
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, cmp.Or(r.e.BatchTimeout, DefaultBatchTimeout))
+	defer cancel()
+	ns, err := group.DeleteEach(dctx, sels, limit)
+	if err != nil {
+		return fmt.Errorf("erase %s: %w", run[0].c.Key, err)
+	}
+	for i, n := range ns {
+		name := "erase " + run[i].c.Key
+		if n >= int64(limit) {
+			steps[name] = dsr.Step{Name: name, Status: stepRunning, Count: n, Detail: `{"pass":0}`}
+			continue
+		}
+		s := dsr.Step{Name: name, Status: stepDone, Count: n, Later: true}
+		if err := r.j.SaveStep(ctx, s); err != nil {
+			return fmt.Errorf("journal step %q: %w", name, err)
+		}
+		steps[name] = s
+	}
+	return nil
+}
+
+// atOnce reports whether t may be deleted with others in one transaction
+// (see deleteAtOnce): rows deleted by SQL with no files of theirs, a step
+// not started, and fewer rows counted before the first delete (first) than
+// a batch holds.
+func (r *run) atOnce(t *target, steps map[string]dsr.Step, first *int64) bool {
+	return t.c.Templates == nil && t.c.Erasure.Action == registry.ActionDelete && !readsBatches(r.reg, t.c) &&
+		len(fileColumns(t)) == 0 && steps["erase "+t.c.Key].Status == "" && first != nil && *first < int64(r.e.batchSize())
 }
 
 // firstLeft counts the rows of the first pass of every collection to

@@ -80,7 +80,13 @@ func (r *run) enrich(ctx context.Context, steps map[string]dsr.Step) error {
 		}
 		rec.Found[kind] = len(vals)
 	}
-	return r.saveDetail(ctx, stepEnrich, stepDone, int64(r.identityCount()), rec)
+	// Later: the next step (the freeze step, in an erasure) carries it, as
+	// nothing changes before that step.
+	b, _ := json.Marshal(rec)
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepEnrich, Status: stepDone, Count: int64(r.identityCount()), Detail: string(b), Later: true}); err != nil {
+		return fmt.Errorf("journal step %q: %w", stepEnrich, err)
+	}
+	return nil
 }
 
 // lookup adds the identities of the types l finds, read from the subject's

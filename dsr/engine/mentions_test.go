@@ -275,10 +275,11 @@ func TestErasureMentionsResume(t *testing.T) {
 			}
 			want := ref.expectMentions(before, "")
 			checkDump(t, ref.dump(t), want)
-			// Writes 1-3 delete messages, chats and users; 4 rewrites chat 20,
-			// 5-7 the pages of messages holding 200, 210 and 300. Saves 9-11 are
-			// the chats' mentions step, 12-15 the messages'.
-			for _, kp := range []killPoint{{store: 4}, {store: 5, afterCommit: true}, {store: 6}, {store: 7, afterCommit: true}, {journal: 9}, {journal: 13}, {journal: 15}} {
+			// Write 1 rewrites chat 20, 2-4 the pages of messages holding 200,
+			// 210 and 300; 5 deletes messages, chats and users in one
+			// transaction. Saves 9-11 are the chats' mentions step, 12-15 the
+			// messages'.
+			for _, kp := range []killPoint{{store: 2}, {store: 3, afterCommit: true}, {store: 4}, {store: 5, afterCommit: true}, {store: 5}, {journal: 9}, {journal: 13}, {journal: 15}} {
 				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
 					e := setupMentions(t, d)
 					j := interruptedWith(t, e.eng, kp, adaErasure(""))

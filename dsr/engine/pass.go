@@ -138,6 +138,17 @@ func (p *passIter) next(ctx context.Context) (connector.Selection, bool, error) 
 	return sel, true, nil
 }
 
+// last reports, without reading, whether the pass next returned was the
+// last: every key set it reads is frozen and was read whole.
+func (p *passIter) last() bool {
+	for k, it := range p.its {
+		if f, ok := it.(*frozenIter); p.live[k] && (!ok || !f.done) {
+			return false
+		}
+	}
+	return true
+}
+
 // eachPass calls do with each of t's passes, from pass from on: a resumed
 // step skips the passes it finished.
 func (r *run) eachPass(ctx context.Context, t *target, from int, do func(pass int, sel connector.Selection) error) error {

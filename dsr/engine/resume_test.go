@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,18 @@ func (s killingStore) Delete(ctx context.Context, sel connector.Selection, limit
 		return 0, context.Canceled
 	}
 	return n, err
+}
+
+// DeleteEach is one write: the killer stops the run before its
+// transaction commits or after.
+func (s killingStore) DeleteEach(ctx context.Context, sels []connector.Selection, limit int) ([]int64, error) {
+	ctx, kill := s.k.hit(ctx)
+	ns, err := s.Store.(connector.GroupDeleter).DeleteEach(ctx, sels, limit)
+	if kill && err == nil {
+		s.k.cancel()
+		return nil, context.Canceled
+	}
+	return ns, err
 }
 
 func (s killingStore) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
@@ -114,7 +127,9 @@ func TestErasureResumesAfterKill(t *testing.T) {
 			}
 			want := ref.dump(t)
 			for _, kp := range []killPoint{
-				{store: 1}, {store: 2, afterCommit: true}, {store: 4}, {store: 6, afterCommit: true}, {store: 8},
+				// The sixth write deletes chats, newsletter and users in one
+				// transaction (see connector.GroupDeleter).
+				{store: 1}, {store: 2, afterCommit: true}, {store: 4}, {store: 6, afterCommit: true}, {store: 6},
 				{journal: 1}, {journal: 3}, {journal: 7},
 			} {
 				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
@@ -240,6 +255,70 @@ func TestRowWrittenDuringErasureIsErased(t *testing.T) {
 			}
 			if got := out.Counts["app.newsletter"]; got != 1 {
 				t.Errorf("app.newsletter counted %d; want the 1 row written during the erasure", got)
+			}
+		})
+	}
+}
+
+// groupRecorder records the selections an erasure deletes, one call at a
+// time: several collections in one DeleteEach call, or one in Delete.
+type groupRecorder struct {
+	connector.Store
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (s *groupRecorder) record(sels ...connector.Selection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, sel := range sels {
+		keys = append(keys, sel.Collection.Key)
+	}
+	s.calls = append(s.calls, keys)
+}
+
+func (s *groupRecorder) Delete(ctx context.Context, sel connector.Selection, limit int, ahead connector.Ahead) (int64, error) {
+	s.record(sel)
+	return s.Store.Delete(ctx, sel, limit, ahead)
+}
+
+func (s *groupRecorder) DeleteEach(ctx context.Context, sels []connector.Selection, limit int) ([]int64, error) {
+	s.record(sels...)
+	return s.Store.(connector.GroupDeleter).DeleteEach(ctx, sels, limit)
+}
+
+// TestSmallCollectionsDeletedInOneTransaction: the collections deleted one
+// after the other on one store, each one pass and fewer rows than a batch
+// (chats, users and newsletter, between the uploads' files before them and
+// nothing after), are deleted in one call, one transaction and one commit,
+// with the counts and rows of deletes one by one (batches of one row
+// each); messages, more rows than a batch, are deleted batch by batch.
+func TestSmallCollectionsDeletedInOneTransaction(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ref := setup(t, d)
+			ref.eng.BatchSize, ref.eng.RowBatch = 1, 1
+			refOut, err := ref.eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := setup(t, d)
+			rec := &groupRecorder{Store: e.app}
+			e.eng.Stores = map[string]connector.Store{"app": rec, "billing": e.billing}
+			out, err := e.eng.Execute(context.Background(), erasure("alice@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := [][]string{{"app.uploads"}, {"app.messages"}, {"app.messages"}, {"app.chats", "app.users", "app.newsletter"}}
+			if !slices.EqualFunc(rec.calls, want, slices.Equal) {
+				t.Errorf("deletes %q; want %q", rec.calls, want)
+			}
+			if !maps.Equal(out.Counts, refOut.Counts) || !out.Verification.Passed {
+				t.Errorf("counts %v (verification %+v); one by one %v", out.Counts, out.Verification, refOut.Counts)
+			}
+			if !equalDumps(e.dump(t), ref.dump(t)) {
+				t.Error("the rows left differ from deletes one by one")
 			}
 		})
 	}

@@ -139,6 +139,17 @@ type Store interface {
 	Anonymize(ctx context.Context, sel Selection, a Anonymization, after *string, limit int, ahead Ahead) (n int64, last string, err error)
 }
 
+// GroupDeleter is a Store that deletes several selections in one
+// transaction (a SQL store): a small subject's collections then cost one
+// commit, one wait for the store's disk, instead of one each.
+type GroupDeleter interface {
+	// DeleteEach deletes up to limit rows of each selection, in order (a
+	// child's before its parent's), in one transaction, and returns how many
+	// each deleted; a selection that deleted limit rows may have more left,
+	// for Delete. After an error, all of them are deleted or none.
+	DeleteEach(ctx context.Context, sels []Selection, limit int) ([]int64, error)
+}
+
 var errBadKey = errors.New("malformed composite key")
 
 // EncodeKey encodes the values of one row's columns as one key: the value

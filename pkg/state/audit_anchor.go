@@ -61,9 +61,18 @@ func (l *AuditLog) checkpoint(ctx context.Context, force bool) (*dsr.Checkpoint,
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var head auditHead
-	if err := l.DB.Gorm.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+	// The head is read by a write that changes nothing, committed
+	// synchronously: a request's start appends to the chain in a commit
+	// that does not wait for the disk (see ExecutionStore.Start), and a
+	// checkpoint must not sign an entry that a crash of the state database
+	// could still take back. The commit flushes every entry before it.
+	var heads []auditHead
+	if err := l.DB.Gorm.WithContext(ctx).Raw(`UPDATE lethe_audit_head SET seq = seq WHERE id = 1 RETURNING *`).Scan(&heads).Error; err != nil {
 		return nil, fmt.Errorf("audit: checkpoint: read head: %w", err)
+	}
+	var head auditHead
+	if len(heads) > 0 {
+		head = heads[0]
 	}
 	if head.Seq == 0 || (head.Seq == a.last && !force) {
 		return nil, nil

@@ -9,6 +9,7 @@ import (
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // the anchor is a folder on disk here
+	"gorm.io/gorm/logger"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/anchor"
@@ -217,6 +218,37 @@ func TestCheckpointAfterErasure(t *testing.T) {
 		}
 		if err := cp.RequestEnded(ctx, &dsr.Request{Type: dsr.TypeErasure, Status: dsr.StatusCompleted}); err != nil || count() != 4 {
 			t.Errorf("a completed erasure left %d checkpoints, %v; want one more", count(), err)
+		}
+	})
+}
+
+// TestCheckpointSignsADurableHead: a request's start appends its
+// request.running entry in a commit that does not wait for the disk, so a
+// checkpoint reads the head by a write committed synchronously (on the
+// durable pool), which flushes every entry before it; a plain read would
+// sign an entry that a crash of the state database could take back.
+func TestCheckpointSignsADurableHead(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		anchored(t, b)
+		r := b.create(t, admin, dsr.TypeErasure, "anchored@example.com", "")
+		if _, _, err := b.runs.Start(ctx, r.ID, b.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		stmts := &statementCounter{Interface: logger.Discard}
+		b.db.Gorm.Logger = stmts
+		c, err := b.audit.Checkpoint(ctx)
+		if err != nil || c == nil {
+			t.Fatalf("checkpoint %+v, %v", c, err)
+		}
+		var seq int64
+		if err := b.db.SQL.QueryRowContext(ctx, "SELECT seq FROM lethe_audit_head WHERE id = 1").Scan(&seq); err != nil || c.Seq != seq {
+			t.Fatalf("checkpoint of entry %d; the head is %d (%v)", c.Seq, seq, err)
+		}
+		got := stmts.since(0)
+		if len(got) != 1 || !strings.HasPrefix(got[0], "UPDATE lethe_audit_head SET seq = seq") {
+			t.Errorf("the checkpoint read the head with %q; want one synchronous UPDATE of it", got)
 		}
 	})
 }

@@ -68,25 +68,25 @@ func (s *ExecutionStore) markRunning(ctx context.Context, id string, now time.Ti
 	args := []any{string(dsr.StatusRunning), now, s.Process, now, id, string(dsr.StatusPending), string(dsr.StatusRunning)}
 	running := dsr.AuditEvent{Actor: "lethe", Action: "request.running"}
 	var rows []requestRow
-	if s.DB.Dialect == Postgres {
-		e, _ := newEntry(now, running)
-		with, wargs := pgAppend(e, "r", map[int]string{dsr.HashedRequestID: "r.id", dsr.HashedTenant: "r.tenant", dsr.HashedSubject: "r.subject"},
-			"r.attempts = 1")
-		err := s.DB.Gorm.WithContext(ctx).Raw("WITH r AS ("+update+"),\n\t\t"+with+"\n\t\tSELECT * FROM r", append(args, wargs...)...).Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("start request: %w", err)
-		} else if len(rows) == 0 {
-			return nil, nil
+	// A progress record (see DB.Progress): nothing changes before the
+	// execution's first durable write, whose commit makes the start durable
+	// too, and a crash of the state database before it loses a start that a
+	// new attempt makes again.
+	err := s.DB.writeProgress(ctx, func(tx *gorm.DB) error {
+		if s.DB.Dialect == Postgres {
+			e, _ := newEntry(now, running)
+			with, wargs := pgAppend(e, "r", map[int]string{dsr.HashedRequestID: "r.id", dsr.HashedTenant: "r.tenant", dsr.HashedSubject: "r.subject"},
+				"r.attempts = 1")
+			return tx.Raw("WITH r AS ("+update+"),\n\t\t"+with+"\n\t\tSELECT * FROM r", append(args, wargs...)...).Scan(&rows).Error
 		}
-		return &rows[0], nil
-	}
-	err := s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Raw(update, args...).Scan(&rows).Error; err != nil || len(rows) == 0 || rows[0].Attempts != 1 {
+		return tx.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Raw(update, args...).Scan(&rows).Error; err != nil || len(rows) == 0 || rows[0].Attempts != 1 {
+				return err
+			}
+			running.RequestID, running.Tenant, running.Subject = rows[0].ID, rows[0].Tenant, dsr.Subject(rows[0].Subject)
+			_, err := s.Audit.appendTx(tx, now, running)
 			return err
-		}
-		running.RequestID, running.Tenant, running.Subject = rows[0].ID, rows[0].Tenant, dsr.Subject(rows[0].Subject)
-		_, err := s.Audit.appendTx(tx, now, running)
-		return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start request: %w", err)

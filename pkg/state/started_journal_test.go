@@ -201,6 +201,43 @@ func TestSQLiteProgressCommitsWithoutSync(t *testing.T) {
 	}
 }
 
+// TestStartCommitsWithoutSync: a request's start (its row and its
+// request.running entry) is a progress record, committed without waiting
+// for the disk (Postgres: on the Progress pool, with synchronous_commit
+// off; SQLite: at synchronous NORMAL), since the execution's first durable
+// step follows it before anything changes (see
+// TestCheckpointSignsADurableHead for the entry it appends).
+func TestStartCommitsWithoutSync(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		r := b.create(t, admin, dsr.TypeErasure, "start@example.com", "")
+		durable, progress := &statementCounter{Interface: logger.Discard}, &statementCounter{Interface: logger.Discard}
+		b.db.Gorm.Logger = durable
+		if b.db.Progress() != b.db.Gorm {
+			b.db.Progress().Logger = progress
+		}
+		if _, _, err := b.runs.Start(ctx, r.ID, b.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got := append(durable.since(0), progress.since(0)...)
+		var start string
+		for _, q := range got {
+			if strings.Contains(q, "UPDATE lethe_requests SET status") {
+				start = q
+			}
+		}
+		switch {
+		case start == "":
+			t.Fatalf("no start statement among %q", got)
+		case b.dialect == state.Postgres && !slices.Contains(progress.since(0), start):
+			t.Errorf("the start ran on the durable pool, not on Progress: %q", durable.since(0))
+		case b.dialect == state.SQLite && (len(got) < 2 || !strings.HasPrefix(got[0], "PRAGMA synchronous = NORMAL") || !strings.HasPrefix(got[len(got)-1], "PRAGMA synchronous = FULL")):
+			t.Errorf("the start ran %q; want it between PRAGMA synchronous = NORMAL and FULL", got)
+		}
+	})
+}
+
 // TestLaterStepsRideOnTheNext: a step saved Later is stored with the next
 // step, in the same statement on Postgres, before it in the journal's
 // order, and only while the request is the fenced journal's process's;
