@@ -67,10 +67,12 @@ func Chmod(path string) error {
 	return nil
 }
 
-// Shared tells a folder that other users write into, such as /tmp
-// (sticky, or writable by everyone): Lethe never changes its mode.
+// Shared tells a folder that other users write into by design, such as
+// /tmp: the sticky bit says so, and Lethe never changes its mode. A folder
+// writable by everyone without it is no shared folder but an open one,
+// where anyone could replace the state file: Dir tightens it.
 func Shared(m fs.FileMode) bool {
-	return m&fs.ModeSticky != 0 || m.Perm()&0o002 != 0
+	return m&fs.ModeSticky != 0
 }
 
 // Tree makes root with Dir, then every folder under it Folder and every

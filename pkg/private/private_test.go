@@ -92,11 +92,25 @@ func TestCreate(t *testing.T) {
 	}
 }
 
-// TestSharedFolderLeftAlone: a state file in a folder everyone writes to
-// (as /tmp) leaves that folder's mode as it was, and such a folder is
-// refused as a tree of Lethe's own.
+// TestSharedFolderLeftAlone: a state file in a sticky folder everyone
+// writes to (as /tmp) leaves that folder's mode as it was, and such a
+// folder is refused as a tree of Lethe's own; an open folder without the
+// sticky bit is tightened.
 func TestSharedFolderLeftAlone(t *testing.T) {
-	for _, m := range []os.FileMode{os.ModeSticky | 0o777, 0o777, os.ModeSticky | 0o755} {
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := private.Create(filepath.Join(open, "lethe.db")); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, open); m != 0o700 {
+		t.Errorf("open folder left %v, want 0700", m)
+	}
+	for _, m := range []os.FileMode{os.ModeSticky | 0o777, os.ModeSticky | 0o755} {
 		dir := filepath.Join(t.TempDir(), "shared")
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
