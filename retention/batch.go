@@ -191,6 +191,11 @@ func (s *Sweeper) purgeRange(ctx context.Context, run *Run, u *unit, c *registry
 	// BatchSize deleted rows.
 	l := s.loop(span)
 	l.MaxSize = maxSpan
+	// A slice within the target pauses no one: on Postgres a slice's
+	// DELETE locks only the rows it deletes, on MariaDB a window of keys
+	// below those being inserted, so other writers wait on the walk only
+	// for the machine, and a slice over the target is what says so.
+	l.PauseOver = l.Target
 	var p pace
 	tcol, via := s.tenantOf(u, c)
 	err := l.Run(ctx, func(bctx context.Context, b *batch.Batch) error {

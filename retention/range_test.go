@@ -43,22 +43,7 @@ func (s *rangeStore) PurgeRange(ctx context.Context, sel connector.Selection, co
 func TestRangeWalkCutsToThePace(t *testing.T) {
 	const n, batch, target = 320, 64, 10 * time.Millisecond
 	reg := fmt.Sprintf(stampRegistry, registry.DriverMySQL, "30d", "created_at")
-	var rows []stampRow
-	for id := int64(1); id <= n; id++ {
-		age := day
-		if id%2 == 0 {
-			age = 45 * day
-		}
-		rows = append(rows, stampRow{id, t0.Add(-age)})
-	}
-	fill := func(f *fixture, t *testing.T) {
-		stampFill("DATETIME(6)", rows)(f, t)
-		// The walk sizes its first window by the table's row estimate.
-		if err := f.store.DB().Exec("ANALYZE TABLE chats").Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := newFixtureOf(t, registry.DriverMySQL, "", reg, fill)
+	f := newFixtureOf(t, registry.DriverMySQL, "", reg, evenExpired(n, "DATETIME(6)", "ANALYZE TABLE chats"))
 	st := &rangeStore{Store: f.store, slow: 20 * target}
 	sw := f.sweeper(st)
 	sw.BatchSize, sw.BatchTarget = batch, target
@@ -79,5 +64,50 @@ func TestRangeWalkCutsToThePace(t *testing.T) {
 	slices.Sort(want) // as f.ids orders them
 	if got := f.ids(t, "chats"); !slices.Equal(got, want) || run.Totals().RowsPurged != n/2 {
 		t.Fatalf("purged %d, left %v; want the %d odd ids", run.Totals().RowsPurged, got, n/2)
+	}
+}
+
+// TestRangeWalkPausesOnlyAfterASlowSlice sweeps 2,000 chats on Postgres,
+// every other one expired, page slice by page slice, the first slice
+// taking twice the target: the walk pauses after that slice and after no
+// other, and exactly the expired chats are purged.
+func TestRangeWalkPausesOnlyAfterASlowSlice(t *testing.T) {
+	const n, batch, target = 2000, 100, 200 * time.Millisecond
+	reg := fmt.Sprintf(stampRegistry, registry.DriverPostgres, "30d", "created_at")
+	f := newFixtureOf(t, registry.DriverPostgres, "", reg, evenExpired(n, "TIMESTAMPTZ", "ANALYZE chats"))
+	st := &rangeStore{Store: f.store, slow: 2 * target}
+	sw := f.sweeper(st)
+	var pauses []time.Duration
+	sw.BatchSize, sw.BatchTarget, sw.Pause = batch, target, 10*time.Millisecond
+	sw.Sleep = func(_ context.Context, d time.Duration) error { pauses = append(pauses, d); return nil }
+	run, err := sw.Run(context.Background(), retention.Options{Trigger: retention.TriggerCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.spans) < 3 || len(pauses) != 1 {
+		t.Fatalf("slices %v, %d pauses; want at least three slices and one pause, after the slow first", st.spans, len(pauses))
+	}
+	if got := f.ids(t, "chats"); len(got) != n/2 || run.Totals().RowsPurged != n/2 {
+		t.Fatalf("purged %d, %d left; want %d of each", run.Totals().RowsPurged, len(got), n/2)
+	}
+}
+
+// evenExpired fills chats 1..n, created_at of type typ, the even ones 45
+// days old and the odd ones a day, then runs analyze: a range walk sizes
+// its first slice by the table's row estimate.
+func evenExpired(n int64, typ, analyze string) func(*fixture, *testing.T) {
+	var rows []stampRow
+	for id := int64(1); id <= n; id++ {
+		age := day
+		if id%2 == 0 {
+			age = 45 * day
+		}
+		rows = append(rows, stampRow{id, t0.Add(-age)})
+	}
+	return func(f *fixture, t *testing.T) {
+		stampFill(typ, rows)(f, t)
+		if err := f.store.DB().Exec(analyze).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

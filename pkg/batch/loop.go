@@ -30,6 +30,10 @@ type Loop struct {
 	Timeout time.Duration
 	// Pause is the mean wait between batches; 0 or negative means none.
 	Pause time.Duration
+	// PauseOver, when positive, keeps the pause for batches that took
+	// longer than it: a quicker batch says the store keeps up with the
+	// work beside it, and a pause then only lengthens the loop.
+	PauseOver time.Duration
 	// Jitter spreads each pause uniformly over Pause × (1 ± Jitter);
 	// 0 means DefaultJitter, negative means an exact pause.
 	Jitter float64
@@ -96,6 +100,9 @@ func (l *Loop) Run(ctx context.Context, work Work) error {
 			return nil
 		default:
 			size = l.next(b, took)
+		}
+		if l.PauseOver > 0 && took <= l.PauseOver && err == nil {
+			continue
 		}
 		if err := l.pause(ctx); err != nil {
 			return err

@@ -199,3 +199,31 @@ func TestLoopAimsBatchesAtTheTarget(t *testing.T) {
 		t.Fatalf("work asking for 15: sizes %v (%v); want %v", sizes, err, want)
 	}
 }
+
+// TestLoopPausesOnlyAfterSlowBatches runs batches of 10, 30, 10 and 5 ms
+// with PauseOver 20 ms: only the 30 ms batch is followed by a pause, and
+// without PauseOver every batch but the last is.
+func TestLoopPausesOnlyAfterSlowBatches(t *testing.T) {
+	times := []time.Duration{10 * time.Millisecond, 30 * time.Millisecond, 10 * time.Millisecond, 5 * time.Millisecond}
+	for _, tc := range []struct {
+		over time.Duration
+		want int
+	}{{20 * time.Millisecond, 1}, {0, 3}} {
+		tb := &table{rows: 35}
+		clock := newClock()
+		l := tb.loop(10)
+		l.Now, l.PauseOver = clock.Now, tc.over
+		i := 0
+		err := l.Run(context.Background(), func(ctx context.Context, b *Batch) error {
+			clock.Advance(times[i])
+			i++
+			return tb.work(ctx, b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tb.sizes) != 4 || len(tb.pauses) != tc.want {
+			t.Fatalf("PauseOver %s: %d batches, pauses %v; want 4 batches and %d pauses", tc.over, len(tb.sizes), tb.pauses, tc.want)
+		}
+	}
+}
