@@ -16,6 +16,7 @@ import (
 func newAuditAcceptRestoreCmd(c *cli) *cobra.Command {
 	var cfg Config
 	var note string
+	var unanchored int64
 	cmd := &cobra.Command{
 		Use:   "accept-restore --note TEXT",
 		Short: "Record that the state store was restored from a backup, and re-anchor its audit chain",
@@ -23,7 +24,12 @@ func newAuditAcceptRestoreCmd(c *cli) *cobra.Command {
 entries the restored store no longer has: lethe audit verify fails, /readyz
 reports audit_anchor, and lethe serve writes no checkpoint. This command
 checks that the restored chain is whole and agrees with the anchor up to a
-checkpoint, appends an audit entry (audit.restore_accepted) naming the
+checkpoint, and that it ends at that checkpoint: a backup's head is
+anchored (lethe backup signs it; lethe audit checkpoint before pg_dump),
+so entries past the last anchored one were written since the restore, or
+forged by someone who can write the state store. When there are any, the
+command names their number and accepts only with --unanchored N stating
+it, once you have read them (lethe audit export). It then appends an audit entry (audit.restore_accepted) naming the
 restore, your note and the checkpoints of the lost chain, moves those
 checkpoints aside in the bucket (kept under audit/superseded/), and signs a
 checkpoint of the new head. It needs LETHE_AUDIT_KEY. The note is kept in
@@ -37,7 +43,7 @@ than restored.`,
 			}
 			var res *state.RestoreAcceptance
 			err := withAuditLog(cmd.Context(), cfg, nil, func(log *state.AuditLog) (err error) {
-				res, err = log.AcceptRestore(cmd.Context(), "cli", note)
+				res, err = log.AcceptRestore(cmd.Context(), "cli", note, unanchored)
 				return err
 			})
 			if err != nil {
@@ -46,6 +52,9 @@ than restored.`,
 			newest := res.Superseded[len(res.Superseded)-1]
 			fmt.Fprintf(c.stdout, "restore accepted as audit entry %d: the chain agrees with the anchor up to entry %d; the anchor held %d entries (checkpoint signed %s), so entries %d to %d of the anchored chain are lost with the restore\n",
 				res.Entry.Seq, res.AgreesTo, res.AnchorHeld, newest.At.UTC().Format(time.RFC3339), res.AgreesTo+1, res.AnchorHeld)
+			if res.Unanchored > 0 {
+				fmt.Fprintf(c.stdout, "entries %d to %d, which no checkpoint vouched for, are accepted as you stated (--unanchored %d)\n", res.AgreesTo+1, res.ChainHead, res.Unanchored)
+			}
 			fmt.Fprintf(c.stdout, "%d checkpoint(s) of the lost chain moved to %s%s/; new checkpoint of entry %d signed\n",
 				len(res.Superseded), anchor.SupersededPrefix, res.MovedTo, res.Checkpoint.Seq)
 			return nil
@@ -55,6 +64,7 @@ than restored.`,
 	cfg.databaseFlag(fs)
 	cfg.auditFlags(fs)
 	cfg.exportURLFlag(fs)
+	fs.Int64Var(&unanchored, "unanchored", -1, "the number of entries past the last anchored one, once read (kept in the audit trail)")
 	fs.StringVar(&note, "note", "", "which backup was restored and why (kept in the audit trail; no personal data)")
 	return cmd
 }

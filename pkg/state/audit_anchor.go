@@ -237,3 +237,30 @@ func (c Checkpointer) RequestEnded(ctx context.Context, r *dsr.Request) error {
 	_, err := c.Audit.Checkpoint(ctx)
 	return err
 }
+
+// BackupCheckpoint signs entry seq of the chain, the head of a backup just
+// copied from this store (hash is the backup's head hash), and stores it in the anchor, so that the chain
+// restored from the backup ends at a checkpointed entry (AcceptRestore).
+// Errors: EUNPROCESSABLE without an anchor or a key; EINVALID for an
+// entry the chain does not hold; *AnchorDivergedError; the stores'.
+func (l *AuditLog) BackupCheckpoint(ctx context.Context, seq int64, hash string) (*dsr.Checkpoint, error) {
+	a := l.Anchor
+	if a == nil || a.Store == nil || a.Key == nil {
+		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "a backup checkpoint needs LETHE_AUDIT_KEY (openssl rand -hex 32) and the anchor bucket")
+	}
+	if err := l.CheckAnchor(ctx); err != nil {
+		return nil, fmt.Errorf("audit: backup checkpoint of entry %d: %w", seq, err)
+	}
+	var rows []auditRow
+	if err := l.DB.Gorm.WithContext(ctx).Select("seq", "hash").Where("seq = ?", seq).Limit(1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("audit: read entry %d: %w", seq, err)
+	}
+	if len(rows) == 0 || rows[0].Hash != hash {
+		return nil, dsr.Errorf(dsr.EINVALID, "the audit chain holds no entry %d with the backup's head hash: the backup is not a copy of this store", seq)
+	}
+	c := dsr.SignCheckpoint(a.Key, seq, rows[0].Hash, l.DB.now())
+	if err := a.Store.SaveCheckpoint(ctx, c); err != nil {
+		return nil, fmt.Errorf("audit: backup checkpoint of entry %d: %w", seq, err)
+	}
+	return c, nil
+}

@@ -115,6 +115,10 @@ type RestoreAcceptance struct {
 	// acceptance entry was appended.
 	AnchorHeld int64 `json:"anchor_held"`
 	ChainHead  int64 `json:"chain_head"`
+	// Unanchored is the number of entries of the chain past AgreesTo, which
+	// no checkpoint vouches for: entries written since the restore, or
+	// forged by a writer of the state store. The operator stated it.
+	Unanchored int64 `json:"unanchored"`
 	// Superseded are the checkpoints moved aside, in seq order.
 	Superseded []*dsr.Checkpoint `json:"superseded"`
 	// MovedTo is the anchor folder they were moved to.
@@ -136,18 +140,28 @@ type RestoreAcceptance struct {
 // EUNPROCESSABLE without the audit key; ECONFLICT when there is nothing
 // to accept or the chain is broken, or it disagrees with a checkpoint
 // before one it matches (a rewrite, not a restore); the stores'.
-func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string) (*RestoreAcceptance, error) {
+//
+// A restore cannot be told from a writer of the state store who cut the
+// chain back and appended entries of his own, except by the anchor: a
+// backup's head is anchored (lethe backup, lethe audit checkpoint before
+// pg_dump), so a restored chain ends at a checkpointed entry. When the
+// chain holds entries past the newest checkpoint it matches, unanchored
+// must state their number (the operator has looked at them); a negative
+// unanchored states nothing. ECONFLICT otherwise, naming the number.
+func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanchored int64) (*RestoreAcceptance, error) {
 	a := l.Anchor
 	if a == nil || a.Store == nil || a.Key == nil {
 		return nil, dsr.Errorf(dsr.EUNPROCESSABLE, "accepting a restore signs a checkpoint: it needs LETHE_AUDIT_KEY and the anchor bucket (LETHE_AUDIT_ANCHOR_URL or LETHE_EXPORT_URL)")
 	}
-	cps, pub, err := l.checkpoints(ctx)
+	cps, _, err := l.checkpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// During a rotation of the audit key, the older checkpoints carry the
+	// signature of a previous key (LETHE_AUDIT_KEY_PREVIOUS).
 	for _, c := range cps {
-		if !c.Valid(pub) {
-			return nil, dsr.Errorf(dsr.ECONFLICT, "the checkpoint of entry %d has no valid signature of the audit key: the anchor holds a checkpoint Lethe did not write; nothing accepted", c.Seq)
+		if c.SignedBy(a.Keys()) < 0 {
+			return nil, dsr.Errorf(dsr.ECONFLICT, "the checkpoint of entry %d has no valid signature of the audit key or of a previous one (LETHE_AUDIT_KEY_PREVIOUS): the anchor holds a checkpoint Lethe did not write; nothing accepted", c.Seq)
 		}
 	}
 	slices.SortStableFunc(cps, func(x, y *dsr.Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
@@ -192,6 +206,12 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string) (*Rest
 	}
 	if len(res.Superseded) == 0 {
 		return nil, dsr.Errorf(dsr.ECONFLICT, "nothing to accept: the audit chain matches every checkpoint of the anchor")
+	}
+	res.Unanchored = res.ChainHead - res.AgreesTo
+	if res.Unanchored > 0 && unanchored != res.Unanchored {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "the audit chain holds %d entries past the last anchored one (entry %d): no checkpoint vouches for entries %d to %d, "+
+			"which were written since the restore or forged by a writer of the state store; read them (lethe audit export), then state their number with --unanchored %d; nothing accepted",
+			res.Unanchored, res.AgreesTo, res.AgreesTo+1, res.ChainHead, res.Unanchored)
 	}
 	res.AnchorHeld = res.Superseded[len(res.Superseded)-1].Seq
 	now := l.DB.now()

@@ -3,6 +3,7 @@ package state_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 			t.Errorf("Export of a forked chain: %v", err)
 		}
 
-		res, err := log.AcceptRestore(ctx, "cli", "restored last night's backup")
+		res, err := log.AcceptRestore(ctx, "cli", "restored last night's backup", 11)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 		if err := log.CheckAnchor(ctx); err != nil {
 			t.Errorf("CheckAnchor after the acceptance: %v", err)
 		}
-		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "again")
+		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "again", -1)
 		wantCode(t, err, dsr.ECONFLICT)
 	})
 }
@@ -116,11 +117,11 @@ func TestAcceptRestoreRefuses(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		store := anchored(t, b)
-		_, err := (&state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store}}).AcceptRestore(ctx, "cli", "no key")
+		_, err := (&state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store}}).AcceptRestore(ctx, "cli", "no key", -1)
 		wantCode(t, err, dsr.EUNPROCESSABLE)
 
 		b.exec(t, `UPDATE lethe_audit SET details = '{"i":"nothing happened"}' WHERE seq = 4`)
-		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "a rewrite")
+		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "a rewrite", -1)
 		wantCode(t, err, dsr.ECONFLICT)
 		if err == nil || !strings.Contains(err.Error(), "broken") {
 			t.Errorf("AcceptRestore of a broken chain: %v; want it called broken", err)
@@ -130,6 +131,119 @@ func TestAcceptRestoreRefuses(t *testing.T) {
 		}
 		if got := seqs(t, store); len(got) != 3 {
 			t.Errorf("checkpoints %v; want 2, 6 and 10 in place", got)
+		}
+	})
+}
+
+// TestAcceptRestoreDuringKeyRotation: the checkpoints of the lost chain
+// were signed by the audit key that a rotation replaced, which the
+// process knows as a previous key: the restore is accepted, and the new
+// checkpoint carries the current key's signature.
+func TestAcceptRestoreDuringKeyRotation(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b) // signed by auditSeed's key
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 6")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 6, hash = (SELECT hash FROM lethe_audit WHERE seq = 6), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 6) WHERE id = 1")
+
+		old, err := dsr.ParseAuditKey(auditSeed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := dsr.ParseAuditKey(strings.Repeat("ab", 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store, Key: key, Previous: []ed25519.PublicKey{old.Public().(ed25519.PublicKey)}}}
+		res, err := log.AcceptRestore(ctx, "cli", "restored during the key rotation", -1)
+		if err != nil {
+			t.Fatalf("AcceptRestore with the checkpoints signed by the previous key: %v", err)
+		}
+		if res.AgreesTo != 6 || len(res.Superseded) != 1 || res.Superseded[0].Seq != 10 {
+			t.Errorf("acceptance %+v; want agrees to 6, 10 superseded", res)
+		}
+		if !res.Checkpoint.Valid(key.Public().(ed25519.PublicKey)) {
+			t.Errorf("new checkpoint %+v not signed by the current key", res.Checkpoint)
+		}
+		if v, err := log.Verify(ctx); err != nil || !v.OK {
+			t.Errorf("verification after the acceptance: %+v, %v", v, err)
+		}
+	})
+}
+
+// TestAcceptRestoreOfATamperedChain: a writer of the state store cuts the
+// chain back below the newest checkpoint and appends entries of his own
+// (a valid chain: he recomputes the hashes). AcceptRestore cannot tell
+// that from a restore, so it refuses, naming the entries no checkpoint
+// vouches for, until the operator states their number, which the
+// acceptance entry keeps. A store restored from a backup whose head was
+// anchored needs no such statement.
+func TestAcceptRestoreOfATamperedChain(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 7")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 7, hash = (SELECT hash FROM lethe_audit WHERE seq = 7), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 7) WHERE id = 1")
+		appendN(t, b, 3) // the forged entries 8 to 10
+
+		log := restoredLog(t, b, store)
+		for _, n := range []int64{-1, 0, 3, 5} {
+			_, err := log.AcceptRestore(ctx, "cli", "a tampered chain", n)
+			wantCode(t, err, dsr.ECONFLICT)
+			if err == nil || !strings.Contains(err.Error(), "4 entries past the last anchored one (entry 6)") || !strings.Contains(err.Error(), "--unanchored 4") {
+				t.Errorf("AcceptRestore --unanchored %d: %v; want the 4 unanchored entries named", n, err)
+			}
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		if got := seqs(t, store); len(got) != 3 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 in place", got)
+		}
+		res, err := log.AcceptRestore(ctx, "cli", "entries 7 to 10 read: ours", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := log.List(ctx, dsr.AuditFilter{AfterSeq: 10})
+		if err != nil || len(entries) != 1 || res.Unanchored != 4 || !strings.Contains(string(entries[0].Details), `"unanchored":4`) {
+			t.Errorf("acceptance entry %+v, %v; want it to keep 4 unanchored entries", entries, err)
+		}
+	})
+}
+
+// TestAcceptRestoreOfAnAnchoredBackup: the backup's head was anchored
+// when it was taken (BackupCheckpoint, as lethe backup does): restored,
+// the chain ends at a checkpoint and is accepted with nothing to state.
+func TestAcceptRestoreOfAnAnchoredBackup(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		entries, err := b.audit.List(ctx, dsr.AuditFilter{AfterSeq: 7})
+		if err != nil || len(entries) == 0 || entries[0].Seq != 8 {
+			t.Fatalf("entry 8: %+v, %v", entries, err)
+		}
+		if _, err := b.audit.BackupCheckpoint(ctx, 13, entries[0].Hash); dsr.ErrorCode(err) != dsr.EINVALID {
+			t.Errorf("BackupCheckpoint past the head: %v; want EINVALID", err)
+		}
+		if _, err := b.audit.BackupCheckpoint(ctx, 7, entries[0].Hash); dsr.ErrorCode(err) != dsr.EINVALID {
+			t.Errorf("BackupCheckpoint with another entry's hash: %v; want EINVALID", err)
+		}
+		c, err := b.audit.BackupCheckpoint(ctx, 8, entries[0].Hash)
+		if err != nil || c.Seq != 8 {
+			t.Fatalf("BackupCheckpoint(8) = %+v, %v", c, err)
+		}
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 8")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 8, hash = (SELECT hash FROM lethe_audit WHERE seq = 8), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 8) WHERE id = 1")
+
+		res, err := restoredLog(t, b, store).AcceptRestore(ctx, "cli", "restored the 8-entry backup", -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.AgreesTo != 8 || res.Unanchored != 0 || len(res.Superseded) != 1 || res.Superseded[0].Seq != 10 {
+			t.Errorf("acceptance %+v; want agrees to 8, nothing unanchored, 10 superseded", res)
 		}
 	})
 }
