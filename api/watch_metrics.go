@@ -31,8 +31,12 @@ type WatchCollector struct {
 	Processes func(ctx context.Context) (live, stale int64, err error)
 	// Audit returns the last verification, nil before the first.
 	Audit func(ctx context.Context) (*AuditStatus, error)
+	// AnchorDiverged reports whether the audit chain has diverged from the
+	// anchor's newest checkpoint (a restore awaiting lethe audit
+	// accept-restore, or a rewrite).
+	AnchorDiverged func(ctx context.Context) (bool, error)
 
-	pending, live, stale, verified, verifiedAt *prometheus.Desc
+	pending, live, stale, verified, verifiedAt, diverged *prometheus.Desc
 }
 
 // NewWatchCollector returns the collector; set its functions.
@@ -48,12 +52,14 @@ func NewWatchCollector() *WatchCollector {
 			"1 when the last verification of the audit chain and its signed checkpoints held, 0 when it found the trail broken; absent before the first.", nil, nil),
 		verifiedAt: prometheus.NewDesc("lethe_audit_last_verified_timestamp_seconds",
 			"When the audit chain was last verified (any outcome); 0 before the first.", nil, nil),
+		diverged: prometheus.NewDesc("lethe_audit_anchor_diverged",
+			"1 while the audit chain is behind or forked from the newest signed checkpoint of its anchor (a restored state store awaiting lethe audit accept-restore, or a rewritten trail): no checkpoint is written meanwhile; 0 when they agree or there is no anchor.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (w *WatchCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{w.pending, w.live, w.stale, w.verified, w.verifiedAt} {
+	for _, d := range []*prometheus.Desc{w.pending, w.live, w.stale, w.verified, w.verifiedAt, w.diverged} {
 		ch <- d
 	}
 }
@@ -98,6 +104,17 @@ func (w *WatchCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(w.verified, prometheus.GaugeValue, ok)
 			ch <- prometheus.MustNewConstMetric(w.verifiedAt, prometheus.GaugeValue, float64(st.At.Unix()))
+		}
+	}
+	if w.AnchorDiverged != nil {
+		if d, err := w.AnchorDiverged(ctx); err != nil {
+			ch <- prometheus.NewInvalidMetric(w.diverged, err)
+		} else {
+			v := 0.0
+			if d {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(w.diverged, prometheus.GaugeValue, v)
 		}
 	}
 }

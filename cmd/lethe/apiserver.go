@@ -18,10 +18,10 @@ import (
 // registry (plan, retention, policy) and of access packages answer that
 // they are not configured when m.App or m.Exports is nil.
 func (m *Main) newAPIServer(cfg Config, svc *services, self *selfservice.Service, retMetrics *api.RetentionMetrics, periodicRuns prometheus.Collector, responsesEvery time.Duration) *api.Server {
+	// A chain diverged from its anchor is no reason to take the process
+	// (and, as a sidecar, its application) out of service: it is reported
+	// by lethe_audit_anchor_diverged and in the log.
 	ready := map[string]api.Pinger{"state": m.DB}
-	if svc.Audit.Anchor != nil {
-		ready["audit_anchor"] = state.AnchorCheck{Audit: svc.Audit}
-	}
 	var planner api.Planner
 	var runs api.RetentionRuns
 	var reg *registry.Registry

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/anchor"
 	"github.com/lethe-privacy/lethe/pkg/state"
 )
@@ -66,5 +67,47 @@ than restored.`,
 	cfg.exportURLFlag(fs)
 	fs.Int64Var(&unanchored, "unanchored", -1, "the number of entries past the last anchored one, once read (kept in the audit trail)")
 	fs.StringVar(&note, "note", "", "which backup was restored and why (kept in the audit trail; no personal data)")
+	return cmd
+}
+
+// newAuditCheckpointCmd is "lethe audit checkpoint": a signed checkpoint
+// of the chain's head, written before a backup the state database takes
+// (pg_dump), so that the restored chain ends at an anchored entry.
+func newAuditCheckpointCmd(c *cli) *cobra.Command {
+	var cfg Config
+	cmd := &cobra.Command{
+		Use:   "checkpoint",
+		Short: "Sign the audit chain's head into the anchor bucket, before a pg_dump backup",
+		Long: `Sign a checkpoint of the audit chain's current head and store it in the
+anchor bucket. Run it right before pg_dump: a store restored from the dump
+then ends at an anchored entry, and lethe audit accept-restore needs no
+--unanchored (entries appended between the two commands are counted as
+unanchored). It needs LETHE_AUDIT_KEY, and refuses while the chain has
+diverged from the anchor. lethe backup (SQLite) does this by itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "audit-key"); err != nil {
+				return err
+			}
+			var cp *dsr.Checkpoint
+			err := withAuditLog(cmd.Context(), cfg, nil, func(log *state.AuditLog) (err error) {
+				cp, err = log.Checkpoint(cmd.Context())
+				return err
+			})
+			if err != nil {
+				return cliError(err)
+			}
+			if cp == nil {
+				fmt.Fprintln(c.stdout, "the audit chain is empty: nothing to checkpoint")
+				return nil
+			}
+			fmt.Fprintf(c.stdout, "checkpoint of audit entry %d signed into the anchor\n", cp.Seq)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	cfg.databaseFlag(fs)
+	cfg.auditFlags(fs)
+	cfg.exportURLFlag(fs)
 	return cmd
 }

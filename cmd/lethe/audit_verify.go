@@ -47,7 +47,8 @@ func (m *Main) openAnchor(ctx context.Context, cfg Config) (*state.Anchor, error
 // checkAnchor logs, at start, an audit chain that diverged from its
 // anchor: the state store was restored from a backup (or rewritten).
 // Serving goes on, the in-flight requests of the restored store resume,
-// but no checkpoint is written and /readyz fails until an operator runs
+// but no checkpoint is written, and lethe_audit_anchor_diverged is 1 (the
+// LetheAuditAnchorDiverged alert; /readyz stays ready), until an operator runs
 // lethe audit accept-restore.
 func (m *Main) checkAnchor(ctx context.Context, audit *state.AuditLog) {
 	if err := audit.CheckAnchor(ctx); err != nil {

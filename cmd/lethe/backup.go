@@ -26,6 +26,10 @@ store meanwhile. FILE must not exist; it is created 0600, as it holds what
 the store holds (open requests' email addresses included). Restore by
 stopping lethe serve and copying FILE back in place of the store.
 
+With LETHE_AUDIT_KEY set, it then signs a checkpoint of the copy's audit
+head into the anchor bucket (a backup checkpoint): restored, the chain ends
+at an anchored entry, which lethe audit accept-restore checks.
+
 A Postgres state store is backed up with pg_dump, not by this command:
 it says so and exits 2. See deploy/README.md, "Backups and restore".`,
 		Args: cobra.NoArgs,
@@ -58,11 +62,23 @@ it says so and exits 2. See deploy/README.md, "Backups and restore".`,
 				return err
 			}
 			fmt.Fprintf(c.stdout, "backed up the SQLite state store (migration level %d) to %s, %d bytes\n", level, to, fi.Size())
+			if cfg.AuditKey == "" {
+				return nil
+			}
+			cp, err := backupCheckpoint(ctx, cfg, db, to)
+			if err != nil {
+				return fmt.Errorf("the backup %s is written, but its audit head is not anchored (lethe audit accept-restore will ask, after restoring it, for the entries past the last checkpoint): %w", to, err)
+			}
+			if cp != nil {
+				fmt.Fprintf(c.stdout, "backup checkpoint of audit entry %d signed into the anchor\n", cp.Seq)
+			}
 			return nil
 		},
 	}
 	fs := cmd.Flags()
 	cfg.databaseFlag(fs)
+	cfg.auditFlags(fs)
+	cfg.exportURLFlag(fs)
 	fs.StringVar(&to, "to", "", "file to write; it must not exist")
 	return cmd
 }
@@ -77,4 +93,24 @@ func connectExisting(ctx context.Context, url string) (*state.DB, error) {
 		}
 	}
 	return state.Connect(ctx, url)
+}
+
+// backupCheckpoint signs the audit head of the backup at path, which db's
+// chain must hold, into the anchor; nil for an empty chain.
+func backupCheckpoint(ctx context.Context, cfg Config, db *state.DB, path string) (*dsr.Checkpoint, error) {
+	copyDB, err := connectExisting(ctx, "sqlite://"+path)
+	if err != nil {
+		return nil, err
+	}
+	seq, hash, err := copyDB.AuditHead(ctx)
+	copyDB.Close()
+	if err != nil || seq == 0 {
+		return nil, err
+	}
+	log, bucket, err := auditLog(ctx, cfg, db, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer bucket.Close()
+	return log.BackupCheckpoint(ctx, seq, hash)
 }

@@ -94,5 +94,6 @@ func (m *Main) watchCollector(svc *services, reg *registry.Registry) *api.WatchC
 		}
 		return &api.AuditStatus{OK: c.OK, At: c.At}, nil
 	}
+	w.AnchorDiverged = svc.Audit.AnchorDiverged // 0 without an anchor
 	return w
 }

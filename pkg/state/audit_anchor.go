@@ -264,3 +264,16 @@ func (l *AuditLog) BackupCheckpoint(ctx context.Context, seq int64, hash string)
 	}
 	return c, nil
 }
+
+// AuditHead returns the seq and hash of the audit chain's last entry
+// (0 and "" for an empty chain).
+func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var heads []auditHead
+	if err := db.Gorm.WithContext(ctx).Where("id = 1").Limit(1).Find(&heads).Error; err != nil {
+		return 0, "", fmt.Errorf("audit: read head: %w", err)
+	}
+	if len(heads) == 0 {
+		return 0, "", nil
+	}
+	return heads[0].Seq, heads[0].Hash, nil
+}

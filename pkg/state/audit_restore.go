@@ -17,7 +17,8 @@ import (
 // appended entries of its own, it holds checkpoints the chain no longer
 // matches. Lethe then writes no checkpoint (one would replace a signed
 // checkpoint of the lost chain by one of the restored chain, silently),
-// reports the divergence on /readyz and in its log, and waits for an
+// reports the divergence in lethe_audit_anchor_diverged and its log (not
+// on /readyz: the application it serves beside stays in service), and waits for an
 // operator to accept the restore (AcceptRestore).
 
 // AnchorDivergedError says the anchor's newest checkpoint is one the chain
@@ -86,20 +87,15 @@ func (l *AuditLog) checkAnchor(ctx context.Context, head auditHead) error {
 	return nil
 }
 
-// AnchorCheck is what /readyz checks of the audit anchor: ready while the
-// chain agrees with its newest checkpoint (see AuditLog.CheckAnchor).
-type AnchorCheck struct {
-	Audit *AuditLog
-}
-
-// Ping implements api.Pinger. Errors: a *dsr.Error (ECONFLICT) whose
-// message says how the chain and the anchor diverge; the stores'.
-func (c AnchorCheck) Ping(ctx context.Context) error {
-	err := c.Audit.CheckAnchor(ctx)
-	if d := (*AnchorDivergedError)(nil); errors.As(err, &d) {
-		return dsr.Errorf(dsr.ECONFLICT, "%s", d.Error())
+// AnchorDiverged reports whether the chain has diverged from the anchor's
+// newest checkpoint (see CheckAnchor), for lethe_audit_anchor_diverged.
+// Errors: the stores'.
+func (l *AuditLog) AnchorDiverged(ctx context.Context) (bool, error) {
+	err := l.CheckAnchor(ctx)
+	if chainDiverged(err) {
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 // ActionRestoreAccepted is the audit action of an accepted restore.

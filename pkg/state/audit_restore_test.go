@@ -69,8 +69,8 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 		if got := seqs(t, store); len(got) != 3 || got[2] != 10 {
 			t.Errorf("checkpoints %v; want 2, 6, 10 untouched", got)
 		}
-		if err := (state.AnchorCheck{Audit: log}).Ping(ctx); dsr.ErrorCode(err) != dsr.ECONFLICT {
-			t.Errorf("readiness = %v; want a conflict", err)
+		if d, err := log.AnchorDiverged(ctx); !d || err != nil {
+			t.Errorf("AnchorDiverged = %v, %v; want true", d, err)
 		}
 		var export bytes.Buffer
 		if err := log.Export(ctx, &export); err != nil || export.Len() == 0 {
@@ -103,6 +103,9 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 		}
 		if err := log.CheckAnchor(ctx); err != nil {
 			t.Errorf("CheckAnchor after the acceptance: %v", err)
+		}
+		if d, err := log.AnchorDiverged(ctx); d || err != nil {
+			t.Errorf("AnchorDiverged after the acceptance = %v, %v; want false", d, err)
 		}
 		_, err = restoredLog(t, b, store).AcceptRestore(ctx, "cli", "again", -1)
 		wantCode(t, err, dsr.ECONFLICT)
