@@ -8,12 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/api"
 	"github.com/lethe-privacy/lethe/pkg/anchor"
 	"github.com/lethe-privacy/lethe/pkg/demo"
 	"github.com/lethe-privacy/lethe/pkg/testdb"
@@ -52,6 +53,9 @@ func TestRestoredBackupResumes(t *testing.T) {
 
 	t.Run("postgres", func(t *testing.T) {
 		testRestore(t, seed, want, wantRows, testdb.PostgresDatabase(t), func(t *testing.T, a *app, stateURL, file string) {
+			if out := mustRun(t, a.env, binary, "audit", "checkpoint"); !strings.Contains(out, "checkpoint of audit entry") {
+				t.Errorf("lethe audit checkpoint said %q", out)
+			}
 			mustRun(t, a.env, "pg_dump", "--format=custom", "--file="+file, stateURL)
 		}, func(t *testing.T, a *app, file string) string {
 			restored := testdb.PostgresDatabase(t)
@@ -62,7 +66,7 @@ func TestRestoredBackupResumes(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		testRestore(t, seed, want, wantRows, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), func(t *testing.T, a *app, stateURL, file string) {
 			out := mustRun(t, a.env, binary, "backup", "--to", file)
-			if !strings.Contains(out, "backed up the SQLite state store") {
+			if !strings.Contains(out, "backed up the SQLite state store") || !strings.Contains(out, "backup checkpoint of audit entry") {
 				t.Errorf("lethe backup said %q", out)
 			}
 			if out, err := exec.Command(binary, "backup", "--database-url", stateURL, "--to", file).CombinedOutput(); err == nil ||
@@ -95,6 +99,16 @@ func testRestore(t *testing.T, seed string, want request, wantRows map[string][]
 	waitHits(t, h, 1)
 	file := filepath.Join(t.TempDir(), "lethe.backup")
 	backup(t, a, stateURL, file)
+	// The backup's head is anchored (the backup said so): the restored
+	// chain ends at it.
+	backupCheckpoint := checkpointFiles(t, anchorDir)
+	if len(backupCheckpoint) == 0 {
+		t.Fatal("no checkpoint after the backup")
+	}
+	backupSeq, err := strconv.ParseInt(strings.TrimSuffix(strings.Fields(backupCheckpoint[len(backupCheckpoint)-1])[0], ".json"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	h.confirm.Store(true)
 	if r := first.waitEnded(t, id, 30*time.Second); r.Status != "completed" {
@@ -126,8 +140,10 @@ func testRestore(t *testing.T, seed string, want request, wantRows map[string][]
 		t.Errorf("GET the request completed after the backup = %d; want 404: the restore lost its row", code)
 	}
 
-	// The anchor is ahead: said in the log, on /readyz and by verify;
-	// no checkpoint of the restored chain is written over it.
+	// The anchor is ahead: said in the log, by lethe_audit_anchor_diverged
+	// and by verify, while /readyz stays ready (a sidecar's application
+	// stays in service); no checkpoint of the restored chain is written
+	// over it.
 	if log := s.stderr.String(); !strings.Contains(log, "audit anchor is ahead of the state store") || !strings.Contains(log, "accept-restore") {
 		t.Errorf("the log does not say the anchor is ahead:\n%s", log)
 	}
@@ -135,9 +151,10 @@ func testRestore(t *testing.T, seed string, want request, wantRows map[string][]
 		Status string
 		Checks map[string]string
 	}
-	if code := s.call(t, "GET", "/readyz", "", &ready); code != http.StatusServiceUnavailable || !strings.Contains(ready.Checks["audit_anchor"], "accept-restore") {
-		t.Errorf("/readyz = %d %+v; want 503 naming the audit anchor and accept-restore", code, ready)
+	if code := s.call(t, "GET", "/readyz", "", &ready); code != http.StatusOK {
+		t.Errorf("/readyz = %d %+v; want ready: a divergence is alerted on, not a reason to leave the Service", code, ready)
 	}
+	s.waitMetric(t, "lethe_audit_anchor_diverged", nil, "on the restored store", equals(1))
 	out, code := runCode(a.env, binary, "audit", "verify")
 	if code != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "accept-restore") {
 		t.Errorf("lethe audit verify on the restored store: exit %d\n%s\nwant exit 1 pointing at accept-restore", code, out)
@@ -146,8 +163,17 @@ func testRestore(t *testing.T, seed string, want request, wantRows map[string][]
 		t.Errorf("checkpoints changed on the restored store before its acceptance:\n got %v\nwant %v", now, anchored)
 	}
 
-	out = mustRun(t, a.env, binary, "audit", "accept-restore", "--note", "restored the backup taken while a request ran")
-	if !strings.Contains(out, "restore accepted as audit entry") || !strings.Contains(out, "lost with the restore") {
+	// The restored chain ended at the backup checkpoint; the entries the
+	// resumed erasure appended since are vouched for by no checkpoint:
+	// accepted only once their number is stated.
+	out, code = runCode(a.env, binary, "audit", "accept-restore", "--note", "restored the backup taken while a request ran")
+	m := regexp.MustCompile(`(\d+) entries past the last anchored one \(entry (\d+)\).*--unanchored (\d+)`).FindStringSubmatch(out)
+	if code != 1 || m == nil || m[2] != strconv.FormatInt(backupSeq, 10) || m[1] != m[3] {
+		t.Fatalf("lethe audit accept-restore without --unanchored: exit %d\n%s\nwant exit 1 naming the entries past the backup checkpoint (entry %d)", code, out, backupSeq)
+	}
+	out = mustRun(t, a.env, binary, "audit", "accept-restore", "--note", "restored the backup taken while a request ran", "--unanchored", m[1])
+	if !strings.Contains(out, "restore accepted as audit entry") || !strings.Contains(out, "lost with the restore") ||
+		!strings.Contains(out, fmt.Sprintf("agrees with the anchor up to entry %d;", backupSeq)) || !strings.Contains(out, "--unanchored "+m[1]) {
 		t.Errorf("lethe audit accept-restore said:\n%s", out)
 	}
 	superseded, err := filepath.Glob(filepath.Join(anchorDir, filepath.FromSlash(anchor.SupersededPrefix), "*", "*.json"))
@@ -157,12 +183,7 @@ func testRestore(t *testing.T, seed string, want request, wantRows map[string][]
 	if out := mustRun(t, a.env, binary, "audit", "verify"); !strings.Contains(out, "audit chain ok") {
 		t.Errorf("lethe audit verify after the acceptance:\n%s", out)
 	}
-	testkit.Eventually(t, 2*api.ReadyTTL, "/readyz ready after the acceptance", func() error {
-		if code := s.call(t, "GET", "/readyz", "", nil); code != http.StatusOK {
-			return fmt.Errorf("/readyz = %d", code)
-		}
-		return nil
-	})
+	s.waitMetric(t, "lethe_audit_anchor_diverged", nil, "after the acceptance", equals(0))
 
 	// New requests work; the lost one, filed again, finds nothing left.
 	again := s.waitEnded(t, s.fileErasure(t, after), 30*time.Second)
