@@ -51,8 +51,12 @@ than restored.`,
 				return cliError(err)
 			}
 			newest := res.Superseded[len(res.Superseded)-1]
-			fmt.Fprintf(c.stdout, "restore accepted as audit entry %d: the chain agrees with the anchor up to entry %d; the anchor held %d entries (checkpoint signed %s), so entries %d to %d of the anchored chain are lost with the restore\n",
-				res.Entry.Seq, res.AgreesTo, res.AnchorHeld, newest.At.UTC().Format(time.RFC3339), res.AgreesTo+1, res.AnchorHeld)
+			agrees := fmt.Sprintf("the chain agrees with the anchor up to entry %d", res.AgreesTo)
+			if res.AgreesTo == 0 {
+				agrees = "no checkpoint of the anchor matches the restored chain"
+			}
+			fmt.Fprintf(c.stdout, "restore accepted as audit entry %d: %s; the anchor held %d entries (checkpoint signed %s), so entries %d to %d of the anchored chain are lost with the restore\n",
+				res.Entry.Seq, agrees, res.AnchorHeld, newest.At.UTC().Format(time.RFC3339), res.AgreesTo+1, res.AnchorHeld)
 			if res.Unanchored > 0 {
 				fmt.Fprintf(c.stdout, "entries %d to %d, which no checkpoint vouched for, are accepted as you stated (--unanchored %d)\n", res.AgreesTo+1, res.ChainHead, res.Unanchored)
 			}

@@ -222,6 +222,12 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 	if res.Checkpoint, err = l.checkpoint(ctx, true); err != nil {
 		return nil, err
 	}
+	// The leader's last verification found the chain diverged; verified
+	// again now, lethe_audit_verified says so at the next scrape instead
+	// of after LETHE_AUDIT_VERIFY_EVERY.
+	if _, err := l.VerifyAndRecord(ctx); err != nil {
+		return nil, fmt.Errorf("audit: accept restore (recorded as entry %d, checkpoint signed; the next verification records it): %w", res.Entry.Seq, err)
+	}
 	return res, nil
 }
 

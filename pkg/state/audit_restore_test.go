@@ -77,9 +77,15 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 			t.Errorf("Export of a forked chain: %v", err)
 		}
 
+		if c, err := log.VerifyAndRecord(ctx); err != nil || c.OK {
+			t.Fatalf("the leader's verification of the forked chain = %+v, %v; want not OK", c, err)
+		}
 		res, err := log.AcceptRestore(ctx, "cli", "restored last night's backup", 11)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if c, err := log.LastCheck(ctx); err != nil || c == nil || !c.OK || c.Entries != 14 {
+			t.Errorf("recorded verification after the acceptance = %+v, %v; want OK over 14 entries", c, err)
 		}
 		if res.AgreesTo != 2 || res.AnchorHeld != 10 || res.ChainHead != 13 || len(res.Superseded) != 2 || res.Entry.Seq != 14 || res.Checkpoint.Seq != 14 {
 			t.Errorf("acceptance %+v (entry %d, checkpoint %d); want agrees to 2, held 10, head 13, 6 and 10 superseded, entry and checkpoint 14",
