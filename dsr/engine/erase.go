@@ -238,7 +238,8 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 // one of them take a whole batch (rows written since the count), its
 // parents' deletes would go before the rest of its rows: the store takes
 // the transaction back (connector.ErrGroupFull) and deleteAll deletes
-// each in its turn, the entry journaled ahead then counting nothing gone.
+// each in its turn, counting its rows again before its first batch (the
+// entry journaled ahead then counts nothing gone on resume).
 // Any other error of the transaction fails this attempt of the request,
 // which is retried from the journal. It does nothing otherwise.
 func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[string]dsr.Step, left map[string]*int64) error {
@@ -278,6 +279,11 @@ func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[str
 	defer cancel()
 	ns, err := group.DeleteEach(dctx, sels, limit)
 	if errors.Is(err, connector.ErrGroupFull) {
+		// The counts taken before the first delete are stale: each
+		// collection's first batch counts its rows again.
+		for _, t := range run {
+			left[t.c.Key] = nil
+		}
 		return nil
 	}
 	if err != nil {

@@ -163,3 +163,32 @@ func TestSameTableNeverGrouped(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupedChildTakingWholeBatchResumes: the erasure of
+// TestGroupedChildTakingWholeBatch killed after the group was taken back,
+// before or after the first batch of posts one by one commits, or at a
+// journal entry, resumes to the same counts and rows.
+func TestGroupedChildTakingWholeBatchResumes(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			for _, kp := range []killPoint{{store: 2}, {store: 2, afterCommit: true}, {store: 3, afterCommit: true}, {journal: 2}, {journal: 3}} {
+				t.Run(fmt.Sprintf("store%d-commit%v-journal%d", kp.store, kp.afterCommit, kp.journal), func(t *testing.T) {
+					app, eng := setupCounter(t, d, "")
+					eng.BatchSize = 5
+					eng.Stores = map[string]connector.Store{"app": &writing{Store: app, t: t, rows: 6}}
+					j := interruptedWith(t, eng, kp, erasure("ada@example.com", ""))
+					out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+						t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+					}
+					if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
+						t.Errorf("rows left %s; want Bob's account and post", got)
+					}
+				})
+			}
+		})
+	}
+}
