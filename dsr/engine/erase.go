@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -227,27 +228,30 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 
 // deleteAtOnce deletes in one transaction of their store (see
 // connector.GroupDeleter) the rows of the collections to delete next, when
-// they are two or more in a row on one store and each is one pass and one
-// batch (see atOnce): targets are the collections not erased yet, the
-// next one last. Each is journaled ahead as its first batch in deleteAll
-// would be, in one entry (the steps but the last saved Later), so that a
-// run killed after the transaction's commit, before the next entry,
-// counts the rows gone since as deleteAll's resume does; the done steps
-// are saved Later, for the next entry. A collection whose delete took a
-// whole batch (rows written since the count), more rows may be left in, is
-// left running for deleteAll to go on with, by its frozen keys; should a
-// foreign key refuse its parent's delete meanwhile, the transaction fails,
-// and with it the request, resumed from the journal collection by
-// collection. It does nothing otherwise.
+// they are two or more in a row on one store, each on a table of its own,
+// and each is one pass and one batch (see atOnce): targets are the
+// collections not erased yet, the next one last. Each is journaled ahead
+// as its first batch in deleteAll would be, in one entry (the steps but
+// the last saved Later), so that a run killed after the transaction's
+// commit, before the next entry, counts the rows gone since as deleteAll's
+// resume does; the done steps are saved Later, for the next entry. Should
+// one of them take a whole batch (rows written since the count), its
+// parents' deletes would go before the rest of its rows: the store takes
+// the transaction back (connector.ErrGroupFull) and deleteAll deletes
+// each in its turn, counting its rows again before its first batch (the
+// entry journaled ahead then counts nothing gone on resume).
+// Any other error of the transaction fails this attempt of the request,
+// which is retried from the journal. It does nothing otherwise.
 func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[string]dsr.Step, left map[string]*int64) error {
 	limit := r.e.batchSize()
 	var run []*target
 	var sels []connector.Selection
 	var group connector.GroupDeleter
+	tables := map[string]bool{}
 	for i := len(targets) - 1; i >= 0; i-- {
 		t := targets[i]
 		g, ok := t.store.(connector.GroupDeleter)
-		if !ok || (len(run) > 0 && t.c.Store != run[0].c.Store) || !r.atOnce(t, steps, left[t.c.Key]) {
+		if !ok || (len(run) > 0 && t.c.Store != run[0].c.Store) || tables[t.c.Table] || !r.atOnce(t, steps, left[t.c.Key]) {
 			break
 		}
 		p := t.open(r)
@@ -259,6 +263,7 @@ func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[str
 			break
 		}
 		group, run, sels = g, append(run, t), append(sels, sel)
+		tables[t.c.Table] = true
 	}
 	if len(run) < 2 {
 		return nil
@@ -273,15 +278,19 @@ func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[str
 	dctx, cancel := context.WithTimeout(ctx, cmp.Or(r.e.BatchTimeout, DefaultBatchTimeout))
 	defer cancel()
 	ns, err := group.DeleteEach(dctx, sels, limit)
+	if errors.Is(err, connector.ErrGroupFull) {
+		// The counts taken before the first delete are stale: each
+		// collection's first batch counts its rows again.
+		for _, t := range run {
+			left[t.c.Key] = nil
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("erase %s: %w", run[0].c.Key, err)
 	}
 	for i, n := range ns {
 		name := "erase " + run[i].c.Key
-		if n >= int64(limit) {
-			steps[name] = dsr.Step{Name: name, Status: stepRunning, Count: n, Detail: `{"pass":0}`}
-			continue
-		}
 		s := dsr.Step{Name: name, Status: stepDone, Count: n, Later: true}
 		if err := r.j.SaveStep(ctx, s); err != nil {
 			return fmt.Errorf("journal step %q: %w", name, err)

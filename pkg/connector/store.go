@@ -144,11 +144,17 @@ type Store interface {
 // commit, one wait for the store's disk, instead of one each.
 type GroupDeleter interface {
 	// DeleteEach deletes up to limit rows of each selection, in order (a
-	// child's before its parent's), in one transaction, and returns how many
-	// each deleted; a selection that deleted limit rows may have more left,
-	// for Delete. After an error, all of them are deleted or none.
+	// child's before its parent's), each in its own statement of one
+	// transaction, and returns how many each deleted. One that deletes
+	// limit rows may have more left, which its parents' deletes must not
+	// go before: all are then taken back and ErrGroupFull returned, for
+	// Delete one by one. After an error, all of them are deleted or none.
 	DeleteEach(ctx context.Context, sels []Selection, limit int) ([]int64, error)
 }
+
+// ErrGroupFull is DeleteEach's error when a selection deleted a whole
+// batch: nothing was deleted.
+var ErrGroupFull = errors.New("a selection of the group deleted a whole batch")
 
 var errBadKey = errors.New("malformed composite key")
 

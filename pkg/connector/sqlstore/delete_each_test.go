@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -13,8 +14,9 @@ import (
 
 // TestDeleteEach: DeleteEach deletes each selection in order in one
 // transaction: a statement that fails (a trigger refusing the delete of a
-// locked item) takes back the deletes before it; each deletes up to a
-// batch.
+// locked item) takes back the deletes before it; one that deletes a whole
+// batch takes back all of them (its parent's delete must wait for the rest
+// of its rows).
 func TestDeleteEach(t *testing.T) {
 	refuse := map[string][]string{
 		registry.DriverPostgres: {`CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'locked'; END $$ LANGUAGE plpgsql`,
@@ -61,16 +63,76 @@ collections:
 			if got := ids("notes"); !slices.Equal(got, []int{1, 2, 3}) {
 				t.Fatalf("a refused delete left notes %v; want all three, the first delete taken back", got)
 			}
-			ns, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 1)
-			if err != nil || !slices.Equal(ns, []int64{1, 1}) {
-				t.Fatalf("DeleteEach with a batch of 1 = %v, %v; want [1 1]", ns, err)
+			if _, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 2); !errors.Is(err, connector.ErrGroupFull) {
+				t.Fatalf("DeleteEach of a whole batch of notes: %v; want ErrGroupFull", err)
 			}
-			ns, err = g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 2)
-			if err != nil || !slices.Equal(ns, []int64{1, 0}) {
-				t.Fatalf("DeleteEach = %v, %v; want [1 0]", ns, err)
+			if got := ids("notes"); !slices.Equal(got, []int{1, 2, 3}) {
+				t.Fatalf("a whole batch of notes left notes %v; want all three, taken back before the items' delete", got)
+			}
+			ns, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 3)
+			if err != nil || !slices.Equal(ns, []int64{2, 1}) {
+				t.Fatalf("DeleteEach = %v, %v; want [2 1]", ns, err)
 			}
 			if got, want := [][]int{ids("notes"), ids("items")}, [][]int{{3}, {2}}; !slices.Equal(got[0], want[0]) || !slices.Equal(got[1], want[1]) {
 				t.Fatalf("rows left %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestDeleteEachCounterCache: a child's trigger that updates a counter on
+// its parent row before the child's delete does not stop the parent's
+// delete that follows in the group: each delete is its own statement, as
+// one by one (in one Postgres statement of data-modifying WITHs, the
+// parent's delete failed with SQLSTATE 27000, the row already changed by
+// the same command). Two collections of one table each count the rows
+// they delete, the second none of the first's.
+func TestDeleteEachCounterCache(t *testing.T) {
+	counter := map[string][]string{
+		registry.DriverPostgres: {`CREATE FUNCTION uncount() RETURNS trigger AS $$ BEGIN UPDATE accounts SET posts = posts - 1 WHERE id = OLD.account_id; RETURN OLD; END $$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER uncount BEFORE DELETE ON posts FOR EACH ROW EXECUTE FUNCTION uncount()`},
+		registry.DriverMySQL:  {`CREATE TRIGGER uncount BEFORE DELETE ON posts FOR EACH ROW UPDATE accounts SET posts = posts - 1 WHERE id = OLD.account_id`},
+		registry.DriverSQLite: {`CREATE TRIGGER uncount BEFORE DELETE ON posts FOR EACH ROW BEGIN UPDATE accounts SET posts = posts - 1 WHERE id = OLD.account_id; END`},
+	}
+	for _, d := range testkit.Drivers {
+		t.Run(d, func(t *testing.T) {
+			ddl := append([]string{`CREATE TABLE accounts (id INT PRIMARY KEY, email VARCHAR(100), posts INT NOT NULL)`,
+				`CREATE TABLE posts (id INT PRIMARY KEY, account_id INT, email VARCHAR(100), author VARCHAR(100))`,
+				`INSERT INTO accounts VALUES (1, 'ada@example.com', 2), (2, 'bob@example.com', 1)`,
+				`INSERT INTO posts VALUES (1, 1, 'ada@example.com', 'ada@example.com'), (2, 1, 'ada@example.com', 'x'), (3, 2, 'bob@example.com', 'ada@example.com')`}, counter[d]...)
+			st := testkit.OpenStore(t, "app", d, ddl...)
+			reg, err := registry.Parse(fmt.Appendf(nil, `
+stores:
+  app: {kind: sql, driver: %s, dsn_env: APP}
+collections:
+  app.posts:
+    identity: {email: email}
+    erasure: delete
+  app.authored:
+    table: posts
+    identity: {email: author}
+    erasure: delete
+  app.accounts:
+    identity: {email: email}
+    erasure: delete
+`, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			of := func(key, col string) connector.Selection {
+				return connector.Selection{Collection: reg.Collections[key], Matches: []connector.Match{{Columns: []string{col}, Email: "ada@example.com"}}}
+			}
+			ns, err := st.DeleteEach(ctx, []connector.Selection{of("app.posts", "email"), of("app.authored", "author"), of("app.accounts", "email")}, 10)
+			if err != nil || !slices.Equal(ns, []int64{2, 1, 1}) {
+				t.Fatalf("DeleteEach of posts, authored posts and accounts = %v, %v; want [2 1 1]", ns, err)
+			}
+			var left []int
+			if err := st.DB().Raw(`SELECT id FROM accounts UNION ALL SELECT 10 + id FROM posts ORDER BY 1`).Scan(&left).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(left, []int{2}) {
+				t.Fatalf("rows left %v; want Bob's account only", left)
 			}
 		})
 	}

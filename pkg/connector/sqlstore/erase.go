@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -89,14 +90,14 @@ func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit 
 }
 
 // DeleteEach implements connector.GroupDeleter: Delete's statement for
-// each selection, in order, in one transaction, so that a small subject's
-// collections cost the store one commit (one wait for its disk) instead of
-// one each; on Postgres in one statement, each delete a data-modifying
-// WITH (one round trip; foreign keys are checked at its end, when the
-// children are gone too):
-//
-//	WITH d0 AS (DELETE … RETURNING 1), d1 AS (DELETE … RETURNING 1)
-//	SELECT (SELECT count(*) FROM d0), (SELECT count(*) FROM d1)
+// each selection, in order (children first), in one transaction, so that a
+// small subject's collections cost the store one commit (one wait for its
+// disk) instead of one each. Each is its own statement, as one by one: it
+// sees the deletes before it and what their triggers changed (a child's
+// trigger updating a counter on its parent row), which the data-modifying
+// WITHs of one Postgres statement do not (SQLSTATE 27000). A selection that
+// deletes limit rows may have more left, its parent's delete would then go
+// before them: the transaction is rolled back and ErrGroupFull returned.
 //
 // The statements are built before the transaction begins, since building
 // one may read the store's catalog through the pool.
@@ -118,21 +119,6 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 		}
 	}
 	out := make([]int64, len(qs))
-	if s.driver == registry.DriverPostgres {
-		var with, counts []string
-		var args []any
-		ptrs := make([]any, len(qs))
-		for i, q := range qs {
-			with = append(with, fmt.Sprintf("d%d AS (%s RETURNING 1)", i, q.sql.String()))
-			counts = append(counts, fmt.Sprintf("(SELECT count(*) FROM d%d)", i))
-			args, ptrs[i] = append(args, q.args...), &out[i]
-		}
-		err := s.db.WithContext(ctx).Raw("WITH "+strings.Join(with, ", ")+" SELECT "+strings.Join(counts, ", "), args...).Row().Scan(ptrs...)
-		if err != nil {
-			return nil, s.fail(ctx, "delete", sels[0].Collection.Key, err)
-		}
-		return out, nil
-	}
 	failed := ""
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, q := range qs {
@@ -141,10 +127,15 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 				failed = sels[i].Collection.Key
 				return res.Error
 			}
-			out[i] = res.RowsAffected
+			if out[i] = res.RowsAffected; out[i] >= int64(limit) {
+				return connector.ErrGroupFull
+			}
 		}
 		return nil
 	})
+	if errors.Is(err, connector.ErrGroupFull) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, s.fail(ctx, "delete", cmp.Or(failed, sels[0].Collection.Key), err)
 	}
