@@ -111,6 +111,9 @@ func (c *Console) visitor(r *http.Request) (*visitor, string, error) {
 		if err := c.Sessions.Revoke(ctx, s.TokenHash, now); err != nil {
 			return nil, "", err
 		}
+		if s.AdminToken() == "" { // opened before sessions were bound to their token
+			return nil, "", errSignIn("Your session has ended: sign in again.")
+		}
 		return nil, "", errSignIn("The admin token this session signed in with is no longer accepted: sign in with the current one.")
 	}
 	who, err := c.resolve(ctx, s)
