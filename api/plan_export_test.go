@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/export"
 	"github.com/lethe-privacy/lethe/pkg/selfservice"
 )
 
@@ -56,5 +59,34 @@ func TestExportRoute(t *testing.T) {
 		}
 		wantError(t, b.do(t, "GET", "/v1/requests/"+req.ID+"/export", calm, ""), http.StatusNotFound, dsr.ENOTFOUND)
 		wantError(t, b.do(t, "GET", "/v1/requests/"+req.ID+"/export", "", ""), http.StatusUnauthorized, dsr.EUNAUTHORIZED)
+	})
+}
+
+// TestExportOfRemovedKey: a package whose export key was removed from
+// LETHE_EXPORT_KEY and LETHE_EXPORT_KEY_PREVIOUS answers 503 saying what
+// to put back; the key's fingerprint, with which a weak key could be
+// tested offline, goes to the server log only.
+func TestExportOfRemovedKey(t *testing.T) {
+	t.Parallel()
+	forEachDialectSelf(t, selfservice.Limits{}, func(t *testing.T, b *selfBundle) {
+		_, coach := b.tenantKey(t, "career-coach")
+		req := b.fileRequest(t, coach, "access", "grace@example.com", "")
+		b.start(t)
+		if r := b.ended(t, coach, req.ID); r.Status != "completed" {
+			t.Fatalf("request ended %s, want completed", r.Status)
+		}
+		fp := dsr.KeyID(b.exec.key)
+		b.srv.Exports = &export.Service{Bucket: b.exec.bucket, Key: bytes.Repeat([]byte{7}, export.KeySize),
+			Records: b.exec.records, Requests: b.srv.Requests, Now: b.clock.Now}
+		r := b.do(t, "GET", "/v1/requests/"+req.ID+"/export", coach, "")
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "LETHE_EXPORT_KEY_PREVIOUS") {
+			t.Fatalf("the package of a removed export key: %d %s; want 503 naming LETHE_EXPORT_KEY_PREVIOUS", r.status, r.body)
+		}
+		if strings.Contains(string(r.body), fp) {
+			t.Fatalf("the 503 to the caller names the export key's fingerprint %s: %s", fp, r.body)
+		}
+		if !strings.Contains(b.logs.String(), fp) {
+			t.Fatalf("the server log does not name the export key's fingerprint %s:\n%s", fp, b.logs.String())
+		}
 	})
 }

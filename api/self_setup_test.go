@@ -123,7 +123,7 @@ func (e *packageExecutor) Execute(ctx context.Context, req *dsr.Request, _ dsr.J
 		return nil, err
 	}
 	now := e.now().UTC().Truncate(time.Second)
-	rec := &dsr.Export{RequestID: req.ID, Tenant: req.Tenant, Object: object, Entries: 1, CreatedAt: now, ExpiresAt: now.Add(dsr.DefaultExportTTL)}
+	rec := &dsr.Export{RequestID: req.ID, Tenant: req.Tenant, Object: object, Entries: 1, CreatedAt: now, ExpiresAt: now.Add(dsr.DefaultExportTTL), KeyID: dsr.KeyID(e.key)}
 	if err := e.records.SaveExport(ctx, rec); err != nil {
 		return nil, err
 	}

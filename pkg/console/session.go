@@ -49,6 +49,28 @@ func validToken(s string) bool {
 func (c *Console) sessionHash(token string) string {
 	return c.Subject.Sign("console-session", []byte(token))
 }
+
+// adminFingerprint names the admin token an admin's session signed in
+// with: a keyed hash, so that the state store never holds anything to
+// test guesses of the token against.
+func (c *Console) adminFingerprint(token string) string {
+	return c.Subject.Sign("console-admin-token", []byte(token))
+}
+
+// adminTokenLive tells whether fp is the fingerprint of the admin token or
+// of one of the previous admin tokens configured now.
+func (c *Console) adminTokenLive(fp string) bool {
+	if fp == "" || c.AdminToken == "" {
+		return false
+	}
+	for _, tok := range append([]string{c.AdminToken}, c.AdminTokenPrevious...) {
+		if subtle.ConstantTimeCompare([]byte(c.adminFingerprint(tok)), []byte(fp)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Console) linkHash(token string) string { return c.Subject.Sign("console-link", []byte(token)) }
 
 // sessionCSRF is the form token of the session whose token is raw: a keyed
@@ -83,6 +105,16 @@ func (c *Console) visitor(r *http.Request) (*visitor, string, error) {
 		return nil, "", errSignIn("Your session reached its time limit: sign in again.")
 	case now.Sub(s.LastSeenAt) > c.idle():
 		return nil, "", errSignIn("Your session ended after a while without activity: sign in again.")
+	case s.Admin() && !c.adminTokenLive(s.AdminToken()):
+		// The admin token it signed in with was rotated out (perhaps
+		// because it leaked): the session ends with it.
+		if err := c.Sessions.Revoke(ctx, s.TokenHash, now); err != nil {
+			return nil, "", err
+		}
+		if s.AdminToken() == "" { // opened before sessions were bound to their token
+			return nil, "", errSignIn("Your session has ended: sign in again.")
+		}
+		return nil, "", errSignIn("The admin token this session signed in with is no longer accepted: sign in with the current one.")
 	}
 	who, err := c.resolve(ctx, s)
 	if err != nil {
@@ -138,12 +170,21 @@ func (c *Console) openSession(w http.ResponseWriter, r *http.Request, tenant, ac
 	if err := c.Sessions.OpenSession(ctx, s); err != nil {
 		return err
 	}
-	if _, err := c.Audit.Append(ctx, dsr.AuditEvent{Actor: actor, Action: "console.signed_in", Tenant: tenant}); err != nil {
+	if _, err := c.Audit.Append(ctx, dsr.AuditEvent{Actor: auditActor(actor), Action: "console.signed_in", Tenant: tenant}); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/console", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.secure(r), MaxAge: int(c.maxAge().Seconds())})
 	return nil
+}
+
+// auditActor names a session's actor in the audit trail: the admin is
+// "admin", without the fingerprint of its token.
+func auditActor(actor string) string {
+	if actor == "admin" || strings.HasPrefix(actor, "admin:") {
+		return "admin"
+	}
+	return actor
 }
 
 // checkCSRF refuses a form post from another origin or without the

@@ -265,3 +265,46 @@ func TestSecureCookieBehindHTTPS(t *testing.T) {
 		t.Fatalf("session cookie %+v is not Secure", c)
 	}
 }
+
+// TestAdminSessionBoundToToken: an admin's session is bound to the token
+// it signed in with. Once that token is no longer configured (a previous
+// token dropped), the session ends, saying why, and stays ended; a session
+// of a token still configured goes on. The audit trail names the admin
+// "admin", without the token's fingerprint.
+func TestAdminSessionBoundToToken(t *testing.T) {
+	b := setup(t, "sqlite")
+	const next = "admin-token-for-console-tests-the-next-one"
+	b.console.AdminToken, b.console.AdminTokenPrevious = next, []string{adminToken}
+	old := b.signInAdmin(t) // with the previous token
+	cur := b.browser(t)
+	if p := cur.post("/console/admin/signin", "/console/admin/signin", url.Values{"token": {next}}); !p.has(`id="signout"`) {
+		t.Fatalf("admin sign-in with the current token answered %d", p.status)
+	}
+	b.console.AdminTokenPrevious = nil
+	if p := old.get("/console/studios"); p.has(`id="signout"`) || !p.has("no longer accepted") {
+		t.Fatalf("the session of the dropped admin token answered %d:\n%s", p.status, p.body)
+	}
+	b.console.AdminTokenPrevious = []string{adminToken} // put back: the session was revoked
+	if p := old.get("/console/studios"); p.has(`id="signout"`) {
+		t.Fatalf("the revoked session of the dropped admin token opened again: %d", p.status)
+	}
+	if p := cur.get("/console/studios"); p.status != http.StatusOK || !p.has(`id="signout"`) {
+		t.Fatalf("the session of the current admin token answered %d", p.status)
+	}
+	entries, err := b.audit.List(context.Background(), dsr.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn := 0
+	for _, e := range entries {
+		if e.Action == "console.signed_in" {
+			signedIn++
+			if e.Actor != "admin" {
+				t.Errorf("console.signed_in by %q; want admin", e.Actor)
+			}
+		}
+	}
+	if signedIn != 2 {
+		t.Errorf("%d console.signed_in entries; want 2", signedIn)
+	}
+}

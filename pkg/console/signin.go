@@ -196,11 +196,14 @@ func (c *Console) adminSignIn(w http.ResponseWriter, r *http.Request) {
 		again(status, msg)
 		return
 	}
-	if c.AdminToken == "" || !dsr.TokenIn(strings.TrimSpace(r.FormValue("token")), append([]string{c.AdminToken}, c.AdminTokenPrevious...)...) {
+	token := strings.TrimSpace(r.FormValue("token"))
+	if c.AdminToken == "" || !dsr.TokenIn(token, append([]string{c.AdminToken}, c.AdminTokenPrevious...)...) {
 		again(http.StatusUnauthorized, "Token: not the admin token. Studio owners sign in with their email; tenant keys do not open the console.")
 		return
 	}
-	if err := c.openSession(w, r, "", "admin"); err != nil {
+	// The session is bound to the token it signed in with: once that token
+	// is no longer configured (a previous token dropped), it ends.
+	if err := c.openSession(w, r, "", "admin:"+c.adminFingerprint(token)); err != nil {
 		c.fail(w, r, nil, err)
 		return
 	}
@@ -223,7 +226,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, who, err)
 		return
 	}
-	if _, err := c.Audit.Append(ctx, dsr.AuditEvent{Actor: who.session.Actor, Action: "console.signed_out", Tenant: who.Tenant}); err != nil {
+	if _, err := c.Audit.Append(ctx, dsr.AuditEvent{Actor: auditActor(who.session.Actor), Action: "console.signed_out", Tenant: who.Tenant}); err != nil {
 		c.fail(w, r, who, err)
 		return
 	}

@@ -214,7 +214,11 @@ func (s *Service) OpenRequest(ctx context.Context, req *dsr.Request) (*dsr.Expor
 	dr, err := Decrypt(br, s.Key, id, s.Previous...)
 	if errors.Is(err, ErrCorrupt) && rec.KeyID != "" && !s.knows(rec.KeyID) {
 		br.Close()
-		return nil, nil, dsr.Errorf(dsr.EUNAVAILABLE, "the package of request %s is encrypted with export key %s, which is neither LETHE_EXPORT_KEY nor in LETHE_EXPORT_KEY_PREVIOUS: put that key back (lethe keys rotate-check lists what needs it)", id, rec.KeyID)
+		// The caller is told what is wrong, not the key's fingerprint, with
+		// which a weak key could be guessed offline: the server log and
+		// lethe keys rotate-check, the operator's, name it.
+		return nil, nil, dsr.Errorf(dsr.EUNAVAILABLE, "the package of request %s is encrypted with an export key that is neither LETHE_EXPORT_KEY nor in LETHE_EXPORT_KEY_PREVIOUS: put that key back (lethe keys rotate-check and the server log name it by its fingerprint)", id).
+			Because(fmt.Errorf("export key fingerprint %s", rec.KeyID))
 	} else if err != nil {
 		br.Close()
 		return nil, nil, err
