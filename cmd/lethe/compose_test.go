@@ -30,7 +30,8 @@ const composeDir = "../../deploy"
 // composeSecrets are the variables compose.yaml's header tells the
 // operator to export.
 var composeSecrets = []string{"LETHE_ADMIN_TOKEN=" + strings.Repeat("a", 64), "LETHE_SUBJECT_KEY=" + strings.Repeat("b", 64),
-	"LETHE_EXPORT_KEY=" + strings.Repeat("c", 64), "LETHE_AUDIT_KEY=" + strings.Repeat("d", 64)}
+	"LETHE_EXPORT_KEY=" + strings.Repeat("c", 64), "LETHE_AUDIT_KEY=" + strings.Repeat("d", 64),
+	"LETHE_STATE_PASSWORD=" + strings.Repeat("e", 64)}
 
 // loadCompose loads raw as docker compose would from deploy/: the
 // compose specification's schema (unknown keys refused), interpolation
@@ -122,6 +123,17 @@ func checkCompose(raw []byte, srv *server, healthy func(args []string, addr stri
 	}
 	if !strings.HasPrefix(env["LETHE_DATABASE_URL"], "postgres://") {
 		fail("service lethe: LETHE_DATABASE_URL %q; want Lethe's state in Postgres", env["LETHE_DATABASE_URL"])
+	}
+	// The state database's password is a secret like the keys: it comes
+	// from LETHE_STATE_PASSWORD, in the URL and in the postgres service.
+	statePassword := strings.Repeat("e", 64)
+	if u, err := url.Parse(env["LETHE_DATABASE_URL"]); err == nil {
+		if pw, _ := u.User.Password(); pw != statePassword {
+			fail("service lethe: LETHE_DATABASE_URL's password is not taken from LETHE_STATE_PASSWORD")
+		}
+	}
+	if pg, ok := p.Services["postgres"]; !ok || pg.Environment["POSTGRES_PASSWORD"] == nil || *pg.Environment["POSTGRES_PASSWORD"] != statePassword {
+		fail("service postgres: POSTGRES_PASSWORD is not taken from LETHE_STATE_PASSWORD")
 	}
 
 	// The registry is mounted read-only where LETHE_CONFIG says, parses,
@@ -276,6 +288,7 @@ func TestComposeFile(t *testing.T) {
 		{"writable root", "read_only: true", "read_only: false", "read_only is not true"},
 		{"no tmpfs", "tmpfs:\n      - /tmp", "tmpfs:\n      - /run", "/tmp is not writable"},
 		{"not waiting for the state", "postgres:\n        condition: service_healthy", "postgres:\n        condition: service_started", "does not wait for"},
+		{"hard-coded state password", "postgres://lethe:${LETHE_STATE_PASSWORD:?set LETHE_STATE_PASSWORD}@", "postgres://lethe:lethe@", "password is not taken from LETHE_STATE_PASSWORD"},
 		{"registry variable unset", "APP_DATABASE_URL: postgres", "APP_DB_URL: postgres", "APP_DATABASE_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 // readmeSection returns the text of deploy/README.md's "## name" section.
@@ -112,8 +114,8 @@ func checkDeployReadme(raw []byte, facts deployFacts) error {
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(sizing, "\nSizing figures: see make bench\n") {
-		fail("deploy/README.md: Sizing has no line \"Sizing figures: see make bench\"")
+	if !regexp.MustCompile(`(?m)^\| idle[^|]* \| [0-9,]+ kB \|$`).MatchString(sizing) {
+		fail("deploy/README.md: Sizing has no measured figures (a row of the idle resident memory in kB)")
 	}
 	return errors.Join(errs...)
 }
@@ -171,7 +173,7 @@ func TestDeployReadme(t *testing.T) {
 		{"wrong k8s mark", "| `LETHE_SMTP_URL` | `--smtp-url` | no | yes |", "| `LETHE_SMTP_URL` | `--smtp-url` | no | no |", "deploy/k8s column says no"},
 		{"extra path", "/privacy\n/v1/self\n", "/privacy\n/v1/self\n/v1\n", "the paths to expose are"},
 		{"nginx path", "location /v1/self/ {", "location /v1/ {", "the nginx example routes"},
-		{"no bench line", "Sizing figures: see make bench", "Sizing: see below", "Sizing figures"},
+		{"no sizing figures", "| idle, 20 s after start | 58,084 kB |", "| idle | see make bench |", "Sizing has no measured figures"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !bytes.Contains(readme, []byte(tc.old)) {
@@ -182,5 +184,68 @@ func TestDeployReadme(t *testing.T) {
 				t.Fatalf("error %v; want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDeployReadmeCommands checks commands of deploy/README.md against what
+// they name: every kubectl exec targets a Deployment and a container of
+// deploy/k8s and calls the image's binary by its path (the image has no
+// PATH entry for it), and the lethe version example prints the migration
+// level this binary carries.
+func TestDeployReadmeCommands(t *testing.T) {
+	readme, err := os.ReadFile("../../deploy/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := decodeK8s(k8sFiles(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	containers := map[string]string{} // name: image
+	for _, c := range set.deployment.Spec.Template.Spec.Containers {
+		containers[c.Name] = c.Image
+	}
+	execs := regexp.MustCompile("kubectl exec ([^`\n]*)").FindAllStringSubmatch(string(readme), -1)
+	if len(execs) == 0 {
+		t.Fatal("deploy/README.md: no kubectl exec command")
+	}
+	for _, m := range execs {
+		f := strings.Fields(m[1])
+		var target, container, cmd string
+		for i := 0; i < len(f); i++ {
+			switch {
+			case f[i] == "-c" && i+1 < len(f):
+				container = f[i+1]
+				i++
+			case f[i] == "--" && i+1 < len(f):
+				cmd = f[i+1]
+				i = len(f)
+			case strings.HasPrefix(f[i], "deploy/"):
+				target = strings.TrimPrefix(f[i], "deploy/")
+			}
+		}
+		if target != set.deployment.Name {
+			t.Errorf("deploy/README.md: kubectl exec %s: deploy/%s; the Deployment of deploy/k8s is %s", m[1], target, set.deployment.Name)
+		}
+		if containers[container] != letheImage {
+			t.Errorf("deploy/README.md: kubectl exec %s: container %q is not Lethe's (containers %v)", m[1], container, containers)
+		}
+		if cmd != "/lethe" {
+			t.Errorf("deploy/README.md: kubectl exec %s: runs %q; the image's binary is /lethe, not on PATH", m[1], cmd)
+		}
+	}
+
+	carried, err := state.EmbeddedLevel("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgrades, err := readmeSection(readme, "Upgrades")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("migration level %d", carried)
+	levels := regexp.MustCompile(`(?m)^migration level [0-9]+$|at migration level [0-9]+: current`).FindAllString(upgrades, -1)
+	if len(levels) != 2 || levels[0] != want || levels[1] != "at "+want+": current" {
+		t.Errorf("deploy/README.md: Upgrades: the lethe version example prints %q; this binary carries %s", levels, want)
 	}
 }

@@ -234,8 +234,9 @@ exec unshare "$@"`
 	if _, err := os.Stat(cv); !os.IsNotExist(err) {
 		t.Errorf("Ada's upload %s: %v; want it deleted", cv, err)
 	}
-	// The relative default state landed on the volume, under WORKDIR.
-	if _, err := os.Stat(filepath.Join(data, ".lethe", "lethe.db")); err != nil {
+	// The image's state file landed on the volume, at the path the
+	// backup and restore commands of deploy/README.md name.
+	if _, err := os.Stat(filepath.Join(data, "lethe.db")); err != nil {
 		t.Errorf("the SQLite state is not on the volume: %v", err)
 	}
 

@@ -245,7 +245,7 @@ var errKeysMissing = errors.New("something still depends on a key that is not co
 func printRotateCheck(w io.Writer, deps []keyDependent) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SECRET\tKEY ID\tROLE\tROWS\tWHAT\tUNTIL")
-	missing, previous := false, map[string]bool{}
+	missing, previous := map[string]bool{}, map[string]bool{}
 	for _, d := range deps {
 		id, until := d.KeyID, "-"
 		if id == "" {
@@ -257,20 +257,23 @@ func printRotateCheck(w io.Writer, deps []keyDependent) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", d.Secret, id, d.Role, d.Rows, d.Kind, until)
 		switch d.Role {
 		case "missing":
-			missing = true
+			missing[d.Secret] = true
 		case "previous":
 			previous[d.Secret] = true
 		}
 	}
 	tw.Flush()
 	for _, s := range []string{"LETHE_SUBJECT_KEY", "LETHE_EXPORT_KEY", "LETHE_AUDIT_KEY"} {
-		if previous[s] {
+		switch {
+		case missing[s]:
+			fmt.Fprintf(w, "%s: rows above need a key that is configured nowhere; put it back in %s_PREVIOUS\n", s, s)
+		case previous[s]:
 			fmt.Fprintf(w, "%s: keep %s_PREVIOUS; rows above still need a previous key\n", s, s)
-		} else {
+		default:
 			fmt.Fprintf(w, "%s: nothing depends on a previous key; %s_PREVIOUS may be removed\n", s, s)
 		}
 	}
-	if missing {
+	if len(missing) > 0 {
 		return errKeysMissing
 	}
 	return nil

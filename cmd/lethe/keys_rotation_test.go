@@ -209,9 +209,16 @@ func TestKeyRotationInFlight(t *testing.T) {
 		if code != 1 || len(rotationLines(out, "LETHE_SUBJECT_KEY", "missing")) == 0 || !strings.Contains(out, "not configured") {
 			t.Fatalf("rotate-check without the old subject key: exit %d; want 1 naming the missing key:\n%s", code, out)
 		}
+		// The verdict agrees with the rows: a missing key is never one that may be removed.
+		if !strings.Contains(out, "put it back in LETHE_SUBJECT_KEY_PREVIOUS") || strings.Contains(out, "LETHE_SUBJECT_KEY_PREVIOUS may be removed") {
+			t.Fatalf("rotate-check without the old subject key: the verdict contradicts the missing rows:\n%s", out)
+		}
 		out, code = runLethe(t, withEnv(rotEnv, "LETHE_EXPORT_KEY_PREVIOUS="), "keys", "rotate-check")
 		if code != 1 || len(rotationLines(out, "LETHE_EXPORT_KEY", "missing")) == 0 {
 			t.Fatalf("rotate-check without the old export key: exit %d; want 1 naming the missing key:\n%s", code, out)
+		}
+		if !strings.Contains(out, "put it back in LETHE_EXPORT_KEY_PREVIOUS") || strings.Contains(out, "LETHE_EXPORT_KEY_PREVIOUS may be removed") {
+			t.Fatalf("rotate-check without the old export key: the verdict contradicts the missing rows:\n%s", out)
 		}
 
 		// The requests in flight and filed now complete as they should.
