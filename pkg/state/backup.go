@@ -19,7 +19,7 @@ import (
 // store's and the file system's, after which no partial file is left.
 func (db *DB) BackupTo(ctx context.Context, path string) error {
 	if db.Dialect != SQLite {
-		return dsr.Errorf(dsr.EUNPROCESSABLE, "a Postgres state store is backed up with pg_dump (pg_dump --format=custom --file=FILE \"$LETHE_DATABASE_URL\"), not by lethe backup")
+		return dsr.Errorf(dsr.EUNPROCESSABLE, "a Postgres state store is backed up with pg_dump, after lethe audit checkpoint (lethe audit checkpoint && pg_dump --format=custom --file=FILE \"$LETHE_DATABASE_URL\"), not by lethe backup")
 	}
 	// VACUUM INTO accepts an empty file: creating it here, exclusively,
 	// refuses to overwrite and sets its mode before any row is written.
