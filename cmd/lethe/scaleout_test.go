@@ -204,6 +204,19 @@ func fillScaleApp(t *testing.T, db *sql.DB) {
 			args: []any{recent}},
 		{sql: fmt.Sprintf(`INSERT INTO messages (chat_id, body, created_at) SELECT c.id, 'old ' || m, $1 FROM chats c, generate_series(1, %d) m WHERE c.user_id > %d`, scaleOld, scaleUsers),
 			args: []any{old}},
+		// Each statement that deletes expired messages (the sweep's, no
+		// erasure's) takes 5 ms longer, as on a busier store: the sweep,
+		// which pauses only after a slow slice, must still be running when
+		// the other replicas have started and its leader is killed.
+		{sql: `CREATE FUNCTION slow_sweep() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF EXISTS (SELECT 1 FROM gone WHERE created_at < now() - interval '30 days') THEN
+					PERFORM pg_sleep(0.005);
+				END IF;
+				RETURN NULL;
+			END $$`},
+		{sql: `CREATE TRIGGER slow_sweep AFTER DELETE ON messages REFERENCING OLD TABLE AS gone
+			FOR EACH STATEMENT EXECUTE FUNCTION slow_sweep()`},
 		{sql: `ANALYZE`},
 	} {
 		if _, err := db.Exec(q.sql, q.args...); err != nil {
