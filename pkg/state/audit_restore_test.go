@@ -256,3 +256,52 @@ func TestAcceptRestoreOfAnAnchoredBackup(t *testing.T) {
 		}
 	})
 }
+
+// TestAnchorRecheckedWhileRunning: a process that signed checkpoints up to
+// entry 10 keeps running while a writer of the state store cuts the chain
+// back to entry 6 and appends entries of his own (their hashes
+// recomputed). The process's next checkpoint is refused, the divergence
+// is reported, and AcceptRestore still asks for the unanchored entries to
+// be stated: the forged head was never signed.
+func TestAnchorRecheckedWhileRunning(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		log := b.audit
+		if d, err := log.AnchorDiverged(ctx); d || err != nil {
+			t.Fatalf("AnchorDiverged before the cut = %v, %v; want false", d, err)
+		}
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 6")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 6, hash = (SELECT hash FROM lethe_audit WHERE seq = 6), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 6) WHERE id = 1")
+		appendN(t, b, 2) // the forged entries 7 and 8
+
+		if d, err := log.AnchorDiverged(ctx); !d || err != nil {
+			t.Errorf("AnchorDiverged after the cut = %v, %v; want true", d, err)
+		}
+		var d *state.AnchorDivergedError
+		if c, err := log.Checkpoint(ctx); c != nil || !errors.As(err, &d) {
+			t.Errorf("Checkpoint of the forged head = %+v, %v; want nothing signed, the divergence", c, err)
+		}
+		if got := seqs(t, store); len(got) != 3 || got[2] != 10 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 only", got)
+		}
+		_, err := log.AcceptRestore(ctx, "cli", "no statement", -1)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "--unanchored 2") {
+			t.Errorf("AcceptRestore without --unanchored: %v; want the 2 unanchored entries named", err)
+		}
+		// Accepted with the statement, the process agrees with the anchor
+		// again and checkpoints as before.
+		if _, err := log.AcceptRestore(ctx, "cli", "entries 7 and 8 read", 2); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := log.AnchorDiverged(ctx); d || err != nil {
+			t.Errorf("AnchorDiverged after the acceptance = %v, %v; want false", d, err)
+		}
+		appendN(t, b, 1)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 10 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 10's", c, err)
+		}
+	})
+}
