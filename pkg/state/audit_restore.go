@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
@@ -213,7 +215,11 @@ type RestoreAcceptance struct {
 // pg_dump), so a restored chain ends at a checkpointed entry. When the
 // chain holds entries past the newest checkpoint it matches, unanchored
 // must state their number (the operator has looked at them); a negative
-// unanchored states nothing. ECONFLICT otherwise, naming the number.
+// unanchored states nothing, and a stated number must be the actual one
+// (0 when the chain ends at a checkpoint). ECONFLICT otherwise, naming
+// the number. The acceptance is appended only if the chain still ends
+// where it was read: ECONFLICT, run again, when an entry was appended
+// meanwhile (it would be anchored without being counted).
 func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanchored int64) (*RestoreAcceptance, error) {
 	a := l.Anchor
 	if a == nil || a.Store == nil || a.Key == nil {
@@ -274,6 +280,10 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 		return nil, dsr.Errorf(dsr.ECONFLICT, "nothing to accept: the audit chain matches every checkpoint of the anchor")
 	}
 	res.Unanchored = res.ChainHead - res.AgreesTo
+	if res.Unanchored == 0 && unanchored > 0 {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "the audit chain ends at the last anchored entry (%d): no entry is unanchored, not %d as stated; "+
+			"run it again without --unanchored (someone may have removed entries since you read them); nothing accepted", res.AgreesTo, unanchored)
+	}
 	if res.Unanchored > 0 && unanchored != res.Unanchored {
 		return nil, dsr.Errorf(dsr.ECONFLICT, "the audit chain holds %d entries past the last anchored one (entry %d): no checkpoint vouches for entries %d to %d, "+
 			"which were written since the restore or forged by a writer of the state store; read them (lethe audit export), then state their number with --unanchored %d; nothing accepted",
@@ -282,7 +292,25 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 	res.AnchorHeld = res.Superseded[len(res.Superseded)-1].Seq
 	now := l.DB.now()
 	res.MovedTo = "restore-" + now.UTC().Format("20060102T150405Z")
-	res.Entry, err = l.Append(ctx, dsr.AuditEvent{Actor: actor, Action: ActionRestoreAccepted, Details: res})
+	if l.afterRestoreRead != nil {
+		l.afterRestoreRead()
+	}
+	// The acceptance is appended only to the chain that was read: an entry
+	// appended meanwhile (by a running replica) would be anchored by the
+	// new checkpoint without having been counted or stated.
+	err = l.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var head auditHead
+		if err := l.DB.lock(tx).Where("id = 1").Take(&head).Error; err != nil {
+			return fmt.Errorf("audit: read head: %w", err)
+		}
+		if head.Seq != res.ChainHead {
+			return dsr.Errorf(dsr.ECONFLICT, "the audit chain moved on while it was read (it ended at entry %d, now at %d): "+
+				"run lethe audit accept-restore again (with --unanchored, read the new entries first); nothing accepted", res.ChainHead, head.Seq)
+		}
+		var err error
+		res.Entry, err = l.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: ActionRestoreAccepted, Details: res})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -247,7 +247,17 @@ func TestAcceptRestoreOfAnAnchoredBackup(t *testing.T) {
 		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 8")
 		b.exec(t, "UPDATE lethe_audit_head SET seq = 8, hash = (SELECT hash FROM lethe_audit WHERE seq = 8), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 8) WHERE id = 1")
 
-		res, err := restoredLog(t, b, store).AcceptRestore(ctx, "cli", "restored the 8-entry backup", -1)
+		log := restoredLog(t, b, store)
+		// A number stated where there is nothing unanchored is refused.
+		_, err = log.AcceptRestore(ctx, "cli", "restored the 8-entry backup", 3)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "no entry is unanchored, not 3") {
+			t.Errorf("AcceptRestore --unanchored 3 of a chain ending at its checkpoint: %v; want the statement refused", err)
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		res, err := log.AcceptRestore(ctx, "cli", "restored the 8-entry backup", -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,6 +312,41 @@ func TestAnchorRecheckedWhileRunning(t *testing.T) {
 		appendN(t, b, 1)
 		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 10 {
 			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 10's", c, err)
+		}
+	})
+}
+
+// TestAcceptRestoreWhileAppended: an entry appended by a running replica
+// between AcceptRestore's read of the chain and its append would be
+// anchored by the new checkpoint without being counted: the acceptance is
+// refused, nothing is appended or moved, and it succeeds when run again
+// with the new number.
+func TestAcceptRestoreWhileAppended(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 7")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 7, hash = (SELECT hash FROM lethe_audit WHERE seq = 7), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 7) WHERE id = 1")
+		appendN(t, b, 3)
+
+		log := restoredLog(t, b, store)
+		state.SetAfterRestoreRead(log, func() { appendN(t, b, 1) })
+		_, err := log.AcceptRestore(ctx, "cli", "entries 7 to 10 read", 4)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "moved on while it was read (it ended at entry 10, now at 11)") {
+			t.Errorf("AcceptRestore with an entry appended meanwhile: %v; want it refused", err)
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		if got := seqs(t, store); len(got) != 3 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 in place", got)
+		}
+		state.SetAfterRestoreRead(log, nil)
+		res, err := log.AcceptRestore(ctx, "cli", "entries 7 to 11 read", 5)
+		if err != nil || res.Unanchored != 5 || res.Entry.Seq != 12 || res.Checkpoint.Seq != 12 {
+			t.Fatalf("AcceptRestore run again = %+v, %v; want 5 unanchored, entry and checkpoint 12", res, err)
 		}
 	})
 }
