@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -43,6 +44,8 @@ type Anchor struct {
 	diverged   atomic.Bool
 	checkedAt  atomic.Int64
 	refreshing atomic.Bool
+	// refreshEvery replaces anchorRefreshEvery when set (tests).
+	refreshEvery time.Duration
 }
 
 func (a *Anchor) publicKey() ed25519.PublicKey {

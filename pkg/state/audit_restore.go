@@ -155,16 +155,19 @@ func (l *AuditLog) AnchorDiverged(ctx context.Context) (bool, error) {
 	}
 	if a.checkedAt.Load() == 0 { // the process's first look
 		if err := l.checkAnchor(ctx, head); err != nil && !chainDiverged(err) {
+			// The next scrapes look again in the background.
+			a.checkedAt.CompareAndSwap(0, time.Now().UnixNano())
 			return false, err
 		}
 		return a.diverged.Load(), nil
 	}
-	if time.Since(time.Unix(0, a.checkedAt.Load())) >= anchorRefreshEvery && a.refreshing.CompareAndSwap(false, true) {
+	every := cmp.Or(a.refreshEvery, anchorRefreshEvery)
+	if time.Since(time.Unix(0, a.checkedAt.Load())) >= every && a.refreshing.CompareAndSwap(false, true) {
 		go func() {
 			defer a.refreshing.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*anchorRefreshEvery)
 			defer cancel()
-			_ = l.checkAnchor(ctx, head) // its outcome is kept by noteCheck; a failure is retried
+			_ = l.CheckAnchor(ctx) // its outcome is kept by noteCheck; a failure is retried
 		}()
 	}
 	return a.diverged.Load(), nil

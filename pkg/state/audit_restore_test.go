@@ -7,6 +7,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"gocloud.dev/blob"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/anchor"
@@ -347,6 +350,78 @@ func TestAcceptRestoreWhileAppended(t *testing.T) {
 		res, err := log.AcceptRestore(ctx, "cli", "entries 7 to 11 read", 5)
 		if err != nil || res.Unanchored != 5 || res.Entry.Seq != 12 || res.Checkpoint.Seq != 12 {
 			t.Fatalf("AcceptRestore run again = %+v, %v; want 5 unanchored, entry and checkpoint 12", res, err)
+		}
+	})
+}
+
+// TestAnchorDivergedAtScrape: lethe_audit_anchor_diverged does not list
+// the anchor at each scrape: once the process has signed a checkpoint, a
+// scrape reads that entry alone, and reports a chain cut back under it
+// with the anchor's bucket unreadable. While diverged, a scrape reports
+// the last check's outcome and starts a new check in the background, which
+// sees the restore another process accepted.
+func TestAnchorDivergedAtScrape(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		openBucket := func() *blob.Bucket {
+			bucket, err := blob.OpenBucket(ctx, "file://"+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bucket
+		}
+		key, err := dsr.ParseAuditKey(auditSeed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := &anchor.Store{Bucket: openBucket()}
+		running := &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store, Key: key}}
+		b.audit = running
+		appendN(t, b, 4)
+		if c, err := running.Checkpoint(ctx); err != nil || c == nil || c.Seq != 4 {
+			t.Fatalf("Checkpoint = %+v, %v", c, err)
+		}
+		if d, err := running.AnchorDiverged(ctx); d || err != nil {
+			t.Fatalf("AnchorDiverged = %v, %v; want false", d, err)
+		}
+
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 2")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 2, hash = (SELECT hash FROM lethe_audit WHERE seq = 2), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 2) WHERE id = 1")
+		appendN(t, b, 3) // the forged entries 3 to 5
+		store.Bucket.Close()
+		if d, err := running.AnchorDiverged(ctx); !d || err != nil {
+			t.Fatalf("AnchorDiverged after the cut, the bucket closed = %v, %v; want true from the database alone", d, err)
+		}
+		store.Bucket = openBucket()
+		t.Cleanup(func() { store.Bucket.Close() })
+
+		other := openBucket()
+		t.Cleanup(func() { other.Close() })
+		accepting := &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: &anchor.Store{Bucket: other}, Key: key}}
+		if _, err := accepting.AcceptRestore(ctx, "cli", "entries 1 to 5 read", 5); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := running.AnchorDiverged(ctx); !d || err != nil {
+			t.Errorf("AnchorDiverged right after the acceptance = %v, %v; want the last check's true until the next one", d, err)
+		}
+		state.SetAnchorRefreshEvery(running.Anchor, time.Nanosecond)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			d, err := running.AnchorDiverged(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("AnchorDiverged still true 20s after the acceptance; want the background check to see it")
+			}
+		}
+		appendN(t, b, 1)
+		if c, err := running.Checkpoint(ctx); err != nil || c == nil || c.Seq != 7 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 7's", c, err)
 		}
 	})
 }
