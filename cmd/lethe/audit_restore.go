@@ -30,7 +30,10 @@ anchored (lethe backup signs it; lethe audit checkpoint before pg_dump),
 so entries past the last anchored one were written since the restore, or
 forged by someone who can write the state store. When there are any, the
 command names their number and accepts only with --unanchored N stating
-it, once you have read them (lethe audit export). It then appends an audit entry (audit.restore_accepted) naming the
+it, once you have read them (lethe audit export); --unanchored with a
+number other than the actual one (0 included) is refused. If an entry is
+appended while the command runs (a replica still serving), it accepts
+nothing and asks to be run again. It then appends an audit entry (audit.restore_accepted) naming the
 restore, your note and the checkpoints of the lost chain, moves those
 checkpoints aside in the bucket (kept under audit/superseded/), and signs a
 checkpoint of the new head. It needs LETHE_AUDIT_KEY. The note is kept in

@@ -56,6 +56,10 @@ type AuditLog struct {
 	// Anchor, when set, keeps signed checkpoints of the chain outside the
 	// state store, and Verify checks the chain against them.
 	Anchor *Anchor
+
+	// afterRestoreRead, when set, runs in AcceptRestore between its read
+	// of the chain and its append (tests: an append by another replica).
+	afterRestoreRead func()
 }
 
 var _ dsr.AuditLog = (*AuditLog)(nil)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -30,11 +31,21 @@ type Anchor struct {
 
 	mu   sync.Mutex
 	last int64 // the newest seq this process checkpointed
-	// agreed is set once the chain was found to agree with the anchor's
-	// newest checkpoint: from then on this process's own checkpoints keep
-	// them in step, and only a restore under a running process (which
-	// deploy/README.md forbids) could part them.
-	agreed atomic.Bool
+	// known is the last checkpoint this process signed or found the chain
+	// to agree with: every check reads the entry it names (one row) and
+	// finds it still there with its signed hash, so that a writer of the
+	// state store who cuts the chain back under a running process and
+	// appends entries of his own is seen at the next checkpoint, rather
+	// than signed.
+	known atomic.Pointer[dsr.Checkpoint]
+	// diverged is the outcome of the last check, and checkedAt its time
+	// (unix nanoseconds), for lethe_audit_anchor_diverged; refreshing
+	// guards the one refresh a scrape starts (see AnchorDiverged).
+	diverged   atomic.Bool
+	checkedAt  atomic.Int64
+	refreshing atomic.Bool
+	// refreshEvery replaces anchorRefreshEvery when set (tests).
+	refreshEvery time.Duration
 }
 
 func (a *Anchor) publicKey() ed25519.PublicKey {
@@ -88,6 +99,7 @@ func (l *AuditLog) checkpoint(ctx context.Context, force bool) (*dsr.Checkpoint,
 		return nil, fmt.Errorf("audit: checkpoint of entry %d: %w", head.Seq, err)
 	}
 	a.last = head.Seq
+	a.known.Store(c)
 	return c, nil
 }
 

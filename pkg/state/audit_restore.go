@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/lethe-privacy/lethe/dsr"
 )
 
@@ -41,10 +43,12 @@ func (e *AnchorDivergedError) Error() string {
 		e.Newest.Seq, signed, e.Head)
 }
 
-// CheckAnchor compares the chain with the anchor's newest checkpoint: nil
-// when there is no anchor, no checkpoint, or the chain still holds the
-// checkpointed entry with its signed hash. Once they agree, the process
-// does not look again: a restore means a restart. Errors:
+// CheckAnchor compares the chain with the anchor: nil when there is no
+// anchor, no checkpoint, or the chain still holds the checkpointed entry
+// with its signed hash. Once a check agrees, the next ones read the one
+// entry of the checkpoint last signed or checked by this process (see
+// Anchor.known); the anchor is listed again only when that entry is gone
+// or changed, in case an operator accepted a restore meanwhile. Errors:
 // *AnchorDivergedError; the stores'.
 func (l *AuditLog) CheckAnchor(ctx context.Context) error {
 	if l.Anchor == nil || l.Anchor.Store == nil {
@@ -58,44 +62,115 @@ func (l *AuditLog) CheckAnchor(ctx context.Context) error {
 }
 
 func (l *AuditLog) checkAnchor(ctx context.Context, head auditHead) error {
-	if l.Anchor.agreed.Load() {
-		return nil
+	a := l.Anchor
+	if k := a.known.Load(); k != nil {
+		err := l.checkKnown(ctx, head, k)
+		if !chainDiverged(err) {
+			if err == nil {
+				a.noteCheck(false)
+			}
+			return err
+		}
 	}
-	newest, err := l.Anchor.Store.Newest(ctx)
+	newest, err := a.Store.Newest(ctx)
 	if err != nil {
 		return err
 	}
 	if newest == nil {
-		l.Anchor.agreed.Store(true)
+		a.noteCheck(false)
 		return nil
 	}
-	if newest.Seq > head.Seq {
-		return &AnchorDivergedError{Head: head.Seq, Newest: newest, Ahead: true}
-	}
-	hash := head.Hash
-	if newest.Seq < head.Seq {
-		var row auditRow
-		if err := l.DB.Gorm.WithContext(ctx).Select("hash").Where("seq = ?", newest.Seq).Take(&row).Error; err != nil {
-			return fmt.Errorf("audit: read entry %d: %w", newest.Seq, err)
+	if err := l.checkKnown(ctx, head, newest); err != nil {
+		if chainDiverged(err) {
+			a.noteCheck(true)
 		}
-		hash = row.Hash
+		return err
 	}
-	if hash != newest.Hash {
-		return &AnchorDivergedError{Head: head.Seq, Newest: newest}
-	}
-	l.Anchor.agreed.Store(true)
+	a.known.Store(newest)
+	a.noteCheck(false)
 	return nil
 }
 
-// AnchorDiverged reports whether the chain has diverged from the anchor's
-// newest checkpoint (see CheckAnchor), for lethe_audit_anchor_diverged.
-// Errors: the stores'.
-func (l *AuditLog) AnchorDiverged(ctx context.Context) (bool, error) {
-	err := l.CheckAnchor(ctx)
-	if chainDiverged(err) {
-		return true, nil
+// checkKnown checks that the chain whose head is head still holds entry
+// c.Seq with c.Hash: a read of one row at most. Errors:
+// *AnchorDivergedError; the store's.
+func (l *AuditLog) checkKnown(ctx context.Context, head auditHead, c *dsr.Checkpoint) error {
+	if c.Seq > head.Seq {
+		return &AnchorDivergedError{Head: head.Seq, Newest: c, Ahead: true}
 	}
-	return false, err
+	hash := head.Hash
+	if c.Seq < head.Seq {
+		var rows []auditRow
+		if err := l.DB.Gorm.WithContext(ctx).Select("hash").Where("seq = ?", c.Seq).Limit(1).Find(&rows).Error; err != nil {
+			return fmt.Errorf("audit: read entry %d: %w", c.Seq, err)
+		}
+		hash = ""
+		if len(rows) > 0 {
+			hash = rows[0].Hash
+		}
+	}
+	if hash != c.Hash {
+		return &AnchorDivergedError{Head: head.Seq, Newest: c}
+	}
+	return nil
+}
+
+func (a *Anchor) noteCheck(diverged bool) {
+	a.diverged.Store(diverged)
+	a.checkedAt.Store(time.Now().UnixNano())
+}
+
+// anchorRefreshEvery is how often, at most, a scrape of a process whose
+// last check found the chain diverged starts a new comparison with the
+// anchor's newest checkpoint.
+const anchorRefreshEvery = time.Minute
+
+// AnchorDiverged reports whether the chain has diverged from the anchor
+// (see CheckAnchor), for lethe_audit_anchor_diverged, without listing the
+// anchor: it reads the entry of the checkpoint this process last signed
+// or checked (one row), or, when there is none or it no longer agrees,
+// returns the outcome of the last check (made now if there was none) and,
+// at most every minute, starts a new one in the background (an operator may have accepted the restore
+// meanwhile), whose outcome the next scrape reports. Errors: the state
+// store's.
+func (l *AuditLog) AnchorDiverged(ctx context.Context) (bool, error) {
+	a := l.Anchor
+	if a == nil || a.Store == nil {
+		return false, nil
+	}
+	var head auditHead
+	if err := l.DB.Gorm.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+		return false, fmt.Errorf("audit: read head: %w", err)
+	}
+	if k := a.known.Load(); k != nil {
+		err := l.checkKnown(ctx, head, k)
+		if err == nil {
+			a.noteCheck(false)
+			return false, nil
+		}
+		if !chainDiverged(err) {
+			return false, err
+		}
+		a.diverged.Store(true)
+	}
+	if a.checkedAt.Load() == 0 { // the process's first look
+		if err := l.checkAnchor(ctx, head); err != nil && !chainDiverged(err) {
+			// The next scrapes look again in the background.
+			a.checkedAt.CompareAndSwap(0, time.Now().UnixNano())
+			return false, err
+		}
+		return a.diverged.Load(), nil
+	}
+	every := cmp.Or(a.refreshEvery, anchorRefreshEvery)
+	if time.Since(time.Unix(0, a.checkedAt.Load())) >= every && a.refreshing.CompareAndSwap(false, true) {
+		go func() {
+			defer a.refreshing.Store(false)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*anchorRefreshEvery)
+			defer cancel()
+			_ = l.CheckAnchor(ctx) // its outcome is kept by noteCheck; a failure is retried
+		}()
+	}
+	return a.diverged.Load(), nil
 }
 
 // ActionRestoreAccepted is the audit action of an accepted restore.
@@ -143,7 +218,11 @@ type RestoreAcceptance struct {
 // pg_dump), so a restored chain ends at a checkpointed entry. When the
 // chain holds entries past the newest checkpoint it matches, unanchored
 // must state their number (the operator has looked at them); a negative
-// unanchored states nothing. ECONFLICT otherwise, naming the number.
+// unanchored states nothing, and a stated number must be the actual one
+// (0 when the chain ends at a checkpoint). ECONFLICT otherwise, naming
+// the number. The acceptance is appended only if the chain still ends
+// where it was read: ECONFLICT, run again, when an entry was appended
+// meanwhile (it would be anchored without being counted).
 func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanchored int64) (*RestoreAcceptance, error) {
 	a := l.Anchor
 	if a == nil || a.Store == nil || a.Key == nil {
@@ -204,6 +283,10 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 		return nil, dsr.Errorf(dsr.ECONFLICT, "nothing to accept: the audit chain matches every checkpoint of the anchor")
 	}
 	res.Unanchored = res.ChainHead - res.AgreesTo
+	if res.Unanchored == 0 && unanchored > 0 {
+		return nil, dsr.Errorf(dsr.ECONFLICT, "the audit chain ends at the last anchored entry (%d): no entry is unanchored, not %d as stated; "+
+			"run it again without --unanchored (someone may have removed entries since you read them); nothing accepted", res.AgreesTo, unanchored)
+	}
 	if res.Unanchored > 0 && unanchored != res.Unanchored {
 		return nil, dsr.Errorf(dsr.ECONFLICT, "the audit chain holds %d entries past the last anchored one (entry %d): no checkpoint vouches for entries %d to %d, "+
 			"which were written since the restore or forged by a writer of the state store; read them (lethe audit export), then state their number with --unanchored %d; nothing accepted",
@@ -212,7 +295,25 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 	res.AnchorHeld = res.Superseded[len(res.Superseded)-1].Seq
 	now := l.DB.now()
 	res.MovedTo = "restore-" + now.UTC().Format("20060102T150405Z")
-	res.Entry, err = l.Append(ctx, dsr.AuditEvent{Actor: actor, Action: ActionRestoreAccepted, Details: res})
+	if l.afterRestoreRead != nil {
+		l.afterRestoreRead()
+	}
+	// The acceptance is appended only to the chain that was read: an entry
+	// appended meanwhile (by a running replica) would be anchored by the
+	// new checkpoint without having been counted or stated.
+	err = l.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var head auditHead
+		if err := l.DB.lock(tx).Where("id = 1").Take(&head).Error; err != nil {
+			return fmt.Errorf("audit: read head: %w", err)
+		}
+		if head.Seq != res.ChainHead {
+			return dsr.Errorf(dsr.ECONFLICT, "the audit chain moved on while it was read (it ended at entry %d, now at %d): "+
+				"run lethe audit accept-restore again (with --unanchored, read the new entries first); nothing accepted", res.ChainHead, head.Seq)
+		}
+		var err error
+		res.Entry, err = l.appendTx(tx, now, dsr.AuditEvent{Actor: actor, Action: ActionRestoreAccepted, Details: res})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

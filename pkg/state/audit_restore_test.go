@@ -7,6 +7,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"gocloud.dev/blob"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/anchor"
@@ -247,12 +250,178 @@ func TestAcceptRestoreOfAnAnchoredBackup(t *testing.T) {
 		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 8")
 		b.exec(t, "UPDATE lethe_audit_head SET seq = 8, hash = (SELECT hash FROM lethe_audit WHERE seq = 8), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 8) WHERE id = 1")
 
-		res, err := restoredLog(t, b, store).AcceptRestore(ctx, "cli", "restored the 8-entry backup", -1)
+		log := restoredLog(t, b, store)
+		// A number stated where there is nothing unanchored is refused.
+		_, err = log.AcceptRestore(ctx, "cli", "restored the 8-entry backup", 3)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "no entry is unanchored, not 3") {
+			t.Errorf("AcceptRestore --unanchored 3 of a chain ending at its checkpoint: %v; want the statement refused", err)
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		res, err := log.AcceptRestore(ctx, "cli", "restored the 8-entry backup", -1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.AgreesTo != 8 || res.Unanchored != 0 || len(res.Superseded) != 1 || res.Superseded[0].Seq != 10 {
 			t.Errorf("acceptance %+v; want agrees to 8, nothing unanchored, 10 superseded", res)
+		}
+	})
+}
+
+// TestAnchorRecheckedWhileRunning: a process that signed checkpoints up to
+// entry 10 keeps running while a writer of the state store cuts the chain
+// back to entry 6 and appends entries of his own (their hashes
+// recomputed). The process's next checkpoint is refused, the divergence
+// is reported, and AcceptRestore still asks for the unanchored entries to
+// be stated: the forged head was never signed.
+func TestAnchorRecheckedWhileRunning(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		log := b.audit
+		if d, err := log.AnchorDiverged(ctx); d || err != nil {
+			t.Fatalf("AnchorDiverged before the cut = %v, %v; want false", d, err)
+		}
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 6")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 6, hash = (SELECT hash FROM lethe_audit WHERE seq = 6), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 6) WHERE id = 1")
+		appendN(t, b, 2) // the forged entries 7 and 8
+
+		if d, err := log.AnchorDiverged(ctx); !d || err != nil {
+			t.Errorf("AnchorDiverged after the cut = %v, %v; want true", d, err)
+		}
+		var d *state.AnchorDivergedError
+		if c, err := log.Checkpoint(ctx); c != nil || !errors.As(err, &d) {
+			t.Errorf("Checkpoint of the forged head = %+v, %v; want nothing signed, the divergence", c, err)
+		}
+		if got := seqs(t, store); len(got) != 3 || got[2] != 10 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 only", got)
+		}
+		_, err := log.AcceptRestore(ctx, "cli", "no statement", -1)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "--unanchored 2") {
+			t.Errorf("AcceptRestore without --unanchored: %v; want the 2 unanchored entries named", err)
+		}
+		// Accepted with the statement, the process agrees with the anchor
+		// again and checkpoints as before.
+		if _, err := log.AcceptRestore(ctx, "cli", "entries 7 and 8 read", 2); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := log.AnchorDiverged(ctx); d || err != nil {
+			t.Errorf("AnchorDiverged after the acceptance = %v, %v; want false", d, err)
+		}
+		appendN(t, b, 1)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 10 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 10's", c, err)
+		}
+	})
+}
+
+// TestAcceptRestoreWhileAppended: an entry appended by a running replica
+// between AcceptRestore's read of the chain and its append would be
+// anchored by the new checkpoint without being counted: the acceptance is
+// refused, nothing is appended or moved, and it succeeds when run again
+// with the new number.
+func TestAcceptRestoreWhileAppended(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		store := anchored(t, b)
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 7")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 7, hash = (SELECT hash FROM lethe_audit WHERE seq = 7), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 7) WHERE id = 1")
+		appendN(t, b, 3)
+
+		log := restoredLog(t, b, store)
+		state.SetAfterRestoreRead(log, func() { appendN(t, b, 1) })
+		_, err := log.AcceptRestore(ctx, "cli", "entries 7 to 10 read", 4)
+		wantCode(t, err, dsr.ECONFLICT)
+		if err == nil || !strings.Contains(err.Error(), "moved on while it was read (it ended at entry 10, now at 11)") {
+			t.Errorf("AcceptRestore with an entry appended meanwhile: %v; want it refused", err)
+		}
+		if n := b.count(t, "lethe_audit", "action = ?", state.ActionRestoreAccepted); n != 0 {
+			t.Errorf("%d acceptance entries appended; want none", n)
+		}
+		if got := seqs(t, store); len(got) != 3 {
+			t.Errorf("checkpoints %v; want 2, 6 and 10 in place", got)
+		}
+		state.SetAfterRestoreRead(log, nil)
+		res, err := log.AcceptRestore(ctx, "cli", "entries 7 to 11 read", 5)
+		if err != nil || res.Unanchored != 5 || res.Entry.Seq != 12 || res.Checkpoint.Seq != 12 {
+			t.Fatalf("AcceptRestore run again = %+v, %v; want 5 unanchored, entry and checkpoint 12", res, err)
+		}
+	})
+}
+
+// TestAnchorDivergedAtScrape: lethe_audit_anchor_diverged does not list
+// the anchor at each scrape: once the process has signed a checkpoint, a
+// scrape reads that entry alone, and reports a chain cut back under it
+// with the anchor's bucket unreadable. While diverged, a scrape reports
+// the last check's outcome and starts a new check in the background, which
+// sees the restore another process accepted.
+func TestAnchorDivergedAtScrape(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		openBucket := func() *blob.Bucket {
+			bucket, err := blob.OpenBucket(ctx, "file://"+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bucket
+		}
+		key, err := dsr.ParseAuditKey(auditSeed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := &anchor.Store{Bucket: openBucket()}
+		running := &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: store, Key: key}}
+		b.audit = running
+		appendN(t, b, 4)
+		if c, err := running.Checkpoint(ctx); err != nil || c == nil || c.Seq != 4 {
+			t.Fatalf("Checkpoint = %+v, %v", c, err)
+		}
+		if d, err := running.AnchorDiverged(ctx); d || err != nil {
+			t.Fatalf("AnchorDiverged = %v, %v; want false", d, err)
+		}
+
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 2")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 2, hash = (SELECT hash FROM lethe_audit WHERE seq = 2), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 2) WHERE id = 1")
+		appendN(t, b, 3) // the forged entries 3 to 5
+		store.Bucket.Close()
+		if d, err := running.AnchorDiverged(ctx); !d || err != nil {
+			t.Fatalf("AnchorDiverged after the cut, the bucket closed = %v, %v; want true from the database alone", d, err)
+		}
+		store.Bucket = openBucket()
+		t.Cleanup(func() { store.Bucket.Close() })
+
+		other := openBucket()
+		t.Cleanup(func() { other.Close() })
+		accepting := &state.AuditLog{DB: b.db, Anchor: &state.Anchor{Store: &anchor.Store{Bucket: other}, Key: key}}
+		if _, err := accepting.AcceptRestore(ctx, "cli", "entries 1 to 5 read", 5); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := running.AnchorDiverged(ctx); !d || err != nil {
+			t.Errorf("AnchorDiverged right after the acceptance = %v, %v; want the last check's true until the next one", d, err)
+		}
+		state.SetAnchorRefreshEvery(running.Anchor, time.Nanosecond)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			d, err := running.AnchorDiverged(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("AnchorDiverged still true 20s after the acceptance; want the background check to see it")
+			}
+		}
+		appendN(t, b, 1)
+		if c, err := running.Checkpoint(ctx); err != nil || c == nil || c.Seq != 7 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 7's", c, err)
 		}
 	})
 }
