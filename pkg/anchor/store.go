@@ -3,11 +3,13 @@ package anchor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/pkg/private"
@@ -25,13 +27,38 @@ var _ dsr.CheckpointStore = (*Store)(nil)
 
 func objectName(seq int64) string { return fmt.Sprintf("%s%020d.json", Prefix, seq) }
 
-// SaveCheckpoint implements dsr.CheckpointStore. Errors: the bucket's.
+// ErrCheckpointDiffers is the error SaveCheckpoint wraps when the anchor
+// already holds a checkpoint of the entry with another hash.
+var ErrCheckpointDiffers = errors.New("the anchor holds a checkpoint of that entry with another hash")
+
+// SaveCheckpoint implements dsr.CheckpointStore. A checkpoint is never
+// written over one of the same entry with another hash: the chain under a
+// replica would then have been cut back and appended to (by a restore, or
+// by someone who can write the state store), and another replica's
+// checkpoint of the entry is the evidence. The same hash is written over
+// (a re-signature with a newer key, or two replicas signing one head).
+// Errors: ErrCheckpointDiffers, wrapped; the bucket's.
 func (s *Store) SaveCheckpoint(ctx context.Context, c *dsr.Checkpoint) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	if err := s.Bucket.WriteAll(ctx, objectName(c.Seq), b, &blob.WriterOptions{ContentType: "application/json", BeforeWrite: private.BeforeWrite}); err != nil {
+	write := func(ifNotExist bool) error {
+		return s.Bucket.WriteAll(ctx, objectName(c.Seq), b, &blob.WriterOptions{ContentType: "application/json",
+			BeforeWrite: private.BeforeWrite, IfNotExist: ifNotExist})
+	}
+	err = write(true)
+	if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+		prev, rerr := s.read(ctx, objectName(c.Seq))
+		if rerr != nil {
+			return rerr
+		}
+		if prev.Hash != c.Hash {
+			return fmt.Errorf("audit anchor: checkpoint of entry %d not written: %w", c.Seq, ErrCheckpointDiffers)
+		}
+		err = write(false)
+	}
+	if err != nil {
 		return fmt.Errorf("audit anchor: write the checkpoint of entry %d: %w", c.Seq, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package anchor_test
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +122,35 @@ func TestNewestAndSupersede(t *testing.T) {
 		if ok, err := bucket.Exists(ctx, anchor.SupersededPrefix+"restore-1/"+name); !ok || err != nil {
 			t.Errorf("%s not kept under %s: %v", name, anchor.SupersededPrefix, err)
 		}
+	}
+}
+
+// TestCheckpointNeverReplacedByAnotherHash: a checkpoint of an entry the
+// anchor already holds with another hash is refused and the first kept;
+// one with the same hash (a re-signature with a newer key) replaces it.
+func TestCheckpointNeverReplacedByAnotherHash(t *testing.T) {
+	ctx := context.Background()
+	bucket, err := blob.OpenBucket(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	_, oldKey, _ := ed25519.GenerateKey(nil)
+	newPub, newKey, _ := ed25519.GenerateKey(nil)
+	s := &anchor.Store{Bucket: bucket}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	real, forged := strings.Repeat("a", 64), strings.Repeat("f", 64)
+	if err := s.SaveCheckpoint(ctx, dsr.SignCheckpoint(oldKey, 10, real, at)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCheckpoint(ctx, dsr.SignCheckpoint(oldKey, 10, forged, at)); !errors.Is(err, anchor.ErrCheckpointDiffers) {
+		t.Errorf("a checkpoint of entry 10 with another hash: %v; want ErrCheckpointDiffers", err)
+	}
+	if err := s.SaveCheckpoint(ctx, dsr.SignCheckpoint(newKey, 10, real, at)); err != nil {
+		t.Errorf("re-signing entry 10 with a newer key: %v", err)
+	}
+	cps, err := s.Checkpoints(ctx)
+	if err != nil || len(cps) != 1 || cps[0].Hash != real || !cps[0].Valid(newPub) {
+		t.Errorf("checkpoints %+v, %v; want entry 10's real hash, signed by the newer key", cps, err)
 	}
 }
