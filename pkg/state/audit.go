@@ -106,6 +106,26 @@ func (l *AuditLog) appendTx(tx *gorm.DB, now time.Time, ev dsr.AuditEvent) (*dsr
 	return e, nil
 }
 
+// insertAudited inserts row into lethe_requests and links ev to the chain
+// in one statement inside tx (Postgres): one round trip for both.
+func (l *AuditLog) insertAudited(tx *gorm.DB, now time.Time, row *requestRow, ev dsr.AuditEvent) error {
+	e, err := newEntry(now, ev)
+	if err != nil {
+		return err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(requestColumns)), ", ")
+	with, args := pgAppend(e, "", nil, "")
+	var heads []auditHead
+	err = tx.Raw("WITH req AS (INSERT INTO lethe_requests ("+strings.Join(requestColumns, ", ")+") VALUES ("+marks+")),\n\t\t"+
+		with+" SELECT seq, prev_hash, hash FROM head", append(row.insertValues(), args...)...).Scan(&heads).Error
+	if err != nil {
+		return err
+	} else if len(heads) != 1 {
+		return fmt.Errorf("audit: append: the chain's head is missing")
+	}
+	return nil
+}
+
 // newEntry is ev at now, not yet linked.
 func newEntry(now time.Time, ev dsr.AuditEvent) (*dsr.AuditEntry, error) {
 	e := &dsr.AuditEntry{At: now, Actor: ev.Actor, Action: ev.Action, RequestID: ev.RequestID,

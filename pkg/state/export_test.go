@@ -9,3 +9,6 @@ func SetAfterRestoreRead(l *AuditLog, f func()) { l.afterRestoreRead = f }
 // SetAnchorRefreshEvery sets how often a scrape of a process that found
 // the chain diverged compares it with the anchor again.
 func SetAnchorRefreshEvery(a *Anchor, d time.Duration) { a.refreshEvery = d }
+
+// RequestColumns exposes the columns a request is filed with on Postgres.
+var RequestColumns = requestColumns

@@ -47,6 +47,22 @@ type requestRow struct {
 
 func (requestRow) TableName() string { return "lethe_requests" }
 
+// requestColumns are the columns of lethe_requests in the order of
+// insertValues.
+var requestColumns = []string{"id", "type", "status", "tenant", "email", "identities", "subject",
+	"created_at", "updated_at", "due_at", "extended_days", "extension_reason", "started_at", "finished_at",
+	"attempts", "counts", "verification", "error_code", "error_message", "idem_scope", "idem_key", "idem_hash",
+	"registry_snapshot", "source", "process_id", "plan", "approved_by", "approved_at", "subject_key"}
+
+// insertValues are r's values for requestColumns: a plain INSERT without
+// gorm's reflection, which can join a statement doing other work.
+func (r *requestRow) insertValues() []any {
+	return []any{r.ID, r.Type, r.Status, r.Tenant, r.Email, r.Identities, r.Subject,
+		r.CreatedAt, r.UpdatedAt, r.DueAt, r.ExtendedDays, r.ExtensionReason, r.StartedAt, r.FinishedAt,
+		r.Attempts, r.Counts, r.Verification, r.ErrorCode, r.ErrorMessage, r.IdemScope, r.IdemKey, r.IdemHash,
+		r.RegistrySnapshot, r.Source, r.ProcessID, r.Plan, r.ApprovedBy, r.ApprovedAt, r.SubjectKey}
+}
+
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

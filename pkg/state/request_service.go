@@ -85,23 +85,26 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 	if held {
 		details["awaiting_approval"] = true
 	}
+	created := dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
+		RequestID: row.ID, Tenant: tenant, Subject: subject, Details: details}
 	err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.DB.Dialect == Postgres {
+			// The request and its audit entry in one round trip, then its
+			// job, which the queue inserts with the row already there.
+			if err := s.Audit.insertAudited(tx, now, row, created); err != nil {
+				return err
+			}
+			return s.enqueueTx(ctx, tx, row, held)
+		}
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
-		if !held { // else queued once approved
-			sqlTx, err := SQLTx(tx)
-			if err != nil {
-				return err
-			}
-			if err := s.Enqueue(ctx, sqlTx, row.ID); err != nil {
-				return err
-			}
+		if err := s.enqueueTx(ctx, tx, row, held); err != nil {
+			return err
 		}
 		// Last, so that the audit chain's head, which every replica's
 		// appends wait for, is held for no more than the commit.
-		_, err := s.Audit.appendTx(tx, now, dsr.AuditEvent{Actor: c.Actor(), Action: "request.created",
-			RequestID: row.ID, Tenant: tenant, Subject: subject, Details: details})
+		_, err := s.Audit.appendTx(tx, now, created)
 		return err
 	})
 	if err != nil && in.IdempotencyKey != "" && isUniqueViolation(err) {
@@ -115,6 +118,19 @@ func (s *RequestService) Create(ctx context.Context, c dsr.Caller, in dsr.NewReq
 		return nil, false, fmt.Errorf("create request: %w", err)
 	}
 	return row.toDomain(), true, nil
+}
+
+// enqueueTx queues row's job inside tx, unless row is held for approval
+// (queued once approved).
+func (s *RequestService) enqueueTx(ctx context.Context, tx *gorm.DB, row *requestRow, held bool) error {
+	if held {
+		return nil
+	}
+	sqlTx, err := SQLTx(tx)
+	if err != nil {
+		return err
+	}
+	return s.Enqueue(ctx, sqlTx, row.ID)
 }
 
 func idemScope(c dsr.Caller) string {

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
+	"github.com/lethe-privacy/lethe/pkg/state"
 )
 
 func TestCreateGet(t *testing.T) {
@@ -402,5 +404,30 @@ func TestTenantIsolation(t *testing.T) {
 				t.Errorf("another tenant changed the request: %+v", *got)
 			}
 		})
+	})
+}
+
+// TestCreateWritesEveryColumn: on Postgres a request is filed by a plain
+// INSERT naming its columns; every column of lethe_requests must be among
+// them, or a column added later would be left at its default when filing.
+func TestCreateWritesEveryColumn(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		if b.dialect != state.Postgres {
+			t.Skip("the plain INSERT is Postgres's")
+		}
+		var cols []string
+		if err := b.db.Gorm.Raw(`SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'lethe_requests'`).Scan(&cols).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(cols) == 0 {
+			t.Fatal("lethe_requests has no columns")
+		}
+		for _, c := range cols {
+			if !slices.Contains(state.RequestColumns, c) {
+				t.Errorf("column %s of lethe_requests is not written when filing", c)
+			}
+		}
 	})
 }
