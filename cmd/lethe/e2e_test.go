@@ -65,6 +65,14 @@ func startDemo(t *testing.T, extra ...string) *demoServer {
 	s.cmd = exec.Command(binary, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0",
 		"--demo-dir", filepath.Join(dir, "demo"), "--database-url", s.stateURL}, extra...)...)
 	s.cmd.Env = withoutLetheEnv()
+	s.start(t)
+	return s
+}
+
+// start starts s.cmd, a lethe serve --demo, reads the admin token it
+// prints and waits until it serves; it is killed when the test ends.
+func (s *demoServer) start(t *testing.T) {
+	t.Helper()
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +94,6 @@ func startDemo(t *testing.T, extra ...string) *demoServer {
 		t.Fatalf("demo printed no token; log:\n%s", s.stderr.String())
 	}
 	s.waitServing(t)
-	return s
 }
 
 // waitServing waits until s's log names the address it serves, and sets

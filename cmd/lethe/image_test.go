@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -177,27 +176,7 @@ exec unshare "$@"`
 
 	s := &demoServer{stderr: &testkit.Buffer{}, dir: filepath.Join(data, "demo")}
 	s.cmd = contained(context.Background(), append(append(st.entrypoint, st.cmd...), "--demo", "--demo-dir", volume+"/demo")...)
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := tokenLine.FindStringSubmatch(sc.Text()); m != nil {
-			s.token = m[1]
-			break
-		}
-	}
-	go io.Copy(io.Discard, stdout)
-	if s.token == "" {
-		t.Fatalf("no token; log:\n%s", s.stderr.String())
-	}
-	s.waitServing(t)
+	s.start(t)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("lethe serve's log:\n%s", s.stderr.String())
