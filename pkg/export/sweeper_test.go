@@ -85,3 +85,41 @@ func TestResolveURL(t *testing.T) {
 		t.Errorf("s3 = %s %v", u, err)
 	}
 }
+
+// TestSweeperDeletesLeftoverTemp leaves, as a write cut short by a crash
+// would, a package's temporary file beside the packages with no record:
+// the sweep deletes it once it is StaleTemp old, and keeps a fresh one (a
+// write under way) and the packages.
+func TestSweeperDeletesLeftoverTemp(t *testing.T) {
+	ctx := context.Background()
+	db := openState(t, state.SQLite)
+	dir := filepath.Join(t.TempDir(), "exports")
+	bucket, err := export.OpenBucket(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	for _, name := range []string{"req1.zip.lethe", "req2.zip.lethe.18a7f3c2b4d5e6f7.tmp", "req3.zip.lethe.18a7f3c2b4d5e6f8.tmp"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("sealed"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-export.StaleTemp - time.Minute)
+	for _, name := range []string{"req1.zip.lethe", "req2.zip.lethe.18a7f3c2b4d5e6f7.tmp"} {
+		if err := os.Chtimes(filepath.Join(dir, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sw := &export.Sweeper{Records: &state.ExportStore{DB: db}, Bucket: bucket, Now: time.Now}
+	if _, err := sw.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "req2.zip.lethe.18a7f3c2b4d5e6f7.tmp")); !os.IsNotExist(err) {
+		t.Errorf("the crashed write's temporary file is still on disk: %v", err)
+	}
+	for _, name := range []string{"req1.zip.lethe", "req3.zip.lethe.18a7f3c2b4d5e6f8.tmp"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was deleted: %v", name, err)
+		}
+	}
+}
