@@ -314,11 +314,7 @@ func (x *Index) run(ctx context.Context, full bool, only ...string) error {
 			continue
 		}
 		x.mu.Lock()
-		for _, e := range x.erased {
-			if e.tenant == "" || e.tenant == t {
-				added = d.drop(e, x.hasher) || added
-			}
-		}
+		added = d.drop(slices.DeleteFunc(slices.Clone(x.erased), func(e erasure) bool { return e.tenant != "" && e.tenant != t }), x.hasher) || added
 		x.dict[t] = d
 		x.mu.Unlock()
 		if full || added || old == nil {
@@ -605,11 +601,20 @@ func (d *dict) add(p person, max int) bool {
 	return grew
 }
 
-// drop removes the person e erased and reports whether one was.
-func (d *dict) drop(e erasure, h *dsr.SubjectHasher) bool {
+// drop removes the people es erased and reports whether one was. Each
+// address is hashed once, under every key, however many erasures there
+// are (a walk may bring a replica a thousand at once).
+func (d *dict) drop(es []erasure, h *dsr.SubjectHasher) bool {
+	if len(es) == 0 {
+		return false
+	}
+	var m erasedSet
+	for _, e := range es {
+		m.add(e, h)
+	}
 	dropped := false
 	for k, p := range d.people {
-		if p.erasedBy(e, h) {
+		if m.erased(p, h) {
 			delete(d.people, k)
 			for _, n := range p.names {
 				if d.byName[foldName(n)] == k {
@@ -622,20 +627,52 @@ func (d *dict) drop(e erasure, h *dsr.SubjectHasher) bool {
 	return dropped
 }
 
-// erasedBy reports whether erasure e was of p: by its address, its
-// subject hash, or another identity it was filed with.
-func (p *person) erasedBy(e erasure, h *dsr.SubjectHasher) bool {
-	for _, em := range p.emails {
-		f := dsr.FoldEmail(em)
-		if (e.email != "" && f == e.email) || (h != nil && e.subject != "" && h.Match(f, e.subject) != "") {
-			return true
-		}
+// erasedSet is what a set of erasures erased: folded addresses, subject
+// hashes (with a hasher) and phone numbers' digits.
+type erasedSet struct {
+	emails   map[string]bool
+	subjects map[dsr.Subject]bool
+	phones   map[string]bool
+}
+
+func (m *erasedSet) add(e erasure, h *dsr.SubjectHasher) {
+	if e.email != "" {
+		setAdd(&m.emails, e.email)
+	}
+	if h != nil && e.subject != "" {
+		setAdd(&m.subjects, e.subject)
 	}
 	if ph := e.ids["phone"]; ph != "" {
-		for _, v := range p.phones {
-			if digits(v) == digits(ph) {
-				return true
+		setAdd(&m.phones, digits(ph))
+	}
+}
+
+func setAdd[K comparable](m *map[K]bool, k K) {
+	if *m == nil {
+		*m = map[K]bool{}
+	}
+	(*m)[k] = true
+}
+
+// erased reports whether p is one of the people m erased: by an address,
+// its subject hash under the current or a previous key, or a phone.
+func (m *erasedSet) erased(p *person, h *dsr.SubjectHasher) bool {
+	for _, em := range p.emails {
+		f := dsr.FoldEmail(em)
+		if m.emails[f] {
+			return true
+		}
+		if len(m.subjects) > 0 {
+			for _, s := range h.Subjects(f) {
+				if m.subjects[s] {
+					return true
+				}
 			}
+		}
+	}
+	for _, v := range p.phones {
+		if len(m.phones) > 0 && m.phones[digits(v)] {
+			return true
 		}
 	}
 	return false
@@ -689,22 +726,25 @@ func (x *Index) RequestEnded(ctx context.Context, r *dsr.Request) error {
 	return nil
 }
 
-// ended drops the person e erased from the dictionaries it concerns,
+// ended drops the people es erased from the dictionaries they concern,
 // marks their tenants for a rebuild and returns the tenants whose
 // dictionary changed, to publish. x.mu is held.
-func (x *Index) ended(e erasure) []string {
-	x.erased = append(x.erased, e)
+func (x *Index) ended(es ...erasure) []string {
+	x.erased = append(x.erased, es...)
 	// The person may also be held under another identity than the one
 	// the erasure was filed with (a user_id, a name alone): the tenant is
 	// read again at once, its rows being gone by now.
-	x.stale[e.tenant] = true
+	for _, e := range es {
+		x.stale[e.tenant] = true
+	}
 	var changed []string
 	for t, d := range x.dict {
-		if e.tenant != "" && e.tenant != t {
+		mine := slices.DeleteFunc(slices.Clone(es), func(e erasure) bool { return e.tenant != "" && e.tenant != t })
+		if len(mine) == 0 {
 			continue
 		}
 		d = d.clone()
-		if d.drop(e, x.hasher) {
+		if d.drop(mine, x.hasher) {
 			x.dict[t] = d
 			changed = append(changed, t)
 		}
@@ -739,17 +779,18 @@ func (x *Index) followErasures(ctx context.Context) error {
 		return err // read again from the same point at the next walk
 	}
 	x.mu.Lock()
-	var changed []string
 	if len(rs) >= followLimit {
 		x.stale[""] = true
 	}
+	var es []erasure
 	for _, r := range rs {
 		if _, done := x.followedIDs[r.ID]; done || r.FinishedAt == nil {
 			continue
 		}
 		x.followedIDs[r.ID] = *r.FinishedAt
-		changed = append(changed, x.ended(erasure{tenant: r.Tenant, subject: r.Subject})...)
+		es = append(es, erasure{tenant: r.Tenant, subject: r.Subject})
 	}
+	changed := x.ended(es...)
 	for id, at := range x.followedIDs {
 		if at.Before(since) {
 			delete(x.followedIDs, id)
@@ -757,8 +798,7 @@ func (x *Index) followErasures(ctx context.Context) error {
 	}
 	x.followed = now
 	x.mu.Unlock()
-	slices.Sort(changed)
-	for _, t := range slices.Compact(changed) {
+	for _, t := range changed {
 		x.publish(t)
 	}
 	return nil
