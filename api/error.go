@@ -73,7 +73,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status == 0 || status == http.StatusInternalServerError {
 			status = http.StatusInternalServerError
 			log.Error("internal error", "method", c.Request().Method, "route", c.Path(), "error", err)
-		} else if status == http.StatusServiceUnavailable && err.Error() != e.Error() {
+		} else if _, bare := err.(*dsr.Error); status == http.StatusServiceUnavailable && !bare {
 			// The cause behind the caller's message (an export key's
 			// fingerprint, a store's error) is for the operator.
 			log.Warn("unavailable", "method", c.Request().Method, "route", c.Path(), "error", err)
