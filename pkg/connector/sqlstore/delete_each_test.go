@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/pkg/connector"
+	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/registry"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
 )
@@ -30,25 +31,16 @@ func TestDeleteEach(t *testing.T) {
 				`CREATE TABLE items (id INT PRIMARY KEY, email VARCHAR(100), locked BOOLEAN NOT NULL)`,
 				`INSERT INTO notes VALUES (1, 'ada@example.com'), (2, 'ada@example.com'), (3, 'bob@example.com')`,
 				`INSERT INTO items VALUES (1, 'ada@example.com', FALSE), (2, 'cy@example.com', TRUE)`}, refuse[d]...)
-			st := testkit.OpenStore(t, "app", d, ddl...)
-			reg, err := registry.Parse(fmt.Appendf(nil, `
-stores:
-  app: {kind: sql, driver: %s, dsn_env: APP}
-collections:
+			st, sel := openDeleting(t, d, ddl, `
   app.notes:
     identity: {email: email}
     erasure: delete
   app.items:
     identity: {email: email}
     erasure: delete
-`, d))
-			if err != nil {
-				t.Fatal(err)
-			}
+`)
 			ctx := context.Background()
-			of := func(key, email string) connector.Selection {
-				return connector.Selection{Collection: reg.Collections[key], Matches: []connector.Match{{Columns: []string{"email"}, Email: email}}}
-			}
+			of := func(key, email string) connector.Selection { return sel(key, "email", email) }
 			ids := func(table string) []int {
 				var out []int
 				if err := st.DB().Raw(`SELECT id FROM ` + table + ` ORDER BY id`).Scan(&out).Error; err != nil {
@@ -100,11 +92,7 @@ func TestDeleteEachCounterCache(t *testing.T) {
 				`CREATE TABLE posts (id INT PRIMARY KEY, account_id INT, email VARCHAR(100), author VARCHAR(100))`,
 				`INSERT INTO accounts VALUES (1, 'ada@example.com', 2), (2, 'bob@example.com', 1)`,
 				`INSERT INTO posts VALUES (1, 1, 'ada@example.com', 'ada@example.com'), (2, 1, 'ada@example.com', 'x'), (3, 2, 'bob@example.com', 'ada@example.com')`}, counter[d]...)
-			st := testkit.OpenStore(t, "app", d, ddl...)
-			reg, err := registry.Parse(fmt.Appendf(nil, `
-stores:
-  app: {kind: sql, driver: %s, dsn_env: APP}
-collections:
+			st, sel := openDeleting(t, d, ddl, `
   app.posts:
     identity: {email: email}
     erasure: delete
@@ -115,14 +103,9 @@ collections:
   app.accounts:
     identity: {email: email}
     erasure: delete
-`, d))
-			if err != nil {
-				t.Fatal(err)
-			}
+`)
 			ctx := context.Background()
-			of := func(key, col string) connector.Selection {
-				return connector.Selection{Collection: reg.Collections[key], Matches: []connector.Match{{Columns: []string{col}, Email: "ada@example.com"}}}
-			}
+			of := func(key, col string) connector.Selection { return sel(key, col, "ada@example.com") }
 			ns, err := st.DeleteEach(ctx, []connector.Selection{of("app.posts", "email"), of("app.authored", "author"), of("app.accounts", "email")}, 10)
 			if err != nil || !slices.Equal(ns, []int64{2, 1, 1}) {
 				t.Fatalf("DeleteEach of posts, authored posts and accounts = %v, %v; want [2 1 1]", ns, err)
@@ -135,5 +118,20 @@ collections:
 				t.Fatalf("rows left %v; want Bob's account only", left)
 			}
 		})
+	}
+}
+
+// openDeleting opens store app of driver d made by ddl, with the registry
+// of its collections (YAML under "collections:"), and returns it with a
+// function selecting a collection's rows whose column col holds email.
+func openDeleting(t *testing.T, d string, ddl []string, collections string) (*sqlstore.Store, func(key, col, email string) connector.Selection) {
+	t.Helper()
+	st := testkit.OpenStore(t, "app", d, ddl...)
+	reg, err := registry.Parse(fmt.Appendf(nil, "stores:\n  app: {kind: sql, driver: %s, dsn_env: APP}\ncollections:%s", d, collections))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, func(key, col, email string) connector.Selection {
+		return connector.Selection{Collection: reg.Collections[key], Matches: []connector.Match{{Columns: []string{col}, Email: email}}}
 	}
 }
