@@ -157,15 +157,19 @@ func tenantJoins(q *query, path []retention.TenantHop) (joins, value string) {
 }
 
 // purgeRangeGrouped is PurgeRangeTally as PurgeRange's rows counted per
-// tenant.
+// tenant; without t.By or t.Via, one group of every row deleted, as Tally
+// counts them (PurgeRange then returns no row to count).
 func (s *Store) purgeRangeGrouped(ctx context.Context, t retention.Tally, from, to int64) ([]retention.TallyGroup, error) {
 	var cols []string
 	if t.By != "" {
 		cols = []string{t.By}
 	}
-	_, rows, err := s.PurgeRange(ctx, t.Sel, cols, t.Via, from, to)
+	n, rows, err := s.PurgeRange(ctx, t.Sel, cols, t.Via, from, to)
 	if err != nil {
 		return nil, err
+	}
+	if t.By == "" && len(t.Via) == 0 {
+		return []retention.TallyGroup{{Rows: n}}, nil
 	}
 	vals := make([]any, len(rows))
 	for i, r := range rows {
