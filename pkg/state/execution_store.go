@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -40,8 +39,8 @@ func (s *ExecutionStore) Load(ctx context.Context, id string) (*dsr.Request, err
 // returned knows what the start read: on the first attempt, that nothing
 // is journaled yet.
 func (s *ExecutionStore) Start(ctx context.Context, id string, now time.Time) (*dsr.Request, dsr.Journal, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, nil, dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
+	if err := checkRequestID(id); err != nil {
+		return nil, nil, err
 	}
 	row, err := s.markRunning(ctx, id, now.UTC().Truncate(time.Microsecond))
 	if err != nil {

@@ -173,10 +173,19 @@ func (s *RequestService) Get(ctx context.Context, c dsr.Caller, id string) (*dsr
 	return row.toDomain(), nil
 }
 
+// checkRequestID is ENOTFOUND for an id that is no request id (a UUID),
+// which no query need look up (Postgres would refuse it as a uuid).
+func checkRequestID(id string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
+	}
+	return nil
+}
+
 func (s *RequestService) load(ctx context.Context, db *gorm.DB, id string) (*requestRow, error) {
 	var row requestRow
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, dsr.Errorf(dsr.ENOTFOUND, "request %q not found", id)
+	if err := checkRequestID(id); err != nil {
+		return nil, err
 	}
 	err := db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
