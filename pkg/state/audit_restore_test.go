@@ -425,3 +425,64 @@ func TestAnchorDivergedAtScrape(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckpointWhileDivergedListsTheAnchorOnce: once a check has listed
+// the anchor and found the chain diverged, the checkpoints of the next
+// request ends compare the chain with the checkpoint it found, without
+// listing the anchor again (shown by closing its bucket), until the
+// listing is a refresh interval old; an acceptance in the same process
+// forgets it at once.
+func TestCheckpointWhileDivergedListsTheAnchorOnce(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		openBucket := func() *blob.Bucket {
+			bucket, err := blob.OpenBucket(ctx, "file://"+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bucket
+		}
+		store := &anchor.Store{Bucket: openBucket()}
+		log := restoredLog(t, b, store)
+		appendN(t, b, 4)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 4 {
+			t.Fatalf("Checkpoint = %+v, %v", c, err)
+		}
+		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 2")
+		b.exec(t, "UPDATE lethe_audit_head SET seq = 2, hash = (SELECT hash FROM lethe_audit WHERE seq = 2), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 2) WHERE id = 1")
+
+		log = restoredLog(t, b, store) // a process started on the restored store
+		appendN(t, b, 1)
+		var d *state.AnchorDivergedError
+		if _, err := log.Checkpoint(ctx); !errors.As(err, &d) || d.Newest.Seq != 4 {
+			t.Fatalf("Checkpoint of the restored chain: %v; want the divergence from entry 4", err)
+		}
+		store.Bucket.Close()
+		for i := 0; i < 3; i++ {
+			appendN(t, b, 1)
+			if c, err := log.Checkpoint(ctx); c != nil || !errors.As(err, &d) || d.Newest.Seq != 4 {
+				t.Fatalf("Checkpoint %d while diverged, the bucket closed = %+v, %v; want the divergence, without listing the anchor", i, c, err)
+			}
+		}
+		state.SetAnchorRefreshEvery(log.Anchor, time.Nanosecond)
+		appendN(t, b, 1)
+		if _, err := log.Checkpoint(ctx); err == nil || errors.As(err, &d) {
+			t.Fatalf("Checkpoint once the listing is old, the bucket closed: %v; want the bucket's error (the anchor listed again)", err)
+		}
+		store.Bucket = openBucket()
+		t.Cleanup(func() { store.Bucket.Close() })
+		state.SetAnchorRefreshEvery(log.Anchor, time.Hour)
+		if _, err := log.Checkpoint(ctx); !errors.As(err, &d) {
+			t.Fatalf("Checkpoint while diverged: %v; want the divergence", err)
+		}
+		if res, err := log.AcceptRestore(ctx, "cli", "entries 1 to 7 read", 7); err != nil || res.Checkpoint == nil || res.Checkpoint.Seq != 8 {
+			t.Fatalf("AcceptRestore = %+v, %v; want entry 8 checkpointed", res, err)
+		}
+		appendN(t, b, 1)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 9 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 9's", c, err)
+		}
+	})
+}
