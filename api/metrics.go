@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -66,7 +67,14 @@ func (s *Server) metrics() echo.HandlerFunc {
 	if s.Metrics == nil {
 		s.Metrics = prometheus.NewRegistry()
 	}
-	return echo.WrapHandler(promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	// A collector whose read fails leaves its own figures out (their
+	// absence is what the alerts of deploy/prometheus/alerts.yaml watch),
+	// not the whole scrape: the other figures stay served, the error logged.
+	opts := promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}
+	if s.Logger != nil {
+		opts.ErrorLog = slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)
+	}
+	return echo.WrapHandler(promhttp.HandlerFor(s.Metrics, opts))
 }
 
 // RequestCollector exports request figures read from the state store at
@@ -90,7 +98,7 @@ func NewRequestCollector(stats dsr.RequestStats) *RequestCollector {
 func (rc *RequestCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rc.byTS; ch <- rc.over }
 
 // Collect implements prometheus.Collector; a failed read is reported as an
-// invalid metric, which makes the scrape fail visibly.
+// invalid metric, which leaves its figures out of the scrape (see metrics).
 func (rc *RequestCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -302,4 +303,26 @@ func TestMetricsLabelsBounded(t *testing.T) {
 	if len(series) > 60 {
 		t.Errorf("%d latency series after the flood", len(series))
 	}
+}
+
+// TestMetricsScrapeSurvivesAFailedRead: a collector whose read of the
+// state store fails leaves its own figures out of the scrape, not every
+// other one: the anchor's divergence and the request counters are still
+// served, with status 200.
+func TestMetricsScrapeSurvivesAFailedRead(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		w := api.NewWatchCollector()
+		w.Processes = func(context.Context) (int64, int64, error) { return 0, 0, errors.New("the state store is away") }
+		w.AnchorDiverged = func(context.Context) (bool, error) { return true, nil }
+		b.srv.Metrics.MustRegister(w)
+		fams := b.scrape(t)
+		if _, ok := fams["lethe_processes_live"]; ok {
+			t.Errorf("lethe_processes_live served from a failed read")
+		}
+		d := fams["lethe_audit_anchor_diverged"]
+		if d == nil || len(d.GetMetric()) != 1 || d.GetMetric()[0].GetGauge().GetValue() != 1 {
+			t.Errorf("lethe_audit_anchor_diverged = %v; want 1, served beside the failed read", d)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -46,7 +47,21 @@ type Anchor struct {
 	refreshing atomic.Bool
 	// refreshEvery replaces anchorRefreshEvery when set (tests).
 	refreshEvery time.Duration
+	// divergedFrom is the anchor's newest checkpoint as the last listing
+	// found it, when the chain did not agree with it: until it is
+	// anchorRefreshEvery old, a check compares the chain with it instead
+	// of listing the anchor again (a checkpoint at each request end while
+	// diverged). AcceptRestore in this process clears it.
+	divergedFrom atomic.Pointer[listedCheckpoint]
 }
+
+// listedCheckpoint is a checkpoint and when the anchor was listed for it.
+type listedCheckpoint struct {
+	c  *dsr.Checkpoint
+	at time.Time
+}
+
+func (a *Anchor) every() time.Duration { return cmp.Or(a.refreshEvery, anchorRefreshEvery) }
 
 func (a *Anchor) publicKey() ed25519.PublicKey {
 	if a.PublicKey != nil || a.Key == nil {

@@ -72,16 +72,27 @@ func (l *AuditLog) checkAnchor(ctx context.Context, head auditHead) error {
 			return err
 		}
 	}
+	if d := a.divergedFrom.Load(); d != nil && time.Since(d.at) < a.every() {
+		if err := l.checkKnown(ctx, head, d.c); err != nil {
+			if chainDiverged(err) {
+				a.diverged.Store(true)
+			}
+			return err
+		}
+	}
+	listed := time.Now()
 	newest, err := a.Store.Newest(ctx)
 	if err != nil {
 		return err
 	}
+	a.divergedFrom.Store(nil)
 	if newest == nil {
 		a.noteCheck(false)
 		return nil
 	}
 	if err := l.checkKnown(ctx, head, newest); err != nil {
 		if chainDiverged(err) {
+			a.divergedFrom.Store(&listedCheckpoint{c: newest, at: listed})
 			a.noteCheck(true)
 		}
 		return err
@@ -161,8 +172,7 @@ func (l *AuditLog) AnchorDiverged(ctx context.Context) (bool, error) {
 		}
 		return a.diverged.Load(), nil
 	}
-	every := cmp.Or(a.refreshEvery, anchorRefreshEvery)
-	if time.Since(time.Unix(0, a.checkedAt.Load())) >= every && a.refreshing.CompareAndSwap(false, true) {
+	if time.Since(time.Unix(0, a.checkedAt.Load())) >= a.every() && a.refreshing.CompareAndSwap(false, true) {
 		go func() {
 			defer a.refreshing.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*anchorRefreshEvery)
@@ -320,6 +330,7 @@ func (l *AuditLog) AcceptRestore(ctx context.Context, actor, note string, unanch
 	if err := a.Store.Supersede(ctx, res.MovedTo, res.Superseded); err != nil {
 		return nil, fmt.Errorf("audit: accept restore (recorded as entry %d; run it again once the anchor allows the move): %w", res.Entry.Seq, err)
 	}
+	a.divergedFrom.Store(nil) // the anchor's newest checkpoint was just moved aside
 	if res.Checkpoint, err = l.checkpoint(ctx, true); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,14 @@ func restoredLog(t *testing.T, b *bundle, store *anchor.Store) *state.AuditLog {
 	return b.audit
 }
 
+// cutBack leaves the chain ending at entry seq, as a restore from a backup
+// taken there does (or a writer of the state store who cut it back).
+func cutBack(t *testing.T, b *bundle, seq int64) {
+	t.Helper()
+	b.exec(t, "DELETE FROM lethe_audit WHERE seq > ?", seq)
+	b.exec(t, "UPDATE lethe_audit_head SET seq = ?, hash = (SELECT hash FROM lethe_audit WHERE seq = ?), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = ?) WHERE id = 1", seq, seq, seq)
+}
+
 func seqs(t *testing.T, store *anchor.Store) []int64 {
 	t.Helper()
 	cps, err := store.Checkpoints(context.Background())
@@ -53,8 +61,7 @@ func TestAcceptRestoreOfAForkedChain(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		store := anchored(t, b)
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 5")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 5, hash = (SELECT hash FROM lethe_audit WHERE seq = 5), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 5) WHERE id = 1")
+		cutBack(t, b, 5)
 
 		log := restoredLog(t, b, store)
 		var d *state.AnchorDivergedError
@@ -156,8 +163,7 @@ func TestAcceptRestoreDuringKeyRotation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		store := anchored(t, b) // signed by auditSeed's key
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 6")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 6, hash = (SELECT hash FROM lethe_audit WHERE seq = 6), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 6) WHERE id = 1")
+		cutBack(t, b, 6)
 
 		old, err := dsr.ParseAuditKey(auditSeed)
 		if err != nil {
@@ -196,8 +202,7 @@ func TestAcceptRestoreOfATamperedChain(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		store := anchored(t, b)
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 7")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 7, hash = (SELECT hash FROM lethe_audit WHERE seq = 7), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 7) WHERE id = 1")
+		cutBack(t, b, 7)
 		appendN(t, b, 3) // the forged entries 8 to 10
 
 		log := restoredLog(t, b, store)
@@ -247,8 +252,7 @@ func TestAcceptRestoreOfAnAnchoredBackup(t *testing.T) {
 		if err != nil || c.Seq != 8 {
 			t.Fatalf("BackupCheckpoint(8) = %+v, %v", c, err)
 		}
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 8")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 8, hash = (SELECT hash FROM lethe_audit WHERE seq = 8), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 8) WHERE id = 1")
+		cutBack(t, b, 8)
 
 		log := restoredLog(t, b, store)
 		// A number stated where there is nothing unanchored is refused.
@@ -285,8 +289,7 @@ func TestAnchorRecheckedWhileRunning(t *testing.T) {
 		if d, err := log.AnchorDiverged(ctx); d || err != nil {
 			t.Fatalf("AnchorDiverged before the cut = %v, %v; want false", d, err)
 		}
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 6")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 6, hash = (SELECT hash FROM lethe_audit WHERE seq = 6), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 6) WHERE id = 1")
+		cutBack(t, b, 6)
 		appendN(t, b, 2) // the forged entries 7 and 8
 
 		if d, err := log.AnchorDiverged(ctx); !d || err != nil {
@@ -329,8 +332,7 @@ func TestAcceptRestoreWhileAppended(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		store := anchored(t, b)
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 7")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 7, hash = (SELECT hash FROM lethe_audit WHERE seq = 7), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 7) WHERE id = 1")
+		cutBack(t, b, 7)
 		appendN(t, b, 3)
 
 		log := restoredLog(t, b, store)
@@ -387,8 +389,7 @@ func TestAnchorDivergedAtScrape(t *testing.T) {
 			t.Fatalf("AnchorDiverged = %v, %v; want false", d, err)
 		}
 
-		b.exec(t, "DELETE FROM lethe_audit WHERE seq > 2")
-		b.exec(t, "UPDATE lethe_audit_head SET seq = 2, hash = (SELECT hash FROM lethe_audit WHERE seq = 2), prev_hash = (SELECT prev_hash FROM lethe_audit WHERE seq = 2) WHERE id = 1")
+		cutBack(t, b, 2)
 		appendN(t, b, 3) // the forged entries 3 to 5
 		store.Bucket.Close()
 		if d, err := running.AnchorDiverged(ctx); !d || err != nil {
@@ -422,6 +423,66 @@ func TestAnchorDivergedAtScrape(t *testing.T) {
 		appendN(t, b, 1)
 		if c, err := running.Checkpoint(ctx); err != nil || c == nil || c.Seq != 7 {
 			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 7's", c, err)
+		}
+	})
+}
+
+// TestCheckpointWhileDivergedListsTheAnchorOnce: once a check has listed
+// the anchor and found the chain diverged, the checkpoints of the next
+// request ends compare the chain with the checkpoint it found, without
+// listing the anchor again (shown by closing its bucket), until the
+// listing is a refresh interval old; an acceptance in the same process
+// forgets it at once.
+func TestCheckpointWhileDivergedListsTheAnchorOnce(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		openBucket := func() *blob.Bucket {
+			bucket, err := blob.OpenBucket(ctx, "file://"+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bucket
+		}
+		store := &anchor.Store{Bucket: openBucket()}
+		log := restoredLog(t, b, store)
+		appendN(t, b, 4)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 4 {
+			t.Fatalf("Checkpoint = %+v, %v", c, err)
+		}
+		cutBack(t, b, 2)
+
+		log = restoredLog(t, b, store) // a process started on the restored store
+		appendN(t, b, 1)
+		var d *state.AnchorDivergedError
+		if _, err := log.Checkpoint(ctx); !errors.As(err, &d) || d.Newest.Seq != 4 {
+			t.Fatalf("Checkpoint of the restored chain: %v; want the divergence from entry 4", err)
+		}
+		store.Bucket.Close()
+		for i := 0; i < 3; i++ {
+			appendN(t, b, 1)
+			if c, err := log.Checkpoint(ctx); c != nil || !errors.As(err, &d) || d.Newest.Seq != 4 {
+				t.Fatalf("Checkpoint %d while diverged, the bucket closed = %+v, %v; want the divergence, without listing the anchor", i, c, err)
+			}
+		}
+		state.SetAnchorRefreshEvery(log.Anchor, time.Nanosecond)
+		appendN(t, b, 1)
+		if _, err := log.Checkpoint(ctx); err == nil || errors.As(err, &d) {
+			t.Fatalf("Checkpoint once the listing is old, the bucket closed: %v; want the bucket's error (the anchor listed again)", err)
+		}
+		store.Bucket = openBucket()
+		t.Cleanup(func() { store.Bucket.Close() })
+		state.SetAnchorRefreshEvery(log.Anchor, time.Hour)
+		if _, err := log.Checkpoint(ctx); !errors.As(err, &d) {
+			t.Fatalf("Checkpoint while diverged: %v; want the divergence", err)
+		}
+		if res, err := log.AcceptRestore(ctx, "cli", "entries 1 to 7 read", 7); err != nil || res.Checkpoint == nil || res.Checkpoint.Seq != 8 {
+			t.Fatalf("AcceptRestore = %+v, %v; want entry 8 checkpointed", res, err)
+		}
+		appendN(t, b, 1)
+		if c, err := log.Checkpoint(ctx); err != nil || c == nil || c.Seq != 9 {
+			t.Errorf("Checkpoint after the acceptance = %+v, %v; want entry 9's", c, err)
 		}
 	})
 }
