@@ -79,6 +79,18 @@ func TestKeyService(t *testing.T) {
 			})
 		}
 
+		t.Run("rotate a key of another tenant", func(t *testing.T) {
+			_, err := b.keys.Rotate(ctx, "admin", "studio-a", other.ID, t0.Add(time.Hour))
+			wantCode(t, err, dsr.ENOTFOUND)
+			got, err := b.keys.Authenticate(ctx, other.Token)
+			if err != nil || got.Tenant != "studio-b" || got.ExpiresAt != nil {
+				t.Fatalf("the other tenant's key after a refused rotation: %+v, %v; want studio-b's, with no expiry", got, err)
+			}
+			if n := b.count(t, "lethe_tenant_keys", ""); n != 2 {
+				t.Errorf("%d keys stored, want 2 (a refused rotation issues no key)", n)
+			}
+		})
+
 		t.Run("revoke", func(t *testing.T) {
 			for _, tc := range []struct {
 				name, tenant, id, code string
