@@ -422,7 +422,7 @@ it is refused. Reads LETHE_DATABASE_URL.`,
 				return cliError(err)
 			}
 			fmt.Fprintf(c.stdout, "key %s for tenant %s replaces %s, which works until %s (the token is shown once; keep it secret):\n%s\n",
-				k.ID, k.Tenant, id, t.UTC().Format(time.RFC3339), k.Token)
+				k.ID, k.Tenant, id, k.OldValidUntil.Format(time.RFC3339), k.Token)
 			return nil
 		},
 	}

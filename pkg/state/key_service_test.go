@@ -126,3 +126,29 @@ func TestKeyService(t *testing.T) {
 		})
 	})
 }
+
+// TestKeyRotateTwice: rotating a key again never lengthens its life, and
+// the answer says the end it keeps, not the one asked.
+func TestKeyRotateTwice(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		key, err := b.keys.Create(ctx, "admin", "studio-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := t0.Add(time.Hour).Truncate(time.Second)
+		r1, err := b.keys.Rotate(ctx, "admin", "studio-a", key.ID, first)
+		if err != nil || r1.OldValidUntil == nil || !r1.OldValidUntil.Equal(first) {
+			t.Fatalf("first rotation: %+v, %v; want the old key valid until %s", r1, err, first)
+		}
+		r2, err := b.keys.Rotate(ctx, "admin", "studio-a", key.ID, first.Add(24*time.Hour))
+		if err != nil || r2.OldValidUntil == nil || !r2.OldValidUntil.Equal(first) {
+			t.Fatalf("second rotation asking for a later end: %+v, %v; want the old key still valid until %s only", r2, err, first)
+		}
+		got, err := b.keys.Authenticate(ctx, key.Token)
+		if err != nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(first) {
+			t.Fatalf("the old key after two rotations: %+v, %v; want it to expire at %s", got, err, first)
+		}
+	})
+}
