@@ -16,6 +16,10 @@ type TenantKey struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// ExpiresAt is when a key replaced by Rotate stops working.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// OldValidUntil, in the result of Rotate, is when the key replaced
+	// stops working: the time asked, or the earlier end a former rotation
+	// of that key gave it.
+	OldValidUntil *time.Time `json:"old_valid_until,omitempty"`
 	// Token is the full bearer token, set only in the result of Create.
 	Token string `json:"token,omitempty"`
 }
@@ -31,7 +35,8 @@ type KeyService interface {
 	// EUNAUTHORIZED. The comparison runs in constant time.
 	Authenticate(ctx context.Context, token string) (*TenantKey, error)
 	// Rotate issues a new key for tenant (its Token set once) and keeps key
-	// id working until oldUntil, then refuses it. ENOTFOUND when no such
+	// id working until oldUntil (or its earlier end, set by a former
+	// rotation: the result's OldValidUntil), then refuses it. ENOTFOUND when no such
 	// key; ECONFLICT when it is revoked or already expired; EUNPROCESSABLE
 	// when oldUntil is in the past or more than MaxKeyOverlap away.
 	Rotate(ctx context.Context, actor string, tenant, id string, oldUntil time.Time) (*TenantKey, error)

@@ -35,6 +35,7 @@ type SubjectHasher struct {
 	secret []byte
 	audit  []byte
 	anon   []byte
+	id     string // KeyID(secret), recorded with every request filed
 	// tenants caches the derived key of each tenant seen (TenantView runs
 	// once per request listed); bounded by maxCachedTenants.
 	tenants     sync.Map // tenant → []byte
@@ -60,7 +61,7 @@ const (
 // by the caller's configuration validation, not here.
 func NewSubjectHasher(key []byte) *SubjectHasher {
 	secret := append([]byte(nil), key...)
-	return &SubjectHasher{secret: secret, audit: derive(secret, infoAudit), anon: derive(secret, infoAnonymize)}
+	return &SubjectHasher{secret: secret, audit: derive(secret, infoAudit), anon: derive(secret, infoAnonymize), id: KeyID(secret)}
 }
 
 // derive returns a 32-byte key for info from secret with HKDF-SHA256.
@@ -143,7 +144,7 @@ func (h *SubjectHasher) WithPrevious(keys ...[]byte) *SubjectHasher {
 }
 
 // KeyID returns the fingerprint of h's current key (see KeyID).
-func (h *SubjectHasher) KeyID() string { return KeyID(h.secret) }
+func (h *SubjectHasher) KeyID() string { return h.id }
 
 // KeyIDs returns the fingerprints of the current key, then the previous.
 func (h *SubjectHasher) KeyIDs() []string {

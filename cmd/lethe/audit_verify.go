@@ -30,11 +30,7 @@ func (m *Main) openAnchor(ctx context.Context, cfg Config) (*state.Anchor, error
 		m.Logger.Warn("LETHE_AUDIT_KEY is not set: the audit trail has no signed checkpoints, so a writer of the state store could rewrite it unseen")
 		return nil, nil
 	}
-	key, err := dsr.ParseAuditKey(cfg.AuditKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	prev, err := cfg.auditPrevious()
+	key, prev, err := cfg.auditKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -76,18 +72,11 @@ func auditLog(ctx context.Context, cfg Config, db *state.DB, pub ed25519.PublicK
 	if cfg.AuditKey == "" && pub == nil {
 		return log, nil, nil
 	}
-	prev, err := cfg.auditPrevious()
+	key, prev, err := cfg.auditKeys()
 	if err != nil {
 		return nil, nil, err
 	}
-	a := &state.Anchor{PublicKey: pub, Previous: prev}
-	if cfg.AuditKey != "" {
-		key, err := dsr.ParseAuditKey(cfg.AuditKey)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		a.Key = key
-	}
+	a := &state.Anchor{Key: key, PublicKey: pub, Previous: prev}
 	bucket, err := openAnchorBucket(ctx, cfg)
 	if err != nil {
 		return nil, nil, err

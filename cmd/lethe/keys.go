@@ -76,6 +76,24 @@ func (c *Config) exportKeys() (cur []byte, prev [][]byte, err error) {
 	return cur, prev, nil
 }
 
+// auditKeys returns the key of LETHE_AUDIT_KEY (nil when unset) and the
+// public keys of the previous audit keys. Errors: a seed that does not
+// parse, as a usage error, a previous one named by its place.
+func (c *Config) auditKeys() (ed25519.PrivateKey, []ed25519.PublicKey, error) {
+	var key ed25519.PrivateKey
+	if c.AuditKey != "" {
+		var err error
+		if key, err = dsr.ParseAuditKey(c.AuditKey); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	prev, err := c.auditPrevious()
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, prev, nil
+}
+
 // auditPrevious returns the public keys of the previous audit keys.
 // Errors: a seed that does not parse, named by its place.
 func (c *Config) auditPrevious() ([]ed25519.PublicKey, error) {
@@ -190,11 +208,7 @@ func checkpointKeys(ctx context.Context, cfg Config) ([]keyDependent, error) {
 	if cfg.AuditKey == "" {
 		return nil, nil
 	}
-	key, err := dsr.ParseAuditKey(cfg.AuditKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	prev, err := cfg.auditPrevious()
+	key, prev, err := cfg.auditKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +422,7 @@ it is refused. Reads LETHE_DATABASE_URL.`,
 				return cliError(err)
 			}
 			fmt.Fprintf(c.stdout, "key %s for tenant %s replaces %s, which works until %s (the token is shown once; keep it secret):\n%s\n",
-				k.ID, k.Tenant, id, t.UTC().Format(time.RFC3339), k.Token)
+				k.ID, k.Tenant, id, k.OldValidUntil.Format(time.RFC3339), k.Token)
 			return nil
 		},
 	}

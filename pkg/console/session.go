@@ -148,9 +148,12 @@ func (c *Console) resolve(ctx context.Context, s *dsr.ConsoleSession) (*visitor,
 }
 
 // owns tells whether owner (a subject) is one of t's owner addresses.
+// The current subject key alone is tried: a session is found by a hash
+// under that key (sessionHash), made when its owner was, so the owner of
+// a session found was hashed with it too.
 func (c *Console) owns(t *dsr.Tenant, owner dsr.Subject) bool {
 	for _, e := range t.OwnerEmails {
-		if c.Subject.Match(e, owner) != "" {
+		if subtle.ConstantTimeCompare([]byte(c.Subject.Subject(e)), []byte(owner)) == 1 {
 			return true
 		}
 	}

@@ -112,7 +112,9 @@ func (s *KeyService) Rotate(ctx context.Context, actor, tenant, id string, oldUn
 		if err := tx.Model(&tenantKeyRow{}).Where("id = ?", id).Update("expires_at", until).Error; err != nil {
 			return err
 		}
-		out, err = s.create(tx, actor, tenant, map[string]any{"replaces": id, "old_valid_until": until.Format(time.RFC3339)})
+		if out, err = s.create(tx, actor, tenant, map[string]any{"replaces": id, "old_valid_until": until.Format(time.RFC3339)}); err == nil {
+			out.OldValidUntil = &until
+		}
 		return err
 	})
 	if err != nil && dsr.ErrorCode(err) == dsr.EINTERNAL {

@@ -79,6 +79,18 @@ func TestKeyService(t *testing.T) {
 			})
 		}
 
+		t.Run("rotate a key of another tenant", func(t *testing.T) {
+			_, err := b.keys.Rotate(ctx, "admin", "studio-a", other.ID, t0.Add(time.Hour))
+			wantCode(t, err, dsr.ENOTFOUND)
+			got, err := b.keys.Authenticate(ctx, other.Token)
+			if err != nil || got.Tenant != "studio-b" || got.ExpiresAt != nil {
+				t.Fatalf("the other tenant's key after a refused rotation: %+v, %v; want studio-b's, with no expiry", got, err)
+			}
+			if n := b.count(t, "lethe_tenant_keys", ""); n != 2 {
+				t.Errorf("%d keys stored, want 2 (a refused rotation issues no key)", n)
+			}
+		})
+
 		t.Run("revoke", func(t *testing.T) {
 			for _, tc := range []struct {
 				name, tenant, id, code string
@@ -112,5 +124,31 @@ func TestKeyService(t *testing.T) {
 				t.Errorf("%d keys stored, want 2", n)
 			}
 		})
+	})
+}
+
+// TestKeyRotateTwice: rotating a key again never lengthens its life, and
+// the answer says the end it keeps, not the one asked.
+func TestKeyRotateTwice(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		key, err := b.keys.Create(ctx, "admin", "studio-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := t0.Add(time.Hour).Truncate(time.Second)
+		r1, err := b.keys.Rotate(ctx, "admin", "studio-a", key.ID, first)
+		if err != nil || r1.OldValidUntil == nil || !r1.OldValidUntil.Equal(first) {
+			t.Fatalf("first rotation: %+v, %v; want the old key valid until %s", r1, err, first)
+		}
+		r2, err := b.keys.Rotate(ctx, "admin", "studio-a", key.ID, first.Add(24*time.Hour))
+		if err != nil || r2.OldValidUntil == nil || !r2.OldValidUntil.Equal(first) {
+			t.Fatalf("second rotation asking for a later end: %+v, %v; want the old key still valid until %s only", r2, err, first)
+		}
+		got, err := b.keys.Authenticate(ctx, key.Token)
+		if err != nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(first) {
+			t.Fatalf("the old key after two rotations: %+v, %v; want it to expire at %s", got, err, first)
+		}
 	})
 }
