@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -355,6 +356,92 @@ func TestLaterStepStoredWhenRequestFails(t *testing.T) {
 		}
 		if found == nil || found.Status != "done" || found.Count != 200 {
 			t.Errorf("stored steps %+v; want erase app.messages done with 200", steps)
+		}
+	})
+}
+
+// TestDurableStepHeld: a Durable step saved Later is held like any Later
+// step, and the statement that carries it commits durably: the next
+// step's (Postgres: on the durable pool, not on Progress; SQLite: at
+// synchronous FULL), or Sync's, which stores nothing else and reports a
+// journal taken over.
+func TestDurableStepHeld(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		durable, progress := &statementCounter{Interface: logger.Discard}, &statementCounter{Interface: logger.Discard}
+		b.db.SetLogger(progress)
+		b.db.Gorm.Logger = durable
+		// committed reports whether the last statement run commits durably.
+		committed := func() bool {
+			if b.dialect == state.Postgres {
+				return progress.n.Load() == 0
+			}
+			got := durable.since(0)
+			return !slices.ContainsFunc(got, func(q string) bool { return strings.HasPrefix(q, "PRAGMA synchronous = NORMAL") })
+		}
+		reset := func() {
+			durable.n.Store(0)
+			progress.n.Store(0)
+			durable.mu.Lock()
+			durable.text = nil
+			durable.mu.Unlock()
+		}
+		fenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-held"}
+		for _, sync := range []bool{false, true} {
+			r := b.create(t, admin, dsr.TypeErasure, fmt.Sprintf("held-%v@example.com", sync), "")
+			_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.Snapshot(ctx, []byte("registry")); err != nil {
+				t.Fatal(err)
+			}
+			if err := j.FreezeKeys(ctx, "app.users", []string{"1"}); err != nil {
+				t.Fatal(err)
+			}
+			reset()
+			if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true, Later: true}); err != nil {
+				t.Fatal(err)
+			}
+			if n := durable.n.Load() + progress.n.Load(); n != 0 {
+				t.Errorf("a Durable step saved Later ran %d statements; want none", n)
+			}
+			if sync {
+				err = j.(dsr.Syncer).Sync(ctx)
+			} else {
+				err = j.SaveStep(ctx, dsr.Step{Name: "erase app.users", Status: "running"})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.count(t, "lethe_request_steps", "request_id = ? AND name = ?", r.ID, "freeze") != 1 || b.count(t, "lethe_request_keys", "request_id = ?", r.ID) != 1 {
+				t.Errorf("the freeze step or its keys are not stored")
+			}
+			if !committed() {
+				t.Errorf("the freeze step committed as a progress record (carried by Sync %v)", sync)
+			}
+			reset()
+			if err := j.(dsr.Syncer).Sync(ctx); err != nil || durable.n.Load()+progress.n.Load() != 0 {
+				t.Errorf("Sync with nothing durable held: %v, %d statements; want none", err, durable.n.Load()+progress.n.Load())
+			}
+		}
+
+		// Taken over: Sync stores nothing and says so.
+		r := b.create(t, admin, dsr.TypeErasure, "held-taken@example.com", "")
+		_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true, Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		b.exec(t, "UPDATE lethe_requests SET process_id = ? WHERE id = ?", "another", r.ID)
+		if err := j.(dsr.Syncer).Sync(ctx); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Errorf("Sync after a takeover: %v; want ErrTakenOver", err)
+		}
+		if b.count(t, "lethe_request_steps", "request_id = ?", r.ID) != 0 {
+			t.Errorf("a journal taken over stored its held step")
 		}
 	})
 }
