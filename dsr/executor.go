@@ -80,9 +80,10 @@ type Journal interface {
 
 // Flusher is a Journal that holds writes back (steps saved Later, or a
 // first attempt's snapshot and keys) for the next step's statement. The
-// Runner flushes it before it records a request's end, so that an ending
-// attempt (a failure, with no next step) still stores what it did. Flush
-// commits durably when a Durable step is among what it holds.
+// Runner flushes it before it records a request's end (or has the store
+// write them with the end, see JournalFinisher), so that an ending
+// attempt (a failure, or the last step saved Later) still stores what it
+// did. Flush commits durably when a Durable step is among what it holds.
 type Flusher interface {
 	Flush(ctx context.Context) error
 }

@@ -126,8 +126,10 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		return nil, err
 	}
 	detail, _ := json.Marshal(v)
+	// Later: the next step (a processor's) or the request's end stores it
+	// (see dsr.Flusher); a run killed before redoes the verification.
 	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepVerify, Status: map[bool]string{true: "passed", false: "failed"}[v.Passed],
-		Count: v.Remaining, Detail: string(detail)}); err != nil {
+		Count: v.Remaining, Detail: string(detail), Later: true}); err != nil {
 		return nil, fmt.Errorf("journal verification: %w", err)
 	}
 	details := map[string]any{"registry_version": r.reg.Version(), "tenant_scoped": r.tenant != ""}

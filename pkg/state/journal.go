@@ -73,6 +73,7 @@ type heldStep struct {
 	name string
 	q    string
 	args []any
+	step dsr.Step // for the request's end, which stores it its own way
 }
 
 // Bounds of what a fresh journal keeps in memory.
@@ -191,7 +192,7 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 func (j *Journal) hold(s dsr.Step) {
 	steps := slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
 	q, args := j.stepStatement(s, len(steps)+1)
-	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args})
+	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args, step: s})
 	j.held.durable = j.held.durable || s.Durable
 }
 
@@ -199,12 +200,22 @@ func (j *Journal) hold(s dsr.Step) {
 // after the request's last stored step unless stored already; a fenced
 // journal's stores it only while the request is its process's.
 func (j *Journal) stepStatement(s dsr.Step, seq int) (string, []any) {
+	return stepStatement(j.RequestID, j.Process, s, seq, "")
+}
+
+// stepStatement is Journal.stepStatement for request id, fenced by process
+// when set; with from, the name of a WITH of the same statement, it stores
+// s only when from holds a row (the request's end: see endAtOnce).
+func stepStatement(id, process string, s dsr.Step, seq int, from string) (string, []any) {
 	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + " + strconv.Itoa(seq) + " FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
-	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
+	args := []any{id, s.Name, id, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
 	rows := "VALUES (" + cols + ")"
-	if j.Process != "" {
+	switch {
+	case from != "":
+		rows = "SELECT " + cols + " FROM " + from
+	case process != "":
 		rows = "SELECT " + cols + " WHERE EXISTS (" + fence + ")"
-		args = append(args, j.RequestID, j.Process, dsr.StatusRunning)
+		args = append(args, id, process, dsr.StatusRunning)
 	}
 	return `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
