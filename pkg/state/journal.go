@@ -60,7 +60,8 @@ type Journal struct {
 // heldWrites are what a journal writes with its next step: a fresh one's
 // snapshot and keys, and any journal's steps saved Later. durable says a
 // Durable step is among them: the statement that writes them commits
-// durably.
+// durably. The steps still held when the request ends are stored by the
+// end's statement (see ExecutionStore.FinishJournal).
 type heldWrites struct {
 	snapshot *string
 	keys     []keyRow
