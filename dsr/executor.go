@@ -37,13 +37,18 @@ type Step struct {
 	Cursor string `json:"-"`
 	// Durable asks SaveStep to return only once this step, and everything
 	// journaled before it, would survive a crash of the state store itself:
-	// set on the step after which an execution starts changing data.
+	// set on the step after which an execution starts changing data. With
+	// Later, on a journal that is a Syncer, the step may be held instead:
+	// the statement that stores it then commits durably, and the execution
+	// calls Sync before it changes any data.
 	Durable bool `json:"-"`
 	// Later lets SaveStep hold this step back and store it with the next
-	// step saved, in the same statement where the store can: set on a step
-	// that a resumed execution rebuilds from the steps stored before it
-	// (a collection's rows done, after the entry that journaled its last
-	// batch ahead), when another step follows it.
+	// step saved, in the same statement where the store can, or with the
+	// request's end (see Flusher): set on a step that a resumed execution
+	// rebuilds from the steps stored before it (a collection's rows done,
+	// after the entry that journaled its last batch ahead; the freeze
+	// step, from a start that only read; the verification, from the rows
+	// left).
 	Later bool `json:"-"`
 }
 
@@ -54,8 +59,9 @@ type Step struct {
 // written since the last Durable step, which an execution redoes: its
 // steps are idempotent. Before its first Durable step a journal may hold
 // frozen keys and the snapshot back and store them with the next step, so
-// an execution must journal a step before it changes any data (the
-// Durable one) and may not count on them being stored before.
+// an execution must journal a Durable step before it changes any data (on
+// a Syncer, saved Later, and Synced) and may not count on them being
+// stored before.
 type Journal interface {
 	// Steps returns the steps recorded so far, in the order first recorded.
 	Steps(ctx context.Context) ([]Step, error)
@@ -74,10 +80,24 @@ type Journal interface {
 
 // Flusher is a Journal that holds writes back (steps saved Later, or a
 // first attempt's snapshot and keys) for the next step's statement. The
-// Runner flushes it before it records a request's end, so that an ending
-// attempt (a failure, with no next step) still stores what it did.
+// Runner flushes it before it records a request's end (or has the store
+// write them with the end, see JournalFinisher), so that an ending
+// attempt (a failure, or the last step saved Later) still stores what it
+// did. Flush commits durably when a Durable step is among what it holds.
 type Flusher interface {
 	Flush(ctx context.Context) error
+}
+
+// Syncer is a Journal that may hold a step saved Durable and Later (see
+// Step.Durable) for the next step's statement, which then commits durably.
+// An execution that saved such a step calls Sync before it changes any
+// data.
+type Syncer interface {
+	// Sync returns once every step saved Durable, and everything
+	// journaled before it, is durable: it stores what the journal holds,
+	// durably, when a Durable step is among it, and does nothing
+	// otherwise (a step saved since carried it).
+	Sync(ctx context.Context) error
 }
 
 // NoRegistryExecutor fails every request: the executor used when Lethe runs

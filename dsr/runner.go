@@ -26,6 +26,16 @@ type ExecutionStore interface {
 	Journal(id string) Journal
 }
 
+// JournalFinisher is an ExecutionStore that records a request's end with
+// what the attempt's journal holds (see Flusher), in the same statement or
+// transaction, and stores those writes only with the end: an attempt that
+// is no longer the request's stores neither.
+type JournalFinisher interface {
+	// FinishJournal is Finish, storing with the end what j holds; j is
+	// the journal Start returned for this attempt.
+	FinishJournal(ctx context.Context, r *Request, ev AuditEvent, j Journal) error
+}
+
 // Runner executes queued requests: it is what a queue worker calls.
 type Runner struct {
 	Store    ExecutionStore
@@ -103,16 +113,21 @@ func (r *Runner) Run(ctx context.Context, id string, finalAttempt bool) error {
 			details[k] = v
 		}
 	}
-	if f, ok := j.(Flusher); ok {
+	ev := AuditEvent{Actor: "lethe", Action: "request." + string(req.Status), RequestID: req.ID,
+		Tenant: req.Tenant, Subject: req.Subject, Details: details}
+	// What the journal holds (steps saved Later: the verification's, or
+	// what a failed attempt did) is stored with the end, or before it.
+	finish := func() error { return r.Store.Finish(ctx, req, ev) }
+	if f, ok := r.Store.(JournalFinisher); ok {
+		finish = func() error { return f.FinishJournal(ctx, req, ev, j) }
+	} else if f, ok := j.(Flusher); ok {
 		// A journal taken over writes nothing (its writes are fenced);
 		// Finish then says so.
 		if err := f.Flush(ctx); err != nil {
 			return errors.Join(ErrRetry, err)
 		}
 	}
-	ev := AuditEvent{Actor: "lethe", Action: "request." + string(req.Status), RequestID: req.ID,
-		Tenant: req.Tenant, Subject: req.Subject, Details: details}
-	if err := r.Store.Finish(ctx, req, ev); errors.Is(err, ErrTakenOver) {
+	if err := finish(); errors.Is(err, ErrTakenOver) {
 		log.Warn("request taken over by another process; this attempt's end is not recorded", "error", err)
 		return nil
 	} else if err != nil {

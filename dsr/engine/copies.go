@@ -38,6 +38,9 @@ func (r *run) eraseCopies(ctx context.Context, counts map[string]int64) error {
 	if r.e.Copies == nil {
 		return nil
 	}
+	if err := r.synced(ctx); err != nil {
+		return err
+	}
 	removed, err := r.e.Copies.EraseCopies(ctx, r.copyScope())
 	if err != nil {
 		return fmt.Errorf("erase Lethe's copies: %w", err)

@@ -126,8 +126,10 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 		return nil, err
 	}
 	detail, _ := json.Marshal(v)
+	// Later: the next step (a processor's) or the request's end stores it
+	// (see dsr.Flusher); a run killed before redoes the verification.
 	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepVerify, Status: map[bool]string{true: "passed", false: "failed"}[v.Passed],
-		Count: v.Remaining, Detail: string(detail)}); err != nil {
+		Count: v.Remaining, Detail: string(detail), Later: true}); err != nil {
 		return nil, fmt.Errorf("journal verification: %w", err)
 	}
 	details := map[string]any{"registry_version": r.reg.Version(), "tenant_scoped": r.tenant != ""}
@@ -206,6 +208,9 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 					return err
 				}
 			}
+			if err := r.synced(ctx); err != nil {
+				return err
+			}
 			n, err := t.store.Delete(bctx, sel, b.Size, nil)
 			if err != nil || n == 0 {
 				return err
@@ -234,8 +239,12 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 // as its first batch in deleteAll would be, in one entry (the steps but
 // the last saved Later), so that a run killed after the transaction's
 // commit, before the next entry, counts the rows gone since as deleteAll's
-// resume does; the done steps are saved Later, for the next entry. Should
-// one of them take a whole batch (rows written since the count), its
+// resume does; the done steps are saved Later, for the next entry.
+// On a request's first run the entry carries the freeze step too, held
+// since the keys were frozen (see synced): one durable statement of the
+// state store stores the enrichment, the snapshot, the frozen keys, the
+// freeze step and the steps running, then the store's transaction runs.
+// Should one of them take a whole batch (rows written since the count), its
 // parents' deletes would go before the rest of its rows: the store takes
 // the transaction back (connector.ErrGroupFull) and deleteAll deletes
 // each in its turn, counting its rows again before its first batch (the
@@ -274,6 +283,11 @@ func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[str
 		if err := r.j.SaveStep(ctx, s); err != nil {
 			return fmt.Errorf("journal step %q: %w", s.Name, err)
 		}
+	}
+	// The last entry carried what the journal held: the freeze step too,
+	// on a request's first run, durably.
+	if err := r.synced(ctx); err != nil {
+		return err
 	}
 	dctx, cancel := context.WithTimeout(ctx, cmp.Or(r.e.BatchTimeout, DefaultBatchTimeout))
 	defer cancel()
@@ -403,6 +417,9 @@ func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.St
 			after = nil
 		}
 		if ahead != nil && pass == at.Pass {
+			if err := r.synced(ctx); err != nil {
+				return err
+			}
 			rest := sel
 			rest.Through = &ahead.Last
 			if _, _, err := op(ctx, rest, after, int(at.Pending), nil); err != nil {
@@ -415,8 +432,13 @@ func (r *run) eraseRows(ctx context.Context, t *target, name string, prev dsr.St
 		}
 		return r.e.loop(size).Run(ctx, func(bctx context.Context, b *batch.Batch) error {
 			from := after
+			// The store tells the batch ahead before it writes it; the
+			// entry that journals it carries the freeze step when held.
 			n, last, err := op(bctx, sel, from, b.Size, func(last string, n int64) error {
-				return r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: n}, &pending{After: from, Last: last})
+				if err := r.save(ctx, name, stepRunning, total, progress{Pass: pass, Pending: n}, &pending{After: from, Last: last}); err != nil {
+					return err
+				}
+				return r.synced(ctx)
 			})
 			if err != nil || n == 0 {
 				return err

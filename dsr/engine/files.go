@@ -58,6 +58,9 @@ func (r *run) eraseFiles(ctx context.Context, t *target, steps map[string]dsr.St
 					at.Tally.Refused++
 					return nil
 				}
+				if err := r.synced(ctx); err != nil {
+					return err
+				}
 				existed, err := bs.Delete(ctx, key)
 				switch {
 				case err != nil:

@@ -81,10 +81,34 @@ func (r *run) freeze(ctx context.Context, steps map[string]dsr.Step) (*frozenRec
 	}
 	sort.Strings(rec.Sets)
 	detail, _ := json.Marshal(rec)
-	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepFreeze, Status: stepDone, Count: r.frozenN, Detail: string(detail), Durable: true}); err != nil {
+	// Held where the journal can (a Syncer): the step that journals the
+	// first change ahead carries it, durably, in its own statement, and
+	// synced stores it before a change that no step journals ahead.
+	_, held := r.j.(dsr.Syncer)
+	if err := r.j.SaveStep(ctx, dsr.Step{Name: stepFreeze, Status: stepDone, Count: r.frozenN, Detail: string(detail), Durable: true, Later: held}); err != nil {
 		return nil, fmt.Errorf("journal the freeze step: %w", err)
 	}
+	r.unsynced = held
 	return rec, nil
+}
+
+// synced returns once the freeze step is durable, with the frozen keys,
+// the snapshot and every step journaled before now: each change an erasure
+// makes (the application's rows, files and keys, Lethe's copies, a
+// processor told) calls it first, so that a crash of the state store
+// before the freeze step is stored finds nothing changed, and the run
+// that redoes the request from its start only read. It costs nothing once
+// the step is durable, and no statement when the step journaled just
+// before the change (its batch ahead) carried it.
+func (r *run) synced(ctx context.Context) error {
+	if !r.unsynced {
+		return nil
+	}
+	if err := r.j.(dsr.Syncer).Sync(ctx); err != nil {
+		return fmt.Errorf("journal the freeze step: %w", err)
+	}
+	r.unsynced = false
+	return nil
 }
 
 // freezeSet stores the values of cols in t's rows as key set set, once.

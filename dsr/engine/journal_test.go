@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/lethe-privacy/lethe/dsr"
@@ -45,6 +46,27 @@ func (j *memJournal) SaveStep(ctx context.Context, s dsr.Step) error {
 		return nil
 	}
 	steps := append(j.held, s)
+	j.held = nil
+	j.history = append(j.history, steps...)
+	j.mu.Unlock()
+	for _, s := range steps {
+		if err := j.Journal.SaveStep(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync stores what the journal holds when a Durable step is among it, as
+// pkg/state's does (see dsr.Syncer): a kill before loses the freeze step
+// held with the rest.
+func (j *memJournal) Sync(ctx context.Context) error {
+	j.mu.Lock()
+	if !slices.ContainsFunc(j.held, func(s dsr.Step) bool { return s.Durable }) {
+		j.mu.Unlock()
+		return nil
+	}
+	steps := j.held
 	j.held = nil
 	j.history = append(j.history, steps...)
 	j.mu.Unlock()

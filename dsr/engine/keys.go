@@ -121,6 +121,9 @@ func (r *run) eraseKeys(ctx context.Context, targets []*target, steps map[string
 		n := prev.Count
 		for _, p := range pats {
 			err := ks.Scan(ctx, p, func(keys []string) error {
+				if err := r.synced(ctx); err != nil {
+					return err
+				}
 				d, err := ks.Delete(ctx, keys)
 				n += d
 				return err

@@ -415,6 +415,9 @@ func (r *run) rewriteMentions(ctx context.Context, c *registry.Collection, p *re
 				}
 			}
 			if len(keys) > 0 {
+				if err := r.synced(ctx); err != nil {
+					return err
+				}
 				n, err := replaceMentions(bctx, store, c, keys, p, token)
 				if err != nil {
 					return err

@@ -60,6 +60,9 @@ func (r *run) notify(ctx context.Context, steps map[string]dsr.Step, counts map[
 					return err
 				}
 			}
+			if err := r.synced(ctx); err != nil {
+				return err
+			}
 			n, err := r.e.Processors[name].Notify(ctx, notice, at.Since)
 			at.Attempts += n
 			switch {

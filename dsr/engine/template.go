@@ -200,6 +200,9 @@ func (r *run) eraseTemplate(ctx context.Context, t *target, name string, prev ds
 		}
 		stmts = append(stmts, connector.Statement{Template: tpl, Bindings: bs})
 	}
+	if err := r.synced(ctx); err != nil {
+		return 0, err
+	}
 	n, err := tr.ExecTemplates(ctx, t.c, stmts)
 	if err != nil {
 		return 0, err

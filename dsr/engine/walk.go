@@ -36,6 +36,9 @@ type run struct {
 	frozen   map[string]bool
 	frozenN  int64 // keys frozen by this run
 	memo     map[string]*target
+	// unsynced is set while the journal holds the freeze step (see
+	// synced): nothing may change before it is durable.
+	unsynced bool
 }
 
 func (e *Engine) newRun(reg *registry.Registry, email, tenant string, j dsr.Journal) *run {

@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -100,14 +102,57 @@ func (s *ExecutionStore) markRunning(ctx context.Context, id string, now time.Ti
 // that ends it: the certificate names the subject by its hash only. On
 // Postgres one statement does it all (see endAtOnce).
 func (s *ExecutionStore) Finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent) error {
+	return s.finish(ctx, r, ev, nil)
+}
+
+var _ dsr.JournalFinisher = (*ExecutionStore)(nil)
+
+// FinishJournal implements dsr.JournalFinisher: Finish, storing the steps
+// that j (this store's journal of r) holds in the same statement on
+// Postgres, the same transaction on SQLite, and only when the end is
+// stored, with no cursor (the end forgets them). A first attempt's
+// snapshot and keys, held when it ends before its first Durable step,
+// are flushed before. Another journal is flushed, if it can be, before
+// Finish.
+func (s *ExecutionStore) FinishJournal(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, j dsr.Journal) error {
+	jj, ok := j.(*Journal)
+	if !ok || jj.DB != s.DB || jj.RequestID != r.ID || jj.Process != s.Process {
+		if f, ok := j.(dsr.Flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				return err
+			}
+		}
+		return s.Finish(ctx, r, ev)
+	}
+	jj.mu.Lock()
+	defer jj.mu.Unlock()
+	if jj.held.snapshot != nil || len(jj.held.keys) > 0 {
+		if err := jj.flush(ctx); err != nil {
+			return err
+		}
+	}
+	steps := make([]dsr.Step, len(jj.held.steps))
+	for i, h := range jj.held.steps {
+		steps[i] = h.step
+		steps[i].Cursor = ""
+	}
+	if err := s.finish(ctx, r, ev, steps); err != nil {
+		return err
+	}
+	jj.held = heldWrites{}
+	return nil
+}
+
+// finish is Finish, storing steps with the end.
+func (s *ExecutionStore) finish(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, steps []dsr.Step) error {
 	now := s.DB.now()
 	ended := false
 	var err error
 	if s.DB.Dialect == Postgres {
-		ended, err = s.endAtOnce(ctx, r, ev, now)
+		ended, err = s.endAtOnce(ctx, r, ev, now, steps)
 	}
 	if err == nil && !ended {
-		err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.end(tx, r, ev, now) })
+		err = s.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.end(tx, r, ev, now, steps) })
 	}
 	if err != nil {
 		return err
@@ -136,11 +181,12 @@ func (s *ExecutionStore) endUpdate(r *dsr.Request, now time.Time) (string, []any
 }
 
 // endAtOnce is Finish in one statement on Postgres: the end, the keys and
-// cursors forgotten, the entry appended. It reports false, having changed
-// nothing, when r is no longer running (or this process's), or when a step
-// of r holds a resume point journaled before cursors had their own column,
-// which only end's transaction rewrites.
-func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, now time.Time) (bool, error) {
+// cursors forgotten, steps stored (when the end is: they select from r),
+// the entry appended. It reports false, having changed nothing, when r is
+// no longer running (or this process's), or when a step of r holds a
+// resume point journaled before cursors had their own column, which only
+// end's transaction rewrites.
+func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.AuditEvent, now time.Time, steps []dsr.Step) (bool, error) {
 	e, err := newEntry(now, ev)
 	if err != nil {
 		return false, err
@@ -148,12 +194,24 @@ func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.A
 	update, args := s.endUpdate(r, now)
 	update += ` AND NOT EXISTS (SELECT 1 FROM lethe_request_steps WHERE request_id = ? AND detail LIKE ?) RETURNING id`
 	args = append(args, r.ID, legacyResume)
+	// The cursors are forgotten but in the steps stored here, which have
+	// none: one statement may not change a row twice.
+	forget := ""
+	var fargs []any
+	var stored []string
+	var sargs []any
+	for i, st := range steps {
+		q, qargs := stepStatement(r.ID, "", st, i+1, "r")
+		stored, sargs = append(stored, "step"+strconv.Itoa(i+1)+" AS ("+q+"),\n\t\t"), append(sargs, qargs...)
+		forget, fargs = forget+" AND name <> ?", append(fargs, st.Name)
+	}
+	args = append(append(args, fargs...), sargs...)
 	with, wargs := pgAppend(e, "r", nil, "")
 	var n int64
 	err = s.DB.Gorm.WithContext(ctx).Raw(`WITH r AS (`+update+`),
 		k AS (DELETE FROM lethe_request_keys WHERE request_id IN (SELECT id FROM r)),
-		c AS (UPDATE lethe_request_steps SET cursor = NULL WHERE request_id IN (SELECT id FROM r) AND cursor IS NOT NULL),
-		`+with+`
+		c AS (UPDATE lethe_request_steps SET cursor = NULL WHERE request_id IN (SELECT id FROM r) AND cursor IS NOT NULL`+forget+`),
+		`+strings.Join(stored, "")+with+`
 		SELECT count(*) FROM r`, append(args, wargs...)...).Scan(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("finish request: %w", err)
@@ -161,8 +219,8 @@ func (s *ExecutionStore) endAtOnce(ctx context.Context, r *dsr.Request, ev dsr.A
 	return n == 1, nil
 }
 
-// end is Finish inside tx.
-func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, ev dsr.AuditEvent, now time.Time) error {
+// end is Finish inside tx, storing steps once the end is.
+func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, ev dsr.AuditEvent, now time.Time, steps []dsr.Step) error {
 	update, args := s.endUpdate(r, now)
 	res := tx.Exec(update, args...)
 	switch {
@@ -172,6 +230,12 @@ func (s *ExecutionStore) end(tx *gorm.DB, r *dsr.Request, ev dsr.AuditEvent, now
 		return fmt.Errorf("finish request %s: %w", r.ID, dsr.ErrTakenOver)
 	case res.RowsAffected == 0:
 		return dsr.Errorf(dsr.ECONFLICT, "request %s is no longer running", r.ID)
+	}
+	for i, st := range steps {
+		q, args := stepStatement(r.ID, "", st, i+1, "")
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("finish request: save step %s: %w", st.Name, err)
+		}
 	}
 	if err := forgetKeys(tx, r.ID); err != nil {
 		return err

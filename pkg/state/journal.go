@@ -29,7 +29,9 @@ import (
 // and writes them with the next step, in the same statement on Postgres
 // (a data-modifying WITH) and the same transaction on SQLite: a crash
 // before that step loses nothing an execution would not redo, as the
-// step is missing too.
+// step is missing too. A Durable step saved Later is held as well (the
+// journal is a dsr.Syncer): the statement that carries it, the next
+// step's or Sync's, commits durably.
 type Journal struct {
 	DB        *DB
 	RequestID string
@@ -50,16 +52,21 @@ type Journal struct {
 	fresh *memjournal.Journal
 	n     map[string]int // keys frozen by set, while mirrored
 	held  heldWrites
-	// durable is set once a Durable step is saved: nothing is held after it.
+	// durable is set once a Durable step is stored: no snapshot or key is
+	// held after it.
 	durable bool
 }
 
 // heldWrites are what a journal writes with its next step: a fresh one's
-// snapshot and keys, and any journal's steps saved Later.
+// snapshot and keys, and any journal's steps saved Later. durable says a
+// Durable step is among them: the statement that writes them commits
+// durably. The steps still held when the request ends are stored by the
+// end's statement (see ExecutionStore.FinishJournal).
 type heldWrites struct {
 	snapshot *string
 	keys     []keyRow
 	steps    []heldStep
+	durable  bool
 }
 
 // heldStep is a step saved Later, as the statement that stores it.
@@ -67,6 +74,7 @@ type heldStep struct {
 	name string
 	q    string
 	args []any
+	step dsr.Step // for the request's end, which stores it its own way
 }
 
 // Bounds of what a fresh journal keeps in memory.
@@ -86,7 +94,11 @@ func newStartedJournal(s *ExecutionStore, row *requestRow) *Journal {
 	return j
 }
 
-var _ dsr.Journal = (*Journal)(nil)
+var (
+	_ dsr.Journal = (*Journal)(nil)
+	_ dsr.Flusher = (*Journal)(nil)
+	_ dsr.Syncer  = (*Journal)(nil)
+)
 
 type stepRow struct {
 	RequestID string `gorm:"primaryKey"`
@@ -130,16 +142,16 @@ func (j *Journal) Steps(ctx context.Context) ([]dsr.Step, error) {
 
 // SaveStep implements dsr.Journal in one statement (one round trip): the
 // engine saves a step after every batch, so its cost is on the hot path.
-// Steps are progress records (see DB.Progress) unless Durable.
-// A fenced journal's statement inserts only while the request is still its
-// process's. What the journal holds is written with the step: a fresh
-// journal's snapshot and keys, and steps saved Later, which cost no round
-// trip of their own.
+// Steps are progress records (see DB.Progress) unless Durable, or carrying
+// a Durable step held. A fenced journal's statement inserts only while the
+// request is still its process's. What the journal holds is written with
+// the step: a fresh journal's snapshot and keys, and steps saved Later
+// (Durable ones too, see Sync), which cost no round trip of their own.
 func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	s.At = cmp.Or(s.At, j.DB.now()).UTC().Truncate(time.Microsecond)
-	if s.Later && !s.Durable {
+	if s.Later {
 		j.hold(s)
 		if j.fresh != nil {
 			return j.fresh.SaveStep(ctx, s)
@@ -155,8 +167,9 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 		n, err = j.exec(tx, q, args)
 		return err
 	}
+	durable := s.Durable || j.held.durable
 	var err error
-	if s.Durable {
+	if durable {
 		err = save(j.DB.Gorm.WithContext(ctx))
 	} else {
 		err = j.DB.writeProgress(ctx, save)
@@ -167,7 +180,7 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	if j.Process != "" && n == 0 {
 		return fmt.Errorf("journal: save step %s: %w", s.Name, dsr.ErrTakenOver)
 	}
-	j.held, j.durable = heldWrites{}, j.durable || s.Durable
+	j.held, j.durable = heldWrites{}, j.durable || durable
 	if j.fresh != nil {
 		return j.fresh.SaveStep(ctx, s)
 	}
@@ -175,23 +188,35 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 }
 
 // hold keeps step s, saved Later, for the next step's statement; it
-// replaces a held step of the same name.
+// replaces a held step of the same name. A Durable one makes that
+// statement commit durably.
 func (j *Journal) hold(s dsr.Step) {
 	steps := slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
 	q, args := j.stepStatement(s, len(steps)+1)
-	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args})
+	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args, step: s})
+	j.held.durable = j.held.durable || s.Durable
 }
 
 // stepStatement returns the statement that stores step s, numbered seq
 // after the request's last stored step unless stored already; a fenced
 // journal's stores it only while the request is its process's.
 func (j *Journal) stepStatement(s dsr.Step, seq int) (string, []any) {
+	return stepStatement(j.RequestID, j.Process, s, seq, "")
+}
+
+// stepStatement is Journal.stepStatement for request id, fenced by process
+// when set; with from, the name of a WITH of the same statement, it stores
+// s only when from holds a row (the request's end: see endAtOnce).
+func stepStatement(id, process string, s dsr.Step, seq int, from string) (string, []any) {
 	cols := "?, ?, (SELECT COALESCE(MAX(seq), 0) + " + strconv.Itoa(seq) + " FROM lethe_request_steps WHERE request_id = ?), ?, ?, ?, ?, ?"
-	args := []any{j.RequestID, s.Name, j.RequestID, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
+	args := []any{id, s.Name, id, s.Status, s.Count, s.Detail, s.At, strPtr(s.Cursor)}
 	rows := "VALUES (" + cols + ")"
-	if j.Process != "" {
+	switch {
+	case from != "":
+		rows = "SELECT " + cols + " FROM " + from
+	case process != "":
 		rows = "SELECT " + cols + " WHERE EXISTS (" + fence + ")"
-		args = append(args, j.RequestID, j.Process, dsr.StatusRunning)
+		args = append(args, id, process, dsr.StatusRunning)
 	}
 	return `INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at, cursor) ` + rows + `
 		ON CONFLICT (request_id, name) DO UPDATE SET status = excluded.status, count = excluded.count,
@@ -213,7 +238,7 @@ func (j *Journal) exec(db *gorm.DB, q string, args []any) (int64, error) {
 	}
 	var n int64
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := j.held.write(tx, j.RequestID, j.Process); err != nil {
+		if _, err := j.held.write(tx, j.RequestID, j.Process); err != nil {
 			return err
 		}
 		res := tx.Exec(q, args...)
@@ -317,8 +342,13 @@ func (j *Journal) FrozenKeys(ctx context.Context, set string, after string, limi
 	if j.fresh != nil && !j.big(set) {
 		return j.fresh.FrozenKeys(ctx, set, after, limit)
 	}
-	if err := j.flush(ctx); err != nil {
-		return nil, err
+	// Held keys are read back once written; held steps wait for the next
+	// step (a Durable one's statement among them must carry no read's
+	// cost).
+	if len(j.held.keys) > 0 {
+		if err := j.flush(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var out []string
 	err := j.DB.Gorm.WithContext(ctx).Model(&keyRow{}).Where("request_id = ? AND set_name = ? AND key > ?", j.RequestID, set, after).
@@ -383,8 +413,6 @@ func (j *Journal) Snapshot(ctx context.Context, data []byte) ([]byte, error) {
 	return []byte(*stored), nil
 }
 
-// flush writes what the journal holds, before a write or read that cannot
-// carry it.
 // Flush implements dsr.Flusher: it stores what the journal holds, in one
 // transaction, and does nothing when it holds nothing.
 func (j *Journal) Flush(ctx context.Context) error {
@@ -393,18 +421,59 @@ func (j *Journal) Flush(ctx context.Context) error {
 	return j.flush(ctx)
 }
 
-func (j *Journal) flush(ctx context.Context) error {
-	if j.held.empty() {
+// Sync implements dsr.Syncer: it stores what the journal holds, in one
+// transaction committed durably, when a Durable step is among it. An
+// execution calls it before its first change of data, which the step
+// saved just before (journaling that change ahead) has usually carried
+// already: it then costs nothing.
+func (j *Journal) Sync(ctx context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.held.durable {
 		return nil
 	}
-	err := j.DB.writeProgress(ctx, func(tx *gorm.DB) error {
-		return tx.Transaction(func(tx *gorm.DB) error { return j.held.write(tx, j.RequestID, j.Process) })
-	})
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+	stored, err := j.store(ctx)
+	if err == nil && j.Process != "" && !stored {
+		// Fenced out: an execution taken over must not go on to change
+		// data.
+		return fmt.Errorf("journal: sync: %w", dsr.ErrTakenOver)
 	}
-	j.held = heldWrites{}
-	return nil
+	return err
+}
+
+// flush writes what the journal holds, before a write or read that cannot
+// carry it: a progress record (see DB.Progress) unless a Durable step is
+// among it.
+func (j *Journal) flush(ctx context.Context) error {
+	_, err := j.store(ctx)
+	return err
+}
+
+// store is flush, and reports whether the held steps were stored (a
+// fenced journal's are not once the request is no longer its process's).
+func (j *Journal) store(ctx context.Context) (bool, error) {
+	if j.held.empty() {
+		return true, nil
+	}
+	var stored bool
+	write := func(tx *gorm.DB) error {
+		return tx.Transaction(func(tx *gorm.DB) error {
+			n, err := j.held.write(tx, j.RequestID, j.Process)
+			stored = n > 0 || len(j.held.steps) == 0
+			return err
+		})
+	}
+	var err error
+	if j.held.durable {
+		err = write(j.DB.Gorm.WithContext(ctx))
+	} else {
+		err = j.DB.writeProgress(ctx, write)
+	}
+	if err != nil {
+		return false, fmt.Errorf("journal: %w", err)
+	}
+	j.held, j.durable = heldWrites{}, j.durable || j.held.durable
+	return stored, nil
 }
 
 func (h heldWrites) empty() bool { return h.snapshot == nil && len(h.keys) == 0 && len(h.steps) == 0 }
@@ -428,27 +497,30 @@ func (h heldWrites) with(id, process string) (string, []any) {
 	return "WITH " + strings.Join(ctes, ", ") + " ", args
 }
 
-// write runs the held writes in tx.
-func (h heldWrites) write(tx *gorm.DB, id, process string) error {
+// write runs the held writes in tx and returns the steps' rows stored.
+func (h heldWrites) write(tx *gorm.DB, id, process string) (int64, error) {
 	if h.snapshot != nil {
 		if err := tx.Exec(snapshotUpdate, *h.snapshot, id).Error; err != nil {
-			return fmt.Errorf("snapshot: %w", err)
+			return 0, fmt.Errorf("snapshot: %w", err)
 		}
 	}
 	for len(h.keys) > 0 {
 		n := min(500, len(h.keys))
 		q, args := insertKeys(h.keys[:n], process)
 		if err := tx.Exec(q, args...).Error; err != nil {
-			return fmt.Errorf("freeze keys: %w", err)
+			return 0, fmt.Errorf("freeze keys: %w", err)
 		}
 		h.keys = h.keys[n:]
 	}
+	var stored int64
 	for _, st := range h.steps {
-		if err := tx.Exec(st.q, st.args...).Error; err != nil {
-			return fmt.Errorf("save step %s: %w", st.name, err)
+		res := tx.Exec(st.q, st.args...)
+		if res.Error != nil {
+			return stored, fmt.Errorf("save step %s: %w", st.name, res.Error)
 		}
+		stored += res.RowsAffected
 	}
-	return nil
+	return stored, nil
 }
 
 // forgetKeys deletes, inside tx, what request id's journal holds of the

@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -355,6 +356,173 @@ func TestLaterStepStoredWhenRequestFails(t *testing.T) {
 		}
 		if found == nil || found.Status != "done" || found.Count != 200 {
 			t.Errorf("stored steps %+v; want erase app.messages done with 200", steps)
+		}
+	})
+}
+
+// TestDurableStepHeld: a Durable step saved Later is held like any Later
+// step, and the statement that carries it commits durably: the next
+// step's (Postgres: on the durable pool, not on Progress; SQLite: at
+// synchronous FULL), or Sync's, which stores nothing else and reports a
+// journal taken over.
+func TestDurableStepHeld(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		durable, progress := &statementCounter{Interface: logger.Discard}, &statementCounter{Interface: logger.Discard}
+		b.db.SetLogger(progress)
+		b.db.Gorm.Logger = durable
+		// committed reports whether the last statement run commits durably.
+		committed := func() bool {
+			if b.dialect == state.Postgres {
+				return progress.n.Load() == 0
+			}
+			got := durable.since(0)
+			return !slices.ContainsFunc(got, func(q string) bool { return strings.HasPrefix(q, "PRAGMA synchronous = NORMAL") })
+		}
+		reset := func() {
+			durable.n.Store(0)
+			progress.n.Store(0)
+			durable.mu.Lock()
+			durable.text = nil
+			durable.mu.Unlock()
+		}
+		fenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-held"}
+		for _, sync := range []bool{false, true} {
+			r := b.create(t, admin, dsr.TypeErasure, fmt.Sprintf("held-%v@example.com", sync), "")
+			_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.Snapshot(ctx, []byte("registry")); err != nil {
+				t.Fatal(err)
+			}
+			if err := j.FreezeKeys(ctx, "app.users", []string{"1"}); err != nil {
+				t.Fatal(err)
+			}
+			reset()
+			if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true, Later: true}); err != nil {
+				t.Fatal(err)
+			}
+			if n := durable.n.Load() + progress.n.Load(); n != 0 {
+				t.Errorf("a Durable step saved Later ran %d statements; want none", n)
+			}
+			if sync {
+				err = j.(dsr.Syncer).Sync(ctx)
+			} else {
+				err = j.SaveStep(ctx, dsr.Step{Name: "erase app.users", Status: "running"})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.count(t, "lethe_request_steps", "request_id = ? AND name = ?", r.ID, "freeze") != 1 || b.count(t, "lethe_request_keys", "request_id = ?", r.ID) != 1 {
+				t.Errorf("the freeze step or its keys are not stored")
+			}
+			if !committed() {
+				t.Errorf("the freeze step committed as a progress record (carried by Sync %v)", sync)
+			}
+			reset()
+			if err := j.(dsr.Syncer).Sync(ctx); err != nil || durable.n.Load()+progress.n.Load() != 0 {
+				t.Errorf("Sync with nothing durable held: %v, %d statements; want none", err, durable.n.Load()+progress.n.Load())
+			}
+		}
+
+		// Taken over: Sync stores nothing and says so.
+		r := b.create(t, admin, dsr.TypeErasure, "held-taken@example.com", "")
+		_, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "freeze", Status: "done", Durable: true, Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		b.exec(t, "UPDATE lethe_requests SET process_id = ? WHERE id = ?", "another", r.ID)
+		if err := j.(dsr.Syncer).Sync(ctx); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Errorf("Sync after a takeover: %v; want ErrTakenOver", err)
+		}
+		if b.count(t, "lethe_request_steps", "request_id = ?", r.ID) != 0 {
+			t.Errorf("a journal taken over stored its held step")
+		}
+	})
+}
+
+// TestEndCarriesHeldSteps: the steps a journal holds when its request ends
+// (the verification, saved Later) are stored by the end itself, in its one
+// statement on Postgres, without cursors (the end forgets them, the
+// running step stored before included); an attempt taken over stores
+// neither its end nor its held steps, and a legacy resume point (which
+// only the end's transaction rewrites) does not lose them.
+func TestEndCarriesHeldSteps(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		stmts := &statementCounter{Interface: logger.Discard}
+		b.db.SetLogger(stmts)
+		fenced := &state.ExecutionStore{DB: b.db, Audit: b.audit, Requests: b.requests, Process: "lethe-end"}
+		for _, legacy := range []bool{false, true} {
+			r := b.create(t, admin, dsr.TypeErasure, fmt.Sprintf("end-%v@example.com", legacy), "")
+			run, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []dsr.Step{
+				{Name: "freeze", Status: "done", Durable: true},
+				{Name: "erase app.users", Status: "running", Detail: `{"pass":0}`, Cursor: "k1"},
+				{Name: "erase app.users", Status: "done", Count: 3, Later: true},
+				{Name: "verify", Status: "passed", Detail: `{"passed":true}`, Later: true},
+			} {
+				if err := j.SaveStep(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if legacy {
+				b.exec(t, "INSERT INTO lethe_request_steps (request_id, name, seq, status, count, detail, at) VALUES (?, ?, 99, ?, 1, ?, ?)",
+					r.ID, "erase app.legacy", "running", `{"pass":1,"after":"x"}`, b.clock.Now())
+			}
+			run.Status = dsr.StatusCompleted
+			before := stmts.n.Load()
+			if err := fenced.FinishJournal(ctx, run, dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: run.ID}, j); err != nil {
+				t.Fatal(err)
+			}
+			if n := stmts.n.Load() - before; b.dialect == state.Postgres && !legacy && n != 1 {
+				t.Errorf("the end with two held steps ran %d statements; want 1: %q", n, stmts.since(int(before)))
+			}
+			steps, err := b.runs.Journal(r.ID).Steps(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range steps {
+				got = append(got, fmt.Sprintf("%s:%s:%d:%q", s.Name, s.Status, s.Count, s.Cursor))
+			}
+			want := []string{`freeze:done:0:""`, `erase app.users:done:3:""`, `verify:passed:0:""`}
+			if legacy {
+				want = []string{`freeze:done:0:""`, `erase app.users:done:3:""`, `erase app.legacy:running:1:""`, `verify:passed:0:""`}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("steps after the end (legacy %v): %v; want %v", legacy, got, want)
+			}
+			if ended, err := b.runs.Load(ctx, r.ID); err != nil || ended.Status != dsr.StatusCompleted {
+				t.Errorf("the request after its end: %+v, %v", ended, err)
+			}
+		}
+
+		// Taken over: neither the end nor the held step is stored.
+		r := b.create(t, admin, dsr.TypeErasure, "end-taken@example.com", "")
+		run, j, err := fenced.Start(ctx, r.ID, b.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.SaveStep(ctx, dsr.Step{Name: "verify", Status: "passed", Later: true}); err != nil {
+			t.Fatal(err)
+		}
+		b.exec(t, "UPDATE lethe_requests SET process_id = ? WHERE id = ?", "another", r.ID)
+		run.Status = dsr.StatusCompleted
+		if err := fenced.FinishJournal(ctx, run, dsr.AuditEvent{Actor: "lethe", Action: "request.completed", RequestID: run.ID}, j); !errors.Is(err, dsr.ErrTakenOver) {
+			t.Errorf("the end of an attempt taken over: %v; want ErrTakenOver", err)
+		}
+		if n := b.count(t, "lethe_request_steps", "request_id = ?", r.ID); n != 0 {
+			t.Errorf("an attempt taken over stored %d held steps at its end", n)
 		}
 	})
 }
