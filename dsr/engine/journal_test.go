@@ -45,7 +45,12 @@ func (j *memJournal) SaveStep(ctx context.Context, s dsr.Step) error {
 		j.mu.Unlock()
 		return nil
 	}
-	steps := append(j.held, s)
+	return j.store(ctx, append(j.held, s))
+}
+
+// store saves steps, the held ones among them, and forgets what it held;
+// it is called with j.mu held and unlocks it.
+func (j *memJournal) store(ctx context.Context, steps []dsr.Step) error {
 	j.held = nil
 	j.history = append(j.history, steps...)
 	j.mu.Unlock()
@@ -66,16 +71,7 @@ func (j *memJournal) Sync(ctx context.Context) error {
 		j.mu.Unlock()
 		return nil
 	}
-	steps := j.held
-	j.held = nil
-	j.history = append(j.history, steps...)
-	j.mu.Unlock()
-	for _, s := range steps {
-		if err := j.Journal.SaveStep(ctx, s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return j.store(ctx, j.held)
 }
 
 func (j *memJournal) step(name string) dsr.Step { return j.Step(name) }
