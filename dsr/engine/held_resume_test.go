@@ -94,30 +94,28 @@ func TestHeldFreezeGroupFullResumeCounts(t *testing.T) {
 }
 
 func groupFullResume(t *testing.T, dialect, d string) {
-	{
-		ctx := context.Background()
-		app, eng := setupCounter(t, d, "")
-		eng.BatchSize = 5
-		stop := &stopAfterDelete{writing: &writing{Store: app, t: t, rows: 6}}
-		eng.Stores = map[string]connector.Store{"app": stop}
-		st := openState(t, dialect)
-		r, _, err := st.reqs.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: "ada@example.com"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runner := &dsr.Runner{Store: st.runs, Executor: eng, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := runner.Run(ctx, r.ID, false); err == nil || !stop.stopped {
-			t.Fatalf("the first attempt was not stopped after a batch: %v", err)
-		}
-		if err := runner.Run(ctx, r.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		got, err := st.runs.Load(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; got.Status != dsr.StatusCompleted || !maps.Equal(got.Counts, want) {
-			t.Errorf("request %s, counts %v; want completed, %v", got.Status, got.Counts, want)
-		}
+	ctx := context.Background()
+	app, eng := setupCounter(t, d, "")
+	eng.BatchSize = 5
+	stop := &stopAfterDelete{writing: &writing{Store: app, t: t, rows: 6}}
+	eng.Stores = map[string]connector.Store{"app": stop}
+	st := openState(t, dialect)
+	r, _, err := st.reqs.Create(ctx, dsr.Caller{Admin: true}, dsr.NewRequest{Type: dsr.TypeErasure, Email: "ada@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &dsr.Runner{Store: st.runs, Executor: eng, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := runner.Run(ctx, r.ID, false); err == nil || !stop.stopped {
+		t.Fatalf("the first attempt was not stopped after a batch: %v", err)
+	}
+	if err := runner.Run(ctx, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.runs.Load(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; got.Status != dsr.StatusCompleted || !maps.Equal(got.Counts, want) {
+		t.Errorf("request %s, counts %v; want completed, %v", got.Status, got.Counts, want)
 	}
 }
