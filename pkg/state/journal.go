@@ -55,6 +55,10 @@ type Journal struct {
 	// durable is set once a Durable step is stored: no snapshot or key is
 	// held after it.
 	durable bool
+	// fencedOut is set once a write of held steps found the request no
+	// longer this process's: Sync then reports the takeover, whichever
+	// write (a read's flush among them) dropped the held Durable step.
+	fencedOut bool
 }
 
 // heldWrites are what a journal writes with its next step: a fresh one's
@@ -429,6 +433,9 @@ func (j *Journal) Flush(ctx context.Context) error {
 func (j *Journal) Sync(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.fencedOut {
+		return fmt.Errorf("journal: sync: %w", dsr.ErrTakenOver)
+	}
 	if !j.held.durable {
 		return nil
 	}
@@ -450,7 +457,9 @@ func (j *Journal) flush(ctx context.Context) error {
 }
 
 // store is flush, and reports whether the held steps were stored (a
-// fenced journal's are not once the request is no longer its process's).
+// fenced journal's are not once the request is no longer its process's):
+// all of them, each its own statement, fenced on its own, so that a
+// takeover committed between two of them is not taken for none.
 func (j *Journal) store(ctx context.Context) (bool, error) {
 	if j.held.empty() {
 		return true, nil
@@ -459,7 +468,7 @@ func (j *Journal) store(ctx context.Context) (bool, error) {
 	write := func(tx *gorm.DB) error {
 		return tx.Transaction(func(tx *gorm.DB) error {
 			n, err := j.held.write(tx, j.RequestID, j.Process)
-			stored = n > 0 || len(j.held.steps) == 0
+			stored = n == int64(len(j.held.steps))
 			return err
 		})
 	}
@@ -471,6 +480,9 @@ func (j *Journal) store(ctx context.Context) (bool, error) {
 	}
 	if err != nil {
 		return false, fmt.Errorf("journal: %w", err)
+	}
+	if !stored && j.Process != "" {
+		j.fencedOut = true
 	}
 	j.held, j.durable = heldWrites{}, j.durable || j.held.durable
 	return stored, nil
