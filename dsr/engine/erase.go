@@ -175,7 +175,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 // entry (left then, less the pass's count now) as the batch's, once, so
 // that the certificate states the counts of an uninterrupted run. Rows the
 // application itself deletes or adds in the pass meanwhile would be
-// counted with it, or against it; that is the only error left. No journal
+// counted with it, or against it; that is the only error left. A step a
+// group journaled running from inside its transaction (see deleteAtOnce)
+// resumes the same way, its Left the rows the group's delete took. No journal
 // entry is added: one per batch, and one when the step is done. A done
 // step is skipped.
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64, later bool) (int64, error) {
