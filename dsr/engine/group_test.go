@@ -311,3 +311,33 @@ func TestGroupedDeleteResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupLargerThanABatch: Ada's 8 posts, more than a batch of 5 (not
+// counted before: the group finds it), take the group back; the posts are
+// deleted batch by batch and counted, then the account: exact counts.
+func TestGroupLargerThanABatch(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			app, eng := setupCounter(t, d, "")
+			for id := 101; id <= 106; id++ {
+				testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES (?, 1)`, id)
+			}
+			eng.BatchSize = 5
+			rec := &groupRecorder{Store: app}
+			eng.Stores = map[string]connector.Store{"app": rec}
+			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.posts"}, {"app.accounts"}}; !slices.EqualFunc(rec.calls, want, slices.Equal) {
+				t.Errorf("deletes %q; want %q", rec.calls, want)
+			}
+			if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+			}
+			if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
+				t.Errorf("rows left %s; want Bob's account and post", got)
+			}
+		})
+	}
+}
