@@ -64,7 +64,7 @@ func setupCounter(t *testing.T, d, extra string) (*sqlstore.Store, *engine.Engin
 }
 
 // writing is a store that writes rows of Ada's into posts just before its
-// first grouped delete, after the erasure counted them: as the
+// first grouped delete, after the erasure froze their keys: as the
 // application may.
 type writing struct {
 	*sqlstore.Store
@@ -107,8 +107,8 @@ func TestGroupedDeleteWithCounterTrigger(t *testing.T) {
 	}
 }
 
-// TestGroupedChildTakingWholeBatch: Ada's posts, 2 when counted, are 8 by
-// the grouped delete (the application wrote 6 since), more than a batch
+// TestGroupedChildTakingWholeBatch: Ada's posts, 2 when the erasure
+// starts, are 8 by the grouped delete (the application wrote 6 since), more than a batch
 // of 5: the group is taken back, before the account's delete would have
 // cut the 3 left from it (ON DELETE SET NULL) and left them for good, and
 // each collection is deleted in its turn: every post of Ada's counted and
