@@ -184,9 +184,20 @@ func (s *firstWrite) Delete(ctx context.Context, sel connector.Selection, limit 
 	return s.Store.Delete(ctx, sel, limit, ahead)
 }
 
-func (s *firstWrite) DeleteEach(ctx context.Context, sels []connector.Selection, limit int) ([]int64, error) {
-	s.check()
-	return s.Store.DeleteEach(ctx, sels, limit)
+// DeleteEach checks before its transaction commits: the deletes are done
+// by then, but taken back unless ahead (which journals them) succeeds.
+func (s *firstWrite) DeleteEach(ctx context.Context, sels []connector.Selection, limit int, ahead func(ns []int64) error) ([]int64, error) {
+	if ahead == nil {
+		s.check()
+		return s.Store.DeleteEach(ctx, sels, limit, nil)
+	}
+	return s.Store.DeleteEach(ctx, sels, limit, func(ns []int64) error {
+		if err := ahead(ns); err != nil {
+			return err
+		}
+		s.check()
+		return nil
+	})
 }
 
 func (s *firstWrite) Anonymize(ctx context.Context, sel connector.Selection, a connector.Anonymization, after *string, limit int, ahead connector.Ahead) (int64, string, error) {
@@ -206,7 +217,7 @@ func (s *firstWrite) Anonymize(ctx context.Context, sel connector.Selection, a c
 // TestFreezeRidesOnTheJournalAhead: on a request's first attempt, the
 // freeze step (with the enrichment, the snapshot and the frozen keys) is
 // stored by the statement that journals the grouped delete ahead, which
-// commits durably before the delete, on Postgres one statement.
+// commits durably before the delete does, on Postgres one statement.
 func TestFreezeRidesOnTheJournalAhead(t *testing.T) {
 	testkit.ForEachState(t, func(t *testing.T, dialect string) {
 		app, eng := setupCounter(t, "sqlite", "")

@@ -75,7 +75,11 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	left, err := r.firstLeft(ctx, targets, steps)
+	groups, err := r.groups(ctx, targets, steps)
+	if err != nil {
+		return nil, err
+	}
+	left, err := r.firstLeft(ctx, targets, steps, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +87,14 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 	for i := len(targets) - 1; i >= 0; i-- { // children first
 		t := targets[i]
 		name := "erase " + t.c.Key
-		if err := r.deleteAtOnce(ctx, targets[:i+1], steps, left); err != nil {
-			return nil, err
+		if g := groups[i]; g != nil {
+			rest, err := r.deleteAtOnce(ctx, g, steps)
+			if err != nil {
+				return nil, err
+			}
+			if rest != nil {
+				groups[i-1] = rest
+			}
 		}
 		var n int64
 		switch {
@@ -165,7 +175,9 @@ func (r *run) erase(ctx context.Context) (*dsr.Outcome, error) {
 // entry (left then, less the pass's count now) as the batch's, once, so
 // that the certificate states the counts of an uninterrupted run. Rows the
 // application itself deletes or adds in the pass meanwhile would be
-// counted with it, or against it; that is the only error left. No journal
+// counted with it, or against it; that is the only error left. A step a
+// group journaled running from inside its transaction (see deleteAtOnce)
+// resumes the same way, its Left the rows the group's delete took. No journal
 // entry is added: one per batch, and one when the step is done. A done
 // step is skipped.
 func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.Step, first *int64, later bool) (int64, error) {
@@ -231,108 +243,137 @@ func (r *run) deleteAll(ctx context.Context, t *target, name string, prev dsr.St
 	return total, nil
 }
 
-// deleteAtOnce deletes in one transaction of their store (see
-// connector.GroupDeleter) the rows of the collections to delete next, when
-// they are two or more in a row on one store, each on a table of its own,
-// and each is one pass and one batch (see atOnce): targets are the
-// collections not erased yet, the next one last. Each is journaled ahead
-// as its first batch in deleteAll would be, in one entry (the steps but
-// the last saved Later), so that a run killed after the transaction's
-// commit, before the next entry, counts the rows gone since as deleteAll's
-// resume does; the done steps are saved Later, for the next entry.
+// group is a run of collections deleted in one transaction of their store
+// (see deleteAtOnce): next to one another in the order of deletes, the
+// next one first, with the selection of each one's single pass.
+type group struct {
+	store connector.GroupDeleter
+	run   []*target
+	sels  []connector.Selection
+}
+
+// groups plans the groups of targets, each under the index of its first
+// collection (the one deleted first): from the last target back, the
+// collections in a row on one store, each on a table of its own, that may
+// be deleted at once (see atOnce) and are one pass of frozen keys, two or
+// more. It reads no row: the number of each one's rows is the
+// transaction's to find (see deleteAtOnce).
+func (r *run) groups(ctx context.Context, targets []*target, steps map[string]dsr.Step) (map[int]*group, error) {
+	out := map[int]*group{}
+	for i := len(targets) - 1; i >= 0; {
+		g := &group{}
+		tables := map[string]bool{}
+		for j := i; j >= 0; j-- {
+			t := targets[j]
+			gd, ok := t.store.(connector.GroupDeleter)
+			if !ok || (len(g.run) > 0 && t.c.Store != g.run[0].c.Store) || tables[t.c.Table] || !r.atOnce(t, steps) {
+				break
+			}
+			p := t.open(r)
+			sel, ok, err := p.next(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("walk %s: %w", t.c.Key, err)
+			}
+			if !ok || !p.last() {
+				break
+			}
+			g.store, g.run, g.sels = gd, append(g.run, t), append(g.sels, sel)
+			tables[t.c.Table] = true
+		}
+		if len(g.run) < 2 {
+			i--
+			continue
+		}
+		out[i] = g
+		i -= len(g.run)
+	}
+	return out, nil
+}
+
+// deleteAtOnce deletes g's collections in one transaction of their store
+// (see connector.GroupDeleter), with no count before: inside the
+// transaction, once every delete is done and none took a whole batch, each
+// is journaled running as its first batch in deleteAll would be, Left the
+// rows its delete just took, in one entry (the steps but the last saved
+// Later), durably, before the transaction commits; a journal that fails
+// (or whose request was taken over) takes the deletes back. A run killed
+// after that entry, before or after the commit, resumes in deleteAll,
+// which counts the rows gone since the entry as the step's: all of them if
+// the transaction committed, none if not (they are then deleted, and
+// counted, again). The done steps are saved Later, for the next entry.
 // On a request's first run the entry carries the freeze step too, held
 // since the keys were frozen (see synced): one durable statement of the
 // state store stores the enrichment, the snapshot, the frozen keys, the
-// freeze step and the steps running, then the store's transaction runs.
-// Should one of them take a whole batch (rows written since the count), its
-// parents' deletes would go before the rest of its rows: the store takes
-// the transaction back (connector.ErrGroupFull) and deleteAll deletes
-// each in its turn, counting its rows again before its first batch (the
-// entry journaled ahead then counts nothing gone on resume).
+// freeze step and the steps running, then the store's transaction
+// commits.
+// Should one of them take a whole batch, its parents' deletes would go
+// before the rest of its rows: the store takes the transaction back
+// (connector.ErrGroupFull), having journaled nothing; the first
+// collection is left to deleteAll, which counts its rows before its first
+// batch, and the rest, two or more, are returned as the group to try when
+// their turn comes (one of them may be the one that took the batch).
 // Any other error of the transaction fails this attempt of the request,
-// which is retried from the journal. It does nothing otherwise.
-func (r *run) deleteAtOnce(ctx context.Context, targets []*target, steps map[string]dsr.Step, left map[string]*int64) error {
-	limit := r.e.batchSize()
-	var run []*target
-	var sels []connector.Selection
-	var group connector.GroupDeleter
-	tables := map[string]bool{}
-	for i := len(targets) - 1; i >= 0; i-- {
-		t := targets[i]
-		g, ok := t.store.(connector.GroupDeleter)
-		if !ok || (len(run) > 0 && t.c.Store != run[0].c.Store) || tables[t.c.Table] || !r.atOnce(t, steps, left[t.c.Key]) {
-			break
+// which is retried from the journal.
+func (r *run) deleteAtOnce(ctx context.Context, g *group, steps map[string]dsr.Step) (*group, error) {
+	ahead := func(ns []int64) error {
+		for i, t := range g.run {
+			b, _ := json.Marshal(progress{Left: &ns[i]})
+			s := dsr.Step{Name: "erase " + t.c.Key, Status: stepRunning, Detail: string(b), Later: i < len(g.run)-1}
+			if err := r.j.SaveStep(ctx, s); err != nil {
+				return fmt.Errorf("journal step %q: %w", s.Name, err)
+			}
 		}
-		p := t.open(r)
-		sel, ok, err := p.next(ctx)
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", t.c.Key, err)
-		}
-		if !ok || !p.last() {
-			break
-		}
-		group, run, sels = g, append(run, t), append(sels, sel)
-		tables[t.c.Table] = true
-	}
-	if len(run) < 2 {
-		return nil
-	}
-	for i, t := range run {
-		b, _ := json.Marshal(progress{Left: left[t.c.Key]})
-		s := dsr.Step{Name: "erase " + t.c.Key, Status: stepRunning, Detail: string(b), Later: i < len(run)-1}
-		if err := r.j.SaveStep(ctx, s); err != nil {
-			return fmt.Errorf("journal step %q: %w", s.Name, err)
-		}
-	}
-	// The last entry carried what the journal held: the freeze step too,
-	// on a request's first run, durably.
-	if err := r.synced(ctx); err != nil {
-		return err
+		// The last entry carried what the journal held: the freeze step
+		// too, on a request's first run, durably.
+		return r.synced(ctx)
 	}
 	dctx, cancel := context.WithTimeout(ctx, cmp.Or(r.e.BatchTimeout, DefaultBatchTimeout))
 	defer cancel()
-	ns, err := group.DeleteEach(dctx, sels, limit)
+	ns, err := g.store.DeleteEach(dctx, g.sels, r.e.batchSize(), ahead)
 	if errors.Is(err, connector.ErrGroupFull) {
-		// The counts taken before the first delete are stale: each
-		// collection's first batch counts its rows again.
-		for _, t := range run {
-			left[t.c.Key] = nil
+		if len(g.run) > 2 {
+			return &group{store: g.store, run: g.run[1:], sels: g.sels[1:]}, nil
 		}
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("erase %s: %w", run[0].c.Key, err)
+		return nil, fmt.Errorf("erase %s: %w", g.run[0].c.Key, err)
 	}
 	for i, n := range ns {
-		name := "erase " + run[i].c.Key
+		name := "erase " + g.run[i].c.Key
 		s := dsr.Step{Name: name, Status: stepDone, Count: n, Later: true}
 		if err := r.j.SaveStep(ctx, s); err != nil {
-			return fmt.Errorf("journal step %q: %w", name, err)
+			return nil, fmt.Errorf("journal step %q: %w", name, err)
 		}
 		steps[name] = s
 	}
-	return nil
+	return nil, nil
 }
 
 // atOnce reports whether t may be deleted with others in one transaction
-// (see deleteAtOnce): rows deleted by SQL with no files of theirs, a step
-// not started, and fewer rows counted before the first delete (first) than
-// a batch holds.
-func (r *run) atOnce(t *target, steps map[string]dsr.Step, first *int64) bool {
+// (see deleteAtOnce): rows deleted by SQL with no files of theirs, and a
+// step not started.
+func (r *run) atOnce(t *target, steps map[string]dsr.Step) bool {
 	return t.c.Templates == nil && t.c.Erasure.Action == registry.ActionDelete && !readsBatches(r.reg, t.c) &&
-		len(fileColumns(t)) == 0 && steps["erase "+t.c.Key].Status == "" && first != nil && *first < int64(r.e.batchSize())
+		len(fileColumns(t)) == 0 && steps["erase "+t.c.Key].Status == ""
 }
 
 // firstLeft counts the rows of the first pass of every collection to
-// delete whose step has not started, one Count call per store (see
-// countByStore): what the first batch of each journals ahead (see
-// deleteAll). Counted before the first delete, since children go first
-// and a collection's rows hang from its parents, still there when its
-// step comes.
-func (r *run) firstLeft(ctx context.Context, targets []*target, steps map[string]dsr.Step) (map[string]*int64, error) {
+// delete whose step has not started, but those of groups (deleted at once,
+// see deleteAtOnce), one Count call per store (see countByStore): what
+// the first batch of each journals ahead (see deleteAll). Counted before
+// the first delete, since children go first and a collection's rows hang
+// from its parents, still there when its step comes.
+func (r *run) firstLeft(ctx context.Context, targets []*target, steps map[string]dsr.Step, groups map[int]*group) (map[string]*int64, error) {
+	grouped := map[string]bool{}
+	for _, g := range groups {
+		for _, t := range g.run {
+			grouped[t.c.Key] = true
+		}
+	}
 	byStore := map[string][]counted{}
 	for _, t := range targets {
-		if t.c.Templates != nil || t.c.Erasure.Action != registry.ActionDelete || readsBatches(r.reg, t.c) || steps["erase "+t.c.Key].Status != "" {
+		if t.c.Templates != nil || t.c.Erasure.Action != registry.ActionDelete || readsBatches(r.reg, t.c) || steps["erase "+t.c.Key].Status != "" || grouped[t.c.Key] {
 			continue
 		}
 		sel, ok, err := t.open(r).next(ctx)

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lethe-privacy/lethe/dsr"
 	"github.com/lethe-privacy/lethe/dsr/engine"
 	"github.com/lethe-privacy/lethe/pkg/connector"
 	"github.com/lethe-privacy/lethe/pkg/connector/sqlstore"
 	"github.com/lethe-privacy/lethe/pkg/testkit"
+	"gorm.io/gorm/logger"
 )
 
 // counterRegistry: accounts, their posts (a child that keeps its parent's
@@ -60,7 +64,7 @@ func setupCounter(t *testing.T, d, extra string) (*sqlstore.Store, *engine.Engin
 }
 
 // writing is a store that writes rows of Ada's into posts just before its
-// first grouped delete, after the erasure counted them: as the
+// first grouped delete, after the erasure froze their keys: as the
 // application may.
 type writing struct {
 	*sqlstore.Store
@@ -68,11 +72,11 @@ type writing struct {
 	rows int
 }
 
-func (s *writing) DeleteEach(ctx context.Context, sels []connector.Selection, limit int) ([]int64, error) {
+func (s *writing) DeleteEach(ctx context.Context, sels []connector.Selection, limit int, ahead func(ns []int64) error) ([]int64, error) {
 	for ; s.rows > 0; s.rows-- {
 		testkit.Exec(s.t, s.Store, `INSERT INTO posts (id, account_id) VALUES (?, 1)`, 100+s.rows)
 	}
-	return s.Store.DeleteEach(ctx, sels, limit)
+	return s.Store.DeleteEach(ctx, sels, limit, ahead)
 }
 
 // TestGroupedDeleteWithCounterTrigger: posts and accounts, each fewer rows
@@ -103,8 +107,8 @@ func TestGroupedDeleteWithCounterTrigger(t *testing.T) {
 	}
 }
 
-// TestGroupedChildTakingWholeBatch: Ada's posts, 2 when counted, are 8 by
-// the grouped delete (the application wrote 6 since), more than a batch
+// TestGroupedChildTakingWholeBatch: Ada's posts, 2 when the erasure
+// starts, are 8 by the grouped delete (the application wrote 6 since), more than a batch
 // of 5: the group is taken back, before the account's delete would have
 // cut the 3 left from it (ON DELETE SET NULL) and left them for good, and
 // each collection is deleted in its turn: every post of Ada's counted and
@@ -188,6 +192,151 @@ func TestGroupedChildTakingWholeBatchResumes(t *testing.T) {
 						t.Errorf("rows left %s; want Bob's account and post", got)
 					}
 				})
+			}
+		})
+	}
+}
+
+// appLog records the statements of the application's store, in order.
+type appLog struct {
+	logger.Interface
+	mu    *sync.Mutex
+	stmts *[]string
+}
+
+func (l appLog) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	q, _ := fc()
+	l.mu.Lock()
+	*l.stmts = append(*l.stmts, q)
+	l.mu.Unlock()
+}
+
+// TestGroupedDeleteCountsNothingBefore: Ada's posts and account, deleted
+// in one group, are not counted before their deletes (the transaction
+// journals what each delete took): no statement of the application's
+// store before the first DELETE counts, and the certificate's counts are
+// exact.
+func TestGroupedDeleteCountsNothingBefore(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			app, eng := setupCounter(t, d, "")
+			var stmts []string
+			app.DB().Logger = appLog{Interface: logger.Discard, mu: &sync.Mutex{}, stmts: &stmts}
+			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]int64{"app.posts": 2, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+			}
+			first := slices.IndexFunc(stmts, func(q string) bool { return strings.HasPrefix(strings.TrimSpace(strings.ToUpper(q)), "DELETE") })
+			if first < 0 {
+				t.Fatalf("no DELETE among %q", stmts)
+			}
+			for _, q := range stmts[:first] {
+				if strings.Contains(strings.ToLower(q), "(select count(") {
+					t.Errorf("statement before the deletes counts: %s", q)
+				}
+			}
+		})
+	}
+}
+
+// aheadFailing is the application's store whose grouped delete runs its
+// journal ahead and then fails before it commits, as a process killed
+// between the two would.
+type aheadFailing struct{ *sqlstore.Store }
+
+func (s aheadFailing) DeleteEach(ctx context.Context, sels []connector.Selection, limit int, ahead func(ns []int64) error) ([]int64, error) {
+	return s.Store.DeleteEach(ctx, sels, limit, func(ns []int64) error {
+		if err := ahead(ns); err != nil {
+			return err
+		}
+		return errKilled
+	})
+}
+
+// TestGroupedDeleteResumes: the group's erasure interrupted where its
+// transaction journals the deletes ahead: the journal failing leaves Ada's
+// rows (the deletes taken back); the entry stored and the transaction
+// taken back, or committed and the run killed before the done steps, the
+// resumed run counts what the entry says gone once. Each resumes to the
+// counts of a run not interrupted.
+func TestGroupedDeleteResumes(t *testing.T) {
+	want := map[string]int64{"app.posts": 2, "app.accounts": 1}
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			for _, at := range []string{"journal", "before-commit", "after-commit"} {
+				t.Run(at, func(t *testing.T) {
+					app, eng := setupCounter(t, d, "")
+					j := newJournal()
+					killed := *eng
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					switch at {
+					case "journal":
+						j.onSave = func(s dsr.Step) {
+							if s.Name == "erase app.accounts" && s.Status == "running" {
+								j.failAfter = j.saves + 1
+							}
+						}
+					case "before-commit":
+						killed.Stores = map[string]connector.Store{"app": aheadFailing{app}}
+					case "after-commit":
+						killed.Stores = map[string]connector.Store{"app": killingStore{app, &killer{at: 1, afterCommit: true, cancel: cancel}}}
+					}
+					if _, err := killed.Execute(ctx, erasure("ada@example.com", ""), j); err == nil {
+						t.Fatal("the interrupted run did not fail")
+					}
+					rows := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`))
+					if at != "after-commit" && rows != `[["1"] ["2"]] [["1"] ["2"] ["3"]]` {
+						t.Errorf("rows after the interrupted run %s; want all of them", rows)
+					}
+					if at == "after-commit" && rows != `[["2"]] [["3"]]` {
+						t.Errorf("rows after the interrupted run %s; want Bob's account and post", rows)
+					}
+					j.failAfter, j.onSave, j.held = 0, nil, nil
+					out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+						t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+					}
+					if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
+						t.Errorf("rows left %s; want Bob's account and post", got)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestGroupLargerThanABatch: Ada's 8 posts, more than a batch of 5 (not
+// counted before: the group finds it), take the group back; the posts are
+// deleted batch by batch and counted, then the account: exact counts.
+func TestGroupLargerThanABatch(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			app, eng := setupCounter(t, d, "")
+			for id := 101; id <= 106; id++ {
+				testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES (?, 1)`, id)
+			}
+			eng.BatchSize = 5
+			rec := &groupRecorder{Store: app}
+			eng.Stores = map[string]connector.Store{"app": rec}
+			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.posts"}, {"app.accounts"}}; !slices.EqualFunc(rec.calls, want, slices.Equal) {
+				t.Errorf("deletes %q; want %q", rec.calls, want)
+			}
+			if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+			}
+			if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
+				t.Errorf("rows left %s; want Bob's account and post", got)
 			}
 		})
 	}

@@ -149,12 +149,16 @@ type GroupDeleter interface {
 	// reaches limit rows may have more left (or, unbounded, be larger than
 	// a batch), which its parents' deletes must not go before: all are
 	// then taken back and ErrGroupFull returned, for Delete one by one.
-	// After an error, all of them are deleted or none.
-	DeleteEach(ctx context.Context, sels []Selection, limit int) ([]int64, error)
+	// Otherwise ahead, when not nil, is told how many rows each deleted,
+	// inside the transaction, before it commits: the transaction commits
+	// only if ahead returns nil, and is taken back with ahead's error
+	// otherwise (so that what ahead journals is durable before the deletes
+	// are). After an error, all of them are deleted or none.
+	DeleteEach(ctx context.Context, sels []Selection, limit int, ahead func(ns []int64) error) ([]int64, error)
 }
 
 // ErrGroupFull is DeleteEach's error when a selection deleted a whole
-// batch: nothing was deleted.
+// batch: nothing was deleted, and ahead was not told.
 var ErrGroupFull = errors.New("a selection of the group deleted a whole batch")
 
 var errBadKey = errors.New("malformed composite key")

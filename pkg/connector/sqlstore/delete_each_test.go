@@ -49,24 +49,94 @@ func TestDeleteEach(t *testing.T) {
 				return out
 			}
 			var g connector.GroupDeleter = st
-			if _, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "cy@example.com")}, 10); err == nil {
+			if _, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "cy@example.com")}, 10, nil); err == nil {
 				t.Fatal("DeleteEach of a refused item succeeded")
 			}
 			if got := ids("notes"); !slices.Equal(got, []int{1, 2, 3}) {
 				t.Fatalf("a refused delete left notes %v; want all three, the first delete taken back", got)
 			}
-			if _, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 2); !errors.Is(err, connector.ErrGroupFull) {
+			told := false
+			if _, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 2, func([]int64) error {
+				told = true
+				return nil
+			}); !errors.Is(err, connector.ErrGroupFull) {
 				t.Fatalf("DeleteEach of a whole batch of notes: %v; want ErrGroupFull", err)
+			}
+			if told {
+				t.Error("DeleteEach told ahead of a group taken back")
 			}
 			if got := ids("notes"); !slices.Equal(got, []int{1, 2, 3}) {
 				t.Fatalf("a whole batch of notes left notes %v; want all three, taken back before the items' delete", got)
 			}
-			ns, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 3)
+			ns, err := g.DeleteEach(ctx, []connector.Selection{of("app.notes", "ada@example.com"), of("app.items", "ada@example.com")}, 3, nil)
 			if err != nil || !slices.Equal(ns, []int64{2, 1}) {
 				t.Fatalf("DeleteEach = %v, %v; want [2 1]", ns, err)
 			}
 			if got, want := [][]int{ids("notes"), ids("items")}, [][]int{{3}, {2}}; !slices.Equal(got[0], want[0]) || !slices.Equal(got[1], want[1]) {
 				t.Fatalf("rows left %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestDeleteEachAhead: DeleteEach tells ahead each selection's rows inside
+// its transaction, once every delete is done and before it commits (on
+// Postgres and MySQL another connection still reads the rows then): the
+// deletes commit when ahead returns nil, and an error of ahead takes all
+// of them back and is returned as it is.
+func TestDeleteEachAhead(t *testing.T) {
+	for _, d := range testkit.Drivers {
+		t.Run(d, func(t *testing.T) {
+			st, sel := openDeleting(t, d, []string{`CREATE TABLE notes (id INT PRIMARY KEY, email VARCHAR(100))`,
+				`CREATE TABLE items (id INT PRIMARY KEY, email VARCHAR(100))`,
+				`INSERT INTO notes VALUES (1, 'ada@example.com'), (2, 'ada@example.com'), (3, 'bob@example.com')`,
+				`INSERT INTO items VALUES (1, 'ada@example.com'), (2, 'bob@example.com')`}, `
+  app.notes:
+    identity: {email: email}
+    erasure: delete
+  app.items:
+    identity: {email: email}
+    erasure: delete
+`)
+			ctx := context.Background()
+			sels := []connector.Selection{sel("app.notes", "email", "ada@example.com"), sel("app.items", "email", "ada@example.com")}
+			rows := func() int64 {
+				var n int64
+				if err := st.DB().Raw(`SELECT (SELECT count(*) FROM notes) + (SELECT count(*) FROM items)`).Scan(&n).Error; err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			refused := errors.New("journal refused")
+			var told []int64
+			_, err := st.DeleteEach(ctx, sels, 10, func(ns []int64) error {
+				told = slices.Clone(ns)
+				if d != registry.DriverSQLite {
+					if n := rows(); n != 5 {
+						t.Errorf("another connection reads %d rows while ahead runs; want all 5, not committed yet", n)
+					}
+				}
+				return refused
+			})
+			if err != refused {
+				t.Fatalf("DeleteEach with ahead failing = %v; want ahead's error", err)
+			}
+			if !slices.Equal(told, []int64{2, 1}) {
+				t.Errorf("ahead told %v; want [2 1]", told)
+			}
+			if n := rows(); n != 5 {
+				t.Fatalf("ahead's error left %d rows; want all 5, the deletes taken back", n)
+			}
+			told = nil
+			ns, err := st.DeleteEach(ctx, sels, 10, func(ns []int64) error {
+				told = slices.Clone(ns)
+				return nil
+			})
+			if err != nil || !slices.Equal(ns, []int64{2, 1}) || !slices.Equal(told, ns) {
+				t.Fatalf("DeleteEach = %v, %v, ahead told %v; want [2 1] both", ns, err, told)
+			}
+			if n := rows(); n != 2 {
+				t.Fatalf("%d rows left; want Bob's 2", n)
 			}
 		})
 	}
@@ -106,7 +176,7 @@ func TestDeleteEachCounterCache(t *testing.T) {
 `)
 			ctx := context.Background()
 			of := func(key, col string) connector.Selection { return sel(key, col, "ada@example.com") }
-			ns, err := st.DeleteEach(ctx, []connector.Selection{of("app.posts", "email"), of("app.authored", "author"), of("app.accounts", "email")}, 10)
+			ns, err := st.DeleteEach(ctx, []connector.Selection{of("app.posts", "email"), of("app.authored", "author"), of("app.accounts", "email")}, 10, nil)
 			if err != nil || !slices.Equal(ns, []int64{2, 1, 1}) {
 				t.Fatalf("DeleteEach of posts, authored posts and accounts = %v, %v; want [2 1 1]", ns, err)
 			}
@@ -165,7 +235,7 @@ func TestDeleteEachRowUpdatedMeanwhile(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		ns, err := st.DeleteEach(ctx, []connector.Selection{sel("app.notes", "email", "ada@example.com")}, 10)
+		ns, err := st.DeleteEach(ctx, []connector.Selection{sel("app.notes", "email", "ada@example.com")}, 10, nil)
 		done <- result{ns, err}
 	}()
 	// Wait until the delete is blocked by the holder's lock on row 1.

@@ -116,6 +116,9 @@ func (s *Store) groupDelete(ctx context.Context, sel connector.Selection) (*quer
 // WITHs of one Postgres statement do not (SQLSTATE 27000). A selection that
 // deletes limit rows may have more left, its parent's delete would then go
 // before them: the transaction is rolled back and ErrGroupFull returned.
+// Otherwise ahead is told each one's rows inside the transaction, after
+// its last delete: its error rolls the transaction back and is returned
+// as it is.
 //
 // On Postgres each is a plain DELETE of the selection (see groupDelete):
 // the transaction is taken back when it reaches limit rows, so it needs no
@@ -125,7 +128,7 @@ func (s *Store) groupDelete(ctx context.Context, sel connector.Selection) (*quer
 //
 // The statements are built before the transaction begins, since building
 // one may read the store's catalog through the pool.
-func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limit int) ([]int64, error) {
+func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limit int, ahead func(ns []int64) error) ([]int64, error) {
 	qs := make([]*query, len(sels))
 	for i, sel := range sels {
 		if err := bounded(sel); err != nil {
@@ -149,6 +152,7 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 	}
 	out := make([]int64, len(qs))
 	failed := ""
+	var told error
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, q := range qs {
 			res := tx.Exec(q.sql.String(), q.args...)
@@ -160,10 +164,16 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 				return connector.ErrGroupFull
 			}
 		}
-		return nil
+		if ahead != nil {
+			told = ahead(out)
+		}
+		return told
 	})
 	if errors.Is(err, connector.ErrGroupFull) {
 		return nil, err
+	}
+	if told != nil {
+		return nil, told
 	}
 	if err != nil {
 		return nil, s.fail(ctx, "delete", cmp.Or(failed, sels[0].Collection.Key), err)
