@@ -143,12 +143,12 @@ type Store interface {
 // transaction (a SQL store): a small subject's collections then cost one
 // commit, one wait for the store's disk, instead of one each.
 type GroupDeleter interface {
-	// DeleteEach deletes the rows of each selection, in order (a child's
-	// before its parent's), each in its own statement of one transaction,
-	// and returns how many each deleted, fewer than limit each. One that
-	// reaches limit rows may have more left (or, unbounded, be larger than
-	// a batch), which its parents' deletes must not go before: all are
-	// then taken back and ErrGroupFull returned, for Delete one by one.
+	// DeleteEach deletes up to limit rows of each selection, in order (a
+	// child's before its parent's), each in its own statement of one
+	// transaction, and returns how many each deleted. One that deletes
+	// limit rows may have more left, which its parents' deletes must not
+	// go before: all are then taken back and ErrGroupFull returned, for
+	// Delete one by one.
 	// Otherwise ahead, when not nil, is told how many rows each deleted,
 	// inside the transaction, before it commits: the transaction commits
 	// only if ahead returns nil, and is taken back with ahead's error

@@ -206,56 +206,36 @@ func openDeleting(t *testing.T, d string, ddl []string, collections string) (*sq
 	}
 }
 
-// TestDeleteEachRowUpdatedMeanwhile: on Postgres, a row another
-// transaction updates while DeleteEach waits for its lock is deleted where
-// it moved, not left behind: the group's delete rechecks the row against
-// its condition, where a delete by the row addresses read before the wait
-// no longer finds it.
-func TestDeleteEachRowUpdatedMeanwhile(t *testing.T) {
+// TestDeleteEachStopsAtLimit: a selection far larger than a batch (nothing
+// is counted before a group) is deleted no further than limit rows before
+// the group is taken back: a delete trigger draws a number from a sequence,
+// which a rollback does not give back, for each row the statement deleted.
+func TestDeleteEachStopsAtLimit(t *testing.T) {
 	st, sel := openDeleting(t, registry.DriverPostgres, []string{
-		`CREATE TABLE notes (id INT PRIMARY KEY, email VARCHAR(100), body TEXT)`,
-		`INSERT INTO notes VALUES (1, 'ada@example.com', 'a'), (2, 'ada@example.com', 'b'), (3, 'bob@example.com', 'c')`,
+		`CREATE TABLE notes (id INT PRIMARY KEY, email VARCHAR(100))`,
+		`INSERT INTO notes SELECT g, 'ada@example.com' FROM generate_series(1, 500) g`,
+		`CREATE SEQUENCE notes_deleted`,
+		`CREATE FUNCTION count_deleted() RETURNS trigger AS $$ BEGIN PERFORM nextval('notes_deleted'); RETURN OLD; END $$ LANGUAGE plpgsql`,
+		`CREATE TRIGGER count_deleted BEFORE DELETE ON notes FOR EACH ROW EXECUTE FUNCTION count_deleted()`,
 	}, `
   app.notes:
     identity: {email: email}
     erasure: delete
 `)
-	ctx := context.Background()
-	holder := st.DB().Begin()
-	if err := holder.Exec(`UPDATE notes SET body = 'edited' WHERE id = 1`).Error; err != nil {
+	told := false
+	_, err := st.DeleteEach(context.Background(), []connector.Selection{sel("app.notes", "email", "ada@example.com")}, 10,
+		func([]int64) error { told = true; return nil })
+	if !errors.Is(err, connector.ErrGroupFull) || told {
+		t.Fatalf("DeleteEach of 500 rows with a limit of 10: %v (ahead told: %v); want ErrGroupFull, ahead not told", err, told)
+	}
+	var drawn, left int64
+	if err := st.DB().Raw(`SELECT last_value FROM notes_deleted`).Scan(&drawn).Error; err != nil {
 		t.Fatal(err)
 	}
-	var pid int
-	if err := holder.Raw(`SELECT pg_backend_pid()`).Scan(&pid).Error; err != nil {
+	if err := st.DB().Raw(`SELECT count(*) FROM notes`).Scan(&left).Error; err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		ns  []int64
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		ns, err := st.DeleteEach(ctx, []connector.Selection{sel("app.notes", "email", "ada@example.com")}, 10, nil)
-		done <- result{ns, err}
-	}()
-	// Wait until the delete is blocked by the holder's lock on row 1.
-	for blocked := false; !blocked; {
-		if err := st.DB().Raw(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid)))`, pid).Scan(&blocked).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := holder.Commit().Error; err != nil {
-		t.Fatal(err)
-	}
-	r := <-done
-	if r.err != nil || !slices.Equal(r.ns, []int64{2}) {
-		t.Fatalf("DeleteEach = %v, %v; want [2]: the row updated meanwhile deleted too", r.ns, r.err)
-	}
-	var left []int
-	if err := st.DB().Raw(`SELECT id FROM notes ORDER BY id`).Scan(&left).Error; err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(left, []int{3}) {
-		t.Fatalf("rows left %v; want [3]", left)
+	if drawn > 10 || left != 500 {
+		t.Fatalf("the group deleted %d rows before it was taken back, and left %d; want at most 10, and all 500 left", drawn, left)
 	}
 }
