@@ -71,7 +71,13 @@ next:
 // waitMetric polls s's /metrics until series name{labels} satisfies ok.
 func (s *demoServer) waitMetric(t *testing.T, name string, labels map[string]string, what string, ok func(float64) bool) {
 	t.Helper()
-	testkit.Eventually(t, 60*time.Second, fmt.Sprintf("%s%v %s", name, labels, what), func() error {
+	s.waitMetricWithin(t, 60*time.Second, name, labels, what, ok)
+}
+
+// waitMetricWithin is waitMetric with a wait of d.
+func (s *demoServer) waitMetricWithin(t *testing.T, d time.Duration, name string, labels map[string]string, what string, ok func(float64) bool) {
+	t.Helper()
+	testkit.Eventually(t, d, fmt.Sprintf("%s%v %s", name, labels, what), func() error {
 		v, err := metricValue(s.scrape(t), name, labels)
 		if err != nil {
 			return err
