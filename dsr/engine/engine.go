@@ -24,6 +24,10 @@ const (
 	// DefaultBatchTimeout bounds one delete or anonymise batch; a batch that
 	// times out is tried again at half the size.
 	DefaultBatchTimeout = 30 * time.Second
+	// GroupRows bounds each delete of a group, a small subject's
+	// collections deleted in one transaction (see deleteAtOnce): one that
+	// reaches it takes the group back, and its rows go batch by batch.
+	GroupRows = 1000
 	// DefaultPause is the mean pause between two batches of one collection,
 	// so that the application's own writers get the table; a subject whose
 	// rows fit in one batch never waits.

@@ -306,7 +306,11 @@ func (r *run) groups(ctx context.Context, targets []*target, steps map[string]ds
 // state store stores the enrichment, the snapshot, the frozen keys, the
 // freeze step and the steps running, then the store's transaction
 // commits.
-// Should one of them take a whole batch, its parents' deletes would go
+// A group is for a small subject: each of its deletes takes at most
+// GroupRows rows (or a batch, if smaller). Nothing is counted before it, so
+// a subject with millions of rows in one pass comes here first; the bound
+// is what its rolled-back try costs.
+// Should one of them take that many, its parents' deletes would go
 // before the rest of its rows: the store takes the transaction back
 // (connector.ErrGroupFull), having journaled nothing; the first
 // collection is left to deleteAll, which counts its rows before its first
@@ -329,7 +333,7 @@ func (r *run) deleteAtOnce(ctx context.Context, g *group, steps map[string]dsr.S
 	}
 	dctx, cancel := context.WithTimeout(ctx, cmp.Or(r.e.BatchTimeout, DefaultBatchTimeout))
 	defer cancel()
-	ns, err := g.store.DeleteEach(dctx, g.sels, r.e.batchSize(), ahead)
+	ns, err := g.store.DeleteEach(dctx, g.sels, min(r.e.batchSize(), GroupRows), ahead)
 	if errors.Is(err, connector.ErrGroupFull) {
 		if len(g.run) > 2 {
 			return &group{store: g.store, run: g.run[1:], sels: g.sels[1:]}, nil

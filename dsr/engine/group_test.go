@@ -341,3 +341,33 @@ func TestGroupLargerThanABatch(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupBoundedBelowABatch: a group's deletes stop at engine.GroupRows
+// rows, whatever the batch: Ada's posts, one more than that and far fewer
+// than a default batch, take the group back (at the bound's cost, not a
+// batch's), and go in one batch of their own, then the account.
+func TestGroupBoundedBelowABatch(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			app, eng := setupCounter(t, d, "")
+			rows := make([]string, engine.GroupRows-1)
+			for i := range rows {
+				rows[i] = fmt.Sprintf("(%d, 1)", 101+i)
+			}
+			testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES `+strings.Join(rows, ", "))
+			testkit.Exec(t, app, `UPDATE accounts SET posts = posts + ? WHERE id = 1`, len(rows))
+			rec := &groupRecorder{Store: app}
+			eng.Stores = map[string]connector.Store{"app": rec}
+			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.accounts"}}; !slices.EqualFunc(rec.calls, want, slices.Equal) {
+				t.Errorf("deletes %q; want %q: the group taken back at %d posts", rec.calls, want, engine.GroupRows)
+			}
+			if want := map[string]int64{"app.posts": engine.GroupRows + 1, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+			}
+		})
+	}
+}
