@@ -312,62 +312,48 @@ func TestGroupedDeleteResumes(t *testing.T) {
 	}
 }
 
-// TestGroupLargerThanABatch: Ada's 8 posts, more than a batch of 5 (not
-// counted before: the group finds it), take the group back; the posts are
-// deleted batch by batch and counted, then the account: exact counts.
-func TestGroupLargerThanABatch(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d, func(t *testing.T) {
-			app, eng := setupCounter(t, d, "")
-			for id := 101; id <= 106; id++ {
-				testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES (?, 1)`, id)
-			}
-			eng.BatchSize = 5
-			rec := &groupRecorder{Store: app}
-			eng.Stores = map[string]connector.Store{"app": rec}
-			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.posts"}, {"app.accounts"}}; !slices.EqualFunc(rec.calls, want, slices.Equal) {
-				t.Errorf("deletes %q; want %q", rec.calls, want)
-			}
-			if want := map[string]int64{"app.posts": 8, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
-				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
-			}
-			if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
-				t.Errorf("rows left %s; want Bob's account and post", got)
-			}
-		})
+// TestGroupTakenBack: a group whose posts reach its bound (not counted
+// before: the group finds it) is taken back; the posts are deleted batch by
+// batch and counted, then the account: exact counts. Ada's 8 posts reach a
+// batch of 5; one more post than engine.GroupRows reaches that bound, far
+// below a default batch (a big subject's try costs the bound, not a
+// batch), and goes in one batch of its own.
+func TestGroupTakenBack(t *testing.T) {
+	cases := []struct {
+		name  string
+		posts int // Ada's, her two among them
+		batch int
+		calls [][]string
+	}{
+		{"larger than a batch", 8, 5, [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.posts"}, {"app.accounts"}}},
+		{"above GroupRows", engine.GroupRows + 1, 0, [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.accounts"}}},
 	}
-}
-
-// TestGroupBoundedBelowABatch: a group's deletes stop at engine.GroupRows
-// rows, whatever the batch: Ada's posts, one more than that and far fewer
-// than a default batch, take the group back (at the bound's cost, not a
-// batch's), and go in one batch of their own, then the account.
-func TestGroupBoundedBelowABatch(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d, func(t *testing.T) {
-			app, eng := setupCounter(t, d, "")
-			rows := make([]string, engine.GroupRows-1)
-			for i := range rows {
-				rows[i] = fmt.Sprintf("(%d, 1)", 101+i)
-			}
-			testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES `+strings.Join(rows, ", "))
-			testkit.Exec(t, app, `UPDATE accounts SET posts = posts + ? WHERE id = 1`, len(rows))
-			rec := &groupRecorder{Store: app}
-			eng.Stores = map[string]connector.Store{"app": rec}
-			out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := [][]string{{"app.posts", "app.accounts"}, {"app.posts"}, {"app.accounts"}}; !slices.EqualFunc(rec.calls, want, slices.Equal) {
-				t.Errorf("deletes %q; want %q: the group taken back at %d posts", rec.calls, want, engine.GroupRows)
-			}
-			if want := map[string]int64{"app.posts": engine.GroupRows + 1, "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
-				t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
-			}
-		})
+	for _, c := range cases {
+		for _, d := range dialects {
+			t.Run(c.name+"/"+d, func(t *testing.T) {
+				app, eng := setupCounter(t, d, "")
+				rows := make([]string, c.posts-2)
+				for i := range rows {
+					rows[i] = fmt.Sprintf("(%d, 1)", 101+i)
+				}
+				testkit.Exec(t, app, `INSERT INTO posts (id, account_id) VALUES `+strings.Join(rows, ", "))
+				eng.BatchSize = c.batch
+				rec := &groupRecorder{Store: app}
+				eng.Stores = map[string]connector.Store{"app": rec}
+				out, err := eng.Execute(context.Background(), erasure("ada@example.com", ""), newJournal())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.EqualFunc(rec.calls, c.calls, slices.Equal) {
+					t.Errorf("deletes %q; want %q", rec.calls, c.calls)
+				}
+				if want := map[string]int64{"app.posts": int64(c.posts), "app.accounts": 1}; !maps.Equal(out.Counts, want) || !out.Verification.Passed {
+					t.Errorf("counts %v (verification %+v); want %v", out.Counts, out.Verification, want)
+				}
+				if got := fmt.Sprint(dumpRows(t, app, `SELECT id FROM accounts ORDER BY id`), dumpRows(t, app, `SELECT id FROM posts ORDER BY id`)); got != `[["2"]] [["3"]]` {
+					t.Errorf("rows left %s; want Bob's account and post", got)
+				}
+			})
+		}
 	}
 }
