@@ -23,13 +23,21 @@ func TestGroupedDeleteRowUpdatedMeanwhile(t *testing.T) {
 		// Moved to Bob's account: his now, left to him, not counted.
 		{"moved", `UPDATE posts SET account_id = 2 WHERE id = 2`, "map[app.accounts:1 app.posts:1]", `[["2" "2"] ["3" "2"]]`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { groupedDeleteRowUpdated(t, c.update, c.counts, c.posts) })
+	for _, d := range []string{"postgres", "mysql"} {
+		for _, c := range cases {
+			t.Run(d+"/"+c.name, func(t *testing.T) { groupedDeleteRowUpdated(t, d, c.update, c.counts, c.posts) })
+		}
 	}
 }
 
-func groupedDeleteRowUpdated(t *testing.T, update, counts, posts string) {
-	d := "postgres"
+// waiting counts, per dialect, the erasure's deletes of posts waiting for
+// a row lock.
+var waiting = map[string]string{
+	"postgres": `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM "posts"%'`,
+	"mysql":    "SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'DELETE FROM%posts%'",
+}
+
+func groupedDeleteRowUpdated(t *testing.T, d, update, counts, posts string) {
 	app, eng := setupCounter(t, d, "")
 	tx := app.DB().Begin()
 	if err := tx.Exec(update).Error; err != nil {
@@ -48,7 +56,7 @@ func groupedDeleteRowUpdated(t *testing.T, update, counts, posts string) {
 	// the row the open transaction holds.
 	for {
 		var n int64
-		if err := app.DB().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM "posts"%'`).Row().Scan(&n); err != nil {
+		if err := app.DB().Raw(waiting[d]).Row().Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
