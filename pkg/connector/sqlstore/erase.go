@@ -89,6 +89,34 @@ func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit 
 	return q, nil
 }
 
+// groupDelete is DeleteEach's statement on Postgres: up to limit of sel's
+// rows, by key, the selection checked again on each row deleted,
+//
+//	DELETE FROM t WHERE … AND pk IN (SELECT pk FROM (SELECT pk FROM t WHERE … LIMIT n) AS lethe_batch)
+//
+// A row the application updates while the delete waits for it is found
+// again where it moved (by its key) and deleted if still sel's (Postgres
+// checks the condition again on the new version), rather than skipped as
+// by row address: a group has no next batch, and its parents' deletes
+// would go before the row.
+func (s *Store) groupDelete(ctx context.Context, sel connector.Selection, limit int) (*query, error) {
+	q, err := s.selecting(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
+	q.write("DELETE FROM ", t, " WHERE ")
+	if err := q.where(sel); err != nil {
+		return nil, err
+	}
+	q.write(" AND ", q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk, " FROM (SELECT ", pk, " FROM ", t, " WHERE ")
+	if err := q.where(sel); err != nil {
+		return nil, err
+	}
+	q.write(" LIMIT ", strconv.Itoa(limit), ") AS lethe_batch)")
+	return q, nil
+}
+
 // DeleteEach implements connector.GroupDeleter: Delete's statement for
 // each selection, in order (children first), in one transaction, so that a
 // small subject's collections cost the store one commit (one wait for its
@@ -102,7 +130,8 @@ func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit 
 // its last delete: its error rolls the transaction back and is returned
 // as it is.
 //
-// Each is Delete's statement, bounded to limit rows: nothing is counted
+// Each is bounded to limit rows (Delete's statement by key, or on Postgres
+// groupDelete, which deletes a row updated meanwhile): nothing is counted
 // before a group, so a subject of millions of rows in one pass comes here
 // first, and its delete stops at limit rows before the transaction is taken
 // back, instead of deleting every row in vain (a plain DELETE, which reads
@@ -121,11 +150,13 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 		if err := s.checkKey(ctx, sel.Collection); err != nil {
 			return nil, err
 		}
-		byAddress, err := s.addressable(ctx, sel.Collection)
-		if err != nil {
-			return nil, err
+		var err error
+		if s.driver == registry.DriverPostgres {
+			qs[i], err = s.groupDelete(ctx, sel, limit)
+		} else {
+			qs[i], err = s.batchDelete(ctx, sel, limit, false)
 		}
-		if qs[i], err = s.batchDelete(ctx, sel, limit, byAddress); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
