@@ -53,7 +53,7 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, 
 		}
 		sel.Through = &last
 	}
-	q, err := s.batchDelete(ctx, sel, limit, byAddress)
+	q, err := s.batchDelete(ctx, sel, limit, byAddress, false)
 	if err != nil {
 		return 0, err
 	}
@@ -65,18 +65,31 @@ func (s *Store) Delete(ctx context.Context, sel connector.Selection, limit int, 
 }
 
 // batchDelete is Delete's statement: up to limit of sel's rows, by row
-// address when byAddress.
-func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit int, byAddress bool) (*query, error) {
+// address when byAddress, else by key. With recheck the key form tests
+// the selection again on each row it deletes,
+//
+//	DELETE FROM t WHERE … AND pk IN (SELECT pk FROM (SELECT pk FROM t WHERE … LIMIT n) AS lethe_batch)
+//
+// so that a row the application updates while the delete waits for it is
+// deleted if still sel's (Postgres checks the condition again on the new
+// version) and left if no longer; by address, it would be skipped.
+func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit int, byAddress, recheck bool) (*query, error) {
 	q, err := s.selecting(ctx, sel)
 	if err != nil {
 		return nil, err
 	}
 	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
+	q.write("DELETE FROM ", t, " WHERE ")
 	if byAddress {
-		q.write("DELETE FROM ", t, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
+		q.write("ctid = ANY(ARRAY(SELECT ctid FROM ", t, " WHERE ")
 	} else {
-		q.write("DELETE FROM ", t, " WHERE ", q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk,
-			" FROM (SELECT ", pk, " FROM ", t, " WHERE ")
+		if recheck {
+			if err := q.where(sel); err != nil {
+				return nil, err
+			}
+			q.write(" AND ")
+		}
+		q.write(q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk, " FROM (SELECT ", pk, " FROM ", t, " WHERE ")
 	}
 	if err := q.where(sel); err != nil {
 		return nil, err
@@ -86,34 +99,6 @@ func (s *Store) batchDelete(ctx context.Context, sel connector.Selection, limit 
 	} else {
 		q.write(" LIMIT ", strconv.Itoa(limit), ") AS lethe_batch)")
 	}
-	return q, nil
-}
-
-// groupDelete is DeleteEach's statement on Postgres: up to limit of sel's
-// rows, by key, the selection checked again on each row deleted,
-//
-//	DELETE FROM t WHERE … AND pk IN (SELECT pk FROM (SELECT pk FROM t WHERE … LIMIT n) AS lethe_batch)
-//
-// A row the application updates while the delete waits for it is found
-// again where it moved (by its key) and deleted if still sel's (Postgres
-// checks the condition again on the new version), rather than skipped as
-// by row address: a group has no next batch, and its parents' deletes
-// would go before the row.
-func (s *Store) groupDelete(ctx context.Context, sel connector.Selection, limit int) (*query, error) {
-	q, err := s.selecting(ctx, sel)
-	if err != nil {
-		return nil, err
-	}
-	t, pk := q.ident(sel.Collection.Table), q.orderBy(sel.Collection.PrimaryKey)
-	q.write("DELETE FROM ", t, " WHERE ")
-	if err := q.where(sel); err != nil {
-		return nil, err
-	}
-	q.write(" AND ", q.cols(sel.Collection.PrimaryKey), " IN (SELECT ", pk, " FROM (SELECT ", pk, " FROM ", t, " WHERE ")
-	if err := q.where(sel); err != nil {
-		return nil, err
-	}
-	q.write(" LIMIT ", strconv.Itoa(limit), ") AS lethe_batch)")
 	return q, nil
 }
 
@@ -130,8 +115,9 @@ func (s *Store) groupDelete(ctx context.Context, sel connector.Selection, limit 
 // its last delete: its error rolls the transaction back and is returned
 // as it is.
 //
-// Each is bounded to limit rows (Delete's statement by key, or on Postgres
-// groupDelete, which deletes a row updated meanwhile): nothing is counted
+// Each is bounded to limit rows (Delete's statement by key, on Postgres
+// with the selection tested again on each row: a group has no next batch
+// for a row updated meanwhile, and its parents' deletes would go before it): nothing is counted
 // before a group, so a subject of millions of rows in one pass comes here
 // first, and its delete stops at limit rows before the transaction is taken
 // back, instead of deleting every row in vain (a plain DELETE, which reads
@@ -151,12 +137,7 @@ func (s *Store) DeleteEach(ctx context.Context, sels []connector.Selection, limi
 			return nil, err
 		}
 		var err error
-		if s.driver == registry.DriverPostgres {
-			qs[i], err = s.groupDelete(ctx, sel, limit)
-		} else {
-			qs[i], err = s.batchDelete(ctx, sel, limit, false)
-		}
-		if err != nil {
+		if qs[i], err = s.batchDelete(ctx, sel, limit, false, s.driver == registry.DriverPostgres); err != nil {
 			return nil, err
 		}
 	}
