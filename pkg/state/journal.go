@@ -75,10 +75,9 @@ type heldWrites struct {
 
 // heldStep is a step saved Later, as the statement that stores it.
 type heldStep struct {
-	name string
+	step dsr.Step // the request's end stores it its own way
 	q    string
 	args []any
-	step dsr.Step // for the request's end, which stores it its own way
 }
 
 // Bounds of what a fresh journal keeps in memory.
@@ -164,7 +163,7 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 	}
 	// Held steps come first, each a seq ahead of the one before; s
 	// replaces a held step of its name.
-	j.held.steps = slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
+	j.held.steps = slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.step.Name == s.Name })
 	q, args := j.stepStatement(s, len(j.held.steps)+1)
 	var n int64
 	save := func(tx *gorm.DB) (err error) {
@@ -195,9 +194,9 @@ func (j *Journal) SaveStep(ctx context.Context, s dsr.Step) error {
 // replaces a held step of the same name. A Durable one makes that
 // statement commit durably.
 func (j *Journal) hold(s dsr.Step) {
-	steps := slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.name == s.Name })
+	steps := slices.DeleteFunc(j.held.steps, func(h heldStep) bool { return h.step.Name == s.Name })
 	q, args := j.stepStatement(s, len(steps)+1)
-	j.held.steps = append(steps, heldStep{name: s.Name, q: q, args: args, step: s})
+	j.held.steps = append(steps, heldStep{step: s, q: q, args: args})
 	j.held.durable = j.held.durable || s.Durable
 }
 
@@ -528,7 +527,7 @@ func (h heldWrites) write(tx *gorm.DB, id, process string) (int64, error) {
 	for _, st := range h.steps {
 		res := tx.Exec(st.q, st.args...)
 		if res.Error != nil {
-			return stored, fmt.Errorf("save step %s: %w", st.name, res.Error)
+			return stored, fmt.Errorf("save step %s: %w", st.step.Name, res.Error)
 		}
 		stored += res.RowsAffected
 	}
